@@ -1,0 +1,81 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "sluice",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sluice", targets: ["sluice"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Domain, seams and pure policies. No backend imports here.
+        .target(
+            name: "SluiceCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Embedded backend: queue, state and vector index in one SQLite file.
+        .target(
+            name: "SluiceSQLite",
+            dependencies: [
+                "SluiceCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Scanner (and, later, the inotify watcher). Glibc file-system code lives here.
+        .target(
+            name: "SluiceWatch",
+            dependencies: ["SluiceCore"],
+            swiftSettings: swiftSettings
+        ),
+        // Extractors, chunkers, embedders.
+        .target(
+            name: "SluiceConnectors",
+            dependencies: ["SluiceCore"],
+            swiftSettings: swiftSettings
+        ),
+        // Composition root: Configuration -> services. Used by the CLI and by tests.
+        .target(
+            name: "SluiceApp",
+            dependencies: [
+                "SluiceCore", "SluiceSQLite", "SluiceWatch", "SluiceConnectors",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Test support: a manual clock, corpus helpers and the conformance suites.
+        .target(
+            name: "SluiceTesting",
+            dependencies: ["SluiceCore"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "sluice",
+            dependencies: [
+                "SluiceApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore", "SluiceTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceConnectorsTests", dependencies: ["SluiceConnectors", "SluiceCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceWatchTests", dependencies: ["SluiceWatch", "SluiceCore", "SluiceTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceSQLiteTests", dependencies: ["SluiceSQLite", "SluiceCore", "SluiceTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceAppTests", dependencies: ["SluiceApp", "SluiceSQLite", "SluiceCore", "SluiceTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceCLITests", dependencies: ["SluiceTesting", "SluiceCore"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,145 @@
+/// A worker's claim on one document's queue row, for one revision.
+public struct Lease: Sendable, Equatable {
+    public var key: DocumentKey
+    public var token: String
+    public var revision: Int64
+    public var kind: Change.Kind
+    public var origin: Origin
+    public var contentHash: ContentHash?
+    public var priority: Priority
+    public var expiresAt: Timestamp
+    /// Failed attempts so far at this revision.
+    public var attempts: Int
+    /// When the oldest change folded into this revision was accepted.
+    public var enqueuedAt: Timestamp
+
+    public init(
+        key: DocumentKey, token: String, revision: Int64, kind: Change.Kind, origin: Origin,
+        contentHash: ContentHash?, priority: Priority, expiresAt: Timestamp, attempts: Int, enqueuedAt: Timestamp
+    ) {
+        self.key = key
+        self.token = token
+        self.revision = revision
+        self.kind = kind
+        self.origin = origin
+        self.contentHash = contentHash
+        self.priority = priority
+        self.expiresAt = expiresAt
+        self.attempts = attempts
+        self.enqueuedAt = enqueuedAt
+    }
+}
+
+/// What processing a leased document produced.
+public enum DocumentResult: Sendable, Equatable {
+    /// New chunks for the index.
+    case indexed(IndexedDocument)
+    /// The content is already indexed with the current settings: nothing to write.
+    case unchanged(contentHash: ContentHash)
+    /// The document is gone: remove its chunks and record a tombstone.
+    case deleted
+    /// Recorded but not indexed (unsupported type, too large, binary...).
+    /// Any chunks of an earlier version are removed.
+    case skipped(contentHash: ContentHash?, reason: String)
+}
+
+public struct IndexedDocument: Sendable, Equatable {
+    public var contentHash: ContentHash
+    public var title: String?
+    public var chunks: [IndexedChunk]
+    /// The embedder's cache key (`Embedder.modelKey`) the vectors belong to.
+    public var modelKey: String
+    public var dimension: Int
+    /// Embedder and chunker settings that produced the chunks.
+    public var settingsFingerprint: String
+
+    public init(
+        contentHash: ContentHash, title: String?, chunks: [IndexedChunk], modelKey: String, dimension: Int,
+        settingsFingerprint: String
+    ) {
+        self.contentHash = contentHash
+        self.title = title
+        self.chunks = chunks
+        self.modelKey = modelKey
+        self.dimension = dimension
+        self.settingsFingerprint = settingsFingerprint
+    }
+}
+
+/// A finished lease, handed back to the queue.
+public struct Completion: Sendable, Equatable {
+    public var lease: Lease
+    public var result: DocumentResult
+
+    public init(lease: Lease, result: DocumentResult) {
+        self.lease = lease
+        self.result = result
+    }
+}
+
+public enum CompletionOutcome: Sendable, Equatable {
+    /// Applied; the queue row is gone.
+    case applied
+    /// Applied; a newer change is still queued for the document.
+    case appliedNewerPending
+    /// Not applied: the index already holds this or a newer revision.
+    case stale
+    /// Not applied: the lease no longer held. The row stays queued, so the
+    /// newest revision is processed again.
+    case leaseLost
+}
+
+public enum FailureOutcome: Sendable, Equatable {
+    case willRetry(at: Timestamp)
+    case deadLettered
+    case superseded
+    case leaseLost
+}
+
+public enum EnqueueOutcome: Sendable, Equatable {
+    /// A new queue row.
+    case queued(revision: Int64)
+    /// Folded into the document's existing row.
+    case coalesced(revision: Int64)
+
+    public var revision: Int64 {
+        switch self {
+        case .queued(let revision), .coalesced(let revision): revision
+        }
+    }
+}
+
+/// Queue depth, as `status` shows it.
+public struct QueueDepth: Sendable, Equatable, Codable {
+    public var ready: [Priority: Int]
+    public var delayed: Int
+    public var leased: Int
+    public var dead: Int
+
+    public init(ready: [Priority: Int] = [:], delayed: Int = 0, leased: Int = 0, dead: Int = 0) {
+        self.ready = ready
+        self.delayed = delayed
+        self.leased = leased
+        self.dead = dead
+    }
+
+    /// Rows that still need work (ready, delayed or leased).
+    public var pending: Int { ready.values.reduce(0, +) + delayed + leased }
+}
+
+/// A document that failed for good, with why.
+public struct DeadLetter: Sendable, Equatable {
+    public var key: DocumentKey
+    public var revision: Int64
+    public var attempts: Int
+    public var reason: String
+    public var since: Timestamp
+
+    public init(key: DocumentKey, revision: Int64, attempts: Int, reason: String, since: Timestamp) {
+        self.key = key
+        self.revision = revision
+        self.attempts = attempts
+        self.reason = reason
+        self.since = since
+    }
+}

@@ -1,0 +1,18 @@
+/// Turns texts into vectors.
+///
+/// Contract: `embed` returns exactly one vector of `dimension` floats per
+/// input text, in order, L2-normalized (so cosine similarity is a dot
+/// product). Callers batch up to SLUICE_EMBED_BATCH_SIZE texts per call.
+/// Throws `SluiceError` with code `.embedding`; `isRetryable` says whether a
+/// retry may help. Cancellation throws `CancellationError`.
+public protocol Embedder: Sendable {
+    /// Identifies the model; with `dimension` it keys the embedding cache.
+    var identity: String { get }
+    var dimension: Int { get }
+    func embed(_ texts: [String]) async throws -> [[Float]]
+}
+
+extension Embedder {
+    /// The embedding cache's model key.
+    public var modelKey: String { "\(identity)/\(dimension)" }
+}

@@ -1,0 +1,129 @@
+/// One search result.
+public struct SearchHit: Sendable, Equatable, Codable {
+    public var tenant: String
+    public var docId: String
+    public var ordinal: Int
+    public var score: Float
+    public var text: String
+
+    public init(tenant: String, docId: String, ordinal: Int, score: Float, text: String) {
+        self.tenant = tenant
+        self.docId = docId
+        self.ordinal = ordinal
+        self.score = score
+        self.text = text
+    }
+}
+
+/// One stored chunk, as `sluice export` writes it.
+public struct ExportedChunk: Sendable, Equatable, Codable {
+    public var tenant: String
+    public var docId: String
+    public var ordinal: Int
+    public var chunkId: String
+    public var text: String
+    /// SHA-256 of the chunk's text.
+    public var textHash: String
+    /// SHA-256 of the document version the chunk came from.
+    public var contentHash: String
+    public var revision: Int64
+
+    public init(
+        tenant: String, docId: String, ordinal: Int, chunkId: String, text: String, textHash: String,
+        contentHash: String, revision: Int64
+    ) {
+        self.tenant = tenant
+        self.docId = docId
+        self.ordinal = ordinal
+        self.chunkId = chunkId
+        self.text = text
+        self.textHash = textHash
+        self.contentHash = contentHash
+        self.revision = revision
+    }
+}
+
+/// Per-tenant counts for `status` and `tenants list`.
+public struct TenantSummary: Sendable, Equatable, Codable {
+    public var tenant: String
+    public var indexed: Int
+    public var skipped: Int
+    public var deleted: Int
+    public var pending: Int
+    public var failed: Int
+    public var chunks: Int
+    public var lastActivity: Timestamp?
+
+    public init(tenant: String, indexed: Int = 0, skipped: Int = 0, deleted: Int = 0, pending: Int = 0, failed: Int = 0, chunks: Int = 0, lastActivity: Timestamp? = nil) {
+        self.tenant = tenant
+        self.indexed = indexed
+        self.skipped = skipped
+        self.deleted = deleted
+        self.pending = pending
+        self.failed = failed
+        self.chunks = chunks
+        self.lastActivity = lastActivity
+    }
+}
+
+/// The embedded index and document state, read side and maintenance.
+///
+/// Search is scoped to one tenant and one embedding model, so vectors of two
+/// models never mix. Every method may throw `SluiceError(.storage)`.
+public protocol IndexStore: Sendable {
+    /// Top `k` chunks of `tenant` by cosine similarity to `vector` among
+    /// chunks embedded by `modelKey`.
+    func search(tenant: TenantID, vector: [Float], modelKey: String, k: Int) async throws -> [SearchHit]
+
+    /// Which of `hashes` already have a vector under `modelKey`.
+    func cachedEmbeddings(modelKey: String, textHashes: [ContentHash]) async throws -> Set<ContentHash>
+
+    func documentState(_ key: DocumentKey) async throws -> DocumentState?
+    func documents(tenant: TenantID, status: DocumentState.Status?) async throws -> [DocumentState]
+    func tenantSummaries() async throws -> [TenantSummary]
+
+    /// Calls `body` with batches of stored chunks, in (tenant, docId, ordinal) order.
+    func exportChunks(tenant: TenantID?, batchSize: Int, _ body: ([ExportedChunk]) throws -> Void) async throws
+
+    /// Removes a tenant's documents, chunks, queue rows and file state. Returns the documents removed.
+    @discardableResult
+    func purge(tenant: TenantID) async throws -> Int
+
+    /// Deletes vectors no chunk refers to. Only safe while no worker runs.
+    @discardableResult
+    func collectUnusedEmbeddings() async throws -> Int
+
+    /// Queues every document not produced by `settingsFingerprint` for
+    /// re-indexing (files are re-read). Returns how many.
+    func requeueDocuments(notMatching settingsFingerprint: String, priority: Priority) async throws -> Int
+}
+
+/// The scan's view of the store: what was recorded about each file.
+public protocol FileStateStore: Sendable {
+    /// Every file state recorded under `root`.
+    func fileStates(root: String) async throws -> [DocumentKey: FileState]
+
+    /// Applies one scan step in one transaction: records file states, forgets
+    /// vanished files and enqueues their changes, so a crash never separates
+    /// a recorded file state from its queued change.
+    @discardableResult
+    func applyScan(_ batch: ScanBatch) async throws -> [EnqueueOutcome]
+}
+
+/// A unit of scan results to apply atomically.
+public struct ScanBatch: Sendable {
+    /// File states to record (new, changed, or touched with equal content).
+    public var fileStates: [FileState]
+    /// Files no longer present, whose state is forgotten.
+    public var removedFiles: [DocumentKey]
+    /// Changes to enqueue.
+    public var changes: [Change]
+
+    public init(fileStates: [FileState] = [], removedFiles: [DocumentKey] = [], changes: [Change] = []) {
+        self.fileStates = fileStates
+        self.removedFiles = removedFiles
+        self.changes = changes
+    }
+
+    public var isEmpty: Bool { fileStates.isEmpty && removedFiles.isEmpty && changes.isEmpty }
+}

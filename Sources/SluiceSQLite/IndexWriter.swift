@@ -1,0 +1,143 @@
+import Foundation
+import GRDB
+import SluiceCore
+
+/// Applies completions to the queue and the embedded index inside one write
+/// transaction: the chunks are written and the lease completed together, only
+/// while the lease holds and only if the revision is newer than the indexed
+/// one (DESIGN.md invariant 3).
+struct IndexWriter {
+    let db: Database
+    let now: Timestamp
+    private var modelIDs: [String: Int64] = [:]
+
+    init(db: Database, now: Timestamp) {
+        self.db = db
+        self.now = now
+    }
+
+    mutating func apply(_ completion: Completion) throws -> CompletionOutcome {
+        let lease = completion.lease
+        guard var entry = try QueueEntry.fetch(db, lease.key), entry.isHeld(by: lease.token, at: now) else {
+            return .leaseLost
+        }
+        let effect = entry.complete(token: lease.token, now: now)
+        let indexedRevision = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT revision FROM documents WHERE tenant = ? AND doc_id = ?"),
+            arguments: [lease.key.tenant.rawValue, lease.key.docId.rawValue])
+        let outcome: CompletionOutcome
+        if let indexedRevision, indexedRevision >= lease.revision {
+            outcome = .stale
+        } else {
+            try write(completion)
+            outcome = effect == .remove ? .applied : .appliedNewerPending
+        }
+        if effect == .remove {
+            try QueueEntry.delete(db, lease.key)
+        } else {
+            try entry.save(db)
+        }
+        return outcome
+    }
+
+    private mutating func write(_ completion: Completion) throws {
+        let lease = completion.lease
+        let tenant = lease.key.tenant.rawValue
+        let docId = lease.key.docId.rawValue
+        switch completion.result {
+        case .indexed(let document):
+            let model = try modelID(document.modelKey, dimension: document.dimension)
+            let insertVector = try db.cachedStatement(sql: "INSERT OR IGNORE INTO embeddings (model, text_hash, vector) VALUES (?, ?, ?)")
+            let upsertChunk = try db.cachedStatement(sql: """
+                INSERT INTO chunks (tenant, doc_id, ordinal, chunk_id, text, text_hash, model, revision)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (tenant, doc_id, ordinal) DO UPDATE SET
+                    chunk_id = excluded.chunk_id, text = excluded.text, text_hash = excluded.text_hash,
+                    model = excluded.model, revision = excluded.revision
+                """)
+            for chunk in document.chunks {
+                let hash = Data(chunk.textHash.bytes)
+                if let vector = chunk.vector {
+                    try insertVector.execute(arguments: [model, hash, VectorCoding.encode(vector)])
+                }
+                let chunkId = ChunkID.make(tenant: lease.key.tenant, docId: lease.key.docId, ordinal: chunk.ordinal)
+                try upsertChunk.execute(arguments: [
+                    tenant, docId, chunk.ordinal, chunkId.uuidString.lowercased(), chunk.text, hash, model, lease.revision,
+                ])
+            }
+            try deleteChunks(tenant: tenant, docId: docId, from: document.chunks.count)
+            try saveDocument(
+                lease, status: .indexed, contentHash: document.contentHash.hex, chunkCount: document.chunks.count,
+                settings: document.settingsFingerprint, title: document.title, reason: nil)
+        case .unchanged:
+            try db.cachedStatement(sql: """
+                UPDATE documents SET revision = ?, updated_at = ? WHERE tenant = ? AND doc_id = ?
+                """).execute(arguments: [lease.revision, now.milliseconds, tenant, docId])
+        case .deleted:
+            try deleteChunks(tenant: tenant, docId: docId, from: 0)
+            try saveDocument(
+                lease, status: .deleted, contentHash: Tombstone.marker(tenant: lease.key.tenant, docId: lease.key.docId),
+                chunkCount: 0, settings: "", title: nil, reason: nil)
+        case .skipped(let hash, let reason):
+            try deleteChunks(tenant: tenant, docId: docId, from: 0)
+            try saveDocument(
+                lease, status: .skipped, contentHash: hash?.hex ?? "", chunkCount: 0, settings: "", title: nil,
+                reason: reason)
+        }
+    }
+
+    private func deleteChunks(tenant: String, docId: String, from ordinal: Int) throws {
+        try db.cachedStatement(sql: "DELETE FROM chunks WHERE tenant = ? AND doc_id = ? AND ordinal >= ?")
+            .execute(arguments: [tenant, docId, ordinal])
+    }
+
+    private func saveDocument(
+        _ lease: Lease, status: DocumentState.Status, contentHash: String, chunkCount: Int, settings: String,
+        title: String?, reason: String?
+    ) throws {
+        try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO documents
+                (tenant, doc_id, status, content_hash, revision, chunk_count, settings, source, title, reason, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                lease.key.tenant.rawValue, lease.key.docId.rawValue, status.rawValue, contentHash, lease.revision,
+                chunkCount, settings, lease.origin.sourceName, title, reason, now.milliseconds,
+            ])
+    }
+
+    private mutating func modelID(_ key: String, dimension: Int) throws -> Int64 {
+        if let id = modelIDs[key] { return id }
+        let id = try SQLiteStore.modelID(db, key: key, dimension: dimension, create: true)!
+        modelIDs[key] = id
+        return id
+    }
+}
+
+extension SQLiteStore {
+    /// The id of an embedding model, created on first use when `create` is set.
+    static func modelID(_ db: Database, key: String, dimension: Int, create: Bool) throws -> Int64? {
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM models WHERE key = ?", arguments: [key]) {
+            return id
+        }
+        guard create else { return nil }
+        try db.execute(sql: "INSERT INTO models (key, dimension) VALUES (?, ?)", arguments: [key, dimension])
+        return db.lastInsertedRowID
+    }
+}
+
+/// Vectors are stored as little-endian Float32 bytes.
+enum VectorCoding {
+    static func encode(_ vector: [Float]) -> Data {
+        vector.withUnsafeBufferPointer { Data(buffer: $0) }
+    }
+
+    /// Appends the floats in `data` to `buffer`.
+    static func decode(_ data: Data, into buffer: inout [Float]) {
+        let count = data.count / MemoryLayout<Float>.size
+        data.withUnsafeBytes { raw in
+            for index in 0..<count {
+                buffer.append(raw.loadUnaligned(fromByteOffset: index * 4, as: Float.self))
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import GRDB
+import SluiceCore
+
+extension QueueEntry {
+    static let columns = """
+        tenant, doc_id, revision, kind, source, root, path, content_hash, priority, state, \
+        first_change_at, last_change_at, ready_at, attempts, superseded, lease_expiries, \
+        lease_token, lease_expires_at, lease_revision, last_error, enqueued_at
+        """
+
+    init(row: Row) throws {
+        let key = DocumentKey(tenant: try TenantID(row["tenant"]), docId: try DocumentID(row["doc_id"] as String))
+        let source: String = row["source"]
+        let origin: Origin
+        if source == "file", let root: String = row["root"], let path: String = row["path"] {
+            origin = .file(root: root, path: path)
+        } else {
+            origin = .api
+        }
+        let hashData: Data? = row["content_hash"]
+        var hold: Hold?
+        if let token: String = row["lease_token"] {
+            hold = Hold(
+                token: token, expiresAt: Timestamp(milliseconds: row["lease_expires_at"]),
+                revision: row["lease_revision"])
+        }
+        self.init(
+            key: key,
+            revision: row["revision"],
+            kind: Change.Kind(rawValue: row["kind"]) ?? .upsert,
+            origin: origin,
+            contentHash: hashData.map { ContentHash(bytes: Array($0)) },
+            priority: Priority(rawValue: row["priority"]) ?? .low,
+            state: QueueEntry.State(rawValue: row["state"]) ?? .queued,
+            firstChangeAt: Timestamp(milliseconds: row["first_change_at"]),
+            lastChangeAt: Timestamp(milliseconds: row["last_change_at"]),
+            readyAt: Timestamp(milliseconds: row["ready_at"]),
+            attempts: row["attempts"],
+            supersededCount: row["superseded"],
+            leaseExpiries: row["lease_expiries"],
+            hold: hold,
+            lastError: row["last_error"],
+            enqueuedAt: Timestamp(milliseconds: row["enqueued_at"]))
+    }
+
+    static func fetch(_ db: Database, _ key: DocumentKey) throws -> QueueEntry? {
+        let statement = try db.cachedStatement(sql: "SELECT \(columns) FROM queue WHERE tenant = ? AND doc_id = ?")
+        guard let row = try Row.fetchOne(statement, arguments: [key.tenant.rawValue, key.docId.rawValue]) else {
+            return nil
+        }
+        return try QueueEntry(row: row)
+    }
+
+    /// Inserts or replaces the row.
+    func save(_ db: Database) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO queue (\(QueueEntry.columns))
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        var root: String?
+        var path: String?
+        if case .file(let fileRoot, let filePath) = origin {
+            root = fileRoot
+            path = filePath
+        }
+        try statement.execute(arguments: [
+            key.tenant.rawValue, key.docId.rawValue, revision, kind.rawValue, origin.sourceName, root, path,
+            contentHash.map { Data($0.bytes) }, priority.rawValue, state.rawValue,
+            firstChangeAt.milliseconds, lastChangeAt.milliseconds, readyAt.milliseconds,
+            attempts, supersededCount, leaseExpiries,
+            hold?.token, hold?.expiresAt.milliseconds, hold?.revision, lastError, enqueuedAt.milliseconds,
+        ])
+    }
+
+    static func delete(_ db: Database, _ key: DocumentKey) throws {
+        let statement = try db.cachedStatement(sql: "DELETE FROM queue WHERE tenant = ? AND doc_id = ?")
+        try statement.execute(arguments: [key.tenant.rawValue, key.docId.rawValue])
+    }
+
+    func lease(token: String) -> Lease {
+        Lease(
+            key: key, token: token, revision: revision, kind: kind, origin: origin, contentHash: contentHash,
+            priority: priority, expiresAt: hold?.expiresAt ?? readyAt, attempts: attempts, enqueuedAt: enqueuedAt)
+    }
+}

@@ -1,0 +1,207 @@
+import Foundation
+import GRDB
+import SluiceCore
+
+extension SQLiteStore: IndexStore {
+    public func search(tenant: TenantID, vector: [Float], modelKey: String, k: Int) async throws -> [SearchHit] {
+        try await read("searching \(tenant)") { db in
+            guard k > 0, let model = try SQLiteStore.modelID(db, key: modelKey, dimension: vector.count, create: false) else {
+                return []
+            }
+            // Scan the covering index (tenant, model, text_hash) and look each vector up once.
+            let cursor = try Row.fetchCursor(db, sql: """
+                SELECT c.rowid, e.vector FROM chunks c INDEXED BY chunks_for_search
+                JOIN embeddings e ON e.model = c.model AND e.text_hash = c.text_hash
+                WHERE c.tenant = ? AND c.model = ?
+                """, arguments: [tenant.rawValue, model])
+            var best = TopK<Int64>(k: k)
+            try vector.withUnsafeBufferPointer { query in
+                while let row = try cursor.next() {
+                    let rowid: Int64 = row[0]
+                    let score = try row.withUnsafeData(atIndex: 1) { data -> Float in
+                        guard let data, data.count == query.count * 4 else { return -.infinity }
+                        return data.withUnsafeBytes { raw in
+                            VectorMath.dot(query, raw.bindMemory(to: Float.self))
+                        }
+                    }
+                    best.offer(score, rowid)
+                }
+            }
+            let ranked = best.sorted
+            guard !ranked.isEmpty else { return [] }
+            let ids = ranked.map(\.item)
+            let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT rowid, doc_id, ordinal, text FROM chunks WHERE rowid IN (\(placeholders))",
+                arguments: StatementArguments(ids))
+            let byID = Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as Int64, $0) })
+            return ranked.compactMap { entry in
+                guard let row = byID[entry.item] else { return nil }
+                return SearchHit(
+                    tenant: tenant.rawValue, docId: row["doc_id"], ordinal: row["ordinal"], score: entry.score,
+                    text: row["text"])
+            }
+        }
+    }
+
+    public func cachedEmbeddings(modelKey: String, textHashes: [ContentHash]) async throws -> Set<ContentHash> {
+        guard !textHashes.isEmpty else { return [] }
+        return try await read("reading the embedding cache") { db in
+            guard let model = try Int64.fetchOne(db, sql: "SELECT id FROM models WHERE key = ?", arguments: [modelKey]) else {
+                return []
+            }
+            let statement = try db.cachedStatement(sql: "SELECT 1 FROM embeddings WHERE model = ? AND text_hash = ?")
+            var found = Set<ContentHash>()
+            for hash in Set(textHashes) where try Bool.fetchOne(statement, arguments: [model, Data(hash.bytes)]) != nil {
+                found.insert(hash)
+            }
+            return found
+        }
+    }
+
+    public func documentState(_ key: DocumentKey) async throws -> DocumentState? {
+        try await read("reading \(key)") { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM documents WHERE tenant = ? AND doc_id = ?",
+                arguments: [key.tenant.rawValue, key.docId.rawValue]
+            ).map(DocumentState.init(row:))
+        }
+    }
+
+    public func documents(tenant: TenantID, status: DocumentState.Status?) async throws -> [DocumentState] {
+        try await read("listing documents of \(tenant)") { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM documents WHERE tenant = ? AND (? IS NULL OR status = ?) ORDER BY doc_id",
+                arguments: [tenant.rawValue, status?.rawValue, status?.rawValue]
+            ).map(DocumentState.init(row:))
+        }
+    }
+
+    public func tenantSummaries() async throws -> [TenantSummary] {
+        try await read("summarizing tenants") { db in
+            var summaries: [String: TenantSummary] = [:]
+            let documentRows = try Row.fetchAll(db, sql: """
+                SELECT tenant, status, COUNT(*) AS count, SUM(chunk_count) AS chunks, MAX(updated_at) AS last
+                FROM documents GROUP BY tenant, status
+                """)
+            for row in documentRows {
+                let tenant: String = row["tenant"]
+                var summary = summaries[tenant] ?? TenantSummary(tenant: tenant)
+                let count: Int = row["count"]
+                switch DocumentState.Status(rawValue: row["status"]) {
+                case .indexed: summary.indexed += count
+                case .skipped: summary.skipped += count
+                case .deleted: summary.deleted += count
+                case nil: break
+                }
+                summary.chunks += row["chunks"] ?? 0
+                summary.lastActivity = max(summary.lastActivity, Timestamp(milliseconds: row["last"]))
+                summaries[tenant] = summary
+            }
+            let queueRows = try Row.fetchAll(db, sql: """
+                SELECT tenant, SUM(state = 0) AS pending, SUM(state = 1) AS failed, MAX(last_change_at) AS last
+                FROM queue GROUP BY tenant
+                """)
+            for row in queueRows {
+                let tenant: String = row["tenant"]
+                var summary = summaries[tenant] ?? TenantSummary(tenant: tenant)
+                summary.pending = row["pending"]
+                summary.failed = row["failed"]
+                summary.lastActivity = max(summary.lastActivity, Timestamp(milliseconds: row["last"]))
+                summaries[tenant] = summary
+            }
+            return summaries.values.sorted { $0.tenant < $1.tenant }
+        }
+    }
+
+    public func exportChunks(tenant: TenantID?, batchSize: Int, _ body: ([ExportedChunk]) throws -> Void) async throws {
+        // Page by key so no single read holds the whole index in memory.
+        var after: (tenant: String, docId: String, ordinal: Int)? = nil
+        while true {
+            let cursorKey = after
+            let page = try await read("exporting chunks") { db -> [ExportedChunk] in
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT c.tenant, c.doc_id, c.ordinal, c.chunk_id, c.text, c.text_hash, c.revision, d.content_hash
+                    FROM chunks c JOIN documents d ON d.tenant = c.tenant AND d.doc_id = c.doc_id
+                    WHERE (:tenant IS NULL OR c.tenant = :tenant)
+                      AND (:afterTenant IS NULL OR (c.tenant, c.doc_id, c.ordinal) > (:afterTenant, :afterDoc, :afterOrdinal))
+                    ORDER BY c.tenant, c.doc_id, c.ordinal LIMIT :limit
+                    """, arguments: [
+                        "tenant": tenant?.rawValue, "afterTenant": cursorKey?.tenant, "afterDoc": cursorKey?.docId,
+                        "afterOrdinal": cursorKey?.ordinal, "limit": batchSize,
+                    ])
+                return rows.map { row in
+                    let textHash: Data = row["text_hash"]
+                    return ExportedChunk(
+                        tenant: row["tenant"], docId: row["doc_id"], ordinal: row["ordinal"], chunkId: row["chunk_id"],
+                        text: row["text"], textHash: Array(textHash).hexString, contentHash: row["content_hash"],
+                        revision: row["revision"])
+                }
+            }
+            guard let last = page.last else { return }
+            try body(page)
+            after = (last.tenant, last.docId, last.ordinal)
+            if page.count < batchSize { return }
+        }
+    }
+
+    @discardableResult
+    public func purge(tenant: TenantID) async throws -> Int {
+        try await write("purging tenant \(tenant)") { db in
+            let documents = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM documents WHERE tenant = ?", arguments: [tenant.rawValue]) ?? 0
+            for table in ["chunks", "documents", "queue", "files"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE tenant = ?", arguments: [tenant.rawValue])
+            }
+            return documents
+        }
+    }
+
+    @discardableResult
+    public func collectUnusedEmbeddings() async throws -> Int {
+        try await write("collecting unused embeddings") { db in
+            try db.execute(sql: """
+                DELETE FROM embeddings WHERE NOT EXISTS (
+                    SELECT 1 FROM chunks c INDEXED BY chunks_by_text
+                    WHERE c.text_hash = embeddings.text_hash AND c.model = embeddings.model)
+                """)
+            return db.changesCount
+        }
+    }
+
+    public func requeueDocuments(notMatching settingsFingerprint: String, priority: Priority) async throws -> Int {
+        let now = clock.now()
+        let settle = options.settle
+        return try await write("queueing documents for re-indexing") { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT d.tenant, d.doc_id, f.root, f.path, f.content_hash FROM documents d
+                JOIN files f ON f.tenant = d.tenant AND f.doc_id = d.doc_id
+                WHERE d.status = 'indexed' AND d.settings != ?
+                """, arguments: [settingsFingerprint])
+            let changes = try rows.map { row in
+                let hash: Data = row["content_hash"]
+                return Change(
+                    key: DocumentKey(tenant: try TenantID(row["tenant"]), docId: try DocumentID(row["doc_id"] as String)),
+                    kind: .upsert, origin: .file(root: row["root"], path: row["path"]),
+                    contentHash: ContentHash(bytes: Array(hash)), priority: priority)
+            }
+            _ = try SQLiteStore.enqueue(db, changes, now: now, settle: settle)
+            return changes.count
+        }
+    }
+}
+
+extension DocumentState {
+    init(row: Row) throws {
+        self.init(
+            key: DocumentKey(tenant: try TenantID(row["tenant"]), docId: try DocumentID(row["doc_id"] as String)),
+            status: DocumentState.Status(rawValue: row["status"]) ?? .indexed,
+            contentHash: row["content_hash"], revision: row["revision"], chunkCount: row["chunk_count"],
+            settingsFingerprint: row["settings"], source: row["source"], title: row["title"], reason: row["reason"],
+            updatedAt: Timestamp(milliseconds: row["updated_at"]))
+    }
+}
+
+private func max(_ a: Timestamp?, _ b: Timestamp) -> Timestamp {
+    guard let a else { return b }
+    return Swift.max(a, b)
+}

@@ -1,0 +1,205 @@
+import Foundation
+import GRDB
+import SluiceCore
+
+extension SQLiteStore: JobQueue {
+    @discardableResult
+    public func enqueue(_ changes: [Change]) async throws -> [EnqueueOutcome] {
+        guard !changes.isEmpty else { return [] }
+        let now = clock.now()
+        let settle = options.settle
+        return try await write("enqueueing \(changes.count) changes") { db in
+            try SQLiteStore.enqueue(db, changes, now: now, settle: settle)
+        }
+    }
+
+    /// Enqueues inside an open transaction, so callers can join it with other writes.
+    static func enqueue(_ db: Database, _ changes: [Change], now: Timestamp, settle: SettlePolicy) throws -> [EnqueueOutcome] {
+        var revision = try allocateRevisions(db, count: changes.count)
+        var outcomes: [EnqueueOutcome] = []
+        outcomes.reserveCapacity(changes.count)
+        for change in changes {
+            if var entry = try QueueEntry.fetch(db, change.key) {
+                entry.coalesce(change, revision: revision, now: now, settle: settle)
+                try entry.save(db)
+                outcomes.append(.coalesced(revision: revision))
+            } else {
+                try QueueEntry(change: change, revision: revision, now: now, settle: settle).save(db)
+                outcomes.append(.queued(revision: revision))
+            }
+            revision += 1
+        }
+        return outcomes
+    }
+
+    public func lease(limit: Int, duration: Duration) async throws -> [Lease] {
+        guard limit > 0 else { return [] }
+        let now = clock.now()
+        return try await write("leasing documents") { db in
+            let statement = try db.cachedStatement(sql: """
+                SELECT \(QueueEntry.columns) FROM queue INDEXED BY queue_by_readiness
+                WHERE state = 0 AND ready_at <= :now AND (lease_token IS NULL OR lease_expires_at <= :now)
+                ORDER BY priority DESC, ready_at
+                LIMIT :limit
+                """)
+            let rows = try Row.fetchAll(statement, arguments: ["now": now.milliseconds, "limit": limit])
+            var leases: [Lease] = []
+            for row in rows {
+                var entry = try QueueEntry(row: row)
+                let token = UUID().uuidString
+                let outcome = entry.lease(token: token, now: now, duration: duration)
+                try entry.save(db)
+                if outcome == .leased { leases.append(entry.lease(token: token)) }
+            }
+            return leases
+        }
+    }
+
+    public func renew(_ leases: [Lease], duration: Duration) async throws -> Set<String> {
+        guard !leases.isEmpty else { return [] }
+        let now = clock.now()
+        return try await write("renewing leases") { db in
+            var lost = Set<String>()
+            for lease in leases {
+                guard var entry = try QueueEntry.fetch(db, lease.key),
+                    entry.renew(token: lease.token, now: now, duration: duration)
+                else {
+                    lost.insert(lease.token)
+                    continue
+                }
+                try entry.save(db)
+            }
+            return lost
+        }
+    }
+
+    public func complete(_ completions: [Completion]) async throws -> [CompletionOutcome] {
+        guard !completions.isEmpty else { return [] }
+        let now = clock.now()
+        return try await write("completing \(completions.count) documents") { db in
+            var index = IndexWriter(db: db, now: now)
+            var outcomes: [CompletionOutcome] = []
+            for completion in completions {
+                outcomes.append(try index.apply(completion))
+            }
+            return outcomes
+        }
+    }
+
+    public func fail(_ lease: Lease, error: SluiceError) async throws -> FailureOutcome {
+        let now = clock.now()
+        let policy = options.retry
+        return try await write("recording a failure of \(lease.key)") { db in
+            guard var entry = try QueueEntry.fetch(db, lease.key) else { return .leaseLost }
+            var generator = SystemRandomNumberGenerator()
+            let effect = entry.fail(
+                token: lease.token, reason: error.message, retryable: error.isRetryable, now: now,
+                policy: policy, using: &generator)
+            switch effect {
+            case .rejected:
+                return .leaseLost
+            case .superseded:
+                try entry.save(db)
+                return .superseded
+            case .retryAt(let time):
+                try entry.save(db)
+                return .willRetry(at: time)
+            case .deadLettered:
+                try entry.save(db)
+                return .deadLettered
+            }
+        }
+    }
+
+    public func release(_ leases: [Lease]) async throws {
+        guard !leases.isEmpty else { return }
+        try await write("releasing leases") { db in
+            for lease in leases {
+                guard var entry = try QueueEntry.fetch(db, lease.key), entry.release(token: lease.token) else { continue }
+                try entry.save(db)
+            }
+        }
+    }
+
+    @discardableResult
+    public func releaseAbandonedLeases() async throws -> Int {
+        try await write("releasing abandoned leases") { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT \(QueueEntry.columns) FROM queue WHERE lease_token IS NOT NULL")
+            for row in rows {
+                var entry = try QueueEntry(row: row)
+                entry.expireHold()
+                try entry.save(db)
+            }
+            return rows.count
+        }
+    }
+
+    public func nextWakeTime() async throws -> Timestamp? {
+        try await read("reading the queue") { db in
+            let value = try Int64.fetchOne(db, sql: """
+                SELECT MIN(CASE WHEN lease_token IS NULL THEN ready_at ELSE lease_expires_at END)
+                FROM queue WHERE state = 0
+                """)
+            return value.map { Timestamp(milliseconds: $0) }
+        }
+    }
+
+    public func depth() async throws -> QueueDepth {
+        let now = clock.now()
+        return try await read("reading the queue depth") { db in
+            try SQLiteStore.depth(db, tenant: nil, now: now)
+        }
+    }
+
+    static func depth(_ db: Database, tenant: TenantID?, now: Timestamp) throws -> QueueDepth {
+        var depth = QueueDepth()
+        let filter = tenant == nil ? "" : "WHERE tenant = :tenant"
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT priority,
+                   SUM(state = 1) AS dead,
+                   SUM(state = 0 AND lease_token IS NOT NULL AND lease_expires_at > :now) AS leased,
+                   SUM(state = 0 AND (lease_token IS NULL OR lease_expires_at <= :now) AND ready_at <= :now) AS ready,
+                   SUM(state = 0 AND (lease_token IS NULL OR lease_expires_at <= :now) AND ready_at > :now) AS delayed
+            FROM queue \(filter) GROUP BY priority
+            """, arguments: ["now": now.milliseconds, "tenant": tenant?.rawValue])
+        for row in rows {
+            let priority = Priority(rawValue: row["priority"]) ?? .low
+            depth.ready[priority, default: 0] += row["ready"] ?? 0
+            depth.delayed += row["delayed"] ?? 0
+            depth.leased += row["leased"] ?? 0
+            depth.dead += row["dead"] ?? 0
+        }
+        return depth
+    }
+
+    public func deadLetters(tenant: TenantID?) async throws -> [DeadLetter] {
+        try await read("reading dead letters") { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT tenant, doc_id, revision, attempts, last_error, last_change_at FROM queue
+                WHERE state = 1 AND (:tenant IS NULL OR tenant = :tenant) ORDER BY tenant, doc_id
+                """, arguments: ["tenant": tenant?.rawValue])
+            return try rows.map { row in
+                DeadLetter(
+                    key: DocumentKey(tenant: try TenantID(row["tenant"]), docId: try DocumentID(row["doc_id"] as String)),
+                    revision: row["revision"], attempts: row["attempts"],
+                    reason: row["last_error"] ?? "unknown", since: Timestamp(milliseconds: row["last_change_at"]))
+            }
+        }
+    }
+
+    @discardableResult
+    public func retryDeadLetters(tenant: TenantID?) async throws -> Int {
+        let now = clock.now()
+        return try await write("retrying dead letters") { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT \(QueueEntry.columns) FROM queue WHERE state = 1 AND (:tenant IS NULL OR tenant = :tenant)
+                """, arguments: ["tenant": tenant?.rawValue])
+            for row in rows {
+                var entry = try QueueEntry(row: row)
+                entry.revive(now: now)
+                try entry.save(db)
+            }
+            return rows.count
+        }
+    }
+}

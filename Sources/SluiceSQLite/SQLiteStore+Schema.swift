@@ -1,0 +1,107 @@
+import GRDB
+
+extension SQLiteStore {
+    /// Schema migrations, applied in order when a store opens.
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (
+                    key TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                ) WITHOUT ROWID;
+
+                -- What the scan last recorded about each file (replaces the seed's in-memory fileHashes).
+                CREATE TABLE files (
+                    tenant TEXT NOT NULL,
+                    doc_id TEXT NOT NULL,
+                    root TEXT NOT NULL,
+                    path TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    mtime_ns INTEGER NOT NULL,
+                    ctime_ns INTEGER NOT NULL,
+                    inode INTEGER NOT NULL,
+                    content_hash BLOB NOT NULL,
+                    recorded_at_ns INTEGER NOT NULL,
+                    PRIMARY KEY (tenant, doc_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX files_by_root ON files(root);
+
+                -- The indexed state of each document.
+                CREATE TABLE documents (
+                    tenant TEXT NOT NULL,
+                    doc_id TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    revision INTEGER NOT NULL,
+                    chunk_count INTEGER NOT NULL,
+                    settings TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    title TEXT,
+                    reason TEXT,
+                    updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (tenant, doc_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX documents_by_status ON documents(tenant, status);
+
+                -- The durable queue: one row per document (DESIGN.md invariant 2).
+                CREATE TABLE queue (
+                    tenant TEXT NOT NULL,
+                    doc_id TEXT NOT NULL,
+                    revision INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    root TEXT,
+                    path TEXT,
+                    content_hash BLOB,
+                    priority INTEGER NOT NULL,
+                    state INTEGER NOT NULL,
+                    first_change_at INTEGER NOT NULL,
+                    last_change_at INTEGER NOT NULL,
+                    ready_at INTEGER NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    superseded INTEGER NOT NULL,
+                    lease_expiries INTEGER NOT NULL,
+                    lease_token TEXT,
+                    lease_expires_at INTEGER,
+                    lease_revision INTEGER,
+                    last_error TEXT,
+                    enqueued_at INTEGER NOT NULL,
+                    PRIMARY KEY (tenant, doc_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX queue_by_readiness ON queue(state, priority DESC, ready_at);
+
+                -- Embedding models; vectors of different models never mix.
+                CREATE TABLE models (
+                    id INTEGER PRIMARY KEY,
+                    key TEXT NOT NULL UNIQUE,
+                    dimension INTEGER NOT NULL
+                );
+
+                -- The embedding cache and the vectors of the index: one vector per (model, chunk text).
+                CREATE TABLE embeddings (
+                    model INTEGER NOT NULL,
+                    text_hash BLOB NOT NULL,
+                    vector BLOB NOT NULL,
+                    PRIMARY KEY (model, text_hash)
+                ) WITHOUT ROWID;
+
+                -- The embedded index's chunks; vectors are looked up by (model, text_hash).
+                CREATE TABLE chunks (
+                    tenant TEXT NOT NULL,
+                    doc_id TEXT NOT NULL,
+                    ordinal INTEGER NOT NULL,
+                    chunk_id TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    text_hash BLOB NOT NULL,
+                    model INTEGER NOT NULL,
+                    revision INTEGER NOT NULL
+                );
+                CREATE UNIQUE INDEX chunks_by_document ON chunks(tenant, doc_id, ordinal);
+                CREATE INDEX chunks_for_search ON chunks(tenant, model, text_hash);
+                CREATE INDEX chunks_by_text ON chunks(text_hash);
+                """)
+        }
+        return migrator
+    }()
+}

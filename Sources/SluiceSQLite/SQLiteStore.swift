@@ -1,0 +1,130 @@
+import Foundation
+import GRDB
+import SluiceCore
+
+/// The embedded backend: queue, file and document state, and the vector
+/// index, in one SQLite file in WAL mode.
+///
+/// One `DatabasePool` per process (one writer, concurrent readers); other
+/// processes (`sluice status`, `search`) open their own pool on the same file
+/// and read without blocking the writer.
+///
+/// Durability: `synchronous=FULL` by default. In WAL mode NORMAL already
+/// survives a killed process, but may lose the last commits on power loss;
+/// FULL makes every commit durable when it returns, which is what "durable
+/// before acknowledged" promises API clients. Commits are batched (a scan
+/// step, a leased batch), so the fsync per commit costs little.
+public final class SQLiteStore: Sendable {
+    public enum Durability: String, Sendable {
+        case full
+        case normal
+    }
+
+    public struct Options: Sendable {
+        public var settle: SettlePolicy
+        public var retry: RetryPolicy
+        public var durability: Durability
+        public var readOnly: Bool
+
+        public init(settle: SettlePolicy = SettlePolicy(), retry: RetryPolicy = RetryPolicy(), durability: Durability = .full, readOnly: Bool = false) {
+            self.settle = settle
+            self.retry = retry
+            self.durability = durability
+            self.readOnly = readOnly
+        }
+    }
+
+    let pool: DatabasePool
+    let clock: any SluiceClock
+    let options: Options
+    public let path: String
+
+    /// Opens (creating and migrating if needed) the store at `path`.
+    public init(path: String, clock: any SluiceClock = SystemClock(), options: Options = Options()) throws {
+        self.path = path
+        self.clock = clock
+        self.options = options
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.label = "sluice"
+        configuration.maximumReaderCount = 6
+        configuration.prepareDatabase { db in
+            // Large page cache for bulk writes; temp tables in memory.
+            try db.execute(sql: "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(options.durability == .full ? "FULL" : "NORMAL")")
+            }
+            try SQLiteStore.migrator.migrate(pool)
+        } catch {
+            throw SQLiteStore.wrap(error, "opening the store at \(path)")
+        }
+    }
+
+    /// Turns a GRDB error into a `SluiceError` that names what was being done.
+    static func wrap(_ error: any Error, _ doing: String) -> SluiceError {
+        if let error = error as? SluiceError { return error }
+        if let error = error as? DatabaseError {
+            let busy = error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+            let full = error.resultCode == .SQLITE_FULL
+            var hint = ""
+            if full { hint = "; free disk space and run again" }
+            if error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+                hint = "; the file is damaged or not a Sluice store: move it away and run again to rebuild from the files"
+            }
+            return SluiceError(
+                .storage, "SQLite error while \(doing): \(error.message ?? "\(error.resultCode)")\(hint)",
+                isRetryable: busy || full, underlying: error)
+        }
+        return SluiceError(.storage, "error while \(doing): \(error)", isRetryable: false)
+    }
+
+    func write<T: Sendable>(_ doing: String, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch {
+            throw SQLiteStore.wrap(error, doing)
+        }
+    }
+
+    func read<T: Sendable>(_ doing: String, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw SQLiteStore.wrap(error, doing)
+        }
+    }
+
+    /// Reads a value from the `meta` table.
+    public func metaValue(_ key: String) async throws -> String? {
+        try await read("reading \(key)") { db in
+            try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key])
+        }
+    }
+
+    public func setMetaValue(_ key: String, _ value: String) async throws {
+        try await write("saving \(key)") { db in
+            try db.execute(
+                sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [key, value])
+        }
+    }
+
+    /// Checkpoints the WAL into the main file, so it does not keep growing.
+    public func checkpoint() async throws {
+        try await write("checkpointing") { db in
+            _ = try db.checkpoint(.passive)
+        }
+    }
+
+    /// Allocates `count` revisions from the monotonic counter; returns the first.
+    static func allocateRevisions(_ db: Database, count: Int) throws -> Int64 {
+        let current = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'revision'").flatMap { $0 } ?? 0
+        try db.execute(
+            sql: "INSERT INTO meta(key, value) VALUES ('revision', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            arguments: [String(current + Int64(count))])
+        return current + 1
+    }
+}
