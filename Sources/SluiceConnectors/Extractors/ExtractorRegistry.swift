@@ -1,0 +1,44 @@
+import SluiceCore
+
+/// Chooses an extractor by file extension.
+public struct ExtractorRegistry: Sendable {
+    private let byExtension: [String: any Extractor]
+
+    public init(_ byExtension: [String: any Extractor]) {
+        self.byExtension = byExtension
+    }
+
+    /// `.txt`, `.md`/`.markdown`, `.html`/`.htm`, `.json`, `.csv`.
+    public static let standard = ExtractorRegistry([
+        "txt": PlainTextExtractor(), "text": PlainTextExtractor(),
+        "md": MarkdownExtractor(), "markdown": MarkdownExtractor(),
+        "html": HTMLExtractor(), "htm": HTMLExtractor(),
+        "json": JSONExtractor(),
+        "csv": CSVExtractor(),
+    ])
+
+    public var supportedExtensions: [String] { byExtension.keys.sorted() }
+
+    /// The extractor for `path`, or nil when its type is not supported.
+    public func extractor(forPath path: String) -> (any Extractor)? {
+        guard let ext = ExtractorRegistry.fileExtension(of: path) else { return nil }
+        return byExtension[ext]
+    }
+
+    /// The lowercased extension of the last path component, without the dot.
+    public static func fileExtension(of path: String) -> String? {
+        let name = path.split(separator: "/").last ?? Substring(path)
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return nil }
+        let ext = name[name.index(after: dot)...]
+        return ext.isEmpty ? nil : ext.lowercased()
+    }
+
+    /// Why `path` is not indexed, for a file of an unsupported type.
+    public func unsupportedReason(forPath path: String) -> String {
+        let list = ".txt, .md, .markdown, .html, .htm, .json and .csv"
+        if let ext = ExtractorRegistry.fileExtension(of: path) {
+            return "unsupported file type .\(ext) (Sluice indexes \(list))"
+        }
+        return "unsupported file type: no extension (Sluice indexes \(list))"
+    }
+}
