@@ -23,12 +23,12 @@ extension SQLiteStore: FileStateStore {
         return try await write("recording scan results") { db in
             let upsert = try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO files
-                    (tenant, doc_id, root, path, size, mtime_ns, ctime_ns, inode, content_hash, recorded_at_ns)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    (tenant, doc_id, root, tenant_dir, path, size, mtime_ns, ctime_ns, inode, content_hash, recorded_at_ns)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for state in batch.fileStates {
                 try upsert.execute(arguments: [
-                    state.key.tenant.rawValue, state.key.docId.rawValue, state.root, state.path, state.stat.size,
+                    state.key.tenant.rawValue, state.key.docId.rawValue, state.root, state.tenantDirectory, state.path, state.stat.size,
                     state.stat.mtimeNanos, state.stat.ctimeNanos, Int64(bitPattern: state.stat.inode),
                     Data(state.contentHash.bytes), state.recordedAtNanos,
                 ])
@@ -48,7 +48,7 @@ extension FileState {
         let inode: Int64 = row["inode"]
         self.init(
             key: DocumentKey(tenant: try TenantID(row["tenant"]), docId: try DocumentID(row["doc_id"] as String)),
-            root: row["root"], path: row["path"],
+            root: row["root"], tenantDirectory: row["tenant_dir"], path: row["path"],
             stat: FileStat(size: row["size"], mtimeNanos: row["mtime_ns"], ctimeNanos: row["ctime_ns"], inode: UInt64(bitPattern: inode)),
             contentHash: ContentHash(bytes: Array(hash)), recordedAtNanos: row["recorded_at_ns"])
     }

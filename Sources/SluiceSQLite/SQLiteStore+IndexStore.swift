@@ -68,6 +68,20 @@ extension SQLiteStore: IndexStore {
         }
     }
 
+    public func documentStates(_ keys: [DocumentKey]) async throws -> [DocumentKey: DocumentState] {
+        guard !keys.isEmpty else { return [:] }
+        return try await read("reading document states") { db in
+            let statement = try db.cachedStatement(sql: "SELECT * FROM documents WHERE tenant = ? AND doc_id = ?")
+            var states: [DocumentKey: DocumentState] = [:]
+            for key in keys {
+                if let row = try Row.fetchOne(statement, arguments: [key.tenant.rawValue, key.docId.rawValue]) {
+                    states[key] = try DocumentState(row: row)
+                }
+            }
+            return states
+        }
+    }
+
     public func documents(tenant: TenantID, status: DocumentState.Status?) async throws -> [DocumentState] {
         try await read("listing documents of \(tenant)") { db in
             try Row.fetchAll(
@@ -173,7 +187,7 @@ extension SQLiteStore: IndexStore {
         let settle = options.settle
         return try await write("queueing documents for re-indexing") { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT d.tenant, d.doc_id, f.root, f.path, f.content_hash FROM documents d
+                SELECT d.tenant, d.doc_id, f.tenant_dir, f.path, f.content_hash FROM documents d
                 JOIN files f ON f.tenant = d.tenant AND f.doc_id = d.doc_id
                 WHERE d.status = 'indexed' AND d.settings != ?
                 """, arguments: [settingsFingerprint])
@@ -181,7 +195,7 @@ extension SQLiteStore: IndexStore {
                 let hash: Data = row["content_hash"]
                 return Change(
                     key: DocumentKey(tenant: try TenantID(row["tenant"]), docId: try DocumentID(row["doc_id"] as String)),
-                    kind: .upsert, origin: .file(root: row["root"], path: row["path"]),
+                    kind: .upsert, origin: .file(root: row["tenant_dir"], path: row["path"]),
                     contentHash: ContentHash(bytes: Array(hash)), priority: priority)
             }
             _ = try SQLiteStore.enqueue(db, changes, now: now, settle: settle)

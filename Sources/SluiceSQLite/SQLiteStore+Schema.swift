@@ -16,6 +16,7 @@ extension SQLiteStore {
                     tenant TEXT NOT NULL,
                     doc_id TEXT NOT NULL,
                     root TEXT NOT NULL,
+                    tenant_dir TEXT NOT NULL,
                     path TEXT NOT NULL,
                     size INTEGER NOT NULL,
                     mtime_ns INTEGER NOT NULL,

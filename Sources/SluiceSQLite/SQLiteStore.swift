@@ -114,8 +114,12 @@ public final class SQLiteStore: Sendable {
 
     /// Checkpoints the WAL into the main file, so it does not keep growing.
     public func checkpoint() async throws {
-        try await write("checkpointing") { db in
-            _ = try db.checkpoint(.passive)
+        do {
+            try await pool.writeWithoutTransaction { db in
+                _ = try db.checkpoint(.truncate)
+            }
+        } catch {
+            throw SQLiteStore.wrap(error, "checkpointing")
         }
     }
 

@@ -26,8 +26,9 @@ public struct Change: Sendable, Equatable {
 
 /// Where a document's content lives.
 public enum Origin: Sendable, Equatable {
-    /// A file under a scanned root. `path` is the absolute on-disk path (its
-    /// bytes may differ from the NFC-normalized docId); `root` is the scan root.
+    /// A file under a tenant folder. `path` is the absolute on-disk path (its
+    /// bytes may differ from the NFC-normalized docId); `root` is the tenant's
+    /// folder, which symbolic links may not lead out of.
     case file(root: String, path: String)
     /// Pushed over the HTTP API.
     case api

@@ -8,6 +8,8 @@ public struct FileState: Sendable, Equatable {
     public var key: DocumentKey
     /// The scan root the file was found under (tombstones apply per root).
     public var root: String
+    /// The tenant's folder: symbolic links may not lead out of it.
+    public var tenantDirectory: String
     /// Absolute on-disk path.
     public var path: String
     public var stat: FileStat
@@ -15,9 +17,13 @@ public struct FileState: Sendable, Equatable {
     /// When this state was recorded, in nanoseconds since the epoch.
     public var recordedAtNanos: Int64
 
-    public init(key: DocumentKey, root: String, path: String, stat: FileStat, contentHash: ContentHash, recordedAtNanos: Int64) {
+    public init(
+        key: DocumentKey, root: String, tenantDirectory: String, path: String, stat: FileStat, contentHash: ContentHash,
+        recordedAtNanos: Int64
+    ) {
         self.key = key
         self.root = root
+        self.tenantDirectory = tenantDirectory
         self.path = path
         self.stat = stat
         self.contentHash = contentHash

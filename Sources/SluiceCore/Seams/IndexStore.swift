@@ -79,6 +79,8 @@ public protocol IndexStore: Sendable {
     func cachedEmbeddings(modelKey: String, textHashes: [ContentHash]) async throws -> Set<ContentHash>
 
     func documentState(_ key: DocumentKey) async throws -> DocumentState?
+    /// The states of several documents in one read; absent ones are left out.
+    func documentStates(_ keys: [DocumentKey]) async throws -> [DocumentKey: DocumentState]
     func documents(tenant: TenantID, status: DocumentState.Status?) async throws -> [DocumentState]
     func tenantSummaries() async throws -> [TenantSummary]
 

@@ -24,6 +24,14 @@ public actor ByteBudget {
         }
     }
 
+    /// Holds `bytes` if they fit now without waiting; returns whether it did.
+    public func tryAcquire(_ bytes: Int) -> Bool {
+        let bytes = max(0, bytes)
+        guard waiters.isEmpty && fits(bytes) else { return false }
+        inUse += bytes
+        return true
+    }
+
     public func release(_ bytes: Int) {
         inUse -= max(0, bytes)
         while let first = waiters.first, fits(first.bytes) {

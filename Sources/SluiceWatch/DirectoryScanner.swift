@@ -18,18 +18,25 @@ public struct ScannedFile: Sendable, Equatable {
 /// outside are reported with `outsideLinkTarget` and never read; links to
 /// folders are not followed (their targets inside the root are walked
 /// anyway). docIds are NFC-normalized relative paths.
-public struct Scanner: Sendable {
+public struct DirectoryScanner: Sendable {
     public var rules: IgnoreRules
 
     public init(rules: IgnoreRules) {
         self.rules = rules
     }
 
-    /// Calls `visit` for every file; returns problems worth reporting
-    /// (unreadable folders, names that are not UTF-8).
-    public func walk(_ root: TenantRoot, visit: (ScannedFile) throws -> Void) throws -> [String] {
+    /// What a walk could not cover.
+    public struct Report: Sendable, Equatable {
+        /// Things worth telling the user (unreadable folders, names that are not UTF-8).
+        public var problems: [String] = []
+        /// Folders that could not be listed: their recorded files must not be tombstoned.
+        public var unreadableDirectories: [String] = []
+    }
+
+    /// Calls `visit` for every file.
+    public func walk(_ root: TenantRoot, visit: (ScannedFile) throws -> Void) throws -> Report {
         var rules = self.rules
-        var problems: [String] = []
+        var report = Report()
         for ignoreFile in Set([root.scanRoot + "/.sluiceignore", root.directory + "/.sluiceignore"]).sorted() {
             if let contents = try? FileSystem.readFile(ignoreFile) {
                 try rules.addIgnoreFile(String(decoding: contents, as: UTF8.self), name: ignoreFile)
@@ -41,11 +48,12 @@ public struct Scanner: Sendable {
             do {
                 listing = try FileSystem.listDirectory(directory)
             } catch let error as SluiceError {
-                problems.append("folder \(directory) is skipped: \(error.message)")
+                report.problems.append("folder \(directory) is skipped: \(error.message)")
+                report.unreadableDirectories.append(directory)
                 continue
             }
             for name in listing.invalidNames {
-                problems.append("\(directory)/\(name) is skipped: its name is not valid UTF-8; rename it")
+                report.problems.append("\(directory)/\(name) is skipped: its name is not valid UTF-8; rename it")
             }
             for name in listing.names where !IgnoreRules.isIgnoredName(name) {
                 let path = directory + "/" + name
@@ -72,7 +80,7 @@ public struct Scanner: Sendable {
                 }
             }
         }
-        return problems
+        return report
     }
 
     private func key(_ root: TenantRoot, _ components: [String]) throws -> DocumentKey {

@@ -1,0 +1,129 @@
+import Foundation
+import SluiceCore
+import SluiceSQLite
+
+/// Every setting, resolved from flags, then SLUICE_* environment variables,
+/// then defaults (DESIGN.md's table of knobs).
+public struct Configuration: Sendable, Equatable {
+    /// Where the store lives (`--data-dir`, SLUICE_DATA_DIR).
+    public var dataDirectory: String = ".sluice"
+    /// Documents per lease (SLUICE_BATCH_SIZE).
+    public var batchSize: Int = 50
+    /// Workers (SLUICE_CONCURRENCY).
+    public var concurrency: Int = 4
+    /// Failed attempts before a dead letter (SLUICE_MAX_RETRIES).
+    public var maxRetries: Int = 5
+    /// Base of the exponential, jittered backoff (SLUICE_RETRY_DELAY_MS).
+    public var retryDelay: Duration = .milliseconds(2000)
+    /// Quiet time after a change before it is processed (SLUICE_SETTLE_MS).
+    public var settleWindow: Duration = .milliseconds(50)
+    /// Longest wait after a document's first pending change (SLUICE_SETTLE_MAX_MS).
+    public var settleMaximum: Duration = .milliseconds(2000)
+    /// Chunks per embedding call (SLUICE_EMBED_BATCH_SIZE).
+    public var embedBatchSize: Int = 256
+    /// Lease length, renewed by heartbeat (SLUICE_LEASE_SECONDS).
+    public var leaseDuration: Duration = .seconds(60)
+    /// File bytes held in memory at once (SLUICE_MAX_INFLIGHT_BYTES).
+    public var maxInflightBytes: Int = 256 << 20
+    /// Larger files are skipped with a reason (SLUICE_MAX_FILE_BYTES).
+    public var maxFileBytes: Int = 50 << 20
+    /// Built-in embedder's dimension (SLUICE_EMBED_DIMENSION).
+    public var embeddingDimension: Int = 384
+    /// Target chunk size in characters (SLUICE_CHUNK_SIZE).
+    public var chunkSize: Int = 1000
+    /// Characters shared by consecutive chunks (SLUICE_CHUNK_OVERLAP).
+    public var chunkOverlap: Int = 100
+    /// SQLite `synchronous` setting (SLUICE_DURABILITY: full or normal).
+    public var durability: SQLiteStore.Durability = .full
+    /// `--include` patterns.
+    public var include: [String] = []
+    /// `--exclude` patterns.
+    public var exclude: [String] = []
+
+    public init() {}
+
+    /// One documented setting: its variable, meaning and default, for `sluice help run`.
+    public struct Knob: Sendable {
+        public var variable: String
+        public var summary: String
+        public var defaultValue: String
+    }
+
+    public static let knobs: [Knob] = [
+        Knob(variable: "SLUICE_DATA_DIR", summary: "data directory holding the SQLite store", defaultValue: ".sluice"),
+        Knob(variable: "SLUICE_BATCH_SIZE", summary: "documents a worker leases at once", defaultValue: "50"),
+        Knob(variable: "SLUICE_CONCURRENCY", summary: "workers processing the queue", defaultValue: "4"),
+        Knob(variable: "SLUICE_MAX_RETRIES", summary: "failed attempts before a document becomes a dead letter", defaultValue: "5"),
+        Knob(variable: "SLUICE_RETRY_DELAY_MS", summary: "base of the exponential, jittered retry delay", defaultValue: "2000"),
+        Knob(variable: "SLUICE_SETTLE_MS", summary: "quiet time after a change before processing it", defaultValue: "50"),
+        Knob(variable: "SLUICE_SETTLE_MAX_MS", summary: "longest a document waits after its first pending change", defaultValue: "2000"),
+        Knob(variable: "SLUICE_EMBED_BATCH_SIZE", summary: "chunks per embedding call", defaultValue: "256"),
+        Knob(variable: "SLUICE_LEASE_SECONDS", summary: "lease length, renewed by heartbeat while working", defaultValue: "60"),
+        Knob(variable: "SLUICE_MAX_INFLIGHT_BYTES", summary: "file bytes held in memory at once", defaultValue: "268435456 (256 MiB)"),
+        Knob(variable: "SLUICE_MAX_FILE_BYTES", summary: "larger files are skipped with a reason", defaultValue: "52428800 (50 MiB)"),
+        Knob(variable: "SLUICE_EMBED_DIMENSION", summary: "dimension of the built-in hashing embedder", defaultValue: "384"),
+        Knob(variable: "SLUICE_CHUNK_SIZE", summary: "target chunk size in characters", defaultValue: "1000"),
+        Knob(variable: "SLUICE_CHUNK_OVERLAP", summary: "characters shared by consecutive chunks", defaultValue: "100"),
+        Knob(variable: "SLUICE_DURABILITY", summary: "full (every commit survives power loss) or normal (survives a crash of Sluice)", defaultValue: "full"),
+    ]
+
+    /// Defaults overridden by the SLUICE_* variables in `environment`.
+    public static func fromEnvironment(_ environment: [String: String]) throws -> Configuration {
+        var configuration = Configuration()
+        try configuration.apply(environment: environment)
+        return configuration
+    }
+
+    public mutating func apply(environment: [String: String]) throws {
+        func int(_ name: String, min: Int, max: Int = .max) throws -> Int? {
+            guard let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            guard let value = Int(raw), value >= min, value <= max else {
+                throw SluiceError(.configuration, "\(name)=\(raw) is not a whole number from \(min) to \(max == .max ? "any" : String(max))")
+            }
+            return value
+        }
+        if let value = environment["SLUICE_DATA_DIR"], !value.isEmpty { dataDirectory = value }
+        if let value = try int("SLUICE_BATCH_SIZE", min: 1, max: 10_000) { batchSize = value }
+        if let value = try int("SLUICE_CONCURRENCY", min: 1, max: 1024) { concurrency = value }
+        if let value = try int("SLUICE_MAX_RETRIES", min: 1, max: 1000) { maxRetries = value }
+        if let value = try int("SLUICE_RETRY_DELAY_MS", min: 0) { retryDelay = .milliseconds(value) }
+        if let value = try int("SLUICE_SETTLE_MS", min: 0) { settleWindow = .milliseconds(value) }
+        if let value = try int("SLUICE_SETTLE_MAX_MS", min: 0) { settleMaximum = .milliseconds(value) }
+        if let value = try int("SLUICE_EMBED_BATCH_SIZE", min: 1, max: 100_000) { embedBatchSize = value }
+        if let value = try int("SLUICE_LEASE_SECONDS", min: 1) { leaseDuration = .seconds(value) }
+        if let value = try int("SLUICE_MAX_INFLIGHT_BYTES", min: 1 << 16) { maxInflightBytes = value }
+        if let value = try int("SLUICE_MAX_FILE_BYTES", min: 1) { maxFileBytes = value }
+        if let value = try int("SLUICE_EMBED_DIMENSION", min: 8, max: 65_536) { embeddingDimension = value }
+        if let value = try int("SLUICE_CHUNK_SIZE", min: 50, max: 1_000_000) { chunkSize = value }
+        if let value = try int("SLUICE_CHUNK_OVERLAP", min: 0) { chunkOverlap = value }
+        if let raw = environment["SLUICE_DURABILITY"], !raw.isEmpty {
+            guard let value = SQLiteStore.Durability(rawValue: raw.lowercased()) else {
+                throw SluiceError(.configuration, "SLUICE_DURABILITY=\(raw) is not one of: full, normal")
+            }
+            durability = value
+        }
+    }
+
+    /// Checks combinations the individual parsers cannot.
+    public func validate() throws {
+        if chunkOverlap >= chunkSize {
+            throw SluiceError(.configuration, "chunk overlap (\(chunkOverlap)) must be smaller than the chunk size (\(chunkSize))")
+        }
+        for pattern in include + exclude {
+            _ = try GlobPatternCheck.validate(pattern)
+        }
+    }
+
+    public var absoluteDataDirectory: String {
+        URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
+    }
+
+    public var storePath: String { absoluteDataDirectory + "/sluice.sqlite" }
+
+    public var storeOptions: SQLiteStore.Options {
+        SQLiteStore.Options(
+            settle: SettlePolicy(window: settleWindow, maximum: settleMaximum),
+            retry: RetryPolicy(maxAttempts: maxRetries, baseDelay: retryDelay),
+            durability: durability)
+    }
+}

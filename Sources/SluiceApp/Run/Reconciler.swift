@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import SluiceCore
+import SluiceWatch
+
+/// The reconciliation scan: brings the queue in step with the files under a
+/// root. New and changed files are queued, vanished ones tombstoned, and
+/// unchanged ones (same nanosecond mtime, ctime, size and inode, and not
+/// racy) are not even read.
+public struct Reconciler: Sendable {
+    public struct Result: Sendable, Equatable {
+        public var filesSeen = 0
+        public var unchanged = 0
+        public var queued = 0
+        public var tombstoned = 0
+        public var problems: [String] = []
+    }
+
+    let store: any FileStateStore
+    let scanner: DirectoryScanner
+    let clock: any SluiceClock
+    let priority: Priority
+    let logger: Logger
+    /// Scan results applied per transaction.
+    let batchSize = 1000
+
+    public init(store: any FileStateStore, scanner: DirectoryScanner, clock: any SluiceClock, priority: Priority = .low, logger: Logger) {
+        self.store = store
+        self.scanner = scanner
+        self.clock = clock
+        self.priority = priority
+        self.logger = logger
+    }
+
+    /// Scans `roots` (all under one scan root) and applies what changed.
+    public func reconcile(_ roots: [TenantRoot], scanRoot: String) async throws -> Result {
+        var result = Result()
+        var recorded = try await store.fileStates(root: scanRoot)
+        // Files whose mtime is at or after this instant are "racy" next time and get hashed.
+        let scanStart = clock.now().milliseconds * 1_000_000
+        var pending = ScanBatch()
+        var unreadable: [String] = []
+        for root in roots {
+            let scanner = self.scanner
+            let (files, report) = try await BlockingIO.run {
+                var files: [ScannedFile] = []
+                let report = try scanner.walk(root) { files.append($0) }
+                return (files, report)
+            }
+            result.problems += report.problems
+            unreadable += report.unreadableDirectories
+            result.filesSeen += files.count
+            // Hash only what may have changed, off the cooperative pool, a slice at a time.
+            var candidates: [(file: ScannedFile, prior: FileState?)] = []
+            for file in files {
+                let prior = recorded.removeValue(forKey: file.key)
+                if let prior, prior.path == file.path, prior.tenantDirectory == root.directory,
+                    prior.isUnchanged(comparedTo: file.stat)
+                {
+                    result.unchanged += 1
+                } else {
+                    candidates.append((file, prior))
+                }
+            }
+            for slice in candidates.chunks(of: batchSize) {
+                let hashed = try await BlockingIO.run { Reconciler.hash(slice.map(\.file)) }
+                for ((file, prior), hash) in zip(slice, hashed) {
+                    guard let hash else {
+                        // Vanished between the walk and the read: a later scan or the worker settles it.
+                        continue
+                    }
+                    let state = FileState(
+                        key: file.key, root: scanRoot, tenantDirectory: root.directory, path: file.path, stat: file.stat,
+                        contentHash: hash.hash, recordedAtNanos: scanStart)
+                    if hash.readable { pending.fileStates.append(state) }
+                    if let prior, prior.contentHash == hash.hash, hash.readable {
+                        result.unchanged += 1
+                        continue
+                    }
+                    pending.changes.append(Change(
+                        key: file.key, kind: .upsert, origin: .file(root: root.directory, path: file.path),
+                        contentHash: hash.readable ? hash.hash : nil, priority: priority))
+                    result.queued += 1
+                }
+                if pending.changes.count + pending.fileStates.count >= batchSize {
+                    try await store.applyScan(pending)
+                    pending = ScanBatch()
+                }
+            }
+        }
+        // What is left was recorded under this root but not seen now: tombstone it,
+        // unless it lies in a folder that could not be read this time.
+        for (key, state) in recorded.sorted(by: { $0.key < $1.key }) {
+            if unreadable.contains(where: { FileSystem.isWithin(state.path, root: $0) }) { continue }
+            pending.removedFiles.append(key)
+            pending.changes.append(Change(
+                key: key, kind: .delete, origin: .file(root: state.tenantDirectory, path: state.path), priority: priority))
+            result.tombstoned += 1
+            if pending.changes.count >= batchSize {
+                try await store.applyScan(pending)
+                pending = ScanBatch()
+            }
+        }
+        try await store.applyScan(pending)
+        return result
+    }
+
+    struct Hashed: Sendable {
+        var hash: ContentHash
+        /// False when the file could not be read (it is queued anyway, so the
+        /// worker records why it fails, but its state is not recorded).
+        var readable: Bool
+    }
+
+    /// Hashes files; nil for a file that vanished. A link that leads outside
+    /// the root is never read: its "content" is its target.
+    static func hash(_ files: [ScannedFile]) -> [Hashed?] {
+        var buffer: [UInt8] = []
+        return files.map { file in
+            if let target = file.outsideLinkTarget {
+                return Hashed(hash: ContentHash.of("symlink:" + target), readable: true)
+            }
+            do {
+                return Hashed(hash: try FileSystem.hashFile(file.path, buffer: &buffer), readable: true)
+            } catch let error as SluiceError where error.code == .notFound {
+                return nil
+            } catch {
+                return Hashed(hash: ContentHash.of("unreadable:" + file.path), readable: false)
+            }
+        }
+    }
+}
+
+extension Array {
+    func chunks(of size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import SluiceCore
+import Synchronization
+
+/// Counts what a run did, per tenant, for the live display and the summary.
+/// Shared by the workers; guarded by a mutex never held across `await`.
+public final class RunProgress: Sendable {
+    public struct TenantCounts: Sendable, Equatable, Codable {
+        /// Documents queued for this tenant when processing started, plus any queued since.
+        public var total = 0
+        public var indexed = 0
+        public var unchanged = 0
+        public var deleted = 0
+        public var skipped = 0
+        public var failed = 0
+
+        public var done: Int { indexed + unchanged + deleted + skipped + failed }
+
+        public init() {}
+    }
+
+    public enum Outcome: Sendable {
+        case indexed
+        case unchanged
+        case deleted
+        case skipped(reason: String)
+        case failed(reason: String)
+    }
+
+    public struct Snapshot: Sendable {
+        public var tenants: [String: TenantCounts]
+        public var startedAt: Date
+        public var now: Date
+        public var chunksEmbedded: Int
+        public var chunksReused: Int
+    }
+
+    private struct State {
+        var tenants: [String: TenantCounts] = [:]
+        var skipReasons: [String: Int] = [:]
+        var failures: [String] = []
+        var chunksEmbedded = 0
+        var chunksReused = 0
+    }
+
+    private let state = Mutex(State())
+    public let startedAt = Date()
+
+    public init() {}
+
+    public func setTotal(_ total: Int, for tenant: TenantID) {
+        state.withLock { $0.tenants[tenant.rawValue, default: TenantCounts()].total = total }
+    }
+
+    public func record(_ outcome: Outcome, for key: DocumentKey) {
+        state.withLock { state in
+            var counts = state.tenants[key.tenant.rawValue, default: TenantCounts()]
+            switch outcome {
+            case .indexed: counts.indexed += 1
+            case .unchanged: counts.unchanged += 1
+            case .deleted: counts.deleted += 1
+            case .skipped(let reason):
+                counts.skipped += 1
+                state.skipReasons[reason, default: 0] += 1
+            case .failed(let reason):
+                counts.failed += 1
+                state.failures.append("\(key): \(reason)")
+            }
+            counts.total = max(counts.total, counts.done)
+            state.tenants[key.tenant.rawValue] = counts
+        }
+    }
+
+    public func recordChunks(embedded: Int, reused: Int) {
+        state.withLock {
+            $0.chunksEmbedded += embedded
+            $0.chunksReused += reused
+        }
+    }
+
+    public func snapshot() -> Snapshot {
+        state.withLock {
+            Snapshot(tenants: $0.tenants, startedAt: startedAt, now: Date(), chunksEmbedded: $0.chunksEmbedded, chunksReused: $0.chunksReused)
+        }
+    }
+
+    public var skipReasons: [String: Int] { state.withLock { $0.skipReasons } }
+}

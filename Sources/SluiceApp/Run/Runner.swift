@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import SluiceCore
+import SluiceWatch
+
+/// `sluice run DIR`: scan, queue, process until the queue is empty, summarize.
+public struct Runner: Sendable {
+    public struct Options: Sendable {
+        public var root: String
+        /// Makes `root` a single tenant instead of a folder of tenant folders.
+        public var singleTenant: TenantID?
+
+        public init(root: String, singleTenant: TenantID? = nil) {
+            self.root = root
+            self.singleTenant = singleTenant
+        }
+    }
+
+    let runtime: SluiceRuntime
+
+    public init(runtime: SluiceRuntime) {
+        self.runtime = runtime
+    }
+
+    /// Runs once. `onProgress` is called about every `progressInterval` while
+    /// the workers run, and once at the end.
+    public func run(
+        _ options: Options, progressInterval: Duration = .milliseconds(500),
+        onProgress: @escaping @Sendable (RunProgress.Snapshot) -> Void = { _ in }
+    ) async throws -> RunSummary {
+        let configuration = runtime.configuration
+        let store = runtime.store
+        let logger = runtime.logger
+        let started = ContinuousClock.now
+        var summary = RunSummary()
+
+        try DataDirectory.checkOutside(configuration.absoluteDataDirectory, root: options.root)
+        let lock = try WorkerLock(dataDirectory: configuration.absoluteDataDirectory)
+        defer { lock.release() }
+
+        let abandoned = try await store.releaseAbandonedLeases()
+        if abandoned > 0 {
+            logger.notice("released \(abandoned) leases left by a process that stopped mid-work; those documents will be processed again")
+        }
+        summary.reindexedForSettings = try await reconcileSettings()
+
+        let (roots, problems) = try await BlockingIO.run { [options] in
+            try TenantRoot.discover(root: options.root, singleTenant: options.singleTenant)
+        }
+        summary.problems = problems
+        summary.tenants = roots.map(\.tenant.rawValue)
+        let scanRoot = roots.first?.scanRoot ?? FileSystem.realPath(options.root) ?? options.root
+        let reconciler = Reconciler(
+            store: store, scanner: DirectoryScanner(rules: try rules()), clock: runtime.clock, priority: .low, logger: logger)
+        let scan = try await reconciler.reconcile(roots, scanRoot: scanRoot)
+        summary.problems += scan.problems
+        summary.filesScanned = scan.filesSeen
+
+        let progress = RunProgress()
+        let tenants = Set(roots.map(\.tenant))
+        for tenant in try await store.tenantSummaries() {
+            guard let id = try? TenantID(tenant.tenant), tenants.contains(id) || tenant.pending > 0 else { continue }
+            progress.setTotal(tenant.pending, for: id)
+        }
+
+        try await process(progress: progress, interval: progressInterval, onProgress: onProgress)
+
+        try await store.collectUnusedEmbeddings()
+        try await store.checkpoint()
+
+        let snapshot = progress.snapshot()
+        for counts in snapshot.tenants.values {
+            summary.indexed += counts.indexed
+            summary.unchanged += counts.unchanged
+            summary.deleted += counts.deleted
+            summary.skipped += counts.skipped
+        }
+        summary.unchanged += scan.unchanged
+        summary.skipReasons = progress.skipReasons
+        summary.chunksEmbedded = snapshot.chunksEmbedded
+        summary.chunksReused = snapshot.chunksReused
+        let deadLetters = try await store.deadLetters(tenant: nil).filter { tenants.contains($0.key.tenant) }
+        summary.failed = deadLetters.count
+        summary.failures = deadLetters.prefix(20).map { "\($0.key): \($0.reason)" }
+        summary.wallSeconds = (ContinuousClock.now - started).seconds
+        summary.peakRSSBytes = ProcessStats.peakResidentBytes()
+        return summary
+    }
+
+    /// Runs the workers until the queue has nothing pending, reporting progress meanwhile.
+    func process(
+        progress: RunProgress, interval: Duration, onProgress: @escaping @Sendable (RunProgress.Snapshot) -> Void
+    ) async throws {
+        let workers = makeWorkers(progress: progress)
+        let clock = runtime.clock
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while true {
+                    do { try await clock.sleep(until: clock.now() + interval) } catch { return }
+                    onProgress(progress.snapshot())
+                }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { workerGroup in
+                for worker in workers {
+                    workerGroup.addTask { try await worker.runUntilIdle() }
+                }
+                try await workerGroup.waitForAll()
+            }
+            group.cancelAll()
+        }
+        onProgress(progress.snapshot())
+    }
+
+    func makeWorkers(progress: RunProgress) -> [Worker] {
+        let configuration = runtime.configuration
+        let processor = DocumentProcessor(
+            extractors: runtime.extractors, chunker: runtime.chunker, maxFileBytes: configuration.maxFileBytes,
+            settingsFingerprint: runtime.settingsFingerprint)
+        let budget = ByteBudget(capacity: configuration.maxInflightBytes)
+        return (0..<configuration.concurrency).map { id in
+            Worker(
+                id: id, queue: runtime.store, index: runtime.store, embedder: runtime.embedder, processor: processor,
+                budget: budget, batchSize: configuration.batchSize, embedBatchSize: configuration.embedBatchSize,
+                leaseDuration: configuration.leaseDuration, clock: runtime.clock, progress: progress,
+                logger: runtime.logger)
+        }
+    }
+
+    /// When the embedder or chunker changed, re-indexes what they produced
+    /// (and finishes a re-index an earlier run left half done).
+    func reconcileSettings() async throws -> Int {
+        let store = runtime.store
+        let current = runtime.settingsFingerprint
+        let previous = try await store.metaValue("settings")
+        let requeued = try await store.requeueDocuments(notMatching: current, priority: .low)
+        if requeued > 0 {
+            runtime.logger.notice(
+                "embedder or chunking settings changed (\(previous ?? "unknown") -> \(current)): re-indexing \(requeued) documents so vectors of two models are never mixed")
+        }
+        if previous != current { try await store.setMetaValue("settings", current) }
+        return requeued
+    }
+
+    func rules() throws -> IgnoreRules {
+        IgnoreRules(
+            include: try runtime.configuration.include.map(GlobPattern.init),
+            exclude: try runtime.configuration.exclude.map(GlobPattern.init))
+    }
+}

@@ -1,0 +1,172 @@
+import Logging
+import SluiceCore
+
+/// One of SLUICE_CONCURRENCY workers: leases a batch of documents, prepares
+/// them off the cooperative pool under the memory budget, embeds the chunks
+/// the cache lacks, and completes the batch in one transaction (which, on
+/// the embedded index, also writes the chunks). A heartbeat renews the
+/// leases while the batch is in hand.
+struct Worker: Sendable {
+    let id: Int
+    let queue: any JobQueue
+    let index: any IndexStore
+    let embedder: any Embedder
+    let processor: DocumentProcessor
+    let budget: ByteBudget
+    let batchSize: Int
+    let embedBatchSize: Int
+    let leaseDuration: Duration
+    let clock: any SluiceClock
+    let progress: RunProgress
+    let logger: Logger
+
+    /// Processes until nothing is pending (the queue holds only dead letters or nothing).
+    func runUntilIdle() async throws {
+        while !Task.isCancelled {
+            let leases = try await queue.lease(limit: batchSize, duration: leaseDuration)
+            if leases.isEmpty {
+                guard let wake = try await queue.nextWakeTime() else { return }
+                let now = clock.now()
+                try await clock.sleep(until: max(now + .milliseconds(20), min(wake, now + .milliseconds(100))))
+                continue
+            }
+            try await process(leases)
+        }
+    }
+
+    /// Processes one leased batch.
+    func process(_ leases: [Lease]) async throws {
+        let states = try await index.documentStates(leases.map(\.key))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await heartbeat(leases) }
+            var prepared: [(Lease, DocumentProcessor.Prepared)] = []
+            var heldBytes = 0
+            for lease in leases {
+                let processor = self.processor
+                let estimate = try await BlockingIO.run { processor.memoryEstimate(lease) }
+                // Never wait for memory while holding some: flush first, so workers cannot deadlock.
+                if !(await budget.tryAcquire(estimate)) {
+                    if !prepared.isEmpty {
+                        try await finish(prepared)
+                        prepared.removeAll()
+                        await budget.release(heldBytes)
+                        heldBytes = 0
+                    }
+                    await budget.acquire(estimate)
+                }
+                heldBytes += estimate
+                let state = states[lease.key]
+                do {
+                    prepared.append((lease, try await BlockingIO.run { try processor.prepare(lease, indexed: state) }))
+                } catch {
+                    try await fail(lease, error)
+                }
+            }
+            do {
+                try await finish(prepared)
+            } catch {
+                await budget.release(heldBytes)
+                throw error
+            }
+            await budget.release(heldBytes)
+            group.cancelAll()
+        }
+    }
+
+    /// Embeds what the cache lacks and completes the documents.
+    private func finish(_ prepared: [(Lease, DocumentProcessor.Prepared)]) async throws {
+        guard !prepared.isEmpty else { return }
+        var texts: [ContentHash: String] = [:]
+        for case (_, .chunked(_, _, let chunks)) in prepared {
+            for chunk in chunks { texts[ContentHash.of(chunk.text)] = chunk.text }
+        }
+        var vectors: [ContentHash: [Float]] = [:]
+        var embedError: (any Error)?
+        var reused = 0
+        if !texts.isEmpty {
+            let cached = try await index.cachedEmbeddings(modelKey: embedder.modelKey, textHashes: Array(texts.keys))
+            reused = cached.count
+            let missing = texts.filter { !cached.contains($0.key) }.sorted { $0.key.hex < $1.key.hex }
+            do {
+                for batch in missing.chunks(of: embedBatchSize) {
+                    let result = try await embedder.embed(batch.map(\.value))
+                    guard result.count == batch.count, result.allSatisfy({ $0.count == embedder.dimension }) else {
+                        throw SluiceError(.embedding, "the embedder returned \(result.count) vectors for \(batch.count) texts, or vectors of the wrong dimension (expected \(embedder.dimension))")
+                    }
+                    for (entry, vector) in zip(batch, result) { vectors[entry.key] = vector }
+                }
+            } catch {
+                embedError = error
+            }
+            progress.recordChunks(embedded: vectors.count, reused: reused)
+        }
+        var completions: [Completion] = []
+        for (lease, result) in prepared {
+            switch result {
+            case .finished(let result):
+                completions.append(Completion(lease: lease, result: result))
+            case .chunked(let hash, let title, let chunks):
+                if let embedError {
+                    try await fail(lease, embedError)
+                    continue
+                }
+                let indexed = chunks.map { chunk in
+                    let textHash = ContentHash.of(chunk.text)
+                    return IndexedChunk(ordinal: chunk.ordinal, text: chunk.text, textHash: textHash, vector: vectors[textHash])
+                }
+                completions.append(Completion(lease: lease, result: .indexed(IndexedDocument(
+                    contentHash: hash, title: title, chunks: indexed, modelKey: embedder.modelKey,
+                    dimension: embedder.dimension, settingsFingerprint: processor.settingsFingerprint))))
+            }
+        }
+        let outcomes = try await queue.complete(completions)
+        for (completion, outcome) in zip(completions, outcomes) {
+            switch outcome {
+            case .applied, .appliedNewerPending, .stale:
+                progress.record(Worker.outcome(of: completion.result), for: completion.lease.key)
+            case .leaseLost:
+                logger.warning("lease lost before completion; the document stays queued", metadata: ["doc": "\(completion.lease.key)"])
+            }
+        }
+    }
+
+    private func fail(_ lease: Lease, _ error: any Error) async throws {
+        let failure = (error as? SluiceError)
+            ?? SluiceError(.internal, "unexpected error: \(error)", isRetryable: true, underlying: nil)
+        let outcome = try await queue.fail(lease, error: failure)
+        switch outcome {
+        case .deadLettered:
+            logger.error("document failed for good", metadata: ["doc": "\(lease.key)", "reason": "\(failure.message)"])
+            progress.record(.failed(reason: failure.message), for: lease.key)
+        case .willRetry(let time):
+            logger.warning("document failed; will retry", metadata: ["doc": "\(lease.key)", "reason": "\(failure.message)", "retryAt": "\(time)"])
+        case .superseded, .leaseLost:
+            break
+        }
+    }
+
+    private func heartbeat(_ leases: [Lease]) async throws {
+        var live = leases
+        while !live.isEmpty {
+            do {
+                try await clock.sleep(until: clock.now() + leaseDuration / 3)
+            } catch {
+                return
+            }
+            let lost = try await queue.renew(live, duration: leaseDuration)
+            if !lost.isEmpty {
+                logger.warning("\(lost.count) leases were lost while working; those documents will be processed again")
+                live.removeAll { lost.contains($0.token) }
+            }
+        }
+    }
+
+    static func outcome(of result: DocumentResult) -> RunProgress.Outcome {
+        switch result {
+        case .indexed: .indexed
+        case .unchanged: .unchanged
+        case .deleted: .deleted
+        case .skipped(_, let reason): .skipped(reason: reason)
+        }
+    }
+}

@@ -1,0 +1,5 @@
+import ArgumentParser
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmark.")
+    func run() async throws {}
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import SluiceApp
+import SluiceCore
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Scan DIR, queue what changed, index it, and exit when the queue is empty.",
+        discussion: """
+            Each top-level folder of DIR is a tenant (--tenant NAME makes DIR one tenant). \
+            New and changed files are indexed, vanished files tombstoned, unchanged files \
+            not even read. Hidden files and editors' temporary files are ignored; \
+            --include/--exclude and a .sluiceignore file (one glob per line) narrow the rest.
+
+            Exit status: 0 when every document was indexed or skipped with a recorded \
+            reason, 1 when some failed (see `sluice dead-letters list`), 2 for a usage or \
+            configuration error.
+
+            Settings come from flags, then these environment variables, then defaults:
+            \(Configuration.knobs.map { "  \($0.variable.padding(toLength: 26, withPad: " ", startingAt: 0)) \($0.summary) (default \($0.defaultValue))" }.joined(separator: "\n"))
+            """)
+
+    @Argument(help: "Folder of tenant folders (or, with --tenant, one tenant's folder).")
+    var directory: String
+
+    @Option(name: .long, help: "Treat DIR as the folder of this single tenant.")
+    var tenant: String?
+
+    @Option(name: .long, help: "Only index files matching this glob (repeatable), e.g. '**/*.md'.")
+    var include: [String] = []
+
+    @Option(name: .long, help: "Skip files and folders matching this glob (repeatable), e.g. 'drafts/'.")
+    var exclude: [String] = []
+
+    @Option(name: .long, help: "Workers (SLUICE_CONCURRENCY).")
+    var concurrency: Int?
+
+    @Option(name: .long, help: "Documents per lease (SLUICE_BATCH_SIZE).")
+    var batchSize: Int?
+
+    @Option(name: .long, help: "Target chunk size in characters (SLUICE_CHUNK_SIZE).")
+    var chunkSize: Int?
+
+    @Option(name: .long, help: "Characters shared by consecutive chunks (SLUICE_CHUNK_OVERLAP).")
+    var chunkOverlap: Int?
+
+    @Option(name: .long, help: "Dimension of the built-in embedder (SLUICE_EMBED_DIMENSION).")
+    var embedDimension: Int?
+
+    @Flag(name: .long, help: "Print the summary as JSON on stdout.")
+    var json = false
+
+    @Flag(name: .long, help: "No progress display.")
+    var quiet = false
+
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let chunkSize, chunkSize < 50 { throw ValidationError("--chunk-size must be at least 50") }
+        if let chunkOverlap, chunkOverlap < 0 { throw ValidationError("--chunk-overlap cannot be negative") }
+        if let embedDimension, embedDimension < 8 { throw ValidationError("--embed-dimension must be at least 8") }
+    }
+
+    func run() async throws {
+        var configuration = try store.configuration()
+        configuration.include = include
+        configuration.exclude = exclude
+        if let concurrency { configuration.concurrency = concurrency }
+        if let batchSize { configuration.batchSize = batchSize }
+        if let chunkSize { configuration.chunkSize = chunkSize }
+        if let chunkOverlap { configuration.chunkOverlap = chunkOverlap }
+        if let embedDimension { configuration.embeddingDimension = embedDimension }
+        let singleTenant = try tenant.map { try TenantID($0) }
+        store.bootstrapLogging()
+
+        let runtime = try SluiceRuntime(configuration: configuration)
+        let printer = ProgressPrinter(enabled: !quiet && !json)
+        let summary = try await Runner(runtime: runtime).run(
+            Runner.Options(root: directory, singleTenant: singleTenant),
+            progressInterval: Terminal.isInteractive ? .milliseconds(250) : .seconds(5),
+            onProgress: { printer.show($0) })
+        printer.finish()
+        if json {
+            print(try Terminal.json(summary))
+        } else {
+            printSummary(summary, configuration: configuration)
+        }
+        if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
+    }
+
+    func printSummary(_ summary: RunSummary, configuration: Configuration) {
+        var lines: [String] = []
+        for problem in summary.problems { lines.append("warning: \(problem)") }
+        if summary.reindexedForSettings > 0 {
+            lines.append("Embedder or chunking settings changed: \(summary.reindexedForSettings) documents were re-indexed.")
+        }
+        lines.append(String(format: "Done in %.1f s: %@ files scanned.", summary.wallSeconds, Terminal.grouped(summary.filesScanned)))
+        func row(_ label: String, _ value: Int, _ note: String = "") -> String {
+            label.padding(toLength: 11, withPad: " ", startingAt: 0) + Terminal.grouped(value).leftPadded(8) + note
+        }
+        lines.append(row("  indexed", summary.indexed))
+        lines.append(row("  unchanged", summary.unchanged))
+        lines.append(row("  deleted", summary.deleted))
+        lines.append(row("  skipped", summary.skipped))
+        for (reason, count) in summary.skipReasons.sorted(by: { $0.value > $1.value }).prefix(10) {
+            lines.append("      \(Terminal.grouped(count)) × \(reason)")
+        }
+        lines.append(row("  failed", summary.failed))
+        for failure in summary.failures { lines.append("      \(failure)") }
+        if summary.failed > summary.failures.count {
+            lines.append("      ... and \(summary.failed - summary.failures.count) more: sluice dead-letters list")
+        }
+        lines.append("  chunks embedded \(Terminal.grouped(summary.chunksEmbedded)), reused from the cache \(Terminal.grouped(summary.chunksReused))")
+        let dataDir = configuration.dataDirectory == ".sluice" ? "" : " --data-dir \(configuration.dataDirectory)"
+        lines.append("")
+        lines.append("Search it:  sluice search\(dataDir) --tenant \(summary.tenants.first ?? "TENANT") \"your question\"")
+        lines.append("Status:     sluice status\(dataDir)")
+        print(lines.joined(separator: "\n"))
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

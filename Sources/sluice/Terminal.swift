@@ -1,0 +1,40 @@
+import Foundation
+
+/// Output helpers: results to stdout, messages and progress to stderr.
+enum Terminal {
+    static let isInteractive = isatty(STDERR_FILENO) == 1
+
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    }
+
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
+    }
+
+    /// Confirms a destructive action on an interactive terminal.
+    static func confirm(_ question: String) -> Bool {
+        guard isatty(STDIN_FILENO) == 1 else { return false }
+        FileHandle.standardError.write(Data("\(question) [y/N] ".utf8))
+        guard let answer = readLine() else { return false }
+        return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func grouped(_ value: Int) -> String {
+        value.formatted(.number.grouping(.automatic))
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        if !seconds.isFinite { return "?" }
+        if seconds < 60 { return String(format: "%.0fs", seconds.rounded(.up)) }
+        let minutes = Int(seconds) / 60
+        if minutes < 60 { return "\(minutes)m\(String(format: "%02d", Int(seconds) % 60))s" }
+        return "\(minutes / 60)h\(String(format: "%02d", minutes % 60))m"
+    }
+}
