@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "SluiceConnectorsTests", dependencies: ["SluiceConnectors", "SluiceCore"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceWatchTests", dependencies: ["SluiceWatch", "SluiceCore", "SluiceTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceSQLiteTests", dependencies: ["SluiceSQLite", "SluiceCore", "SluiceTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceAppTests", dependencies: ["SluiceApp", "SluiceSQLite", "SluiceCore", "SluiceTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceCLITests", dependencies: ["SluiceTesting", "SluiceCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceAppTests", dependencies: ["SluiceApp", "SluiceSQLite", "SluiceCore", "SluiceConnectors", "SluiceTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceCLITests", dependencies: ["SluiceApp", "SluiceConnectors", "SluiceTesting", "SluiceCore"], swiftSettings: swiftSettings),
     ]
 )

@@ -16,7 +16,7 @@ struct IndexWriter {
         self.now = now
     }
 
-    mutating func apply(_ completion: Completion) throws -> CompletionOutcome {
+    mutating func apply(_ completion: PreparedCompletion) throws -> CompletionOutcome {
         let lease = completion.lease
         guard var entry = try QueueEntry.fetch(db, lease.key), entry.isHeld(by: lease.token, at: now) else {
             return .leaseLost
@@ -40,34 +40,45 @@ struct IndexWriter {
         return outcome
     }
 
-    private mutating func write(_ completion: Completion) throws {
+    private mutating func write(_ completion: PreparedCompletion) throws {
         let lease = completion.lease
         let tenant = lease.key.tenant.rawValue
         let docId = lease.key.docId.rawValue
         switch completion.result {
         case .indexed(let document):
             let model = try modelID(document.modelKey, dimension: document.dimension)
-            let insertVector = try db.cachedStatement(sql: "INSERT OR IGNORE INTO embeddings (model, text_hash, vector) VALUES (?, ?, ?)")
+            let findVector = try db.cachedStatement(sql: "SELECT id FROM embeddings WHERE model = ? AND text_hash = ?")
+            let insertVector = try db.cachedStatement(sql: """
+                INSERT INTO embeddings (model, text_hash, vector) VALUES (?, ?, ?)
+                ON CONFLICT (model, text_hash) DO NOTHING
+                """)
             let upsertChunk = try db.cachedStatement(sql: """
-                INSERT INTO chunks (tenant, doc_id, ordinal, chunk_id, text, text_hash, model, revision)
+                INSERT INTO chunks (tenant, doc_id, ordinal, chunk_id, text, text_hash, embedding, revision)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (tenant, doc_id, ordinal) DO UPDATE SET
                     chunk_id = excluded.chunk_id, text = excluded.text, text_hash = excluded.text_hash,
-                    model = excluded.model, revision = excluded.revision
+                    embedding = excluded.embedding, revision = excluded.revision
                 """)
-            for chunk in document.chunks {
-                let hash = Data(chunk.textHash.bytes)
+            for chunk in completion.chunkRows {
+                // A new vector is inserted; a cached one (or one another document of this
+                // transaction inserted first) is looked up.
+                var embedding: Int64?
                 if let vector = chunk.vector {
-                    try insertVector.execute(arguments: [model, hash, VectorCoding.encode(vector)])
+                    try insertVector.execute(arguments: [model, chunk.textHash, vector])
+                    if db.changesCount > 0 { embedding = db.lastInsertedRowID }
                 }
-                let chunkId = ChunkID.make(tenant: lease.key.tenant, docId: lease.key.docId, ordinal: chunk.ordinal)
+                if embedding == nil { embedding = try Int64.fetchOne(findVector, arguments: [model, chunk.textHash]) }
+                guard let embedding else {
+                    // Only possible if the cache was collected while a worker ran.
+                    throw SluiceError(.storage, "the cached vector of a chunk of \(lease.key) is gone; it will be embedded again", isRetryable: true)
+                }
                 try upsertChunk.execute(arguments: [
-                    tenant, docId, chunk.ordinal, chunkId.uuidString.lowercased(), chunk.text, hash, model, lease.revision,
+                    tenant, docId, chunk.ordinal, chunk.chunkId, chunk.text, chunk.textHash, embedding, lease.revision,
                 ])
             }
-            try deleteChunks(tenant: tenant, docId: docId, from: document.chunks.count)
+            try deleteChunks(tenant: tenant, docId: docId, from: completion.chunkCount)
             try saveDocument(
-                lease, status: .indexed, contentHash: document.contentHash.hex, chunkCount: document.chunks.count,
+                lease, status: .indexed, contentHash: document.contentHash.hex, chunkCount: completion.chunkCount,
                 settings: document.settingsFingerprint, title: document.title, reason: nil)
         case .unchanged:
             try db.cachedStatement(sql: """
@@ -107,7 +118,9 @@ struct IndexWriter {
 
     private mutating func modelID(_ key: String, dimension: Int) throws -> Int64 {
         if let id = modelIDs[key] { return id }
-        let id = try SQLiteStore.modelID(db, key: key, dimension: dimension, create: true)!
+        guard let id = try SQLiteStore.modelID(db, key: key, dimension: dimension, create: true) else {
+            throw SluiceError(.internal, "could not register the embedding model \(key)")
+        }
         modelIDs[key] = id
         return id
     }
@@ -123,6 +136,46 @@ extension SQLiteStore {
         try db.execute(sql: "INSERT INTO models (key, dimension) VALUES (?, ?)", arguments: [key, dimension])
         return db.lastInsertedRowID
     }
+}
+
+/// A completion with its chunk rows encoded for SQLite, prepared by the
+/// worker before it enters the single writer, so the writer only binds and steps.
+struct PreparedCompletion: Sendable {
+    struct ChunkRow: Sendable {
+        var ordinal: Int
+        var chunkId: String
+        var text: String
+        var textHash: Data
+        var vector: Data?
+    }
+
+    var lease: Lease
+    var result: DocumentResult
+    var chunkRows: [ChunkRow]
+
+    init(_ completion: Completion) {
+        lease = completion.lease
+        if case .indexed(var document) = completion.result {
+            chunkRows = document.chunks.map { chunk in
+                ChunkRow(
+                    ordinal: chunk.ordinal,
+                    chunkId: ChunkID.make(tenant: completion.lease.key.tenant, docId: completion.lease.key.docId, ordinal: chunk.ordinal)
+                        .uuidString.lowercased(),
+                    text: chunk.text, textHash: Data(chunk.textHash.bytes), vector: chunk.vector.map(VectorCoding.encode))
+            }
+            // The rows carry the chunks now; keep only the count.
+            let count = document.chunks.count
+            document.chunks = []
+            result = .indexed(document)
+            chunkCount = count
+        } else {
+            chunkRows = []
+            result = completion.result
+            chunkCount = 0
+        }
+    }
+
+    var chunkCount: Int
 }
 
 /// Vectors are stored as little-endian Float32 bytes.

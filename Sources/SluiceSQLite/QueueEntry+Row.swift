@@ -10,7 +10,7 @@ extension QueueEntry {
         """
 
     init(row: Row) throws {
-        let key = DocumentKey(tenant: try TenantID(row["tenant"]), docId: try DocumentID(row["doc_id"] as String))
+        let key = DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"]))
         let source: String = row["source"]
         let origin: Origin
         if source == "file", let root: String = row["root"], let path: String = row["path"] {

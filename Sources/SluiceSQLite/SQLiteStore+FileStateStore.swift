@@ -47,7 +47,7 @@ extension FileState {
         let hash: Data = row["content_hash"]
         let inode: Int64 = row["inode"]
         self.init(
-            key: DocumentKey(tenant: try TenantID(row["tenant"]), docId: try DocumentID(row["doc_id"] as String)),
+            key: DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"])),
             root: row["root"], tenantDirectory: row["tenant_dir"], path: row["path"],
             stat: FileStat(size: row["size"], mtimeNanos: row["mtime_ns"], ctimeNanos: row["ctime_ns"], inode: UInt64(bitPattern: inode)),
             contentHash: ContentHash(bytes: Array(hash)), recordedAtNanos: row["recorded_at_ns"])

@@ -8,11 +8,11 @@ extension SQLiteStore: IndexStore {
             guard k > 0, let model = try SQLiteStore.modelID(db, key: modelKey, dimension: vector.count, create: false) else {
                 return []
             }
-            // Scan the covering index (tenant, model, text_hash) and look each vector up once.
+            // Scan the covering index (tenant, embedding) and read each vector by id, in id order.
             let cursor = try Row.fetchCursor(db, sql: """
-                SELECT c.rowid, e.vector FROM chunks c INDEXED BY chunks_for_search
-                JOIN embeddings e ON e.model = c.model AND e.text_hash = c.text_hash
-                WHERE c.tenant = ? AND c.model = ?
+                SELECT c.id, e.vector FROM chunks c INDEXED BY chunks_for_search
+                JOIN embeddings e ON e.id = c.embedding
+                WHERE c.tenant = ? AND e.model = ?
                 """, arguments: [tenant.rawValue, model])
             var best = TopK<Int64>(k: k)
             try vector.withUnsafeBufferPointer { query in
@@ -32,7 +32,7 @@ extension SQLiteStore: IndexStore {
             let ids = ranked.map(\.item)
             let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
             let rows = try Row.fetchAll(
-                db, sql: "SELECT rowid, doc_id, ordinal, text FROM chunks WHERE rowid IN (\(placeholders))",
+                db, sql: "SELECT id, doc_id, ordinal, text FROM chunks WHERE id IN (\(placeholders))",
                 arguments: StatementArguments(ids))
             let byID = Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as Int64, $0) })
             return ranked.compactMap { entry in
@@ -173,10 +173,11 @@ extension SQLiteStore: IndexStore {
     @discardableResult
     public func collectUnusedEmbeddings() async throws -> Int {
         try await write("collecting unused embeddings") { db in
+            // EXCEPT sorts both id lists once; both sides come from covering indexes.
             try db.execute(sql: """
-                DELETE FROM embeddings WHERE NOT EXISTS (
-                    SELECT 1 FROM chunks c INDEXED BY chunks_by_text
-                    WHERE c.text_hash = embeddings.text_hash AND c.model = embeddings.model)
+                DELETE FROM embeddings WHERE id IN (
+                    SELECT id FROM embeddings INDEXED BY embeddings_by_text
+                    EXCEPT SELECT embedding FROM chunks INDEXED BY chunks_for_search)
                 """)
             return db.changesCount
         }
@@ -194,7 +195,7 @@ extension SQLiteStore: IndexStore {
             let changes = try rows.map { row in
                 let hash: Data = row["content_hash"]
                 return Change(
-                    key: DocumentKey(tenant: try TenantID(row["tenant"]), docId: try DocumentID(row["doc_id"] as String)),
+                    key: DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"])),
                     kind: .upsert, origin: .file(root: row["tenant_dir"], path: row["path"]),
                     contentHash: ContentHash(bytes: Array(hash)), priority: priority)
             }
@@ -207,7 +208,7 @@ extension SQLiteStore: IndexStore {
 extension DocumentState {
     init(row: Row) throws {
         self.init(
-            key: DocumentKey(tenant: try TenantID(row["tenant"]), docId: try DocumentID(row["doc_id"] as String)),
+            key: DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"])),
             status: DocumentState.Status(rawValue: row["status"]) ?? .indexed,
             contentHash: row["content_hash"], revision: row["revision"], chunkCount: row["chunk_count"],
             settingsFingerprint: row["settings"], source: row["source"], title: row["title"], reason: row["reason"],

@@ -75,14 +75,17 @@ extension SQLiteStore: JobQueue {
 
     public func complete(_ completions: [Completion]) async throws -> [CompletionOutcome] {
         guard !completions.isEmpty else { return [] }
+        let prepared = completions.map(PreparedCompletion.init)
+        return try await completionCommit.submit(prepared, write: applyCompletions)
+    }
+
+    /// Applies the completions of several workers in one transaction (see `GroupCommit`).
+    func applyCompletions(_ groups: [[PreparedCompletion]]) async throws -> [[CompletionOutcome]] {
         let now = clock.now()
-        return try await write("completing \(completions.count) documents") { db in
+        let count = groups.reduce(0) { $0 + $1.count }
+        return try await write("completing \(count) documents") { db in
             var index = IndexWriter(db: db, now: now)
-            var outcomes: [CompletionOutcome] = []
-            for completion in completions {
-                outcomes.append(try index.apply(completion))
-            }
-            return outcomes
+            return try groups.map { completions in try completions.map { try index.apply($0) } }
         }
     }
 
@@ -164,7 +167,8 @@ extension SQLiteStore: JobQueue {
             """, arguments: ["now": now.milliseconds, "tenant": tenant?.rawValue])
         for row in rows {
             let priority = Priority(rawValue: row["priority"]) ?? .low
-            depth.ready[priority, default: 0] += row["ready"] ?? 0
+            let ready: Int = row["ready"] ?? 0
+            if ready > 0 { depth.ready[priority, default: 0] += ready }
             depth.delayed += row["delayed"] ?? 0
             depth.leased += row["leased"] ?? 0
             depth.dead += row["dead"] ?? 0
@@ -180,7 +184,7 @@ extension SQLiteStore: JobQueue {
                 """, arguments: ["tenant": tenant?.rawValue])
             return try rows.map { row in
                 DeadLetter(
-                    key: DocumentKey(tenant: try TenantID(row["tenant"]), docId: try DocumentID(row["doc_id"] as String)),
+                    key: DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"])),
                     revision: row["revision"], attempts: row["attempts"],
                     reason: row["last_error"] ?? "unknown", since: Timestamp(milliseconds: row["last_change_at"]))
             }

@@ -80,27 +80,31 @@ extension SQLiteStore {
                 );
 
                 -- The embedding cache and the vectors of the index: one vector per (model, chunk text).
+                -- A rowid table, so a 1.5 KB vector stays on its page instead of spilling to an
+                -- overflow page as it would in a WITHOUT ROWID table, and new vectors append.
                 CREATE TABLE embeddings (
+                    id INTEGER PRIMARY KEY,
                     model INTEGER NOT NULL,
                     text_hash BLOB NOT NULL,
-                    vector BLOB NOT NULL,
-                    PRIMARY KEY (model, text_hash)
-                ) WITHOUT ROWID;
+                    vector BLOB NOT NULL
+                );
+                CREATE UNIQUE INDEX embeddings_by_text ON embeddings(model, text_hash);
 
-                -- The embedded index's chunks; vectors are looked up by (model, text_hash).
+                -- The embedded index's chunks. Each refers to its vector by id, so the search
+                -- index below grows at its end instead of at random hash positions.
                 CREATE TABLE chunks (
+                    id INTEGER PRIMARY KEY,
                     tenant TEXT NOT NULL,
                     doc_id TEXT NOT NULL,
                     ordinal INTEGER NOT NULL,
                     chunk_id TEXT NOT NULL,
                     text TEXT NOT NULL,
                     text_hash BLOB NOT NULL,
-                    model INTEGER NOT NULL,
+                    embedding INTEGER NOT NULL,  -- embeddings.id (no FOREIGN KEY: the check would scan chunks on every vector deletion)
                     revision INTEGER NOT NULL
                 );
                 CREATE UNIQUE INDEX chunks_by_document ON chunks(tenant, doc_id, ordinal);
-                CREATE INDEX chunks_for_search ON chunks(tenant, model, text_hash);
-                CREATE INDEX chunks_by_text ON chunks(text_hash);
+                CREATE INDEX chunks_for_search ON chunks(tenant, embedding);
                 """)
         }
         return migrator

@@ -38,24 +38,33 @@ public final class SQLiteStore: Sendable {
     let clock: any SluiceClock
     let options: Options
     public let path: String
+    /// Groups concurrent completions into one transaction.
+    let completionCommit: GroupCommit<[PreparedCompletion], [CompletionOutcome]>
 
     /// Opens (creating and migrating if needed) the store at `path`.
     public init(path: String, clock: any SluiceClock = SystemClock(), options: Options = Options()) throws {
         self.path = path
         self.clock = clock
         self.options = options
+        self.completionCommit = GroupCommit()
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.label = "sluice"
         configuration.maximumReaderCount = 6
         configuration.prepareDatabase { db in
-            // Large page cache for bulk writes; temp tables in memory.
+            // 16 KiB pages for a new file: 1.5 KB vectors pack ten to a page, and bulk
+            // writes measured 30% faster than with 4 KiB pages. (No effect on an existing file.)
+            try db.execute(sql: "PRAGMA page_size = 16384")
+            // A large page cache for bulk writes; temporary tables in memory.
             try db.execute(sql: "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = \(options.durability == .full ? "FULL" : "NORMAL")")
+                // Checkpoint every 2,500 pages (40 MiB) rather than SQLite's 1,000: each
+                // checkpoint syncs the database file, and bulk onboarding commits often.
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 2500")
             }
             try SQLiteStore.migrator.migrate(pool)
         } catch {

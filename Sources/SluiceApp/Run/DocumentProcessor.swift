@@ -9,7 +9,8 @@ import SluiceWatch
 struct DocumentProcessor: Sendable {
     enum Prepared: Sendable {
         case finished(DocumentResult)
-        case chunked(contentHash: ContentHash, title: String?, chunks: [Chunk])
+        /// Chunks with their text hashes; vectors are filled in later.
+        case chunked(contentHash: ContentHash, title: String?, chunks: [IndexedChunk])
     }
 
     let extractors: ExtractorRegistry
@@ -73,7 +74,10 @@ struct DocumentProcessor: Sendable {
         } catch let error as SluiceError where error.code == .extraction {
             return .finished(.skipped(contentHash: hash, reason: error.message))
         }
-        return .chunked(contentHash: hash, title: extracted.title, chunks: chunker.chunk(extracted.text))
+        let chunks = chunker.chunk(extracted.text).map { chunk in
+            IndexedChunk(ordinal: chunk.ordinal, text: chunk.text, textHash: ContentHash.of(chunk.text), vector: nil)
+        }
+        return .chunked(contentHash: hash, title: extracted.title, chunks: chunks)
     }
 }
 

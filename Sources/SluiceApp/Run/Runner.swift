@@ -55,7 +55,6 @@ public struct Runner: Sendable {
         let scan = try await reconciler.reconcile(roots, scanRoot: scanRoot)
         summary.problems += scan.problems
         summary.filesScanned = scan.filesSeen
-
         let progress = RunProgress()
         let tenants = Set(roots.map(\.tenant))
         for tenant in try await store.tenantSummaries() {
@@ -64,7 +63,6 @@ public struct Runner: Sendable {
         }
 
         try await process(progress: progress, interval: progressInterval, onProgress: onProgress)
-
         try await store.collectUnusedEmbeddings()
         try await store.checkpoint()
 

@@ -78,7 +78,7 @@ struct Worker: Sendable {
         guard !prepared.isEmpty else { return }
         var texts: [ContentHash: String] = [:]
         for case (_, .chunked(_, _, let chunks)) in prepared {
-            for chunk in chunks { texts[ContentHash.of(chunk.text)] = chunk.text }
+            for chunk in chunks { texts[chunk.textHash] = chunk.text }
         }
         var vectors: [ContentHash: [Float]] = [:]
         var embedError: (any Error)?
@@ -86,7 +86,7 @@ struct Worker: Sendable {
         if !texts.isEmpty {
             let cached = try await index.cachedEmbeddings(modelKey: embedder.modelKey, textHashes: Array(texts.keys))
             reused = cached.count
-            let missing = texts.filter { !cached.contains($0.key) }.sorted { $0.key.hex < $1.key.hex }
+            let missing = Array(texts.filter { !cached.contains($0.key) })
             do {
                 for batch in missing.chunks(of: embedBatchSize) {
                     let result = try await embedder.embed(batch.map(\.value))
@@ -111,8 +111,9 @@ struct Worker: Sendable {
                     continue
                 }
                 let indexed = chunks.map { chunk in
-                    let textHash = ContentHash.of(chunk.text)
-                    return IndexedChunk(ordinal: chunk.ordinal, text: chunk.text, textHash: textHash, vector: vectors[textHash])
+                    var chunk = chunk
+                    chunk.vector = vectors[chunk.textHash]
+                    return chunk
                 }
                 completions.append(Completion(lease: lease, result: .indexed(IndexedDocument(
                     contentHash: hash, title: title, chunks: indexed, modelKey: embedder.modelKey,

@@ -25,13 +25,18 @@ public struct MarkdownExtractor: Extractor {
         return ExtractedText(text: text, title: title?.isEmpty == true ? nil : title)
     }
 
+    /// The text of the first ATX heading within the first 200 lines.
     static func firstHeading(in text: String) -> String? {
-        for line in text.split(separator: "\n", maxSplits: 200, omittingEmptySubsequences: true).prefix(200) {
-            let trimmed = line.drop { $0 == " " }
-            if trimmed.hasPrefix("#") {
-                let title = trimmed.drop { $0 == "#" }.trimmingCharacters(in: " \t\r#")
+        var utf8 = text.utf8[...]
+        for _ in 0..<200 {
+            guard !utf8.isEmpty else { return nil }
+            let end = utf8.firstIndex(of: 0x0A) ?? utf8.endIndex
+            let line = utf8[..<end].drop { $0 == 0x20 }
+            if line.first == 0x23 {
+                let title = Substring(line).drop { $0 == "#" }.trimmingCharacters(in: " \t\r#")
                 if !title.isEmpty { return title }
             }
+            utf8 = end == utf8.endIndex ? utf8[end...] : utf8[utf8.index(after: end)...]
         }
         return nil
     }

@@ -14,6 +14,11 @@ public struct DocumentID: Hashable, Comparable, Sendable, CustomStringConvertibl
         self.rawValue = normalized
     }
 
+    /// Wraps an id read back from a store that validated and normalized it on the way in.
+    public init(storedRawValue: String) {
+        self.rawValue = storedRawValue
+    }
+
     /// Builds the id of a file from its path components relative to the tenant root.
     public init(pathComponents: [String]) throws {
         try self.init(pathComponents.joined(separator: "/"))

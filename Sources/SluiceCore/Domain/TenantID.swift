@@ -15,6 +15,11 @@ public struct TenantID: Hashable, Comparable, Sendable, CustomStringConvertible,
         throw SluiceError(.invalidInput, "tenant name \"\(rawValue)\" \(problem)", field: "meta.tenant")
     }
 
+    /// Wraps a name read back from a store that validated it on the way in.
+    public init(storedRawValue: String) {
+        self.rawValue = storedRawValue
+    }
+
     /// Returns why `name` is not a valid tenant name, or nil when it is.
     public static func problem(with name: String) -> String? {
         if name.isEmpty { return "is empty; use 1 to 64 letters, digits, '.', '_' or '-'" }

@@ -1,0 +1,108 @@
+import Foundation
+import SluiceCore
+
+/// `sluice bench`: cold onboarding, a no-op re-sync and an incremental
+/// re-sync of a generated corpus, each a real `sluice run` child process, so
+/// the figures include start-up and the peak RSS is the child's own.
+public struct Benchmark: Sendable {
+    public struct Phase: Sendable, Codable {
+        public var name: String
+        public var wallSeconds: Double
+        public var documents: Int
+        public var documentsPerSecond: Double
+        public var chunksEmbedded: Int
+        public var chunksReused: Int
+        public var peakRSSBytes: Int
+        public var indexed: Int
+        public var unchanged: Int
+        public var deleted: Int
+    }
+
+    public struct Report: Sendable, Codable {
+        public var files: Int
+        public var corpusBytes: Int
+        public var phases: [Phase]
+        /// Chunks still stored for files deleted before the incremental run (must be 0).
+        public var chunksLeftFromDeletedFiles: Int
+        public var modified: Int
+        public var deletedFiles: Int
+        public var added: Int
+    }
+
+    public var files: Int
+    public var executable: String
+    public var workDirectory: String
+    public var environment: [String: String]
+
+    public init(files: Int, executable: String, workDirectory: String, environment: [String: String] = [:]) {
+        self.files = files
+        self.executable = executable
+        self.workDirectory = workDirectory
+        self.environment = environment
+    }
+
+    public func run(log: (String) -> Void) async throws -> Report {
+        let corpus = workDirectory + "/corpus"
+        let data = workDirectory + "/data"
+        let generator = CorpusGenerator(files: files)
+        log("generating \(files) files in \(corpus) ...")
+        let bytes = try generator.write(to: corpus)
+        log("generated \(String(format: "%.1f", Double(bytes) / 1e6)) MB")
+
+        var phases: [Phase] = []
+        log("cold onboarding ...")
+        phases.append(try runPhase("cold onboarding", corpus: corpus, data: data))
+        log("no-op re-sync ...")
+        phases.append(try runPhase("no-op re-sync", corpus: corpus, data: data))
+
+        // Modify 1%, delete 0.5%, add 0.5%, spread over the corpus.
+        let modifyCount = max(1, files / 100)
+        let changeCount = max(1, files / 200)
+        let stride = max(1, files / modifyCount)
+        let modified = (0..<modifyCount).map { ($0 * stride) % files }
+        let deleted = (0..<changeCount).map { ($0 * stride + stride / 2) % files }.filter { !modified.contains($0) }
+        for index in modified { try generator.modify(index, under: corpus) }
+        for index in deleted { try FileManager.default.removeItem(atPath: corpus + "/" + generator.relativePath(index)) }
+        for index in files..<(files + changeCount) { try generator.add(index, under: corpus) }
+        log("incremental re-sync (\(modified.count) modified, \(deleted.count) deleted, \(changeCount) added) ...")
+        phases.append(try runPhase("incremental re-sync", corpus: corpus, data: data))
+
+        let runtime = try SluiceRuntime(configuration: {
+            var configuration = Configuration()
+            configuration.dataDirectory = data
+            return configuration
+        }())
+        var left = 0
+        let deletedIds = Set(deleted.map { generator.relativePath($0) })
+        try await runtime.store.exportChunks(tenant: nil, batchSize: 5000) { chunks in
+            left += chunks.filter { deletedIds.contains("\($0.tenant)/\($0.docId)") }.count
+        }
+        return Report(
+            files: files, corpusBytes: bytes, phases: phases, chunksLeftFromDeletedFiles: left,
+            modified: modified.count, deletedFiles: deleted.count, added: changeCount)
+    }
+
+    func runPhase(_ name: String, corpus: String, data: String) throws -> Phase {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["run", corpus, "--data-dir", data, "--json", "--quiet"]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        let started = ContinuousClock.now
+        try process.run()
+        let bytes = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let wall = (ContinuousClock.now - started).seconds
+        guard process.terminationStatus == 0 else {
+            throw SluiceError(.internal, "`sluice run` exited with \(process.terminationStatus) during \(name)")
+        }
+        let summary = try JSONDecoder().decode(RunSummary.self, from: bytes)
+        let documents = summary.indexed + summary.deleted + summary.skipped + summary.unchanged
+        return Phase(
+            name: name, wallSeconds: wall, documents: documents, documentsPerSecond: Double(documents) / wall,
+            chunksEmbedded: summary.chunksEmbedded, chunksReused: summary.chunksReused,
+            peakRSSBytes: summary.peakRSSBytes, indexed: summary.indexed, unchanged: summary.unchanged,
+            deleted: summary.deleted)
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import SluiceApp
+import SluiceConnectors
+import SluiceCore
+import SluiceTesting
+import Testing
+
+/// `sluice run` in process, on real files and a real SQLite file: the index
+/// must equal what the files say, chunk for chunk.
+@Suite struct EndToEndTests {
+    let files: TemporaryDirectory
+    let data: TemporaryDirectory
+
+    init() throws {
+        files = try TemporaryDirectory("sluice-e2e-files")
+        data = try TemporaryDirectory("sluice-e2e-data")
+    }
+
+    func configuration(_ adjust: (inout Configuration) -> Void = { _ in }) -> Configuration {
+        var configuration = Configuration()
+        configuration.dataDirectory = data.path
+        configuration.concurrency = 3
+        configuration.batchSize = 7
+        configuration.retryDelay = .milliseconds(1)
+        configuration.maxRetries = 2
+        adjust(&configuration)
+        return configuration
+    }
+
+    func run(
+        _ configuration: Configuration, root: String? = nil, tenant: String? = nil, embedder: (any Embedder)? = nil
+    ) async throws -> (RunSummary, SluiceRuntime) {
+        let runtime = try SluiceRuntime(configuration: configuration, embedder: embedder)
+        let summary = try await Runner(runtime: runtime).run(
+            Runner.Options(root: root ?? files.path, singleTenant: try tenant.map { try TenantID($0) }))
+        return (summary, runtime)
+    }
+
+    /// What the index should hold, computed from the files with the same extractors and chunker.
+    func expected(_ configuration: Configuration, root: String? = nil, tenant: String? = nil) throws -> Set<ChunkSignature> {
+        let chunker = MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap)
+        let base = root ?? files.path
+        var signatures = Set<ChunkSignature>()
+        let enumerator = FileManager.default.enumerator(atPath: base)!
+        while let relative = enumerator.nextObject() as? String {
+            let parts = relative.split(separator: "/").map(String.init)
+            guard !parts.contains(where: { $0.hasPrefix(".") }) else { continue }
+            let path = base + "/" + relative
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                let extractor = ExtractorRegistry.standard.extractor(forPath: path),
+                let text = try? extractor.extract(Array(try Data(contentsOf: URL(fileURLWithPath: path)))).text
+            else { continue }
+            let owner = tenant ?? parts[0]
+            let docId = tenant == nil ? parts.dropFirst().joined(separator: "/") : relative
+            for chunk in chunker.chunk(text) {
+                signatures.insert(ChunkSignature(tenant: owner, docId: docId, ordinal: chunk.ordinal, textHash: ContentHash.of(chunk.text).hex))
+            }
+        }
+        return signatures
+    }
+
+    func expectIndexEqualsFiles(_ runtime: SluiceRuntime, _ configuration: Configuration, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let stored = try await runtime.store.storedChunkSignatures()
+        let expected = try expected(configuration)
+        #expect(stored.rows == stored.signatures.count, "no duplicate chunks", sourceLocation: sourceLocation)
+        #expect(stored.signatures.subtracting(expected).isEmpty, "orphans: \(stored.signatures.subtracting(expected).sorted { $0.description < $1.description }.prefix(5))", sourceLocation: sourceLocation)
+        #expect(expected.subtracting(stored.signatures).isEmpty, "missing: \(expected.subtracting(stored.signatures).sorted { $0.description < $1.description }.prefix(5))", sourceLocation: sourceLocation)
+    }
+
+    func paragraphDocument(_ seed: Int, paragraphs: Int = 6) -> String {
+        var text = "# Document \(seed)\n\n"
+        for index in 0..<paragraphs {
+            text += "## Part \(index)\n\n" + (0..<60).map { "term\(seed)-\(index)-\($0)" }.joined(separator: " ") + ".\n\n"
+        }
+        return text
+    }
+
+    @Test func onboardModifyDeleteAddConvergesToTheFiles() async throws {
+        for index in 0..<30 {
+            try files.write("acme/docs/doc\(index).md", paragraphDocument(index))
+            try files.write("globex/notes/note\(index).txt", paragraphDocument(100 + index, paragraphs: 2))
+        }
+        try files.write("globex/page.html", "<html><body><h1>Pricing</h1><p>Plans start at 19 euros.</p></body></html>")
+        let configuration = configuration()
+        let (first, runtime) = try await run(configuration)
+        #expect(first.indexed == 61 && first.failed == 0 && first.exitCode == 0)
+        try await expectIndexEqualsFiles(runtime, configuration)
+
+        // Modify (append a section), delete, add, and rewrite one file with the same size.
+        for index in 0..<5 { try files.write("acme/docs/doc\(index).md", paragraphDocument(index) + "## Added\n\nNew closing words.\n") }
+        for index in 5..<10 { try files.remove("acme/docs/doc\(index).md") }
+        try files.remove("globex/notes")
+        try files.write("acme/new/fresh.md", paragraphDocument(999))
+        let sameSize = paragraphDocument(20).replacingOccurrences(of: "term20-0-1 ", with: "TERM20-0-1 ")
+        try files.write("acme/docs/doc20.md", sameSize)
+        let (second, runtime2) = try await run(configuration)
+        #expect(second.indexed == 7, "5 modified, 1 added, 1 rewritten in place")
+        #expect(second.deleted == 35, "5 files and a folder of 30")
+        #expect(second.chunksReused > 0 && second.chunksEmbedded < second.chunksReused, "only changed chunk texts are embedded")
+        try await expectIndexEqualsFiles(runtime2, configuration)
+        let deleted = try #require(try await runtime2.store.documentState(DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID("docs/doc5.md"))))
+        #expect(deleted.status == .deleted && deleted.chunkCount == 0)
+    }
+
+    @Test func aSecondRunOverUnchangedFilesEmbedsNothing() async throws {
+        for index in 0..<20 { try files.write("acme/doc\(index).md", paragraphDocument(index)) }
+        let configuration = configuration()
+        _ = try await run(configuration)
+        let (again, _) = try await run(configuration)
+        #expect(again.chunksEmbedded == 0 && again.indexed == 0 && again.unchanged == 20)
+        // Touching a file without changing it reads it, but embeds nothing.
+        let path = files.path + "/acme/doc3.md"
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(5)], ofItemAtPath: path)
+        let (touched, _) = try await run(configuration)
+        #expect(touched.chunksEmbedded == 0 && touched.unchanged == 20)
+    }
+
+    @Test func badFilesAreSkippedWithReasonsAndStopNothing() async throws {
+        try files.write("acme/good.md", "# Good\n\nFine text.")
+        try files.write("acme/binary.txt", Data([0x41, 0x00, 0x42]))
+        try files.write("acme/latin1.txt", Data([0x63, 0x61, 0x66, 0xE9]))
+        try files.write("acme/broken.json", "{\"a\": ")
+        try files.write("acme/image.png", Data([0x89, 0x50, 0x4E, 0x47]))
+        try files.write("acme/huge.md", String(repeating: "big ", count: 1000))
+        let configuration = configuration { $0.maxFileBytes = 2000 }
+        let (summary, runtime) = try await run(configuration)
+        #expect(summary.indexed == 1 && summary.skipped == 5 && summary.failed == 0 && summary.exitCode == 0)
+        let skipped = try await runtime.store.documents(tenant: try TenantID("acme"), status: .skipped)
+        let reasons = Dictionary(uniqueKeysWithValues: skipped.map { ($0.key.docId.rawValue, $0.reason ?? "") })
+        #expect(reasons["binary.txt"]?.contains("binary content") == true)
+        #expect(reasons["latin1.txt"]?.contains("not valid UTF-8") == true)
+        #expect(reasons["broken.json"]?.contains("invalid JSON") == true)
+        #expect(reasons["image.png"]?.contains("unsupported file type .png") == true)
+        #expect(reasons["huge.md"]?.contains("SLUICE_MAX_FILE_BYTES") == true)
+        // Fixing a file indexes it on the next run.
+        try files.write("acme/latin1.txt", "café")
+        let (fixed, _) = try await run(configuration)
+        #expect(fixed.indexed == 1)
+    }
+
+    @Test func aFailingEmbedderEndsInDeadLettersWithTheReason() async throws {
+        for index in 0..<4 { try files.write("acme/doc\(index).md", "# Doc \(index)\n\ntext \(index)") }
+        let configuration = configuration()
+        let (summary, runtime) = try await run(configuration, embedder: FailingEmbedder())
+        #expect(summary.failed == 4 && summary.exitCode == 1)
+        let letters = try await runtime.store.deadLetters(tenant: nil)
+        #expect(letters.count == 4 && letters.allSatisfy { $0.reason.contains("embedding service unavailable") && $0.attempts == 2 })
+        #expect(try await runtime.store.storedChunkSignatures().rows == 0)
+        // Retried with a working embedder, they are indexed.
+        try await runtime.store.retryDeadLetters(tenant: nil)
+        let (recovered, runtime2) = try await run(configuration)
+        #expect(recovered.indexed == 4 && recovered.failed == 0)
+        try await expectIndexEqualsFiles(runtime2, configuration)
+    }
+
+    @Test func changedChunkSettingsReindexEverything() async throws {
+        for index in 0..<6 { try files.write("acme/doc\(index).md", paragraphDocument(index)) }
+        _ = try await run(configuration())
+        let smaller = configuration { $0.chunkSize = 400; $0.chunkOverlap = 40 }
+        let (summary, runtime) = try await run(smaller)
+        #expect(summary.reindexedForSettings == 6 && summary.indexed == 6)
+        try await expectIndexEqualsFiles(runtime, smaller)
+    }
+
+    @Test func onlyOneProcessRunsWorkersOnADataDirectory() async throws {
+        try files.write("acme/a.md", "a")
+        let configuration = configuration()
+        let lock = try WorkerLock(dataDirectory: configuration.absoluteDataDirectory)
+        defer { lock.release() }
+        await #expect {
+            _ = try await run(configuration)
+        } throws: { error in
+            (error as? SluiceError)?.code == .locked && "\(error)".contains("already running workers")
+        }
+    }
+
+    @Test func refusesADataDirectoryInsideTheRoot() async throws {
+        try files.write("acme/a.md", "a")
+        let configuration = configuration { $0.dataDirectory = files.path + "/acme/.sluice" }
+        await #expect {
+            _ = try await run(configuration)
+        } throws: { error in
+            (error as? SluiceError)?.code == .configuration && "\(error)".contains("inside")
+        }
+    }
+
+    @Test func vanishedFilesAreTombstonedOnlyUnderTheirOwnRoot() async throws {
+        try files.write("first/a.md", "# A\n\nalpha")
+        try files.write("second/b.md", "# B\n\nbeta")
+        let configuration = configuration()
+        _ = try await run(configuration, root: files.path + "/first", tenant: "acme")
+        let (second, runtime) = try await run(configuration, root: files.path + "/second", tenant: "acme")
+        #expect(second.deleted == 0, "a.md came from another root and is not tombstoned")
+        let docs = try await runtime.store.documents(tenant: try TenantID("acme"), status: .indexed).map(\.key.docId.rawValue)
+        #expect(docs == ["a.md", "b.md"])
+    }
+
+    @Test func searchFindsTheDocumentThatAnswers() async throws {
+        try files.write("acme/vacation.md", "# Vacation\n\nEveryone gets 30 days of paid vacation per year.")
+        try files.write("acme/deploys.md", "# Deploys\n\nDeploys run from the main branch after a green build.")
+        try files.write("globex/vacation.md", "# Vacation\n\nGlobex staff get vacation days too.")
+        let (_, runtime) = try await run(configuration())
+        let hits = try await runtime.search(tenant: try TenantID("acme"), query: "how many vacation days", k: 5)
+        #expect(hits.first?.docId == "vacation.md")
+        #expect(hits.allSatisfy { $0.tenant == "acme" })
+    }
+}
+
+/// An embedder whose service is down: the test double for a paid external API.
+struct FailingEmbedder: Embedder {
+    var identity: String { "hashing-v1" }
+    var dimension: Int { 384 }
+    func embed(_ texts: [String]) async throws -> [[Float]] {
+        throw SluiceError(.embedding, "embedding service unavailable (HTTP 503)", isRetryable: true)
+    }
+}

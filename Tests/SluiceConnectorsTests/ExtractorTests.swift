@@ -1,0 +1,77 @@
+import SluiceConnectors
+import SluiceCore
+import Testing
+
+@Suite struct ExtractorTests {
+    func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    @Test func htmlKeepsVisibleTextOnly() throws {
+        let html = """
+            <!doctype html><html><head><title>Guide &amp; Rules</title><style>p { color: red }</style>
+            <script>var secret = "hidden";</script></head>
+            <body><h1>Hello</h1><p>First&nbsp;paragraph with <b>bold</b> text.</p><!-- a comment -->
+            <ul><li>one</li><li>two</li></ul><noscript>enable js</noscript><p>5 &lt; 6 &#x2014; ok &#233;</p></body></html>
+            """
+        let result = try HTMLExtractor().extract(bytes(html))
+        #expect(result.title == "Guide & Rules")
+        #expect(result.text == "# Hello\n\nFirst paragraph with bold text.\n\n- one\n- two\n\n5 < 6 \u{2014} ok \u{e9}")
+        for hidden in ["secret", "color", "comment", "enable js", "Guide"] {
+            #expect(!result.text.contains(hidden), "\(hidden) must not be extracted")
+        }
+    }
+
+    @Test func jsonGivesStringValuesWithTheirKeys() throws {
+        let json = #"{"title": "Plans", "owner": {"name": "Ada", "age": 36}, "tags": ["a", "b"], "empty": ""}"#
+        let result = try JSONExtractor().extract(bytes(json))
+        #expect(result.text == "owner.name: Ada\ntags: a\ntags: b\ntitle: Plans")
+        #expect(result.title == "Plans")
+    }
+
+    @Test func invalidJSONSaysWhatIsWrong() {
+        #expect {
+            try JSONExtractor().extract(bytes("{\"a\": "))
+        } throws: { error in
+            let error = error as? SluiceError
+            return error?.code == .extraction && error?.message.hasPrefix("invalid JSON") == true
+        }
+    }
+
+    @Test func csvLabelsFieldsWithHeaders() throws {
+        let csv = "name,role,quote\r\nAda,engineer,\"said \"\"hi\"\", twice\"\nGrace,admiral,\"multi\nline\"\n"
+        let result = try CSVExtractor().extract(bytes(csv))
+        #expect(result.text == "name: Ada; role: engineer; quote: said \"hi\", twice\nname: Grace; role: admiral; quote: multi\nline")
+    }
+
+    @Test func binaryAndUndecodableContentIsRejectedWithAReason() {
+        #expect(throws: SluiceError.self) { try PlainTextExtractor().extract([0x68, 0x00, 0x69]) }
+        do {
+            _ = try PlainTextExtractor().extract([0x61, 0x62, 0xC3, 0x28])
+            Issue.record("invalid UTF-8 must be rejected")
+        } catch let error as SluiceError {
+            #expect(error.message.contains("not valid UTF-8") && error.message.contains("offset 2"))
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test func decodesBOMs() throws {
+        #expect(try PlainTextExtractor().extract([0xEF, 0xBB, 0xBF] + bytes("héllo")).text == "héllo")
+        #expect(try PlainTextExtractor().extract([0xFF, 0xFE, 0x68, 0x00, 0x69, 0x00]).text == "hi")
+    }
+
+    @Test func markdownFrontMatterGivesTheTitle() throws {
+        let result = try MarkdownExtractor().extract(bytes("---\ntitle: \"Hand book\"\ntags: x\n---\n# Heading\n\nBody"))
+        #expect(result.title == "Hand book")
+        #expect(result.text == "# Heading\n\nBody")
+        #expect(try MarkdownExtractor().extract(bytes("intro\n\n## Second *title*\n")).title == "Second *title*")
+    }
+
+    @Test func registryChoosesByExtension() {
+        let registry = ExtractorRegistry.standard
+        #expect(registry.extractor(forPath: "/a/B.MD")?.mimeType == "text/markdown")
+        #expect(registry.extractor(forPath: "/a/page.htm")?.mimeType == "text/html")
+        #expect(registry.extractor(forPath: "/a/report.pdf") == nil)
+        #expect(registry.unsupportedReason(forPath: "/a/report.pdf").hasPrefix("unsupported file type .pdf"))
+        #expect(registry.extractor(forPath: "/a/Makefile") == nil)
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import SluiceCore
+import SluiceTesting
+import Testing
+
+@Suite struct IdentityTests {
+    @Test func uuidV5MatchesTheRFCExample() {
+        // RFC 9562 appendix A.4: UUIDv5 of "www.example.com" in the DNS namespace.
+        let dns = UUID(uuidString: "6ba7b810-9dad-11d1-80b4-00c04fd430c8")!
+        #expect(ChunkID.uuidV5(namespace: dns, name: "www.example.com").uuidString.lowercased() == "2ed6657d-e927-568b-95e1-2665a8aea6a2")
+    }
+
+    @Test func chunkIdsAreDeterministicAndDistinct() throws {
+        let tenant = try TenantID("acme")
+        let doc = try DocumentID("a/b.md")
+        #expect(ChunkID.make(tenant: tenant, docId: doc, ordinal: 0) == ChunkID.make(tenant: tenant, docId: doc, ordinal: 0))
+        let ids = Set((0..<100).map { ChunkID.make(tenant: tenant, docId: doc, ordinal: $0) }
+            + [ChunkID.make(tenant: try TenantID("other"), docId: doc, ordinal: 0)])
+        #expect(ids.count == 101)
+    }
+
+    @Test func tombstoneMarkerIsDeterministicAndNeverAContentHash() throws {
+        let tenant = try TenantID("acme")
+        let doc = try DocumentID("a.md")
+        let marker = Tombstone.marker(tenant: tenant, docId: doc)
+        #expect(marker == "tombstone:" + ContentHash.of("acme\u{0}a.md").hex)
+        #expect(ContentHash(hex: marker) == nil)
+    }
+
+    @Test func contentHashStreamsToTheSameDigest() {
+        let data = Array(repeating: UInt8(7), count: 3_000_000)
+        var hasher = StreamingHasher()
+        for start in stride(from: 0, to: data.count, by: 1 << 20) {
+            hasher.update(data[start..<min(start + (1 << 20), data.count)])
+        }
+        #expect(hasher.finalize() == ContentHash.of(data))
+        #expect(ContentHash.of("").hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+
+    @Test func tenantAndDocumentIdsAreValidated() throws {
+        for bad in ["", ".hidden", "a b", "a/b", String(repeating: "x", count: 65)] {
+            #expect(throws: SluiceError.self, "\(bad)") { try TenantID(bad) }
+        }
+        #expect(try TenantID("acme-corp_2.eu").rawValue == "acme-corp_2.eu")
+        for bad in ["", "/abs", "a//b", "../x", "a/./b"] {
+            #expect(throws: SluiceError.self, "\(bad)") { try DocumentID(bad) }
+        }
+        #expect(try DocumentID("Cafe\u{301}.md") == DocumentID("Caf\u{e9}.md"), "NFC-normalized")
+    }
+}
+
+@Suite struct PolicyTests {
+    @Test func retryDelaysGrowExponentiallyWithFullJitter() {
+        let policy = RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(2000), maxDelay: .seconds(300))
+        #expect(policy.ceiling(afterAttempt: 1) == .milliseconds(2000))
+        #expect(policy.ceiling(afterAttempt: 3) == .milliseconds(8000))
+        #expect(policy.ceiling(afterAttempt: 40) == .seconds(300))
+        var generator = SeededGenerator(seed: 1)
+        let delays = (0..<200).map { _ in policy.delay(afterAttempt: 2, using: &generator) }
+        #expect(delays.allSatisfy { $0 >= .zero && $0 <= .milliseconds(4000) })
+        #expect(Set(delays).count > 50, "jittered, not constant")
+        #expect(delays.contains { $0 < .milliseconds(1000) } && delays.contains { $0 > .milliseconds(3000) }, "full range")
+    }
+
+    @Test func settleReadinessIsBoundedByTheMaximum() {
+        let policy = SettlePolicy(window: .milliseconds(50), maximum: .milliseconds(2000))
+        let first = Timestamp(milliseconds: 0)
+        #expect(policy.readyAt(firstChange: first, lastChange: first) == Timestamp(milliseconds: 50))
+        #expect(policy.readyAt(firstChange: first, lastChange: Timestamp(milliseconds: 1000)) == Timestamp(milliseconds: 1050))
+        #expect(policy.readyAt(firstChange: first, lastChange: Timestamp(milliseconds: 1990)) == Timestamp(milliseconds: 2000))
+    }
+
+    @Test func byteBudgetLimitsWhatIsHeldAndLetsAnOversizedRequestThroughAlone() async {
+        let budget = ByteBudget(capacity: 100)
+        #expect(await budget.tryAcquire(60))
+        #expect(!(await budget.tryAcquire(50)))
+        await budget.release(60)
+        #expect(await budget.tryAcquire(500), "larger than the budget, but nothing else is held")
+        #expect(!(await budget.tryAcquire(1)))
+        await budget.release(500)
+        #expect(await budget.bytesInUse == 0)
+    }
+}
+
+/// Pure queue-row transitions, without any store.
+@Suite struct QueueEntryTests {
+    let settle = SettlePolicy(window: .milliseconds(50), maximum: .milliseconds(2000))
+    let change = Change(
+        key: DocumentKey(tenant: try! TenantID("t"), docId: try! DocumentID("a.md")), kind: .upsert, origin: .api, priority: .low)
+
+    @Test func leaseThenNewerChangeThenCompleteKeepsTheRowQueued() {
+        let t0 = Timestamp(milliseconds: 0)
+        var entry = QueueEntry(change: change, revision: 1, now: t0, settle: settle)
+        #expect(!entry.isLeasable(at: t0))
+        #expect(entry.lease(token: "w1", now: Timestamp(milliseconds: 60), duration: .seconds(30)) == .leased)
+        var newer = change
+        newer.priority = .high
+        entry.coalesce(newer, revision: 2, now: Timestamp(milliseconds: 100), settle: settle)
+        #expect(entry.firstChangeAt == Timestamp(milliseconds: 100), "a change after the leased revision starts a new pending period")
+        #expect(entry.complete(token: "w1", now: Timestamp(milliseconds: 200)) == .keepQueued)
+        #expect(entry.hold == nil && entry.revision == 2 && entry.priority == .high && entry.supersededCount == 1)
+        #expect(entry.isLeasable(at: Timestamp(milliseconds: 200)))
+    }
+
+    @Test func wrongOrExpiredTokenIsRejected() {
+        var entry = QueueEntry(change: change, revision: 1, now: Timestamp(milliseconds: 0), settle: settle)
+        _ = entry.lease(token: "w1", now: Timestamp(milliseconds: 100), duration: .seconds(1))
+        #expect(entry.complete(token: "w2", now: Timestamp(milliseconds: 200)) == .rejected)
+        #expect(entry.complete(token: "w1", now: Timestamp(milliseconds: 1100)) == .rejected, "expired")
+        #expect(entry.hold != nil, "a rejected completion changes nothing")
+    }
+
+    @Test func failureOfASupersededRevisionCostsNoAttempt() {
+        var entry = QueueEntry(change: change, revision: 1, now: Timestamp(milliseconds: 0), settle: settle)
+        _ = entry.lease(token: "w1", now: Timestamp(milliseconds: 100), duration: .seconds(30))
+        entry.coalesce(change, revision: 2, now: Timestamp(milliseconds: 150), settle: settle)
+        var generator = SeededGenerator(seed: 3)
+        let effect = entry.fail(
+            token: "w1", reason: "x", retryable: true, now: Timestamp(milliseconds: 200), policy: RetryPolicy(), using: &generator)
+        #expect(effect == .superseded && entry.attempts == 0)
+    }
+}
+
+/// A deterministic generator for tests.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
