@@ -68,9 +68,11 @@ public struct DirectoryScanner: Sendable {
                     try visit(ScannedFile(key: try key(root, components), path: path, stat: status.stat))
                 case .symlink:
                     guard rules.includesFile(relativePath) else { continue }
-                    guard let target = FileSystem.realPath(path) else { continue }  // dangling link: no document
+                    // Dangling links and links to folders are not documents.
+                    guard let target = FileSystem.realPath(path), let resolved = try FileSystem.status(target),
+                        resolved.type == .regular
+                    else { continue }
                     if FileSystem.isWithin(target, root: root.directory) {
-                        guard let resolved = try FileSystem.status(target), resolved.type == .regular else { continue }
                         try visit(ScannedFile(key: try key(root, components), path: path, stat: resolved.stat))
                     } else {
                         try visit(ScannedFile(key: try key(root, components), path: path, stat: status.stat, outsideLinkTarget: target))

@@ -21,8 +21,9 @@ public struct GlobPattern: Sendable, Equatable, CustomStringConvertible {
         self.source = pattern
         directoryOnly = pattern.hasSuffix("/")
         if directoryOnly { pattern.removeLast() }
-        if pattern.hasPrefix("/") { pattern.removeFirst() }
-        anchored = pattern.contains("/")
+        let rooted = pattern.hasPrefix("/")
+        if rooted { pattern.removeFirst() }
+        anchored = rooted || pattern.contains("/")
         segments = pattern.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         guard !segments.isEmpty else {
             throw SluiceError(.invalidInput, "glob pattern \"\(source)\" matches nothing; write a name or path such as \"drafts/\" or \"*.log\"", field: "pattern")
