@@ -192,7 +192,7 @@ extension SQLiteStore: IndexStore {
                 JOIN files f ON f.tenant = d.tenant AND f.doc_id = d.doc_id
                 WHERE d.status = 'indexed' AND d.settings != ?
                 """, arguments: [settingsFingerprint])
-            let changes = try rows.map { row in
+            let changes = rows.map { row in
                 let hash: Data = row["content_hash"]
                 return Change(
                     key: DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"])),

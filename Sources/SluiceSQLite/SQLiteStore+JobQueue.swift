@@ -182,7 +182,7 @@ extension SQLiteStore: JobQueue {
                 SELECT tenant, doc_id, revision, attempts, last_error, last_change_at FROM queue
                 WHERE state = 1 AND (:tenant IS NULL OR tenant = :tenant) ORDER BY tenant, doc_id
                 """, arguments: ["tenant": tenant?.rawValue])
-            return try rows.map { row in
+            return rows.map { row in
                 DeadLetter(
                     key: DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"])),
                     revision: row["revision"], attempts: row["attempts"],

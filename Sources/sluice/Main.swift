@@ -26,8 +26,8 @@ struct Main {
             if code == .success {
                 Sluice.exit(withError: error)
             }
-            // Usage errors from the argument parser.
-            Terminal.error(Sluice.fullMessage(for: error))
+            // Usage errors from the argument parser, which say "Error:" themselves.
+            FileHandle.standardError.write(Data((Sluice.fullMessage(for: error) + "\n").utf8))
             exit(code == .validationFailure ? 2 : code.rawValue)
         }
     }

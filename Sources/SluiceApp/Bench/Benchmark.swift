@@ -27,15 +27,27 @@ public struct Benchmark: Sendable {
         public var modified: Int
         public var deletedFiles: Int
         public var added: Int
+        public var search: SearchFigures
+    }
+
+    /// Search latency over the largest tenant, measured in process after the runs.
+    public struct SearchFigures: Sendable, Codable {
+        public var tenant: String
+        public var chunks: Int
+        public var queries: Int
+        public var medianMilliseconds: Double
+        public var maxMilliseconds: Double
     }
 
     public var files: Int
+    public var tenants: Int
     public var executable: String
     public var workDirectory: String
     public var environment: [String: String]
 
-    public init(files: Int, executable: String, workDirectory: String, environment: [String: String] = [:]) {
+    public init(files: Int, tenants: Int = 5, executable: String, workDirectory: String, environment: [String: String] = [:]) {
         self.files = files
+        self.tenants = tenants
         self.executable = executable
         self.workDirectory = workDirectory
         self.environment = environment
@@ -44,7 +56,7 @@ public struct Benchmark: Sendable {
     public func run(log: (String) -> Void) async throws -> Report {
         let corpus = workDirectory + "/corpus"
         let data = workDirectory + "/data"
-        let generator = CorpusGenerator(files: files)
+        let generator = CorpusGenerator(files: files, tenants: tenants)
         log("generating \(files) files in \(corpus) ...")
         let bytes = try generator.write(to: corpus)
         log("generated \(String(format: "%.1f", Double(bytes) / 1e6)) MB")
@@ -77,9 +89,33 @@ public struct Benchmark: Sendable {
         try await runtime.store.exportChunks(tenant: nil, batchSize: 5000) { chunks in
             left += chunks.filter { deletedIds.contains("\($0.tenant)/\($0.docId)") }.count
         }
+        log("search ...")
+        let search = try await measureSearch(runtime)
         return Report(
             files: files, corpusBytes: bytes, phases: phases, chunksLeftFromDeletedFiles: left,
-            modified: modified.count, deletedFiles: deleted.count, added: changeCount)
+            modified: modified.count, deletedFiles: deleted.count, added: changeCount, search: search)
+    }
+
+    /// Runs 20 queries against the tenant with the most chunks.
+    func measureSearch(_ runtime: SluiceRuntime) async throws -> SearchFigures {
+        guard let largest = try await runtime.store.tenantSummaries().max(by: { $0.chunks < $1.chunks }) else {
+            return SearchFigures(tenant: "", chunks: 0, queries: 0, medianMilliseconds: 0, maxMilliseconds: 0)
+        }
+        let tenant = try TenantID(largest.tenant)
+        var random = SplitMix64(seed: 99)
+        var timings: [Double] = []
+        for _ in 0..<20 {
+            let words = (0..<4).map { _ in
+                String(decoding: CorpusGenerator.vocabulary[Int(random.next() % UInt64(CorpusGenerator.vocabulary.count))], as: UTF8.self)
+            }
+            let started = ContinuousClock.now
+            _ = try await runtime.search(tenant: tenant, query: words.joined(separator: " "), k: 10)
+            timings.append((ContinuousClock.now - started).seconds * 1000)
+        }
+        timings.sort()
+        return SearchFigures(
+            tenant: largest.tenant, chunks: largest.chunks, queries: timings.count,
+            medianMilliseconds: timings[timings.count / 2], maxMilliseconds: timings.last ?? 0)
     }
 
     func runPhase(_ name: String, corpus: String, data: String) throws -> Phase {

@@ -17,6 +17,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Files in the corpus.")
     var files = 10_000
 
+    @Option(name: .long, help: "Tenants the files are spread over.")
+    var tenants = 5
+
     @Flag(name: .long, help: "Print the report as JSON.")
     var json = false
 
@@ -25,17 +28,18 @@ struct BenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard files >= 10 else { throw ValidationError("--files must be at least 10") }
+        guard tenants >= 1 else { throw ValidationError("--tenants must be at least 1") }
         let work = NSTemporaryDirectory() + "sluice-bench-\(ProcessInfo.processInfo.processIdentifier)"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { if !keep { try? FileManager.default.removeItem(atPath: work) } }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        let benchmark = Benchmark(files: files, executable: executable, workDirectory: work)
+        let benchmark = Benchmark(files: files, tenants: tenants, executable: executable, workDirectory: work)
         let report = try await benchmark.run { message in if !json { Terminal.note(message) } }
         if json {
             print(try Terminal.json(report))
             return
         }
-        print(String(format: "corpus: %d files, %.1f MB, 5 tenants", report.files, Double(report.corpusBytes) / 1e6))
+        print(String(format: "corpus: %d files, %.1f MB, %d tenants", report.files, Double(report.corpusBytes) / 1e6, tenants))
         print("phase                   wall (s)   docs/s   chunks embedded   reused   peak RSS (MB)")
         for phase in report.phases {
             print(
@@ -43,6 +47,10 @@ struct BenchCommand: AsyncParsableCommand {
                     + String(format: "  %8.2f  %7.0f  %16d  %7d  %14.1f", phase.wallSeconds, phase.documentsPerSecond, phase.chunksEmbedded, phase.chunksReused, Double(phase.peakRSSBytes) / 1_048_576))
         }
         print("incremental: \(report.modified) modified, \(report.deletedFiles) deleted, \(report.added) added; chunks left from deleted files: \(report.chunksLeftFromDeletedFiles)")
+        print(String(
+            format: "search: %d queries over %d chunks of %@: median %.1f ms, max %.1f ms",
+            report.search.queries, report.search.chunks, report.search.tenant, report.search.medianMilliseconds,
+            report.search.maxMilliseconds))
         if keep { print("kept \(work)") }
     }
 }
