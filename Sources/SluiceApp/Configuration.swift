@@ -35,6 +35,8 @@ public struct Configuration: Sendable, Equatable {
     public var chunkOverlap: Int = 100
     /// SQLite `synchronous` setting (SLUICE_DURABILITY: full or normal).
     public var durability: SQLiteStore.Durability = .full
+    /// Periodic safety rescan while watching (SLUICE_RESCAN_INTERVAL, seconds; 0 disables).
+    public var rescanInterval: Duration? = .seconds(600)
     /// `--include` patterns.
     public var include: [String] = []
     /// `--exclude` patterns.
@@ -64,6 +66,7 @@ public struct Configuration: Sendable, Equatable {
         Knob(variable: "SLUICE_EMBED_DIMENSION", summary: "dimension of the built-in hashing embedder", defaultValue: "384"),
         Knob(variable: "SLUICE_CHUNK_SIZE", summary: "target chunk size in characters", defaultValue: "1000"),
         Knob(variable: "SLUICE_CHUNK_OVERLAP", summary: "characters shared by consecutive chunks", defaultValue: "100"),
+        Knob(variable: "SLUICE_RESCAN_INTERVAL", summary: "seconds between safety rescans while watching; 0 disables", defaultValue: "600"),
         Knob(variable: "SLUICE_DURABILITY", summary: "full (every commit survives power loss) or normal (survives a crash of Sluice)", defaultValue: "full"),
     ]
 
@@ -96,6 +99,7 @@ public struct Configuration: Sendable, Equatable {
         if let value = try int("SLUICE_EMBED_DIMENSION", min: 8, max: 65_536) { embeddingDimension = value }
         if let value = try int("SLUICE_CHUNK_SIZE", min: 50, max: 1_000_000) { chunkSize = value }
         if let value = try int("SLUICE_CHUNK_OVERLAP", min: 0) { chunkOverlap = value }
+        if let value = try int("SLUICE_RESCAN_INTERVAL", min: 0) { rescanInterval = value == 0 ? nil : .seconds(value) }
         if let raw = environment["SLUICE_DURABILITY"], !raw.isEmpty {
             guard let value = SQLiteStore.Durability(rawValue: raw.lowercased()) else {
                 throw SluiceError(.configuration, "SLUICE_DURABILITY=\(raw) is not one of: full, normal")

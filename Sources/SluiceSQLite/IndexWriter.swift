@@ -30,6 +30,7 @@ struct IndexWriter {
             outcome = .stale
         } else {
             try write(completion)
+            try record(completion.file, for: lease.key)
             outcome = effect == .remove ? .applied : .appliedNewerPending
         }
         if effect == .remove {
@@ -97,6 +98,18 @@ struct IndexWriter {
         }
     }
 
+    private func record(_ file: FileRecord?, for key: DocumentKey) throws {
+        switch file {
+        case .seen(let state):
+            try SQLiteStore.saveFileState(db, state)
+        case .gone:
+            try db.cachedStatement(sql: "DELETE FROM files WHERE tenant = ? AND doc_id = ?")
+                .execute(arguments: [key.tenant.rawValue, key.docId.rawValue])
+        case nil:
+            break
+        }
+    }
+
     private func deleteChunks(tenant: String, docId: String, from ordinal: Int) throws {
         try db.cachedStatement(sql: "DELETE FROM chunks WHERE tenant = ? AND doc_id = ? AND ordinal >= ?")
             .execute(arguments: [tenant, docId, ordinal])
@@ -151,10 +164,12 @@ struct PreparedCompletion: Sendable {
 
     var lease: Lease
     var result: DocumentResult
+    var file: FileRecord?
     var chunkRows: [ChunkRow]
 
     init(_ completion: Completion) {
         lease = completion.lease
+        file = completion.file
         if case .indexed(var document) = completion.result {
             chunkRows = document.chunks.map { chunk in
                 ChunkRow(

@@ -4,7 +4,7 @@ import SluiceCore
 
 extension QueueEntry {
     static let columns = """
-        tenant, doc_id, revision, kind, source, root, path, content_hash, priority, state, \
+        tenant, doc_id, revision, kind, source, root, tenant_dir, path, content_hash, priority, state, \
         first_change_at, last_change_at, ready_at, attempts, superseded, lease_expiries, \
         lease_token, lease_expires_at, lease_revision, last_error, enqueued_at
         """
@@ -13,8 +13,10 @@ extension QueueEntry {
         let key = DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"]))
         let source: String = row["source"]
         let origin: Origin
-        if source == "file", let root: String = row["root"], let path: String = row["path"] {
-            origin = .file(root: root, path: path)
+        if source == "file", let root: String = row["root"], let tenantDirectory: String = row["tenant_dir"],
+            let path: String = row["path"]
+        {
+            origin = .file(FileLocation(scanRoot: root, tenantDirectory: tenantDirectory, path: path))
         } else {
             origin = .api
         }
@@ -56,16 +58,13 @@ extension QueueEntry {
     func save(_ db: Database) throws {
         let statement = try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO queue (\(QueueEntry.columns))
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        var root: String?
-        var path: String?
-        if case .file(let fileRoot, let filePath) = origin {
-            root = fileRoot
-            path = filePath
-        }
+        var location: FileLocation?
+        if case .file(let file) = origin { location = file }
         try statement.execute(arguments: [
-            key.tenant.rawValue, key.docId.rawValue, revision, kind.rawValue, origin.sourceName, root, path,
+            key.tenant.rawValue, key.docId.rawValue, revision, kind.rawValue, origin.sourceName, location?.scanRoot,
+            location?.tenantDirectory, location?.path,
             contentHash.map { Data($0.bytes) }, priority.rawValue, state.rawValue,
             firstChangeAt.milliseconds, lastChangeAt.milliseconds, readyAt.milliseconds,
             attempts, supersededCount, leaseExpiries,

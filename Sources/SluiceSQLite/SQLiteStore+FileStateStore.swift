@@ -15,23 +15,30 @@ extension SQLiteStore: FileStateStore {
         }
     }
 
+    public func fileDocuments(tenant: TenantID, under folder: String) async throws -> [DocumentKey] {
+        try await read("listing documents under \(folder)") { db in
+            // doc ids under "a/b" sort between "a/b/" and "a/b0" ('0' follows '/').
+            let low = folder.isEmpty ? "" : folder + "/"
+            let high = folder.isEmpty ? "\u{10FFFF}" : folder + "0"
+            let ids = try String.fetchAll(db, sql: """
+                SELECT doc_id FROM documents WHERE tenant = :tenant AND source = 'file' AND status != 'deleted'
+                    AND doc_id >= :low AND doc_id < :high
+                UNION SELECT doc_id FROM files WHERE tenant = :tenant AND doc_id >= :low AND doc_id < :high
+                UNION SELECT doc_id FROM queue WHERE tenant = :tenant AND source = 'file' AND kind = 'upsert'
+                    AND doc_id >= :low AND doc_id < :high
+                """, arguments: ["tenant": tenant.rawValue, "low": low, "high": high])
+            return ids.map { DocumentKey(tenant: tenant, docId: DocumentID(storedRawValue: $0)) }
+        }
+    }
+
     @discardableResult
     public func applyScan(_ batch: ScanBatch) async throws -> [EnqueueOutcome] {
         guard !batch.isEmpty else { return [] }
         let now = clock.now()
         let settle = options.settle
         return try await write("recording scan results") { db in
-            let upsert = try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO files
-                    (tenant, doc_id, root, tenant_dir, path, size, mtime_ns, ctime_ns, inode, content_hash, recorded_at_ns)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
             for state in batch.fileStates {
-                try upsert.execute(arguments: [
-                    state.key.tenant.rawValue, state.key.docId.rawValue, state.root, state.tenantDirectory, state.path, state.stat.size,
-                    state.stat.mtimeNanos, state.stat.ctimeNanos, Int64(bitPattern: state.stat.inode),
-                    Data(state.contentHash.bytes), state.recordedAtNanos,
-                ])
+                try SQLiteStore.saveFileState(db, state)
             }
             let remove = try db.cachedStatement(sql: "DELETE FROM files WHERE tenant = ? AND doc_id = ?")
             for key in batch.removedFiles {
@@ -39,6 +46,20 @@ extension SQLiteStore: FileStateStore {
             }
             return try SQLiteStore.enqueue(db, batch.changes, now: now, settle: settle)
         }
+    }
+}
+
+extension SQLiteStore {
+    static func saveFileState(_ db: Database, _ state: FileState) throws {
+        try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO files
+                (tenant, doc_id, root, tenant_dir, path, size, mtime_ns, ctime_ns, inode, content_hash, recorded_at_ns)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                state.key.tenant.rawValue, state.key.docId.rawValue, state.root, state.tenantDirectory, state.path,
+                state.stat.size, state.stat.mtimeNanos, state.stat.ctimeNanos, Int64(bitPattern: state.stat.inode),
+                Data(state.contentHash.bytes), state.recordedAtNanos,
+            ])
     }
 }
 

@@ -188,7 +188,7 @@ extension SQLiteStore: IndexStore {
         let settle = options.settle
         return try await write("queueing documents for re-indexing") { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT d.tenant, d.doc_id, f.tenant_dir, f.path, f.content_hash FROM documents d
+                SELECT d.tenant, d.doc_id, f.root, f.tenant_dir, f.path, f.content_hash FROM documents d
                 JOIN files f ON f.tenant = d.tenant AND f.doc_id = d.doc_id
                 WHERE d.status = 'indexed' AND d.settings != ?
                 """, arguments: [settingsFingerprint])
@@ -196,7 +196,8 @@ extension SQLiteStore: IndexStore {
                 let hash: Data = row["content_hash"]
                 return Change(
                     key: DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"])),
-                    kind: .upsert, origin: .file(root: row["tenant_dir"], path: row["path"]),
+                    kind: .upsert,
+                    origin: .file(FileLocation(scanRoot: row["root"], tenantDirectory: row["tenant_dir"], path: row["path"])),
                     contentHash: ContentHash(bytes: Array(hash)), priority: priority)
             }
             _ = try SQLiteStore.enqueue(db, changes, now: now, settle: settle)

@@ -114,6 +114,16 @@ extension SQLiteStore: JobQueue {
         }
     }
 
+    public func postpone(_ lease: Lease, until time: Timestamp) async throws {
+        let now = clock.now()
+        try await write("postponing \(lease.key)") { db in
+            guard var entry = try QueueEntry.fetch(db, lease.key), entry.postpone(token: lease.token, until: time, now: now) else {
+                return
+            }
+            try entry.save(db)
+        }
+    }
+
     public func release(_ leases: [Lease]) async throws {
         guard !leases.isEmpty else { return }
         try await write("releasing leases") { db in

@@ -53,6 +53,7 @@ extension SQLiteStore {
                     kind TEXT NOT NULL,
                     source TEXT NOT NULL,
                     root TEXT,
+                    tenant_dir TEXT,
                     path TEXT,
                     content_hash BLOB,
                     priority INTEGER NOT NULL,

@@ -25,7 +25,8 @@ public struct JobQueueConformance: Sendable {
     }
 
     public static func change(_ doc: String, _ priority: Priority = .normal, kind: Change.Kind = .upsert, tenant: String = "acme") -> Change {
-        Change(key: key(doc, tenant: tenant), kind: kind, origin: .file(root: "/r", path: "/r/\(doc)"), priority: priority)
+        Change(key: key(doc, tenant: tenant), kind: kind, origin: .file(FileLocation(scanRoot: "/r", tenantDirectory: "/r/\(tenant)", path: "/r/\(tenant)/\(doc)")),
+            priority: priority)
     }
 
     /// Runs every check.

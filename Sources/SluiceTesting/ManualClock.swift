@@ -6,7 +6,8 @@ import Synchronization
 public final class ManualClock: SluiceClock {
     private struct State {
         var now: Timestamp
-        var sleepers: [(deadline: Timestamp, continuation: CheckedContinuation<Void, Never>)] = []
+        var sleepers: [(id: UInt64, deadline: Timestamp, continuation: CheckedContinuation<Void, Never>)] = []
+        var nextID: UInt64 = 0
     }
 
     private let state: Mutex<State>
@@ -29,13 +30,25 @@ public final class ManualClock: SluiceClock {
     }
 
     public func sleep(until deadline: Timestamp) async throws {
-        await withCheckedContinuation { continuation in
-            let resumeNow = state.withLock { state -> Bool in
-                if deadline <= state.now { return true }
-                state.sleepers.append((deadline, continuation))
-                return false
+        let id = state.withLock { state -> UInt64 in
+            state.nextID += 1
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if deadline <= state.now || Task.isCancelled { return true }
+                    state.sleepers.append((id, deadline, continuation))
+                    return false
+                }
+                if resumeNow { continuation.resume() }
             }
-            if resumeNow { continuation.resume() }
+        } onCancel: {
+            let sleeper = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                guard let index = state.sleepers.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.sleepers.remove(at: index).continuation
+            }
+            sleeper?.resume()
         }
         try Task.checkCancellation()
     }

@@ -33,8 +33,9 @@ public struct DirectoryScanner: Sendable {
         public var unreadableDirectories: [String] = []
     }
 
-    /// Calls `visit` for every file.
-    public func walk(_ root: TenantRoot, visit: (ScannedFile) throws -> Void) throws -> Report {
+    /// Calls `visit` for every file (only those under `subdirectory`, an
+    /// absolute path inside the tenant folder, when given).
+    public func walk(_ root: TenantRoot, under subdirectory: String? = nil, visit: (ScannedFile) throws -> Void) throws -> Report {
         var rules = self.rules
         var report = Report()
         for ignoreFile in Set([root.scanRoot + "/.sluiceignore", root.directory + "/.sluiceignore"]).sorted() {
@@ -42,7 +43,16 @@ public struct DirectoryScanner: Sendable {
                 try rules.addIgnoreFile(String(decoding: contents, as: UTF8.self), name: ignoreFile)
             }
         }
-        var stack: [(path: String, relative: [String])] = [(root.directory, [])]
+        var start: (path: String, relative: [String]) = (root.directory, [])
+        if let subdirectory, subdirectory != root.directory {
+            guard FileSystem.isWithin(subdirectory, root: root.directory) else { return report }
+            let relative = subdirectory.dropFirst(root.directory.count + 1).split(separator: "/").map(String.init)
+            guard !relative.contains(where: IgnoreRules.isIgnoredName),
+                rules.includesDirectory(relative.joined(separator: "/"))
+            else { return report }
+            start = (subdirectory, relative)
+        }
+        var stack = [start]
         while let (directory, relative) = stack.popLast() {
             let listing: (names: [String], invalidNames: [String])
             do {

@@ -11,73 +11,98 @@ struct DocumentProcessor: Sendable {
         case finished(DocumentResult)
         /// Chunks with their text hashes; vectors are filled in later.
         case chunked(contentHash: ContentHash, title: String?, chunks: [IndexedChunk])
+        /// The file is still being written: try again at this time.
+        case postponed(until: Timestamp)
     }
 
     let extractors: ExtractorRegistry
     let chunker: any Chunker
     let maxFileBytes: Int
     let settingsFingerprint: String
+    let clock: any SluiceClock
+    /// A file modified less than this long ago is still being written: it waits.
+    let stabilityWindow: Duration
 
     /// Bytes the document will hold in memory while processed (for the budget).
     func memoryEstimate(_ lease: Lease) -> Int {
-        guard lease.kind == .upsert, case .file(_, let path) = lease.origin,
-            let status = try? FileSystem.status(path, followLinks: true)
+        guard lease.kind == .upsert, case .file(let file) = lease.origin,
+            let status = try? FileSystem.status(file.path, followLinks: true)
         else { return 0 }
         return Int(min(status.stat.size, Int64(maxFileBytes)))
     }
 
-    func prepare(_ lease: Lease, indexed: DocumentState?) throws -> Prepared {
-        guard lease.kind == .upsert else { return .finished(.deleted) }
-        guard case .file(let root, let path) = lease.origin else {
+    /// Prepares a leased document; also returns what was seen of its file, for the file state.
+    func prepare(_ lease: Lease, indexed: DocumentState?) throws -> (Prepared, FileRecord?) {
+        guard lease.kind == .upsert else { return (.finished(.deleted), .gone) }
+        guard case .file(let location) = lease.origin else {
             throw SluiceError(.internal, "document \(lease.key) has no stored content to index")
         }
-        guard let status = try FileSystem.status(path) else { return .finished(.deleted) }
-        var size = status.stat.size
+        let path = location.path
+        // Files modified at or after this instant are "racy" for the next scan and hashed again.
+        let observedAt = clock.now().milliseconds * 1_000_000
+        func seen(_ stat: FileStat, _ hash: ContentHash) -> FileRecord {
+            .seen(FileState(
+                key: lease.key, root: location.scanRoot, tenantDirectory: location.tenantDirectory, path: path,
+                stat: stat, contentHash: hash, recordedAtNanos: observedAt))
+        }
+        guard let status = try FileSystem.status(path) else { return (.finished(.deleted), .gone) }
+        var stat = status.stat
         switch status.type {
         case .regular:
             break
         case .symlink:
-            guard let target = FileSystem.realPath(path) else { return .finished(.deleted) }
-            guard FileSystem.isWithin(target, root: root) else {
-                return .finished(.skipped(
-                    contentHash: nil,
-                    reason: "symbolic link leads outside the tenant folder (to \(target)); links are never followed out of the root"))
+            guard let target = FileSystem.realPath(path) else { return (.finished(.deleted), .gone) }
+            guard let resolved = try FileSystem.status(target), resolved.type == .regular else {
+                return (.finished(.deleted), .gone)
             }
-            guard let resolved = try FileSystem.status(target), resolved.type == .regular else { return .finished(.deleted) }
-            size = resolved.stat.size
+            guard FileSystem.isWithin(target, root: location.tenantDirectory) else {
+                return (
+                    .finished(.skipped(
+                        contentHash: nil,
+                        reason: "symbolic link leads outside the tenant folder (to \(target)); links are never followed out of the root")),
+                    seen(status.stat, ContentHash.of("symlink:" + target))
+                )
+            }
+            stat = resolved.stat
         case .directory, .other:
-            return .finished(.deleted)
+            return (.finished(.deleted), .gone)
         }
-        guard let extractor = extractors.extractor(forPath: path) else {
-            return .finished(.skipped(contentHash: lease.contentHash, reason: extractors.unsupportedReason(forPath: path)))
+        let age = Duration.nanoseconds(observedAt - stat.mtimeNanos)
+        if age < stabilityWindow && age >= .zero {
+            return (.postponed(until: clock.now() + (stabilityWindow - age)), nil)
         }
-        if size > Int64(maxFileBytes) {
-            return .finished(.skipped(
-                contentHash: lease.contentHash,
-                reason: "larger than the \(ByteCount(maxFileBytes)) limit (SLUICE_MAX_FILE_BYTES); raise it or exclude the file"))
+        guard let extractor = extractors.extractor(forPath: path), stat.size <= Int64(maxFileBytes) else {
+            // Recorded without reading more than a streamed hash.
+            var buffer: [UInt8] = []
+            let hash = try lease.contentHash ?? FileSystem.hashFile(path, buffer: &buffer)
+            let reason = extractors.extractor(forPath: path) == nil
+                ? extractors.unsupportedReason(forPath: path)
+                : "larger than the \(ByteCount(maxFileBytes)) limit (SLUICE_MAX_FILE_BYTES); raise it or exclude the file"
+            return (.finished(.skipped(contentHash: hash, reason: reason)), seen(stat, hash))
         }
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.readFile(path)
         } catch let error as SluiceError where error.code == .notFound {
-            return .finished(.deleted)
+            return (.finished(.deleted), .gone)
         }
         let hash = ContentHash.of(bytes)
+        let file = seen(stat, hash)
         if let indexed, indexed.status == .indexed, indexed.contentHash == hash.hex,
             indexed.settingsFingerprint == settingsFingerprint
         {
-            return .finished(.unchanged(contentHash: hash))
+            return (.finished(.unchanged(contentHash: hash)), file)
         }
         let extracted: ExtractedText
         do {
             extracted = try extractor.extract(bytes)
         } catch let error as SluiceError where error.code == .extraction {
-            return .finished(.skipped(contentHash: hash, reason: error.message))
+            return (.finished(.skipped(contentHash: hash, reason: error.message)), file)
         }
         let chunks = chunker.chunk(extracted.text).map { chunk in
             IndexedChunk(ordinal: chunk.ordinal, text: chunk.text, textHash: ContentHash.of(chunk.text), vector: nil)
         }
-        return .chunked(contentHash: hash, title: extracted.title, chunks: chunks)
+        return (.chunked(contentHash: hash, title: extracted.title, chunks: chunks), file)
     }
 }
 

@@ -78,7 +78,7 @@ public struct Reconciler: Sendable {
                         continue
                     }
                     pending.changes.append(Change(
-                        key: file.key, kind: .upsert, origin: .file(root: root.directory, path: file.path),
+                        key: file.key, kind: .upsert, origin: .file(FileLocation(scanRoot: scanRoot, tenantDirectory: root.directory, path: file.path)),
                         contentHash: hash.readable ? hash.hash : nil, priority: priority))
                     result.queued += 1
                 }
@@ -94,7 +94,8 @@ public struct Reconciler: Sendable {
             if unreadable.contains(where: { FileSystem.isWithin(state.path, root: $0) }) { continue }
             pending.removedFiles.append(key)
             pending.changes.append(Change(
-                key: key, kind: .delete, origin: .file(root: state.tenantDirectory, path: state.path), priority: priority))
+                key: key, kind: .delete, origin: .file(FileLocation(scanRoot: scanRoot, tenantDirectory: state.tenantDirectory, path: state.path)),
+                priority: priority))
             result.tombstoned += 1
             if pending.changes.count >= batchSize {
                 try await store.applyScan(pending)

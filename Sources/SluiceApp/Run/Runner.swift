@@ -113,7 +113,8 @@ public struct Runner: Sendable {
         let configuration = runtime.configuration
         let processor = DocumentProcessor(
             extractors: runtime.extractors, chunker: runtime.chunker, maxFileBytes: configuration.maxFileBytes,
-            settingsFingerprint: runtime.settingsFingerprint)
+            settingsFingerprint: runtime.settingsFingerprint, clock: runtime.clock,
+            stabilityWindow: configuration.settleWindow)
         let budget = ByteBudget(capacity: configuration.maxInflightBytes)
         return (0..<configuration.concurrency).map { id in
             Worker(

@@ -1,4 +1,5 @@
 import Logging
+import ServiceLifecycle
 import SluiceCore
 
 /// One of SLUICE_CONCURRENCY workers: leases a batch of documents, prepares
@@ -34,12 +35,33 @@ struct Worker: Sendable {
         }
     }
 
+    /// Processes until graceful shutdown or cancellation, sleeping between
+    /// work until the next row is ready or `doorbell` rings (new work queued).
+    /// A batch in hand is finished before stopping.
+    func runUntilShutdown(doorbell: Doorbell) async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let leases = try await queue.lease(limit: batchSize, duration: leaseDuration)
+            if leases.isEmpty {
+                let now = clock.now()
+                let wake = try await queue.nextWakeTime() ?? now + .seconds(5)
+                let deadline = min(max(wake, now + .milliseconds(1)), now + .seconds(5))
+                await withGracefulShutdownHandler {
+                    await doorbell.wait(until: deadline, clock: clock)
+                } onGracefulShutdown: {
+                    doorbell.ring()
+                }
+                continue
+            }
+            try await process(leases)
+        }
+    }
+
     /// Processes one leased batch.
     func process(_ leases: [Lease]) async throws {
         let states = try await index.documentStates(leases.map(\.key))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await heartbeat(leases) }
-            var prepared: [(Lease, DocumentProcessor.Prepared)] = []
+            var prepared: [(Lease, DocumentProcessor.Prepared, FileRecord?)] = []
             var heldBytes = 0
             for lease in leases {
                 let processor = self.processor
@@ -57,7 +79,8 @@ struct Worker: Sendable {
                 heldBytes += estimate
                 let state = states[lease.key]
                 do {
-                    prepared.append((lease, try await BlockingIO.run { try processor.prepare(lease, indexed: state) }))
+                    let (result, file) = try await BlockingIO.run { try processor.prepare(lease, indexed: state) }
+                    prepared.append((lease, result, file))
                 } catch {
                     try await fail(lease, error)
                 }
@@ -74,10 +97,10 @@ struct Worker: Sendable {
     }
 
     /// Embeds what the cache lacks and completes the documents.
-    private func finish(_ prepared: [(Lease, DocumentProcessor.Prepared)]) async throws {
+    private func finish(_ prepared: [(Lease, DocumentProcessor.Prepared, FileRecord?)]) async throws {
         guard !prepared.isEmpty else { return }
         var texts: [ContentHash: String] = [:]
-        for case (_, .chunked(_, _, let chunks)) in prepared {
+        for case (_, .chunked(_, _, let chunks), _) in prepared {
             for chunk in chunks { texts[chunk.textHash] = chunk.text }
         }
         var vectors: [ContentHash: [Float]] = [:]
@@ -101,10 +124,12 @@ struct Worker: Sendable {
             progress.recordChunks(embedded: vectors.count, reused: reused)
         }
         var completions: [Completion] = []
-        for (lease, result) in prepared {
+        for (lease, result, file) in prepared {
             switch result {
+            case .postponed(let time):
+                try await queue.postpone(lease, until: time)
             case .finished(let result):
-                completions.append(Completion(lease: lease, result: result))
+                completions.append(Completion(lease: lease, result: result, file: file))
             case .chunked(let hash, let title, let chunks):
                 if let embedError {
                     try await fail(lease, embedError)
@@ -117,7 +142,7 @@ struct Worker: Sendable {
                 }
                 completions.append(Completion(lease: lease, result: .indexed(IndexedDocument(
                     contentHash: hash, title: title, chunks: indexed, modelKey: embedder.modelKey,
-                    dimension: embedder.dimension, settingsFingerprint: processor.settingsFingerprint))))
+                    dimension: embedder.dimension, settingsFingerprint: processor.settingsFingerprint)), file: file))
             }
         }
         let outcomes = try await queue.complete(completions)

@@ -14,22 +14,32 @@ public struct Change: Sendable, Equatable {
     /// The content hash seen when the change was detected, if known.
     public var contentHash: ContentHash?
     public var priority: Priority
+    /// Whether the change arrived while its source was busy (a burst or a
+    /// flood), which earns it the longer settle window.
+    public var activity: Activity
 
-    public init(key: DocumentKey, kind: Kind, origin: Origin, contentHash: ContentHash? = nil, priority: Priority) {
+    public enum Activity: Sendable, Equatable {
+        case quiet
+        case busy
+    }
+
+    public init(
+        key: DocumentKey, kind: Kind, origin: Origin, contentHash: ContentHash? = nil, priority: Priority,
+        activity: Activity = .quiet
+    ) {
         self.key = key
         self.kind = kind
         self.origin = origin
         self.contentHash = contentHash
         self.priority = priority
+        self.activity = activity
     }
 }
 
 /// Where a document's content lives.
 public enum Origin: Sendable, Equatable {
-    /// A file under a tenant folder. `path` is the absolute on-disk path (its
-    /// bytes may differ from the NFC-normalized docId); `root` is the tenant's
-    /// folder, which symbolic links may not lead out of.
-    case file(root: String, path: String)
+    /// A file under a tenant folder.
+    case file(FileLocation)
     /// Pushed over the HTTP API.
     case api
 
@@ -38,5 +48,21 @@ public enum Origin: Sendable, Equatable {
         case .file: "file"
         case .api: "api"
         }
+    }
+}
+
+/// Where a file-backed document lives on disk.
+public struct FileLocation: Sendable, Equatable {
+    /// The folder given to `sluice run`; vanished files are tombstoned per scan root.
+    public var scanRoot: String
+    /// The tenant's folder, which symbolic links may not lead out of.
+    public var tenantDirectory: String
+    /// Absolute on-disk path (its bytes may differ from the NFC-normalized docId).
+    public var path: String
+
+    public init(scanRoot: String, tenantDirectory: String, path: String) {
+        self.scanRoot = scanRoot
+        self.tenantDirectory = tenantDirectory
+        self.path = path
     }
 }

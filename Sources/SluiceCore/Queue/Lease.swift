@@ -70,11 +70,23 @@ public struct IndexedDocument: Sendable, Equatable {
 public struct Completion: Sendable, Equatable {
     public var lease: Lease
     public var result: DocumentResult
+    /// What the worker saw of the document's file, recorded with the result so
+    /// the next scan knows the file without hashing it again.
+    public var file: FileRecord?
 
-    public init(lease: Lease, result: DocumentResult) {
+    public init(lease: Lease, result: DocumentResult, file: FileRecord? = nil) {
         self.lease = lease
         self.result = result
+        self.file = file
     }
+}
+
+/// A file observation that travels with a completion.
+public enum FileRecord: Sendable, Equatable {
+    /// The file as read: its state is recorded.
+    case seen(FileState)
+    /// The file is gone: its state is forgotten.
+    case gone
 }
 
 public enum CompletionOutcome: Sendable, Equatable {

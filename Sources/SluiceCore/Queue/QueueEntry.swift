@@ -59,7 +59,7 @@ public struct QueueEntry: Sendable, Equatable {
         self.state = .queued
         self.firstChangeAt = now
         self.lastChangeAt = now
-        self.readyAt = settle.readyAt(firstChange: now, lastChange: now)
+        self.readyAt = settle.readyAt(firstChange: now, lastChange: now, busy: change.activity == .busy)
         self.attempts = 0
         self.supersededCount = 0
         self.leaseExpiries = 0
@@ -99,6 +99,8 @@ public struct QueueEntry: Sendable, Equatable {
     /// content, kind and revision, keeps the highest priority, and a dead
     /// letter comes back to life with a fresh attempt count.
     public mutating func coalesce(_ change: Change, revision: Int64, now: Timestamp, settle: SettlePolicy) {
+        // A document that changes again while a change is pending is busy.
+        let busy = change.activity == .busy || (state == .queued && hasPendingChange)
         if !hasPendingChange || state == .dead {
             // The first change after a leased revision, or after a dead letter,
             // starts a new pending period.
@@ -115,7 +117,7 @@ public struct QueueEntry: Sendable, Equatable {
         contentHash = change.contentHash
         state = .queued
         lastChangeAt = now
-        readyAt = settle.readyAt(firstChange: firstChangeAt, lastChange: now)
+        readyAt = settle.readyAt(firstChange: firstChangeAt, lastChange: now, busy: busy)
         attempts = 0
         leaseExpiries = 0
         lastError = nil
@@ -219,6 +221,15 @@ public struct QueueEntry: Sendable, Equatable {
     public mutating func release(token: String) -> Bool {
         guard hold?.token == token else { return false }
         hold = nil
+        return true
+    }
+
+    /// Gives the lease back until `time` without counting an attempt (the
+    /// file is still being written). Returns false when the lease is not held.
+    public mutating func postpone(token: String, until time: Timestamp, now: Timestamp) -> Bool {
+        guard isHeld(by: token, at: now) else { return false }
+        hold = nil
+        readyAt = max(readyAt, time)
         return true
     }
 

@@ -105,6 +105,11 @@ public protocol FileStateStore: Sendable {
     /// Every file state recorded under `root`.
     func fileStates(root: String) async throws -> [DocumentKey: FileState]
 
+    /// Every file-backed document of `tenant` whose id is `folder` or lies
+    /// under it (`folder` empty: all of the tenant's), whether indexed, recorded
+    /// by a scan, or still queued; for tombstoning a folder that went away.
+    func fileDocuments(tenant: TenantID, under folder: String) async throws -> [DocumentKey]
+
     /// Applies one scan step in one transaction: records file states, forgets
     /// vanished files and enqueues their changes, so a crash never separates
     /// a recorded file state from its queued change.

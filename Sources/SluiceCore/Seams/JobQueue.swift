@@ -33,6 +33,10 @@ public protocol JobQueue: Sendable {
     /// Records a failed attempt.
     func fail(_ lease: Lease, error: SluiceError) async throws -> FailureOutcome
 
+    /// Gives a lease back until `time` without counting an attempt (the file is
+    /// still being written).
+    func postpone(_ lease: Lease, until time: Timestamp) async throws
+
     /// Gives leases back without counting an attempt (graceful shutdown).
     func release(_ leases: [Lease]) async throws
 

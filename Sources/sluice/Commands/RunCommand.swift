@@ -48,6 +48,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Dimension of the built-in embedder (SLUICE_EMBED_DIMENSION).")
     var embedDimension: Int?
 
+    @Flag(name: .long, help: "Keep running: watch DIR and index every change as it happens (stop with Ctrl-C or SIGTERM).")
+    var watch = false
+
     @Flag(name: .long, help: "Print the summary as JSON on stdout.")
     var json = false
 
@@ -81,6 +84,15 @@ struct RunCommand: AsyncParsableCommand {
         store.bootstrapLogging()
 
         let runtime = try SluiceRuntime(configuration: configuration)
+        if watch {
+            let session = WatchSession(
+                runtime: runtime, options: Runner.Options(root: directory, singleTenant: singleTenant),
+                rescanInterval: configuration.rescanInterval)
+            try await session.run {
+                Terminal.note("Watching \(directory); changes are indexed as they happen. Ctrl-C stops.")
+            }
+            return
+        }
         let printer = ProgressPrinter(enabled: !quiet && !json)
         let summary = try await Runner(runtime: runtime).run(
             Runner.Options(root: directory, singleTenant: singleTenant),

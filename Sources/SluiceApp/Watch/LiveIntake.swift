@@ -1,0 +1,165 @@
+import Logging
+import SluiceCore
+import SluiceSQLite
+import SluiceWatch
+import Synchronization
+
+/// Turns watcher events into durable queue changes, one transaction per
+/// kernel read, then rings the workers' doorbell.
+///
+/// Live edits enter at high priority. While the tree is busy (a burst or a
+/// flood), changes get the longer settle window, and files Sluice has never
+/// seen enter at normal priority, so a person's edit to a known document
+/// still jumps ahead of a 10,000-file copy. A folder that appears is scanned;
+/// one that goes away tombstones every document under it; an overflow of the
+/// kernel queue asks for a full rescan.
+final class LiveIntake: Sendable {
+    let store: SQLiteStore
+    let layout: WatchLayout
+    let scanner: DirectoryScanner
+    let clock: any SluiceClock
+    let doorbell: Doorbell
+    let rescans: Doorbell
+    let logger: Logger
+    private let activity = Mutex(ActivityMeter())
+    private let counters = Mutex(Counters())
+
+    struct Counters: Sendable, Equatable {
+        var events = 0
+        var overflows = 0
+        var changesQueued = 0
+    }
+
+    init(
+        store: SQLiteStore, layout: WatchLayout, clock: any SluiceClock, doorbell: Doorbell, rescans: Doorbell,
+        logger: Logger
+    ) {
+        self.store = store
+        self.layout = layout
+        self.scanner = DirectoryScanner(rules: layout.rules)
+        self.clock = clock
+        self.doorbell = doorbell
+        self.rescans = rescans
+        self.logger = logger
+    }
+
+    var statistics: Counters { counters.withLock { $0 } }
+
+    /// Consumes `events` until the stream ends or the task is cancelled.
+    func run(_ events: AsyncStream<[WatchEvent]>) async throws {
+        for await batch in events {
+            try await handle(batch)
+        }
+    }
+
+    /// Applies one batch of events.
+    func handle(_ batch: [WatchEvent]) async throws {
+        let now = clock.now()
+        let busy = activity.withLock { meter -> Bool in
+            meter.record(batch.count, at: now)
+            return meter.isBusy(at: now)
+        }
+        var pending = ScanBatch()
+        for event in batch {
+            switch event {
+            case .changed(let path):
+                try await changed(path, into: &pending)
+            case .removed(let path):
+                removed(path, into: &pending)
+            case .moved(let from, let to, let isDirectory):
+                if isDirectory {
+                    try await folderGone(from, into: &pending)
+                    try await folderAppeared(to, into: &pending)
+                } else {
+                    removed(from, into: &pending)
+                    try await changed(to, into: &pending)
+                }
+            case .movedOut(let path, let isDirectory):
+                if isDirectory { try await folderGone(path, into: &pending) } else { removed(path, into: &pending) }
+            case .directoryAppeared(let path):
+                try await folderAppeared(path, into: &pending)
+            case .directoryRemoved(let path):
+                try await folderGone(path, into: &pending)
+            case .overflow:
+                counters.withLock { $0.overflows += 1 }
+                logger.warning("the kernel's inotify queue overflowed and events were lost; rescanning \(layout.scanRoot)")
+                rescans.ring()
+            case .rootGone(let path):
+                logger.error("the watched folder \(path) was deleted, moved or unmounted; its documents stay indexed until it is back and rescanned")
+            case .unwatched(let path, let reason):
+                logger.warning("cannot watch \(path): \(reason)")
+            }
+        }
+        guard !pending.changes.isEmpty else { return }
+        try await prioritize(&pending, busy: busy)
+        try await store.applyScan(pending)
+        counters.withLock {
+            $0.events += batch.count
+            $0.changesQueued += pending.changes.count
+        }
+        doorbell.ring()
+    }
+
+    private func changed(_ path: String, into pending: inout ScanBatch) async throws {
+        guard let (key, location) = layout.document(at: path) else { return }
+        let status = try await BlockingIO.run { try FileSystem.status(path) }
+        switch status?.type {
+        case nil:
+            pending.removedFiles.append(key)
+            pending.changes.append(Change(key: key, kind: .delete, origin: .file(location), priority: .high))
+        case .directory:
+            try await folderAppeared(path, into: &pending)
+        case .regular, .symlink:
+            pending.changes.append(Change(key: key, kind: .upsert, origin: .file(location), priority: .high))
+        case .other:
+            return
+        }
+    }
+
+    private func removed(_ path: String, into pending: inout ScanBatch) {
+        guard let (key, location) = layout.document(at: path) else { return }
+        pending.removedFiles.append(key)
+        pending.changes.append(Change(key: key, kind: .delete, origin: .file(location), priority: .high))
+    }
+
+    /// Queues every file under a folder that appeared (created, moved in or renamed).
+    private func folderAppeared(_ path: String, into pending: inout ScanBatch) async throws {
+        if layout.singleTenant == nil && path.dropFirst(layout.scanRoot.count + 1).contains("/") == false {
+            logger.notice("new tenant folder \(path)")
+        }
+        guard let root = layout.tenantRoot(for: path) else { return }
+        let scanner = self.scanner
+        let files = try await BlockingIO.run {
+            var files: [ScannedFile] = []
+            _ = try scanner.walk(root, under: path) { files.append($0) }
+            return files
+        }
+        for file in files {
+            let location = FileLocation(scanRoot: layout.scanRoot, tenantDirectory: root.directory, path: file.path)
+            pending.changes.append(Change(key: file.key, kind: .upsert, origin: .file(location), priority: .high))
+        }
+    }
+
+    /// Tombstones every file-backed document under a folder that went away.
+    private func folderGone(_ path: String, into pending: inout ScanBatch) async throws {
+        guard let root = layout.tenantRoot(for: path) else { return }
+        let folder = layout.relativeComponents(of: path, in: root).joined(separator: "/")
+        for key in try await store.fileDocuments(tenant: root.tenant, under: folder) {
+            let location = FileLocation(
+                scanRoot: layout.scanRoot, tenantDirectory: root.directory, path: root.directory + "/" + key.docId.rawValue)
+            pending.removedFiles.append(key)
+            pending.changes.append(Change(key: key, kind: .delete, origin: .file(location), priority: .high))
+        }
+    }
+
+    /// While busy: the longer settle window for all, and normal priority for
+    /// files that have no document yet (bulk arrivals), so edits stay fast.
+    private func prioritize(_ pending: inout ScanBatch, busy: Bool) async throws {
+        guard busy else { return }
+        let known = try await store.documentStates(pending.changes.map(\.key))
+        for index in pending.changes.indices {
+            pending.changes[index].activity = .busy
+            if known[pending.changes[index].key] == nil { pending.changes[index].priority = .normal }
+        }
+    }
+}

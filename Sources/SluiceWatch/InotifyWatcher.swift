@@ -1,0 +1,218 @@
+#if canImport(Glibc)
+import Glibc
+import Foundation
+import SluiceCore
+import Synchronization
+
+/// Watches every folder under a root with Linux inotify, reading events on
+/// its own thread, and delivers them as batches of `WatchEvent`s.
+///
+/// - Folders created or moved in later are watched as they appear (before
+///   the event is delivered), and reported as `directoryAppeared` so their
+///   contents are scanned: files may land before the watch is in place.
+/// - A rename inside the tree pairs the kernel's MOVED_FROM and MOVED_TO by
+///   cookie; an unpaired MOVED_FROM is something leaving the tree.
+/// - IN_Q_OVERFLOW is reported as `overflow` (events were lost: rescan).
+/// - ENOSPC from `inotify_add_watch` (the fs.inotify.max_user_watches limit)
+///   is reported as `unwatched`; such folders are only seen by rescans.
+///
+/// The watch table is touched only by `start` (before the reader thread
+/// exists) and then by the reader thread, so it needs no lock.
+public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
+    public let root: String
+    private let shouldWatch: @Sendable (String) -> Bool
+    private var descriptor: Int32 = -1
+    private var paths: [Int32: String] = [:]
+    private var rootDescriptor: Int32 = -1
+    private var limitReported = false
+    private let stopped = Atomic<Bool>(false)
+    private var initialProblems: [WatchEvent] = []
+
+    static let mask = UInt32(IN_CLOSE_WRITE) | UInt32(IN_CREATE) | UInt32(IN_DELETE) | UInt32(IN_MOVED_FROM)
+        | UInt32(IN_MOVED_TO) | UInt32(IN_ATTRIB) | UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF)
+        | UInt32(IN_ONLYDIR) | UInt32(IN_EXCL_UNLINK)
+
+    /// - Parameter shouldWatch: whether to watch a folder (absolute path); hidden
+    ///   and excluded folders are not.
+    public init(root: String, shouldWatch: @escaping @Sendable (String) -> Bool = { _ in true }) {
+        self.root = root
+        self.shouldWatch = shouldWatch
+    }
+
+    /// Adds watches on every folder under the root. Blocking; returns once they
+    /// are in place, so a scan started afterwards misses nothing.
+    public func start() throws {
+        descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard descriptor >= 0 else {
+            throw SluiceError(.io, "cannot start inotify: \(String(cString: strerror(errno))); check fs.inotify.max_user_instances")
+        }
+        initialProblems = addTree(root)
+        guard rootDescriptor >= 0 else {
+            close(descriptor)
+            throw SluiceError(.configuration, "cannot watch \(root): \(initialProblems.first.map { "\($0)" } ?? "it is not a folder")")
+        }
+    }
+
+    /// Starts the reader thread and returns its batches. Ending the stream
+    /// (the consumer stops iterating) stops the thread and closes the descriptor.
+    public func events() -> AsyncStream<[WatchEvent]> {
+        let (stream, continuation) = AsyncStream.makeStream(of: [WatchEvent].self, bufferingPolicy: .unbounded)
+        continuation.onTermination = { [self] _ in stopped.store(true, ordering: .relaxed) }
+        if !initialProblems.isEmpty { continuation.yield(initialProblems) }
+        let thread = Thread { [self] in
+            readLoop(continuation)
+            continuation.finish()
+            close(descriptor)
+        }
+        thread.name = "sluice-inotify"
+        thread.start()
+        return stream
+    }
+
+    public func stop() {
+        stopped.store(true, ordering: .relaxed)
+    }
+
+    private func readLoop(_ continuation: AsyncStream<[WatchEvent]>.Continuation) {
+        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        var pendingMoves: [UInt32: (path: String, isDirectory: Bool)] = [:]
+        while !stopped.load(ordering: .relaxed) {
+            var pollDescriptor = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            // Wait briefly when a MOVED_FROM awaits its MOVED_TO, else up to 200 ms.
+            let ready = poll(&pollDescriptor, 1, pendingMoves.isEmpty ? 200 : 10)
+            if ready < 0 && errno != EINTR { break }
+            var batch: [WatchEvent] = []
+            if ready > 0 {
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
+                if count > 0 {
+                    batch = parse(buffer, count: count, pendingMoves: &pendingMoves)
+                } else if count < 0 && errno != EAGAIN && errno != EINTR {
+                    break
+                }
+            } else {
+                // Nothing paired the pending MOVED_FROMs: they left the tree.
+                for (_, move) in pendingMoves.sorted(by: { $0.key < $1.key }) {
+                    if move.isDirectory { unwatchTree(move.path) }
+                    batch.append(.movedOut(path: move.path, isDirectory: move.isDirectory))
+                }
+                pendingMoves.removeAll()
+            }
+            if !batch.isEmpty { continuation.yield(batch) }
+        }
+    }
+
+    private func parse(_ buffer: [UInt8], count: Int, pendingMoves: inout [UInt32: (path: String, isDirectory: Bool)]) -> [WatchEvent] {
+        var events: [WatchEvent] = []
+        var offset = 0
+        buffer.withUnsafeBytes { raw in
+            while offset + 16 <= count {
+                let wd = raw.loadUnaligned(fromByteOffset: offset, as: Int32.self)
+                let mask = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)
+                let cookie = raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self)
+                let length = Int(raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
+                var name = ""
+                if length > 0 {
+                    let bytes = raw[(offset + 16)..<(offset + 16 + length)]
+                    name = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                offset += 16 + length
+                handle(wd: wd, mask: mask, cookie: cookie, name: name, into: &events, pendingMoves: &pendingMoves)
+            }
+        }
+        return events
+    }
+
+    private func handle(
+        wd: Int32, mask: UInt32, cookie: UInt32, name: String, into events: inout [WatchEvent],
+        pendingMoves: inout [UInt32: (path: String, isDirectory: Bool)]
+    ) {
+        if mask & UInt32(IN_Q_OVERFLOW) != 0 {
+            events.append(.overflow)
+            return
+        }
+        if mask & UInt32(IN_IGNORED) != 0 {
+            paths.removeValue(forKey: wd)
+            return
+        }
+        guard let directory = paths[wd] else { return }
+        if wd == rootDescriptor && mask & (UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF) | UInt32(IN_UNMOUNT)) != 0 {
+            events.append(.rootGone(path: root))
+            return
+        }
+        guard !name.isEmpty else { return }  // events about a watched folder itself are reported by its parent
+        let path = directory + "/" + name
+        let isDirectory = mask & UInt32(IN_ISDIR) != 0
+        if mask & UInt32(IN_MOVED_FROM) != 0 {
+            pendingMoves[cookie] = (path, isDirectory)
+        } else if mask & UInt32(IN_MOVED_TO) != 0 {
+            if let from = pendingMoves.removeValue(forKey: cookie) {
+                if isDirectory { renameTree(from: from.path, to: path) }
+                events.append(.moved(from: from.path, to: path, isDirectory: isDirectory))
+                if isDirectory && !shouldWatch(path) { unwatchTree(path) }
+            } else if isDirectory {
+                events += addTree(path)
+                events.append(.directoryAppeared(path: path))
+            } else {
+                events.append(.changed(path: path))
+            }
+        } else if mask & UInt32(IN_CREATE) != 0 {
+            if isDirectory {
+                events += addTree(path)
+                events.append(.directoryAppeared(path: path))
+            } else {
+                events.append(.changed(path: path))
+            }
+        } else if mask & UInt32(IN_DELETE) != 0 {
+            events.append(isDirectory ? .directoryRemoved(path: path) : .removed(path: path))
+        } else if mask & (UInt32(IN_CLOSE_WRITE) | UInt32(IN_ATTRIB)) != 0 && !isDirectory {
+            events.append(.changed(path: path))
+        }
+    }
+
+    /// Watches `path` and every folder under it; returns problems as events.
+    @discardableResult
+    private func addTree(_ path: String) -> [WatchEvent] {
+        var problems: [WatchEvent] = []
+        var stack = [path]
+        while let directory = stack.popLast() {
+            guard directory == root || shouldWatch(directory) else { continue }
+            let wd = inotify_add_watch(descriptor, directory, InotifyWatcher.mask)
+            if wd < 0 {
+                let code = errno
+                if code == ENOSPC {
+                    if !limitReported {
+                        limitReported = true
+                        problems.append(.unwatched(
+                            path: directory,
+                            reason: "the inotify watch limit is reached; raise it with `sysctl fs.inotify.max_user_watches=524288` (and in /etc/sysctl.conf); until then folders past the limit are only seen by periodic rescans"))
+                    }
+                } else if code != ENOENT && code != ENOTDIR {
+                    problems.append(.unwatched(path: directory, reason: String(cString: strerror(code))))
+                }
+                continue
+            }
+            paths[wd] = directory
+            if directory == root { rootDescriptor = wd }
+            guard let listing = try? FileSystem.listDirectory(directory) else { continue }
+            for name in listing.names where !IgnoreRules.isIgnoredName(name) {
+                let child = directory + "/" + name
+                if (try? FileSystem.status(child))?.type == .directory { stack.append(child) }
+            }
+        }
+        return problems
+    }
+
+    private func renameTree(from old: String, to new: String) {
+        for (wd, path) in paths where path == old || path.hasPrefix(old + "/") {
+            paths[wd] = new + path.dropFirst(old.count)
+        }
+    }
+
+    private func unwatchTree(_ path: String) {
+        for (wd, watched) in paths where watched == path || watched.hasPrefix(path + "/") {
+            inotify_rm_watch(descriptor, wd)
+            paths.removeValue(forKey: wd)
+        }
+    }
+}
+#endif
