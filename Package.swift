@@ -62,7 +62,7 @@ let package = Package(
         // Test support: a manual clock, corpus helpers and the conformance suites.
         .target(
             name: "SluiceTesting",
-            dependencies: ["SluiceCore"],
+            dependencies: ["SluiceCore", "SluiceConnectors"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceConnectors
 import SluiceCore
 
 /// One stored or expected chunk, compared as a set.
@@ -32,5 +33,37 @@ extension IndexStore {
             for chunk in chunks { signatures.insert(ChunkSignature(chunk)) }
         }
         return (signatures, rows)
+    }
+}
+
+/// What the index should hold for the files under a root, computed from the
+/// files with the standard extractors and the given chunker.
+public enum ExpectedIndex {
+    /// - Parameter tenant: the single tenant when `root` is one tenant's folder;
+    ///   nil when each top-level folder is a tenant.
+    public static func signatures(of root: String, chunker: any Chunker, tenant: String? = nil) throws -> Set<ChunkSignature> {
+        var signatures = Set<ChunkSignature>()
+        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
+        while let relative = enumerator.nextObject() as? String {
+            let parts = relative.split(separator: "/").map(String.init)
+            guard !parts.contains(where: { $0.hasPrefix(".") || $0.hasSuffix("~") || $0.hasSuffix(".tmp") || $0.hasSuffix(".swp") }) else {
+                continue
+            }
+            let path = root + "/" + relative
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                tenant != nil || parts.count > 1,
+                let extractor = ExtractorRegistry.standard.extractor(forPath: path),
+                let data = FileManager.default.contents(atPath: path),
+                let text = try? extractor.extract(Array(data)).text
+            else { continue }
+            let owner = tenant ?? parts[0]
+            let docId = (tenant == nil ? parts.dropFirst().joined(separator: "/") : relative).precomposedStringWithCanonicalMapping
+            for chunk in chunker.chunk(text) {
+                signatures.insert(ChunkSignature(
+                    tenant: owner, docId: docId, ordinal: chunk.ordinal, textHash: ContentHash.of(chunk.text).hex))
+            }
+        }
+        return signatures
     }
 }

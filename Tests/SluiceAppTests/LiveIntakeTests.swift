@@ -1,0 +1,76 @@
+import Foundation
+@testable import SluiceApp
+import SluiceCore
+import SluiceTesting
+import SluiceWatch
+import Testing
+
+/// The intake through the watcher's event seam: events in, queue rows out.
+@Suite struct LiveIntakeTests {
+    let files: TemporaryDirectory
+    let runtime: SluiceRuntime
+    let intake: LiveIntake
+    let rescans = Doorbell()
+
+    init() throws {
+        files = try TemporaryDirectory("sluice-intake-files")
+        var configuration = Configuration()
+        configuration.dataDirectory = try TemporaryDirectory("sluice-intake-data").path
+        runtime = try SluiceRuntime(configuration: configuration)
+        let layout = WatchLayout(scanRoot: files.path, singleTenant: nil, rules: IgnoreRules())
+        intake = LiveIntake(
+            store: runtime.store, layout: layout, clock: runtime.clock, doorbell: Doorbell(), rescans: rescans,
+            logger: runtime.logger)
+    }
+
+    /// The queued documents and their kinds, once the quiet settle window has passed.
+    func queuedKinds() async throws -> [String: Change.Kind] {
+        try await Task.sleep(for: .milliseconds(100))
+        var kinds: [String: Change.Kind] = [:]
+        for lease in try await runtime.store.lease(limit: 100, duration: .seconds(30)) {
+            kinds["\(lease.key)"] = lease.kind
+        }
+        return kinds
+    }
+
+    @Test func anOverflowAsksForARescan() async throws {
+        let woke = Task { await rescans.wait(until: runtime.clock.now() + .seconds(30), clock: runtime.clock) }
+        try await Task.sleep(for: .milliseconds(50))
+        let started = ContinuousClock.now
+        try await intake.handle([.overflow])
+        await woke.value
+        #expect(ContinuousClock.now - started < .seconds(20), "the rescan doorbell rang")
+        #expect(intake.statistics.overflows == 1)
+    }
+
+    @Test func anAtomicSaveIsOneUpdateNeverADelete() async throws {
+        try files.write("acme/notes.md", "new content")
+        try await intake.handle([.moved(from: files.path + "/acme/.notes.md.swp", to: files.path + "/acme/notes.md", isDirectory: false)])
+        #expect(try await queuedKinds() == ["acme/notes.md": .upsert])
+    }
+
+    @Test func ignoredAndOutOfTenantPathsQueueNothing() async throws {
+        try files.write("stray.md", "no tenant")
+        try files.write("acme/.hidden.md", "hidden")
+        try files.write("Bad Name/x.md", "bad tenant")
+        try await intake.handle([
+            .changed(path: files.path + "/stray.md"), .changed(path: files.path + "/acme/.hidden.md"),
+            .changed(path: files.path + "/Bad Name/x.md"), .changed(path: files.path + "/acme/gone.md"),
+        ])
+        #expect(try await queuedKinds() == ["acme/gone.md": .delete], "a change to a file that is gone is a tombstone")
+    }
+
+    @Test func busyTreesGetTheLongerWindowAndNewFilesNormalPriority() async throws {
+        var events: [WatchEvent] = []
+        for index in 0..<80 {
+            try files.write("acme/f\(index).md", "file \(index)")
+            events.append(.changed(path: files.path + "/acme/f\(index).md"))
+        }
+        try await intake.handle(events)
+        let depth = try await runtime.store.depth()
+        #expect(depth.delayed == 80, "all wait for the busy settle window")
+        try await Task.sleep(for: .milliseconds(600))
+        let leases = try await runtime.store.lease(limit: 100, duration: .seconds(30))
+        #expect(leases.count == 80 && leases.allSatisfy { $0.priority == .normal })
+    }
+}

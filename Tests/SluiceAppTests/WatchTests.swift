@@ -1,0 +1,186 @@
+import Foundation
+import SluiceApp
+import SluiceConnectors
+import SluiceCore
+import SluiceTesting
+import Testing
+
+/// `sluice run --watch` in process, on a real folder with real inotify.
+/// Each test waits for the index to reach the expected state (with a generous
+/// deadline) and then compares it exactly with the files.
+@Suite(.serialized) struct WatchTests {
+    let files: TemporaryDirectory
+    let data: TemporaryDirectory
+
+    init() throws {
+        files = try TemporaryDirectory("sluice-watch-files")
+        data = try TemporaryDirectory("sluice-watch-data")
+    }
+
+    func configuration() -> Configuration {
+        var configuration = Configuration()
+        configuration.dataDirectory = data.path
+        configuration.concurrency = 2
+        configuration.retryDelay = .milliseconds(10)
+        return configuration
+    }
+
+    /// Runs a watch session around `body`, then stops it gracefully.
+    func watching(
+        _ configuration: Configuration? = nil, tenant: String? = nil,
+        _ body: (SluiceRuntime, WatchSession) async throws -> Void
+    ) async throws {
+        let runtime = try SluiceRuntime(configuration: configuration ?? self.configuration())
+        let session = WatchSession(
+            runtime: runtime, options: Runner.Options(root: files.path, singleTenant: try tenant.map { try TenantID($0) }),
+            rescanInterval: nil, handleSignals: false)
+        let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await session.run { readyContinuation.yield() } }
+            for await _ in ready { break }
+            do {
+                try await body(runtime, session)
+            } catch {
+                await session.stop()
+                throw error
+            }
+            await session.stop()
+            try await group.waitForAll()
+        }
+    }
+
+    /// Waits until the stored chunks equal what the files say.
+    func converges(_ runtime: SluiceRuntime, tenant: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let chunker = MarkdownChunker(targetSize: runtime.configuration.chunkSize, overlap: runtime.configuration.chunkOverlap)
+        var stored = (signatures: Set<ChunkSignature>(), rows: 0)
+        var expected = Set<ChunkSignature>()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            expected = try ExpectedIndex.signatures(of: files.path, chunker: chunker, tenant: tenant)
+            stored = try await runtime.store.storedChunkSignatures()
+            let pending = try await runtime.store.depth().pending
+            if stored.signatures == expected && stored.rows == expected.count && pending == 0 {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        Issue.record(
+            "index did not converge: missing \(expected.subtracting(stored.signatures).sorted { $0.description < $1.description }.prefix(5)), orphaned \(stored.signatures.subtracting(expected).sorted { $0.description < $1.description }.prefix(5)), rows \(stored.rows)",
+            sourceLocation: sourceLocation)
+    }
+
+    func document(_ words: String) -> String { "# \(words)\n\nThis note is about \(words).\n" }
+
+    @Test func createsChangesAndDeletesAreIndexedAsTheyHappen() async throws {
+        try files.write("acme/existing.md", document("existing"))
+        try await watching { runtime, _ in
+            try await converges(runtime)
+            try files.write("acme/new.md", document("zebra"))
+            try files.write("globex/other.txt", "kangaroo facts")
+            try await converges(runtime)
+            try files.write("acme/new.md", document("giraffe"))
+            try files.remove("acme/existing.md")
+            try await converges(runtime)
+            let hits = try await runtime.search(tenant: try TenantID("acme"), query: "giraffe", k: 1)
+            #expect(hits.first?.docId == "new.md")
+        }
+    }
+
+    @Test func anAtomicSaveUpdatesTheOriginalInPlace() async throws {
+        try files.write("acme/notes.md", document("first version"))
+        try await watching { runtime, _ in
+            try await converges(runtime)
+            let before = try #require(try await runtime.store.documentState(DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID("notes.md"))))
+            // What editors do: write a temporary file, then rename it over the original.
+            try files.write("acme/.notes.md.swp", document("second version"))
+            #expect(rename(files.path + "/acme/.notes.md.swp", files.path + "/acme/notes.md") == 0)
+            try files.write("acme/notes.md.tmp", document("third version"))
+            #expect(rename(files.path + "/acme/notes.md.tmp", files.path + "/acme/notes.md") == 0)
+            try await converges(runtime)
+            let after = try #require(try await runtime.store.documentState(DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID("notes.md"))))
+            #expect(after.status == .indexed && after.revision > before.revision)
+            #expect(try await runtime.store.tenantSummaries().first?.indexed == 1)
+        }
+    }
+
+    @Test func renamesMoveDocumentsAndReuseTheirEmbeddings() async throws {
+        let long = (0..<40).map { "Paragraph \($0) about otters and rivers and stones." }.joined(separator: "\n\n")
+        try files.write("acme/a/otters.md", long)
+        try await watching { runtime, session in
+            try await converges(runtime)
+            let embeddedBefore = session.progress.snapshot().chunksEmbedded
+            try FileManager.default.moveItem(atPath: files.path + "/acme/a/otters.md", toPath: files.path + "/acme/a/renamed.md")
+            try FileManager.default.moveItem(atPath: files.path + "/acme/a", toPath: files.path + "/acme/b")
+            try await converges(runtime)
+            #expect(session.progress.snapshot().chunksEmbedded == embeddedBefore, "moved content is not embedded again")
+            let old = try await runtime.store.documentState(DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID("a/otters.md")))
+            #expect(old?.status == .deleted)
+        }
+    }
+
+    @Test func foldersThatGoAwayOrArriveAreFollowed() async throws {
+        let outside = try TemporaryDirectory("sluice-watch-outside")
+        defer { outside.remove() }
+        try outside.write("incoming/one.md", document("incoming one"))
+        try outside.write("incoming/deep/two.md", document("incoming two"))
+        try files.write("acme/keep/k.md", document("keep"))
+        try files.write("acme/trash/t1.md", document("trash one"))
+        try files.write("acme/trash/sub/t2.md", document("trash two"))
+        try files.write("acme/leaving/l.md", document("leaving"))
+        try await watching { runtime, _ in
+            try await converges(runtime)
+            try FileManager.default.removeItem(atPath: files.path + "/acme/trash")
+            try FileManager.default.moveItem(atPath: files.path + "/acme/leaving", toPath: outside.path + "/left")
+            try FileManager.default.moveItem(atPath: outside.path + "/incoming", toPath: files.path + "/acme/incoming")
+            try await converges(runtime)
+            // A new tenant folder, and nested folders created in a hurry.
+            try files.write("newco/a/b/c/d.md", document("deep new tenant"))
+            try files.write("acme/x/y/z.md", document("deep acme"))
+            try await converges(runtime)
+            // Changes in a folder that moved out are no longer followed.
+            try outside.write("left/l.md", document("changed outside"))
+            try await converges(runtime)
+        }
+    }
+
+    @Test func aRestartCatchesUpWithWhatChangedMeanwhile() async throws {
+        try files.write("acme/a.md", document("alpha"))
+        try files.write("acme/b.md", document("beta"))
+        try await watching { runtime, _ in try await converges(runtime) }
+        try files.remove("acme/a.md")
+        try files.write("acme/b.md", document("beta changed while down"))
+        try files.write("acme/c.md", document("gamma"))
+        try await watching { runtime, _ in try await converges(runtime) }
+    }
+
+    @Test func randomOperationsConvergeToTheFiles() async throws {
+        var random = SplitMix64(seed: 2026)
+        let folders = ["acme", "acme/a", "acme/a/b", "acme/c", "globex", "globex/d/e"]
+        for folder in folders { try FileManager.default.createDirectory(atPath: files.path + "/" + folder, withIntermediateDirectories: true) }
+        try await watching { runtime, _ in
+            var existing: [String] = []
+            for step in 0..<400 {
+                let roll = random.next() % 10
+                if existing.isEmpty || roll < 4 {
+                    let path = "\(folders[Int(random.next() % UInt64(folders.count))])/f\(step).md"
+                    try files.write(path, document("word\(random.next() % 50) step \(step)"))
+                    existing.append(path)
+                } else if roll < 7 {
+                    let path = existing[Int(random.next() % UInt64(existing.count))]
+                    try files.write(path, document("rewrite \(step) word\(random.next() % 50)"))
+                } else if roll < 9 {
+                    let index = Int(random.next() % UInt64(existing.count))
+                    let from = existing[index]
+                    let to = "\(folders[Int(random.next() % UInt64(folders.count))])/moved\(step).md"
+                    try FileManager.default.moveItem(atPath: files.path + "/" + from, toPath: files.path + "/" + to)
+                    existing[index] = to
+                } else {
+                    let path = existing.remove(at: Int(random.next() % UInt64(existing.count)))
+                    try files.remove(path)
+                }
+                if step % 50 == 0 { try await Task.sleep(for: .milliseconds(Int(random.next() % 30))) }
+            }
+            try await converges(runtime)
+        }
+    }
+}
