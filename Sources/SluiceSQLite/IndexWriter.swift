@@ -83,7 +83,8 @@ struct IndexWriter {
                 settings: document.settingsFingerprint, title: document.title, reason: nil)
         case .unchanged:
             try db.cachedStatement(sql: """
-                UPDATE documents SET revision = ?, updated_at = ? WHERE tenant = ? AND doc_id = ?
+                UPDATE documents SET revision = ?, updated_at = ?, processings = processings + 1
+                WHERE tenant = ? AND doc_id = ?
                 """).execute(arguments: [lease.revision, now.milliseconds, tenant, docId])
         case .deleted:
             try deleteChunks(tenant: tenant, docId: docId, from: 0)
@@ -120,9 +121,14 @@ struct IndexWriter {
         title: String?, reason: String?
     ) throws {
         try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO documents
+            INSERT INTO documents
                 (tenant, doc_id, status, content_hash, revision, chunk_count, settings, source, title, reason, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (tenant, doc_id) DO UPDATE SET
+                status = excluded.status, content_hash = excluded.content_hash, revision = excluded.revision,
+                chunk_count = excluded.chunk_count, settings = excluded.settings, source = excluded.source,
+                title = excluded.title, reason = excluded.reason, updated_at = excluded.updated_at,
+                processings = documents.processings + 1
             """).execute(arguments: [
                 lease.key.tenant.rawValue, lease.key.docId.rawValue, status.rawValue, contentHash, lease.revision,
                 chunkCount, settings, lease.origin.sourceName, title, reason, now.milliseconds,

@@ -214,6 +214,7 @@ extension DocumentState {
             contentHash: row["content_hash"], revision: row["revision"], chunkCount: row["chunk_count"],
             settingsFingerprint: row["settings"], source: row["source"], title: row["title"], reason: row["reason"],
             updatedAt: Timestamp(milliseconds: row["updated_at"]))
+        processings = row["processings"]
     }
 }
 

@@ -41,6 +41,8 @@ extension SQLiteStore {
                     title TEXT,
                     reason TEXT,
                     updated_at INTEGER NOT NULL,
+                    -- How many times a worker completed this document (coalescing shows as few).
+                    processings INTEGER NOT NULL DEFAULT 1,
                     PRIMARY KEY (tenant, doc_id)
                 ) WITHOUT ROWID;
                 CREATE INDEX documents_by_status ON documents(tenant, status);

@@ -66,9 +66,26 @@ public final class SQLiteStore: Sendable {
                 // checkpoint syncs the database file, and bulk onboarding commits often.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 2500")
             }
-            try SQLiteStore.migrator.migrate(pool)
+            try SQLiteStore.migrate(pool)
         } catch {
             throw SQLiteStore.wrap(error, "opening the store at \(path)")
+        }
+    }
+
+    /// Applies migrations. Two processes opening a new store at once (`run` and
+    /// `status`) can both see it unmigrated; the loser's migration fails, and a
+    /// second look finds it applied.
+    static func migrate(_ pool: DatabasePool) throws {
+        var attempt = 0
+        while true {
+            do {
+                try migrator.migrate(pool)
+                return
+            } catch {
+                attempt += 1
+                if attempt >= 5 { throw error }
+                usleep(UInt32(20_000 * attempt))
+            }
         }
     }
 

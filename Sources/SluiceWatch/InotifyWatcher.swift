@@ -53,27 +53,26 @@ public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
         }
     }
 
-    /// Starts the reader thread and returns its batches. Ending the stream
-    /// (the consumer stops iterating) stops the thread and closes the descriptor.
-    public func events() -> AsyncStream<[WatchEvent]> {
-        let (stream, continuation) = AsyncStream.makeStream(of: [WatchEvent].self, bufferingPolicy: .unbounded)
-        continuation.onTermination = { [self] _ in stopped.store(true, ordering: .relaxed) }
-        if !initialProblems.isEmpty { continuation.yield(initialProblems) }
+    /// Starts the reader thread; events arrive in the returned buffer until
+    /// `stop()`, which ends the thread and closes the descriptor.
+    public func events() -> EventBuffer {
+        let buffer = EventBuffer()
+        buffer.append(initialProblems)
         let thread = Thread { [self] in
-            readLoop(continuation)
-            continuation.finish()
+            readLoop(buffer)
+            buffer.finish()
             close(descriptor)
         }
         thread.name = "sluice-inotify"
         thread.start()
-        return stream
+        return buffer
     }
 
     public func stop() {
         stopped.store(true, ordering: .relaxed)
     }
 
-    private func readLoop(_ continuation: AsyncStream<[WatchEvent]>.Continuation) {
+    private func readLoop(_ output: EventBuffer) {
         var buffer = [UInt8](repeating: 0, count: 256 * 1024)
         var pendingMoves: [UInt32: (path: String, isDirectory: Bool)] = [:]
         while !stopped.load(ordering: .relaxed) {
@@ -97,7 +96,7 @@ public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
                 }
                 pendingMoves.removeAll()
             }
-            if !batch.isEmpty { continuation.yield(batch) }
+            output.append(batch)
         }
     }
 

@@ -22,11 +22,12 @@ public enum WatchEvent: Sendable, Equatable {
     case unwatched(path: String, reason: String)
 }
 
-/// A source of watch events, delivered in batches (one kernel read each).
+/// A source of watch events.
 ///
 /// The seam between the inotify code and the intake, so that tests can feed
 /// events (an overflow, say) without provoking the kernel.
 public protocol WatchEventSource: Sendable {
-    /// Batches of events until the source is stopped or the task cancelled.
-    func events() -> AsyncStream<[WatchEvent]>
+    /// Starts delivering events into a buffer, until `stop()`.
+    func events() -> EventBuffer
+    func stop()
 }

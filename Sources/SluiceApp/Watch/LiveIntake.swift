@@ -45,9 +45,10 @@ final class LiveIntake: Sendable {
 
     var statistics: Counters { counters.withLock { $0 } }
 
-    /// Consumes `events` until the stream ends or the task is cancelled.
-    func run(_ events: AsyncStream<[WatchEvent]>) async throws {
-        for await batch in events {
+    /// Consumes `events` until the source finishes or the task is cancelled.
+    /// Whatever piled up during one transaction is applied in the next.
+    func run(_ events: EventBuffer) async throws {
+        while let batch = await events.next() {
             try await handle(batch)
         }
     }
@@ -59,11 +60,21 @@ final class LiveIntake: Sendable {
             meter.record(batch.count, at: now)
             return meter.isBusy(at: now)
         }
+        // One blocking hop for every path whose type decides what a change means.
+        let paths = batch.compactMap { event -> String? in
+            switch event {
+            case .changed(let path), .moved(_, let path, false): path
+            default: nil
+            }
+        }
+        let types = try await BlockingIO.run {
+            Dictionary(paths.map { path in (path, (try? FileSystem.status(path))??.type) }, uniquingKeysWith: { $1 })
+        }
         var pending = ScanBatch()
         for event in batch {
             switch event {
             case .changed(let path):
-                try await changed(path, into: &pending)
+                try await changed(path, type: types[path] ?? nil, into: &pending)
             case .removed(let path):
                 removed(path, into: &pending)
             case .moved(let from, let to, let isDirectory):
@@ -72,7 +83,7 @@ final class LiveIntake: Sendable {
                     try await folderAppeared(to, into: &pending)
                 } else {
                     removed(from, into: &pending)
-                    try await changed(to, into: &pending)
+                    try await changed(to, type: types[to] ?? nil, into: &pending)
                 }
             case .movedOut(let path, let isDirectory):
                 if isDirectory { try await folderGone(path, into: &pending) } else { removed(path, into: &pending) }
@@ -91,6 +102,7 @@ final class LiveIntake: Sendable {
             }
         }
         guard !pending.changes.isEmpty else { return }
+        pending.changes = LiveIntake.lastChangePerDocument(pending.changes)
         try await prioritize(&pending, busy: busy)
         try await store.applyScan(pending)
         counters.withLock {
@@ -100,10 +112,9 @@ final class LiveIntake: Sendable {
         doorbell.ring()
     }
 
-    private func changed(_ path: String, into pending: inout ScanBatch) async throws {
+    private func changed(_ path: String, type: FileSystem.EntryType?, into pending: inout ScanBatch) async throws {
         guard let (key, location) = layout.document(at: path) else { return }
-        let status = try await BlockingIO.run { try FileSystem.status(path) }
-        switch status?.type {
+        switch type {
         case nil:
             pending.removedFiles.append(key)
             pending.changes.append(Change(key: key, kind: .delete, origin: .file(location), priority: .high))
@@ -150,6 +161,14 @@ final class LiveIntake: Sendable {
             pending.removedFiles.append(key)
             pending.changes.append(Change(key: key, kind: .delete, origin: .file(location), priority: .high))
         }
+    }
+
+    /// Keeps only the last change to each document (a create and a close of
+    /// one file in one batch are one change), in the order of those last changes.
+    static func lastChangePerDocument(_ changes: [Change]) -> [Change] {
+        var lastIndex: [DocumentKey: Int] = [:]
+        for (index, change) in changes.enumerated() { lastIndex[change.key] = index }
+        return changes.enumerated().filter { lastIndex[$0.element.key] == $0.offset }.map(\.element)
     }
 
     /// While busy: the longer settle window for all, and normal priority for

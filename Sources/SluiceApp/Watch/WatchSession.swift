@@ -144,12 +144,14 @@ struct IntakeService: Service {
     func run() async throws {
         let events = watcher.events()
         defer { watcher.stop() }
-        do {
-            try await cancelWhenGracefulShutdown {
+        await withGracefulShutdownHandler {
+            do {
                 try await intake.run(events)
+            } catch {
+                intake.logger.error("the watcher's intake stopped: \(error)")
             }
-        } catch is CancellationError {
-            return
+        } onGracefulShutdown: {
+            events.finish()
         }
     }
 }

@@ -21,6 +21,8 @@ public struct DocumentState: Sendable, Equatable {
     public var title: String?
     public var reason: String?
     public var updatedAt: Timestamp
+    /// Times a worker completed the document.
+    public var processings: Int = 1
 
     public init(
         key: DocumentKey, status: Status, contentHash: String, revision: Int64, chunkCount: Int,

@@ -26,6 +26,15 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Keep the temporary directory.")
     var keep = false
 
+    @Flag(name: .long, help: "Measure live watching instead: edit latency, a burst of rewrites, a flood of new files.")
+    var live = false
+
+    @Option(name: .long, help: "With --live: single edits to time.")
+    var edits = 200
+
+    @Option(name: .long, help: "With --live: milliseconds between single edits.")
+    var editGap = 1000
+
     func run() async throws {
         guard files >= 10 else { throw ValidationError("--files must be at least 10") }
         guard tenants >= 1 else { throw ValidationError("--tenants must be at least 1") }
@@ -33,6 +42,10 @@ struct BenchCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { if !keep { try? FileManager.default.removeItem(atPath: work) } }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        if live {
+            try await runLive(executable: executable, work: work)
+            return
+        }
         let benchmark = Benchmark(files: files, tenants: tenants, executable: executable, workDirectory: work)
         let report = try await benchmark.run { message in if !json { Terminal.note(message) } }
         if json {
@@ -51,6 +64,32 @@ struct BenchCommand: AsyncParsableCommand {
             format: "search: %d queries over %d chunks of %@: median %.1f ms, max %.1f ms",
             report.search.queries, report.search.chunks, report.search.tenant, report.search.medianMilliseconds,
             report.search.maxMilliseconds))
+        if keep { print("kept \(work)") }
+    }
+
+    func runLive(executable: String, work: String) async throws {
+        var benchmark = LiveBenchmark(executable: executable, workDirectory: work)
+        benchmark.edits = edits
+        benchmark.editGap = .milliseconds(editGap)
+        let report = try await benchmark.run { message in if !json { Terminal.note(message) } }
+        if json {
+            print(try Terminal.json(report))
+            return
+        }
+        let latency = report.latency
+        print(String(
+            format: "latency: %d edits at idle, write to searchable: p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms",
+            latency.edits, latency.p50Milliseconds, latency.p95Milliseconds, latency.p99Milliseconds, latency.maxMilliseconds))
+        let burst = report.burst
+        print(String(
+            format: "burst: %d writes to %d files in %.2f s: %d processings (%.1f%% of superseded writes eliminated), all final versions indexed %.2f s after the last write, %d missing",
+            burst.writes, burst.files, burst.writeSeconds, burst.processings, burst.supersededEliminated * 100,
+            burst.secondsFromLastWriteToAllIndexed, burst.missing))
+        let flood = report.flood
+        print(String(
+            format: "flood: %d files copied in %.1f s, all indexed %.1f s after the copy began; %d indexed, %d lost, %d kernel queue overflows; edit during the flood searchable in %.0f ms; peak RSS %.1f MB",
+            flood.files, flood.copySeconds, flood.secondsToAllIndexed, flood.indexed, flood.lost, flood.overflows,
+            flood.editDuringFloodMilliseconds, Double(flood.peakRSSBytes) / 1_048_576))
         if keep { print("kept \(work)") }
     }
 }
