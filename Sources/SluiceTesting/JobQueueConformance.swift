@@ -44,6 +44,7 @@ public struct JobQueueConformance: Sendable {
         try await releasesAbandonedLeases()
         try await releasedLeaseIsLeasableWithoutAttempt()
         try await countsDepth()
+        try await postponesWithoutCountingAnAttempt()
     }
 
     func lease(_ queue: Backend, limit: Int = 10) async throws -> [Lease] {
@@ -61,9 +62,11 @@ public struct JobQueueConformance: Sendable {
         }
         #expect(r1 < r2 && r2 < r3, "revisions come from one monotonic counter")
         clock.advance(by: .milliseconds(50))
+        #expect(try await lease(queue).map(\.key) == [Self.key("b.md")], "a quiet document is ready after the base window")
+        clock.advance(by: Self.settle.busyWindow)
         let leases = try await lease(queue)
-        #expect(Set(leases.map(\.key)) == [Self.key("a.md"), Self.key("b.md")])
-        #expect(leases.first { $0.key == Self.key("a.md") }?.revision == r2, "the row carries the newest revision")
+        #expect(leases.map(\.key) == [Self.key("a.md")], "a document that changed again waits for the busy window")
+        #expect(leases.first?.revision == r2, "the row carries the newest revision")
     }
 
     public func settleWindowDelaysAndIsBounded() async throws {
@@ -230,6 +233,19 @@ public struct JobQueueConformance: Sendable {
         clock.advance(by: .seconds(1))
         let held = try #require(try await lease(queue).first)
         try await queue.release([held])
+        let again = try #require(try await lease(queue).first)
+        #expect(again.attempts == 0 && again.revision == held.revision)
+    }
+
+    public func postponesWithoutCountingAnAttempt() async throws {
+        let clock = ManualClock()
+        let queue = try await make(clock)
+        try await queue.enqueue([Self.change("growing.log.md")])
+        clock.advance(by: .seconds(1))
+        let held = try #require(try await lease(queue).first)
+        try await queue.postpone(held, until: clock.now() + .seconds(1))
+        #expect(try await lease(queue).isEmpty, "not before the postponed time")
+        clock.advance(by: .seconds(1))
         let again = try #require(try await lease(queue).first)
         #expect(again.attempts == 0 && again.revision == held.revision)
     }

@@ -26,4 +26,5 @@ import Testing
     @Test func releasesAbandonedLeases() async throws { try await conformance.releasesAbandonedLeases() }
     @Test func releasedLeaseIsLeasableWithoutAttempt() async throws { try await conformance.releasedLeaseIsLeasableWithoutAttempt() }
     @Test func countsDepth() async throws { try await conformance.countsDepth() }
+    @Test func postponesWithoutCountingAnAttempt() async throws { try await conformance.postponesWithoutCountingAnAttempt() }
 }
