@@ -28,6 +28,8 @@ final class LiveIntake: Sendable {
         var events = 0
         var overflows = 0
         var changesQueued = 0
+        /// Some folder could not be watched: rescans must cover it.
+        var unwatchedFolders = false
     }
 
     init(
@@ -98,7 +100,8 @@ final class LiveIntake: Sendable {
             case .rootGone(let path):
                 logger.error("the watched folder \(path) was deleted, moved or unmounted; its documents stay indexed until it is back and rescanned")
             case .unwatched(let path, let reason):
-                logger.warning("cannot watch \(path): \(reason)")
+                counters.withLock { $0.unwatchedFolders = true }
+                logger.warning("cannot watch \(path): \(reason); rescanning every minute instead")
             }
         }
         guard !pending.changes.isEmpty else { return }

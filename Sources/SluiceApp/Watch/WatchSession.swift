@@ -35,9 +35,18 @@ public final class WatchSession: Sendable {
         self.handleSignals = handleSignals
     }
 
+    /// What a watch session reports every few seconds.
+    public struct Activity: Sendable {
+        public var processed: RunProgress.Snapshot
+        public var queue: QueueDepth
+    }
+
     /// Runs until a graceful shutdown (signal or `stop()`). `onReady` is called
-    /// once the watches are in place and the first scan is done.
-    public func run(onReady: @escaping @Sendable () -> Void = {}) async throws {
+    /// once the watches are in place and the first scan is done; `onActivity`
+    /// about every two seconds.
+    public func run(
+        onReady: @escaping @Sendable () -> Void = {}, onActivity: @escaping @Sendable (Activity) -> Void = { _ in }
+    ) async throws {
         let configuration = runtime.configuration
         let logger = runtime.logger
         try DataDirectory.checkOutside(configuration.absoluteDataDirectory, root: options.root)
@@ -60,7 +69,8 @@ public final class WatchSession: Sendable {
         let workers = Runner(runtime: runtime).makeWorkers(progress: progress)
         let services: [any Service] = [
             WorkerService(workers: workers, doorbell: doorbell),
-            RescanService(session: self, layout: layout, onFirstScan: onReady),
+            ActivityService(session: self, report: onActivity),
+            RescanService(session: self, layout: layout, intake: intake, onFirstScan: onReady),
             IntakeService(intake: intake, watcher: watcher),
         ]
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
@@ -111,6 +121,7 @@ struct WorkerService: Service {
 struct RescanService: Service {
     let session: WatchSession
     let layout: WatchLayout
+    let intake: LiveIntake
     let onFirstScan: @Sendable () -> Void
 
     func run() async throws {
@@ -120,7 +131,10 @@ struct RescanService: Service {
         logger.notice("initial scan: \(first.filesSeen) files, \(first.queued) queued, \(first.tombstoned) tombstoned")
         onFirstScan()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let deadline = session.rescanInterval.map { clock.now() + $0 } ?? clock.now() + .seconds(86_400 * 365)
+            // Folders past the inotify watch limit are only seen by rescans: scan every minute then.
+            var interval = session.rescanInterval ?? .seconds(86_400 * 365)
+            if intake.statistics.unwatchedFolders { interval = min(interval, .seconds(60)) }
+            let deadline = clock.now() + interval
             let rescans = session.rescans
             await withGracefulShutdownHandler {
                 await rescans.wait(until: deadline, clock: clock)
@@ -132,6 +146,26 @@ struct RescanService: Service {
             if result.queued + result.tombstoned > 0 {
                 logger.notice("rescan found \(result.queued) changed and \(result.tombstoned) vanished files")
             }
+        }
+    }
+}
+
+/// Reports what was processed and what is queued, every two seconds.
+struct ActivityService: Service {
+    let session: WatchSession
+    let report: @Sendable (WatchSession.Activity) -> Void
+
+    func run() async throws {
+        let clock = session.runtime.clock
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let tick = Doorbell()
+            await withGracefulShutdownHandler {
+                await tick.wait(until: clock.now() + .seconds(2), clock: clock)
+            } onGracefulShutdown: {
+                tick.ring()
+            }
+            if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            report(WatchSession.Activity(processed: session.progress.snapshot(), queue: try await session.runtime.store.depth()))
         }
     }
 }

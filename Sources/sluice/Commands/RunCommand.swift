@@ -88,9 +88,10 @@ struct RunCommand: AsyncParsableCommand {
             let session = WatchSession(
                 runtime: runtime, options: Runner.Options(root: directory, singleTenant: singleTenant),
                 rescanInterval: configuration.rescanInterval)
-            try await session.run {
-                Terminal.note("Watching \(directory); changes are indexed as they happen. Ctrl-C stops.")
-            }
+            let reporter = WatchReporter(enabled: !quiet)
+            try await session.run(
+                onReady: { Terminal.note("Watching \(directory); changes are indexed as they happen. Ctrl-C stops.") },
+                onActivity: { reporter.show($0) })
             return
         }
         let printer = ProgressPrinter(enabled: !quiet && !json)
