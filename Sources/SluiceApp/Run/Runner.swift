@@ -28,21 +28,14 @@ public struct Runner: Sendable {
         _ options: Options, progressInterval: Duration = .milliseconds(500),
         onProgress: @escaping @Sendable (RunProgress.Snapshot) -> Void = { _ in }
     ) async throws -> RunSummary {
-        let configuration = runtime.configuration
         let store = runtime.store
         let logger = runtime.logger
         let started = ContinuousClock.now
         var summary = RunSummary()
 
-        try DataDirectory.checkOutside(configuration.absoluteDataDirectory, root: options.root)
-        let lock = try WorkerLock(dataDirectory: configuration.absoluteDataDirectory)
+        let (lock, reindexed) = try await becomeWorkerProcess(root: options.root)
         defer { lock.release() }
-
-        let abandoned = try await store.releaseAbandonedLeases()
-        if abandoned > 0 {
-            logger.notice("released \(abandoned) leases left by a process that stopped mid-work; those documents will be processed again")
-        }
-        summary.reindexedForSettings = try await reconcileSettings()
+        summary.reindexedForSettings = reindexed
 
         let (roots, problems) = try await BlockingIO.run { [options] in
             try TenantRoot.discover(root: options.root, singleTenant: options.singleTenant)
@@ -122,6 +115,26 @@ public struct Runner: Sendable {
                 budget: budget, batchSize: configuration.batchSize, embedBatchSize: configuration.embedBatchSize,
                 leaseDuration: configuration.leaseDuration, clock: runtime.clock, progress: progress,
                 logger: runtime.logger)
+        }
+    }
+
+    /// What every process that runs workers does first: refuse a data directory
+    /// inside the root, take the worker lock, release leases a dead process
+    /// left, and re-index what other embedder or chunker settings produced.
+    /// Returns the lock (hold it while working) and how many documents were requeued.
+    func becomeWorkerProcess(root: String) async throws -> (WorkerLock, Int) {
+        let configuration = runtime.configuration
+        try DataDirectory.checkOutside(configuration.absoluteDataDirectory, root: root)
+        let lock = try WorkerLock(dataDirectory: configuration.absoluteDataDirectory)
+        do {
+            let abandoned = try await runtime.store.releaseAbandonedLeases()
+            if abandoned > 0 {
+                runtime.logger.notice("released \(abandoned) leases left by a process that stopped mid-work; those documents will be processed again")
+            }
+            return (lock, try await reconcileSettings())
+        } catch {
+            lock.release()
+            throw error
         }
     }
 

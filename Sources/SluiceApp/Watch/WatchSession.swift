@@ -47,13 +47,9 @@ public final class WatchSession: Sendable {
     public func run(
         onReady: @escaping @Sendable () -> Void = {}, onActivity: @escaping @Sendable (Activity) -> Void = { _ in }
     ) async throws {
-        let configuration = runtime.configuration
         let logger = runtime.logger
-        try DataDirectory.checkOutside(configuration.absoluteDataDirectory, root: options.root)
-        let lock = try WorkerLock(dataDirectory: configuration.absoluteDataDirectory)
+        let (lock, _) = try await Runner(runtime: runtime).becomeWorkerProcess(root: options.root)
         defer { lock.release() }
-        try await runtime.store.releaseAbandonedLeases()
-        _ = try await Runner(runtime: runtime).reconcileSettings()
 
         guard let scanRoot = FileSystem.realPath(options.root) else {
             throw SluiceError(.configuration, "the folder \(options.root) does not exist; check the path and run again")
