@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // Domain, seams and pure policies. No backend imports here.
@@ -49,11 +50,20 @@ let package = Package(
             dependencies: ["SluiceCore"],
             swiftSettings: swiftSettings
         ),
+        // Hummingbird routes; the one place errors become HTTP statuses.
+        .target(
+            name: "SluiceHTTP",
+            dependencies: [
+                "SluiceCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Composition root: Configuration -> services. Used by the CLI and by tests.
         .target(
             name: "SluiceApp",
             dependencies: [
-                "SluiceCore", "SluiceSQLite", "SluiceWatch", "SluiceConnectors",
+                "SluiceCore", "SluiceSQLite", "SluiceWatch", "SluiceConnectors", "SluiceHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -78,6 +88,11 @@ let package = Package(
         .testTarget(name: "SluiceWatchTests", dependencies: ["SluiceWatch", "SluiceCore", "SluiceTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceSQLiteTests", dependencies: ["SluiceSQLite", "SluiceCore", "SluiceTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceAppTests", dependencies: ["SluiceApp", "SluiceSQLite", "SluiceCore", "SluiceConnectors", "SluiceTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SluiceHTTPTests",
+            dependencies: ["SluiceApp", "SluiceHTTP", "SluiceCore", "SluiceTesting"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SluiceCLITests", dependencies: ["SluiceApp", "SluiceConnectors", "SluiceTesting", "SluiceCore"], swiftSettings: swiftSettings),
     ]
 )

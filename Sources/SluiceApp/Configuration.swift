@@ -37,6 +37,10 @@ public struct Configuration: Sendable, Equatable {
     public var durability: SQLiteStore.Durability = .full
     /// Periodic safety rescan while watching (SLUICE_RESCAN_INTERVAL, seconds; 0 disables).
     public var rescanInterval: Duration? = .seconds(600)
+    /// Documents per batch request (SLUICE_MAX_BATCH_DOCUMENTS).
+    public var maxBatchDocuments: Int = 500
+    /// Largest HTTP request body (SLUICE_MAX_REQUEST_BYTES).
+    public var maxRequestBytes: Int = 64 << 20
     /// `--include` patterns.
     public var include: [String] = []
     /// `--exclude` patterns.
@@ -67,6 +71,8 @@ public struct Configuration: Sendable, Equatable {
         Knob(variable: "SLUICE_CHUNK_SIZE", summary: "target chunk size in characters", defaultValue: "1000"),
         Knob(variable: "SLUICE_CHUNK_OVERLAP", summary: "characters shared by consecutive chunks", defaultValue: "100"),
         Knob(variable: "SLUICE_RESCAN_INTERVAL", summary: "seconds between safety rescans while watching; 0 disables", defaultValue: "600"),
+        Knob(variable: "SLUICE_MAX_BATCH_DOCUMENTS", summary: "documents in one API batch request", defaultValue: "500"),
+        Knob(variable: "SLUICE_MAX_REQUEST_BYTES", summary: "largest API request body", defaultValue: "67108864 (64 MiB)"),
         Knob(variable: "SLUICE_DURABILITY", summary: "full (every commit survives power loss) or normal (survives a crash of Sluice)", defaultValue: "full"),
     ]
 
@@ -99,6 +105,8 @@ public struct Configuration: Sendable, Equatable {
         if let value = try int("SLUICE_EMBED_DIMENSION", min: 8, max: 65_536) { embeddingDimension = value }
         if let value = try int("SLUICE_CHUNK_SIZE", min: 50, max: 1_000_000) { chunkSize = value }
         if let value = try int("SLUICE_CHUNK_OVERLAP", min: 0) { chunkOverlap = value }
+        if let value = try int("SLUICE_MAX_BATCH_DOCUMENTS", min: 1, max: 100_000) { maxBatchDocuments = value }
+        if let value = try int("SLUICE_MAX_REQUEST_BYTES", min: 1024) { maxRequestBytes = value }
         if let value = try int("SLUICE_RESCAN_INTERVAL", min: 0) { rescanInterval = value == 0 ? nil : .seconds(value) }
         if let raw = environment["SLUICE_DURABILITY"], !raw.isEmpty {
             guard let value = SQLiteStore.Durability(rawValue: raw.lowercased()) else {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SluiceConnectors
 import SluiceCore
+import SluiceHTTP
 import SluiceSQLite
 
 /// The composition root: turns a `Configuration` into the store, embedder,
@@ -39,5 +40,40 @@ public final class SluiceRuntime: Sendable {
     public func search(tenant: TenantID, query: String, k: Int) async throws -> [SearchHit] {
         guard let vector = try await embedder.embed([query]).first else { return [] }
         return try await store.search(tenant: tenant, vector: vector, modelKey: embedder.modelKey, k: k)
+    }
+}
+
+extension SluiceRuntime {
+    /// What publishing `publication` would do: new, changed, unchanged or
+    /// deleted, with its chunk count and extraction warnings. Writes nothing.
+    public func preview(_ publication: Publication) async throws -> Preview {
+        let state = try await store.documentState(publication.key)
+        let exists = state.map { $0.status != .deleted } ?? false
+        guard let content = publication.content, let hash = publication.contentHash else {
+            return Preview(change: exists ? "deleted" : "unchanged", chunks: 0, warnings: exists ? [] : ["there is no such document to delete"], contentHash: nil)
+        }
+        let change: String
+        if let state, state.status == .indexed, state.contentHash == hash.hex {
+            change = "unchanged"
+        } else {
+            change = exists ? "changed" : "new"
+        }
+        let extractor = publication.meta.mimeType.flatMap(extractors.extractor(forMimeType:))
+            ?? extractors.extractor(forPath: publication.key.docId.rawValue) ?? PlainTextExtractor()
+        var warnings: [String] = []
+        if let mime = publication.meta.mimeType, extractors.extractor(forMimeType: mime) == nil {
+            warnings.append("mimeType \(mime) is not one Sluice extracts; the content is read as \(extractor.mimeType)")
+        }
+        let chunker = self.chunker
+        let chunks: Int
+        do {
+            let extracted = try await BlockingIO.run { try extractor.extract(content) }
+            warnings += extracted.warnings
+            chunks = chunker.chunk(extracted.text).count
+        } catch let error as SluiceError where error.code == .extraction {
+            warnings.append("it would be skipped: \(error.message)")
+            chunks = 0
+        }
+        return Preview(change: change, chunks: chunks, warnings: warnings, contentHash: hash.hex)
     }
 }

@@ -22,9 +22,11 @@ struct IndexWriter {
             return .leaseLost
         }
         let effect = entry.complete(token: lease.token, now: now)
-        let indexedRevision = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT revision FROM documents WHERE tenant = ? AND doc_id = ?"),
+        let indexed = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT revision, content_hash FROM documents WHERE tenant = ? AND doc_id = ?"),
             arguments: [lease.key.tenant.rawValue, lease.key.docId.rawValue])
+        let indexedRevision: Int64? = indexed?["revision"]
+        let previousHash = (indexed?["content_hash"] as String?).flatMap(ContentHash.init(hex:))
         let outcome: CompletionOutcome
         if let indexedRevision, indexedRevision >= lease.revision {
             outcome = .stale
@@ -37,6 +39,12 @@ struct IndexWriter {
             try QueueEntry.delete(db, lease.key)
         } else {
             try entry.save(db)
+        }
+        if case .api = lease.origin {
+            // Content the document no longer uses, and no queued change needs, goes.
+            for hash in Set([previousHash, lease.contentHash].compactMap { $0 }) {
+                try SQLiteStore.releaseContent(db, hash)
+            }
         }
         return outcome
     }

@@ -6,7 +6,7 @@ extension QueueEntry {
     static let columns = """
         tenant, doc_id, revision, kind, source, root, tenant_dir, path, content_hash, priority, state, \
         first_change_at, last_change_at, ready_at, attempts, superseded, lease_expiries, \
-        lease_token, lease_expires_at, lease_revision, last_error, enqueued_at
+        lease_token, lease_expires_at, lease_revision, last_error, enqueued_at, meta
         """
 
     init(row: Row) throws {
@@ -18,7 +18,9 @@ extension QueueEntry {
         {
             origin = .file(FileLocation(scanRoot: root, tenantDirectory: tenantDirectory, path: path))
         } else {
-            origin = .api
+            let meta: String? = row["meta"]
+            let decoded = meta.flatMap { try? JSONDecoder().decode(DocumentMeta.self, from: Data($0.utf8)) }
+            origin = .api(decoded ?? DocumentMeta(tenant: key.tenant.rawValue, docId: key.docId.rawValue))
         }
         let hashData: Data? = row["content_hash"]
         var hold: Hold?
@@ -58,17 +60,21 @@ extension QueueEntry {
     func save(_ db: Database) throws {
         let statement = try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO queue (\(QueueEntry.columns))
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         var location: FileLocation?
-        if case .file(let file) = origin { location = file }
+        var meta: String?
+        switch origin {
+        case .file(let file): location = file
+        case .api(let documentMeta): meta = (try? JSONEncoder().encode(documentMeta)).map { String(decoding: $0, as: UTF8.self) }
+        }
         try statement.execute(arguments: [
             key.tenant.rawValue, key.docId.rawValue, revision, kind.rawValue, origin.sourceName, location?.scanRoot,
             location?.tenantDirectory, location?.path,
             contentHash.map { Data($0.bytes) }, priority.rawValue, state.rawValue,
             firstChangeAt.milliseconds, lastChangeAt.milliseconds, readyAt.milliseconds,
             attempts, supersededCount, leaseExpiries,
-            hold?.token, hold?.expiresAt.milliseconds, hold?.revision, lastError, enqueuedAt.milliseconds,
+            hold?.token, hold?.expiresAt.milliseconds, hold?.revision, lastError, enqueuedAt.milliseconds, meta,
         ])
     }
 

@@ -110,6 +110,19 @@ extension SQLiteStore {
                 CREATE INDEX chunks_for_search ON chunks(tenant, embedding);
                 """)
         }
+        migrator.registerMigration("v2: documents published over HTTP") { db in
+            try db.execute(sql: """
+                -- Content published over the API, kept by hash while a document or a queued change uses it,
+                -- so it can be re-indexed like a file.
+                CREATE TABLE contents (
+                    id INTEGER PRIMARY KEY,
+                    hash BLOB NOT NULL UNIQUE,
+                    bytes BLOB NOT NULL
+                );
+                ALTER TABLE queue ADD COLUMN meta TEXT;
+                ALTER TABLE documents ADD COLUMN attributes TEXT;
+                """)
+        }
         return migrator
     }()
 }

@@ -40,6 +40,8 @@ public final class SQLiteStore: Sendable {
     public let path: String
     /// Groups concurrent completions into one transaction.
     let completionCommit: GroupCommit<[PreparedCompletion], [CompletionOutcome]>
+    /// Groups concurrent publications (HTTP requests) into one transaction.
+    let publishCommit = GroupCommit<[Publication], [PublishOutcome]>()
 
     /// Opens (creating and migrating if needed) the store at `path`.
     public init(path: String, clock: any SluiceClock = SystemClock(), options: Options = Options()) throws {

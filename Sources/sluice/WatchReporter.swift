@@ -11,7 +11,7 @@ final class WatchReporter: Sendable {
         self.enabled = enabled
     }
 
-    func show(_ activity: WatchSession.Activity) {
+    func show(_ activity: LiveSession.Activity) {
         guard enabled else { return }
         var totals = RunProgress.TenantCounts()
         for counts in activity.processed.tenants.values {

@@ -28,11 +28,11 @@ import Testing
     /// Runs a watch session around `body`, then stops it gracefully.
     func watching(
         _ configuration: Configuration? = nil, tenant: String? = nil,
-        _ body: (SluiceRuntime, WatchSession) async throws -> Void
+        _ body: (SluiceRuntime, LiveSession) async throws -> Void
     ) async throws {
         let runtime = try SluiceRuntime(configuration: configuration ?? self.configuration())
-        let session = WatchSession(
-            runtime: runtime, options: Runner.Options(root: files.path, singleTenant: try tenant.map { try TenantID($0) }),
+        let session = LiveSession(
+            runtime: runtime, watching: Runner.Options(root: files.path, singleTenant: try tenant.map { try TenantID($0) }),
             rescanInterval: nil, handleSignals: false)
         let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -86,7 +86,8 @@ import Testing
 @Suite struct QueueEntryTests {
     let settle = SettlePolicy(window: .milliseconds(50), maximum: .milliseconds(2000))
     let change = Change(
-        key: DocumentKey(tenant: try! TenantID("t"), docId: try! DocumentID("a.md")), kind: .upsert, origin: .api, priority: .low)
+        key: DocumentKey(tenant: try! TenantID("t"), docId: try! DocumentID("a.md")), kind: .upsert,
+        origin: .api(DocumentMeta(tenant: "t", docId: "a.md")), priority: .low)
 
     @Test func leaseThenNewerChangeThenCompleteKeepsTheRowQueued() {
         let t0 = Timestamp(milliseconds: 0)

@@ -74,7 +74,7 @@ public struct LiveBenchmark: Sendable {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: executable)
         child.arguments = ["run", corpus, "--watch", "--data-dir", data]
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         child.standardOutput = logHandle
         child.standardError = logHandle

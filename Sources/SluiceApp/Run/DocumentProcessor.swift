@@ -32,10 +32,18 @@ struct DocumentProcessor: Sendable {
     }
 
     /// Prepares a leased document; also returns what was seen of its file, for the file state.
-    func prepare(_ lease: Lease, indexed: DocumentState?) throws -> (Prepared, FileRecord?) {
-        guard lease.kind == .upsert else { return (.finished(.deleted), .gone) }
-        guard case .file(let location) = lease.origin else {
-            throw SluiceError(.internal, "document \(lease.key) has no stored content to index")
+    /// `storedContent` is the content of a document published over the API.
+    func prepare(_ lease: Lease, indexed: DocumentState?, storedContent: [UInt8]? = nil) throws -> (Prepared, FileRecord?) {
+        guard lease.kind == .upsert else {
+            if case .file = lease.origin { return (.finished(.deleted), .gone) }
+            return (.finished(.deleted), nil)
+        }
+        let location: FileLocation
+        switch lease.origin {
+        case .api(let meta):
+            return (try prepare(lease, meta: meta, content: storedContent, indexed: indexed), nil)
+        case .file(let file):
+            location = file
         }
         let path = location.path
         // Files modified at or after this instant are "racy" for the next scan and hashed again.
@@ -103,6 +111,32 @@ struct DocumentProcessor: Sendable {
             IndexedChunk(ordinal: chunk.ordinal, text: chunk.text, textHash: ContentHash.of(chunk.text), vector: nil)
         }
         return (.chunked(contentHash: hash, title: extracted.title, chunks: chunks), file)
+    }
+
+    /// A document published over the API: its type comes from `meta.mimeType`,
+    /// else from the docId's extension, else it is plain text.
+    func prepare(_ lease: Lease, meta: DocumentMeta, content: [UInt8]?, indexed: DocumentState?) throws -> Prepared {
+        guard let content else {
+            throw SluiceError(.storage, "the content of \(lease.key) is no longer stored; publish the document again")
+        }
+        let hash = ContentHash.of(content)
+        if let indexed, indexed.status == .indexed, indexed.contentHash == hash.hex,
+            indexed.settingsFingerprint == settingsFingerprint
+        {
+            return .finished(.unchanged(contentHash: hash))
+        }
+        let extractor = meta.mimeType.flatMap(extractors.extractor(forMimeType:))
+            ?? extractors.extractor(forPath: lease.key.docId.rawValue) ?? PlainTextExtractor()
+        let extracted: ExtractedText
+        do {
+            extracted = try extractor.extract(content)
+        } catch let error as SluiceError where error.code == .extraction {
+            return .finished(.skipped(contentHash: hash, reason: error.message))
+        }
+        let chunks = chunker.chunk(extracted.text).map { chunk in
+            IndexedChunk(ordinal: chunk.ordinal, text: chunk.text, textHash: ContentHash.of(chunk.text), vector: nil)
+        }
+        return .chunked(contentHash: hash, title: meta.title ?? extracted.title, chunks: chunks)
     }
 }
 

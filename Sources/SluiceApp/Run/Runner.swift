@@ -111,7 +111,7 @@ public struct Runner: Sendable {
         let budget = ByteBudget(capacity: configuration.maxInflightBytes)
         return (0..<configuration.concurrency).map { id in
             Worker(
-                id: id, queue: runtime.store, index: runtime.store, embedder: runtime.embedder, processor: processor,
+                id: id, queue: runtime.store, index: runtime.store, publisher: runtime.store, embedder: runtime.embedder, processor: processor,
                 budget: budget, batchSize: configuration.batchSize, embedBatchSize: configuration.embedBatchSize,
                 leaseDuration: configuration.leaseDuration, clock: runtime.clock, progress: progress,
                 logger: runtime.logger)
@@ -122,9 +122,9 @@ public struct Runner: Sendable {
     /// inside the root, take the worker lock, release leases a dead process
     /// left, and re-index what other embedder or chunker settings produced.
     /// Returns the lock (hold it while working) and how many documents were requeued.
-    func becomeWorkerProcess(root: String) async throws -> (WorkerLock, Int) {
+    func becomeWorkerProcess(root: String?) async throws -> (WorkerLock, Int) {
         let configuration = runtime.configuration
-        try DataDirectory.checkOutside(configuration.absoluteDataDirectory, root: root)
+        if let root { try DataDirectory.checkOutside(configuration.absoluteDataDirectory, root: root) }
         let lock = try WorkerLock(dataDirectory: configuration.absoluteDataDirectory)
         do {
             let abandoned = try await runtime.store.releaseAbandonedLeases()

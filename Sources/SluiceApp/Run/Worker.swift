@@ -11,6 +11,7 @@ struct Worker: Sendable {
     let id: Int
     let queue: any JobQueue
     let index: any IndexStore
+    let publisher: any DocumentPublisher
     let embedder: any Embedder
     let processor: DocumentProcessor
     let budget: ByteBudget
@@ -79,7 +80,14 @@ struct Worker: Sendable {
                 heldBytes += estimate
                 let state = states[lease.key]
                 do {
-                    let (result, file) = try await BlockingIO.run { try processor.prepare(lease, indexed: state) }
+                    var stored: [UInt8]?
+                    if case .api = lease.origin, lease.kind == .upsert, let hash = lease.contentHash {
+                        stored = try await publisher.content(hash)
+                    }
+                    let content = stored
+                    let (result, file) = try await BlockingIO.run {
+                        try processor.prepare(lease, indexed: state, storedContent: content)
+                    }
                     prepared.append((lease, result, file))
                 } catch {
                     try await fail(lease, error)

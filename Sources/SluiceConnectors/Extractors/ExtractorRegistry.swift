@@ -25,6 +25,12 @@ public struct ExtractorRegistry: Sendable {
         return byExtension[ext]
     }
 
+    /// The extractor for a MIME type (parameters such as `; charset=utf-8` ignored).
+    public func extractor(forMimeType mimeType: String) -> (any Extractor)? {
+        let base = mimeType.split(separator: ";").first.map { $0.trimmingCharacters(in: " ").lowercased() } ?? ""
+        return byExtension.values.first { $0.mimeType == base }
+    }
+
     /// The lowercased extension of the last path component, without the dot.
     public static func fileExtension(of path: String) -> String? {
         let name = path.split(separator: "/").last ?? Substring(path)

@@ -40,8 +40,8 @@ public struct Change: Sendable, Equatable {
 public enum Origin: Sendable, Equatable {
     /// A file under a tenant folder.
     case file(FileLocation)
-    /// Pushed over the HTTP API.
-    case api
+    /// Pushed over the HTTP API; the content is kept in the store by its hash.
+    case api(DocumentMeta)
 
     public var sourceName: String {
         switch self {

@@ -51,6 +51,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Keep running: watch DIR and index every change as it happens (stop with Ctrl-C or SIGTERM).")
     var watch = false
 
+    @Option(name: .long, help: "With --watch: also serve the HTTP API on HOST:PORT (for example 127.0.0.1:8080).")
+    var listen: String?
+
     @Flag(name: .long, help: "Print the summary as JSON on stdout.")
     var json = false
 
@@ -69,6 +72,7 @@ struct RunCommand: AsyncParsableCommand {
         if let chunkSize, chunkSize < 50 { throw ValidationError("--chunk-size must be at least 50") }
         if let chunkOverlap, chunkOverlap < 0 { throw ValidationError("--chunk-overlap cannot be negative") }
         if let embedDimension, embedDimension < 8 { throw ValidationError("--embed-dimension must be at least 8") }
+        if listen != nil && !watch { throw ValidationError("--listen needs --watch (or use `sluice serve`)") }
     }
 
     func run() async throws {
@@ -85,9 +89,9 @@ struct RunCommand: AsyncParsableCommand {
 
         let runtime = try SluiceRuntime(configuration: configuration)
         if watch {
-            let session = WatchSession(
-                runtime: runtime, options: Runner.Options(root: directory, singleTenant: singleTenant),
-                rescanInterval: configuration.rescanInterval)
+            let session = LiveSession(
+                runtime: runtime, watching: Runner.Options(root: directory, singleTenant: singleTenant),
+                listen: try listen.map(LiveSession.Listen.init(parsing:)), rescanInterval: configuration.rescanInterval)
             let reporter = WatchReporter(enabled: !quiet)
             try await session.run(
                 onReady: { Terminal.note("Watching \(directory); changes are indexed as they happen. Ctrl-C stops.") },

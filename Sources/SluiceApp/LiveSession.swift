@@ -1,0 +1,296 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Hummingbird
+import SluiceCore
+import SluiceHTTP
+import SluiceSQLite
+import SluiceWatch
+import Synchronization
+
+/// A long-running Sluice: `sluice run DIR --watch`, `sluice serve`, or both
+/// (`run DIR --watch --listen HOST:PORT`).
+///
+/// Start-up: take the worker lock, release abandoned leases; when watching,
+/// add inotify watches on every folder. Then one `ServiceGroup` runs the
+/// workers, an activity reporter and, as asked, the rescanner (a
+/// reconciliation scan at once, then every SLUICE_RESCAN_INTERVAL and after a
+/// kernel queue overflow), the watcher's intake and the HTTP API. SIGTERM and
+/// SIGINT shut down gracefully in reverse order: intake and API first, then
+/// the rescanner, then the workers finish the batch in hand; the store closes last.
+public final class LiveSession: Sendable {
+    /// Where the HTTP API listens.
+    public struct Listen: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        /// Parses `HOST:PORT` (`[::1]:8080` for IPv6).
+        public init(parsing text: String) throws {
+            let problem = SluiceError(.configuration, "listen address \"\(text)\" is not HOST:PORT, for example 127.0.0.1:8080 or [::1]:8080")
+            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+                throw problem
+            }
+            var host = String(text[..<colon])
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            guard !host.isEmpty else { throw problem }
+            self.init(host: host, port: port)
+        }
+
+        public var isLoopback: Bool {
+            host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        }
+    }
+
+    let runtime: SluiceRuntime
+    let options: Runner.Options?
+    let listen: Listen?
+    let rescanInterval: Duration?
+    let handleSignals: Bool
+    let doorbell = Doorbell()
+    let rescans = Doorbell()
+    private let group = LockedValue<ServiceGroup?>(nil)
+    private let boundPort = LockedValue<Int?>(nil)
+    public let progress = RunProgress()
+
+    /// - Parameters:
+    ///   - options: the folder to watch; nil serves the API only.
+    ///   - listen: where the HTTP API listens; nil runs no API.
+    ///   - rescanInterval: the periodic safety rescan; nil disables it.
+    ///   - handleSignals: shut down gracefully on SIGTERM and SIGINT.
+    public init(
+        runtime: SluiceRuntime, watching options: Runner.Options?, listen: Listen? = nil, rescanInterval: Duration?,
+        handleSignals: Bool = true
+    ) {
+        self.runtime = runtime
+        self.options = options
+        self.listen = listen
+        self.rescanInterval = rescanInterval
+        self.handleSignals = handleSignals
+    }
+
+    /// What a session reports every few seconds.
+    public struct Activity: Sendable {
+        public var processed: RunProgress.Snapshot
+        public var queue: QueueDepth
+    }
+
+    /// The port the API listens on, once it runs (useful with port 0).
+    public var port: Int? { boundPort.get() }
+
+    /// Runs until a graceful shutdown (signal or `stop()`). `onReady` is called
+    /// once the watches are in place and the first scan is done, and the API
+    /// listens; `onActivity` about every two seconds.
+    public func run(
+        onReady: @escaping @Sendable () -> Void = {}, onActivity: @escaping @Sendable (Activity) -> Void = { _ in }
+    ) async throws {
+        let logger = runtime.logger
+        if let listen, !listen.isLoopback {
+            throw SluiceError(
+                .configuration,
+                "refusing to listen on \(listen.host): this version has no API keys yet, so the API only listens on loopback addresses (127.0.0.1, ::1)")
+        }
+        let (lock, _) = try await Runner(runtime: runtime).becomeWorkerProcess(root: options?.root)
+        defer { lock.release() }
+
+        let ready = ReadyGate(count: (options == nil ? 0 : 1) + (listen == nil ? 0 : 1), then: onReady)
+        let workers = Runner(runtime: runtime).makeWorkers(progress: progress)
+        var services: [any Service] = [
+            WorkerService(workers: workers, doorbell: doorbell),
+            ActivityService(session: self, report: onActivity),
+        ]
+        if let options {
+            guard let scanRoot = FileSystem.realPath(options.root) else {
+                throw SluiceError(.configuration, "the folder \(options.root) does not exist; check the path and run again")
+            }
+            let rules = try Runner(runtime: runtime).rules()
+            let layout = WatchLayout(scanRoot: scanRoot, singleTenant: options.singleTenant, rules: rules)
+            let watcher = InotifyWatcher(root: scanRoot, shouldWatch: { layout.shouldWatch($0) })
+            try await BlockingIO.run { try watcher.start() }
+            logger.notice("watching \(scanRoot)")
+            let intake = LiveIntake(
+                store: runtime.store, layout: layout, clock: runtime.clock, doorbell: doorbell, rescans: rescans, logger: logger)
+            services.append(RescanService(session: self, layout: layout, intake: intake, onFirstScan: { ready.signal() }))
+            services.append(IntakeService(intake: intake, watcher: watcher))
+        }
+        if let listen {
+            services.append(makeAPI(listen, onRunning: { ready.signal() }))
+        }
+        ready.signalIfEmpty()
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services,
+            gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+            logger: logger))
+        self.group.set(group)
+        try await group.run()
+        logger.notice("stopped; pending changes stay queued for the next start")
+    }
+
+    func makeAPI(_ listen: Listen, onRunning: @escaping @Sendable () -> Void) -> some Service {
+        let runtime = self.runtime
+        let doorbell = self.doorbell
+        let configuration = runtime.configuration
+        let backend = APIBackend(
+            publisher: runtime.store, index: runtime.store,
+            search: { tenant, query, k in try await runtime.search(tenant: tenant, query: query, k: k) },
+            preview: { publication in try await runtime.preview(publication) },
+            didEnqueue: { doorbell.ring() },
+            isReady: { (try? await runtime.store.depth()) != nil && !Task.isShuttingDownGracefully },
+            limits: APIBackend.Limits(
+                maxBatchDocuments: configuration.maxBatchDocuments, maxRequestBytes: configuration.maxRequestBytes,
+                maxContentBytes: configuration.maxFileBytes))
+        let boundPort = self.boundPort
+        let logger = runtime.logger
+        return Application(
+            router: APIRouter.make(backend),
+            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "sluice"),
+            onServerRunning: { channel in
+                boundPort.set(channel.localAddress?.port)
+                logger.notice("API listening on \(listen.host):\(channel.localAddress?.port ?? listen.port); no API keys exist, so only loopback clients can reach it")
+                onRunning()
+            },
+            logger: logger)
+    }
+
+    /// Shuts down gracefully, as SIGTERM does.
+    public func stop() async {
+        await group.get()?.triggerGracefulShutdown()
+    }
+
+    /// One reconciliation scan of the root; new tenants are picked up too.
+    func rescan(layout: WatchLayout, priority: Priority) async throws -> Reconciler.Result {
+        let (roots, problems) = try await BlockingIO.run {
+            try TenantRoot.discover(root: layout.scanRoot, singleTenant: layout.singleTenant)
+        }
+        for problem in problems { runtime.logger.warning("\(problem)") }
+        let reconciler = Reconciler(
+            store: runtime.store, scanner: DirectoryScanner(rules: layout.rules), clock: runtime.clock,
+            priority: priority, logger: runtime.logger)
+        let result = try await reconciler.reconcile(roots, scanRoot: layout.scanRoot)
+        doorbell.ring()
+        return result
+    }
+}
+
+/// Runs the workers until graceful shutdown.
+struct WorkerService: Service {
+    let workers: [Worker]
+    let doorbell: Doorbell
+
+    func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in workers {
+                group.addTask { try await worker.runUntilShutdown(doorbell: doorbell) }
+            }
+            try await group.waitForAll()
+        }
+    }
+}
+
+/// Scans at start, then periodically and whenever the intake asks (overflow).
+struct RescanService: Service {
+    let session: LiveSession
+    let layout: WatchLayout
+    let intake: LiveIntake
+    let onFirstScan: @Sendable () -> Void
+
+    func run() async throws {
+        let clock = session.runtime.clock
+        let logger = session.runtime.logger
+        let first = try await session.rescan(layout: layout, priority: .low)
+        logger.notice("initial scan: \(first.filesSeen) files, \(first.queued) queued, \(first.tombstoned) tombstoned")
+        onFirstScan()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            // Folders past the inotify watch limit are only seen by rescans: scan every minute then.
+            var interval = session.rescanInterval ?? .seconds(86_400 * 365)
+            if intake.statistics.unwatchedFolders { interval = min(interval, .seconds(60)) }
+            let deadline = clock.now() + interval
+            let rescans = session.rescans
+            await withGracefulShutdownHandler {
+                await rescans.wait(until: deadline, clock: clock)
+            } onGracefulShutdown: {
+                rescans.ring()
+            }
+            if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            let result = try await session.rescan(layout: layout, priority: .normal)
+            if result.queued + result.tombstoned > 0 {
+                logger.notice("rescan found \(result.queued) changed and \(result.tombstoned) vanished files")
+            }
+        }
+    }
+}
+
+/// Reports what was processed and what is queued, every two seconds.
+struct ActivityService: Service {
+    let session: LiveSession
+    let report: @Sendable (LiveSession.Activity) -> Void
+
+    func run() async throws {
+        let clock = session.runtime.clock
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let tick = Doorbell()
+            await withGracefulShutdownHandler {
+                await tick.wait(until: clock.now() + .seconds(2), clock: clock)
+            } onGracefulShutdown: {
+                tick.ring()
+            }
+            if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            report(LiveSession.Activity(processed: session.progress.snapshot(), queue: try await session.runtime.store.depth()))
+        }
+    }
+}
+
+/// Feeds watcher events to the intake until graceful shutdown.
+struct IntakeService: Service {
+    let intake: LiveIntake
+    let watcher: InotifyWatcher
+
+    func run() async throws {
+        let events = watcher.events()
+        defer { watcher.stop() }
+        await withGracefulShutdownHandler {
+            do {
+                try await intake.run(events)
+            } catch {
+                intake.logger.error("the watcher's intake stopped: \(error)")
+            }
+        } onGracefulShutdown: {
+            events.finish()
+        }
+    }
+}
+
+/// Calls `then` once `count` signals arrived (at once when `count` is 0).
+final class ReadyGate: Sendable {
+    private let remaining: Mutex<Int>
+    private let then: @Sendable () -> Void
+
+    init(count: Int, then: @escaping @Sendable () -> Void) {
+        remaining = Mutex(count)
+        self.then = then
+    }
+
+    func signal() {
+        let fire = remaining.withLock { remaining -> Bool in
+            remaining -= 1
+            return remaining == 0
+        }
+        if fire { then() }
+    }
+
+    func signalIfEmpty() {
+        if remaining.withLock({ $0 == 0 }) { then() }
+    }
+}
+
+/// A value behind a lock, for the one mutable reference a session keeps.
+final class LockedValue<Value: Sendable>: Sendable {
+    private let storage: Mutex<Value>
+    init(_ value: Value) { storage = Mutex(value) }
+    func get() -> Value { storage.withLock { $0 } }
+    func set(_ value: Value) { storage.withLock { $0 = value } }
+}

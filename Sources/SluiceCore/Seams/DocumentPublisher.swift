@@ -1,0 +1,37 @@
+/// What publishing one document did.
+public enum PublishOutcome: Sendable, Equatable {
+    /// A new queue row.
+    case queued(revision: Int64)
+    /// Folded into the document's pending change.
+    case coalesced(revision: Int64)
+    /// The same content is already indexed and no other change is pending: no work.
+    case unchanged(revision: Int64)
+
+    public var revision: Int64 {
+        switch self {
+        case .queued(let revision), .coalesced(let revision), .unchanged(let revision): revision
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .queued: "queued"
+        case .coalesced: "coalesced"
+        case .unchanged: "unchanged"
+        }
+    }
+}
+
+/// Durable intake for documents pushed over the API.
+///
+/// Contract: `publish` stores each document's content (content-addressed)
+/// and enqueues its change in one transaction, so a document is durable when
+/// it returns. Republishing the indexed content with no other change pending
+/// is `unchanged` and does no work; republishing it while a different change
+/// is pending makes it the newest change again. Content is kept while a
+/// document or a queued change refers to it.
+public protocol DocumentPublisher: Sendable {
+    func publish(_ publications: [Publication]) async throws -> [PublishOutcome]
+    /// Stored content by hash (nil when no longer kept).
+    func content(_ hash: ContentHash) async throws -> [UInt8]?
+}

@@ -1,0 +1,258 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+
+/// Builds the `/v1` routes, `/healthz` and `/readyz`.
+public enum APIRouter {
+    public static func make(_ backend: APIBackend) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        let api = API(backend: backend)
+        router.get("/healthz") { _, _ in api.json(["status": "ok"]) }
+        router.get("/readyz") { _, _ in
+            await backend.isReady()
+                ? api.json(["status": "ready"])
+                : APIError(.serviceUnavailable, "not_ready", "the store is not reachable or the server is shutting down").response
+        }
+        router.post("/v1/ingest/preview") { request, _ in await api.respond { try await api.preview(request) } }
+        router.post("/v1/ingest/publish") { request, _ in await api.respond { try await api.publish(request) } }
+        router.post("/v1/ingest/batch") { request, _ in await api.respond { try await api.batch(request) } }
+        router.get("/v1/tenants/:tenant/documents/:docId") { _, context in
+            await api.respond { try await api.document(context) }
+        }
+        router.delete("/v1/tenants/:tenant/documents/:docId") { _, context in
+            await api.respond { try await api.deleteDocument(context) }
+        }
+        router.post("/v1/search") { request, _ in await api.respond { try await api.search(request) } }
+        return router
+    }
+}
+
+/// The handlers; every error leaves as JSON through `APIError`.
+struct API: Sendable {
+    let backend: APIBackend
+
+    func respond(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch {
+            return APIError(error).response
+        }
+    }
+
+    func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Reads and decodes a JSON body within the request size limit.
+    func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        let limit = backend.limits.maxRequestBytes
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw APIError(.contentTooLarge, "too_large", "the request body is over the \(limit)-byte limit (SLUICE_MAX_REQUEST_BYTES); split it into smaller requests")
+        }
+        return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+    }
+
+    func priority(_ name: String?) throws -> Priority {
+        guard let name else { return .normal }
+        guard let priority = Priority(name: name) else {
+            throw APIError(.badRequest, "invalid_input", "priority \"\(name.prefix(40))\" is not one of low, normal, high", field: "priority")
+        }
+        return priority
+    }
+
+    func publication(_ document: IncomingDocument, priority: Priority) throws -> Publication {
+        do {
+            return try Publication(document, priority: priority, maxContentBytes: backend.limits.maxContentBytes)
+        } catch let error as SluiceError where error.field == "content" && error.message.contains("limit") {
+            throw APIError(.contentTooLarge, "too_large", error.message, field: "content")
+        }
+    }
+
+    // MARK: ingest
+
+    func preview(_ request: Request) async throws -> Response {
+        let document = try await decode(IncomingDocument.self, from: request)
+        return json(try await backend.preview(try publication(document, priority: .normal)))
+    }
+
+    struct PublishResult: Encodable {
+        var tenant: String
+        var docId: String
+        var revision: Int64
+        var status: String
+        var state: DocumentView?
+    }
+
+    func publish(_ request: Request) async throws -> Response {
+        let document = try await decode(IncomingDocument.self, from: request)
+        let publication = try publication(document, priority: .normal)
+        let outcome = try await backend.publisher.publish([publication])[0]
+        if case .unchanged = outcome {} else { backend.didEnqueue() }
+        var result = PublishResult(
+            tenant: publication.key.tenant.rawValue, docId: publication.key.docId.rawValue, revision: outcome.revision,
+            status: outcome.name)
+        if let wait = request.uri.queryParameters["wait"].flatMap({ Double(String($0)) }), wait > 0 {
+            result.state = try await waitForIndexing(publication.key, revision: outcome.revision, seconds: min(wait, 60))
+            if let state = result.state, state.revision >= outcome.revision { result.status = state.status }
+        }
+        return json(result, status: .accepted)
+    }
+
+    /// Waits until the document's indexed revision reaches `revision`, or time is up.
+    func waitForIndexing(_ key: DocumentKey, revision: Int64, seconds: Double) async throws -> DocumentView? {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        while true {
+            let state = try await backend.index.documentState(key)
+            if let state, state.revision >= revision { return DocumentView(state) }
+            if ContinuousClock.now >= deadline { return state.map(DocumentView.init) }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    struct BatchRequest: Decodable {
+        var priority: String?
+        var coalesced: Bool?
+        var documents: [IncomingDocumentOrInvalid]
+    }
+
+    /// One element of a batch, kept even when it does not decode, so one bad
+    /// document does not reject the others.
+    struct IncomingDocumentOrInvalid: Decodable {
+        var result: Result<IncomingDocument, APIError>
+
+        init(from decoder: any Decoder) throws {
+            do {
+                result = .success(try IncomingDocument(from: decoder))
+            } catch let error as DecodingError {
+                result = .failure(APIError(error))
+            }
+        }
+    }
+
+    struct BatchItem: Encodable {
+        var index: Int
+        var tenant: String?
+        var docId: String?
+        var revision: Int64?
+        var status: String
+        var error: APIError.Body.Detail?
+    }
+
+    func batch(_ request: Request) async throws -> Response {
+        let batch = try await decode(BatchRequest.self, from: request)
+        let priority = try priority(batch.priority)
+        let limit = backend.limits.maxBatchDocuments
+        guard batch.documents.count <= limit else {
+            throw APIError(.contentTooLarge, "too_large", "the batch has \(batch.documents.count) documents; at most \(limit) (SLUICE_MAX_BATCH_DOCUMENTS) per request", field: "documents")
+        }
+        var items: [BatchItem] = []
+        var valid: [(Int, Publication)] = []
+        for (index, element) in batch.documents.enumerated() {
+            do {
+                let publication = try publication(try element.result.get(), priority: priority)
+                valid.append((index, publication))
+                items.append(BatchItem(index: index, tenant: publication.key.tenant.rawValue, docId: publication.key.docId.rawValue, status: "pending"))
+            } catch {
+                var detail = APIError(error).detail
+                let prefix = "documents[\(index)]"
+                detail.field = detail.field.map { $0.hasPrefix(prefix) ? $0 : "\(prefix).\($0)" } ?? prefix
+                items.append(BatchItem(index: index, status: "rejected", error: detail))
+            }
+        }
+        let outcomes = try await backend.publisher.publish(valid.map(\.1))
+        for ((index, _), outcome) in zip(valid, outcomes) {
+            items[index].revision = outcome.revision
+            items[index].status = outcome.name
+        }
+        if outcomes.contains(where: { if case .unchanged = $0 { false } else { true } }) { backend.didEnqueue() }
+        let rejected = items.filter { $0.status == "rejected" }.count
+        return json(["accepted": valid.count, "rejected": rejected], results: items)
+    }
+
+    func json(_ counts: [String: Int], results: [BatchItem]) -> Response {
+        struct Body: Encodable {
+            var accepted: Int
+            var rejected: Int
+            var results: [BatchItem]
+        }
+        return json(Body(accepted: counts["accepted"] ?? 0, rejected: counts["rejected"] ?? 0, results: results), status: .accepted)
+    }
+
+    // MARK: documents
+
+    struct DocumentView: Encodable {
+        var tenant: String
+        var docId: String
+        var status: String
+        var revision: Int64
+        var contentHash: String
+        var chunks: Int
+        var title: String?
+        var reason: String?
+        var updatedAt: String
+
+        init(_ state: DocumentState) {
+            tenant = state.key.tenant.rawValue
+            docId = state.key.docId.rawValue
+            status = state.status.rawValue
+            revision = state.revision
+            contentHash = state.contentHash
+            chunks = state.chunkCount
+            title = state.title
+            reason = state.reason
+            updatedAt = state.updatedAt.iso8601
+        }
+    }
+
+    /// The tenant and docId path parameters; a docId is one percent-encoded segment.
+    func documentKey(_ context: BasicRequestContext) throws -> DocumentKey {
+        let tenant = try TenantID(context.parameters.get("tenant") ?? "")
+        let raw = context.parameters.get("docId") ?? ""
+        guard let decoded = raw.removingPercentEncoding else {
+            throw APIError(.badRequest, "invalid_input", "the document id in the path is not valid percent-encoding", field: "docId")
+        }
+        return DocumentKey(tenant: tenant, docId: try DocumentID(decoded))
+    }
+
+    func document(_ context: BasicRequestContext) async throws -> Response {
+        let key = try documentKey(context)
+        guard let state = try await backend.index.documentState(key) else {
+            throw APIError(.notFound, "not_found", "tenant \(key.tenant) has no document \(key.docId)")
+        }
+        return json(DocumentView(state))
+    }
+
+    func deleteDocument(_ context: BasicRequestContext) async throws -> Response {
+        let key = try documentKey(context)
+        let meta = DocumentMeta(tenant: key.tenant.rawValue, docId: key.docId.rawValue, deleted: true)
+        let publication = try publication(IncomingDocument(meta: meta, content: nil), priority: .normal)
+        let outcome = try await backend.publisher.publish([publication])[0]
+        backend.didEnqueue()
+        return json(PublishResult(tenant: key.tenant.rawValue, docId: key.docId.rawValue, revision: outcome.revision, status: outcome.name), status: .accepted)
+    }
+
+    // MARK: search
+
+    struct SearchRequest: Decodable {
+        var tenant: String
+        var query: String
+        var k: Int?
+    }
+
+    func search(_ request: Request) async throws -> Response {
+        let body = try await decode(SearchRequest.self, from: request)
+        let tenant = try TenantID(body.tenant)
+        let k = body.k ?? 5
+        guard (1...1000).contains(k) else { throw APIError(.badRequest, "invalid_input", "k must be from 1 to 1000", field: "k") }
+        guard !body.query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, body.query.utf8.count <= 10_000 else {
+            throw APIError(.badRequest, "invalid_input", "query must be 1 to 10,000 bytes of text", field: "query")
+        }
+        return json(["results": try await backend.search(tenant, body.query, k)])
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import GRDB
+import SluiceCore
+
+extension SQLiteStore: DocumentPublisher {
+    public func publish(_ publications: [Publication]) async throws -> [PublishOutcome] {
+        guard !publications.isEmpty else { return [] }
+        return try await publishCommit.submit(publications, write: applyPublications)
+    }
+
+    /// Applies the publications of several requests in one transaction (see `GroupCommit`).
+    func applyPublications(_ groups: [[Publication]]) async throws -> [[PublishOutcome]] {
+        let now = clock.now()
+        let settle = options.settle
+        return try await write("publishing documents") { db in
+            try groups.map { publications in
+                try publications.map { try SQLiteStore.publish($0, db: db, now: now, settle: settle) }
+            }
+        }
+    }
+
+    static func publish(_ publication: Publication, db: Database, now: Timestamp, settle: SettlePolicy) throws -> PublishOutcome {
+        let key = publication.key
+        let pending = try QueueEntry.fetch(db, key)
+        if let hash = publication.contentHash {
+            let indexed = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT status, content_hash, revision FROM documents WHERE tenant = ? AND doc_id = ?"),
+                arguments: [key.tenant.rawValue, key.docId.rawValue])
+            let indexedHash: String? = indexed?["content_hash"]
+            let indexedStatus: String? = indexed?["status"]
+            let pendingOther = pending.map { $0.state == .queued && ($0.kind == .delete || $0.contentHash != hash) } ?? false
+            if indexedStatus == DocumentState.Status.indexed.rawValue, indexedHash == hash.hex, !pendingOther,
+                pending?.state != .dead
+            {
+                return .unchanged(revision: indexed?["revision"] ?? 0)
+            }
+            try db.cachedStatement(sql: "INSERT INTO contents (hash, bytes) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING")
+                .execute(arguments: [Data(hash.bytes), Data(publication.content ?? [])])
+        }
+        let change = Change(
+            key: key, kind: publication.isTombstone ? .delete : .upsert, origin: .api(publication.meta),
+            contentHash: publication.contentHash, priority: publication.priority)
+        let superseded = pending?.contentHash
+        let outcome = try enqueue(db, [change], now: now, settle: settle)[0]
+        if let superseded, superseded != publication.contentHash { try releaseContent(db, superseded) }
+        switch outcome {
+        case .queued(let revision): return .queued(revision: revision)
+        case .coalesced(let revision): return .coalesced(revision: revision)
+        }
+    }
+
+    /// Deletes stored content no document or queued change refers to any more.
+    static func releaseContent(_ db: Database, _ hash: ContentHash) throws {
+        let blob = Data(hash.bytes)
+        let used = try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM documents WHERE content_hash = ? AND source = 'api' AND status != 'deleted')
+                OR EXISTS (SELECT 1 FROM queue WHERE content_hash = ? AND source = 'api')
+            """), arguments: [hash.hex, blob]) ?? false
+        if !used {
+            try db.cachedStatement(sql: "DELETE FROM contents WHERE hash = ?").execute(arguments: [blob])
+        }
+    }
+
+    public func content(_ hash: ContentHash) async throws -> [UInt8]? {
+        try await read("reading stored content") { db in
+            try Data.fetchOne(db, sql: "SELECT bytes FROM contents WHERE hash = ?", arguments: [Data(hash.bytes)]).map { Array($0) }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import SluiceApp
+import SluiceCore
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HTTP ingestion API and the workers until stopped (Ctrl-C or SIGTERM).",
+        discussion: """
+            JSON under /v1: POST /v1/ingest/preview, /v1/ingest/publish (?wait=SECONDS), \
+            /v1/ingest/batch; GET and DELETE /v1/tenants/{tenant}/documents/{docId} (the docId \
+            percent-encoded as one path segment); POST /v1/search; GET /healthz and /readyz. \
+            To watch a folder as well: sluice run DIR --watch --listen HOST:PORT.
+            """)
+
+    @Option(name: .long, help: "Where to listen, HOST:PORT.")
+    var listen = "127.0.0.1:8080"
+
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        let configuration = try store.configuration()
+        store.bootstrapLogging()
+        let address = try LiveSession.Listen(parsing: listen)
+        let runtime = try SluiceRuntime(configuration: configuration)
+        let session = LiveSession(runtime: runtime, watching: nil, listen: address, rescanInterval: nil)
+        let reporter = WatchReporter(enabled: true)
+        try await session.run(
+            onReady: { Terminal.note("Serving the API on \(address.host):\(session.port ?? address.port). Ctrl-C stops.") },
+            onActivity: { reporter.show($0) })
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import SluiceApp
+import SluiceCore
+import SluiceTesting
+import Testing
+
+/// The HTTP API through a real HTTP client (URLSession) against a live
+/// `sluice serve` session on an ephemeral loopback port, with workers running.
+@Suite(.serialized) struct APITests {
+    struct Reply {
+        var status: Int
+        var json: [String: Any]
+    }
+
+    /// Runs a serving session around `body`.
+    func serving(_ body: (URL) async throws -> Void) async throws {
+        var configuration = Configuration()
+        configuration.dataDirectory = try TemporaryDirectory("sluice-api").path
+        configuration.maxRequestBytes = 200_000
+        configuration.maxFileBytes = 100_000
+        configuration.maxBatchDocuments = 5
+        let runtime = try SluiceRuntime(configuration: configuration)
+        let session = LiveSession(
+            runtime: runtime, watching: nil, listen: LiveSession.Listen(host: "127.0.0.1", port: 0), rescanInterval: nil,
+            handleSignals: false)
+        let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await session.run(onReady: { readyContinuation.yield() }) }
+            for await _ in ready { break }
+            let base = URL(string: "http://127.0.0.1:\(session.port ?? 0)")!
+            do {
+                try await body(base)
+            } catch {
+                await session.stop()
+                throw error
+            }
+            await session.stop()
+            try await group.waitForAll()
+        }
+    }
+
+    func call(_ base: URL, _ method: String, _ path: String, body: Any? = nil, raw: Data? = nil) async throws -> Reply {
+        var request = URLRequest(url: URL(string: base.absoluteString + path)!)
+        request.httpMethod = method
+        if let body { request.httpBody = try JSONSerialization.data(withJSONObject: body) }
+        if let raw { request.httpBody = raw }
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, json: json)
+    }
+
+    func document(_ tenant: String, _ docId: String, _ content: String?, deleted: Bool = false) -> [String: Any] {
+        var meta: [String: Any] = ["tenant": tenant, "docId": docId]
+        if deleted { meta["deleted"] = true }
+        var document: [String: Any] = ["meta": meta]
+        if let content { document["content"] = content }
+        return document
+    }
+
+    func errorField(_ reply: Reply) -> String? { (reply.json["error"] as? [String: Any])?["field"] as? String }
+
+    @Test func publishWaitSearchAndRepublish() async throws {
+        try await serving { base in
+            let published = try await call(base, "POST", "/v1/ingest/publish?wait=10", body: document("acme", "handbook/intro.md", "# Intro\n\nThirty days of vacation."))
+            #expect(published.status == 202)
+            #expect(published.json["status"] as? String == "indexed", "\(published.json)")
+            let again = try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "handbook/intro.md", "# Intro\n\nThirty days of vacation."))
+            #expect(again.json["status"] as? String == "unchanged", "republishing the indexed content does no work")
+            let state = try await call(base, "GET", "/v1/tenants/acme/documents/handbook%2Fintro.md")
+            #expect(state.status == 200 && state.json["chunks"] as? Int == 1 && state.json["status"] as? String == "indexed")
+            let search = try await call(base, "POST", "/v1/search", body: ["tenant": "acme", "query": "vacation days", "k": 3])
+            let results = search.json["results"] as? [[String: Any]] ?? []
+            #expect(results.first?["docId"] as? String == "handbook/intro.md")
+            let other = try await call(base, "POST", "/v1/search", body: ["tenant": "globex", "query": "vacation days"])
+            #expect((other.json["results"] as? [Any])?.isEmpty == true, "another tenant sees nothing")
+        }
+    }
+
+    @Test func tombstonesRemoveTheDocument() async throws {
+        try await serving { base in
+            _ = try await call(base, "POST", "/v1/ingest/publish?wait=10", body: document("acme", "a.md", "alpha text"))
+            let deleted = try await call(base, "DELETE", "/v1/tenants/acme/documents/a.md")
+            #expect(deleted.status == 202)
+            _ = try await call(base, "POST", "/v1/ingest/publish?wait=10", body: document("acme", "b.md", nil, deleted: true))
+            var state = try await call(base, "GET", "/v1/tenants/acme/documents/a.md")
+            for _ in 0..<200 where state.json["status"] as? String != "deleted" {
+                try await Task.sleep(for: .milliseconds(20))
+                state = try await call(base, "GET", "/v1/tenants/acme/documents/a.md")
+            }
+            #expect(state.json["status"] as? String == "deleted" && state.json["chunks"] as? Int == 0)
+            #expect(try await call(base, "GET", "/v1/tenants/acme/documents/never.md").status == 404)
+        }
+    }
+
+    @Test func aBatchAcceptsTheValidDocumentsAndNamesTheBadOnes() async throws {
+        try await serving { base in
+            let reply = try await call(base, "POST", "/v1/ingest/batch", body: [
+                "priority": "high",
+                "documents": [
+                    document("acme", "ok.md", "fine"), document("bad name", "x.md", "x"), ["meta": ["tenant": "acme"]],
+                    document("acme", "../escape.md", "x"), document("acme", "ok2.md", "fine too"),
+                ],
+            ])
+            #expect(reply.status == 202 && reply.json["accepted"] as? Int == 2 && reply.json["rejected"] as? Int == 3)
+            let results = reply.json["results"] as? [[String: Any]] ?? []
+            let fields = results.compactMap { ($0["error"] as? [String: Any])?["field"] as? String }
+            #expect(fields == ["documents[1].meta.tenant", "documents[2].meta.docId", "documents[3].meta.docId"])
+            let tooMany = try await call(base, "POST", "/v1/ingest/batch", body: ["documents": (0..<6).map { document("acme", "d\($0).md", "x") }])
+            #expect(tooMany.status == 413)
+            let badPriority = try await call(base, "POST", "/v1/ingest/batch", body: ["priority": "urgent", "documents": []])
+            #expect(badPriority.status == 400 && errorField(badPriority) == "priority")
+        }
+    }
+
+    @Test func hostileInputGetsAClearErrorAndNothingElse() async throws {
+        try await serving { base in
+            let malformed = try await call(base, "POST", "/v1/ingest/publish", raw: Data("{\"meta\": ".utf8))
+            #expect(malformed.status == 400)
+            let wrongType = try await call(base, "POST", "/v1/ingest/publish", body: ["meta": ["tenant": 7, "docId": "a"], "content": "x"])
+            #expect(wrongType.status == 400 && errorField(wrongType) == "meta.tenant")
+            let control = try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a\u{7}b.md", "x"))
+            #expect(control.status == 400 && errorField(control) == "meta.docId")
+            let longTenant = try await call(base, "POST", "/v1/ingest/publish", body: document(String(repeating: "t", count: 500), "a", "x"))
+            #expect(longTenant.status == 400 && errorField(longTenant) == "meta.tenant")
+            let badHash = try await call(base, "POST", "/v1/ingest/publish", body: ["meta": ["tenant": "acme", "docId": "a", "sha256": "00"], "content": "x"])
+            #expect(badHash.status == 400 && errorField(badHash) == "meta.sha256")
+            let bigContent = try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "big.md", String(repeating: "x", count: 150_000)))
+            #expect(bigContent.status == 413 && errorField(bigContent) == "content")
+            let bigBody = try await call(base, "POST", "/v1/ingest/publish", raw: Data(repeating: 0x20, count: 300_000))
+            #expect(bigBody.status == 413)
+            let noContent = try await call(base, "POST", "/v1/ingest/publish", body: ["meta": ["tenant": "acme", "docId": "a"]])
+            #expect(noContent.status == 400 && errorField(noContent) == "content")
+            #expect(try await call(base, "GET", "/healthz").status == 200, "still serving")
+            #expect(try await call(base, "GET", "/readyz").status == 200)
+        }
+    }
+
+    @Test func previewReportsWithoutWriting() async throws {
+        try await serving { base in
+            let preview = try await call(base, "POST", "/v1/ingest/preview", body: document("acme", "p.md", "# P\n\nparagraph"))
+            #expect(preview.status == 200 && preview.json["change"] as? String == "new" && preview.json["chunks"] as? Int == 1)
+            #expect(try await call(base, "GET", "/v1/tenants/acme/documents/p.md").status == 404, "preview wrote nothing")
+            _ = try await call(base, "POST", "/v1/ingest/publish?wait=10", body: document("acme", "p.md", "# P\n\nparagraph"))
+            let same = try await call(base, "POST", "/v1/ingest/preview", body: document("acme", "p.md", "# P\n\nparagraph"))
+            #expect(same.json["change"] as? String == "unchanged")
+            let changed = try await call(base, "POST", "/v1/ingest/preview", body: document("acme", "p.md", "# P\n\nother"))
+            #expect(changed.json["change"] as? String == "changed")
+        }
+    }
+}
