@@ -41,6 +41,12 @@ public struct Configuration: Sendable, Equatable {
     public var maxBatchDocuments: Int = 500
     /// Largest HTTP request body (SLUICE_MAX_REQUEST_BYTES).
     public var maxRequestBytes: Int = 64 << 20
+    /// API requests per minute per key (SLUICE_API_RATE_LIMIT_PER_MINUTE).
+    public var apiRateLimitPerMinute: Int = 10_000
+    /// Client addresses exempt from the API rate limit (SLUICE_API_RATE_LIMIT_EXEMPT, CIDRs).
+    public var apiRateLimitExempt: [CIDRBlock] = CIDRBlock.loopback
+    /// Proxies whose X-Forwarded-For is believed (SLUICE_TRUSTED_PROXIES, CIDRs).
+    public var trustedProxies: [CIDRBlock] = []
     /// `--include` patterns.
     public var include: [String] = []
     /// `--exclude` patterns.
@@ -73,6 +79,9 @@ public struct Configuration: Sendable, Equatable {
         Knob(variable: "SLUICE_RESCAN_INTERVAL", summary: "seconds between safety rescans while watching; 0 disables", defaultValue: "600"),
         Knob(variable: "SLUICE_MAX_BATCH_DOCUMENTS", summary: "documents in one API batch request", defaultValue: "500"),
         Knob(variable: "SLUICE_MAX_REQUEST_BYTES", summary: "largest API request body", defaultValue: "67108864 (64 MiB)"),
+        Knob(variable: "SLUICE_API_RATE_LIMIT_PER_MINUTE", summary: "API requests per minute per key", defaultValue: "10000"),
+        Knob(variable: "SLUICE_API_RATE_LIMIT_EXEMPT", summary: "comma-separated CIDRs never rate limited", defaultValue: "127.0.0.0/8,::1/128"),
+        Knob(variable: "SLUICE_TRUSTED_PROXIES", summary: "comma-separated CIDRs whose X-Forwarded-For is believed", defaultValue: "none"),
         Knob(variable: "SLUICE_DURABILITY", summary: "full (every commit survives power loss) or normal (survives a crash of Sluice)", defaultValue: "full"),
     ]
 
@@ -107,6 +116,17 @@ public struct Configuration: Sendable, Equatable {
         if let value = try int("SLUICE_CHUNK_OVERLAP", min: 0) { chunkOverlap = value }
         if let value = try int("SLUICE_MAX_BATCH_DOCUMENTS", min: 1, max: 100_000) { maxBatchDocuments = value }
         if let value = try int("SLUICE_MAX_REQUEST_BYTES", min: 1024) { maxRequestBytes = value }
+        if let value = try int("SLUICE_API_RATE_LIMIT_PER_MINUTE", min: 1) { apiRateLimitPerMinute = value }
+        func cidrs(_ name: String) throws -> [CIDRBlock]? {
+            guard let raw = environment[name] else { return nil }
+            do {
+                return try CIDRBlock.list(raw)
+            } catch let error as SluiceError {
+                throw SluiceError(.configuration, "\(name): \(error.message)")
+            }
+        }
+        if let value = try cidrs("SLUICE_API_RATE_LIMIT_EXEMPT") { apiRateLimitExempt = value }
+        if let value = try cidrs("SLUICE_TRUSTED_PROXIES") { trustedProxies = value }
         if let value = try int("SLUICE_RESCAN_INTERVAL", min: 0) { rescanInterval = value == 0 ? nil : .seconds(value) }
         if let raw = environment["SLUICE_DURABILITY"], !raw.isEmpty {
             guard let value = SQLiteStore.Durability(rawValue: raw.lowercased()) else {

@@ -89,10 +89,10 @@ public final class LiveSession: Sendable {
         onReady: @escaping @Sendable () -> Void = {}, onActivity: @escaping @Sendable (Activity) -> Void = { _ in }
     ) async throws {
         let logger = runtime.logger
-        if let listen, !listen.isLoopback {
+        if let listen, !listen.isLoopback, !(try await runtime.store.hasActiveKeys()) {
             throw SluiceError(
                 .configuration,
-                "refusing to listen on \(listen.host): this version has no API keys yet, so the API only listens on loopback addresses (127.0.0.1, ::1)")
+                "refusing to listen on \(listen.host) without API keys: anyone who can reach it could write to every tenant. Create keys first (`sluice keys create --tenant NAME` or `--admin`), or listen on 127.0.0.1")
         }
         let (lock, _) = try await Runner(runtime: runtime).becomeWorkerProcess(root: options?.root)
         defer { lock.release() }
@@ -135,7 +135,10 @@ public final class LiveSession: Sendable {
         let doorbell = self.doorbell
         let configuration = runtime.configuration
         let backend = APIBackend(
-            publisher: runtime.store, index: runtime.store,
+            publisher: runtime.store, index: runtime.store, keys: runtime.store,
+            access: AccessPolicy(
+                ratePerMinute: configuration.apiRateLimitPerMinute, exempt: configuration.apiRateLimitExempt,
+                trustedProxies: configuration.trustedProxies),
             search: { tenant, query, k in try await runtime.search(tenant: tenant, query: query, k: k) },
             preview: { publication in try await runtime.preview(publication) },
             didEnqueue: { doorbell.ring() },
@@ -145,12 +148,14 @@ public final class LiveSession: Sendable {
                 maxContentBytes: configuration.maxFileBytes))
         let boundPort = self.boundPort
         let logger = runtime.logger
+        let store = runtime.store
         return Application(
-            router: APIRouter.make(backend),
+            router: APIRouter.make(backend, clock: runtime.clock),
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "sluice"),
             onServerRunning: { channel in
                 boundPort.set(channel.localAddress?.port)
-                logger.notice("API listening on \(listen.host):\(channel.localAddress?.port ?? listen.port); no API keys exist, so only loopback clients can reach it")
+                let keyless = !((try? await store.hasActiveKeys()) ?? true)
+                logger.notice("API listening on \(listen.host):\(channel.localAddress?.port ?? listen.port)\(keyless ? "; no API keys exist, so loopback clients are served without one" : "; requests need an API key")")
                 onRunning()
             },
             logger: logger)

@@ -1,9 +1,12 @@
+import Foundation
 import SluiceCore
 
 /// What the HTTP API needs from the rest of Sluice, built by the composition root.
 public struct APIBackend: Sendable {
     public var publisher: any DocumentPublisher
     public var index: any IndexStore
+    public var keys: any APIKeyStore
+    public var access: AccessPolicy
     /// Embeds a query and searches one tenant.
     public var search: @Sendable (TenantID, String, Int) async throws -> [SearchHit]
     /// What publishing would do, without writing anything.
@@ -30,18 +33,48 @@ public struct APIBackend: Sendable {
     }
 
     public init(
-        publisher: any DocumentPublisher, index: any IndexStore,
+        publisher: any DocumentPublisher, index: any IndexStore, keys: any APIKeyStore, access: AccessPolicy,
         search: @escaping @Sendable (TenantID, String, Int) async throws -> [SearchHit],
         preview: @escaping @Sendable (Publication) async throws -> Preview,
         didEnqueue: @escaping @Sendable () -> Void, isReady: @escaping @Sendable () async -> Bool, limits: Limits
     ) {
         self.publisher = publisher
         self.index = index
+        self.keys = keys
+        self.access = access
         self.search = search
         self.preview = preview
         self.didEnqueue = didEnqueue
         self.isReady = isReady
         self.limits = limits
+    }
+}
+
+/// Who may call, and how often.
+public struct AccessPolicy: Sendable {
+    /// Requests per minute per key (SLUICE_API_RATE_LIMIT_PER_MINUTE).
+    public var ratePerMinute: Int
+    /// Client addresses never rate limited (SLUICE_API_RATE_LIMIT_EXEMPT).
+    public var exempt: [CIDRBlock]
+    /// Peers whose X-Forwarded-For is believed (SLUICE_TRUSTED_PROXIES).
+    public var trustedProxies: [CIDRBlock]
+
+    public init(ratePerMinute: Int = 10_000, exempt: [CIDRBlock] = CIDRBlock.loopback, trustedProxies: [CIDRBlock] = []) {
+        self.ratePerMinute = ratePerMinute
+        self.exempt = exempt
+        self.trustedProxies = trustedProxies
+    }
+
+    /// The client's address: the socket's peer, or, when the peer is a trusted
+    /// proxy, the rightmost X-Forwarded-For entry that is not a trusted proxy.
+    public func clientAddress(peer: String?, forwardedFor: String?) -> String? {
+        guard let peer else { return nil }
+        guard let forwardedFor, trustedProxies.contains(where: { $0.contains(peer) }) else { return peer }
+        let chain = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        for address in chain.reversed() where !trustedProxies.contains(where: { $0.contains(address) }) {
+            return address
+        }
+        return chain.first ?? peer
     }
 }
 

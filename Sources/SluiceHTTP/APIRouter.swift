@@ -4,25 +4,36 @@ import SluiceCore
 
 /// Builds the `/v1` routes, `/healthz` and `/readyz`.
 public enum APIRouter {
-    public static func make(_ backend: APIBackend) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
-        let api = API(backend: backend)
+    public static func make(_ backend: APIBackend, clock: any SluiceClock = SystemClock()) -> Router<SluiceRequestContext> {
+        let router = Router(context: SluiceRequestContext.self)
+        let api = API(backend: backend, access: AccessControl(keys: backend.keys, policy: backend.access, clock: clock))
         router.get("/healthz") { _, _ in api.json(["status": "ok"]) }
         router.get("/readyz") { _, _ in
             await backend.isReady()
                 ? api.json(["status": "ready"])
                 : APIError(.serviceUnavailable, "not_ready", "the store is not reachable or the server is shutting down").response
         }
-        router.post("/v1/ingest/preview") { request, _ in await api.respond { try await api.preview(request) } }
-        router.post("/v1/ingest/publish") { request, _ in await api.respond { try await api.publish(request) } }
-        router.post("/v1/ingest/batch") { request, _ in await api.respond { try await api.batch(request) } }
-        router.get("/v1/tenants/:tenant/documents/:docId") { _, context in
-            await api.respond { try await api.document(context) }
+        router.post("/v1/ingest/preview") { request, context in
+            await api.respond(request, context) { try await api.preview(request, $0) }
         }
-        router.delete("/v1/tenants/:tenant/documents/:docId") { _, context in
-            await api.respond { try await api.deleteDocument(context) }
+        router.post("/v1/ingest/publish") { request, context in
+            await api.respond(request, context) { try await api.publish(request, $0) }
         }
-        router.post("/v1/search") { request, _ in await api.respond { try await api.search(request) } }
+        router.post("/v1/ingest/batch") { request, context in
+            await api.respond(request, context) { try await api.batch(request, $0) }
+        }
+        router.get("/v1/tenants/:tenant/documents/:docId") { request, context in
+            await api.respond(request, context) { try await api.document(context, $0) }
+        }
+        router.delete("/v1/tenants/:tenant/documents/:docId") { request, context in
+            await api.respond(request, context) { try await api.deleteDocument(context, $0) }
+        }
+        router.delete("/v1/tenants/:tenant") { request, context in
+            await api.respond(request, context) { try await api.purgeTenant(context, $0) }
+        }
+        router.post("/v1/search") { request, context in
+            await api.respond(request, context) { try await api.search(request, $0) }
+        }
         return router
     }
 }
@@ -30,10 +41,15 @@ public enum APIRouter {
 /// The handlers; every error leaves as JSON through `APIError`.
 struct API: Sendable {
     let backend: APIBackend
+    let access: AccessControl
 
-    func respond(_ body: () async throws -> Response) async -> Response {
+    /// Admits the request (key, rate limit), runs `body` for its principal,
+    /// and turns every error into a JSON answer.
+    func respond(
+        _ request: Request, _ context: SluiceRequestContext, _ body: (Principal) async throws -> Response
+    ) async -> Response {
         do {
-            return try await body()
+            return try await body(try await access.admit(request, context))
         } catch {
             return APIError(error).response
         }
@@ -76,9 +92,11 @@ struct API: Sendable {
 
     // MARK: ingest
 
-    func preview(_ request: Request) async throws -> Response {
+    func preview(_ request: Request, _ principal: Principal) async throws -> Response {
         let document = try await decode(IncomingDocument.self, from: request)
-        return json(try await backend.preview(try publication(document, priority: .normal)))
+        let publication = try publication(document, priority: .normal)
+        try principal.require(publication.key.tenant)
+        return json(try await backend.preview(publication))
     }
 
     struct PublishResult: Encodable {
@@ -89,9 +107,10 @@ struct API: Sendable {
         var state: DocumentView?
     }
 
-    func publish(_ request: Request) async throws -> Response {
+    func publish(_ request: Request, _ principal: Principal) async throws -> Response {
         let document = try await decode(IncomingDocument.self, from: request)
         let publication = try publication(document, priority: .normal)
+        try principal.require(publication.key.tenant)
         let outcome = try await backend.publisher.publish([publication])[0]
         if case .unchanged = outcome {} else { backend.didEnqueue() }
         var result = PublishResult(
@@ -144,7 +163,7 @@ struct API: Sendable {
         var error: APIError.Body.Detail?
     }
 
-    func batch(_ request: Request) async throws -> Response {
+    func batch(_ request: Request, _ principal: Principal) async throws -> Response {
         let batch = try await decode(BatchRequest.self, from: request)
         let priority = try priority(batch.priority)
         let limit = backend.limits.maxBatchDocuments
@@ -156,6 +175,7 @@ struct API: Sendable {
         for (index, element) in batch.documents.enumerated() {
             do {
                 let publication = try publication(try element.result.get(), priority: priority)
+                try principal.require(publication.key.tenant)
                 valid.append((index, publication))
                 items.append(BatchItem(index: index, tenant: publication.key.tenant.rawValue, docId: publication.key.docId.rawValue, status: "pending"))
             } catch {
@@ -211,7 +231,7 @@ struct API: Sendable {
     }
 
     /// The tenant and docId path parameters; a docId is one percent-encoded segment.
-    func documentKey(_ context: BasicRequestContext) throws -> DocumentKey {
+    func documentKey(_ context: SluiceRequestContext) throws -> DocumentKey {
         let tenant = try TenantID(context.parameters.get("tenant") ?? "")
         let raw = context.parameters.get("docId") ?? ""
         guard let decoded = raw.removingPercentEncoding else {
@@ -220,21 +240,33 @@ struct API: Sendable {
         return DocumentKey(tenant: tenant, docId: try DocumentID(decoded))
     }
 
-    func document(_ context: BasicRequestContext) async throws -> Response {
+    func document(_ context: SluiceRequestContext, _ principal: Principal) async throws -> Response {
         let key = try documentKey(context)
+        try principal.require(key.tenant)
         guard let state = try await backend.index.documentState(key) else {
             throw APIError(.notFound, "not_found", "tenant \(key.tenant) has no document \(key.docId)")
         }
         return json(DocumentView(state))
     }
 
-    func deleteDocument(_ context: BasicRequestContext) async throws -> Response {
+    func deleteDocument(_ context: SluiceRequestContext, _ principal: Principal) async throws -> Response {
         let key = try documentKey(context)
+        try principal.require(key.tenant)
         let meta = DocumentMeta(tenant: key.tenant.rawValue, docId: key.docId.rawValue, deleted: true)
         let publication = try publication(IncomingDocument(meta: meta, content: nil), priority: .normal)
         let outcome = try await backend.publisher.publish([publication])[0]
         backend.didEnqueue()
         return json(PublishResult(tenant: key.tenant.rawValue, docId: key.docId.rawValue, revision: outcome.revision, status: outcome.name), status: .accepted)
+    }
+
+    /// `DELETE /v1/tenants/{tenant}`: admin only, as `sluice tenants purge`.
+    func purgeTenant(_ context: SluiceRequestContext, _ principal: Principal) async throws -> Response {
+        guard principal.isAdmin else {
+            throw APIError(.forbidden, "forbidden", "purging a tenant needs an admin key (`sluice keys create --admin`)")
+        }
+        let tenant = try TenantID(context.parameters.get("tenant") ?? "")
+        let removed = try await backend.index.purge(tenant: tenant)
+        return json(["tenant": tenant.rawValue, "documentsRemoved": String(removed)])
     }
 
     // MARK: search
@@ -245,9 +277,10 @@ struct API: Sendable {
         var k: Int?
     }
 
-    func search(_ request: Request) async throws -> Response {
+    func search(_ request: Request, _ principal: Principal) async throws -> Response {
         let body = try await decode(SearchRequest.self, from: request)
         let tenant = try TenantID(body.tenant)
+        try principal.require(tenant)
         let k = body.k ?? 5
         guard (1...1000).contains(k) else { throw APIError(.badRequest, "invalid_input", "k must be from 1 to 1000", field: "k") }
         guard !body.query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, body.query.utf8.count <= 10_000 else {

@@ -166,6 +166,11 @@ extension SQLiteStore: IndexStore {
             for table in ["chunks", "documents", "queue", "files"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE tenant = ?", arguments: [tenant.rawValue])
             }
+            // Published content nothing refers to any more.
+            try db.execute(sql: """
+                DELETE FROM contents WHERE lower(hex(hash)) NOT IN (SELECT content_hash FROM documents WHERE source = 'api')
+                    AND hash NOT IN (SELECT content_hash FROM queue WHERE content_hash IS NOT NULL)
+                """)
             return documents
         }
     }

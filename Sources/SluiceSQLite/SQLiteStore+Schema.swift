@@ -123,6 +123,19 @@ extension SQLiteStore {
                 ALTER TABLE documents ADD COLUMN attributes TEXT;
                 """)
         }
+        migrator.registerMigration("v3: API keys") { db in
+            try db.execute(sql: """
+                -- API keys: only the SHA-256 of each secret is kept. tenant NULL is an admin key.
+                CREATE TABLE api_keys (
+                    id TEXT PRIMARY KEY,
+                    hash BLOB NOT NULL UNIQUE,
+                    tenant TEXT,
+                    label TEXT,
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                );
+                """)
+        }
         return migrator
     }()
 }

@@ -49,7 +49,7 @@ struct Sluice: AsyncParsableCommand {
             `sluice search --tenant NAME "question"` and `sluice status`.
             """,
         subcommands: [
-            RunCommand.self, ServeCommand.self, SearchCommand.self, StatusCommand.self, TenantsCommand.self, ExportCommand.self,
+            RunCommand.self, ServeCommand.self, SearchCommand.self, KeysCommand.self, StatusCommand.self, TenantsCommand.self, ExportCommand.self,
             DeadLettersCommand.self, BenchCommand.self,
         ])
 }

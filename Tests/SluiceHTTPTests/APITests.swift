@@ -13,15 +13,23 @@ import Testing
     struct Reply {
         var status: Int
         var json: [String: Any]
+        var retryAfter: String?
     }
 
     /// Runs a serving session around `body`.
     func serving(_ body: (URL) async throws -> Void) async throws {
+        try await serving { base, _ in try await body(base) }
+    }
+
+    func serving(
+        adjust: (inout Configuration) -> Void = { _ in }, _ body: (URL, SluiceRuntime) async throws -> Void
+    ) async throws {
         var configuration = Configuration()
         configuration.dataDirectory = try TemporaryDirectory("sluice-api").path
         configuration.maxRequestBytes = 200_000
         configuration.maxFileBytes = 100_000
         configuration.maxBatchDocuments = 5
+        adjust(&configuration)
         let runtime = try SluiceRuntime(configuration: configuration)
         let session = LiveSession(
             runtime: runtime, watching: nil, listen: LiveSession.Listen(host: "127.0.0.1", port: 0), rescanInterval: nil,
@@ -32,7 +40,7 @@ import Testing
             for await _ in ready { break }
             let base = URL(string: "http://127.0.0.1:\(session.port ?? 0)")!
             do {
-                try await body(base)
+                try await body(base, runtime)
             } catch {
                 await session.stop()
                 throw error
@@ -42,15 +50,21 @@ import Testing
         }
     }
 
-    func call(_ base: URL, _ method: String, _ path: String, body: Any? = nil, raw: Data? = nil) async throws -> Reply {
+    func call(
+        _ base: URL, _ method: String, _ path: String, body: Any? = nil, raw: Data? = nil, key: String? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> Reply {
         var request = URLRequest(url: URL(string: base.absoluteString + path)!)
         request.httpMethod = method
+        if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let body { request.httpBody = try JSONSerialization.data(withJSONObject: body) }
         if let raw { request.httpBody = raw }
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         let (data, response) = try await URLSession.shared.data(for: request)
         let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, json: json)
+        let http = response as? HTTPURLResponse
+        return Reply(status: http?.statusCode ?? 0, json: json, retryAfter: http?.value(forHTTPHeaderField: "Retry-After"))
     }
 
     func document(_ tenant: String, _ docId: String, _ content: String?, deleted: Bool = false) -> [String: Any] {
@@ -149,6 +163,48 @@ import Testing
             #expect(same.json["change"] as? String == "unchanged")
             let changed = try await call(base, "POST", "/v1/ingest/preview", body: document("acme", "p.md", "# P\n\nother"))
             #expect(changed.json["change"] as? String == "changed")
+        }
+    }
+
+    @Test func keysScopeRequestsToTheirTenant() async throws {
+        try await serving { base, runtime in
+            #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a.md", "x")).status == 202, "keyless loopback mode while no key exists")
+            let (acmeKey, acme) = try await runtime.store.createKey(tenant: try TenantID("acme"), label: nil)
+            let (_, admin) = try await runtime.store.createKey(tenant: nil, label: "ops")
+            #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a.md", "y")).status == 401, "a key exists now: none is 401")
+            #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a.md", "y"), key: "sk_wrong").status == 401)
+            #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a.md", "y"), key: acme).status == 202)
+            #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("globex", "a.md", "y"), key: acme).status == 403)
+            #expect(try await call(base, "POST", "/v1/search", body: ["tenant": "globex", "query": "y"], key: acme).status == 403)
+            #expect(try await call(base, "GET", "/v1/tenants/globex/documents/a.md", key: acme).status == 403)
+            #expect(try await call(base, "DELETE", "/v1/tenants/globex/documents/a.md", key: acme).status == 403)
+            #expect(try await call(base, "DELETE", "/v1/tenants/acme", key: acme).status == 403, "purging needs an admin key")
+            let mixed = try await call(base, "POST", "/v1/ingest/batch", body: ["documents": [document("acme", "b.md", "b"), document("globex", "c.md", "c")]], key: acme)
+            let results = mixed.json["results"] as? [[String: Any]] ?? []
+            #expect(mixed.json["accepted"] as? Int == 1 && (results.last?["error"] as? [String: Any])?["code"] as? String == "forbidden")
+            #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("globex", "a.md", "y"), key: admin).status == 202)
+            #expect(try await call(base, "GET", "/healthz").status == 200, "health needs no key")
+            #expect(try await runtime.store.revokeKey(id: acmeKey.id))
+            #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a.md", "z"), key: acme).status == 401, "revoked keys stop at once")
+            #expect(try await call(base, "DELETE", "/v1/tenants/globex", key: admin).status == 200)
+        }
+    }
+
+    @Test func rateLimitsAnswer429WithRetryAfterExceptForExemptAddresses() async throws {
+        try await serving(adjust: { $0.apiRateLimitPerMinute = 60; $0.apiRateLimitExempt = [] }) { base, runtime in
+            let (_, key) = try await runtime.store.createKey(tenant: try TenantID("acme"), label: nil)
+            #expect(try await call(base, "GET", "/v1/tenants/acme/documents/x.md", key: key).status == 404)
+            let limited = try await call(base, "GET", "/v1/tenants/acme/documents/x.md", key: key)
+            #expect(limited.status == 429 && Int(limited.retryAfter ?? "") ?? 0 >= 1)
+            #expect((limited.json["error"] as? [String: Any])?["code"] as? String == "rate_limited")
+        }
+        try await serving(adjust: { $0.apiRateLimitPerMinute = 60 }) { base, runtime in
+            let (_, key) = try await runtime.store.createKey(tenant: try TenantID("acme"), label: nil)
+            for _ in 0..<5 {
+                #expect(try await call(base, "GET", "/v1/tenants/acme/documents/x.md", key: key).status == 404, "loopback is exempt by default")
+            }
+            // A claimed X-Forwarded-For from an untrusted peer changes nothing.
+            #expect(try await call(base, "GET", "/v1/tenants/acme/documents/x.md", key: key, headers: ["X-Forwarded-For": "203.0.113.9"]).status == 404)
         }
     }
 }

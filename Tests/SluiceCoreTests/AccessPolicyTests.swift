@@ -1,0 +1,32 @@
+import SluiceCore
+import Testing
+
+@Suite struct AccessPolicyTests {
+    @Test(arguments: [
+        ("172.16.0.0/12", "172.16.0.1", true), ("172.16.0.0/12", "172.31.255.255", true),
+        ("172.16.0.0/12", "172.32.0.1", false), ("172.16.0.0/12", "172.15.255.255", false),
+        ("10.0.0.0/8", "10.200.1.1", true), ("127.0.0.0/8", "127.9.9.9", true), ("127.0.0.0/8", "::ffff:127.0.0.1", true),
+        ("::1/128", "::1", true), ("::1/128", "::2", false), ("fd00::/8", "fd12:3456::1", true), ("fd00::/8", "fe80::1", false),
+        ("192.168.1.7", "192.168.1.7", true), ("192.168.1.7", "192.168.1.8", false), ("0.0.0.0/0", "8.8.8.8", true),
+        ("10.0.0.0/8", "not-an-ip", false), ("10.0.0.0/8", "::1", false),
+    ])
+    func cidrMembership(block: String, address: String, expected: Bool) throws {
+        #expect(try CIDRBlock(block).contains(address) == expected)
+    }
+
+    @Test func badBlocksAreRejected() {
+        for bad in ["172.", "300.1.1.1/8", "10.0.0.0/33", "::1/129", "1:2:3", "10.0.0.0/x", ""] {
+            #expect(throws: SluiceError.self, "\(bad)") { try CIDRBlock(bad) }
+        }
+    }
+
+    @Test func tokenBucketRefillsAtTheRate() {
+        let start = Timestamp(milliseconds: 0)
+        var bucket = TokenBucket(ratePerMinute: 600, burstSeconds: 1, now: start)  // 10 per second, burst 10
+        for _ in 0..<10 { #expect(bucket.take(now: start) == nil) }
+        let wait = bucket.take(now: start)
+        #expect(wait == .milliseconds(100))
+        #expect(bucket.take(now: Timestamp(milliseconds: 100)) == nil, "one token after 100 ms")
+        #expect(bucket.take(now: Timestamp(milliseconds: 100)) != nil)
+    }
+}
