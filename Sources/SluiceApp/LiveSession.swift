@@ -135,7 +135,7 @@ public final class LiveSession: Sendable {
         let doorbell = self.doorbell
         let configuration = runtime.configuration
         let backend = APIBackend(
-            publisher: runtime.store, index: runtime.store, keys: runtime.store,
+            publisher: runtime.store, index: runtime.store, keys: runtime.store, queue: runtime.store,
             access: AccessPolicy(
                 ratePerMinute: configuration.apiRateLimitPerMinute, exempt: configuration.apiRateLimitExempt,
                 trustedProxies: configuration.trustedProxies),

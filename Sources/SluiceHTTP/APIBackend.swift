@@ -6,6 +6,7 @@ public struct APIBackend: Sendable {
     public var publisher: any DocumentPublisher
     public var index: any IndexStore
     public var keys: any APIKeyStore
+    public var queue: any JobQueue
     public var access: AccessPolicy
     /// Embeds a query and searches one tenant.
     public var search: @Sendable (TenantID, String, Int) async throws -> [SearchHit]
@@ -33,7 +34,8 @@ public struct APIBackend: Sendable {
     }
 
     public init(
-        publisher: any DocumentPublisher, index: any IndexStore, keys: any APIKeyStore, access: AccessPolicy,
+        publisher: any DocumentPublisher, index: any IndexStore, keys: any APIKeyStore, queue: any JobQueue,
+        access: AccessPolicy,
         search: @escaping @Sendable (TenantID, String, Int) async throws -> [SearchHit],
         preview: @escaping @Sendable (Publication) async throws -> Preview,
         didEnqueue: @escaping @Sendable () -> Void, isReady: @escaping @Sendable () async -> Bool, limits: Limits
@@ -41,6 +43,7 @@ public struct APIBackend: Sendable {
         self.publisher = publisher
         self.index = index
         self.keys = keys
+        self.queue = queue
         self.access = access
         self.search = search
         self.preview = preview

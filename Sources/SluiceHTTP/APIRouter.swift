@@ -31,6 +31,17 @@ public enum APIRouter {
         router.delete("/v1/tenants/:tenant") { request, context in
             await api.respond(request, context) { try await api.purgeTenant(context, $0) }
         }
+        router.get("/v1/tenants/:tenant/progress") { request, context in
+            await api.respond(request, context) { try await api.progress(context, $0) }
+        }
+        router.get("/v1/stats") { request, context in
+            await api.respond(request, context) { try await api.stats($0) }
+        }
+        router.get("/openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
         router.post("/v1/search") { request, context in
             await api.respond(request, context) { try await api.search(request, $0) }
         }
@@ -267,6 +278,58 @@ struct API: Sendable {
         let tenant = try TenantID(context.parameters.get("tenant") ?? "")
         let removed = try await backend.index.purge(tenant: tenant)
         return json(["tenant": tenant.rawValue, "documentsRemoved": String(removed)])
+    }
+
+    // MARK: progress and stats
+
+    struct TenantProgress: Encodable {
+        var tenant: String
+        var indexed: Int
+        var pending: Int
+        var skipped: Int
+        var failed: Int
+        var deleted: Int
+        var chunks: Int
+        var lastActivity: String?
+    }
+
+    func progress(_ context: SluiceRequestContext, _ principal: Principal) async throws -> Response {
+        let tenant = try TenantID(context.parameters.get("tenant") ?? "")
+        try principal.require(tenant)
+        let summary = try await backend.index.tenantSummaries().first { $0.tenant == tenant.rawValue }
+            ?? TenantSummary(tenant: tenant.rawValue)
+        return json(TenantProgress(
+            tenant: summary.tenant, indexed: summary.indexed, pending: summary.pending, skipped: summary.skipped,
+            failed: summary.failed, deleted: summary.deleted, chunks: summary.chunks,
+            lastActivity: summary.lastActivity?.iso8601))
+    }
+
+    struct Stats: Encodable {
+        struct Queue: Encodable {
+            var ready: [String: Int]
+            var delayed: Int
+            var leased: Int
+            var deadLetters: Int
+        }
+        var queue: Queue
+        var tenants: [TenantProgress]
+    }
+
+    func stats(_ principal: Principal) async throws -> Response {
+        guard principal.isAdmin else {
+            throw APIError(.forbidden, "forbidden", "stats cover every tenant and need an admin key; use /v1/tenants/{tenant}/progress")
+        }
+        let depth = try await backend.queue.depth()
+        let tenants = try await backend.index.tenantSummaries().map {
+            TenantProgress(
+                tenant: $0.tenant, indexed: $0.indexed, pending: $0.pending, skipped: $0.skipped, failed: $0.failed,
+                deleted: $0.deleted, chunks: $0.chunks, lastActivity: $0.lastActivity?.iso8601)
+        }
+        return json(Stats(
+            queue: .init(
+                ready: Dictionary(uniqueKeysWithValues: Priority.allCases.map { ($0.description, depth.ready[$0] ?? 0) }),
+                delayed: depth.delayed, leased: depth.leased, deadLetters: depth.dead),
+            tenants: tenants))
     }
 
     // MARK: search

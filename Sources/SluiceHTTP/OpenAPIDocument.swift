@@ -1,0 +1,243 @@
+/// The OpenAPI 3.1 description of the API, served at `/openapi.json`.
+/// Kept next to the routes; `OpenAPITests` checks every route is described.
+enum OpenAPIDocument {
+    static let json = #"""
+{
+  "openapi": "3.1.0",
+  "info": {
+    "title": "Sluice ingestion API",
+    "version": "1.0.0",
+    "description": "Push documents into Sluice's durable queue, read their state, and search a tenant. Errors are {\"error\": {\"code\", \"message\", \"field\"}}. Once an API key exists every route but /healthz, /readyz and /openapi.json needs Authorization: Bearer <key>; while none exists, only loopback clients are served."
+  },
+  "servers": [{ "url": "http://127.0.0.1:8080" }],
+  "security": [{ "bearer": [] }, {}],
+  "components": {
+    "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+    "schemas": {
+      "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+          "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+              "code": { "type": "string" },
+              "message": { "type": "string" },
+              "field": { "type": "string" }
+            }
+          }
+        }
+      },
+      "Meta": {
+        "type": "object",
+        "required": ["tenant", "docId"],
+        "properties": {
+          "tenant": { "type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$" },
+          "docId": { "type": "string", "minLength": 1, "maxLength": 1024 },
+          "sha256": { "type": "string" },
+          "mimeType": { "type": "string" },
+          "title": { "type": "string" },
+          "source": { "type": "string" },
+          "modifiedAt": { "type": "string" },
+          "deleted": { "type": "boolean" },
+          "attributes": { "type": "object", "additionalProperties": { "type": "string" } }
+        }
+      },
+      "Document": {
+        "type": "object",
+        "required": ["meta"],
+        "properties": {
+          "meta": { "$ref": "#/components/schemas/Meta" },
+          "content": { "type": "string" }
+        }
+      },
+      "DocumentState": {
+        "type": "object",
+        "required": ["tenant", "docId", "status", "revision", "contentHash", "chunks", "updatedAt"],
+        "properties": {
+          "tenant": { "type": "string" },
+          "docId": { "type": "string" },
+          "status": { "type": "string", "enum": ["indexed", "skipped", "deleted"] },
+          "revision": { "type": "integer" },
+          "contentHash": { "type": "string" },
+          "chunks": { "type": "integer" },
+          "title": { "type": "string" },
+          "reason": { "type": "string" },
+          "updatedAt": { "type": "string" }
+        }
+      },
+      "PublishResult": {
+        "type": "object",
+        "required": ["tenant", "docId", "revision", "status"],
+        "properties": {
+          "tenant": { "type": "string" },
+          "docId": { "type": "string" },
+          "revision": { "type": "integer" },
+          "status": { "type": "string", "enum": ["queued", "coalesced", "unchanged", "indexed", "skipped", "deleted"] },
+          "state": { "$ref": "#/components/schemas/DocumentState" }
+        }
+      },
+      "Progress": {
+        "type": "object",
+        "required": ["tenant", "indexed", "pending", "skipped", "failed", "deleted", "chunks"],
+        "properties": {
+          "tenant": { "type": "string" },
+          "indexed": { "type": "integer" },
+          "pending": { "type": "integer" },
+          "skipped": { "type": "integer" },
+          "failed": { "type": "integer" },
+          "deleted": { "type": "integer" },
+          "chunks": { "type": "integer" },
+          "lastActivity": { "type": "string" }
+        }
+      }
+    },
+    "responses": {
+      "BadRequest": { "description": "Invalid input; error.field names the offending field.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+      "Unauthorized": { "description": "Missing, unknown or revoked API key.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+      "Forbidden": { "description": "The key does not reach this tenant.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+      "NotFound": { "description": "No such document.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+      "TooLarge": { "description": "Body, content or batch over its limit.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+      "RateLimited": { "description": "Over the key's rate limit; see Retry-After.", "headers": { "Retry-After": { "schema": { "type": "integer" } } }, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+      "Unavailable": { "description": "The store is busy or the server is shutting down; retry.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
+    },
+    "parameters": {
+      "tenant": { "name": "tenant", "in": "path", "required": true, "schema": { "type": "string" } },
+      "docId": { "name": "docId", "in": "path", "required": true, "description": "The document id as one percent-encoded path segment (handbook%2Fintro.md).", "schema": { "type": "string" } }
+    }
+  },
+  "paths": {
+    "/healthz": {
+      "get": { "security": [], "responses": { "200": { "description": "Alive.", "content": { "application/json": { "schema": { "type": "object" } } } } } }
+    },
+    "/readyz": {
+      "get": {
+        "security": [],
+        "responses": {
+          "200": { "description": "Ready.", "content": { "application/json": { "schema": { "type": "object" } } } },
+          "503": { "$ref": "#/components/responses/Unavailable" }
+        }
+      }
+    },
+    "/openapi.json": {
+      "get": { "security": [], "responses": { "200": { "description": "This document.", "content": { "application/json": { "schema": { "type": "object" } } } } } }
+    },
+    "/v1/ingest/preview": {
+      "post": {
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Document" } } } },
+        "responses": {
+          "200": { "description": "What publishing would do; nothing is written.", "content": { "application/json": { "schema": {
+            "type": "object", "required": ["change", "chunks", "warnings"],
+            "properties": { "change": { "type": "string", "enum": ["new", "changed", "unchanged", "deleted"] }, "chunks": { "type": "integer" }, "warnings": { "type": "array", "items": { "type": "string" } }, "contentHash": { "type": "string" } } } } } },
+          "400": { "$ref": "#/components/responses/BadRequest" }, "401": { "$ref": "#/components/responses/Unauthorized" },
+          "403": { "$ref": "#/components/responses/Forbidden" }, "413": { "$ref": "#/components/responses/TooLarge" },
+          "429": { "$ref": "#/components/responses/RateLimited" }, "503": { "$ref": "#/components/responses/Unavailable" }
+        }
+      }
+    },
+    "/v1/ingest/publish": {
+      "post": {
+        "parameters": [{ "name": "wait", "in": "query", "required": false, "description": "Seconds to wait until indexed (at most 60).", "schema": { "type": "number", "minimum": 0 } }],
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Document" } } } },
+        "responses": {
+          "202": { "description": "Durably enqueued (or unchanged).", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PublishResult" } } } },
+          "400": { "$ref": "#/components/responses/BadRequest" }, "401": { "$ref": "#/components/responses/Unauthorized" },
+          "403": { "$ref": "#/components/responses/Forbidden" }, "413": { "$ref": "#/components/responses/TooLarge" },
+          "429": { "$ref": "#/components/responses/RateLimited" }, "503": { "$ref": "#/components/responses/Unavailable" }
+        }
+      }
+    },
+    "/v1/ingest/batch": {
+      "post": {
+        "requestBody": { "required": true, "content": { "application/json": { "schema": {
+          "type": "object", "required": ["documents"],
+          "properties": { "priority": { "type": "string", "enum": ["low", "normal", "high"] }, "coalesced": { "type": "boolean" },
+            "documents": { "type": "array", "maxItems": 500, "items": { "$ref": "#/components/schemas/Document" } } } } } } },
+        "responses": {
+          "202": { "description": "One result per document; invalid ones are rejected alone.", "content": { "application/json": { "schema": {
+            "type": "object", "required": ["accepted", "rejected", "results"],
+            "properties": { "accepted": { "type": "integer" }, "rejected": { "type": "integer" },
+              "results": { "type": "array", "items": { "type": "object", "required": ["index", "status"],
+                "properties": { "index": { "type": "integer" }, "tenant": { "type": "string" }, "docId": { "type": "string" }, "revision": { "type": "integer" },
+                  "status": { "type": "string", "enum": ["queued", "coalesced", "unchanged", "rejected"] },
+                  "error": { "type": "object", "properties": { "code": { "type": "string" }, "message": { "type": "string" }, "field": { "type": "string" } } } } } } } } } } },
+          "400": { "$ref": "#/components/responses/BadRequest" }, "401": { "$ref": "#/components/responses/Unauthorized" },
+          "413": { "$ref": "#/components/responses/TooLarge" }, "429": { "$ref": "#/components/responses/RateLimited" },
+          "503": { "$ref": "#/components/responses/Unavailable" }
+        }
+      }
+    },
+    "/v1/tenants/{tenant}/documents/{docId}": {
+      "parameters": [{ "$ref": "#/components/parameters/tenant" }, { "$ref": "#/components/parameters/docId" }],
+      "get": {
+        "responses": {
+          "200": { "description": "The document's state.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/DocumentState" } } } },
+          "400": { "$ref": "#/components/responses/BadRequest" }, "401": { "$ref": "#/components/responses/Unauthorized" },
+          "403": { "$ref": "#/components/responses/Forbidden" }, "404": { "$ref": "#/components/responses/NotFound" },
+          "429": { "$ref": "#/components/responses/RateLimited" }, "503": { "$ref": "#/components/responses/Unavailable" }
+        }
+      },
+      "delete": {
+        "responses": {
+          "202": { "description": "A tombstone was enqueued.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PublishResult" } } } },
+          "400": { "$ref": "#/components/responses/BadRequest" }, "401": { "$ref": "#/components/responses/Unauthorized" },
+          "403": { "$ref": "#/components/responses/Forbidden" }, "429": { "$ref": "#/components/responses/RateLimited" },
+          "503": { "$ref": "#/components/responses/Unavailable" }
+        }
+      }
+    },
+    "/v1/tenants/{tenant}": {
+      "parameters": [{ "$ref": "#/components/parameters/tenant" }],
+      "delete": {
+        "description": "Purge a tenant's documents, chunks, queue rows and file state (admin).",
+        "responses": {
+          "200": { "description": "Purged.", "content": { "application/json": { "schema": { "type": "object" } } } },
+          "400": { "$ref": "#/components/responses/BadRequest" }, "401": { "$ref": "#/components/responses/Unauthorized" },
+          "403": { "$ref": "#/components/responses/Forbidden" }, "429": { "$ref": "#/components/responses/RateLimited" },
+          "503": { "$ref": "#/components/responses/Unavailable" }
+        }
+      }
+    },
+    "/v1/tenants/{tenant}/progress": {
+      "parameters": [{ "$ref": "#/components/parameters/tenant" }],
+      "get": {
+        "responses": {
+          "200": { "description": "Counts for the tenant.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Progress" } } } },
+          "400": { "$ref": "#/components/responses/BadRequest" }, "401": { "$ref": "#/components/responses/Unauthorized" },
+          "403": { "$ref": "#/components/responses/Forbidden" }, "429": { "$ref": "#/components/responses/RateLimited" },
+          "503": { "$ref": "#/components/responses/Unavailable" }
+        }
+      }
+    },
+    "/v1/stats": {
+      "get": {
+        "responses": {
+          "200": { "description": "Queue depth and every tenant's counts (admin).", "content": { "application/json": { "schema": {
+            "type": "object", "required": ["queue", "tenants"],
+            "properties": { "queue": { "type": "object" }, "tenants": { "type": "array", "items": { "$ref": "#/components/schemas/Progress" } } } } } } },
+          "401": { "$ref": "#/components/responses/Unauthorized" }, "403": { "$ref": "#/components/responses/Forbidden" },
+          "429": { "$ref": "#/components/responses/RateLimited" }, "503": { "$ref": "#/components/responses/Unavailable" }
+        }
+      }
+    },
+    "/v1/search": {
+      "post": {
+        "requestBody": { "required": true, "content": { "application/json": { "schema": {
+          "type": "object", "required": ["tenant", "query"],
+          "properties": { "tenant": { "type": "string" }, "query": { "type": "string", "minLength": 1 }, "k": { "type": "integer", "minimum": 1, "maximum": 1000 } } } } } },
+        "responses": {
+          "200": { "description": "The top k chunks.", "content": { "application/json": { "schema": {
+            "type": "object", "required": ["results"],
+            "properties": { "results": { "type": "array", "items": { "type": "object", "required": ["tenant", "docId", "ordinal", "score", "text"],
+              "properties": { "tenant": { "type": "string" }, "docId": { "type": "string" }, "ordinal": { "type": "integer" }, "score": { "type": "number" }, "text": { "type": "string" } } } } } } } } },
+          "400": { "$ref": "#/components/responses/BadRequest" }, "401": { "$ref": "#/components/responses/Unauthorized" },
+          "403": { "$ref": "#/components/responses/Forbidden" }, "413": { "$ref": "#/components/responses/TooLarge" },
+          "429": { "$ref": "#/components/responses/RateLimited" }, "503": { "$ref": "#/components/responses/Unavailable" }
+        }
+      }
+    }
+  }
+}
+"""#
+}

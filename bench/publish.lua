@@ -1,0 +1,21 @@
+-- wrk script: POST /v1/ingest/publish with small documents, each a distinct docId.
+-- Usage: wrk -t2 -c64 -d20s --latency -s bench/publish.lua http://127.0.0.1:8080
+local counter = 0
+local thread_id = 0
+
+function setup(thread)
+  thread:set("id", thread_id)
+  thread_id = thread_id + 1
+end
+
+function init(args)
+  counter = 0
+end
+
+request = function()
+  counter = counter + 1
+  local body = string.format(
+    '{"meta":{"tenant":"bench","docId":"t%d/doc-%d.md","mimeType":"text/markdown"},"content":"# Note %d\\n\\nA short note about item %d and its neighbours."}',
+    id, counter, counter, counter)
+  return wrk.format("POST", "/v1/ingest/publish", {["Content-Type"] = "application/json"}, body)
+end
