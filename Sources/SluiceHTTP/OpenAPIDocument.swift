@@ -225,7 +225,7 @@ enum OpenAPIDocument {
       "post": {
         "requestBody": { "required": true, "content": { "application/json": { "schema": {
           "type": "object", "required": ["tenant", "query"],
-          "properties": { "tenant": { "type": "string" }, "query": { "type": "string", "minLength": 1 }, "k": { "type": "integer", "minimum": 1, "maximum": 1000 } } } } } },
+          "properties": { "tenant": { "type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$" }, "query": { "type": "string", "minLength": 1, "maxLength": 10000, "pattern": "\\S" }, "k": { "type": "integer", "minimum": 1, "maximum": 1000 } } } } } },
         "responses": {
           "200": { "description": "The top k chunks.", "content": { "application/json": { "schema": {
             "type": "object", "required": ["results"],
