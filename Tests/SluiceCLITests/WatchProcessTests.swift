@@ -55,7 +55,7 @@ import Testing
         first.waitUntilExit()
         #expect(first.terminationReason == .exit && first.terminationStatus == 0, "SIGTERM is a graceful stop")
         let log = (try? String(contentsOfFile: work.path + "/first.log", encoding: .utf8)) ?? ""
-        #expect(log.contains("stopped watching"))
+        #expect(log.contains("stopped; pending changes stay queued"), "the shutdown was graceful")
 
         // Changes while stopped, then a restart: everything converges.
         try work.remove("corpus/acme/doc3.md")
