@@ -189,7 +189,8 @@ struct WorkerService: Service {
     func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in workers {
-                group.addTask { try await worker.runUntilShutdown(doorbell: doorbell) }
+                // Below the API and the intake: a backlog may wait, a client should not.
+                group.addTask(priority: .background) { try await worker.runUntilShutdown(doorbell: doorbell) }
             }
             try await group.waitForAll()
         }
