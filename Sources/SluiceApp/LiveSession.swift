@@ -53,6 +53,8 @@ public final class LiveSession: Sendable {
     let handleSignals: Bool
     let doorbell = Doorbell()
     let rescans = Doorbell()
+    /// Bytes held in memory at once, shared by request bodies and extraction.
+    let budget: ByteBudget
     private let group = LockedValue<ServiceGroup?>(nil)
     private let boundPort = LockedValue<Int?>(nil)
     public let progress = RunProgress()
@@ -67,6 +69,7 @@ public final class LiveSession: Sendable {
         handleSignals: Bool = true
     ) {
         self.runtime = runtime
+        self.budget = ByteBudget(capacity: runtime.configuration.maxInflightBytes)
         self.options = options
         self.listen = listen
         self.rescanInterval = rescanInterval
@@ -98,7 +101,7 @@ public final class LiveSession: Sendable {
         defer { lock.release() }
 
         let ready = ReadyGate(count: (options == nil ? 0 : 1) + (listen == nil ? 0 : 1), then: onReady)
-        let workers = Runner(runtime: runtime).makeWorkers(progress: progress)
+        let workers = Runner(runtime: runtime).makeWorkers(progress: progress, budget: budget)
         var services: [any Service] = [
             WorkerService(workers: workers, doorbell: doorbell),
             ActivityService(session: self, report: onActivity),
@@ -142,6 +145,7 @@ public final class LiveSession: Sendable {
             search: { tenant, query, k in try await runtime.search(tenant: tenant, query: query, k: k) },
             preview: { publication in try await runtime.preview(publication) },
             didEnqueue: { doorbell.ring() },
+            budget: budget,
             isReady: { (try? await runtime.store.depth()) != nil && !Task.isShuttingDownGracefully },
             limits: APIBackend.Limits(
                 maxBatchDocuments: configuration.maxBatchDocuments, maxRequestBytes: configuration.maxRequestBytes,

@@ -16,6 +16,8 @@ public struct APIBackend: Sendable {
     public var didEnqueue: @Sendable () -> Void
     /// Whether the store answers and the server is not shutting down.
     public var isReady: @Sendable () async -> Bool
+    /// SLUICE_MAX_INFLIGHT_BYTES, shared with extraction: a body that does not fit gets 503.
+    public var budget: ByteBudget
     public var limits: Limits
 
     public struct Limits: Sendable {
@@ -38,8 +40,10 @@ public struct APIBackend: Sendable {
         access: AccessPolicy,
         search: @escaping @Sendable (TenantID, String, Int) async throws -> [SearchHit],
         preview: @escaping @Sendable (Publication) async throws -> Preview,
-        didEnqueue: @escaping @Sendable () -> Void, isReady: @escaping @Sendable () async -> Bool, limits: Limits
+        didEnqueue: @escaping @Sendable () -> Void, budget: ByteBudget,
+        isReady: @escaping @Sendable () async -> Bool, limits: Limits
     ) {
+        self.budget = budget
         self.publisher = publisher
         self.index = index
         self.keys = keys

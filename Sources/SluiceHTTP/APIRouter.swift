@@ -73,16 +73,38 @@ struct API: Sendable {
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// Reads and decodes a JSON body within the request size limit.
+    /// Reads and decodes a JSON body within the request size limit and the
+    /// in-memory budget: a body that does not fit the budget now gets 503
+    /// with Retry-After rather than exhausting memory.
     func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
         let limit = backend.limits.maxRequestBytes
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch {
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        if let declared, declared > limit {
             throw APIError(.contentTooLarge, "too_large", "the request body is over the \(limit)-byte limit (SLUICE_MAX_REQUEST_BYTES); split it into smaller requests")
         }
-        return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+        // Body bytes, plus the decoded copy, held while decoding.
+        let held = (declared ?? limit) * 2
+        guard await backend.budget.tryAcquire(held) else {
+            var error = APIError(
+                .serviceUnavailable, "busy",
+                "Sluice holds its in-memory budget of request and document bytes (SLUICE_MAX_INFLIGHT_BYTES); retry after the Retry-After seconds")
+            error.headers[.retryAfter] = "1"
+            throw error
+        }
+        do {
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.body.collect(upTo: limit)
+            } catch {
+                throw APIError(.contentTooLarge, "too_large", "the request body is over the \(limit)-byte limit (SLUICE_MAX_REQUEST_BYTES); split it into smaller requests")
+            }
+            let value = try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+            await backend.budget.release(held)
+            return value
+        } catch {
+            await backend.budget.release(held)
+            throw error
+        }
     }
 
     func priority(_ name: String?) throws -> Priority {

@@ -102,13 +102,14 @@ public struct Runner: Sendable {
         onProgress(progress.snapshot())
     }
 
-    func makeWorkers(progress: RunProgress) -> [Worker] {
+    /// The workers, sharing `budget` (SLUICE_MAX_INFLIGHT_BYTES) with whatever else holds bytes.
+    func makeWorkers(progress: RunProgress, budget: ByteBudget? = nil) -> [Worker] {
         let configuration = runtime.configuration
         let processor = DocumentProcessor(
             extractors: runtime.extractors, chunker: runtime.chunker, maxFileBytes: configuration.maxFileBytes,
             settingsFingerprint: runtime.settingsFingerprint, clock: runtime.clock,
             stabilityWindow: configuration.settleWindow)
-        let budget = ByteBudget(capacity: configuration.maxInflightBytes)
+        let budget = budget ?? ByteBudget(capacity: configuration.maxInflightBytes)
         return (0..<configuration.concurrency).map { id in
             Worker(
                 id: id, queue: runtime.store, index: runtime.store, publisher: runtime.store, embedder: runtime.embedder, processor: processor,
