@@ -207,4 +207,44 @@ import Testing
             #expect(try await call(base, "GET", "/v1/tenants/acme/documents/x.md", key: key, headers: ["X-Forwarded-For": "203.0.113.9"]).status == 404)
         }
     }
+
+    @Test func aGracefulShutdownAnswersOrRefusesEachRequestAndLosesNoAcceptedOne() async throws {
+        var configuration = Configuration()
+        configuration.dataDirectory = try TemporaryDirectory("sluice-api-shutdown").path
+        let runtime = try SluiceRuntime(configuration: configuration)
+        let session = LiveSession(
+            runtime: runtime, watching: nil, listen: LiveSession.Listen(host: "127.0.0.1", port: 0), rescanInterval: nil,
+            handleSignals: false)
+        let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
+        var accepted: [String] = []
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await session.run(onReady: { readyContinuation.yield() }) }
+            for await _ in ready { break }
+            let base = URL(string: "http://127.0.0.1:\(session.port ?? 0)")!
+            accepted = try await withThrowingTaskGroup(of: String?.self) { clients in
+                for index in 0..<200 {
+                    clients.addTask {
+                        let reply = try? await call(base, "POST", "/v1/ingest/publish", body: document("acme", "doc\(index).md", "content \(index)"))
+                        guard let reply else { return nil }  // refused: the connection closed
+                        #expect([202, 503].contains(reply.status), "answered or cleanly refused, got \(reply.status)")
+                        return reply.status == 202 ? "doc\(index).md" : nil
+                    }
+                    if index == 100 { clients.addTask { await session.stop(); return nil } }
+                }
+                var ids: [String] = []
+                for try await id in clients { if let id { ids.append(id) } }
+                return ids
+            }
+            try await group.waitForAll()
+        }
+        #expect(!accepted.isEmpty)
+        // Every accepted document is durable: indexed, or still queued for the next start.
+        let reopened = try SluiceRuntime(configuration: configuration)
+        let indexed = Set(try await reopened.store.documents(tenant: try TenantID("acme"), status: nil).map(\.key.docId.rawValue))
+        // Rows still queued are leasable once their settle window (at most SLUICE_SETTLE_MAX_MS) has passed.
+        try await Task.sleep(for: .milliseconds(2100))
+        let queued = Set(try await reopened.store.lease(limit: 1000, duration: .seconds(30)).map(\.key.docId.rawValue))
+        let missing = Set(accepted).subtracting(indexed.union(queued))
+        #expect(missing.isEmpty, "accepted but neither indexed nor queued: \(missing.sorted().prefix(5))")
+    }
 }
