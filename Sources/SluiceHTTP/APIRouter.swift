@@ -313,6 +313,17 @@ struct API: Sendable {
         var deleted: Int
         var chunks: Int
         var lastActivity: String?
+
+        init(_ summary: TenantSummary) {
+            tenant = summary.tenant
+            indexed = summary.indexed
+            pending = summary.pending
+            skipped = summary.skipped
+            failed = summary.failed
+            deleted = summary.deleted
+            chunks = summary.chunks
+            lastActivity = summary.lastActivity?.iso8601
+        }
     }
 
     func progress(_ context: SluiceRequestContext, _ principal: Principal) async throws -> Response {
@@ -320,10 +331,7 @@ struct API: Sendable {
         try principal.require(tenant)
         let summary = try await backend.index.tenantSummaries().first { $0.tenant == tenant.rawValue }
             ?? TenantSummary(tenant: tenant.rawValue)
-        return json(TenantProgress(
-            tenant: summary.tenant, indexed: summary.indexed, pending: summary.pending, skipped: summary.skipped,
-            failed: summary.failed, deleted: summary.deleted, chunks: summary.chunks,
-            lastActivity: summary.lastActivity?.iso8601))
+        return json(TenantProgress(summary))
     }
 
     struct Stats: Encodable {
@@ -342,15 +350,9 @@ struct API: Sendable {
             throw APIError(.forbidden, "forbidden", "stats cover every tenant and need an admin key; use /v1/tenants/{tenant}/progress")
         }
         let depth = try await backend.queue.depth()
-        let tenants = try await backend.index.tenantSummaries().map {
-            TenantProgress(
-                tenant: $0.tenant, indexed: $0.indexed, pending: $0.pending, skipped: $0.skipped, failed: $0.failed,
-                deleted: $0.deleted, chunks: $0.chunks, lastActivity: $0.lastActivity?.iso8601)
-        }
+        let tenants = try await backend.index.tenantSummaries().map(TenantProgress.init)
         return json(Stats(
-            queue: .init(
-                ready: Dictionary(uniqueKeysWithValues: Priority.allCases.map { ($0.description, depth.ready[$0] ?? 0) }),
-                delayed: depth.delayed, leased: depth.leased, deadLetters: depth.dead),
+            queue: .init(ready: depth.readyByPriorityName, delayed: depth.delayed, leased: depth.leased, deadLetters: depth.dead),
             tenants: tenants))
     }
 

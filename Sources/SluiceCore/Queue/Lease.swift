@@ -137,6 +137,11 @@ public struct QueueDepth: Sendable, Equatable, Codable {
 
     /// Rows that still need work (ready, delayed or leased).
     public var pending: Int { ready.values.reduce(0, +) + delayed + leased }
+
+    /// Ready rows by priority name, every priority present.
+    public var readyByPriorityName: [String: Int] {
+        Dictionary(uniqueKeysWithValues: Priority.allCases.map { ($0.description, ready[$0] ?? 0) })
+    }
 }
 
 /// A document that failed for good, with why.

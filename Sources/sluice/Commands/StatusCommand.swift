@@ -53,7 +53,7 @@ struct StatusCommand: AsyncParsableCommand {
         let report = Report(
             store: runtime.configuration.storePath,
             queue: Report.Queue(
-                ready: Dictionary(uniqueKeysWithValues: Priority.allCases.map { ($0.description, depth.ready[$0] ?? 0) }),
+                ready: depth.readyByPriorityName,
                 delayed: depth.delayed, leased: depth.leased, deadLetters: depth.dead),
             tenants: tenants, skipped: skipped, failed: failed)
         if json {
