@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceSQLite
+import SluiceWatch
 
 /// Every setting, resolved from flags, then SLUICE_* environment variables,
 /// then defaults (DESIGN.md's table of knobs).
@@ -142,7 +143,7 @@ public struct Configuration: Sendable, Equatable {
             throw SluiceError(.configuration, "chunk overlap (\(chunkOverlap)) must be smaller than the chunk size (\(chunkSize))")
         }
         for pattern in include + exclude {
-            _ = try GlobPatternCheck.validate(pattern)
+            _ = try GlobPattern(pattern)
         }
     }
 

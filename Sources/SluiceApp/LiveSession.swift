@@ -177,8 +177,7 @@ public final class LiveSession: Sendable {
         }
         for problem in problems { runtime.logger.warning("\(problem)") }
         let reconciler = Reconciler(
-            store: runtime.store, scanner: DirectoryScanner(rules: layout.rules), clock: runtime.clock,
-            priority: priority, logger: runtime.logger)
+            store: runtime.store, scanner: DirectoryScanner(rules: layout.rules), clock: runtime.clock, priority: priority)
         let result = try await reconciler.reconcile(roots, scanRoot: layout.scanRoot)
         doorbell.ring()
         return result

@@ -160,21 +160,20 @@ extension SQLiteStore: JobQueue {
     public func depth() async throws -> QueueDepth {
         let now = clock.now()
         return try await read("reading the queue depth") { db in
-            try SQLiteStore.depth(db, tenant: nil, now: now)
+            try SQLiteStore.depth(db, now: now)
         }
     }
 
-    static func depth(_ db: Database, tenant: TenantID?, now: Timestamp) throws -> QueueDepth {
+    static func depth(_ db: Database, now: Timestamp) throws -> QueueDepth {
         var depth = QueueDepth()
-        let filter = tenant == nil ? "" : "WHERE tenant = :tenant"
         let rows = try Row.fetchAll(db, sql: """
             SELECT priority,
                    SUM(state = 1) AS dead,
                    SUM(state = 0 AND lease_token IS NOT NULL AND lease_expires_at > :now) AS leased,
                    SUM(state = 0 AND (lease_token IS NULL OR lease_expires_at <= :now) AND ready_at <= :now) AS ready,
                    SUM(state = 0 AND (lease_token IS NULL OR lease_expires_at <= :now) AND ready_at > :now) AS delayed
-            FROM queue \(filter) GROUP BY priority
-            """, arguments: ["now": now.milliseconds, "tenant": tenant?.rawValue])
+            FROM queue GROUP BY priority
+            """, arguments: ["now": now.milliseconds])
         for row in rows {
             let priority = Priority(rawValue: row["priority"]) ?? .low
             let ready: Int = row["ready"] ?? 0

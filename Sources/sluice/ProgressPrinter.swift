@@ -42,8 +42,6 @@ final class ProgressPrinter: Sendable {
         FileHandle.standardError.write(Data(output.utf8))
     }
 
-    func finish() {}
-
     private func line(_ tenant: String, _ counts: RunProgress.TenantCounts, elapsed: Double) -> String {
         let done = counts.done
         let rate = Double(done) / elapsed

@@ -38,26 +38,9 @@ import Testing
 
     /// What the index should hold, computed from the files with the same extractors and chunker.
     func expected(_ configuration: Configuration, root: String? = nil, tenant: String? = nil) throws -> Set<ChunkSignature> {
-        let chunker = MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap)
-        let base = root ?? files.path
-        var signatures = Set<ChunkSignature>()
-        let enumerator = FileManager.default.enumerator(atPath: base)!
-        while let relative = enumerator.nextObject() as? String {
-            let parts = relative.split(separator: "/").map(String.init)
-            guard !parts.contains(where: { $0.hasPrefix(".") }) else { continue }
-            let path = base + "/" + relative
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                let extractor = ExtractorRegistry.standard.extractor(forPath: path),
-                let text = try? extractor.extract(Array(try Data(contentsOf: URL(fileURLWithPath: path)))).text
-            else { continue }
-            let owner = tenant ?? parts[0]
-            let docId = tenant == nil ? parts.dropFirst().joined(separator: "/") : relative
-            for chunk in chunker.chunk(text) {
-                signatures.insert(ChunkSignature(tenant: owner, docId: docId, ordinal: chunk.ordinal, textHash: ContentHash.of(chunk.text).hex))
-            }
-        }
-        return signatures
+        try ExpectedIndex.signatures(
+            of: root ?? files.path,
+            chunker: MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap), tenant: tenant)
     }
 
     func expectIndexEqualsFiles(_ runtime: SluiceRuntime, _ configuration: Configuration, sourceLocation: SourceLocation = #_sourceLocation) async throws {

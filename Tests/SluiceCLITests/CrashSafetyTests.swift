@@ -83,19 +83,6 @@ import Testing
     }
 
     func expectedSignatures(_ corpus: String) throws -> Set<ChunkSignature> {
-        let chunker = MarkdownChunker()
-        var signatures = Set<ChunkSignature>()
-        let enumerator = FileManager.default.enumerator(atPath: corpus)!
-        while let relative = enumerator.nextObject() as? String {
-            guard relative.hasSuffix(".md") else { continue }
-            let parts = relative.split(separator: "/").map(String.init)
-            let text = try MarkdownExtractor().extract(Array(try Data(contentsOf: URL(fileURLWithPath: corpus + "/" + relative)))).text
-            for chunk in chunker.chunk(text) {
-                signatures.insert(ChunkSignature(
-                    tenant: parts[0], docId: parts.dropFirst().joined(separator: "/"), ordinal: chunk.ordinal,
-                    textHash: ContentHash.of(chunk.text).hex))
-            }
-        }
-        return signatures
+        try ExpectedIndex.signatures(of: corpus, chunker: MarkdownChunker())
     }
 }

@@ -12,7 +12,7 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try CrashSafetyTests.binary())
         process.arguments = ["run", corpus, "--watch", "--data-dir", data]
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle
         process.standardError = handle

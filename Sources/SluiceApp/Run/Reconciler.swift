@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import SluiceCore
 import SluiceWatch
 
@@ -20,16 +19,14 @@ public struct Reconciler: Sendable {
     let scanner: DirectoryScanner
     let clock: any SluiceClock
     let priority: Priority
-    let logger: Logger
     /// Scan results applied per transaction.
     let batchSize = 1000
 
-    public init(store: any FileStateStore, scanner: DirectoryScanner, clock: any SluiceClock, priority: Priority = .low, logger: Logger) {
+    public init(store: any FileStateStore, scanner: DirectoryScanner, clock: any SluiceClock, priority: Priority = .low) {
         self.store = store
         self.scanner = scanner
         self.clock = clock
         self.priority = priority
-        self.logger = logger
     }
 
     /// Scans `roots` (all under one scan root) and applies what changed.

@@ -29,7 +29,6 @@ public struct Runner: Sendable {
         onProgress: @escaping @Sendable (RunProgress.Snapshot) -> Void = { _ in }
     ) async throws -> RunSummary {
         let store = runtime.store
-        let logger = runtime.logger
         let started = ContinuousClock.now
         var summary = RunSummary()
 
@@ -44,7 +43,7 @@ public struct Runner: Sendable {
         summary.tenants = roots.map(\.tenant.rawValue)
         let scanRoot = roots.first?.scanRoot ?? FileSystem.realPath(options.root) ?? options.root
         let reconciler = Reconciler(
-            store: store, scanner: DirectoryScanner(rules: try rules()), clock: runtime.clock, priority: .low, logger: logger)
+            store: store, scanner: DirectoryScanner(rules: try rules()), clock: runtime.clock, priority: .low)
         let scan = try await reconciler.reconcile(roots, scanRoot: scanRoot)
         summary.problems += scan.problems
         summary.filesScanned = scan.filesSeen
@@ -110,9 +109,9 @@ public struct Runner: Sendable {
             settingsFingerprint: runtime.settingsFingerprint, clock: runtime.clock,
             stabilityWindow: configuration.settleWindow)
         let budget = budget ?? ByteBudget(capacity: configuration.maxInflightBytes)
-        return (0..<configuration.concurrency).map { id in
+        return (0..<configuration.concurrency).map { _ in
             Worker(
-                id: id, queue: runtime.store, index: runtime.store, publisher: runtime.store, embedder: runtime.embedder, processor: processor,
+                queue: runtime.store, index: runtime.store, publisher: runtime.store, embedder: runtime.embedder, processor: processor,
                 budget: budget, batchSize: configuration.batchSize, embedBatchSize: configuration.embedBatchSize,
                 leaseDuration: configuration.leaseDuration, clock: runtime.clock, progress: progress,
                 logger: runtime.logger)

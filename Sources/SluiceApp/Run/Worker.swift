@@ -8,7 +8,6 @@ import SluiceCore
 /// the embedded index, also writes the chunks). A heartbeat renews the
 /// leases while the batch is in hand.
 struct Worker: Sendable {
-    let id: Int
     let queue: any JobQueue
     let index: any IndexStore
     let publisher: any DocumentPublisher

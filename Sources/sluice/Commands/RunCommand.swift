@@ -103,7 +103,6 @@ struct RunCommand: AsyncParsableCommand {
             Runner.Options(root: directory, singleTenant: singleTenant),
             progressInterval: Terminal.isInteractive ? .milliseconds(250) : .seconds(5),
             onProgress: { printer.show($0) })
-        printer.finish()
         if json {
             print(try Terminal.json(summary))
         } else {
