@@ -51,7 +51,6 @@ public final class LiveSession: Sendable {
     let listen: Listen?
     let rescanInterval: Duration?
     let handleSignals: Bool
-    let doorbell = Doorbell()
     let rescans = Doorbell()
     /// Bytes held in memory at once, shared by request bodies and extraction.
     let budget: ByteBudget
@@ -103,7 +102,7 @@ public final class LiveSession: Sendable {
         let ready = ReadyGate(count: (options == nil ? 0 : 1) + (listen == nil ? 0 : 1), then: onReady)
         let workers = Runner(runtime: runtime).makeWorkers(progress: progress, budget: budget)
         var services: [any Service] = [
-            WorkerService(workers: workers, doorbell: doorbell),
+            WorkerService(workers: workers),
             ActivityService(session: self, report: onActivity),
         ]
         if let options {
@@ -116,7 +115,7 @@ public final class LiveSession: Sendable {
             try await BlockingIO.run { try watcher.start() }
             logger.notice("watching \(scanRoot)")
             let intake = LiveIntake(
-                store: runtime.store, layout: layout, clock: runtime.clock, doorbell: doorbell, rescans: rescans, logger: logger)
+                store: runtime.store, layout: layout, clock: runtime.clock, rescans: rescans, logger: logger)
             services.append(RescanService(session: self, layout: layout, intake: intake, onFirstScan: { ready.signal() }))
             services.append(IntakeService(intake: intake, watcher: watcher))
         }
@@ -135,7 +134,6 @@ public final class LiveSession: Sendable {
 
     func makeAPI(_ listen: Listen, onRunning: @escaping @Sendable () -> Void) -> some Service {
         let runtime = self.runtime
-        let doorbell = self.doorbell
         let configuration = runtime.configuration
         let backend = APIBackend(
             publisher: runtime.store, index: runtime.store, keys: runtime.store, queue: runtime.store,
@@ -144,7 +142,6 @@ public final class LiveSession: Sendable {
                 trustedProxies: configuration.trustedProxies),
             search: { tenant, query, k in try await runtime.search(tenant: tenant, query: query, k: k) },
             preview: { publication in try await runtime.preview(publication) },
-            didEnqueue: { doorbell.ring() },
             budget: budget,
             isReady: { (try? await runtime.store.depth()) != nil && !Task.isShuttingDownGracefully },
             limits: APIBackend.Limits(
@@ -178,22 +175,19 @@ public final class LiveSession: Sendable {
         for problem in problems { runtime.logger.warning("\(problem)") }
         let reconciler = Reconciler(
             store: runtime.store, scanner: DirectoryScanner(rules: layout.rules), clock: runtime.clock, priority: priority)
-        let result = try await reconciler.reconcile(roots, scanRoot: layout.scanRoot)
-        doorbell.ring()
-        return result
+        return try await reconciler.reconcile(roots, scanRoot: layout.scanRoot)
     }
 }
 
 /// Runs the workers until graceful shutdown.
 struct WorkerService: Service {
     let workers: [Worker]
-    let doorbell: Doorbell
 
     func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in workers {
                 // Below the API and the intake: a backlog may wait, a client should not.
-                group.addTask(priority: .background) { try await worker.runUntilShutdown(doorbell: doorbell) }
+                group.addTask(priority: .background) { try await worker.runUntilShutdown() }
             }
             try await group.waitForAll()
         }

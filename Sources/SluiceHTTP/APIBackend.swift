@@ -12,8 +12,6 @@ public struct APIBackend: Sendable {
     public var search: @Sendable (TenantID, String, Int) async throws -> [SearchHit]
     /// What publishing would do, without writing anything.
     public var preview: @Sendable (Publication) async throws -> Preview
-    /// Called after documents were enqueued (wakes idle workers).
-    public var didEnqueue: @Sendable () -> Void
     /// Whether the store answers and the server is not shutting down.
     public var isReady: @Sendable () async -> Bool
     /// SLUICE_MAX_INFLIGHT_BYTES, shared with extraction: a body that does not fit gets 503.
@@ -40,7 +38,7 @@ public struct APIBackend: Sendable {
         access: AccessPolicy,
         search: @escaping @Sendable (TenantID, String, Int) async throws -> [SearchHit],
         preview: @escaping @Sendable (Publication) async throws -> Preview,
-        didEnqueue: @escaping @Sendable () -> Void, budget: ByteBudget,
+        budget: ByteBudget,
         isReady: @escaping @Sendable () async -> Bool, limits: Limits
     ) {
         self.budget = budget
@@ -51,7 +49,6 @@ public struct APIBackend: Sendable {
         self.access = access
         self.search = search
         self.preview = preview
-        self.didEnqueue = didEnqueue
         self.isReady = isReady
         self.limits = limits
     }

@@ -145,7 +145,6 @@ struct API: Sendable {
         let publication = try publication(document, priority: .normal)
         try principal.require(publication.key.tenant)
         let outcome = try await backend.publisher.publish([publication])[0]
-        if case .unchanged = outcome {} else { backend.didEnqueue() }
         var result = PublishResult(
             tenant: publication.key.tenant.rawValue, docId: publication.key.docId.rawValue, revision: outcome.revision,
             status: outcome.name)
@@ -223,7 +222,6 @@ struct API: Sendable {
             items[index].revision = outcome.revision
             items[index].status = outcome.name
         }
-        if outcomes.contains(where: { if case .unchanged = $0 { false } else { true } }) { backend.didEnqueue() }
         let rejected = items.filter { $0.status == "rejected" }.count
         return json(["accepted": valid.count, "rejected": rejected], results: items)
     }
@@ -288,7 +286,6 @@ struct API: Sendable {
         let meta = DocumentMeta(tenant: key.tenant.rawValue, docId: key.docId.rawValue, deleted: true)
         let publication = try publication(IncomingDocument(meta: meta, content: nil), priority: .normal)
         let outcome = try await backend.publisher.publish([publication])[0]
-        backend.didEnqueue()
         return json(PublishResult(tenant: key.tenant.rawValue, docId: key.docId.rawValue, revision: outcome.revision, status: outcome.name), status: .accepted)
     }
 

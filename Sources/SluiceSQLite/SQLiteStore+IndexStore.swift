@@ -191,7 +191,7 @@ extension SQLiteStore: IndexStore {
     public func requeueDocuments(notMatching settingsFingerprint: String, priority: Priority) async throws -> Int {
         let now = clock.now()
         let settle = options.settle
-        return try await write("queueing documents for re-indexing") { db in
+        return try await enqueueing("queueing documents for re-indexing") { db, ready in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT d.tenant, d.doc_id, f.root, f.tenant_dir, f.path, f.content_hash FROM documents d
                 JOIN files f ON f.tenant = d.tenant AND f.doc_id = d.doc_id
@@ -205,7 +205,7 @@ extension SQLiteStore: IndexStore {
                     origin: .file(FileLocation(scanRoot: row["root"], tenantDirectory: row["tenant_dir"], path: row["path"])),
                     contentHash: ContentHash(bytes: Array(hash)), priority: priority)
             }
-            _ = try SQLiteStore.enqueue(db, changes, now: now, settle: settle)
+            _ = try SQLiteStore.enqueue(db, changes, now: now, settle: settle, ready: &ready)
             return changes.count
         }
     }

@@ -8,41 +8,60 @@ extension SQLiteStore: JobQueue {
         guard !changes.isEmpty else { return [] }
         let now = clock.now()
         let settle = options.settle
-        return try await write("enqueueing \(changes.count) changes") { db in
-            try SQLiteStore.enqueue(db, changes, now: now, settle: settle)
+        return try await enqueueing("enqueueing \(changes.count) changes") { db, ready in
+            try SQLiteStore.enqueue(db, changes, now: now, settle: settle, ready: &ready)
         }
     }
 
     /// Enqueues inside an open transaction, so callers can join it with other writes.
-    static func enqueue(_ db: Database, _ changes: [Change], now: Timestamp, settle: SettlePolicy) throws -> [EnqueueOutcome] {
+    static func enqueue(
+        _ db: Database, _ changes: [Change], now: Timestamp, settle: SettlePolicy, ready: inout ReadyTime
+    ) throws -> [EnqueueOutcome] {
         var revision = try allocateRevisions(db, count: changes.count)
         var outcomes: [EnqueueOutcome] = []
         outcomes.reserveCapacity(changes.count)
         for change in changes {
-            if var entry = try QueueEntry.fetch(db, change.key) {
-                entry.coalesce(change, revision: revision, now: now, settle: settle)
-                try entry.save(db)
-                outcomes.append(.coalesced(revision: revision))
-            } else {
-                try QueueEntry(change: change, revision: revision, now: now, settle: settle).save(db)
-                outcomes.append(.queued(revision: revision))
-            }
+            outcomes.append(try enqueue(db, change, revision: revision, now: now, settle: settle, ready: &ready))
             revision += 1
         }
         return outcomes
+    }
+
+    /// Enqueues one change under a revision the caller allocated.
+    static func enqueue(
+        _ db: Database, _ change: Change, revision: Int64, now: Timestamp, settle: SettlePolicy, ready: inout ReadyTime
+    ) throws -> EnqueueOutcome {
+        if var entry = try QueueEntry.fetch(db, change.key) {
+            entry.coalesce(change, revision: revision, now: now, settle: settle)
+            try entry.save(db)
+            ready.note(entry.readyAt)
+            return .coalesced(revision: revision)
+        }
+        let entry = QueueEntry(change: change, revision: revision, now: now, settle: settle)
+        try entry.save(db)
+        ready.note(entry.readyAt)
+        return .queued(revision: revision)
     }
 
     public func lease(limit: Int, duration: Duration) async throws -> [Lease] {
         guard limit > 0 else { return [] }
         let now = clock.now()
         return try await write("leasing documents") { db in
+            // One index range per priority, highest first: each stops at the first row not yet
+            // ready, so a long tail of settling changes is never scanned.
             let statement = try db.cachedStatement(sql: """
                 SELECT \(QueueEntry.columns) FROM queue INDEXED BY queue_by_readiness
-                WHERE state = 0 AND ready_at <= :now AND (lease_token IS NULL OR lease_expires_at <= :now)
-                ORDER BY priority DESC, ready_at
+                WHERE state = 0 AND priority = :priority AND ready_at <= :now
+                  AND (lease_token IS NULL OR lease_expires_at <= :now)
+                ORDER BY ready_at
                 LIMIT :limit
                 """)
-            let rows = try Row.fetchAll(statement, arguments: ["now": now.milliseconds, "limit": limit])
+            var rows: [Row] = []
+            for priority in Priority.allCases.sorted(by: >) where rows.count < limit {
+                rows += try Row.fetchAll(statement, arguments: [
+                    "priority": priority.rawValue, "now": now.milliseconds, "limit": limit - rows.count,
+                ])
+            }
             var leases: [Lease] = []
             for row in rows {
                 var entry = try QueueEntry(row: row)
@@ -149,11 +168,21 @@ extension SQLiteStore: JobQueue {
 
     public func nextWakeTime() async throws -> Timestamp? {
         try await read("reading the queue") { db in
-            let value = try Int64.fetchOne(db, sql: """
-                SELECT MIN(CASE WHEN lease_token IS NULL THEN ready_at ELSE lease_expires_at END)
-                FROM queue WHERE state = 0
+            // Index lookups only: the first unleased row of each priority, and the
+            // earliest lease expiry (a partial index holds only leased rows).
+            let ready = try db.cachedStatement(sql: """
+                SELECT ready_at FROM queue INDEXED BY queue_by_readiness
+                WHERE state = 0 AND priority = ? AND lease_token IS NULL ORDER BY ready_at LIMIT 1
                 """)
-            return value.map { Timestamp(milliseconds: $0) }
+            var times = try Priority.allCases.compactMap { try Int64.fetchOne(ready, arguments: [$0.rawValue]) }
+            if let expiry = try Int64.fetchOne(db.cachedStatement(sql: """
+                SELECT lease_expires_at FROM queue INDEXED BY queue_by_lease_expiry
+                WHERE lease_token IS NOT NULL AND state = 0 ORDER BY lease_expires_at LIMIT 1
+                """))
+            {
+                times.append(expiry)
+            }
+            return times.min().map { Timestamp(milliseconds: $0) }
         }
     }
 

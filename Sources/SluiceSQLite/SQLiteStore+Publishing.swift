@@ -12,14 +12,23 @@ extension SQLiteStore: DocumentPublisher {
     func applyPublications(_ groups: [[Publication]]) async throws -> [[PublishOutcome]] {
         let now = clock.now()
         let settle = options.settle
-        return try await write("publishing documents") { db in
-            try groups.map { publications in
-                try publications.map { try SQLiteStore.publish($0, db: db, now: now, settle: settle) }
+        let count = groups.reduce(0) { $0 + $1.count }
+        return try await enqueueing("publishing documents") { db, ready in
+            // One revision per publication, allocated once for the whole group; an
+            // unchanged document leaves its number unused.
+            var revision = try SQLiteStore.allocateRevisions(db, count: count)
+            return try groups.map { publications in
+                try publications.map { publication in
+                    defer { revision += 1 }
+                    return try SQLiteStore.publish(publication, revision: revision, db: db, now: now, settle: settle, ready: &ready)
+                }
             }
         }
     }
 
-    static func publish(_ publication: Publication, db: Database, now: Timestamp, settle: SettlePolicy) throws -> PublishOutcome {
+    static func publish(
+        _ publication: Publication, revision: Int64, db: Database, now: Timestamp, settle: SettlePolicy, ready: inout ReadyTime
+    ) throws -> PublishOutcome {
         let key = publication.key
         let pending = try QueueEntry.fetch(db, key)
         if let hash = publication.contentHash {
@@ -41,7 +50,7 @@ extension SQLiteStore: DocumentPublisher {
             key: key, kind: publication.isTombstone ? .delete : .upsert, origin: .api(publication.meta),
             contentHash: publication.contentHash, priority: publication.priority)
         let superseded = pending?.contentHash
-        let outcome = try enqueue(db, [change], now: now, settle: settle)[0]
+        let outcome = try enqueue(db, change, revision: revision, now: now, settle: settle, ready: &ready)
         if let superseded, superseded != publication.contentHash { try releaseContent(db, superseded) }
         switch outcome {
         case .queued(let revision): return .queued(revision: revision)

@@ -136,6 +136,12 @@ extension SQLiteStore {
                 );
                 """)
         }
+        migrator.registerMigration("v4: lease expiries") { db in
+            try db.execute(sql: """
+                -- Only leased rows (a few per worker), so a worker finds the next expiry without a scan.
+                CREATE INDEX queue_by_lease_expiry ON queue(lease_expires_at) WHERE lease_token IS NOT NULL;
+                """)
+        }
         return migrator
     }()
 }

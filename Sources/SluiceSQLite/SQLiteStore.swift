@@ -42,6 +42,8 @@ public final class SQLiteStore: Sendable {
     let completionCommit: GroupCommit<[PreparedCompletion], [CompletionOutcome]>
     /// Groups concurrent publications (HTTP requests) into one transaction.
     let publishCommit = GroupCommit<[Publication], [PublishOutcome]>()
+    /// Rung after every commit that queues work, with the time it becomes ready.
+    public let readiness = Doorbell()
 
     /// Opens (creating and migrating if needed) the store at `path`.
     public init(path: String, clock: any SluiceClock = SystemClock(), options: Options = Options()) throws {
@@ -153,10 +155,22 @@ public final class SQLiteStore: Sendable {
 
     /// Allocates `count` revisions from the monotonic counter; returns the first.
     static func allocateRevisions(_ db: Database, count: Int) throws -> Int64 {
-        let current = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'revision'").flatMap { $0 } ?? 0
-        try db.execute(
-            sql: "INSERT INTO meta(key, value) VALUES ('revision', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            arguments: [String(current + Int64(count))])
+        let current = try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = 'revision'")) ?? 0
+        try db.cachedStatement(
+            sql: "INSERT INTO meta(key, value) VALUES ('revision', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+        ).execute(arguments: [String(current + Int64(count))])
         return current + 1
+    }
+
+    /// Runs a write that queues work, then rings `readiness` with the earliest
+    /// ready time the write recorded in its `ReadyTime`.
+    func enqueueing<T: Sendable>(_ doing: String, _ body: @Sendable @escaping (Database, inout ReadyTime) throws -> T) async throws -> T {
+        let (value, ready) = try await write(doing) { db in
+            var ready = ReadyTime()
+            let value = try body(db, &ready)
+            return (value, ready)
+        }
+        if let earliest = ready.earliest { readiness.ring(readyAt: earliest) }
+        return value
     }
 }

@@ -18,6 +18,9 @@ public final class ManualClock: SluiceClock {
 
     public func now() -> Timestamp { state.withLock { $0.now } }
 
+    /// The deadlines of the tasks sleeping now, earliest first.
+    public var sleepers: [Timestamp] { state.withLock { $0.sleepers.map(\.deadline).sorted() } }
+
     public func advance(by duration: Duration) {
         let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.now = state.now + duration

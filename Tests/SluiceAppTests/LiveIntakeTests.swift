@@ -19,7 +19,7 @@ import Testing
         runtime = try SluiceRuntime(configuration: configuration)
         let layout = WatchLayout(scanRoot: files.path, singleTenant: nil, rules: IgnoreRules())
         intake = LiveIntake(
-            store: runtime.store, layout: layout, clock: runtime.clock, doorbell: Doorbell(), rescans: rescans,
+            store: runtime.store, layout: layout, clock: runtime.clock, rescans: rescans,
             logger: runtime.logger)
     }
 

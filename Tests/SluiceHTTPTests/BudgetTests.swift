@@ -19,7 +19,7 @@ import Testing
         let backend = APIBackend(
             publisher: runtime.store, index: runtime.store, keys: runtime.store, queue: runtime.store,
             access: AccessPolicy(), search: { _, _, _ in [] }, preview: { try await runtime.preview($0) },
-            didEnqueue: {}, budget: budget, isReady: { true }, limits: APIBackend.Limits())
+            budget: budget, isReady: { true }, limits: APIBackend.Limits())
         let (port, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             router: APIRouter.make(backend), configuration: .init(address: .hostname("127.0.0.1", port: 0)),

@@ -36,17 +36,19 @@ struct Worker: Sendable {
     }
 
     /// Processes until graceful shutdown or cancellation, sleeping between
-    /// work until the next row is ready or `doorbell` rings (new work queued).
-    /// A batch in hand is finished before stopping.
-    func runUntilShutdown(doorbell: Doorbell) async throws {
+    /// work until the next row is ready, also one queued meanwhile (the
+    /// queue's `readiness` doorbell). A batch in hand is finished before stopping.
+    func runUntilShutdown() async throws {
+        let doorbell = queue.readiness
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let ticket = doorbell.ticket()
             let leases = try await queue.lease(limit: batchSize, duration: leaseDuration)
             if leases.isEmpty {
                 let now = clock.now()
                 let wake = try await queue.nextWakeTime() ?? now + .seconds(5)
                 let deadline = min(max(wake, now + .milliseconds(1)), now + .seconds(5))
                 await withGracefulShutdownHandler {
-                    await doorbell.wait(until: deadline, clock: clock)
+                    await doorbell.wait(until: deadline, clock: clock, since: ticket)
                 } onGracefulShutdown: {
                     doorbell.ring()
                 }

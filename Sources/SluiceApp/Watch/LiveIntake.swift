@@ -5,7 +5,7 @@ import SluiceWatch
 import Synchronization
 
 /// Turns watcher events into durable queue changes, one transaction per
-/// kernel read, then rings the workers' doorbell.
+/// kernel read (the store then rings the workers' doorbell).
 ///
 /// Live edits enter at high priority. While the tree is busy (a burst or a
 /// flood), changes get the longer settle window, and files Sluice has never
@@ -18,7 +18,6 @@ final class LiveIntake: Sendable {
     let layout: WatchLayout
     let scanner: DirectoryScanner
     let clock: any SluiceClock
-    let doorbell: Doorbell
     let rescans: Doorbell
     let logger: Logger
     private let activity = Mutex(ActivityMeter())
@@ -33,14 +32,13 @@ final class LiveIntake: Sendable {
     }
 
     init(
-        store: SQLiteStore, layout: WatchLayout, clock: any SluiceClock, doorbell: Doorbell, rescans: Doorbell,
+        store: SQLiteStore, layout: WatchLayout, clock: any SluiceClock, rescans: Doorbell,
         logger: Logger
     ) {
         self.store = store
         self.layout = layout
         self.scanner = DirectoryScanner(rules: layout.rules)
         self.clock = clock
-        self.doorbell = doorbell
         self.rescans = rescans
         self.logger = logger
     }
@@ -112,7 +110,6 @@ final class LiveIntake: Sendable {
             $0.events += batch.count
             $0.changesQueued += pending.changes.count
         }
-        doorbell.ring()
     }
 
     private func changed(_ path: String, type: FileSystem.EntryType?, into pending: inout ScanBatch) async throws {

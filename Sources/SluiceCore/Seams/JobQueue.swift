@@ -45,6 +45,10 @@ public protocol JobQueue: Sendable {
     @discardableResult
     func releaseAbandonedLeases() async throws -> Int
 
+    /// Rung after every commit that queues work, with the time it becomes
+    /// ready, so idle workers in this process look again only when needed.
+    var readiness: Doorbell { get }
+
     /// The earliest time a queued row becomes ready or a lease expires; nil when
     /// nothing is pending (dead letters do not count).
     func nextWakeTime() async throws -> Timestamp?
