@@ -39,7 +39,7 @@ extension SQLiteStore: APIKeyStore {
     public func principal(forSecret secret: String) async throws -> Principal? {
         guard secret.hasPrefix("sk_"), secret.utf8.count <= 128 else { return nil }
         let hash = Data(ContentHash.of(secret).bytes)
-        return try await read("checking an API key") { db in
+        return try readNow("checking an API key") { db in
             guard let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT id, tenant FROM api_keys WHERE hash = ? AND revoked_at IS NULL"), arguments: [hash])
             else { return nil }
@@ -50,7 +50,7 @@ extension SQLiteStore: APIKeyStore {
     }
 
     public func hasActiveKeys() async throws -> Bool {
-        try await read("checking for API keys") { db in
+        try readNow("checking for API keys") { db in
             try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM api_keys WHERE revoked_at IS NULL)")) ?? false
         }
     }

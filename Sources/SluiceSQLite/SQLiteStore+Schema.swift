@@ -136,10 +136,13 @@ extension SQLiteStore {
                 );
                 """)
         }
-        migrator.registerMigration("v4: lease expiries") { db in
+        migrator.registerMigration("v4: lookups without scans") { db in
             try db.execute(sql: """
                 -- Only leased rows (a few per worker), so a worker finds the next expiry without a scan.
                 CREATE INDEX queue_by_lease_expiry ON queue(lease_expires_at) WHERE lease_token IS NOT NULL;
+                -- Whether stored content is still used, checked on every completion of an API document.
+                CREATE INDEX queue_api_content ON queue(content_hash) WHERE source = 'api';
+                CREATE INDEX documents_api_content ON documents(content_hash) WHERE source = 'api';
                 """)
         }
         return migrator
