@@ -10,28 +10,42 @@ import Synchronization
 /// There is no timer: an idle store commits a lone request at once.
 ///
 /// The first submitter that finds no write in progress becomes the leader and
-/// drains the queue; the others wait for their own response.
+/// writes what is pending, its own request included. When done, it hands the
+/// lead to the oldest waiting submitter instead of writing on, so under a
+/// steady stream no caller waits longer than the group before its own.
 final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable {
-    private final class Ticket: Sendable {
-        private let state = Mutex<(result: Result<Response, any Error>?, waiter: CheckedContinuation<Response, any Error>?)>((nil, nil))
+    private enum Signal {
+        case done(Result<Response, any Error>)
+        /// Write what is pending, then hand on.
+        case lead
+    }
 
-        func resolve(_ result: Result<Response, any Error>) {
-            let waiter = state.withLock { state -> CheckedContinuation<Response, any Error>? in
-                state.result = result
-                defer { state.waiter = nil }
-                return state.waiter
+    private final class Ticket: Sendable {
+        private let state = Mutex<(signal: Signal?, waiter: CheckedContinuation<Signal, Never>?)>((nil, nil))
+
+        func send(_ signal: Signal) {
+            let waiter = state.withLock { state -> CheckedContinuation<Signal, Never>? in
+                guard let waiter = state.waiter else {
+                    state.signal = signal
+                    return nil
+                }
+                state.waiter = nil
+                return waiter
             }
-            waiter?.resume(with: result)
+            waiter?.resume(returning: signal)
         }
 
-        func wait() async throws -> Response {
-            try await withCheckedThrowingContinuation { continuation in
-                let ready = state.withLock { state -> Result<Response, any Error>? in
-                    if let result = state.result { return result }
+        func wait() async -> Signal {
+            await withCheckedContinuation { continuation in
+                let ready = state.withLock { state -> Signal? in
+                    if let signal = state.signal {
+                        state.signal = nil
+                        return signal
+                    }
                     state.waiter = continuation
                     return nil
                 }
-                if let ready { continuation.resume(with: ready) }
+                if let ready { continuation.resume(returning: ready) }
             }
         }
     }
@@ -55,25 +69,35 @@ final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable {
             state.writing = true
             return true
         }
-        if leads { await drain(write) }
-        return try await ticket.wait()
+        var signal: Signal = leads ? .lead : await ticket.wait()
+        while case .lead = signal {
+            await writePending(write)
+            signal = await ticket.wait()
+        }
+        guard case .done(let result) = signal else { preconditionFailure("a ticket is led once per group") }
+        return try result.get()
     }
 
-    private func drain(_ write: ([Request]) async throws -> [Response]) async {
-        while true {
-            let batch = state.withLock { state -> [(request: Request, ticket: Ticket)] in
-                let batch = state.pending
-                state.pending = []
-                if batch.isEmpty { state.writing = false }
-                return batch
-            }
-            if batch.isEmpty { return }
-            do {
-                let responses = try await write(batch.map(\.request))
-                for (entry, response) in zip(batch, responses) { entry.ticket.resolve(.success(response)) }
-            } catch {
-                for entry in batch { entry.ticket.resolve(.failure(error)) }
-            }
+    /// Writes everything pending as one group, then hands the lead to the
+    /// oldest submitter still waiting, or ends the write if there is none.
+    private func writePending(_ write: ([Request]) async throws -> [Response]) async {
+        let batch = state.withLock { state -> [(request: Request, ticket: Ticket)] in
+            defer { state.pending = [] }
+            return state.pending
         }
+        do {
+            let responses = try await write(batch.map(\.request))
+            for (entry, response) in zip(batch, responses) { entry.ticket.send(.done(.success(response))) }
+        } catch {
+            for entry in batch { entry.ticket.send(.done(.failure(error))) }
+        }
+        let next = state.withLock { state -> Ticket? in
+            guard let first = state.pending.first else {
+                state.writing = false
+                return nil
+            }
+            return first.ticket
+        }
+        next?.send(.lead)
     }
 }
