@@ -70,9 +70,24 @@ extension SQLiteStore: DocumentPublisher {
         }
     }
 
-    public func content(_ hash: ContentHash) async throws -> [UInt8]? {
-        try await read("reading stored content") { db in
-            try Data.fetchOne(db, sql: "SELECT bytes FROM contents WHERE hash = ?", arguments: [Data(hash.bytes)]).map { Array($0) }
+    public func contents(_ hashes: [ContentHash], byteLimit: Int) async throws -> [ContentHash: [UInt8]?] {
+        guard !hashes.isEmpty else { return [:] }
+        return try await read("reading stored content") { db in
+            let size = try db.cachedStatement(sql: "SELECT length(bytes) FROM contents WHERE hash = ?")
+            let bytes = try db.cachedStatement(sql: "SELECT bytes FROM contents WHERE hash = ?")
+            var found: [ContentHash: [UInt8]?] = [:]
+            var total = 0
+            for hash in hashes where found[hash] == nil {
+                let key = Data(hash.bytes)
+                guard let length = try Int.fetchOne(size, arguments: [key]) else {
+                    found[hash] = .some(nil)
+                    continue
+                }
+                if total > 0 && total + length > byteLimit { break }
+                total += length
+                found[hash] = try Data.fetchOne(bytes, arguments: [key]).map { Array($0) }
+            }
+            return found
         }
     }
 }

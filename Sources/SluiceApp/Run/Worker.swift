@@ -14,6 +14,8 @@ struct Worker: Sendable {
     let embedder: any Embedder
     let processor: DocumentProcessor
     let budget: ByteBudget
+    /// How much stored content one read fetches ahead (the budget counts each document as it is processed).
+    static let storedContentReadBytes = 4 << 20
     let batchSize: Int
     let embedBatchSize: Int
     let leaseDuration: Duration
@@ -65,9 +67,27 @@ struct Worker: Sendable {
             group.addTask { try await heartbeat(leases) }
             var prepared: [(Lease, DocumentProcessor.Prepared, FileRecord?)] = []
             var heldBytes = 0
+            // Content published over the API, read a few MiB at a time rather than one read per document.
+            let storedHashes = leases.compactMap { lease -> ContentHash? in
+                guard case .api = lease.origin, lease.kind == .upsert else { return nil }
+                return lease.contentHash
+            }
+            var stored: [ContentHash: [UInt8]?] = [:]
             for lease in leases {
                 let processor = self.processor
-                let estimate = try await BlockingIO.run { processor.memoryEstimate(lease) }
+                var storedContent: [UInt8]?
+                if case .api = lease.origin, lease.kind == .upsert, let hash = lease.contentHash {
+                    if stored[hash] == nil, let start = storedHashes.firstIndex(of: hash) {
+                        stored = try await publisher.contents(Array(storedHashes[start...]), byteLimit: Worker.storedContentReadBytes)
+                    }
+                    storedContent = stored[hash] ?? nil
+                }
+                let content = storedContent
+                let estimate = if case .api = lease.origin {
+                    content?.count ?? 0
+                } else {
+                    try await BlockingIO.run { processor.memoryEstimate(lease) }
+                }
                 // Never wait for memory while holding some: flush first, so workers cannot deadlock.
                 if !(await budget.tryAcquire(estimate)) {
                     if !prepared.isEmpty {
@@ -81,11 +101,6 @@ struct Worker: Sendable {
                 heldBytes += estimate
                 let state = states[lease.key]
                 do {
-                    var stored: [UInt8]?
-                    if case .api = lease.origin, lease.kind == .upsert, let hash = lease.contentHash {
-                        stored = try await publisher.content(hash)
-                    }
-                    let content = stored
                     let (result, file) = try await BlockingIO.run {
                         try processor.prepare(lease, indexed: state, storedContent: content)
                     }

@@ -32,6 +32,8 @@ public enum PublishOutcome: Sendable, Equatable {
 /// document or a queued change refers to it.
 public protocol DocumentPublisher: Sendable {
     func publish(_ publications: [Publication]) async throws -> [PublishOutcome]
-    /// Stored content by hash (nil when no longer kept).
-    func content(_ hash: ContentHash) async throws -> [UInt8]?
+    /// Stored content by hash, in one read: the first of `hashes` always, then
+    /// the following ones while their total stays within `byteLimit`. A hash
+    /// no longer kept is absent from the result, as are those left for a later call.
+    func contents(_ hashes: [ContentHash], byteLimit: Int) async throws -> [ContentHash: [UInt8]?]
 }
