@@ -16,6 +16,8 @@ public struct APIBackend: Sendable {
     public var isReady: @Sendable () async -> Bool
     /// SLUICE_MAX_INFLIGHT_BYTES, shared with extraction: a body that does not fit gets 503.
     public var budget: ByteBudget
+    /// Counts requests being accepted, so indexing gives way during a burst.
+    public var intake: IntakePressure
     public var limits: Limits
 
     public struct Limits: Sendable {
@@ -38,10 +40,11 @@ public struct APIBackend: Sendable {
         access: AccessPolicy,
         search: @escaping @Sendable (TenantID, String, Int) async throws -> [SearchHit],
         preview: @escaping @Sendable (Publication) async throws -> Preview,
-        budget: ByteBudget,
+        budget: ByteBudget, intake: IntakePressure = IntakePressure(),
         isReady: @escaping @Sendable () async -> Bool, limits: Limits
     ) {
         self.budget = budget
+        self.intake = intake
         self.publisher = publisher
         self.index = index
         self.keys = keys

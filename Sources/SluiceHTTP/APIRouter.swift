@@ -20,13 +20,17 @@ public enum APIRouter {
             await api.respond(request, context) { try await api.publish(request, $0) }
         }
         router.post("/v1/ingest/batch") { request, context in
-            await api.respond(request, context) { try await api.batch(request, $0) }
+            await api.respond(request, context) { principal in
+                try await backend.intake.accepting { try await api.batch(request, principal) }
+            }
         }
         router.get("/v1/tenants/:tenant/documents/:docId") { request, context in
             await api.respond(request, context) { try await api.document(context, $0) }
         }
         router.delete("/v1/tenants/:tenant/documents/:docId") { request, context in
-            await api.respond(request, context) { try await api.deleteDocument(context, $0) }
+            await api.respond(request, context) { principal in
+                try await backend.intake.accepting { try await api.deleteDocument(context, principal) }
+            }
         }
         router.delete("/v1/tenants/:tenant") { request, context in
             await api.respond(request, context) { try await api.purgeTenant(context, $0) }
@@ -141,10 +145,13 @@ struct API: Sendable {
     }
 
     func publish(_ request: Request, _ principal: Principal) async throws -> Response {
-        let document = try await decode(IncomingDocument.self, from: request)
-        let publication = try publication(document, priority: .normal)
-        try principal.require(publication.key.tenant)
-        let outcome = try await backend.publisher.publish([publication])[0]
+        // Accepting counts as intake pressure; waiting for indexing does not.
+        let (publication, outcome) = try await backend.intake.accepting {
+            let document = try await decode(IncomingDocument.self, from: request)
+            let accepted = try self.publication(document, priority: .normal)
+            try principal.require(accepted.key.tenant)
+            return (accepted, try await backend.publisher.publish([accepted])[0])
+        }
         var result = PublishResult(
             tenant: publication.key.tenant.rawValue, docId: publication.key.docId.rawValue, revision: outcome.revision,
             status: outcome.name)

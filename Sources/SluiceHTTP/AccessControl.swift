@@ -19,13 +19,14 @@ final class AccessControl: Sendable {
     /// Who the request acts for; throws 401 or 429 as JSON-ready errors.
     func admit(_ request: Request, _ context: SluiceRequestContext) async throws -> Principal {
         let client = policy.clientAddress(
-            peer: context.remoteAddress?.ipAddress, forwardedFor: request.headers[.init("X-Forwarded-For")!])
+            peer: context.remoteAddress?.ipAddress, forwardedFor: request.headers[.init("X-Forwarded-For")!]
+        ).flatMap(IPAddress.init)
         let principal = try await authenticate(request, client: client)
         try limit(principal, client: client)
         return principal
     }
 
-    private func authenticate(_ request: Request, client: String?) async throws -> Principal {
+    private func authenticate(_ request: Request, client: IPAddress?) async throws -> Principal {
         if let header = request.headers[.authorization] {
             guard header.lowercased().hasPrefix("bearer ") else {
                 throw APIError(.unauthorized, "unauthorized", "the Authorization header must be \"Bearer <key>\"")
@@ -39,15 +40,15 @@ final class AccessControl: Sendable {
         if try await keys.hasActiveKeys() {
             throw APIError(.unauthorized, "unauthorized", "an API key is required: send Authorization: Bearer <key> (`sluice keys create --tenant NAME`)")
         }
-        guard let client, CIDRBlock.loopback.contains(where: { $0.contains(client) }) else {
+        guard let client, client.isIn(CIDRBlock.loopback) else {
             throw APIError(.unauthorized, "unauthorized", "no API keys exist, so only loopback clients are served; create a key with `sluice keys create`")
         }
         return .local
     }
 
-    private func limit(_ principal: Principal, client: String?) throws {
-        if let client, policy.exempt.contains(where: { $0.contains(client) }) { return }
-        let bucketKey = principal.keyID ?? "ip:\(client ?? "unknown")"
+    private func limit(_ principal: Principal, client: IPAddress?) throws {
+        if let client, client.isIn(policy.exempt) { return }
+        let bucketKey = principal.keyID ?? "ip:\(client?.description ?? "unknown")"
         let now = clock.now()
         let rate = policy.ratePerMinute
         let wait = buckets.withLock { buckets -> Duration? in

@@ -40,9 +40,11 @@ struct Worker: Sendable {
     /// Processes until graceful shutdown or cancellation, sleeping between
     /// work until the next row is ready, also one queued meanwhile (the
     /// queue's `readiness` doorbell). A batch in hand is finished before stopping.
-    func runUntilShutdown() async throws {
+    /// Before each batch it gives way to a busy HTTP intake for up to a second.
+    func runUntilShutdown(givingWayTo intake: IntakePressure? = nil) async throws {
         let doorbell = queue.readiness
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            await intake?.giveWay(maxDeferral: .seconds(1))
             let ticket = doorbell.ticket()
             let leases = try await queue.lease(limit: batchSize, duration: leaseDuration)
             if leases.isEmpty {

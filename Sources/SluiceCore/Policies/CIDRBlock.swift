@@ -34,7 +34,17 @@ public struct CIDRBlock: Sendable, Equatable, CustomStringConvertible {
 
     /// Whether `address` (IPv4, IPv6, or IPv4-mapped IPv6) lies in the block.
     public func contains(_ address: String) -> Bool {
-        guard var bytes = CIDRBlock.parseAddress(address) else { return false }
+        guard let bytes = CIDRBlock.parseAddress(address) else { return false }
+        return contains(bytes: bytes)
+    }
+
+    /// Whether an address already parsed (4 or 16 bytes) lies in the block.
+    public func contains(_ address: IPAddress) -> Bool {
+        contains(bytes: address.bytes)
+    }
+
+    private func contains(bytes: [UInt8]) -> Bool {
+        var bytes = bytes
         if bytes.count == 16 && network.count == 4 && bytes.prefix(12).elementsEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]) {
             bytes = Array(bytes.suffix(4))
         }
