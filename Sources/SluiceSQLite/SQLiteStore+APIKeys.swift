@@ -13,6 +13,7 @@ extension SQLiteStore: APIKeyStore {
                 sql: "INSERT INTO api_keys (id, hash, tenant, label, created_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [id, Data(ContentHash.of(secret).bytes), record.tenant, label, record.createdAt.milliseconds])
         }
+        try keyCache.keysChanged()
         return (record, secret)
     }
 
@@ -29,29 +30,36 @@ extension SQLiteStore: APIKeyStore {
 
     public func revokeKey(id: String) async throws -> Bool {
         let now = clock.now()
-        return try await write("revoking an API key") { db in
+        let revoked = try await write("revoking an API key") { db in
             try db.execute(
                 sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now.milliseconds, id])
             return db.changesCount > 0
         }
+        if revoked { try keyCache.keysChanged() }
+        return revoked
     }
 
     public func principal(forSecret secret: String) async throws -> Principal? {
         guard secret.hasPrefix("sk_"), secret.utf8.count <= 128 else { return nil }
-        let hash = Data(ContentHash.of(secret).bytes)
-        return try readNow("checking an API key") { db in
-            guard let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT id, tenant FROM api_keys WHERE hash = ? AND revoked_at IS NULL"), arguments: [hash])
-            else { return nil }
-            let id: String = row["id"]
-            if let tenant: String = row["tenant"] { return .tenant(TenantID(storedRawValue: tenant), keyID: id) }
-            return .admin(keyID: id)
-        }
+        return try await activeKeys()[Data(ContentHash.of(secret).bytes)]
     }
 
     public func hasActiveKeys() async throws -> Bool {
-        try readNow("checking for API keys") { db in
-            try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM api_keys WHERE revoked_at IS NULL)")) ?? false
+        try await !activeKeys().isEmpty
+    }
+
+    /// The active keys by secret hash, from memory unless they changed (see `KeyCache`).
+    func activeKeys() async throws -> KeyCache.Keys {
+        try await keyCache.keys {
+            try await read("reading API keys") { db in
+                var keys: KeyCache.Keys = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT id, hash, tenant FROM api_keys WHERE revoked_at IS NULL") {
+                    let id: String = row["id"]
+                    let tenant: String? = row["tenant"]
+                    keys[row["hash"]] = tenant.map { .tenant(TenantID(storedRawValue: $0), keyID: id) } ?? .admin(keyID: id)
+                }
+                return keys
+            }
         }
     }
 }

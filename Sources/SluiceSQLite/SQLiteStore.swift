@@ -44,8 +44,8 @@ public final class SQLiteStore: Sendable {
     let publishCommit = GroupCommit<[Publication], [PublishOutcome]>()
     /// Rung after every commit that queues work, with the time it becomes ready.
     public let readiness = Doorbell()
-    /// The connection for `readNow`, opened on first use.
-    let lookups: LookupConnection
+    /// The active API keys, checked on every HTTP request.
+    let keyCache: KeyCache
 
     /// Opens (creating and migrating if needed) the store at `path`.
     public init(path: String, clock: any SluiceClock = SystemClock(), options: Options = Options()) throws {
@@ -53,7 +53,7 @@ public final class SQLiteStore: Sendable {
         self.clock = clock
         self.options = options
         self.completionCommit = GroupCommit()
-        self.lookups = LookupConnection(path: path)
+        self.keyCache = KeyCache(storePath: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.label = "sluice"
@@ -125,18 +125,6 @@ public final class SQLiteStore: Sendable {
     func read<T: Sendable>(_ doing: String, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
-        } catch {
-            throw SQLiteStore.wrap(error, doing)
-        }
-    }
-
-    /// Runs one statement on the calling thread, on a connection of its own in
-    /// autocommit mode: for the tiny indexed lookups made on every HTTP request
-    /// (API keys), where a pooled read's queue hops and transaction cost far
-    /// more than the query. Each statement sees the latest commit.
-    func readNow<T>(_ doing: String, _ body: (Database) throws -> T) throws -> T {
-        do {
-            return try lookups.connection().unsafeRead(body)
         } catch {
             throw SQLiteStore.wrap(error, doing)
         }
