@@ -70,10 +70,15 @@ struct API: Sendable {
         }
     }
 
-    func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+    /// One encoder for every response (configured once, safe to share).
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return encoder
+    }()
+
+    func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? API.encoder.encode(value)) ?? Data("{}".utf8)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
@@ -88,7 +93,7 @@ struct API: Sendable {
         }
         // Body bytes, plus the decoded copy, held while decoding.
         let held = (declared ?? limit) * 2
-        guard await backend.budget.tryAcquire(held) else {
+        guard backend.budget.tryAcquire(held) else {
             var error = APIError(
                 .serviceUnavailable, "busy",
                 "Sluice holds its in-memory budget of request and document bytes (SLUICE_MAX_INFLIGHT_BYTES); retry after the Retry-After seconds")
@@ -103,10 +108,10 @@ struct API: Sendable {
                 throw APIError(.contentTooLarge, "too_large", "the request body is over the \(limit)-byte limit (SLUICE_MAX_REQUEST_BYTES); split it into smaller requests")
             }
             let value = try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
-            await backend.budget.release(held)
+            backend.budget.release(held)
             return value
         } catch {
-            await backend.budget.release(held)
+            backend.budget.release(held)
             throw error
         }
     }

@@ -43,7 +43,7 @@ struct IndexWriter {
         if case .api = lease.origin {
             // Content the document no longer uses, and no queued change needs, goes.
             for hash in Set([previousHash, lease.contentHash].compactMap { $0 }) {
-                try SQLiteStore.releaseContent(db, hash)
+                try SQLiteStore.releaseContent(db, lease.key, hash)
             }
         }
         return outcome

@@ -163,14 +163,9 @@ extension SQLiteStore: IndexStore {
     public func purge(tenant: TenantID) async throws -> Int {
         try await write("purging tenant \(tenant)") { db in
             let documents = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM documents WHERE tenant = ?", arguments: [tenant.rawValue]) ?? 0
-            for table in ["chunks", "documents", "queue", "files"] {
+            for table in ["chunks", "documents", "queue", "files", "contents"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE tenant = ?", arguments: [tenant.rawValue])
             }
-            // Published content nothing refers to any more.
-            try db.execute(sql: """
-                DELETE FROM contents WHERE lower(hex(hash)) NOT IN (SELECT content_hash FROM documents WHERE source = 'api')
-                    AND hash NOT IN (SELECT content_hash FROM queue WHERE content_hash IS NOT NULL)
-                """)
             return documents
         }
     }

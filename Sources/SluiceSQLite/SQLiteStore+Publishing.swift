@@ -43,49 +43,53 @@ extension SQLiteStore: DocumentPublisher {
             {
                 return .unchanged(revision: indexed?["revision"] ?? 0)
             }
-            try db.cachedStatement(sql: "INSERT INTO contents (hash, bytes) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING")
-                .execute(arguments: [Data(hash.bytes), Data(publication.content ?? [])])
+            try db.cachedStatement(sql: """
+                INSERT INTO contents (tenant, doc_id, hash, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (tenant, doc_id, hash) DO NOTHING
+                """).execute(arguments: [key.tenant.rawValue, key.docId.rawValue, Data(hash.bytes), Data(publication.content ?? [])])
         }
         let change = Change(
             key: key, kind: publication.isTombstone ? .delete : .upsert, origin: .api(publication.meta),
             contentHash: publication.contentHash, priority: publication.priority)
         let superseded = pending?.contentHash
         let outcome = try enqueue(db, change, revision: revision, now: now, settle: settle, ready: &ready)
-        if let superseded, superseded != publication.contentHash { try releaseContent(db, superseded) }
+        if let superseded, superseded != publication.contentHash { try releaseContent(db, key, superseded) }
         switch outcome {
         case .queued(let revision): return .queued(revision: revision)
         case .coalesced(let revision): return .coalesced(revision: revision)
         }
     }
 
-    /// Deletes stored content no document or queued change refers to any more.
-    static func releaseContent(_ db: Database, _ hash: ContentHash) throws {
+    /// Deletes a document's stored content once neither its indexed state nor
+    /// its queued change refers to it.
+    static func releaseContent(_ db: Database, _ key: DocumentKey, _ hash: ContentHash) throws {
         let blob = Data(hash.bytes)
         let used = try Bool.fetchOne(db.cachedStatement(sql: """
-            SELECT EXISTS (SELECT 1 FROM documents WHERE content_hash = ? AND source = 'api' AND status != 'deleted')
-                OR EXISTS (SELECT 1 FROM queue WHERE content_hash = ? AND source = 'api')
-            """), arguments: [hash.hex, blob]) ?? false
+            SELECT EXISTS (SELECT 1 FROM documents WHERE tenant = :tenant AND doc_id = :docId
+                               AND content_hash = :hex AND source = 'api' AND status != 'deleted')
+                OR EXISTS (SELECT 1 FROM queue WHERE tenant = :tenant AND doc_id = :docId AND content_hash = :blob)
+            """), arguments: ["tenant": key.tenant.rawValue, "docId": key.docId.rawValue, "hex": hash.hex, "blob": blob]) ?? false
         if !used {
-            try db.cachedStatement(sql: "DELETE FROM contents WHERE hash = ?").execute(arguments: [blob])
+            try db.cachedStatement(sql: "DELETE FROM contents WHERE tenant = ? AND doc_id = ? AND hash = ?")
+                .execute(arguments: [key.tenant.rawValue, key.docId.rawValue, blob])
         }
     }
 
-    public func contents(_ hashes: [ContentHash], byteLimit: Int) async throws -> [ContentHash: [UInt8]?] {
-        guard !hashes.isEmpty else { return [:] }
+    public func contents(_ wanted: [ContentRef], byteLimit: Int) async throws -> [ContentRef: [UInt8]?] {
+        guard !wanted.isEmpty else { return [:] }
         return try await read("reading stored content") { db in
-            let size = try db.cachedStatement(sql: "SELECT length(bytes) FROM contents WHERE hash = ?")
-            let bytes = try db.cachedStatement(sql: "SELECT bytes FROM contents WHERE hash = ?")
-            var found: [ContentHash: [UInt8]?] = [:]
+            let size = try db.cachedStatement(sql: "SELECT length(bytes) FROM contents WHERE tenant = ? AND doc_id = ? AND hash = ?")
+            let bytes = try db.cachedStatement(sql: "SELECT bytes FROM contents WHERE tenant = ? AND doc_id = ? AND hash = ?")
+            var found: [ContentRef: [UInt8]?] = [:]
             var total = 0
-            for hash in hashes where found[hash] == nil {
-                let key = Data(hash.bytes)
-                guard let length = try Int.fetchOne(size, arguments: [key]) else {
-                    found[hash] = .some(nil)
+            for ref in wanted where found[ref] == nil {
+                let arguments: StatementArguments = [ref.key.tenant.rawValue, ref.key.docId.rawValue, Data(ref.hash.bytes)]
+                guard let length = try Int.fetchOne(size, arguments: arguments) else {
+                    found[ref] = .some(nil)
                     continue
                 }
                 if total > 0 && total + length > byteLimit { break }
                 total += length
-                found[hash] = try Data.fetchOne(bytes, arguments: [key]).map { Array($0) }
+                found[ref] = try Data.fetchOne(bytes, arguments: arguments).map { Array($0) }
             }
             return found
         }

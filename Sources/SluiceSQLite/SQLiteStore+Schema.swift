@@ -140,9 +140,27 @@ extension SQLiteStore {
             try db.execute(sql: """
                 -- Only leased rows (a few per worker), so a worker finds the next expiry without a scan.
                 CREATE INDEX queue_by_lease_expiry ON queue(lease_expires_at) WHERE lease_token IS NOT NULL;
-                -- Whether stored content is still used, checked on every completion of an API document.
-                CREATE INDEX queue_api_content ON queue(content_hash) WHERE source = 'api';
-                CREATE INDEX documents_api_content ON documents(content_hash) WHERE source = 'api';
+                -- Published content belongs to its document: whether it is still used is then two lookups
+                -- by document (its queue row, its indexed state) rather than a search of every document by
+                -- hash, and no index keyed by a random hash is written on every publish.
+                CREATE TABLE document_contents (
+                    id INTEGER PRIMARY KEY,
+                    tenant TEXT NOT NULL,
+                    doc_id TEXT NOT NULL,
+                    hash BLOB NOT NULL,
+                    bytes BLOB NOT NULL,
+                    UNIQUE (tenant, doc_id, hash)
+                );
+                INSERT INTO document_contents (tenant, doc_id, hash, bytes)
+                    SELECT q.tenant, q.doc_id, c.hash, c.bytes FROM queue q JOIN contents c ON c.hash = q.content_hash
+                    WHERE q.source = 'api'
+                    ON CONFLICT DO NOTHING;
+                INSERT INTO document_contents (tenant, doc_id, hash, bytes)
+                    SELECT d.tenant, d.doc_id, c.hash, c.bytes FROM documents d JOIN contents c ON lower(hex(c.hash)) = d.content_hash
+                    WHERE d.source = 'api' AND d.status != 'deleted'
+                    ON CONFLICT DO NOTHING;
+                DROP TABLE contents;
+                ALTER TABLE document_contents RENAME TO contents;
                 """)
         }
         return migrator

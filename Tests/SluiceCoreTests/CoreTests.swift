@@ -72,13 +72,13 @@ import Testing
 
     @Test func byteBudgetLimitsWhatIsHeldAndLetsAnOversizedRequestThroughAlone() async {
         let budget = ByteBudget(capacity: 100)
-        #expect(await budget.tryAcquire(60))
-        #expect(!(await budget.tryAcquire(50)))
-        await budget.release(60)
-        #expect(await budget.tryAcquire(500), "larger than the budget, but nothing else is held")
-        #expect(!(await budget.tryAcquire(1)))
-        await budget.release(500)
-        #expect(await budget.bytesInUse == 0)
+        #expect(budget.tryAcquire(60))
+        #expect(!budget.tryAcquire(50))
+        budget.release(60)
+        #expect(budget.tryAcquire(500), "larger than the budget, but nothing else is held")
+        #expect(!budget.tryAcquire(1))
+        budget.release(500)
+        #expect(budget.bytesInUse == 0)
     }
 }
 

@@ -70,19 +70,20 @@ struct Worker: Sendable {
             var prepared: [(Lease, DocumentProcessor.Prepared, FileRecord?)] = []
             var heldBytes = 0
             // Content published over the API, read a few MiB at a time rather than one read per document.
-            let storedHashes = leases.compactMap { lease -> ContentHash? in
-                guard case .api = lease.origin, lease.kind == .upsert else { return nil }
-                return lease.contentHash
+            let storedRefs = leases.compactMap { lease -> ContentRef? in
+                guard case .api = lease.origin, lease.kind == .upsert, let hash = lease.contentHash else { return nil }
+                return ContentRef(key: lease.key, hash: hash)
             }
-            var stored: [ContentHash: [UInt8]?] = [:]
+            var stored: [ContentRef: [UInt8]?] = [:]
             for lease in leases {
                 let processor = self.processor
                 var storedContent: [UInt8]?
                 if case .api = lease.origin, lease.kind == .upsert, let hash = lease.contentHash {
-                    if stored[hash] == nil, let start = storedHashes.firstIndex(of: hash) {
-                        stored = try await publisher.contents(Array(storedHashes[start...]), byteLimit: Worker.storedContentReadBytes)
+                    let ref = ContentRef(key: lease.key, hash: hash)
+                    if stored[ref] == nil, let start = storedRefs.firstIndex(of: ref) {
+                        stored = try await publisher.contents(Array(storedRefs[start...]), byteLimit: Worker.storedContentReadBytes)
                     }
-                    storedContent = stored[hash] ?? nil
+                    storedContent = stored[ref] ?? nil
                 }
                 let content = storedContent
                 let estimate = if case .api = lease.origin {
@@ -91,11 +92,11 @@ struct Worker: Sendable {
                     try await BlockingIO.run { processor.memoryEstimate(lease) }
                 }
                 // Never wait for memory while holding some: flush first, so workers cannot deadlock.
-                if !(await budget.tryAcquire(estimate)) {
+                if !budget.tryAcquire(estimate) {
                     if !prepared.isEmpty {
                         try await finish(prepared)
                         prepared.removeAll()
-                        await budget.release(heldBytes)
+                        budget.release(heldBytes)
                         heldBytes = 0
                     }
                     await budget.acquire(estimate)
@@ -114,10 +115,10 @@ struct Worker: Sendable {
             do {
                 try await finish(prepared)
             } catch {
-                await budget.release(heldBytes)
+                budget.release(heldBytes)
                 throw error
             }
-            await budget.release(heldBytes)
+            budget.release(heldBytes)
             group.cancelAll()
         }
     }

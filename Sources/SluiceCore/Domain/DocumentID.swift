@@ -7,7 +7,8 @@ public struct DocumentID: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     /// Validates and NFC-normalizes `rawValue`.
     public init(_ rawValue: String) throws {
-        let normalized = rawValue.precomposedStringWithCanonicalMapping
+        // ASCII is already NFC; only other text needs Foundation's (costly) normalization.
+        let normalized = rawValue.utf8.allSatisfy { $0 < 0x80 } ? rawValue : rawValue.precomposedStringWithCanonicalMapping
         if let problem = DocumentID.problem(with: normalized) {
             throw SluiceError(.invalidInput, "document id \"\(rawValue)\" \(problem)", field: "meta.docId")
         }

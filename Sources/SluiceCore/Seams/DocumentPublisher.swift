@@ -32,8 +32,19 @@ public enum PublishOutcome: Sendable, Equatable {
 /// document or a queued change refers to it.
 public protocol DocumentPublisher: Sendable {
     func publish(_ publications: [Publication]) async throws -> [PublishOutcome]
-    /// Stored content by hash, in one read: the first of `hashes` always, then
-    /// the following ones while their total stays within `byteLimit`. A hash
-    /// no longer kept is absent from the result, as are those left for a later call.
-    func contents(_ hashes: [ContentHash], byteLimit: Int) async throws -> [ContentHash: [UInt8]?]
+    /// Documents' stored content, in one read: the first of `wanted` always,
+    /// then the following ones while their total stays within `byteLimit`.
+    /// Content no longer kept maps to nil; what is left for a later call is absent.
+    func contents(_ wanted: [ContentRef], byteLimit: Int) async throws -> [ContentRef: [UInt8]?]
+}
+
+/// A document's stored content: published over the API, kept by document and hash.
+public struct ContentRef: Hashable, Sendable {
+    public var key: DocumentKey
+    public var hash: ContentHash
+
+    public init(key: DocumentKey, hash: ContentHash) {
+        self.key = key
+        self.hash = hash
+    }
 }
