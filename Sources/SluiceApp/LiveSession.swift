@@ -143,7 +143,7 @@ public final class LiveSession: Sendable {
             access: AccessPolicy(
                 ratePerMinute: configuration.apiRateLimitPerMinute, exempt: configuration.apiRateLimitExempt,
                 trustedProxies: configuration.trustedProxies),
-            search: { tenant, query, k in try await runtime.search(tenant: tenant, query: query, k: k) },
+            search: { tenant, query, k, attributes in try await runtime.search(tenant: tenant, query: query, k: k, attributes: attributes) },
             preview: { publication in try await runtime.preview(publication) },
             budget: budget, intake: intake,
             isReady: { (try? await runtime.store.depth()) != nil && !Task.isShuttingDownGracefully },

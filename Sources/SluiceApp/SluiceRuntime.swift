@@ -36,10 +36,11 @@ public final class SluiceRuntime: Sendable {
     /// another fingerprint are re-indexed rather than mixed.
     public var settingsFingerprint: String { "\(embedder.modelKey)|\(chunker.fingerprint)" }
 
-    /// Embeds a search query with the configured embedder and searches one tenant.
-    public func search(tenant: TenantID, query: String, k: Int) async throws -> [SearchHit] {
+    /// Embeds a search query with the configured embedder and searches one
+    /// tenant, optionally only documents with these `meta.attributes`.
+    public func search(tenant: TenantID, query: String, k: Int, attributes: [String: String] = [:]) async throws -> [SearchHit] {
         guard let vector = try await embedder.embed([query]).first else { return [] }
-        return try await store.search(tenant: tenant, vector: vector, modelKey: embedder.modelKey, k: k)
+        return try await store.search(tenant: tenant, vector: vector, modelKey: embedder.modelKey, k: k, attributes: attributes)
     }
 }
 

@@ -8,8 +8,8 @@ public struct APIBackend: Sendable {
     public var keys: any APIKeyStore
     public var queue: any JobQueue
     public var access: AccessPolicy
-    /// Embeds a query and searches one tenant.
-    public var search: @Sendable (TenantID, String, Int) async throws -> [SearchHit]
+    /// Embeds a query and searches one tenant (query, k, attribute filter).
+    public var search: @Sendable (TenantID, String, Int, [String: String]) async throws -> [SearchHit]
     /// What publishing would do, without writing anything.
     public var preview: @Sendable (Publication) async throws -> Preview
     /// Whether the store answers and the server is not shutting down.
@@ -38,7 +38,7 @@ public struct APIBackend: Sendable {
     public init(
         publisher: any DocumentPublisher, index: any IndexStore, keys: any APIKeyStore, queue: any JobQueue,
         access: AccessPolicy,
-        search: @escaping @Sendable (TenantID, String, Int) async throws -> [SearchHit],
+        search: @escaping @Sendable (TenantID, String, Int, [String: String]) async throws -> [SearchHit],
         preview: @escaping @Sendable (Publication) async throws -> Preview,
         budget: ByteBudget, intake: IntakePressure = IntakePressure(),
         isReady: @escaping @Sendable () async -> Bool, limits: Limits

@@ -173,7 +173,9 @@ struct API: Sendable {
         while true {
             let state = try await backend.index.documentState(key)
             if let state, state.revision >= revision { return DocumentView(state) }
-            if ContinuousClock.now >= deadline { return state.map(DocumentView.init) }
+            if ContinuousClock.now >= deadline {
+                return DocumentView.of(state, pending: try await backend.queue.entry(key), now: access.clock.now())
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
     }
@@ -218,7 +220,8 @@ struct API: Sendable {
         var valid: [(Int, Publication)] = []
         for (index, element) in batch.documents.enumerated() {
             do {
-                let publication = try publication(try element.result.get(), priority: priority)
+                var publication = try publication(try element.result.get(), priority: priority)
+                publication.isSettled = batch.coalesced ?? false
                 try principal.require(publication.key.tenant)
                 valid.append((index, publication))
                 items.append(BatchItem(index: index, tenant: publication.key.tenant.rawValue, docId: publication.key.docId.rawValue, status: "pending"))
@@ -249,16 +252,28 @@ struct API: Sendable {
 
     // MARK: documents
 
+    /// A document as the index has it, and the change still pending for it.
     struct DocumentView: Encodable {
         var tenant: String
         var docId: String
+        /// indexed, skipped or deleted; pending while no revision was processed yet.
         var status: String
         var revision: Int64
-        var contentHash: String
+        var contentHash: String?
         var chunks: Int
         var title: String?
         var reason: String?
-        var updatedAt: String
+        var updatedAt: String?
+        var pending: PendingView?
+
+        struct PendingView: Encodable {
+            var revision: Int64
+            /// queued, processing, or failed (a dead letter, retried with `sluice dead-letters retry` or a new change).
+            var state: String
+            var attempts: Int
+            var lastError: String?
+            var readyAt: String
+        }
 
         init(_ state: DocumentState) {
             tenant = state.key.tenant.rawValue
@@ -270,6 +285,27 @@ struct API: Sendable {
             title = state.title
             reason = state.reason
             updatedAt = state.updatedAt.iso8601
+        }
+
+        /// Before its first processing: only the pending change.
+        init(pending entry: QueueEntry) {
+            tenant = entry.key.tenant.rawValue
+            docId = entry.key.docId.rawValue
+            status = "pending"
+            revision = entry.revision
+            chunks = 0
+        }
+
+        /// nil when the store knows nothing of the document.
+        static func of(_ state: DocumentState?, pending entry: QueueEntry?, now: Timestamp) -> DocumentView? {
+            guard var view = state.map(DocumentView.init) ?? entry.map(DocumentView.init(pending:)) else { return nil }
+            if let entry, entry.revision > view.revision || state == nil {
+                let processing = entry.hold.map { $0.expiresAt > now } ?? false
+                view.pending = PendingView(
+                    revision: entry.revision, state: entry.state == .dead ? "failed" : processing ? "processing" : "queued",
+                    attempts: entry.attempts, lastError: entry.lastError, readyAt: entry.readyAt.iso8601)
+            }
+            return view
         }
     }
 
@@ -286,10 +322,12 @@ struct API: Sendable {
     func document(_ context: SluiceRequestContext, _ principal: Principal) async throws -> Response {
         let key = try documentKey(context)
         try principal.require(key.tenant)
-        guard let state = try await backend.index.documentState(key) else {
+        async let state = backend.index.documentState(key)
+        async let entry = backend.queue.entry(key)
+        guard let view = DocumentView.of(try await state, pending: try await entry, now: access.clock.now()) else {
             throw APIError(.notFound, "not_found", "tenant \(key.tenant) has no document \(key.docId)")
         }
-        return json(DocumentView(state))
+        return json(view)
     }
 
     func deleteDocument(_ context: SluiceRequestContext, _ principal: Principal) async throws -> Response {
@@ -371,6 +409,12 @@ struct API: Sendable {
         var tenant: String
         var query: String
         var k: Int?
+        /// Only documents whose `meta.attributes` hold all of these values.
+        var filter: Filter?
+
+        struct Filter: Decodable {
+            var attributes: [String: String]?
+        }
     }
 
     func search(_ request: Request, _ principal: Principal) async throws -> Response {
@@ -382,6 +426,10 @@ struct API: Sendable {
         guard !body.query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, body.query.utf8.count <= 10_000 else {
             throw APIError(.badRequest, "invalid_input", "query must be 1 to 10,000 bytes of text", field: "query")
         }
-        return json(["results": try await backend.search(tenant, body.query, k)])
+        let attributes = body.filter?.attributes ?? [:]
+        guard attributes.count <= 32, attributes.allSatisfy({ $0.key.utf8.count <= 256 && $0.value.utf8.count <= 4096 }) else {
+            throw APIError(.badRequest, "invalid_input", "filter.attributes takes at most 32 keys of up to 256 bytes, values of up to 4,096", field: "filter.attributes")
+        }
+        return json(["results": try await backend.search(tenant, body.query, k, attributes)])
     }
 }

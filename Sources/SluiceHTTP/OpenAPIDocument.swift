@@ -54,17 +54,25 @@ enum OpenAPIDocument {
       },
       "DocumentState": {
         "type": "object",
-        "required": ["tenant", "docId", "status", "revision", "contentHash", "chunks", "updatedAt"],
+        "required": ["tenant", "docId", "status", "revision", "chunks"],
         "properties": {
           "tenant": { "type": "string" },
           "docId": { "type": "string" },
-          "status": { "type": "string", "enum": ["indexed", "skipped", "deleted"] },
+          "status": { "type": "string", "enum": ["indexed", "skipped", "deleted", "pending"] },
           "revision": { "type": "integer" },
-          "contentHash": { "type": "string" },
+          "contentHash": { "type": "string", "description": "SHA-256 of the indexed content" },
           "chunks": { "type": "integer" },
           "title": { "type": "string" },
           "reason": { "type": "string" },
-          "updatedAt": { "type": "string" }
+          "updatedAt": { "type": "string" },
+          "pending": { "type": "object", "description": "The change not yet indexed, if any.",
+            "required": ["revision", "state", "attempts", "readyAt"],
+            "properties": {
+              "revision": { "type": "integer" },
+              "state": { "type": "string", "enum": ["queued", "processing", "failed"] },
+              "attempts": { "type": "integer" },
+              "lastError": { "type": "string" },
+              "readyAt": { "type": "string" } } }
         }
       },
       "PublishResult": {
@@ -152,7 +160,8 @@ enum OpenAPIDocument {
       "post": {
         "requestBody": { "required": true, "content": { "application/json": { "schema": {
           "type": "object", "required": ["documents"],
-          "properties": { "priority": { "type": "string", "enum": ["low", "normal", "high"] }, "coalesced": { "type": "boolean" },
+          "properties": { "priority": { "type": "string", "enum": ["low", "normal", "high"] }, "coalesced": { "type": "boolean",
+              "description": "The sender already coalesced these changes (for example a debounced export): they skip the settle window and are ready at once." },
             "documents": { "type": "array", "maxItems": 500, "items": { "$ref": "#/components/schemas/Document" } } } } } } },
         "responses": {
           "202": { "description": "One result per document; invalid ones are rejected alone.", "content": { "application/json": { "schema": {
@@ -225,7 +234,9 @@ enum OpenAPIDocument {
       "post": {
         "requestBody": { "required": true, "content": { "application/json": { "schema": {
           "type": "object", "required": ["tenant", "query"],
-          "properties": { "tenant": { "type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$" }, "query": { "type": "string", "minLength": 1, "maxLength": 10000, "pattern": "\\S" }, "k": { "type": "integer", "minimum": 1, "maximum": 1000 } } } } } },
+          "properties": { "tenant": { "type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$" }, "query": { "type": "string", "minLength": 1, "maxLength": 10000, "pattern": "\\S" }, "k": { "type": "integer", "minimum": 1, "maximum": 1000 },
+            "filter": { "type": "object", "description": "Only chunks of documents whose meta.attributes hold every given value.",
+              "properties": { "attributes": { "type": "object", "maxProperties": 32, "propertyNames": { "maxLength": 256 }, "additionalProperties": { "type": "string", "maxLength": 4096 } } } } } } } } },
         "responses": {
           "200": { "description": "The top k chunks.", "content": { "application/json": { "schema": {
             "type": "object", "required": ["results"],

@@ -130,16 +130,16 @@ struct IndexWriter {
     ) throws {
         try db.cachedStatement(sql: """
             INSERT INTO documents
-                (tenant, doc_id, status, content_hash, revision, chunk_count, settings, source, title, reason, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                (tenant, doc_id, status, content_hash, revision, chunk_count, settings, source, title, reason, updated_at, meta)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (tenant, doc_id) DO UPDATE SET
                 status = excluded.status, content_hash = excluded.content_hash, revision = excluded.revision,
                 chunk_count = excluded.chunk_count, settings = excluded.settings, source = excluded.source,
-                title = excluded.title, reason = excluded.reason, updated_at = excluded.updated_at,
+                title = excluded.title, reason = excluded.reason, updated_at = excluded.updated_at, meta = excluded.meta,
                 processings = documents.processings + 1
             """).execute(arguments: [
                 lease.key.tenant.rawValue, lease.key.docId.rawValue, status.rawValue, contentHash, lease.revision,
-                chunkCount, settings, lease.origin.sourceName, title, reason, now.milliseconds,
+                chunkCount, settings, lease.origin.sourceName, title, reason, now.milliseconds, lease.origin.metaJSON,
             ])
     }
 

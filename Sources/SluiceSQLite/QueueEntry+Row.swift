@@ -18,9 +18,7 @@ extension QueueEntry {
         {
             origin = .file(FileLocation(scanRoot: root, tenantDirectory: tenantDirectory, path: path))
         } else {
-            let meta: String? = row["meta"]
-            let decoded = meta.flatMap { try? JSONDecoder().decode(DocumentMeta.self, from: Data($0.utf8)) }
-            origin = .api(decoded ?? DocumentMeta(tenant: key.tenant.rawValue, docId: key.docId.rawValue))
+            origin = .api(storedMeta: row["meta"], key: key)
         }
         let hashData: Data? = row["content_hash"]
         var hold: Hold?
@@ -63,11 +61,8 @@ extension QueueEntry {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         var location: FileLocation?
-        var meta: String?
-        switch origin {
-        case .file(let file): location = file
-        case .api(let documentMeta): meta = (try? JSONEncoder().encode(documentMeta)).map { String(decoding: $0, as: UTF8.self) }
-        }
+        if case .file(let file) = origin { location = file }
+        let meta = origin.metaJSON
         try statement.execute(arguments: [
             key.tenant.rawValue, key.docId.rawValue, revision, kind.rawValue, origin.sourceName, location?.scanRoot,
             location?.tenantDirectory, location?.path,

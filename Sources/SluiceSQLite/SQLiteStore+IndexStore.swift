@@ -3,17 +3,36 @@ import GRDB
 import SluiceCore
 
 extension SQLiteStore: IndexStore {
-    public func search(tenant: TenantID, vector: [Float], modelKey: String, k: Int) async throws -> [SearchHit] {
+    public func search(
+        tenant: TenantID, vector: [Float], modelKey: String, k: Int, attributes: [String: String] = [:]
+    ) async throws -> [SearchHit] {
         try await read("searching \(tenant)") { db in
             guard k > 0, let model = try SQLiteStore.modelID(db, key: modelKey, dimension: vector.count, create: false) else {
                 return []
             }
-            // Scan the covering index (tenant, embedding) and read each vector by id, in id order.
-            let cursor = try Row.fetchCursor(db, sql: """
-                SELECT c.id, e.vector FROM chunks c INDEXED BY chunks_for_search
-                JOIN embeddings e ON e.id = c.embedding
-                WHERE c.tenant = ? AND e.model = ?
-                """, arguments: [tenant.rawValue, model])
+            let cursor: RowCursor
+            if attributes.isEmpty {
+                // Scan the covering index (tenant, embedding) and read each vector by id, in id order.
+                cursor = try Row.fetchCursor(db, sql: """
+                    SELECT c.id, e.vector FROM chunks c INDEXED BY chunks_for_search
+                    JOIN embeddings e ON e.id = c.embedding
+                    WHERE c.tenant = ? AND e.model = ?
+                    """, arguments: [tenant.rawValue, model])
+            } else {
+                // The matching documents first, then their chunks by document.
+                let conditions = Array(
+                    repeating: "EXISTS (SELECT 1 FROM json_each(d.meta, '$.attributes') WHERE key = ? AND value = ?)",
+                    count: attributes.count
+                ).joined(separator: " AND ")
+                var arguments: StatementArguments = [tenant.rawValue, model, tenant.rawValue]
+                for (key, value) in attributes.sorted(by: { $0.key < $1.key }) { arguments += [key, value] }
+                cursor = try Row.fetchCursor(db, sql: """
+                    SELECT c.id, e.vector FROM chunks c INDEXED BY chunks_by_document
+                    JOIN embeddings e ON e.id = c.embedding
+                    WHERE c.tenant = ? AND e.model = ? AND c.doc_id IN (
+                        SELECT d.doc_id FROM documents d WHERE d.tenant = ? AND d.status = 'indexed' AND \(conditions))
+                    """, arguments: arguments)
+            }
             var best = TopK<Int64>(k: k)
             try vector.withUnsafeBufferPointer { query in
                 while let row = try cursor.next() {
@@ -192,13 +211,24 @@ extension SQLiteStore: IndexStore {
                 JOIN files f ON f.tenant = d.tenant AND f.doc_id = d.doc_id
                 WHERE d.status = 'indexed' AND d.settings != ?
                 """, arguments: [settingsFingerprint])
-            let changes = rows.map { row in
+            var changes = rows.map { row in
                 let hash: Data = row["content_hash"]
                 return Change(
                     key: DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"])),
                     kind: .upsert,
                     origin: .file(FileLocation(scanRoot: row["root"], tenantDirectory: row["tenant_dir"], path: row["path"])),
                     contentHash: ContentHash(bytes: Array(hash)), priority: priority)
+            }
+            // Documents published over the API are re-indexed from their stored content.
+            for row in try Row.fetchAll(db, sql: """
+                SELECT tenant, doc_id, content_hash, meta FROM documents
+                WHERE source = 'api' AND status = 'indexed' AND settings != ?
+                """, arguments: [settingsFingerprint])
+            {
+                let key = DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"]))
+                changes.append(Change(
+                    key: key, kind: .upsert, origin: .api(storedMeta: row["meta"], key: key),
+                    contentHash: (row["content_hash"] as String?).flatMap(ContentHash.init(hex:)), priority: priority))
             }
             _ = try SQLiteStore.enqueue(db, changes, now: now, settle: settle, ready: &ready)
             return changes.count

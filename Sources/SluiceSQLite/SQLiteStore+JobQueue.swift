@@ -166,6 +166,10 @@ extension SQLiteStore: JobQueue {
         }
     }
 
+    public func entry(_ key: DocumentKey) async throws -> QueueEntry? {
+        try await read("reading the queue row of \(key)") { db in try QueueEntry.fetch(db, key) }
+    }
+
     public func nextWakeTime() async throws -> Timestamp? {
         try await read("reading the queue") { db in
             // Index lookups only: the first unleased row of each priority, and the

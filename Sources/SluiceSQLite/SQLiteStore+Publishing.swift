@@ -49,7 +49,8 @@ extension SQLiteStore: DocumentPublisher {
         }
         let change = Change(
             key: key, kind: publication.isTombstone ? .delete : .upsert, origin: .api(publication.meta),
-            contentHash: publication.contentHash, priority: publication.priority)
+            contentHash: publication.contentHash, priority: publication.priority,
+            activity: publication.isSettled ? .settled : .quiet)
         let superseded = pending?.contentHash
         let outcome = try enqueue(db, change, revision: revision, now: now, settle: settle, ready: &ready)
         if let superseded, superseded != publication.contentHash { try releaseContent(db, key, superseded) }

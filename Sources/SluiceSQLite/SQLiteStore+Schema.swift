@@ -161,6 +161,10 @@ extension SQLiteStore {
                     ON CONFLICT DO NOTHING;
                 DROP TABLE contents;
                 ALTER TABLE document_contents RENAME TO contents;
+                -- The meta object of a document published over the API (JSON): its attributes filter
+                -- searches, and it is what re-indexing the stored content needs (mimeType, title).
+                ALTER TABLE documents DROP COLUMN attributes;
+                ALTER TABLE documents ADD COLUMN meta TEXT;
                 """)
         }
         return migrator

@@ -166,6 +166,47 @@ import Testing
         }
     }
 
+    @Test func searchFiltersOnAttributes() async throws {
+        try await serving { base in
+            for (docId, team) in [("hr.md", "hr"), ("eng.md", "eng")] {
+                var doc = document("acme", docId, "# Leave\n\nThirty days of vacation for the \(team) team.")
+                doc["meta"] = ["tenant": "acme", "docId": docId, "attributes": ["team": team, "region": "eu"]]
+                let reply = try await call(base, "POST", "/v1/ingest/publish?wait=10", body: doc)
+                #expect(reply.json["status"] as? String == "indexed", "\(reply.json)")
+            }
+            func docIds(_ filter: [String: Any]?) async throws -> [String] {
+                var body: [String: Any] = ["tenant": "acme", "query": "vacation days", "k": 10]
+                if let filter { body["filter"] = filter }
+                let reply = try await call(base, "POST", "/v1/search", body: body)
+                #expect(reply.status == 200, "\(reply.json)")
+                return ((reply.json["results"] as? [[String: Any]]) ?? []).compactMap { $0["docId"] as? String }.sorted()
+            }
+            #expect(try await docIds(nil) == ["eng.md", "hr.md"])
+            #expect(try await docIds(["attributes": ["team": "hr"]]) == ["hr.md"])
+            #expect(try await docIds(["attributes": ["team": "hr", "region": "eu"]]) == ["hr.md"], "every value must match")
+            #expect(try await docIds(["attributes": ["team": "hr", "region": "us"]]) == [])
+            let bad = try await call(base, "POST", "/v1/search", body: ["tenant": "acme", "query": "x", "filter": ["attributes": ["team": 3]]])
+            #expect(bad.status == 400)
+        }
+    }
+
+    @Test func aCoalescedBatchSkipsTheSettleWindow() async throws {
+        // A settle window of a minute: only the coalesced batch can be indexed during the test.
+        try await serving(adjust: { $0.settleWindow = .seconds(60); $0.settleMaximum = .seconds(60) }) { base, _ in
+            let settled = try await call(base, "POST", "/v1/ingest/batch", body: ["coalesced": true, "documents": [document("acme", "now.md", "ready at once")]])
+            let waiting = try await call(base, "POST", "/v1/ingest/batch", body: ["documents": [document("acme", "later.md", "settles for a minute")]])
+            #expect(settled.status == 202 && waiting.status == 202)
+            var state = try await call(base, "GET", "/v1/tenants/acme/documents/now.md")
+            for _ in 0..<500 where state.json["status"] as? String != "indexed" {
+                try await Task.sleep(for: .milliseconds(20))
+                state = try await call(base, "GET", "/v1/tenants/acme/documents/now.md")
+            }
+            #expect(state.json["status"] as? String == "indexed", "\(state.json)")
+            let later = try await call(base, "GET", "/v1/tenants/acme/documents/later.md")
+            #expect(later.json["status"] as? String == "pending" && (later.json["pending"] as? [String: Any])?["state"] as? String == "queued", "\(later.json)")
+        }
+    }
+
     @Test func keysScopeRequestsToTheirTenant() async throws {
         try await serving { base, runtime in
             #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a.md", "x")).status == 202, "keyless loopback mode while no key exists")

@@ -18,7 +18,7 @@ import Testing
         let budget = ByteBudget(capacity: 100_000)
         let backend = APIBackend(
             publisher: runtime.store, index: runtime.store, keys: runtime.store, queue: runtime.store,
-            access: AccessPolicy(), search: { _, _, _ in [] }, preview: { try await runtime.preview($0) },
+            access: AccessPolicy(), search: { _, _, _, _ in [] }, preview: { try await runtime.preview($0) },
             budget: budget, isReady: { true }, limits: APIBackend.Limits())
         let (port, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(

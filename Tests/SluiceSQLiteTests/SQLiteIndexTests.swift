@@ -61,7 +61,7 @@ import Testing
         _ = try await process("a.md", tenant: "acme", indexed(["alpha"], vectors: [vector([1, 0, 0])]))
         _ = try await process("b.md", tenant: "globex", indexed(["beta"], vectors: [vector([1, 0.1, 0])]))
         _ = try await process("c.md", tenant: "acme", indexed(["gamma"], vectors: [vector([0, 1, 0])], model: "other/3"))
-        let hits = try await store.search(tenant: try TenantID("acme"), vector: vector([1, 0, 0]), modelKey: "test/3", k: 10)
+        let hits = try await store.search(tenant: try TenantID("acme"), vector: vector([1, 0, 0]), modelKey: "test/3", k: 10, attributes: [:])
         #expect(hits.map(\.docId) == ["a.md"])
         #expect(abs(hits[0].score - 1) < 1e-5)
     }
@@ -70,7 +70,7 @@ import Testing
         _ = try await process("far.md", indexed(["far"], vectors: [vector([0, 0, 1])]))
         _ = try await process("near.md", indexed(["near"], vectors: [vector([1, 0.2, 0])]))
         _ = try await process("mid.md", indexed(["mid"], vectors: [vector([1, 1, 0])]))
-        let hits = try await store.search(tenant: try TenantID("acme"), vector: vector([1, 0, 0]), modelKey: "test/3", k: 2)
+        let hits = try await store.search(tenant: try TenantID("acme"), vector: vector([1, 0, 0]), modelKey: "test/3", k: 2, attributes: [:])
         #expect(hits.map(\.docId) == ["near.md", "mid.md"])
     }
 

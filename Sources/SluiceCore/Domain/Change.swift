@@ -15,12 +15,16 @@ public struct Change: Sendable, Equatable {
     public var contentHash: ContentHash?
     public var priority: Priority
     /// Whether the change arrived while its source was busy (a burst or a
-    /// flood), which earns it the longer settle window.
+    /// flood), which earns it the longer settle window, or was settled by its
+    /// sender, which skips the window.
     public var activity: Activity
 
     public enum Activity: Sendable, Equatable {
         case quiet
         case busy
+        /// The sender already coalesced its changes (an API batch marked
+        /// `coalesced`): there is nothing left to wait for, so it is ready at once.
+        case settled
     }
 
     public init(

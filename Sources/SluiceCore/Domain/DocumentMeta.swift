@@ -48,6 +48,9 @@ public struct Publication: Sendable, Equatable {
     public var contentHash: ContentHash?
     public var meta: DocumentMeta
     public var priority: Priority
+    /// The sender already coalesced this change (a batch marked `coalesced`):
+    /// it skips the settle window.
+    public var isSettled = false
 
     public var isTombstone: Bool { content == nil }
 

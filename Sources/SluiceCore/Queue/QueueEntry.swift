@@ -59,7 +59,7 @@ public struct QueueEntry: Sendable, Equatable {
         self.state = .queued
         self.firstChangeAt = now
         self.lastChangeAt = now
-        self.readyAt = settle.readyAt(firstChange: now, lastChange: now, busy: change.activity == .busy)
+        self.readyAt = change.activity == .settled ? now : settle.readyAt(firstChange: now, lastChange: now, busy: change.activity == .busy)
         self.attempts = 0
         self.supersededCount = 0
         self.leaseExpiries = 0
@@ -117,7 +117,7 @@ public struct QueueEntry: Sendable, Equatable {
         contentHash = change.contentHash
         state = .queued
         lastChangeAt = now
-        readyAt = settle.readyAt(firstChange: firstChangeAt, lastChange: now, busy: busy)
+        readyAt = change.activity == .settled ? now : settle.readyAt(firstChange: firstChangeAt, lastChange: now, busy: busy)
         attempts = 0
         leaseExpiries = 0
         lastError = nil

@@ -72,8 +72,9 @@ public struct TenantSummary: Sendable, Equatable, Codable {
 /// models never mix. Every method may throw `SluiceError(.storage)`.
 public protocol IndexStore: Sendable {
     /// Top `k` chunks of `tenant` by cosine similarity to `vector` among
-    /// chunks embedded by `modelKey`.
-    func search(tenant: TenantID, vector: [Float], modelKey: String, k: Int) async throws -> [SearchHit]
+    /// chunks embedded by `modelKey`; with `attributes`, only chunks of
+    /// documents whose `meta.attributes` hold every one of those values.
+    func search(tenant: TenantID, vector: [Float], modelKey: String, k: Int, attributes: [String: String]) async throws -> [SearchHit]
 
     /// Which of `hashes` already have a vector under `modelKey`.
     func cachedEmbeddings(modelKey: String, textHashes: [ContentHash]) async throws -> Set<ContentHash>

@@ -45,6 +45,9 @@ public protocol JobQueue: Sendable {
     @discardableResult
     func releaseAbandonedLeases() async throws -> Int
 
+    /// The queue row of one document: its pending change, if any.
+    func entry(_ key: DocumentKey) async throws -> QueueEntry?
+
     /// Rung after every commit that queues work, with the time it becomes
     /// ready, so idle workers in this process look again only when needed.
     var readiness: Doorbell { get }
