@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "SluiceAppTests", dependencies: ["SluiceApp", "SluiceSQLite", "SluiceCore", "SluiceConnectors", "SluiceTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SluiceHTTPTests",
-            dependencies: ["SluiceApp", "SluiceHTTP", "SluiceCore", "SluiceTesting"],
+            dependencies: ["SluiceApp", "SluiceHTTP", "SluiceCore", "SluiceSQLite", "SluiceTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SluiceCLITests", dependencies: ["SluiceApp", "SluiceConnectors", "SluiceTesting", "SluiceCore"], swiftSettings: swiftSettings),

@@ -162,7 +162,7 @@ struct API: Sendable {
             status: outcome.name)
         if let wait = request.uri.queryParameters["wait"].flatMap({ Double(String($0)) }), wait > 0 {
             result.state = try await waitForIndexing(publication.key, revision: outcome.revision, seconds: min(wait, 60))
-            if let state = result.state, state.revision >= outcome.revision { result.status = state.status }
+            if let state = result.state, state.pending == nil, state.revision >= outcome.revision { result.status = state.status }
         }
         return json(result, status: .accepted)
     }

@@ -2,7 +2,7 @@ import SluiceCore
 import SluiceTesting
 import Testing
 
-@Suite struct DoorbellTests {
+@Suite(.timeLimit(.minutes(1))) struct DoorbellTests {
     let clock = ManualClock()
     let bell = Doorbell()
 

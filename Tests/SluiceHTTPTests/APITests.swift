@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import SluiceApp
 import SluiceCore
+import SluiceSQLite
 import SluiceTesting
 import Testing
 
@@ -228,6 +229,19 @@ import Testing
             #expect(try await runtime.store.revokeKey(id: acmeKey.id))
             #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a.md", "z"), key: acme).status == 401, "revoked keys stop at once")
             #expect(try await call(base, "DELETE", "/v1/tenants/globex", key: admin).status == 200)
+        }
+    }
+
+    @Test func keysChangedByAnotherProcessCountFromTheNextRequest() async throws {
+        try await serving { base, runtime in
+            // Another store on the same file is what `sluice keys` in another process opens.
+            let cli = try SQLiteStore(path: runtime.store.path)
+            #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a.md", "x")).status == 202)
+            let (record, key) = try await cli.createKey(tenant: try TenantID("acme"), label: nil)
+            #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a.md", "y")).status == 401, "keyless mode ends")
+            #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a.md", "y"), key: key).status == 202)
+            #expect(try await cli.revokeKey(id: record.id))
+            #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a.md", "z"), key: key).status == 401, "revoked at once")
         }
     }
 

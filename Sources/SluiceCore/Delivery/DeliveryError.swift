@@ -1,0 +1,75 @@
+import Foundation
+
+/// Why a call to another service (a sink, an embedder) failed, classified
+/// once for every caller: timeouts, connection errors, 429 and 5xx are the
+/// destination's trouble and retryable; any other 4xx means this request is
+/// wrong and retrying it cannot help.
+public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// Timeout, refused or dropped connection, 5xx: the destination is unwell.
+        case unavailable
+        /// 429: the destination asks us to slow down.
+        case throttled
+        /// Other 4xx: the request itself is rejected.
+        case rejected
+        /// The circuit breaker is open: nothing was sent.
+        case circuitOpen
+    }
+
+    public var kind: Kind
+    /// The destination, for messages: "qdrant at http://host:6333" (never a secret).
+    public var destination: String
+    public var message: String
+    /// From a Retry-After header (429 or 503), or until the breaker's next probe.
+    public var retryAfter: Duration?
+    /// The start of the destination's answer, kept for dead letters.
+    public var response: String?
+
+    public init(_ kind: Kind, destination: String, _ message: String, retryAfter: Duration? = nil, response: String? = nil) {
+        self.kind = kind
+        self.destination = destination
+        self.message = message
+        self.retryAfter = retryAfter
+        self.response = response.map { String($0.prefix(500)) }
+    }
+
+    /// Whether trying again later may succeed.
+    public var isRetryable: Bool { kind != .rejected }
+
+    /// Whether this says something about the destination's health (the
+    /// breaker and the concurrency limit react only to these).
+    public var isBackpressure: Bool { kind == .unavailable || kind == .throttled }
+
+    /// Classifies an HTTP answer that was not a success.
+    public static func status(
+        _ status: Int, destination: String, retryAfterHeader: String? = nil, body: String? = nil, now: Date = Date()
+    ) -> DeliveryError {
+        let retryAfter = retryAfterHeader.flatMap { parseRetryAfter($0, now: now) }
+        switch status {
+        case 429:
+            return DeliveryError(.throttled, destination: destination, "\(destination) answered 429 Too Many Requests", retryAfter: retryAfter, response: body)
+        case 500...599:
+            return DeliveryError(.unavailable, destination: destination, "\(destination) answered HTTP \(status)", retryAfter: retryAfter, response: body)
+        case 408:
+            return DeliveryError(.unavailable, destination: destination, "\(destination) answered 408 Request Timeout", response: body)
+        default:
+            return DeliveryError(.rejected, destination: destination, "\(destination) rejected the request with HTTP \(status)", response: body)
+        }
+    }
+
+    /// `Retry-After` as seconds or as an HTTP date; nil when absent or unreadable.
+    public static func parseRetryAfter(_ value: String, now: Date = Date()) -> Duration? {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        if let seconds = Double(trimmed), seconds >= 0, seconds.isFinite {
+            return .milliseconds(Int64(min(seconds, 86_400) * 1000))
+        }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: trimmed) else { return nil }
+        return .milliseconds(Int64(max(0, min(date.timeIntervalSince(now), 86_400)) * 1000))
+    }
+
+    public var description: String { message }
+}
