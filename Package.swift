@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Domain, seams and pure policies. No backend imports here.
@@ -48,7 +49,10 @@ let package = Package(
         // Extractors, chunkers, embedders.
         .target(
             name: "SluiceConnectors",
-            dependencies: ["SluiceCore"],
+            dependencies: [
+                "SluiceCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Hummingbird routes; the one place errors become HTTP statuses.
@@ -92,7 +96,10 @@ let package = Package(
         .testTarget(name: "SluiceAppTests", dependencies: ["SluiceApp", "SluiceSQLite", "SluiceCore", "SluiceConnectors", "SluiceTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SluiceHTTPTests",
-            dependencies: ["SluiceApp", "SluiceHTTP", "SluiceCore", "SluiceSQLite", "SluiceTesting"],
+            dependencies: [
+                "SluiceApp", "SluiceHTTP", "SluiceCore", "SluiceSQLite", "SluiceConnectors", "SluiceTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SluiceCLITests", dependencies: ["SluiceApp", "SluiceConnectors", "SluiceTesting", "SluiceCore"], swiftSettings: swiftSettings),

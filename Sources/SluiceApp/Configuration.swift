@@ -50,6 +50,23 @@ public struct Configuration: Sendable, Equatable {
     public var trustedProxies: [CIDRBlock] = []
     /// `--include` patterns.
     public var include: [String] = []
+    /// Which embedder: the built-in hashing one, or an OpenAI-compatible service (SLUICE_EMBEDDER).
+    public var embedder: EmbedderKind = .hashing
+    /// The service's API root, e.g. http://127.0.0.1:11434/v1 (SLUICE_EMBEDDER_URL).
+    public var embedderURL: String?
+    /// The model the service should use (SLUICE_EMBEDDER_MODEL).
+    public var embedderModel: String?
+    /// Sent as a Bearer token; from SLUICE_EMBEDDER_API_KEY only, never printed.
+    public var embedderAPIKey: String?
+    /// Requests per minute to each remote destination; nil for no cap (SLUICE_SINK_MAX_REQUESTS_PER_MINUTE).
+    public var remoteMaxRequestsPerMinute: Int?
+    /// Upper bound of each remote destination's adaptive concurrency (SLUICE_SINK_MAX_CONCURRENCY).
+    public var remoteMaxConcurrency: Int = 16
+
+    public enum EmbedderKind: String, Sendable {
+        case hashing
+        case openai
+    }
     /// `--exclude` patterns.
     public var exclude: [String] = []
 
@@ -74,7 +91,13 @@ public struct Configuration: Sendable, Equatable {
         Knob(variable: "SLUICE_LEASE_SECONDS", summary: "lease length, renewed by heartbeat while working", defaultValue: "60"),
         Knob(variable: "SLUICE_MAX_INFLIGHT_BYTES", summary: "file bytes held in memory at once", defaultValue: "268435456 (256 MiB)"),
         Knob(variable: "SLUICE_MAX_FILE_BYTES", summary: "larger files are skipped with a reason", defaultValue: "52428800 (50 MiB)"),
-        Knob(variable: "SLUICE_EMBED_DIMENSION", summary: "dimension of the built-in hashing embedder", defaultValue: "384"),
+        Knob(variable: "SLUICE_EMBED_DIMENSION", summary: "vector dimension (of the built-in embedder, or the one the service must return)", defaultValue: "384"),
+        Knob(variable: "SLUICE_EMBEDDER", summary: "hashing (built in) or openai (an OpenAI-compatible /v1/embeddings service)", defaultValue: "hashing"),
+        Knob(variable: "SLUICE_EMBEDDER_URL", summary: "the embeddings service's API root, e.g. http://127.0.0.1:11434/v1", defaultValue: "none"),
+        Knob(variable: "SLUICE_EMBEDDER_MODEL", summary: "the model the embeddings service should use", defaultValue: "none"),
+        Knob(variable: "SLUICE_EMBEDDER_API_KEY", summary: "the embeddings service's key (sent as a Bearer token, never printed)", defaultValue: "none"),
+        Knob(variable: "SLUICE_SINK_MAX_REQUESTS_PER_MINUTE", summary: "requests per minute to each remote service (0: no cap)", defaultValue: "0"),
+        Knob(variable: "SLUICE_SINK_MAX_CONCURRENCY", summary: "most requests in flight to each remote service (adaptive below it)", defaultValue: "16"),
         Knob(variable: "SLUICE_CHUNK_SIZE", summary: "target chunk size in characters", defaultValue: "1000"),
         Knob(variable: "SLUICE_CHUNK_OVERLAP", summary: "characters shared by consecutive chunks", defaultValue: "100"),
         Knob(variable: "SLUICE_RESCAN_INTERVAL", summary: "seconds between safety rescans while watching; 0 disables", defaultValue: "600"),
@@ -126,6 +149,17 @@ public struct Configuration: Sendable, Equatable {
                 throw SluiceError(.configuration, "\(name): \(error.message)")
             }
         }
+        if let raw = environment["SLUICE_EMBEDDER"], !raw.isEmpty {
+            guard let value = EmbedderKind(rawValue: raw.lowercased()) else {
+                throw SluiceError(.configuration, "SLUICE_EMBEDDER=\(raw) is not one of: hashing, openai")
+            }
+            embedder = value
+        }
+        if let value = environment["SLUICE_EMBEDDER_URL"], !value.isEmpty { embedderURL = value }
+        if let value = environment["SLUICE_EMBEDDER_MODEL"], !value.isEmpty { embedderModel = value }
+        if let value = environment["SLUICE_EMBEDDER_API_KEY"], !value.isEmpty { embedderAPIKey = value }
+        if let value = try int("SLUICE_SINK_MAX_REQUESTS_PER_MINUTE", min: 0) { remoteMaxRequestsPerMinute = value == 0 ? nil : value }
+        if let value = try int("SLUICE_SINK_MAX_CONCURRENCY", min: 1, max: 10_000) { remoteMaxConcurrency = value }
         if let value = try cidrs("SLUICE_API_RATE_LIMIT_EXEMPT") { apiRateLimitExempt = value }
         if let value = try cidrs("SLUICE_TRUSTED_PROXIES") { trustedProxies = value }
         if let value = try int("SLUICE_RESCAN_INTERVAL", min: 0) { rescanInterval = value == 0 ? nil : .seconds(value) }
@@ -139,6 +173,9 @@ public struct Configuration: Sendable, Equatable {
 
     /// Checks combinations the individual parsers cannot.
     public func validate() throws {
+        if embedder == .openai && (embedderURL == nil || embedderModel == nil) {
+            throw SluiceError(.configuration, "--embedder openai needs --embedder-url (SLUICE_EMBEDDER_URL) and --embedder-model (SLUICE_EMBEDDER_MODEL)")
+        }
         if chunkOverlap >= chunkSize {
             throw SluiceError(.configuration, "chunk overlap (\(chunkOverlap)) must be smaller than the chunk size (\(chunkSize))")
         }
@@ -152,6 +189,15 @@ public struct Configuration: Sendable, Equatable {
     }
 
     public var storePath: String { absoluteDataDirectory + "/sluice.sqlite" }
+
+    /// A URL as it may appear in messages: without user or password.
+    public static func displayURL(_ url: String) -> String {
+        guard var components = URLComponents(string: url) else { return "(an invalid URL)" }
+        components.user = nil
+        components.password = nil
+        components.query = nil
+        return components.string ?? "(an invalid URL)"
+    }
 
     public var storeOptions: SQLiteStore.Options {
         SQLiteStore.Options(

@@ -27,9 +27,27 @@ public final class SluiceRuntime: Sendable {
         self.clock = clock
         self.logger = logger
         self.store = try SQLiteStore(path: configuration.storePath, clock: clock, options: configuration.storeOptions)
-        self.embedder = embedder ?? HashingEmbedder(dimension: configuration.embeddingDimension)
+        self.embedder = try embedder ?? SluiceRuntime.makeEmbedder(configuration, clock: clock)
         self.chunker = MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap)
         self.extractors = .standard
+    }
+
+    /// The configured embedder; a remote one gets the delivery controls of its destination.
+    static func makeEmbedder(_ configuration: Configuration, clock: any SluiceClock) throws -> any Embedder {
+        switch configuration.embedder {
+        case .hashing:
+            return HashingEmbedder(dimension: configuration.embeddingDimension)
+        case .openai:
+            let url = configuration.embedderURL ?? ""
+            let gate = DeliveryGate(
+                destination: "the embedder at \(Configuration.displayURL(url))",
+                settings: DeliveryGate.Settings(
+                    maxRequestsPerMinute: configuration.remoteMaxRequestsPerMinute, maxConcurrency: configuration.remoteMaxConcurrency),
+                clock: clock)
+            return try OpenAIEmbedder(
+                baseURL: url, model: configuration.embedderModel ?? "", dimension: configuration.embeddingDimension,
+                apiKey: configuration.embedderAPIKey, gate: gate)
+        }
     }
 
     /// Identifies the embedder and chunker settings; documents indexed under

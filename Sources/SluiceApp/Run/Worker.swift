@@ -26,6 +26,7 @@ struct Worker: Sendable {
     /// Processes until nothing is pending (the queue holds only dead letters or nothing).
     func runUntilIdle() async throws {
         while !Task.isCancelled {
+            if try await waitForDestinations() { continue }
             let leases = try await queue.lease(limit: batchSize, duration: leaseDuration)
             if leases.isEmpty {
                 guard let wake = try await queue.nextWakeTime() else { return }
@@ -45,6 +46,7 @@ struct Worker: Sendable {
         let doorbell = queue.readiness
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             await intake?.giveWay(maxDeferral: .seconds(1))
+            if try await waitForDestinations() { continue }
             let ticket = doorbell.ticket()
             let leases = try await queue.lease(limit: batchSize, duration: leaseDuration)
             if leases.isEmpty {
@@ -60,6 +62,15 @@ struct Worker: Sendable {
             }
             try await process(leases)
         }
+    }
+
+    /// While a remote service this worker needs is not taking requests (its
+    /// breaker is open, or it asked to wait), waits up to a second and says so:
+    /// nothing is leased meanwhile, so the work stays queued and spends no attempt.
+    private func waitForDestinations() async throws -> Bool {
+        guard let until = embedder.deliveryGate?.blockedUntil() else { return false }
+        try await clock.sleep(until: min(until, clock.now() + .seconds(1)))
+        return true
     }
 
     /// Processes one leased batch.
@@ -158,6 +169,11 @@ struct Worker: Sendable {
             case .finished(let result):
                 completions.append(Completion(lease: lease, result: result, file: file))
             case .chunked(let hash, let title, let chunks):
+                if let delivery = embedError as? DeliveryError, delivery.kind == .circuitOpen {
+                    // Nothing was sent: back to the queue until the service takes requests again, no attempt spent.
+                    try await queue.postpone(lease, until: clock.now() + (delivery.retryAfter ?? .seconds(1)))
+                    continue
+                }
                 if let embedError {
                     try await fail(lease, embedError)
                     continue
@@ -184,8 +200,16 @@ struct Worker: Sendable {
     }
 
     private func fail(_ lease: Lease, _ error: any Error) async throws {
-        let failure = (error as? SluiceError)
-            ?? SluiceError(.internal, "unexpected error: \(error)", isRetryable: true, underlying: nil)
+        let failure: SluiceError
+        if let error = error as? SluiceError {
+            failure = error
+        } else if let delivery = error as? DeliveryError {
+            // The service's own words, when it gave any, are the most useful part of a dead letter.
+            failure = SluiceError(
+                .embedding, delivery.message + (delivery.response.map { ": \($0)" } ?? ""), isRetryable: delivery.isRetryable)
+        } else {
+            failure = SluiceError(.internal, "unexpected error: \(error)", isRetryable: true, underlying: nil)
+        }
         let outcome = try await queue.fail(lease, error: failure)
         switch outcome {
         case .deadLettered:

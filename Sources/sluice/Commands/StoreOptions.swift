@@ -12,9 +12,26 @@ struct StoreOptions: ParsableArguments {
     @Flag(name: .long, help: "Log more (debug level).")
     var verbose = false
 
+    @Option(name: .long, help: "hashing (built in, the default) or openai: an OpenAI-compatible /v1/embeddings service (SLUICE_EMBEDDER).")
+    var embedder: String?
+
+    @Option(name: .long, help: "With --embedder openai: the API root, e.g. http://127.0.0.1:11434/v1 (SLUICE_EMBEDDER_URL; key in SLUICE_EMBEDDER_API_KEY).")
+    var embedderURL: String?
+
+    @Option(name: .long, help: "With --embedder openai: the model, e.g. text-embedding-3-small (SLUICE_EMBEDDER_MODEL); --embed-dimension or SLUICE_EMBED_DIMENSION must match it.")
+    var embedderModel: String?
+
     func configuration() throws -> Configuration {
         var configuration = try Configuration.fromEnvironment(ProcessInfo.processInfo.environment)
         if let dataDir { configuration.dataDirectory = dataDir }
+        if let embedder {
+            guard let kind = Configuration.EmbedderKind(rawValue: embedder.lowercased()) else {
+                throw ValidationError("--embedder \(embedder) is not one of: hashing, openai")
+            }
+            configuration.embedder = kind
+        }
+        if let embedderURL { configuration.embedderURL = embedderURL }
+        if let embedderModel { configuration.embedderModel = embedderModel }
         return configuration
     }
 

@@ -1,0 +1,114 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SluiceCore
+
+/// An OpenAI-compatible embeddings service: `POST {base}/embeddings` with
+/// `{"model", "input": [texts]}`, as OpenAI, Ollama, vLLM and
+/// text-embeddings-inference serve it.
+///
+/// Every call goes through the destination's `DeliveryGate` (rate cap,
+/// adaptive concurrency, circuit breaker, Retry-After). Failures come back as
+/// `DeliveryError` (classified: retryable or not) and the vectors are checked
+/// against the configured dimension, so a model swap cannot mix vectors.
+/// The API key travels only in the Authorization header and never appears in
+/// a message.
+public struct OpenAIEmbedder: Embedder {
+    public let model: String
+    public let dimension: Int
+    public var identity: String { "openai:\(model)" }
+    /// Where requests go, e.g. `http://127.0.0.1:11434/v1/embeddings`.
+    public let endpoint: String
+    public let gate: DeliveryGate
+    public var deliveryGate: DeliveryGate? { gate }
+    private let apiKey: String?
+    private let client: HTTPClient
+    private let timeout: TimeAmount
+
+    /// - Parameter baseURL: the API root, e.g. `https://api.openai.com/v1` (`/embeddings` is appended).
+    public init(
+        baseURL: String, model: String, dimension: Int, apiKey: String?, gate: DeliveryGate,
+        client: HTTPClient = .shared, timeout: Duration = .seconds(60)
+    ) throws {
+        guard let url = URL(string: baseURL), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
+            throw SluiceError(.configuration, "--embedder-url \"\(baseURL)\" is not an http(s) URL; give the API root, e.g. http://127.0.0.1:11434/v1")
+        }
+        guard !model.isEmpty else {
+            throw SluiceError(.configuration, "--embedder-model is required with --embedder openai (for example text-embedding-3-small)")
+        }
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.endpoint = base.hasSuffix("/embeddings") ? base : base + "/embeddings"
+        self.model = model
+        self.dimension = dimension
+        self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : $0 }
+        self.gate = gate
+        self.client = client
+        self.timeout = .milliseconds(timeout.milliseconds)
+    }
+
+    private struct RequestBody: Encodable {
+        var model: String
+        var input: [String]
+        var encoding_format = "float"
+    }
+
+    private struct ResponseBody: Decodable {
+        struct Item: Decodable {
+            var index: Int?
+            var embedding: [Float]
+        }
+        var data: [Item]
+    }
+
+    public func embed(_ texts: [String]) async throws -> [[Float]] {
+        guard !texts.isEmpty else { return [] }
+        let destination = gate.destination
+        let vectors = try await gate.send { () -> [[Float]] in
+            var request = HTTPClientRequest(url: endpoint)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(RequestBody(model: model, input: texts))))
+            let response: HTTPClientResponse
+            let body: ByteBuffer
+            do {
+                response = try await client.execute(request, timeout: timeout)
+                body = try await response.body.collect(upTo: 256 << 20)
+            } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+                throw DeliveryError(.unavailable, destination: destination, "\(destination) did not answer in time")
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                throw DeliveryError(.unavailable, destination: destination, "could not reach \(destination): \(error)")
+            }
+            guard (200..<300).contains(Int(response.status.code)) else {
+                throw DeliveryError.status(
+                    Int(response.status.code), destination: destination,
+                    retryAfterHeader: response.headers.first(name: "Retry-After"), body: String(buffer: body))
+            }
+            let decoded: ResponseBody
+            do {
+                decoded = try JSONDecoder().decode(ResponseBody.self, from: Data(body.readableBytesView))
+            } catch {
+                throw DeliveryError(.rejected, destination: destination, "\(destination) answered with something that is not an embeddings response", response: String(buffer: body))
+            }
+            let ordered = decoded.data.enumerated().sorted { ($0.element.index ?? $0.offset) < ($1.element.index ?? $1.offset) }
+            return ordered.map(\.element.embedding)
+        }
+        guard vectors.count == texts.count else {
+            throw SluiceError(.embedding, "\(destination) returned \(vectors.count) vectors for \(texts.count) texts")
+        }
+        if let wrong = vectors.first(where: { $0.count != dimension }) {
+            throw SluiceError(
+                .embedding,
+                "\(destination) returned \(wrong.count)-dimensional vectors for model \(model), but the index is set up for \(dimension); set SLUICE_EMBED_DIMENSION=\(wrong.count) (the index is then rebuilt for the new model)")
+        }
+        return vectors.map { (vector: [Float]) -> [Float] in
+            var vector = vector
+            VectorMath.normalize(&vector)
+            return vector
+        }
+    }
+}

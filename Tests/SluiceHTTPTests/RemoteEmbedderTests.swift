@@ -1,0 +1,175 @@
+import Foundation
+import Hummingbird
+import SluiceApp
+import SluiceConnectors
+import SluiceCore
+import SluiceTesting
+import Synchronization
+import Testing
+
+/// An OpenAI-compatible embeddings service on loopback (a stand-in for a paid
+/// API): it embeds with the built-in hashing embedder, and can be told to
+/// fail in the ways real services do.
+final class FakeEmbeddingService: Sendable {
+    enum Mode: Sendable {
+        case healthy
+        case unavailable(remaining: Int)
+        case rejecting
+        case wrongDimension
+    }
+
+    let mode = Mutex(Mode.healthy)
+    let requests = Mutex(0)
+    let port = Mutex<Int?>(nil)
+    let dimension: Int
+
+    init(dimension: Int) { self.dimension = dimension }
+
+    struct Body: Decodable {
+        var model: String
+        var input: [String]
+    }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/v1/embeddings") { request, context -> Response in
+            self.requests.withLock { $0 += 1 }
+            let failure = self.mode.withLock { mode -> Int? in
+                switch mode {
+                case .healthy, .wrongDimension: return nil
+                case .rejecting: return 400
+                case .unavailable(let remaining):
+                    if remaining <= 0 { mode = .healthy; return nil }
+                    mode = .unavailable(remaining: remaining - 1)
+                    return 503
+                }
+            }
+            if let failure {
+                return Response(
+                    status: .init(code: failure), headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: #"{"error":{"message":"model \"fake\" is not loaded"}}"#)))
+            }
+            let body = try await request.decode(as: Body.self, context: context)
+            let wrong = self.mode.withLock { if case .wrongDimension = $0 { true } else { false } }
+            let embedder = HashingEmbedder(dimension: wrong ? self.dimension * 2 : self.dimension)
+            let vectors = try await embedder.embed(body.input)
+            let data = vectors.enumerated().map { ["object": "embedding", "index": $0.offset, "embedding": $0.element] as [String: Any] }
+            let json = try JSONSerialization.data(withJSONObject: ["object": "list", "model": body.model, "data": data])
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
+        }
+        return router
+    }
+
+    /// Runs the service around `body`, which gets its API root.
+    func serving(_ body: (String) async throws -> Void) async throws {
+        let app = Application(
+            router: router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in self.port.withLock { $0 = channel.localAddress?.port } })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService() }
+            while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(5)) }
+            do {
+                try await body("http://127.0.0.1:\(port.withLock { $0 }!)/v1")
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+            group.cancelAll()
+        }
+    }
+}
+
+/// `sluice run` with `--embedder openai` against that service: the same
+/// guarantees as the built-in embedder, under the delivery controls.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct RemoteEmbedderTests {
+    let files: TemporaryDirectory
+    let data: TemporaryDirectory
+    let service = FakeEmbeddingService(dimension: 32)
+
+    init() throws {
+        files = try TemporaryDirectory("sluice-remote-files")
+        data = try TemporaryDirectory("sluice-remote-data")
+        for index in 0..<12 { _ = try files.write("acme/doc\(index).md", "# Doc \(index)\n\nabout item\(index) and more text \(index)") }
+    }
+
+    func configuration(_ url: String) -> Configuration {
+        var configuration = Configuration()
+        configuration.dataDirectory = data.path
+        configuration.embedder = .openai
+        configuration.embedderURL = url
+        configuration.embedderModel = "fake"
+        configuration.embedderAPIKey = "sk-test"
+        configuration.embeddingDimension = 32
+        configuration.embedBatchSize = 4
+        configuration.retryDelay = .milliseconds(1)
+        configuration.maxRetries = 3
+        configuration.concurrency = 2
+        configuration.batchSize = 3
+        return configuration
+    }
+
+    func run(_ configuration: Configuration) async throws -> (RunSummary, SluiceRuntime) {
+        let runtime = try SluiceRuntime(configuration: configuration)
+        let summary = try await Runner(runtime: runtime).run(Runner.Options(root: files.path, singleTenant: nil))
+        return (summary, runtime)
+    }
+
+    @Test func indexesAndSearchesThroughTheService() async throws {
+        try await service.serving { url in
+            let (summary, runtime) = try await run(configuration(url))
+            #expect(summary.indexed == 12 && summary.failed == 0)
+            let hits = try await runtime.search(tenant: try TenantID("acme"), query: "item7", k: 1)
+            #expect(hits.first?.docId == "doc7.md")
+            #expect(runtime.embedder.modelKey == "openai:fake/32")
+        }
+    }
+
+    @Test func anOutageLosesNothingAndSpendsNoAttemptWhileTheBreakerIsOpen() async throws {
+        // Six 503s in a row: five open the breaker, its first probe fails and
+        // reopens it; meanwhile nothing is leased or tried. With 3 attempts per
+        // document and at most two failed requests reaching any one of them,
+        // nothing may end as a dead letter.
+        service.mode.withLock { $0 = .unavailable(remaining: 6) }
+        try await service.serving { url in
+            let (summary, runtime) = try await run(configuration(url))
+            #expect(summary.indexed == 12 && summary.failed == 0, "\(summary)")
+            #expect(try await runtime.store.deadLetters(tenant: nil).isEmpty)
+            #expect(service.requests.withLock { $0 } < 40, "no spinning against an open breaker")
+        }
+    }
+
+    @Test func aRejectedRequestEndsInDeadLettersWithTheServicesWords() async throws {
+        service.mode.withLock { $0 = .rejecting }
+        try await service.serving { url in
+            let (summary, runtime) = try await run(configuration(url))
+            #expect(summary.failed == 12)
+            let letters = try await runtime.store.deadLetters(tenant: nil)
+            #expect(letters.count == 12)
+            #expect(letters.allSatisfy { $0.reason.contains("HTTP 400") && $0.reason.contains("is not loaded") && $0.attempts == 1 }, "not retried: \(letters.first?.reason ?? "")")
+            #expect(letters.allSatisfy { !$0.reason.contains("sk-test") }, "the key never appears")
+            service.mode.withLock { $0 = .healthy }
+            try await runtime.store.retryDeadLetters(tenant: nil)
+            let (recovered, _) = try await run(configuration(url))
+            #expect(recovered.indexed == 12 && recovered.failed == 0)
+        }
+    }
+
+    @Test func vectorsOfTheWrongDimensionAreRefusedWithAHint() async throws {
+        service.mode.withLock { $0 = .wrongDimension }
+        try await service.serving { url in
+            let (summary, runtime) = try await run(configuration(url))
+            #expect(summary.failed == 12 && summary.indexed == 0)
+            let reason = try await runtime.store.deadLetters(tenant: nil).first?.reason ?? ""
+            #expect(reason.contains("64-dimensional") && reason.contains("SLUICE_EMBED_DIMENSION"), "\(reason)")
+        }
+    }
+
+    @Test func aMissingURLOrModelIsAConfigurationError() throws {
+        var configuration = configuration("http://127.0.0.1:1/v1")
+        configuration.embedderModel = nil
+        #expect(throws: SluiceError.self) { try SluiceRuntime(configuration: configuration) }
+        configuration.embedderModel = "fake"
+        configuration.embedderURL = "not a url"
+        #expect(throws: SluiceError.self) { try SluiceRuntime(configuration: configuration) }
+    }
+}
