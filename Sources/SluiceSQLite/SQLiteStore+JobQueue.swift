@@ -116,7 +116,7 @@ extension SQLiteStore: JobQueue {
             var generator = SystemRandomNumberGenerator()
             let effect = entry.fail(
                 token: lease.token, reason: error.message, retryable: error.isRetryable, now: now,
-                policy: policy, using: &generator)
+                policy: policy, notBefore: error.retryAfter, using: &generator)
             switch effect {
             case .rejected:
                 return .leaseLost

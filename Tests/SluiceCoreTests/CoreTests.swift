@@ -120,6 +120,16 @@ import Testing
             token: "w1", reason: "x", retryable: true, now: Timestamp(milliseconds: 200), policy: RetryPolicy(), using: &generator)
         #expect(effect == .superseded && entry.attempts == 0)
     }
+
+    @Test func aRetryAfterIsHonored() {
+        var entry = QueueEntry(change: change, revision: 1, now: Timestamp(milliseconds: 0), settle: settle)
+        _ = entry.lease(token: "w1", now: Timestamp(milliseconds: 100), duration: .seconds(30))
+        var generator = SeededGenerator(seed: 3)
+        let effect = entry.fail(
+            token: "w1", reason: "429", retryable: true, now: Timestamp(milliseconds: 200),
+            policy: RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(10)), notBefore: .seconds(30), using: &generator)
+        #expect(effect == .retryAt(Timestamp(milliseconds: 30_200)), "not before the 30 s the destination asked for")
+    }
 }
 
 /// A deterministic generator for tests.

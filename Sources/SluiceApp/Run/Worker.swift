@@ -205,8 +205,10 @@ struct Worker: Sendable {
             failure = error
         } else if let delivery = error as? DeliveryError {
             // The service's own words, when it gave any, are the most useful part of a dead letter.
-            failure = SluiceError(
+            var converted = SluiceError(
                 .embedding, delivery.message + (delivery.response.map { ": \($0)" } ?? ""), isRetryable: delivery.isRetryable)
+            converted.retryAfter = delivery.retryAfter
+            failure = converted
         } else {
             failure = SluiceError(.internal, "unexpected error: \(error)", isRetryable: true, underlying: nil)
         }

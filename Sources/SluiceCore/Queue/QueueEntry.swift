@@ -200,9 +200,11 @@ public struct QueueEntry: Sendable, Equatable {
     }
 
     /// Records a failed attempt at the held revision.
+    /// Counts a failed attempt: retried after the policy's backoff (never
+    /// sooner than `notBefore`, a Retry-After), or a dead letter.
     public mutating func fail(
         token: String, reason: String, retryable: Bool, now: Timestamp,
-        policy: RetryPolicy, using generator: inout some RandomNumberGenerator
+        policy: RetryPolicy, notBefore: Duration? = nil, using generator: inout some RandomNumberGenerator
     ) -> FailureEffect {
         guard isHeld(by: token, at: now), let hold else { return .rejected }
         self.hold = nil
@@ -213,7 +215,7 @@ public struct QueueEntry: Sendable, Equatable {
             state = .dead
             return .deadLettered
         }
-        readyAt = now + policy.delay(afterAttempt: attempts, using: &generator)
+        readyAt = now + max(policy.delay(afterAttempt: attempts, using: &generator), notBefore ?? .zero)
         return .retryAt(readyAt)
     }
 

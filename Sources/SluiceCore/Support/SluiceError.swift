@@ -56,6 +56,8 @@ public struct SluiceError: Error, Sendable, CustomStringConvertible {
     public var field: String?
     /// Whether trying again later may succeed.
     public var isRetryable: Bool
+    /// The soonest a retry may come, when the other side said (Retry-After).
+    public var retryAfter: Duration?
     public var underlying: (any Error & Sendable)?
 
     public init(
