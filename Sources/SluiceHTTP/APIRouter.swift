@@ -41,6 +41,15 @@ public enum APIRouter {
         router.get("/v1/stats") { request, context in
             await api.respond(request, context) { try await api.stats($0) }
         }
+        router.get("/v1/dead-letters") { request, context in
+            await api.respond(request, context) { try await api.deadLetters(request, $0) }
+        }
+        router.post("/v1/dead-letters/:id/retry") { request, context in
+            await api.respond(request, context) { try await api.retryDeadLetter(context, $0) }
+        }
+        router.delete("/v1/dead-letters/:id") { request, context in
+            await api.respond(request, context) { try await api.dropDeadLetter(context, $0) }
+        }
         router.get("/openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],

@@ -75,6 +75,10 @@ enum OpenAPIDocument {
               "readyAt": { "type": "string" } } }
         }
       },
+      "DeadLetterAction": {
+        "type": "object", "required": ["id", "status"],
+        "properties": { "id": { "type": "string" }, "status": { "type": "string", "enum": ["queued", "dropped"] } }
+      },
       "PublishResult": {
         "type": "object",
         "required": ["tenant", "docId", "revision", "status"],
@@ -112,7 +116,8 @@ enum OpenAPIDocument {
     },
     "parameters": {
       "tenant": { "name": "tenant", "in": "path", "required": true, "schema": { "type": "string" } },
-      "docId": { "name": "docId", "in": "path", "required": true, "description": "The document id as one percent-encoded path segment (handbook%2Fintro.md).", "schema": { "type": "string" } }
+      "docId": { "name": "docId", "in": "path", "required": true, "description": "The document id as one percent-encoded path segment (handbook%2Fintro.md).", "schema": { "type": "string" } },
+      "deadLetterId": { "name": "id", "in": "path", "required": true, "description": "tenant:docId, percent-encoded as one path segment (acme:handbook%2Fintro.md).", "schema": { "type": "string" } }
     }
   },
   "paths": {
@@ -226,6 +231,44 @@ enum OpenAPIDocument {
             "type": "object", "required": ["queue", "tenants"],
             "properties": { "queue": { "type": "object" }, "tenants": { "type": "array", "items": { "$ref": "#/components/schemas/Progress" } } } } } } },
           "401": { "$ref": "#/components/responses/Unauthorized" }, "403": { "$ref": "#/components/responses/Forbidden" },
+          "429": { "$ref": "#/components/responses/RateLimited" }, "503": { "$ref": "#/components/responses/Unavailable" }
+        }
+      }
+    },
+    "/v1/dead-letters": {
+      "get": {
+        "parameters": [{ "name": "tenant", "in": "query", "required": false, "schema": { "type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$" } }],
+        "responses": {
+          "200": { "description": "Documents that failed for good, with the reason (and the service's answer). A tenant key sees its tenant's only.", "content": { "application/json": { "schema": {
+            "type": "object", "required": ["deadLetters"],
+            "properties": { "deadLetters": { "type": "array", "items": { "type": "object",
+              "required": ["id", "tenant", "docId", "revision", "attempts", "reason", "since"],
+              "properties": { "id": { "type": "string", "description": "tenant:docId" }, "tenant": { "type": "string" }, "docId": { "type": "string" },
+                "revision": { "type": "integer" }, "attempts": { "type": "integer" }, "reason": { "type": "string" }, "since": { "type": "string" } } } } } } } } },
+          "400": { "$ref": "#/components/responses/BadRequest" }, "401": { "$ref": "#/components/responses/Unauthorized" },
+          "403": { "$ref": "#/components/responses/Forbidden" }, "429": { "$ref": "#/components/responses/RateLimited" },
+          "503": { "$ref": "#/components/responses/Unavailable" }
+        }
+      }
+    },
+    "/v1/dead-letters/{id}/retry": {
+      "parameters": [{ "$ref": "#/components/parameters/deadLetterId" }],
+      "post": {
+        "responses": {
+          "202": { "description": "Queued again with a fresh attempt count.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/DeadLetterAction" } } } },
+          "400": { "$ref": "#/components/responses/BadRequest" }, "401": { "$ref": "#/components/responses/Unauthorized" },
+          "403": { "$ref": "#/components/responses/Forbidden" }, "404": { "$ref": "#/components/responses/NotFound" },
+          "429": { "$ref": "#/components/responses/RateLimited" }, "503": { "$ref": "#/components/responses/Unavailable" }
+        }
+      }
+    },
+    "/v1/dead-letters/{id}": {
+      "parameters": [{ "$ref": "#/components/parameters/deadLetterId" }],
+      "delete": {
+        "responses": {
+          "200": { "description": "Dropped: the failed change is gone, the document keeps what is indexed.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/DeadLetterAction" } } } },
+          "400": { "$ref": "#/components/responses/BadRequest" }, "401": { "$ref": "#/components/responses/Unauthorized" },
+          "403": { "$ref": "#/components/responses/Forbidden" }, "404": { "$ref": "#/components/responses/NotFound" },
           "429": { "$ref": "#/components/responses/RateLimited" }, "503": { "$ref": "#/components/responses/Unavailable" }
         }
       }

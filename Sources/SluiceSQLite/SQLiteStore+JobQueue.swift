@@ -234,18 +234,36 @@ extension SQLiteStore: JobQueue {
     }
 
     @discardableResult
-    public func retryDeadLetters(tenant: TenantID?) async throws -> Int {
+    public func retryDeadLetters(tenant: TenantID?, key: DocumentKey?) async throws -> Int {
         let now = clock.now()
-        return try await write("retrying dead letters") { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT \(QueueEntry.columns) FROM queue WHERE state = 1 AND (:tenant IS NULL OR tenant = :tenant)
-                """, arguments: ["tenant": tenant?.rawValue])
-            for row in rows {
-                var entry = try QueueEntry(row: row)
+        return try await enqueueing("retrying dead letters") { db, ready in
+            let entries = try SQLiteStore.deadEntries(db, tenant: tenant, key: key)
+            for var entry in entries {
                 entry.revive(now: now)
                 try entry.save(db)
+                ready.note(entry.readyAt)
             }
-            return rows.count
+            return entries.count
         }
+    }
+
+    @discardableResult
+    public func dropDeadLetters(tenant: TenantID?, key: DocumentKey?) async throws -> Int {
+        try await write("dropping dead letters") { db in
+            let entries = try SQLiteStore.deadEntries(db, tenant: tenant, key: key)
+            for entry in entries {
+                try QueueEntry.delete(db, entry.key)
+                if case .api = entry.origin, let hash = entry.contentHash { try SQLiteStore.releaseContent(db, entry.key, hash) }
+            }
+            return entries.count
+        }
+    }
+
+    static func deadEntries(_ db: Database, tenant: TenantID?, key: DocumentKey?) throws -> [QueueEntry] {
+        try Row.fetchAll(db, sql: """
+            SELECT \(QueueEntry.columns) FROM queue WHERE state = 1 AND (:tenant IS NULL OR tenant = :tenant)
+              AND (:docId IS NULL OR (tenant = :keyTenant AND doc_id = :docId))
+            """, arguments: ["tenant": tenant?.rawValue, "keyTenant": key?.tenant.rawValue, "docId": key?.docId.rawValue]
+        ).map(QueueEntry.init(row:))
     }
 }

@@ -29,7 +29,7 @@ public struct OpenAIEmbedder: Embedder {
     /// - Parameter baseURL: the API root, e.g. `https://api.openai.com/v1` (`/embeddings` is appended).
     public init(
         baseURL: String, model: String, dimension: Int, apiKey: String?, gate: DeliveryGate,
-        client: HTTPClient = .shared, timeout: Duration = .seconds(60)
+        client: HTTPClient = RemoteHTTP.client, timeout: Duration = .seconds(60)
     ) throws {
         guard let url = URL(string: baseURL), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
             throw SluiceError(.configuration, "--embedder-url \"\(baseURL)\" is not an http(s) URL; give the API root, e.g. http://127.0.0.1:11434/v1")

@@ -160,3 +160,17 @@ public struct DeadLetter: Sendable, Equatable {
         self.since = since
     }
 }
+
+extension DocumentKey {
+    /// `tenant:docId`, how dead letters are named in the CLI and the API
+    /// (a tenant name never holds a colon; a docId may).
+    public var deadLetterID: String { "\(tenant.rawValue):\(docId.rawValue)" }
+
+    /// Parses `tenant:docId`; throws a clear error naming the id otherwise.
+    public init(deadLetterID id: String) throws {
+        guard let colon = id.firstIndex(of: ":") else {
+            throw SluiceError(.invalidInput, "dead letter id \"\(id.prefix(100))\" is not TENANT:DOCID (as `sluice dlq list` shows it)", field: "id")
+        }
+        self.init(tenant: try TenantID(String(id[..<colon])), docId: try DocumentID(String(id[id.index(after: colon)...])))
+    }
+}

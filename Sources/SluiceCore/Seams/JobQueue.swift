@@ -60,7 +60,20 @@ public protocol JobQueue: Sendable {
 
     func deadLetters(tenant: TenantID?) async throws -> [DeadLetter]
 
-    /// Revives dead letters (all of a tenant's, or all); returns how many.
+    /// Revives dead letters (one document's, all of a tenant's, or all) with a
+    /// fresh attempt count; returns how many.
     @discardableResult
-    func retryDeadLetters(tenant: TenantID?) async throws -> Int
+    func retryDeadLetters(tenant: TenantID?, key: DocumentKey?) async throws -> Int
+
+    /// Gives up on dead letters (one document's, a tenant's, or all): the
+    /// failed changes are removed and the documents keep what is indexed.
+    @discardableResult
+    func dropDeadLetters(tenant: TenantID?, key: DocumentKey?) async throws -> Int
+}
+
+extension JobQueue {
+    @discardableResult
+    public func retryDeadLetters(tenant: TenantID?) async throws -> Int {
+        try await retryDeadLetters(tenant: tenant, key: nil)
+    }
 }

@@ -1,0 +1,65 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+
+/// `GET /v1/dead-letters`, `POST /v1/dead-letters/{id}/retry`,
+/// `DELETE /v1/dead-letters/{id}`; an id is `tenant:docId`, percent-encoded
+/// as one path segment. A tenant key sees and touches its own tenant's only.
+extension API {
+    struct DeadLetterView: Encodable {
+        var id: String
+        var tenant: String
+        var docId: String
+        var revision: Int64
+        var attempts: Int
+        /// Why it failed, with the destination's answer when there was one.
+        var reason: String
+        var since: String
+
+        init(_ letter: DeadLetter) {
+            id = letter.key.deadLetterID
+            tenant = letter.key.tenant.rawValue
+            docId = letter.key.docId.rawValue
+            revision = letter.revision
+            attempts = letter.attempts
+            reason = letter.reason
+            since = letter.since.iso8601
+        }
+    }
+
+    func deadLetters(_ request: Request, _ principal: Principal) async throws -> Response {
+        var tenant = try request.uri.queryParameters["tenant"].map { try TenantID(String($0)) }
+        if case .tenant(let own, _) = principal {
+            if let tenant { try principal.require(tenant) }
+            tenant = own
+        }
+        let letters = try await backend.queue.deadLetters(tenant: tenant)
+        return json(["deadLetters": letters.map(DeadLetterView.init)])
+    }
+
+    func deadLetterKey(_ context: SluiceRequestContext, _ principal: Principal) throws -> DocumentKey {
+        let raw = context.parameters.get("id") ?? ""
+        guard let decoded = raw.removingPercentEncoding else {
+            throw APIError(.badRequest, "invalid_input", "the dead letter id in the path is not valid percent-encoding", field: "id")
+        }
+        let key = try DocumentKey(deadLetterID: decoded)
+        try principal.require(key.tenant)
+        return key
+    }
+
+    func retryDeadLetter(_ context: SluiceRequestContext, _ principal: Principal) async throws -> Response {
+        let key = try deadLetterKey(context, principal)
+        guard try await backend.queue.retryDeadLetters(tenant: nil, key: key) > 0 else {
+            throw APIError(.notFound, "not_found", "\(key) is not a dead letter")
+        }
+        return json(["id": key.deadLetterID, "status": "queued"], status: .accepted)
+    }
+
+    func dropDeadLetter(_ context: SluiceRequestContext, _ principal: Principal) async throws -> Response {
+        let key = try deadLetterKey(context, principal)
+        guard try await backend.queue.dropDeadLetters(tenant: nil, key: key) > 0 else {
+            throw APIError(.notFound, "not_found", "\(key) is not a dead letter")
+        }
+        return json(["id": key.deadLetterID, "status": "dropped"])
+    }
+}
