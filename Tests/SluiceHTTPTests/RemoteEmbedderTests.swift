@@ -16,10 +16,14 @@ final class FakeEmbeddingService: Sendable {
         case unavailable(remaining: Int)
         case rejecting
         case wrongDimension
+        /// 429 with `Retry-After: 1` for the next `remaining` requests.
+        case throttling(remaining: Int)
     }
 
     let mode = Mutex(Mode.healthy)
     let requests = Mutex(0)
+    /// When each request arrived, and whether it was answered 429.
+    let arrivals = Mutex<[(at: ContinuousClock.Instant, throttled: Bool)]>([])
     let port = Mutex<Int?>(nil)
     let dimension: Int
 
@@ -38,15 +42,20 @@ final class FakeEmbeddingService: Sendable {
                 switch mode {
                 case .healthy, .wrongDimension: return nil
                 case .rejecting: return 400
+                case .throttling(let remaining):
+                    if remaining <= 0 { mode = .healthy; return nil }
+                    mode = .throttling(remaining: remaining - 1)
+                    return 429
                 case .unavailable(let remaining):
                     if remaining <= 0 { mode = .healthy; return nil }
                     mode = .unavailable(remaining: remaining - 1)
                     return 503
                 }
             }
+            self.arrivals.withLock { $0.append((ContinuousClock.now, failure == 429)) }
             if let failure {
                 return Response(
-                    status: .init(code: failure), headers: [.contentType: "application/json"],
+                    status: .init(code: failure), headers: [.contentType: "application/json", .retryAfter: "1"],
                     body: .init(byteBuffer: ByteBuffer(string: #"{"error":{"message":"model \"fake\" is not loaded"}}"#)))
             }
             let body = try await request.decode(as: Body.self, context: context)
@@ -135,6 +144,27 @@ final class FakeEmbeddingService: Sendable {
             #expect(summary.indexed == 12 && summary.failed == 0, "\(summary)")
             #expect(try await runtime.store.deadLetters(tenant: nil).isEmpty)
             #expect(service.requests.withLock { $0 } < 40, "no spinning against an open breaker")
+        }
+    }
+
+    @Test func throttlingIsHonoredAndTheRateCapHolds() async throws {
+        // Three 429s with Retry-After: 1, and a cap of 120 requests a minute (2 a second, a bucket of 2).
+        service.mode.withLock { $0 = .throttling(remaining: 3) }
+        try await service.serving { url in
+            var configuration = configuration(url)
+            configuration.remoteMaxRequestsPerMinute = 120
+            configuration.embedBatchSize = 1
+            configuration.maxRetries = 10
+            let (summary, _) = try await run(configuration)
+            #expect(summary.indexed == 12 && summary.failed == 0, "\(summary)")
+        }
+        let arrivals = service.arrivals.withLock { $0 }
+        for (index, arrival) in arrivals.enumerated() {
+            let window = arrivals[index...].prefix { $0.at - arrival.at < .seconds(1) }.count
+            #expect(window <= 2 + 2, "at most the rate plus the bucket in any second, saw \(window)")
+        }
+        if let lastThrottled = arrivals.lastIndex(where: \.throttled), lastThrottled + 1 < arrivals.count {
+            #expect(arrivals[lastThrottled + 1].at - arrivals[lastThrottled].at >= .milliseconds(950), "Retry-After: 1 is honored")
         }
     }
 
