@@ -135,12 +135,14 @@ final class FakeEmbeddingService: Sendable {
 
     @Test func anOutageLosesNothingAndSpendsNoAttemptWhileTheBreakerIsOpen() async throws {
         // Six 503s in a row: five open the breaker, its first probe fails and
-        // reopens it; meanwhile nothing is leased or tried. With 3 attempts per
-        // document and at most two failed requests reaching any one of them,
-        // nothing may end as a dead letter.
+        // reopens it; meanwhile nothing is leased or tried. A document can be in
+        // at most those six failed requests, so with seven attempts nothing may
+        // end as a dead letter, however the batches form.
         service.mode.withLock { $0 = .unavailable(remaining: 6) }
         try await service.serving { url in
-            let (summary, runtime) = try await run(configuration(url))
+            var configuration = configuration(url)
+            configuration.maxRetries = 7
+            let (summary, runtime) = try await run(configuration)
             #expect(summary.indexed == 12 && summary.failed == 0, "\(summary)")
             #expect(try await runtime.store.deadLetters(tenant: nil).isEmpty)
             #expect(service.requests.withLock { $0 } < 40, "no spinning against an open breaker")
