@@ -55,7 +55,7 @@ public final class LiveSession: Sendable {
     /// Bytes held in memory at once, shared by request bodies and extraction.
     let budget: ByteBudget
     /// Requests being accepted now; workers give way while there are many.
-    let intake: IntakePressure
+    let intakePressure: IntakePressure
     private let group = LockedValue<ServiceGroup?>(nil)
     private let boundPort = LockedValue<Int?>(nil)
     public let progress = RunProgress()
@@ -71,7 +71,7 @@ public final class LiveSession: Sendable {
     ) {
         self.runtime = runtime
         self.budget = ByteBudget(capacity: runtime.configuration.maxInflightBytes)
-        self.intake = IntakePressure(clock: runtime.clock)
+        self.intakePressure = IntakePressure(clock: runtime.clock)
         self.options = options
         self.listen = listen
         self.rescanInterval = rescanInterval
@@ -105,7 +105,7 @@ public final class LiveSession: Sendable {
         let ready = ReadyGate(count: (options == nil ? 0 : 1) + (listen == nil ? 0 : 1), then: onReady)
         let workers = Runner(runtime: runtime).makeWorkers(progress: progress, budget: budget)
         var services: [any Service] = [
-            WorkerService(workers: workers, intake: intake),
+            WorkerService(workers: workers, intakePressure: intakePressure),
             ActivityService(session: self, report: onActivity),
         ]
         if let options {
@@ -145,7 +145,7 @@ public final class LiveSession: Sendable {
                 trustedProxies: configuration.trustedProxies),
             search: { tenant, query, k, attributes in try await runtime.search(tenant: tenant, query: query, k: k, attributes: attributes) },
             preview: { publication in try await runtime.preview(publication) },
-            budget: budget, intake: intake,
+            budget: budget, intake: intakePressure,
             isReady: { (try? await runtime.store.depth()) != nil && !Task.isShuttingDownGracefully },
             limits: APIBackend.Limits(
                 maxBatchDocuments: configuration.maxBatchDocuments, maxRequestBytes: configuration.maxRequestBytes,
@@ -185,13 +185,13 @@ public final class LiveSession: Sendable {
 /// Runs the workers until graceful shutdown.
 struct WorkerService: Service {
     let workers: [Worker]
-    let intake: IntakePressure
+    let intakePressure: IntakePressure
 
     func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in workers {
                 // Below the API and the intake: a backlog may wait, a client should not.
-                group.addTask(priority: .background) { try await worker.runUntilShutdown(givingWayTo: intake) }
+                group.addTask(priority: .background) { try await worker.runUntilShutdown(givingWayTo: intakePressure) }
             }
             try await group.waitForAll()
         }
