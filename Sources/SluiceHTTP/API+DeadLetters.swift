@@ -6,27 +6,6 @@ import SluiceCore
 /// `DELETE /v1/dead-letters/{id}`; an id is `tenant:docId`, percent-encoded
 /// as one path segment. A tenant key sees and touches its own tenant's only.
 extension API {
-    struct DeadLetterView: Encodable {
-        var id: String
-        var tenant: String
-        var docId: String
-        var revision: Int64
-        var attempts: Int
-        /// Why it failed, with the destination's answer when there was one.
-        var reason: String
-        var since: String
-
-        init(_ letter: DeadLetter) {
-            id = letter.key.deadLetterID
-            tenant = letter.key.tenant.rawValue
-            docId = letter.key.docId.rawValue
-            revision = letter.revision
-            attempts = letter.attempts
-            reason = letter.reason
-            since = letter.since.iso8601
-        }
-    }
-
     func deadLetters(_ request: Request, _ principal: Principal) async throws -> Response {
         var tenant = try request.uri.queryParameters["tenant"].map { try TenantID(String($0)) }
         if case .tenant(let own, _) = principal {
@@ -34,7 +13,7 @@ extension API {
             tenant = own
         }
         let letters = try await backend.queue.deadLetters(tenant: tenant)
-        return json(["deadLetters": letters.map(DeadLetterView.init)])
+        return json(["deadLetters": letters])
     }
 
     func deadLetterKey(_ context: SluiceRequestContext, _ principal: Principal) throws -> DocumentKey {

@@ -79,15 +79,8 @@ struct API: Sendable {
         }
     }
 
-    /// One encoder for every response (configured once, safe to share).
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
     func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? API.encoder.encode(value)) ?? Data("{}".utf8)
+        let data = (try? JSONEncoder.stable.encode(value)) ?? Data("{}".utf8)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 

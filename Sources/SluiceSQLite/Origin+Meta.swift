@@ -2,16 +2,10 @@ import Foundation
 import SluiceCore
 
 extension Origin {
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
     /// The meta object of a document published over the API, as stored (JSON); nil for files.
     var metaJSON: String? {
         guard case .api(let meta) = self else { return nil }
-        return (try? Origin.encoder.encode(meta)).map { String(decoding: $0, as: UTF8.self) }
+        return (try? JSONEncoder.stable.encode(meta)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The origin of an API document from its stored meta, or a bare one naming the document.

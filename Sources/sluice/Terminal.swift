@@ -21,9 +21,7 @@ enum Terminal {
     }
 
     static func json<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        String(decoding: try JSONEncoder.stable.encode(value), as: UTF8.self)
     }
 
     static func grouped(_ value: Int) -> String {

@@ -143,34 +143,3 @@ public struct QueueDepth: Sendable, Equatable, Codable {
         Dictionary(uniqueKeysWithValues: Priority.allCases.map { ($0.description, ready[$0] ?? 0) })
     }
 }
-
-/// A document that failed for good, with why.
-public struct DeadLetter: Sendable, Equatable {
-    public var key: DocumentKey
-    public var revision: Int64
-    public var attempts: Int
-    public var reason: String
-    public var since: Timestamp
-
-    public init(key: DocumentKey, revision: Int64, attempts: Int, reason: String, since: Timestamp) {
-        self.key = key
-        self.revision = revision
-        self.attempts = attempts
-        self.reason = reason
-        self.since = since
-    }
-}
-
-extension DocumentKey {
-    /// `tenant:docId`, how dead letters are named in the CLI and the API
-    /// (a tenant name never holds a colon; a docId may).
-    public var deadLetterID: String { "\(tenant.rawValue):\(docId.rawValue)" }
-
-    /// Parses `tenant:docId`; throws a clear error naming the id otherwise.
-    public init(deadLetterID id: String) throws {
-        guard let colon = id.firstIndex(of: ":") else {
-            throw SluiceError(.invalidInput, "dead letter id \"\(id.prefix(100))\" is not TENANT:DOCID (as `sluice dlq list` shows it)", field: "id")
-        }
-        self.init(tenant: try TenantID(String(id[..<colon])), docId: try DocumentID(String(id[id.index(after: colon)...])))
-    }
-}

@@ -16,26 +16,6 @@ struct DeadLettersCommand: AsyncParsableCommand {
         subcommands: [List.self, Show.self, Retry.self, Drop.self],
         aliases: ["dead-letters"])
 
-    struct Entry: Codable {
-        var id: String
-        var tenant: String
-        var docId: String
-        var revision: Int64
-        var attempts: Int
-        var reason: String
-        var since: String
-
-        init(_ letter: DeadLetter) {
-            id = letter.key.deadLetterID
-            tenant = letter.key.tenant.rawValue
-            docId = letter.key.docId.rawValue
-            revision = letter.revision
-            attempts = letter.attempts
-            reason = letter.reason
-            since = letter.since.iso8601
-        }
-    }
-
     /// Either one dead letter by id, or all (of a tenant); says so when neither is given.
     struct Selection: ParsableArguments {
         @Argument(help: "The dead letter's id, TENANT:DOCID.")
@@ -72,7 +52,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
             let runtime = try store.openExisting()
             let letters = try await runtime.store.deadLetters(tenant: try tenant.map { try TenantID($0) })
             if json {
-                print(try Terminal.json(letters.map(Entry.init)))
+                print(try Terminal.json(letters))
                 return
             }
             if letters.isEmpty { print("No dead letters.") }
@@ -96,7 +76,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
             guard let letter = try await runtime.store.deadLetters(tenant: key.tenant).first(where: { $0.key == key }) else {
                 throw SluiceError(.notFound, "\(id) is not a dead letter; `sluice dlq list` shows them")
             }
-            print(try Terminal.json(Entry(letter)))
+            print(try Terminal.json(letter))
         }
     }
 

@@ -28,8 +28,7 @@ struct ExportCommand: AsyncParsableCommand {
         } else {
             handle = FileHandle.standardOutput
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONEncoder.stable
         var count = 0
         try await runtime.store.exportChunks(tenant: tenant, batchSize: 2000) { chunks in
             var data = Data()
