@@ -25,13 +25,11 @@ public final class DeliveryGate: Sendable {
         }
     }
 
-    /// What a gate has done, for status and metrics.
+    /// Where a gate stands now.
     public struct Snapshot: Sendable, Equatable {
         public var concurrencyLimit: Int
         public var inFlight: Int
         public var breaker: CircuitBreaker.State
-        public var requests: Int
-        public var failures: Int
     }
 
     private struct State {
@@ -41,8 +39,6 @@ public final class DeliveryGate: Sendable {
         var inFlight = 0
         var waiters: [CheckedContinuation<Void, Never>] = []
         var pausedUntil: Timestamp?
-        var requests = 0
-        var failures = 0
     }
 
     /// How the destination is named in messages (never with a secret).
@@ -62,9 +58,7 @@ public final class DeliveryGate: Sendable {
 
     public var snapshot: Snapshot {
         state.withLock {
-            Snapshot(
-                concurrencyLimit: $0.concurrency.limit, inFlight: $0.inFlight, breaker: $0.breaker.state,
-                requests: $0.requests, failures: $0.failures)
+            Snapshot(concurrencyLimit: $0.concurrency.limit, inFlight: $0.inFlight, breaker: $0.breaker.state)
         }
     }
 
@@ -134,11 +128,9 @@ public final class DeliveryGate: Sendable {
         let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.inFlight -= 1
             if let latency {
-                state.requests += 1
                 if cancelled {
                     state.breaker.recordAbandoned()
                 } else if let failure, failure.isBackpressure {
-                    state.failures += 1
                     state.breaker.recordFailure(now: now)
                     state.concurrency.record(latency: latency, backpressure: true, saturated: saturated, now: now)
                     if let pause = failure.retryAfter, pause > .zero {
@@ -146,7 +138,6 @@ public final class DeliveryGate: Sendable {
                     }
                 } else if failure != nil {
                     // A rejected request: the destination answered, so it is up.
-                    state.failures += 1
                     state.breaker.recordSuccess()
                 } else {
                     state.breaker.recordSuccess()

@@ -37,14 +37,3 @@ public protocol DocumentPublisher: Sendable {
     /// Content no longer kept maps to nil; what is left for a later call is absent.
     func contents(_ wanted: [ContentRef], byteLimit: Int) async throws -> [ContentRef: [UInt8]?]
 }
-
-/// A document's stored content: published over the API, kept by document and hash.
-public struct ContentRef: Hashable, Sendable {
-    public var key: DocumentKey
-    public var hash: ContentHash
-
-    public init(key: DocumentKey, hash: ContentHash) {
-        self.key = key
-        self.hash = hash
-    }
-}
