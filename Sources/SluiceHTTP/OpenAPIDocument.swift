@@ -117,7 +117,7 @@ enum OpenAPIDocument {
     "parameters": {
       "tenant": { "name": "tenant", "in": "path", "required": true, "schema": { "type": "string" } },
       "docId": { "name": "docId", "in": "path", "required": true, "description": "The document id as one percent-encoded path segment (handbook%2Fintro.md).", "schema": { "type": "string" } },
-      "deadLetterId": { "name": "id", "in": "path", "required": true, "description": "tenant:docId, percent-encoded as one path segment (acme:handbook%2Fintro.md).", "schema": { "type": "string" } }
+      "deadLetterId": { "name": "id", "in": "path", "required": true, "description": "tenant:docId, percent-encoded as one path segment (acme:handbook%2Fintro.md).", "schema": { "type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}:[^/]" } }
     }
   },
   "paths": {
