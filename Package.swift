@@ -99,6 +99,7 @@ let package = Package(
             dependencies: [
                 "SluiceApp", "SluiceHTTP", "SluiceCore", "SluiceSQLite", "SluiceConnectors", "SluiceTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),

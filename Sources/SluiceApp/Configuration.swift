@@ -62,10 +62,28 @@ public struct Configuration: Sendable, Equatable {
     public var remoteMaxRequestsPerMinute: Int?
     /// Upper bound of each remote destination's adaptive concurrency (SLUICE_SINK_MAX_CONCURRENCY).
     public var remoteMaxConcurrency: Int = 16
+    /// How long one remote request may take before it counts as a timeout (SLUICE_SINK_TIMEOUT_MS).
+    public var remoteTimeout: Duration = .seconds(30)
 
     public enum EmbedderKind: String, Sendable {
         case hashing
         case openai
+    }
+
+    /// Where indexed documents go (`--sink`, SLUICE_SINK).
+    public var sink: SinkKind = .embedded
+    /// Qdrant's REST root, e.g. http://127.0.0.1:6333 (`--qdrant-url`, SLUICE_QDRANT_URL).
+    public var qdrantURL: String?
+    /// The collection holding every tenant's points (`--qdrant-collection`, SLUICE_QDRANT_COLLECTION).
+    public var qdrantCollection: String = "sluice"
+    /// Sent in the `api-key` header; from SLUICE_QDRANT_API_KEY only, never printed.
+    public var qdrantAPIKey: String?
+    /// Points per upsert request (SLUICE_QDRANT_BATCH_POINTS).
+    public var qdrantBatchPoints: Int = 128
+
+    public enum SinkKind: String, Sendable, CaseIterable {
+        case embedded
+        case qdrant
     }
     /// `--exclude` patterns.
     public var exclude: [String] = []
@@ -96,8 +114,14 @@ public struct Configuration: Sendable, Equatable {
         Knob(variable: "SLUICE_EMBEDDER_URL", summary: "the embeddings service's API root, e.g. http://127.0.0.1:11434/v1", defaultValue: "none"),
         Knob(variable: "SLUICE_EMBEDDER_MODEL", summary: "the model the embeddings service should use", defaultValue: "none"),
         Knob(variable: "SLUICE_EMBEDDER_API_KEY", summary: "the embeddings service's key (sent as a Bearer token, never printed)", defaultValue: "none"),
+        Knob(variable: "SLUICE_SINK", summary: "where indexed documents go: embedded (the built-in index) or qdrant", defaultValue: "embedded"),
+        Knob(variable: "SLUICE_QDRANT_URL", summary: "with the qdrant sink: the server's REST root, e.g. http://127.0.0.1:6333", defaultValue: "none"),
+        Knob(variable: "SLUICE_QDRANT_COLLECTION", summary: "with the qdrant sink: the collection for every tenant (created if missing)", defaultValue: "sluice"),
+        Knob(variable: "SLUICE_QDRANT_API_KEY", summary: "with the qdrant sink: the server's key (sent in the api-key header, never printed)", defaultValue: "none"),
+        Knob(variable: "SLUICE_QDRANT_BATCH_POINTS", summary: "with the qdrant sink: points per upsert request", defaultValue: "128"),
         Knob(variable: "SLUICE_SINK_MAX_REQUESTS_PER_MINUTE", summary: "requests per minute to each remote service (0: no cap)", defaultValue: "0"),
         Knob(variable: "SLUICE_SINK_MAX_CONCURRENCY", summary: "most requests in flight to each remote service (adaptive below it)", defaultValue: "16"),
+        Knob(variable: "SLUICE_SINK_TIMEOUT_MS", summary: "how long one request to a remote service may take before it is a timeout (retried)", defaultValue: "30000"),
         Knob(variable: "SLUICE_CHUNK_SIZE", summary: "target chunk size in characters", defaultValue: "1000"),
         Knob(variable: "SLUICE_CHUNK_OVERLAP", summary: "characters shared by consecutive chunks", defaultValue: "100"),
         Knob(variable: "SLUICE_RESCAN_INTERVAL", summary: "seconds between safety rescans while watching; 0 disables", defaultValue: "600"),
@@ -158,8 +182,19 @@ public struct Configuration: Sendable, Equatable {
         if let value = environment["SLUICE_EMBEDDER_URL"], !value.isEmpty { embedderURL = value }
         if let value = environment["SLUICE_EMBEDDER_MODEL"], !value.isEmpty { embedderModel = value }
         if let value = environment["SLUICE_EMBEDDER_API_KEY"], !value.isEmpty { embedderAPIKey = value }
+        if let raw = environment["SLUICE_SINK"], !raw.isEmpty {
+            guard let value = SinkKind(rawValue: raw.lowercased()) else {
+                throw SluiceError(.configuration, "SLUICE_SINK=\(raw) is not one of: \(SinkKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            sink = value
+        }
+        if let value = environment["SLUICE_QDRANT_URL"], !value.isEmpty { qdrantURL = value }
+        if let value = environment["SLUICE_QDRANT_COLLECTION"], !value.isEmpty { qdrantCollection = value }
+        if let value = environment["SLUICE_QDRANT_API_KEY"], !value.isEmpty { qdrantAPIKey = value }
+        if let value = try int("SLUICE_QDRANT_BATCH_POINTS", min: 1, max: 10_000) { qdrantBatchPoints = value }
         if let value = try int("SLUICE_SINK_MAX_REQUESTS_PER_MINUTE", min: 0) { remoteMaxRequestsPerMinute = value == 0 ? nil : value }
         if let value = try int("SLUICE_SINK_MAX_CONCURRENCY", min: 1, max: 10_000) { remoteMaxConcurrency = value }
+        if let value = try int("SLUICE_SINK_TIMEOUT_MS", min: 1) { remoteTimeout = .milliseconds(value) }
         if let value = try cidrs("SLUICE_API_RATE_LIMIT_EXEMPT") { apiRateLimitExempt = value }
         if let value = try cidrs("SLUICE_TRUSTED_PROXIES") { trustedProxies = value }
         if let value = try int("SLUICE_RESCAN_INTERVAL", min: 0) { rescanInterval = value == 0 ? nil : .seconds(value) }
@@ -175,6 +210,9 @@ public struct Configuration: Sendable, Equatable {
     public func validate() throws {
         if embedder == .openai && (embedderURL == nil || embedderModel == nil) {
             throw SluiceError(.configuration, "--embedder openai needs --embedder-url (SLUICE_EMBEDDER_URL) and --embedder-model (SLUICE_EMBEDDER_MODEL)")
+        }
+        if sink == .qdrant && qdrantURL == nil {
+            throw SluiceError(.configuration, "--sink qdrant needs --qdrant-url (SLUICE_QDRANT_URL), e.g. http://127.0.0.1:6333")
         }
         if chunkOverlap >= chunkSize {
             throw SluiceError(.configuration, "chunk overlap (\(chunkOverlap)) must be smaller than the chunk size (\(chunkSize))")
@@ -197,6 +235,11 @@ public struct Configuration: Sendable, Equatable {
         components.password = nil
         components.query = nil
         return components.string ?? "(an invalid URL)"
+    }
+
+    /// The delivery controls each remote destination gets.
+    public var remoteGateSettings: DeliveryGate.Settings {
+        DeliveryGate.Settings(maxRequestsPerMinute: remoteMaxRequestsPerMinute, maxConcurrency: remoteMaxConcurrency)
     }
 
     public var storeOptions: SQLiteStore.Options {

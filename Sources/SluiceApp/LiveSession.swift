@@ -145,6 +145,7 @@ public final class LiveSession: Sendable {
                 trustedProxies: configuration.trustedProxies),
             search: { tenant, query, k, attributes in try await runtime.search(tenant: tenant, query: query, k: k, attributes: attributes) },
             preview: { publication in try await runtime.preview(publication) },
+            purge: { tenant in try await runtime.purge(tenant: tenant) },
             budget: budget, intake: intakePressure,
             isReady: { (try? await runtime.store.depth()) != nil && !Task.isShuttingDownGracefully },
             limits: APIBackend.Limits(

@@ -11,6 +11,8 @@ public final class SluiceRuntime: Sendable {
     public let configuration: Configuration
     public let store: SQLiteStore
     public let embedder: any Embedder
+    /// Where indexed documents go.
+    public let sink: any Sink
     public let chunker: any Chunker
     public let extractors: ExtractorRegistry
     public let clock: any SluiceClock
@@ -28,6 +30,7 @@ public final class SluiceRuntime: Sendable {
         self.logger = logger
         self.store = try SQLiteStore(path: configuration.storePath, clock: clock, options: configuration.storeOptions)
         self.embedder = try embedder ?? SluiceRuntime.makeEmbedder(configuration, clock: clock)
+        self.sink = try SluiceRuntime.makeSink(configuration, store: store, embedder: self.embedder, clock: clock)
         self.chunker = MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap)
         self.extractors = .standard
     }
@@ -40,29 +43,56 @@ public final class SluiceRuntime: Sendable {
         case .openai:
             let url = configuration.embedderURL ?? ""
             let gate = DeliveryGate(
-                destination: "the embedder at \(Configuration.displayURL(url))",
-                settings: DeliveryGate.Settings(
-                    maxRequestsPerMinute: configuration.remoteMaxRequestsPerMinute, maxConcurrency: configuration.remoteMaxConcurrency),
-                clock: clock)
+                destination: "the embedder at \(Configuration.displayURL(url))", settings: configuration.remoteGateSettings, clock: clock)
             return try OpenAIEmbedder(
                 baseURL: url, model: configuration.embedderModel ?? "", dimension: configuration.embeddingDimension,
-                apiKey: configuration.embedderAPIKey, gate: gate)
+                apiKey: configuration.embedderAPIKey, gate: gate, timeout: configuration.remoteTimeout)
         }
     }
 
-    /// Identifies the embedder and chunker settings; documents indexed under
-    /// another fingerprint are re-indexed rather than mixed.
-    public var settingsFingerprint: String { "\(embedder.modelKey)|\(chunker.fingerprint)" }
+    /// The configured sink; a remote one gets the delivery controls of its destination.
+    static func makeSink(_ configuration: Configuration, store: SQLiteStore, embedder: any Embedder, clock: any SluiceClock) throws -> any Sink {
+        switch configuration.sink {
+        case .embedded:
+            return EmbeddedSink(store: store, modelKey: embedder.modelKey)
+        case .qdrant:
+            let url = configuration.qdrantURL ?? ""
+            return try QdrantSink(
+                url: url, collection: configuration.qdrantCollection, dimension: embedder.dimension,
+                apiKey: configuration.qdrantAPIKey, pointsPerRequest: configuration.qdrantBatchPoints,
+                gate: DeliveryGate(destination: "qdrant at \(Configuration.displayURL(url))", settings: configuration.remoteGateSettings, clock: clock),
+                timeout: configuration.remoteTimeout)
+        }
+    }
+
+    /// Identifies the embedder, chunker and sink settings; documents indexed
+    /// under another fingerprint are re-indexed (and written to the new sink)
+    /// rather than mixed.
+    public var settingsFingerprint: String {
+        let base = "\(embedder.modelKey)|\(chunker.fingerprint)"
+        return sink.identity.isEmpty ? base : base + "|" + sink.identity
+    }
 
     /// Embeds a search query with the configured embedder and searches one
-    /// tenant, optionally only documents with these `meta.attributes`.
+    /// tenant in the sink, optionally only documents with these `meta.attributes`.
     public func search(tenant: TenantID, query: String, k: Int, attributes: [String: String] = [:]) async throws -> [SearchHit] {
+        guard let reader = sink.reader else {
+            throw SluiceError(.configuration, "\(sink.description) is write-only: Sluice cannot search it; search where it delivers")
+        }
         guard let vector = try await embedder.embed([query]).first else { return [] }
-        return try await store.search(tenant: tenant, vector: vector, modelKey: embedder.modelKey, k: k, attributes: attributes)
+        return try await reader.search(tenant: tenant, vector: vector, k: k, attributes: attributes)
     }
 }
 
 extension SluiceRuntime {
+    /// Removes a tenant: its points from the sink first (so a failure leaves
+    /// the store's record, and a retry, intact), then its documents, chunks,
+    /// queue rows and file state from the store. Returns the documents removed.
+    public func purge(tenant: TenantID) async throws -> Int {
+        try await sink.removeTenant(tenant)
+        return try await store.purge(tenant: tenant)
+    }
+
     /// What publishing `publication` would do: new, changed, unchanged or
     /// deleted, with its chunk count and extraction warnings. Writes nothing.
     public func preview(_ publication: Publication) async throws -> Preview {

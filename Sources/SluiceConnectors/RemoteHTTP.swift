@@ -1,16 +1,63 @@
 import AsyncHTTPClient
 import NIOCore
+import NIOHTTP1
+import SluiceCore
 
 /// The HTTP client of every remote call Sluice makes (embedders, sinks).
 public enum RemoteHTTP {
-    /// One client for the whole process, never shut down (as `HTTPClient.shared`),
-    /// but giving up on a connection after 5 s rather than at the request's
-    /// deadline, so a service that is down is seen as down quickly and its
-    /// circuit breaker opens instead of every request hanging.
+    /// One client for the whole process, never shut down (as `HTTPClient.shared`).
+    /// A refused connection fails the request at once, and a connection not
+    /// made in 5 s fails it then, rather than the client retrying until the
+    /// request's deadline: a service that is down is seen as down quickly, and
+    /// the delivery controls (retry with backoff, circuit breaker) decide
+    /// what happens next.
     public static let client: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.timeout.connect = .seconds(5)
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
+
+    /// Sends one request and returns the body of a 2xx answer. Everything
+    /// else becomes a classified `DeliveryError` naming `destination` (never
+    /// the request's headers, which may carry a key): no answer in time or no
+    /// connection is `.unavailable`; a status is classified by
+    /// `DeliveryError.status`, with the service's own words kept.
+    /// Call it inside `DeliveryGate.send`.
+    public static func execute(
+        _ request: HTTPClientRequest, destination: String, client: HTTPClient = RemoteHTTP.client,
+        timeout: Duration, maxResponseBytes: Int = 256 << 20
+    ) async throws -> ByteBuffer {
+        let response: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            response = try await client.execute(request, timeout: .milliseconds(timeout.milliseconds))
+            body = try await response.body.collect(upTo: maxResponseBytes)
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            throw DeliveryError(.unavailable, destination: destination, "\(destination) did not answer in time")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw DeliveryError(.unavailable, destination: destination, "could not reach \(destination): \(error)")
+        }
+        guard (200..<300).contains(Int(response.status.code)) else {
+            throw DeliveryError.status(
+                Int(response.status.code), destination: destination,
+                retryAfterHeader: response.headers.first(name: "Retry-After"), body: String(buffer: body))
+        }
+        return body
+    }
+
+    /// A JSON request with the given headers.
+    public static func jsonRequest(_ url: String, method: HTTPMethod, body: [UInt8]?, headers: [(String, String)] = []) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        return request
+    }
 }

@@ -12,6 +12,8 @@ public struct APIBackend: Sendable {
     public var search: @Sendable (TenantID, String, Int, [String: String]) async throws -> [SearchHit]
     /// What publishing would do, without writing anything.
     public var preview: @Sendable (Publication) async throws -> Preview
+    /// Removes a tenant from the sink and the store; returns the documents removed.
+    public var purge: @Sendable (TenantID) async throws -> Int
     /// Whether the store answers and the server is not shutting down.
     public var isReady: @Sendable () async -> Bool
     /// SLUICE_MAX_INFLIGHT_BYTES, shared with extraction: a body that does not fit gets 503.
@@ -40,6 +42,7 @@ public struct APIBackend: Sendable {
         access: AccessPolicy,
         search: @escaping @Sendable (TenantID, String, Int, [String: String]) async throws -> [SearchHit],
         preview: @escaping @Sendable (Publication) async throws -> Preview,
+        purge: (@Sendable (TenantID) async throws -> Int)? = nil,
         budget: ByteBudget, intake: IntakePressure = IntakePressure(),
         isReady: @escaping @Sendable () async -> Bool, limits: Limits
     ) {
@@ -52,6 +55,7 @@ public struct APIBackend: Sendable {
         self.access = access
         self.search = search
         self.preview = preview
+        self.purge = purge ?? { [index] tenant in try await index.purge(tenant: tenant) }
         self.isReady = isReady
         self.limits = limits
     }

@@ -347,7 +347,7 @@ struct API: Sendable {
             throw APIError(.forbidden, "forbidden", "purging a tenant needs an admin key (`sluice keys create --admin`)")
         }
         let tenant = try TenantID(context.parameters.get("tenant") ?? "")
-        let removed = try await backend.index.purge(tenant: tenant)
+        let removed = try await backend.purge(tenant)
         return json(["tenant": tenant.rawValue, "documentsRemoved": String(removed)])
     }
 

@@ -78,6 +78,24 @@ extension SQLiteStore: IndexStore {
         }
     }
 
+    public func embeddings(modelKey: String, textHashes: [ContentHash]) async throws -> [ContentHash: [Float]] {
+        guard !textHashes.isEmpty else { return [:] }
+        return try await read("reading cached vectors") { db in
+            guard let model = try Int64.fetchOne(db, sql: "SELECT id FROM models WHERE key = ?", arguments: [modelKey]) else {
+                return [:]
+            }
+            let statement = try db.cachedStatement(sql: "SELECT vector FROM embeddings WHERE model = ? AND text_hash = ?")
+            var found: [ContentHash: [Float]] = [:]
+            for hash in Set(textHashes) {
+                guard let data = try Data.fetchOne(statement, arguments: [model, Data(hash.bytes)]) else { continue }
+                var vector: [Float] = []
+                VectorCoding.decode(data, into: &vector)
+                found[hash] = vector
+            }
+            return found
+        }
+    }
+
     public func documentState(_ key: DocumentKey) async throws -> DocumentState? {
         try await read("reading \(key)") { db in
             try Row.fetchOne(
@@ -229,6 +247,55 @@ extension SQLiteStore: IndexStore {
                 changes.append(Change(
                     key: key, kind: .upsert, origin: .api(storedMeta: row["meta"], key: key),
                     contentHash: (row["content_hash"] as String?).flatMap(ContentHash.init(hex:)), priority: priority))
+            }
+            _ = try SQLiteStore.enqueue(db, changes, now: now, settle: settle, ready: &ready)
+            return changes.count
+        }
+    }
+}
+
+extension SQLiteStore {
+    public func requeueForRewrite(_ keys: [DocumentKey], extent: [DocumentKey: Int], priority: Priority) async throws -> Int {
+        guard !keys.isEmpty else { return 0 }
+        let now = clock.now()
+        let settle = options.settle
+        return try await enqueueing("queueing documents to be written again") { db, ready in
+            // A cleared settings fingerprint makes the next processing write the document even if its content is unchanged.
+            let mark = try db.cachedStatement(sql: """
+                UPDATE documents SET settings = '', chunk_count = max(chunk_count, ?) WHERE tenant = ? AND doc_id = ?
+                """)
+            let queued = try db.cachedStatement(sql: "SELECT 1 FROM queue WHERE tenant = ? AND doc_id = ?")
+            let document = try db.cachedStatement(sql: "SELECT status, source, content_hash, meta FROM documents WHERE tenant = ? AND doc_id = ?")
+            let file = try db.cachedStatement(sql: "SELECT root, tenant_dir, path, content_hash FROM files WHERE tenant = ? AND doc_id = ?")
+            var changes: [Change] = []
+            for key in Set(keys) {
+                let arguments: StatementArguments = [key.tenant.rawValue, key.docId.rawValue]
+                try mark.execute(arguments: [extent[key] ?? 0] + arguments)
+                // A pending change is processed anyway, and now written in full.
+                if try Bool.fetchOne(queued, arguments: arguments) != nil { continue }
+                let row = try Row.fetchOne(document, arguments: arguments)
+                let status = row.flatMap { DocumentState.Status(rawValue: $0["status"]) }
+                if let row, status == .indexed || status == .skipped {
+                    if row["source"] == "api" {
+                        changes.append(Change(
+                            key: key, kind: .upsert, origin: .api(storedMeta: row["meta"], key: key),
+                            contentHash: (row["content_hash"] as String?).flatMap(ContentHash.init(hex:)), priority: priority))
+                        continue
+                    }
+                    if let location = try Row.fetchOne(file, arguments: arguments) {
+                        let hash: Data = location["content_hash"]
+                        changes.append(Change(
+                            key: key, kind: .upsert,
+                            origin: .file(FileLocation(scanRoot: location["root"], tenantDirectory: location["tenant_dir"], path: location["path"])),
+                            contentHash: ContentHash(bytes: Array(hash)), priority: priority))
+                        continue
+                    }
+                }
+                // Deleted, unknown, or a file no longer recorded: a tombstone removes whatever the sink holds.
+                changes.append(Change(
+                    key: key, kind: .delete,
+                    origin: .api(DocumentMeta(tenant: key.tenant.rawValue, docId: key.docId.rawValue, deleted: true)),
+                    priority: priority))
             }
             _ = try SQLiteStore.enqueue(db, changes, now: now, settle: settle, ready: &ready)
             return changes.count

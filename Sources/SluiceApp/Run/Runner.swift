@@ -111,7 +111,8 @@ public struct Runner: Sendable {
         let budget = budget ?? ByteBudget(capacity: configuration.maxInflightBytes)
         return (0..<configuration.concurrency).map { _ in
             Worker(
-                queue: runtime.store, index: runtime.store, publisher: runtime.store, embedder: runtime.embedder, processor: processor,
+                queue: runtime.store, index: runtime.store, publisher: runtime.store, embedder: runtime.embedder, sink: runtime.sink,
+                processor: processor,
                 budget: budget, batchSize: configuration.batchSize, embedBatchSize: configuration.embedBatchSize,
                 leaseDuration: configuration.leaseDuration, clock: runtime.clock, progress: progress,
                 logger: runtime.logger)

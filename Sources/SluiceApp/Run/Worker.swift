@@ -4,14 +4,16 @@ import SluiceCore
 
 /// One of SLUICE_CONCURRENCY workers: leases a batch of documents, prepares
 /// them off the cooperative pool under the memory budget, embeds the chunks
-/// the cache lacks, and completes the batch in one transaction (which, on
-/// the embedded index, also writes the chunks). A heartbeat renews the
-/// leases while the batch is in hand.
+/// the cache lacks, writes them to a remote sink (after checking its leases
+/// still hold), and completes the batch in one transaction (which also
+/// records the chunks, and on the embedded index is the write). A heartbeat
+/// renews the leases while the batch is in hand.
 struct Worker: Sendable {
     let queue: any JobQueue
     let index: any IndexStore
     let publisher: any DocumentPublisher
     let embedder: any Embedder
+    let sink: any Sink
     let processor: DocumentProcessor
     let budget: ByteBudget
     /// How much stored content one read fetches ahead (the budget counts each document as it is processed).
@@ -68,7 +70,8 @@ struct Worker: Sendable {
     /// breaker is open, or it asked to wait), waits up to a second and says so:
     /// nothing is leased meanwhile, so the work stays queued and spends no attempt.
     private func waitForDestinations() async throws -> Bool {
-        guard let until = embedder.deliveryGate?.blockedUntil() else { return false }
+        let blocked = [embedder.deliveryGate, sink.deliveryGate].compactMap { $0?.blockedUntil() }
+        guard let until = blocked.max() else { return false }
         try await clock.sleep(until: min(until, clock.now() + .seconds(1)))
         return true
     }
@@ -105,7 +108,7 @@ struct Worker: Sendable {
                 // Never wait for memory while holding some: flush first, so workers cannot deadlock.
                 if !budget.tryAcquire(estimate) {
                     if !prepared.isEmpty {
-                        try await finish(prepared)
+                        try await finish(prepared, states: states)
                         prepared.removeAll()
                         budget.release(heldBytes)
                         heldBytes = 0
@@ -124,7 +127,7 @@ struct Worker: Sendable {
                 }
             }
             do {
-                try await finish(prepared)
+                try await finish(prepared, states: states)
             } catch {
                 budget.release(heldBytes)
                 throw error
@@ -134,18 +137,26 @@ struct Worker: Sendable {
         }
     }
 
-    /// Embeds what the cache lacks and completes the documents.
-    private func finish(_ prepared: [(Lease, DocumentProcessor.Prepared, FileRecord?)]) async throws {
+    /// Embeds what the cache lacks, writes to a remote sink, and completes the documents.
+    private func finish(_ prepared: [(Lease, DocumentProcessor.Prepared, FileRecord?)], states: [DocumentKey: DocumentState]) async throws {
         guard !prepared.isEmpty else { return }
         var texts: [ContentHash: String] = [:]
         for case (_, .chunked(_, _, let chunks), _) in prepared {
             for chunk in chunks { texts[chunk.textHash] = chunk.text }
         }
         var vectors: [ContentHash: [Float]] = [:]
+        // A remote sink needs every chunk's vector; the embedded index refers to cached ones by id.
+        var cachedVectors: [ContentHash: [Float]] = [:]
         var embedError: (any Error)?
         var reused = 0
         if !texts.isEmpty {
-            let cached = try await index.cachedEmbeddings(modelKey: embedder.modelKey, textHashes: Array(texts.keys))
+            let cached: Set<ContentHash>
+            if sink.isRemote {
+                cachedVectors = try await index.embeddings(modelKey: embedder.modelKey, textHashes: Array(texts.keys))
+                cached = Set(cachedVectors.keys)
+            } else {
+                cached = try await index.cachedEmbeddings(modelKey: embedder.modelKey, textHashes: Array(texts.keys))
+            }
             reused = cached.count
             let missing = Array(texts.filter { !cached.contains($0.key) })
             do {
@@ -188,25 +199,96 @@ struct Worker: Sendable {
                     dimension: embedder.dimension, settingsFingerprint: processor.settingsFingerprint)), file: file))
             }
         }
+        if sink.isRemote {
+            completions = try await deliver(completions, states: states, cachedVectors: cachedVectors)
+        }
         let outcomes = try await queue.complete(completions)
+        var rewrite: [DocumentKey] = []
         for (completion, outcome) in zip(completions, outcomes) {
             switch outcome {
             case .applied, .appliedNewerPending, .stale:
                 progress.record(Worker.outcome(of: completion.result), for: completion.lease.key)
             case .leaseLost:
                 logger.warning("lease lost before completion; the document stays queued", metadata: ["doc": "\(completion.lease.key)"])
+                if sink.isRemote { rewrite.append(completion.lease.key) }
             }
+        }
+        if !rewrite.isEmpty {
+            // This worker's write may have landed after a newer one: queue the document to be written again.
+            try await index.requeueForRewrite(rewrite, extent: [:], priority: .high)
         }
     }
 
-    private func fail(_ lease: Lease, _ error: any Error) async throws {
+    /// Writes the documents of `completions` to the remote sink and returns
+    /// those it confirmed (and those with nothing to write), to be recorded.
+    /// Right before the write, the leases are checked: a document whose
+    /// lease was lost is not written, as another worker has it now.
+    private func deliver(
+        _ completions: [Completion], states: [DocumentKey: DocumentState], cachedVectors: [ContentHash: [Float]]
+    ) async throws -> [Completion] {
+        var ready: [Completion] = []
+        var writes: [(Completion, SinkOperation)] = []
+        for completion in completions {
+            let lease = completion.lease
+            let previous = states[lease.key]?.chunkCount ?? 0
+            switch completion.result {
+            case .indexed(let document):
+                let chunks = document.chunks.map { chunk in
+                    var chunk = chunk
+                    if chunk.vector == nil { chunk.vector = cachedVectors[chunk.textHash] }
+                    return chunk
+                }
+                var attributes: [String: String] = [:]
+                if case .api(let meta) = lease.origin { attributes = meta.attributes ?? [:] }
+                writes.append((completion, .upsert(SinkDocument(
+                    key: lease.key, revision: lease.revision, contentHash: document.contentHash, title: document.title,
+                    attributes: attributes, chunks: chunks, staleOrdinals: chunks.count..<max(chunks.count, previous)))))
+            case .deleted, .skipped:
+                writes.append((completion, .remove(lease.key, revision: lease.revision)))
+            case .unchanged:
+                ready.append(completion)
+            }
+        }
+        guard !writes.isEmpty else { return ready }
+        let lost = try await queue.renew(writes.map(\.0.lease), duration: leaseDuration)
+        if !lost.isEmpty {
+            logger.warning("\(lost.count) leases were lost before writing to \(sink.description); those documents are someone else's now")
+            writes.removeAll { lost.contains($0.0.lease.token) }
+        }
+        return ready + (try await write(writes))
+    }
+
+    /// One sink write for a batch. A refused batch is split so that one
+    /// rejected document does not hold back the others.
+    private func write(_ batch: [(Completion, SinkOperation)]) async throws -> [Completion] {
+        guard !batch.isEmpty else { return [] }
+        do {
+            try await sink.write(batch.map(\.1))
+            return batch.map(\.0)
+        } catch let error as DeliveryError where error.kind == .circuitOpen {
+            // Nothing was sent: back to the queue until the sink takes requests again, no attempt spent.
+            for (completion, _) in batch {
+                try await queue.postpone(completion.lease, until: clock.now() + (error.retryAfter ?? .seconds(1)))
+            }
+            return []
+        } catch let error as DeliveryError where error.kind == .rejected && batch.count > 1 {
+            var written: [Completion] = []
+            for item in batch { written += try await write([item]) }
+            return written
+        } catch {
+            for (completion, _) in batch { try await fail(completion.lease, error, code: .delivery) }
+            return []
+        }
+    }
+
+    private func fail(_ lease: Lease, _ error: any Error, code: SluiceError.Code = .embedding) async throws {
         let failure: SluiceError
         if let error = error as? SluiceError {
             failure = error
         } else if let delivery = error as? DeliveryError {
             // The service's own words, when it gave any, are the most useful part of a dead letter.
             var converted = SluiceError(
-                .embedding, delivery.message + (delivery.response.map { ": \($0)" } ?? ""), isRetryable: delivery.isRetryable)
+                code, delivery.message + (delivery.response.map { ": \($0)" } ?? ""), isRetryable: delivery.isRetryable)
             converted.retryAfter = delivery.retryAfter
             failure = converted
         } else {

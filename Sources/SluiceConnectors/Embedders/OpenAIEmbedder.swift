@@ -24,7 +24,7 @@ public struct OpenAIEmbedder: Embedder {
     public var deliveryGate: DeliveryGate? { gate }
     private let apiKey: String?
     private let client: HTTPClient
-    private let timeout: TimeAmount
+    private let timeout: Duration
 
     /// - Parameter baseURL: the API root, e.g. `https://api.openai.com/v1` (`/embeddings` is appended).
     public init(
@@ -45,7 +45,7 @@ public struct OpenAIEmbedder: Embedder {
         self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : $0 }
         self.gate = gate
         self.client = client
-        self.timeout = .milliseconds(timeout.milliseconds)
+        self.timeout = timeout
     }
 
     private struct RequestBody: Encodable {
@@ -66,28 +66,11 @@ public struct OpenAIEmbedder: Embedder {
         guard !texts.isEmpty else { return [] }
         let destination = gate.destination
         let vectors = try await gate.send { () -> [[Float]] in
-            var request = HTTPClientRequest(url: endpoint)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
-            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(RequestBody(model: model, input: texts))))
-            let response: HTTPClientResponse
-            let body: ByteBuffer
-            do {
-                response = try await client.execute(request, timeout: timeout)
-                body = try await response.body.collect(upTo: 256 << 20)
-            } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-                throw DeliveryError(.unavailable, destination: destination, "\(destination) did not answer in time")
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                throw DeliveryError(.unavailable, destination: destination, "could not reach \(destination): \(error)")
-            }
-            guard (200..<300).contains(Int(response.status.code)) else {
-                throw DeliveryError.status(
-                    Int(response.status.code), destination: destination,
-                    retryAfterHeader: response.headers.first(name: "Retry-After"), body: String(buffer: body))
-            }
+            let body = try await RemoteHTTP.execute(
+                RemoteHTTP.jsonRequest(
+                    endpoint, method: .POST, body: Array(try JSONEncoder().encode(RequestBody(model: model, input: texts))),
+                    headers: apiKey.map { [("Authorization", "Bearer \($0)")] } ?? []),
+                destination: destination, client: client, timeout: timeout)
             let decoded: ResponseBody
             do {
                 decoded = try JSONDecoder().decode(ResponseBody.self, from: Data(body.readableBytesView))

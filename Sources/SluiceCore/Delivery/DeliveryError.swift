@@ -24,6 +24,8 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
     public var retryAfter: Duration?
     /// The start of the destination's answer, kept for dead letters.
     public var response: String?
+    /// The HTTP status, when the destination answered.
+    public var status: Int?
 
     public init(_ kind: Kind, destination: String, _ message: String, retryAfter: Duration? = nil, response: String? = nil) {
         self.kind = kind
@@ -45,16 +47,18 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
         _ status: Int, destination: String, retryAfterHeader: String? = nil, body: String? = nil, now: Date = Date()
     ) -> DeliveryError {
         let retryAfter = retryAfterHeader.flatMap { parseRetryAfter($0, now: now) }
-        switch status {
+        var error = switch status {
         case 429:
-            return DeliveryError(.throttled, destination: destination, "\(destination) answered 429 Too Many Requests", retryAfter: retryAfter, response: body)
+            DeliveryError(.throttled, destination: destination, "\(destination) answered 429 Too Many Requests", retryAfter: retryAfter, response: body)
         case 500...599:
-            return DeliveryError(.unavailable, destination: destination, "\(destination) answered HTTP \(status)", retryAfter: retryAfter, response: body)
+            DeliveryError(.unavailable, destination: destination, "\(destination) answered HTTP \(status)", retryAfter: retryAfter, response: body)
         case 408:
-            return DeliveryError(.unavailable, destination: destination, "\(destination) answered 408 Request Timeout", response: body)
+            DeliveryError(.unavailable, destination: destination, "\(destination) answered 408 Request Timeout", response: body)
         default:
-            return DeliveryError(.rejected, destination: destination, "\(destination) rejected the request with HTTP \(status)", response: body)
+            DeliveryError(.rejected, destination: destination, "\(destination) rejected the request with HTTP \(status)", response: body)
         }
+        error.status = status
+        return error
     }
 
     /// `Retry-After` as seconds or as an HTTP date; nil when absent or unreadable.

@@ -79,6 +79,10 @@ public protocol IndexStore: Sendable {
     /// Which of `hashes` already have a vector under `modelKey`.
     func cachedEmbeddings(modelKey: String, textHashes: [ContentHash]) async throws -> Set<ContentHash>
 
+    /// The cached vectors of those of `textHashes` that have one under `modelKey`
+    /// (a remote sink needs every chunk's vector, not only the new ones).
+    func embeddings(modelKey: String, textHashes: [ContentHash]) async throws -> [ContentHash: [Float]]
+
     func documentState(_ key: DocumentKey) async throws -> DocumentState?
     /// The states of several documents in one read; absent ones are left out.
     func documentStates(_ keys: [DocumentKey]) async throws -> [DocumentKey: DocumentState]
@@ -99,6 +103,16 @@ public protocol IndexStore: Sendable {
     /// Queues every document not produced by `settingsFingerprint` for
     /// re-indexing (files are re-read). Returns how many.
     func requeueDocuments(notMatching settingsFingerprint: String, priority: Priority) async throws -> Int
+
+    /// Queues documents to be written to the sink again whatever their
+    /// content (a repair, or a write whose lease was lost): an indexed or
+    /// skipped document is processed again from its file or stored content;
+    /// a deleted or unknown one gets a tombstone. `extent` is how many
+    /// ordinals the sink may hold for the document, when it may hold more
+    /// than the store recorded; the rewrite removes the surplus.
+    /// Returns how many were queued.
+    @discardableResult
+    func requeueForRewrite(_ keys: [DocumentKey], extent: [DocumentKey: Int], priority: Priority) async throws -> Int
 }
 
 /// The scan's view of the store: what was recorded about each file.

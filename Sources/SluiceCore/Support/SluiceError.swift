@@ -13,6 +13,7 @@ public struct SluiceError: Error, Sendable, CustomStringConvertible {
             case io = "io"
             case extraction = "extraction"
             case embedding = "embedding"
+            case delivery = "delivery"
             case locked = "locked"
             case leaseLost = "lease_lost"
             case cancelled = "cancelled"
@@ -36,6 +37,8 @@ public struct SluiceError: Error, Sendable, CustomStringConvertible {
         public static let extraction = Code(.extraction)
         /// The embedder failed.
         public static let embedding = Code(.embedding)
+        /// A sink did not take a write.
+        public static let delivery = Code(.delivery)
         /// Another process holds the data directory's worker lock.
         public static let locked = Code(.locked)
         /// A worker's lease on a document no longer holds.

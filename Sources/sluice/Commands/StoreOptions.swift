@@ -21,6 +21,15 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "With --embedder openai: the model, e.g. text-embedding-3-small (SLUICE_EMBEDDER_MODEL); --embed-dimension or SLUICE_EMBED_DIMENSION must match it.")
     var embedderModel: String?
 
+    @Option(name: .long, help: "Where indexed documents go: embedded (the built-in index, the default) or qdrant (SLUICE_SINK).")
+    var sink: String?
+
+    @Option(name: .long, help: "With --sink qdrant: the server's REST root, e.g. http://127.0.0.1:6333 (SLUICE_QDRANT_URL; key in SLUICE_QDRANT_API_KEY).")
+    var qdrantURL: String?
+
+    @Option(name: .long, help: "With --sink qdrant: the collection holding every tenant's points, created if missing (SLUICE_QDRANT_COLLECTION; default sluice).")
+    var qdrantCollection: String?
+
     func configuration() throws -> Configuration {
         var configuration = try Configuration.fromEnvironment(ProcessInfo.processInfo.environment)
         if let dataDir { configuration.dataDirectory = dataDir }
@@ -32,6 +41,14 @@ struct StoreOptions: ParsableArguments {
         }
         if let embedderURL { configuration.embedderURL = embedderURL }
         if let embedderModel { configuration.embedderModel = embedderModel }
+        if let sink {
+            guard let kind = Configuration.SinkKind(rawValue: sink.lowercased()) else {
+                throw ValidationError("--sink \(sink) is not one of: \(Configuration.SinkKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            configuration.sink = kind
+        }
+        if let qdrantURL { configuration.qdrantURL = qdrantURL }
+        if let qdrantCollection { configuration.qdrantCollection = qdrantCollection }
         return configuration
     }
 

@@ -60,7 +60,7 @@ struct TenantsCommand: AsyncParsableCommand {
                     throw ExitCode(1)
                 }
             }
-            let removed = try await runtime.store.purge(tenant: tenant)
+            let removed = try await runtime.purge(tenant: tenant)
             try await runtime.store.collectUnusedEmbeddings()
             print("Purged \(tenant): \(removed) documents removed.")
         }
