@@ -59,9 +59,11 @@ final class QdrantTestServer: @unchecked Sendable {
     init() throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", QdrantTestServer.script, "--port", "0"]
+        process.arguments = ["python3", QdrantTestServer.script, "--port", "0", "--exit-with-parent"]
         let output = Pipe()
         process.standardOutput = output
+        // The server exits when this pipe closes, so it never outlives the tests.
+        process.standardInput = Pipe()
         try process.run()
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
@@ -83,8 +85,8 @@ final class QdrantTestServer: @unchecked Sendable {
     }
 
     deinit {
-        process.terminate()
-        process.waitUntilExit()
+        // SIGKILL: a child of a test process may have inherited blocked signals.
+        kill(process.processIdentifier, SIGKILL)
     }
 
     func inject(_ fault: Fault) async throws {

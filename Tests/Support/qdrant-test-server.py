@@ -28,7 +28,11 @@ Started with --port 0 it picks free ports and prints one JSON line:
 
 import argparse
 import json
+import os
 import random
+import signal
+import socket
+import sys
 import threading
 import time
 import uuid
@@ -58,6 +62,7 @@ class State:
         self.requests = []
         self.invalid = []
         self.fault = {"mode": "none"}
+        self.connections = set()
 
     def record(self, method, path, status):
         with self.lock:
@@ -93,16 +98,33 @@ def make_handler(state):
         def log_message(self, *args):
             pass
 
+        def setup(self):
+            super().setup()
+            with state.lock:
+                state.connections.add(self.connection)
+
+        def finish(self):
+            with state.lock:
+                state.connections.discard(self.connection)
+            try:
+                super().finish()
+            except OSError:
+                pass
+
         def answer(self, status, body, headers=()):
             data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers:
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
             state.record(self.command, urlparse(self.path).path, status)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:
+                # The client gave up (a timeout): nothing to answer.
+                self.close_connection = True
 
         def body(self):
             length = int(self.headers.get("Content-Length") or 0)
@@ -270,6 +292,14 @@ class DataServer:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+            # Kept-alive connections go too: a server that is down answers nothing.
+            with self.state.lock:
+                connections = list(self.state.connections)
+            for connection in connections:
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
 
 def make_control(state, data):
@@ -323,12 +353,26 @@ def make_control(state, data):
     return Control
 
 
+def exit_with_parent():
+    """Exits when stdin closes: a parent that starts this with a pipe on
+    stdin and dies (even killed) takes the server with it."""
+    def watch():
+        sys.stdin.buffer.read()
+        os._exit(0)
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main():
+    # A parent may have blocked signals (threads of a Swift test process do); SIGTERM must work.
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=6333)
     parser.add_argument("--control-port", type=int, default=0)
     parser.add_argument("--storage", help="a directory for on-disk local mode (default: in memory)")
+    parser.add_argument("--exit-with-parent", action="store_true", help="exit when stdin closes")
     arguments = parser.parse_args()
+    if arguments.exit_with_parent:
+        exit_with_parent()
     state = State(arguments.storage)
     data = DataServer(state, arguments.port)
     control = ThreadingHTTPServer(("127.0.0.1", arguments.control_port), make_control(state, data))

@@ -1,0 +1,238 @@
+import Foundation
+import SluiceApp
+import SluiceConnectors
+import SluiceCore
+import SluiceTesting
+import Testing
+
+/// `--sink qdrant` against the Qdrant test server (qdrant-client's models
+/// validate every request; its local mode applies them), healthy and under
+/// injected faults. The point ids in the collection must always end up
+/// exactly those the files call for.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct QdrantSinkTests {
+    let files: TemporaryDirectory
+    let data: TemporaryDirectory
+    let server: QdrantTestServer
+
+    init() throws {
+        files = try TemporaryDirectory("sluice-qdrant-files")
+        data = try TemporaryDirectory("sluice-qdrant-data")
+        server = try QdrantTestServer()
+    }
+
+    func configuration() -> Configuration {
+        var configuration = Configuration()
+        configuration.dataDirectory = data.path
+        configuration.sink = .qdrant
+        configuration.qdrantURL = server.url
+        configuration.qdrantCollection = "sluice"
+        configuration.qdrantAPIKey = "qdrant-secret"
+        configuration.qdrantBatchPoints = 64
+        configuration.embeddingDimension = 32
+        configuration.chunkSize = 200
+        configuration.chunkOverlap = 20
+        configuration.retryDelay = .milliseconds(20)
+        configuration.concurrency = 2
+        configuration.batchSize = 10
+        configuration.remoteTimeout = .seconds(2)
+        return configuration
+    }
+
+    func run(_ configuration: Configuration) async throws -> (RunSummary, SluiceRuntime) {
+        let runtime = try SluiceRuntime(configuration: configuration)
+        let summary = try await Runner(runtime: runtime).run(Runner.Options(root: files.path, singleTenant: nil))
+        return (summary, runtime)
+    }
+
+    /// The point ids the files call for: one per chunk, UUIDv5 of tenant, docId and ordinal.
+    func expectedPointIDs(_ configuration: Configuration) throws -> Set<String> {
+        let chunker = MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap)
+        return Set(try ExpectedIndex.signatures(of: files.path, chunker: chunker).map { signature in
+            QdrantSink.pointID(
+                DocumentKey(tenant: TenantID(storedRawValue: signature.tenant), docId: DocumentID(storedRawValue: signature.docId)),
+                signature.ordinal)
+        })
+    }
+
+    func writeCorpus(tenants: [String], filesPerTenant: Int) throws {
+        for tenant in tenants {
+            for index in 0..<filesPerTenant {
+                _ = try files.write("\(tenant)/doc\(index).md", "# Doc \(index)\n\nabout item\(index) of \(tenant) and more text \(index)")
+            }
+        }
+    }
+
+    func expectNoInvalidRequests() async throws {
+        let invalid = try await server.stats().invalid
+        #expect(invalid.isEmpty, "qdrant-client's models rejected: \(invalid.prefix(3))")
+    }
+
+    @Test func writesSearchesShortensAndDeletes() async throws {
+        try writeCorpus(tenants: ["acme", "globex"], filesPerTenant: 10)
+        let long = (0..<20).map { "Paragraph \($0) of the long document, with enough words to fill a chunk of its own here." }
+        _ = try files.write("acme/long.md", long.joined(separator: "\n\n"))
+        let configuration = configuration()
+        let (summary, runtime) = try await run(configuration)
+        #expect(summary.indexed == 21 && summary.failed == 0, "\(summary)")
+        let expected = try expectedPointIDs(configuration)
+        #expect(expected.count > 25, "the long document spans several chunks")
+        #expect(try await server.pointIDs() == expected)
+
+        let hits = try await runtime.search(tenant: try TenantID("acme"), query: "item7", k: 3)
+        #expect(hits.first?.docId == "doc7.md", "\(hits)")
+        #expect(hits.allSatisfy { $0.tenant == "acme" })
+
+        // A shorter version leaves no stale points; a deleted file leaves none at all.
+        _ = try files.write("acme/long.md", "Now one short paragraph.")
+        try FileManager.default.removeItem(atPath: files.path + "/globex/doc3.md")
+        let (second, _) = try await run(configuration)
+        #expect(second.indexed == 1 && second.deleted == 1, "\(second)")
+        #expect(try await server.pointIDs() == (try expectedPointIDs(configuration)))
+
+        let report = try await SinkAudit(store: runtime.store, sink: runtime.sink).run(tenant: nil, repair: false)
+        #expect(report.isClean && report.foundPoints == report.expectedPoints, "\(report)")
+        try await expectNoInvalidRequests()
+    }
+
+    @Test func verifyFindsDriftAndRepairFixesIt() async throws {
+        try writeCorpus(tenants: ["acme"], filesPerTenant: 6)
+        let configuration = configuration()
+        let (_, runtime) = try await run(configuration)
+        let sink = try #require(runtime.sink as? QdrantSink)
+        let doc1 = DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID("doc1.md"))
+        let doc2 = DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID("doc2.md"))
+        let ghost = DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID("ghost.md"))
+        // Drift behind Sluice's back: one document's points removed, and points of a document that does not exist.
+        try await sink.write([.remove(doc1, revision: 0)])
+        let vector = try await HashingEmbedder(dimension: 32).embed(["ghost"])[0]
+        try await sink.write([.upsert(SinkDocument(
+            key: ghost, revision: 1, contentHash: ContentHash.of("ghost"), title: nil, attributes: [:],
+            chunks: [IndexedChunk(ordinal: 0, text: "ghost", textHash: ContentHash.of("ghost"), vector: vector)],
+            staleOrdinals: 0..<0))])
+        // And the tail of a document that the store says has one chunk.
+        try await sink.write([.upsert(SinkDocument(
+            key: doc2, revision: 1, contentHash: ContentHash.of("old"), title: nil, attributes: [:],
+            chunks: [IndexedChunk(ordinal: 3, text: "old tail", textHash: ContentHash.of("old tail"), vector: vector)],
+            staleOrdinals: 0..<0))])
+
+        let audit = SinkAudit(store: runtime.store, sink: runtime.sink)
+        let report = try await audit.run(tenant: nil, repair: true)
+        let byDoc = Dictionary(uniqueKeysWithValues: report.drift.map { ($0.docId, $0) })
+        #expect(byDoc.count == 3, "\(report.drift)")
+        #expect(byDoc["doc1.md"]?.missing == 1)
+        #expect(byDoc["ghost.md"]?.orphans == 1)
+        #expect(byDoc["doc2.md"]?.orphans == 1)
+        #expect(report.requeued == 3)
+
+        let (_, _) = try await run(configuration)
+        #expect(try await server.pointIDs() == (try expectedPointIDs(configuration)))
+        #expect(try await audit.run(tenant: nil, repair: false).isClean)
+        try await expectNoInvalidRequests()
+    }
+
+    /// The destination goes down (connections refused) in the middle of an
+    /// onboarding: the breaker opens, nothing is lost, and after recovery the
+    /// collection holds exactly the expected points. The benchmark holds it
+    /// down 30 s; here `outage` keeps CI short.
+    @Test(arguments: [Duration.seconds(3)]) func anOutageMidOnboardingLosesNothing(outage: Duration) async throws {
+        try writeCorpus(tenants: ["acme", "globex", "initech", "umbrella"], filesPerTenant: 250)
+        var configuration = configuration()
+        configuration.maxRetries = 10
+        configuration.qdrantBatchPoints = 16
+        let runtime = try SluiceRuntime(configuration: configuration)
+        let run = Task { try await Runner(runtime: runtime).run(Runner.Options(root: files.path, singleTenant: nil)) }
+        // Wait until writing is under way, then take the destination down.
+        while try await server.stats().answered.filter({ $0.path.hasSuffix("/points") && $0.status == 200 }).count < 5 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await server.inject(.down)
+        try await Task.sleep(for: outage)
+        let breaker = runtime.sink.deliveryGate?.snapshot.breaker
+        if case .closed = breaker { Issue.record("the breaker should have opened during the outage") }
+        try await server.inject(.none)
+        let summary = try await run.value
+        #expect(summary.indexed == 1000 && summary.failed == 0, "\(summary)")
+        #expect(try await runtime.store.deadLetters(tenant: nil).isEmpty)
+        #expect(try await server.pointIDs() == (try expectedPointIDs(configuration)))
+        try await expectNoInvalidRequests()
+    }
+
+    @Test func sustained429sKeepUnderTheCapAndHonorRetryAfter() async throws {
+        try writeCorpus(tenants: ["acme"], filesPerTenant: 40)
+        var configuration = configuration()
+        configuration.remoteMaxRequestsPerMinute = 300  // 5 a second, a bucket of 5
+        configuration.maxRetries = 20
+        configuration.batchSize = 2
+        try await server.inject(.status(429, retryAfter: 1))
+        let runtime = try SluiceRuntime(configuration: configuration)
+        let run = Task { try await Runner(runtime: runtime).run(Runner.Options(root: files.path, singleTenant: nil)) }
+        try await Task.sleep(for: .seconds(3))
+        try await server.inject(.none)
+        let summary = try await run.value
+        #expect(summary.indexed == 40 && summary.failed == 0, "\(summary)")
+        #expect(try await server.pointIDs() == (try expectedPointIDs(configuration)))
+        let answered = try await server.stats().answered
+        for (index, request) in answered.enumerated() {
+            let window = answered[index...].prefix { $0.at - request.at < 1 }.count
+            #expect(window <= 5 + 5, "at most the rate plus the bucket in any second, saw \(window)")
+        }
+        // Retry-After: 1 — after a 429, the next request comes a second later (less the answer's own travel).
+        let throttled = answered.enumerated().filter { $0.element.status == 429 }
+        #expect(!throttled.isEmpty)
+        for (index, request) in throttled where index + 1 < answered.count {
+            let next = answered[(index + 1)...].first { $0.at > request.at + 0.05 }
+            if let next { #expect(next.at - request.at >= 0.9, "a request \(next.at - request.at) s after a 429") }
+        }
+    }
+
+    @Test func timeoutsAreRetriedAndA400GoesToDeadLettersUntilRetried() async throws {
+        try writeCorpus(tenants: ["acme"], filesPerTenant: 8)
+        var configuration = configuration()
+        configuration.remoteTimeout = .milliseconds(500)
+        configuration.maxRetries = 20
+        // Every request hangs past the timeout for a while, then the destination recovers.
+        try await server.inject(.hang(seconds: 1))
+        let runtime = try SluiceRuntime(configuration: configuration)
+        let first = Task { try await Runner(runtime: runtime).run(Runner.Options(root: files.path, singleTenant: nil)) }
+        try await Task.sleep(for: .seconds(2))
+        try await server.inject(.none)
+        let summary = try await first.value
+        #expect(summary.indexed == 8 && summary.failed == 0, "\(summary)")
+        #expect(try await server.pointIDs() == (try expectedPointIDs(configuration)))
+
+        // A permanent 400: dead letters with the destination's words, not retried, and no key in them.
+        _ = try files.write("acme/doc0.md", "# Changed\n\nnew words for doc0")
+        try await server.inject(.status(400))
+        let (rejected, _) = try await run(configuration)
+        #expect(rejected.failed == 1, "\(rejected)")
+        let letters = try await runtime.store.deadLetters(tenant: nil)
+        #expect(letters.count == 1 && letters[0].attempts == 1)
+        #expect(letters[0].reason.contains("HTTP 400") && letters[0].reason.contains("injected fault"), "\(letters[0].reason)")
+        #expect(!letters[0].reason.contains("qdrant-secret"))
+        try await server.inject(.none)
+        try await runtime.store.retryDeadLetters(tenant: nil)
+        let (recovered, _) = try await run(configuration)
+        #expect(recovered.indexed == 1 && recovered.failed == 0, "\(recovered)")
+        #expect(try await server.pointIDs() == (try expectedPointIDs(configuration)))
+        try await expectNoInvalidRequests()
+    }
+
+    @Test func aWrongCollectionSizeIsRefusedWithAHint() async throws {
+        try writeCorpus(tenants: ["acme"], filesPerTenant: 2)
+        var configuration = configuration()
+        _ = try await run(configuration)
+        configuration.embeddingDimension = 16
+        let (summary, runtime) = try await run(configuration)
+        #expect(summary.failed == 2, "\(summary)")
+        let reason = try await runtime.store.deadLetters(tenant: nil).first?.reason ?? ""
+        #expect(reason.contains("32-dimensional") && reason.contains("--qdrant-collection"), "\(reason)")
+    }
+
+    @Test func aMissingURLIsAConfigurationError() throws {
+        var configuration = configuration()
+        configuration.qdrantURL = nil
+        #expect(throws: SluiceError.self) { try SluiceRuntime(configuration: configuration) }
+        configuration.qdrantURL = "ftp://example"
+        #expect(throws: SluiceError.self) { try SluiceRuntime(configuration: configuration) }
+    }
+}
