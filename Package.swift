@@ -46,12 +46,13 @@ let package = Package(
             dependencies: ["SluiceCore"],
             swiftSettings: swiftSettings
         ),
-        // Extractors, chunkers, embedders.
+        // Extractors, chunkers, embedders, remote sinks.
         .target(
             name: "SluiceConnectors",
             dependencies: [
                 "SluiceCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -78,12 +78,40 @@ public struct Configuration: Sendable, Equatable {
     public var qdrantCollection: String = "sluice"
     /// Sent in the `api-key` header; from SLUICE_QDRANT_API_KEY only, never printed.
     public var qdrantAPIKey: String?
-    /// Points per upsert request (SLUICE_QDRANT_BATCH_POINTS).
-    public var qdrantBatchPoints: Int = 128
+    /// Points (chunks with vectors) per request to Qdrant or a webhook (SLUICE_SINK_BATCH_POINTS).
+    public var sinkBatchPoints: Int = 128
+
+    /// Where webhook batches are POSTed (`--webhook-url`, SLUICE_WEBHOOK_URL).
+    public var webhookURL: String?
+    /// Signs each webhook body (HMAC-SHA256); from SLUICE_WEBHOOK_SECRET only, never printed.
+    public var webhookSecret: String?
+    /// Another Sluice's root, e.g. http://central:7700 (`--forward-url`, SLUICE_FORWARD_URL, or `--sink sluice+URL`).
+    public var forwardURL: String?
+    /// The other Sluice's API key; from SLUICE_FORWARD_KEY only, never printed.
+    public var forwardKey: String?
 
     public enum SinkKind: String, Sendable, CaseIterable {
         case embedded
         case qdrant
+        case webhook
+        /// Another Sluice.
+        case sluice
+    }
+
+    /// Sets the sink from `--sink` or SLUICE_SINK: a kind, or `sluice+http(s)://host:port` for another Sluice.
+    public mutating func setSink(_ raw: String, source: String) throws {
+        let lowered = raw.lowercased()
+        if lowered.hasPrefix("sluice+http://") || lowered.hasPrefix("sluice+https://") {
+            sink = .sluice
+            forwardURL = String(raw.dropFirst("sluice+".count))
+            return
+        }
+        guard let value = SinkKind(rawValue: lowered) else {
+            throw SluiceError(
+                .configuration,
+                "\(source) \(raw) is not one of: \(SinkKind.allCases.map(\.rawValue).joined(separator: ", ")), or sluice+http(s)://host:port")
+        }
+        sink = value
     }
     /// `--exclude` patterns.
     public var exclude: [String] = []
@@ -114,11 +142,15 @@ public struct Configuration: Sendable, Equatable {
         Knob(variable: "SLUICE_EMBEDDER_URL", summary: "the embeddings service's API root, e.g. http://127.0.0.1:11434/v1", defaultValue: "none"),
         Knob(variable: "SLUICE_EMBEDDER_MODEL", summary: "the model the embeddings service should use", defaultValue: "none"),
         Knob(variable: "SLUICE_EMBEDDER_API_KEY", summary: "the embeddings service's key (sent as a Bearer token, never printed)", defaultValue: "none"),
-        Knob(variable: "SLUICE_SINK", summary: "where indexed documents go: embedded (the built-in index) or qdrant", defaultValue: "embedded"),
+        Knob(variable: "SLUICE_SINK", summary: "where indexed documents go: embedded (the built-in index), qdrant, webhook, or sluice (another Sluice; also sluice+http(s)://host:port)", defaultValue: "embedded"),
         Knob(variable: "SLUICE_QDRANT_URL", summary: "with the qdrant sink: the server's REST root, e.g. http://127.0.0.1:6333", defaultValue: "none"),
         Knob(variable: "SLUICE_QDRANT_COLLECTION", summary: "with the qdrant sink: the collection for every tenant (created if missing)", defaultValue: "sluice"),
         Knob(variable: "SLUICE_QDRANT_API_KEY", summary: "with the qdrant sink: the server's key (sent in the api-key header, never printed)", defaultValue: "none"),
-        Knob(variable: "SLUICE_QDRANT_BATCH_POINTS", summary: "with the qdrant sink: points per upsert request", defaultValue: "128"),
+        Knob(variable: "SLUICE_SINK_BATCH_POINTS", summary: "points (chunks with vectors) per request to Qdrant or a webhook", defaultValue: "128"),
+        Knob(variable: "SLUICE_WEBHOOK_URL", summary: "with the webhook sink: where batches are POSTed", defaultValue: "none"),
+        Knob(variable: "SLUICE_WEBHOOK_SECRET", summary: "with the webhook sink: signs each body (X-Sluice-Signature, HMAC-SHA256; never printed)", defaultValue: "none"),
+        Knob(variable: "SLUICE_FORWARD_URL", summary: "with the sluice sink: the other Sluice's root, e.g. http://central:7700", defaultValue: "none"),
+        Knob(variable: "SLUICE_FORWARD_KEY", summary: "with the sluice sink: the other Sluice's API key (never printed)", defaultValue: "none"),
         Knob(variable: "SLUICE_SINK_MAX_REQUESTS_PER_MINUTE", summary: "requests per minute to each remote service (0: no cap)", defaultValue: "0"),
         Knob(variable: "SLUICE_SINK_MAX_CONCURRENCY", summary: "most requests in flight to each remote service (adaptive below it)", defaultValue: "16"),
         Knob(variable: "SLUICE_SINK_TIMEOUT_MS", summary: "how long one request to a remote service may take before it is a timeout (retried)", defaultValue: "30000"),
@@ -182,16 +214,15 @@ public struct Configuration: Sendable, Equatable {
         if let value = environment["SLUICE_EMBEDDER_URL"], !value.isEmpty { embedderURL = value }
         if let value = environment["SLUICE_EMBEDDER_MODEL"], !value.isEmpty { embedderModel = value }
         if let value = environment["SLUICE_EMBEDDER_API_KEY"], !value.isEmpty { embedderAPIKey = value }
-        if let raw = environment["SLUICE_SINK"], !raw.isEmpty {
-            guard let value = SinkKind(rawValue: raw.lowercased()) else {
-                throw SluiceError(.configuration, "SLUICE_SINK=\(raw) is not one of: \(SinkKind.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            sink = value
-        }
+        if let raw = environment["SLUICE_SINK"], !raw.isEmpty { try setSink(raw, source: "SLUICE_SINK=") }
+        if let value = environment["SLUICE_WEBHOOK_URL"], !value.isEmpty { webhookURL = value }
+        if let value = environment["SLUICE_WEBHOOK_SECRET"], !value.isEmpty { webhookSecret = value }
+        if let value = environment["SLUICE_FORWARD_URL"], !value.isEmpty { forwardURL = value }
+        if let value = environment["SLUICE_FORWARD_KEY"], !value.isEmpty { forwardKey = value }
         if let value = environment["SLUICE_QDRANT_URL"], !value.isEmpty { qdrantURL = value }
         if let value = environment["SLUICE_QDRANT_COLLECTION"], !value.isEmpty { qdrantCollection = value }
         if let value = environment["SLUICE_QDRANT_API_KEY"], !value.isEmpty { qdrantAPIKey = value }
-        if let value = try int("SLUICE_QDRANT_BATCH_POINTS", min: 1, max: 10_000) { qdrantBatchPoints = value }
+        if let value = try int("SLUICE_SINK_BATCH_POINTS", min: 1, max: 10_000) { sinkBatchPoints = value }
         if let value = try int("SLUICE_SINK_MAX_REQUESTS_PER_MINUTE", min: 0) { remoteMaxRequestsPerMinute = value == 0 ? nil : value }
         if let value = try int("SLUICE_SINK_MAX_CONCURRENCY", min: 1, max: 10_000) { remoteMaxConcurrency = value }
         if let value = try int("SLUICE_SINK_TIMEOUT_MS", min: 1) { remoteTimeout = .milliseconds(value) }
@@ -213,6 +244,12 @@ public struct Configuration: Sendable, Equatable {
         }
         if sink == .qdrant && qdrantURL == nil {
             throw SluiceError(.configuration, "--sink qdrant needs --qdrant-url (SLUICE_QDRANT_URL), e.g. http://127.0.0.1:6333")
+        }
+        if sink == .webhook && webhookURL == nil {
+            throw SluiceError(.configuration, "--sink webhook needs --webhook-url (SLUICE_WEBHOOK_URL)")
+        }
+        if sink == .sluice && forwardURL == nil {
+            throw SluiceError(.configuration, "--sink sluice needs --forward-url (SLUICE_FORWARD_URL), or write --sink sluice+http://host:port")
         }
         if chunkOverlap >= chunkSize {
             throw SluiceError(.configuration, "chunk overlap (\(chunkOverlap)) must be smaller than the chunk size (\(chunkSize))")

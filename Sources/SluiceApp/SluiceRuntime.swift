@@ -59,8 +59,20 @@ public final class SluiceRuntime: Sendable {
             let url = configuration.qdrantURL ?? ""
             return try QdrantSink(
                 url: url, collection: configuration.qdrantCollection, dimension: embedder.dimension,
-                apiKey: configuration.qdrantAPIKey, pointsPerRequest: configuration.qdrantBatchPoints,
+                apiKey: configuration.qdrantAPIKey, pointsPerRequest: configuration.sinkBatchPoints,
                 gate: DeliveryGate(destination: "qdrant at \(Configuration.displayURL(url))", settings: configuration.remoteGateSettings, clock: clock),
+                timeout: configuration.remoteTimeout)
+        case .webhook:
+            let url = configuration.webhookURL ?? ""
+            return try WebhookSink(
+                url: url, secret: configuration.webhookSecret, chunksPerRequest: configuration.sinkBatchPoints,
+                gate: DeliveryGate(destination: "the webhook at \(Configuration.displayURL(url))", settings: configuration.remoteGateSettings, clock: clock),
+                timeout: configuration.remoteTimeout)
+        case .sluice:
+            let url = configuration.forwardURL ?? ""
+            return try ForwardSink(
+                url: url, key: configuration.forwardKey,
+                gate: DeliveryGate(destination: "the Sluice at \(Configuration.displayURL(url))", settings: configuration.remoteGateSettings, clock: clock),
                 timeout: configuration.remoteTimeout)
         }
     }

@@ -27,7 +27,7 @@ import Testing
         configuration.qdrantURL = server.url
         configuration.qdrantCollection = "sluice"
         configuration.qdrantAPIKey = "qdrant-secret"
-        configuration.qdrantBatchPoints = 64
+        configuration.sinkBatchPoints = 64
         configuration.embeddingDimension = 32
         configuration.chunkSize = 200
         configuration.chunkOverlap = 20
@@ -138,7 +138,7 @@ import Testing
         try writeCorpus(tenants: ["acme", "globex", "initech", "umbrella"], filesPerTenant: 250)
         var configuration = configuration()
         configuration.maxRetries = 10
-        configuration.qdrantBatchPoints = 16
+        configuration.sinkBatchPoints = 16
         let runtime = try SluiceRuntime(configuration: configuration)
         let run = Task { try await Runner(runtime: runtime).run(Runner.Options(root: files.path, singleTenant: nil)) }
         // Wait until writing is under way, then take the destination down.

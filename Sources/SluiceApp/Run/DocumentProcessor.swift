@@ -13,6 +13,8 @@ struct DocumentProcessor: Sendable {
         case chunked(contentHash: ContentHash, title: String?, chunks: [IndexedChunk])
         /// The file is still being written: try again at this time.
         case postponed(until: Timestamp)
+        /// For a sink that takes content (another Sluice): the text and its type, not chunked here.
+        case content(contentHash: ContentHash, text: String, mimeType: String)
     }
 
     let extractors: ExtractorRegistry
@@ -22,6 +24,8 @@ struct DocumentProcessor: Sendable {
     let clock: any SluiceClock
     /// A file modified less than this long ago is still being written: it waits.
     let stabilityWindow: Duration
+    /// The sink takes content (another Sluice extracts, chunks and embeds it): hand over text, not chunks.
+    var deliversContent = false
 
     /// Bytes the document will hold in memory while processed (for the budget).
     func memoryEstimate(_ lease: Lease) -> Int {
@@ -101,6 +105,9 @@ struct DocumentProcessor: Sendable {
         {
             return (.finished(.unchanged(contentHash: hash)), file)
         }
+        if deliversContent {
+            return (try content(bytes, hash: hash, mimeType: extractor.mimeType), file)
+        }
         let extracted: ExtractedText
         do {
             extracted = try extractor.extract(bytes)
@@ -127,6 +134,9 @@ struct DocumentProcessor: Sendable {
         }
         let extractor = meta.mimeType.flatMap(extractors.extractor(forMimeType:))
             ?? extractors.extractor(forPath: lease.key.docId.rawValue) ?? PlainTextExtractor()
+        if deliversContent {
+            return try self.content(content, hash: hash, mimeType: meta.mimeType ?? extractor.mimeType)
+        }
         let extracted: ExtractedText
         do {
             extracted = try extractor.extract(content)
@@ -137,6 +147,17 @@ struct DocumentProcessor: Sendable {
             IndexedChunk(ordinal: chunk.ordinal, text: chunk.text, textHash: ContentHash.of(chunk.text), vector: nil)
         }
         return .chunked(contentHash: hash, title: meta.title ?? extracted.title, chunks: chunks)
+    }
+}
+
+extension DocumentProcessor {
+    /// Content for a sink that takes it: text, which the document format carries as a string.
+    func content(_ bytes: [UInt8], hash: ContentHash, mimeType: String) throws -> Prepared {
+        do {
+            return .content(contentHash: hash, text: try TextDecoding.decode(bytes), mimeType: mimeType)
+        } catch let error as SluiceError where error.code == .extraction {
+            return .finished(.skipped(contentHash: hash, reason: error.message))
+        }
     }
 }
 

@@ -107,7 +107,7 @@ public struct Runner: Sendable {
         let processor = DocumentProcessor(
             extractors: runtime.extractors, chunker: runtime.chunker, maxFileBytes: configuration.maxFileBytes,
             settingsFingerprint: runtime.settingsFingerprint, clock: runtime.clock,
-            stabilityWindow: configuration.settleWindow)
+            stabilityWindow: configuration.settleWindow, deliversContent: runtime.sink.needs == .content)
         let budget = budget ?? ByteBudget(capacity: configuration.maxInflightBytes)
         return (0..<configuration.concurrency).map { _ in
             Worker(

@@ -173,12 +173,19 @@ struct Worker: Sendable {
             progress.recordChunks(embedded: vectors.count, reused: reused)
         }
         var completions: [Completion] = []
+        // What a sink that takes content gets, by lease token.
+        var contents: [String: (text: String, mimeType: String)] = [:]
         for (lease, result, file) in prepared {
             switch result {
             case .postponed(let time):
                 try await queue.postpone(lease, until: time)
             case .finished(let result):
                 completions.append(Completion(lease: lease, result: result, file: file))
+            case .content(let hash, let text, let mimeType):
+                contents[lease.token] = (text, mimeType)
+                completions.append(Completion(lease: lease, result: .indexed(IndexedDocument(
+                    contentHash: hash, title: nil, chunks: [], modelKey: embedder.modelKey,
+                    dimension: embedder.dimension, settingsFingerprint: processor.settingsFingerprint)), file: file))
             case .chunked(let hash, let title, let chunks):
                 if let delivery = embedError as? DeliveryError, delivery.kind == .circuitOpen {
                     // Nothing was sent: back to the queue until the service takes requests again, no attempt spent.
@@ -200,7 +207,7 @@ struct Worker: Sendable {
             }
         }
         if sink.isRemote {
-            completions = try await deliver(completions, states: states, cachedVectors: cachedVectors)
+            completions = try await deliver(completions, states: states, cachedVectors: cachedVectors, contents: contents)
         }
         let outcomes = try await queue.complete(completions)
         var rewrite: [DocumentKey] = []
@@ -224,7 +231,8 @@ struct Worker: Sendable {
     /// Right before the write, the leases are checked: a document whose
     /// lease was lost is not written, as another worker has it now.
     private func deliver(
-        _ completions: [Completion], states: [DocumentKey: DocumentState], cachedVectors: [ContentHash: [Float]]
+        _ completions: [Completion], states: [DocumentKey: DocumentState], cachedVectors: [ContentHash: [Float]],
+        contents: [String: (text: String, mimeType: String)]
     ) async throws -> [Completion] {
         var ready: [Completion] = []
         var writes: [(Completion, SinkOperation)] = []
@@ -238,11 +246,19 @@ struct Worker: Sendable {
                     if chunk.vector == nil { chunk.vector = cachedVectors[chunk.textHash] }
                     return chunk
                 }
-                var attributes: [String: String] = [:]
-                if case .api(let meta) = lease.origin { attributes = meta.attributes ?? [:] }
-                writes.append((completion, .upsert(SinkDocument(
-                    key: lease.key, revision: lease.revision, contentHash: document.contentHash, title: document.title,
-                    attributes: attributes, chunks: chunks, staleOrdinals: chunks.count..<max(chunks.count, previous)))))
+                var meta = DocumentMeta(tenant: lease.key.tenant.rawValue, docId: lease.key.docId.rawValue)
+                if case .api(let published) = lease.origin { meta = published }
+                var upsert = SinkDocument(
+                    key: lease.key, revision: lease.revision, contentHash: document.contentHash, title: document.title ?? meta.title,
+                    attributes: meta.attributes ?? [:], chunks: chunks, staleOrdinals: chunks.count..<max(chunks.count, previous))
+                if let content = contents[lease.token] {
+                    meta.sha256 = nil
+                    meta.deleted = nil
+                    meta.mimeType = content.mimeType
+                    upsert.content = content.text
+                    upsert.meta = meta
+                }
+                writes.append((completion, .upsert(upsert)))
             case .deleted, .skipped:
                 writes.append((completion, .remove(lease.key, revision: lease.revision)))
             case .unchanged:

@@ -32,7 +32,7 @@ public final class QdrantSink: Sink, SinkReader {
     private let timeout: Duration
     private let ready = Mutex(false)
 
-    public var description: String { "qdrant collection \(collection) at \(baseURL)" }
+    public var description: String { "collection \(collection) of \(gate.destination)" }
     public var identity: String { "qdrant:\(baseURL)/\(collection)" }
     public var deliveryGate: DeliveryGate? { gate }
     public var needs: SinkInput { .vectors }

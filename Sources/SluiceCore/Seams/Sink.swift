@@ -66,13 +66,13 @@ public struct SinkDocument: Sendable, Equatable {
     /// Ordinals the sink may still hold from an earlier, longer version:
     /// from the new chunk count up to the old one. Removed by id.
     public var staleOrdinals: Range<Int>
-    /// With `SinkInput.content`: the document's bytes and meta.
-    public var content: [UInt8]?
+    /// With `SinkInput.content`: the document's text and meta (its type, title, attributes).
+    public var content: String?
     public var meta: DocumentMeta?
 
     public init(
         key: DocumentKey, revision: Int64, contentHash: ContentHash, title: String?, attributes: [String: String],
-        chunks: [IndexedChunk], staleOrdinals: Range<Int>, content: [UInt8]? = nil, meta: DocumentMeta? = nil
+        chunks: [IndexedChunk], staleOrdinals: Range<Int>, content: String? = nil, meta: DocumentMeta? = nil
     ) {
         self.key = key
         self.revision = revision

@@ -21,8 +21,14 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "With --embedder openai: the model, e.g. text-embedding-3-small (SLUICE_EMBEDDER_MODEL); --embed-dimension or SLUICE_EMBED_DIMENSION must match it.")
     var embedderModel: String?
 
-    @Option(name: .long, help: "Where indexed documents go: embedded (the built-in index, the default) or qdrant (SLUICE_SINK).")
+    @Option(name: .long, help: "Where indexed documents go: embedded (the built-in index, the default), qdrant, webhook, or sluice+http(s)://host:port for another Sluice (SLUICE_SINK).")
     var sink: String?
+
+    @Option(name: .long, help: "With --sink webhook: where batches are POSTed (SLUICE_WEBHOOK_URL; signing secret in SLUICE_WEBHOOK_SECRET).")
+    var webhookURL: String?
+
+    @Option(name: .long, help: "With --sink sluice: the other Sluice's root, e.g. http://central:7700 (SLUICE_FORWARD_URL; key in SLUICE_FORWARD_KEY).")
+    var forwardURL: String?
 
     @Option(name: .long, help: "With --sink qdrant: the server's REST root, e.g. http://127.0.0.1:6333 (SLUICE_QDRANT_URL; key in SLUICE_QDRANT_API_KEY).")
     var qdrantURL: String?
@@ -41,12 +47,9 @@ struct StoreOptions: ParsableArguments {
         }
         if let embedderURL { configuration.embedderURL = embedderURL }
         if let embedderModel { configuration.embedderModel = embedderModel }
-        if let sink {
-            guard let kind = Configuration.SinkKind(rawValue: sink.lowercased()) else {
-                throw ValidationError("--sink \(sink) is not one of: \(Configuration.SinkKind.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            configuration.sink = kind
-        }
+        if let sink { try configuration.setSink(sink, source: "--sink") }
+        if let webhookURL { configuration.webhookURL = webhookURL }
+        if let forwardURL { configuration.forwardURL = forwardURL }
         if let qdrantURL { configuration.qdrantURL = qdrantURL }
         if let qdrantCollection { configuration.qdrantCollection = qdrantCollection }
         return configuration

@@ -1,0 +1,158 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+import SluiceCore
+
+/// POSTs JSON batches of operations to a URL: documents with their chunks
+/// and vectors, tombstones, and tenant purges, in the versioned body
+/// documented in docs/schemas/webhook.v1.json.
+///
+/// - `X-Sluice-Signature: sha256=<hex>` is the HMAC-SHA256 of the raw body
+///   with SLUICE_WEBHOOK_SECRET (absent without a secret); receivers compute
+///   it over the bytes they received and compare in constant time.
+/// - `Idempotency-Key` names the batch by its operations (tenant, docId,
+///   revision, kind): a retried batch carries the same key, so a receiver
+///   that already applied it can answer 2xx without applying it again.
+/// - Any 2xx confirms the batch. 429 and 5xx are retried (Retry-After is
+///   honored); another 4xx sends the batch's documents to dead letters with
+///   the receiver's answer.
+/// - A request holds whole documents, up to `chunksPerRequest` chunks (a
+///   larger document goes alone).
+public struct WebhookSink: Sink {
+    public static let schema = "sluice.webhook.v1"
+
+    public let url: String
+    public let chunksPerRequest: Int
+    public let gate: DeliveryGate
+    private let secret: SymmetricKey?
+    private let client: HTTPClient
+    private let timeout: Duration
+
+    /// The gate names the destination without credentials or query.
+    public var description: String { gate.destination }
+    /// The URL may hold a token, so the fingerprint keeps only its hash.
+    public var identity: String { "webhook:" + ContentHash.of(url).hex.prefix(16) }
+    public var deliveryGate: DeliveryGate? { gate }
+    public var needs: SinkInput { .vectors }
+    public var reader: (any SinkReader)? { nil }
+
+    public init(
+        url: String, secret: String?, chunksPerRequest: Int = 256, gate: DeliveryGate, client: HTTPClient = RemoteHTTP.client,
+        timeout: Duration = .seconds(30)
+    ) throws {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme), parsed.host != nil else {
+            throw SluiceError(.configuration, "--webhook-url \"\(url)\" is not an http(s) URL, e.g. https://example.com/hooks/sluice")
+        }
+        self.url = url
+        self.secret = secret.flatMap { $0.isEmpty ? nil : SymmetricKey(data: Array($0.utf8)) }
+        self.chunksPerRequest = max(1, chunksPerRequest)
+        self.gate = gate
+        self.client = client
+        self.timeout = timeout
+    }
+
+    // MARK: The body, schema sluice.webhook.v1
+
+    struct Body: Encodable {
+        var schema = WebhookSink.schema
+        var batchId: String
+        var operations: [Operation]
+    }
+
+    struct Operation: Encodable {
+        /// upsert, delete or purgeTenant.
+        var op: String
+        var tenant: String
+        var docId: String?
+        var revision: Int64?
+        var contentHash: String?
+        var title: String?
+        var attributes: [String: String]?
+        var chunks: [Chunk]?
+        /// Chunk ids of an earlier, longer version that the receiver should drop.
+        var staleChunkIds: [String]?
+    }
+
+    struct Chunk: Encodable {
+        var id: String
+        var ordinal: Int
+        var text: String
+        var textHash: String
+        var vector: [Float]
+    }
+
+    public func write(_ operations: [SinkOperation]) async throws {
+        var batch: [Operation] = []
+        var chunks = 0
+        for operation in operations {
+            let encoded = try WebhookSink.operation(operation)
+            let size = encoded.chunks?.count ?? 0
+            if !batch.isEmpty && chunks + size > chunksPerRequest {
+                try await post(batch)
+                batch = []
+                chunks = 0
+            }
+            batch.append(encoded)
+            chunks += size
+        }
+        if !batch.isEmpty { try await post(batch) }
+    }
+
+    public func removeTenant(_ tenant: TenantID) async throws {
+        try await post([Operation(op: "purgeTenant", tenant: tenant.rawValue)])
+    }
+
+    static func operation(_ operation: SinkOperation) throws -> Operation {
+        switch operation {
+        case .upsert(let document):
+            let key = document.key
+            return Operation(
+                op: "upsert", tenant: key.tenant.rawValue, docId: key.docId.rawValue, revision: document.revision,
+                contentHash: document.contentHash.hex, title: document.title, attributes: document.attributes,
+                chunks: try document.chunks.map { chunk in
+                    guard let vector = chunk.vector else {
+                        throw SluiceError(.internal, "chunk \(chunk.ordinal) of \(key) reached the webhook without its vector")
+                    }
+                    return Chunk(
+                        id: QdrantSink.pointID(key, chunk.ordinal), ordinal: chunk.ordinal, text: chunk.text,
+                        textHash: chunk.textHash.hex, vector: vector)
+                },
+                staleChunkIds: document.staleOrdinals.map { QdrantSink.pointID(key, $0) })
+        case .remove(let key, let revision):
+            return Operation(op: "delete", tenant: key.tenant.rawValue, docId: key.docId.rawValue, revision: revision)
+        }
+    }
+
+    /// The idempotency key: SHA-256 of what the batch does, the same on every retry.
+    static func batchID(_ operations: [Operation]) -> String {
+        var hasher = SHA256()
+        for operation in operations {
+            hasher.update(data: Array("\(operation.op)\u{0}\(operation.tenant)\u{0}\(operation.docId ?? "")\u{0}\(operation.revision ?? 0)\u{1}".utf8))
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The signature header's value for `body`.
+    public static func signature(_ body: [UInt8], secret: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(secret.utf8)))
+        return "sha256=" + code.map { String(format: "%02x", $0) }.joined()
+    }
+
+    private func post(_ operations: [Operation]) async throws {
+        let batchID = WebhookSink.batchID(operations)
+        let body = Array(try JSONEncoder.stable.encode(Body(batchId: batchID, operations: operations)))
+        var headers = [("Idempotency-Key", batchID), ("User-Agent", "sluice")]
+        if let secret {
+            let code = HMAC<SHA256>.authenticationCode(for: body, using: secret)
+            headers.append(("X-Sluice-Signature", "sha256=" + code.map { String(format: "%02x", $0) }.joined()))
+        }
+        let request = RemoteHTTP.jsonRequest(url, method: .POST, body: body, headers: headers)
+        let destination = gate.destination
+        let client = self.client
+        let timeout = self.timeout
+        _ = try await gate.send {
+            try await RemoteHTTP.execute(request, destination: destination, client: client, timeout: timeout, maxResponseBytes: 1 << 20)
+        }
+    }
+}
