@@ -51,15 +51,19 @@ final class QdrantTestServer: @unchecked Sendable {
     private let controlURL: String
     private let process: Process
 
-    static var script: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Support/qdrant-test-server.py").path
+    static var repository: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
+
+    static var script: String { repository + "/Tests/Support/qdrant-test-server.py" }
 
     init() throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", QdrantTestServer.script, "--port", "0", "--exit-with-parent"]
+        process.arguments = [
+            "python3", QdrantTestServer.script, "--port", "0", "--exit-with-parent",
+            "--payload-schema", QdrantTestServer.repository + "/docs/schemas/qdrant-point.v1.json",
+        ]
         let output = Pipe()
         process.standardOutput = output
         // The server exits when this pipe closes, so it never outlives the tests.

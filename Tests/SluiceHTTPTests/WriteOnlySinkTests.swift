@@ -16,6 +16,7 @@ final class WebhookReceiver: Sendable {
     let refuseFirstDeliveryOfEachBatch = Mutex(false)
     let unavailableFor = Mutex(0)
     let deliveries = Mutex<[(key: String, signatureValid: Bool, schema: String)]>([])
+    let bodies = Mutex<[Data]>([])
     /// Chunk id → "tenant/docId", as the operations leave it.
     let points = Mutex<[String: String]>([:])
     let seenKeys = Mutex<Set<String>>([])
@@ -31,6 +32,7 @@ final class WebhookReceiver: Sendable {
             let key = request.headers[.init("Idempotency-Key")!] ?? ""
             let signature = request.headers[.init("X-Sluice-Signature")!] ?? ""
             let valid = signature == WebhookSink.signature(bytes, secret: self.secret)
+            self.bodies.withLock { $0.append(Data(bytes)) }
             let json = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] ?? [:]
             self.deliveries.withLock { $0.append((key, valid, json["schema"] as? String ?? "")) }
             let firstTime = self.seenKeys.withLock { $0.insert(key).inserted }
@@ -153,10 +155,38 @@ final class WebhookReceiver: Sendable {
             let last = receiver.deliveries.withLock { $0.suffix(2) }
             #expect(last.count == 2 && last.first?.key == last.last?.key && !(last.first?.key.isEmpty ?? true))
 
+            // Every body matches the documented schema.
+            let problems = try validate(receiver.bodies.withLock { $0 }, against: "docs/schemas/webhook.v1.json")
+            #expect(problems.isEmpty, "\(problems.prefix(3))")
+
             // Sluice cannot read a webhook back, and says so.
             await #expect(throws: SluiceError.self) { try await runtime.search(tenant: try TenantID("acme"), query: "item1", k: 1) }
             await #expect(throws: SluiceError.self) { try await SinkAudit(store: runtime.store, sink: runtime.sink).run(tenant: nil, repair: false) }
         }
+    }
+
+    /// Validates JSON documents against a schema in the repository with Python's jsonschema; returns the problems.
+    func validate(_ documents: [Data], against schema: String) throws -> [String] {
+        let directory = try TemporaryDirectory("sluice-schema")
+        for (index, document) in documents.enumerated() {
+            try document.write(to: URL(fileURLWithPath: directory.path + "/\(index).json"))
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", """
+            import glob, json, sys, jsonschema
+            validator = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+            for path in sorted(glob.glob(sys.argv[2] + "/*.json")):
+                for error in validator.iter_errors(json.load(open(path))):
+                    print(path, error.message[:300])
+            """, QdrantTestServer.repository + "/" + schema, directory.path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return ["the validator failed (python3 with jsonschema is needed): \(text)"] }
+        return text.split(separator: "\n").map(String.init)
     }
 
     @Test func anotherSluiceReceivesEverythingEvenIfItWasDownAtFirst() async throws {

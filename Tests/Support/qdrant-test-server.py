@@ -55,7 +55,12 @@ class Conflict(Exception):
 
 
 class State:
-    def __init__(self, storage):
+    def __init__(self, storage, payload_schema=None):
+        self.payload_validator = None
+        if payload_schema:
+            import jsonschema
+            with open(payload_schema) as file:
+                self.payload_validator = jsonschema.Draft202012Validator(json.load(file))
         self.lock = threading.Lock()
         self.client = QdrantClient(path=storage) if storage else QdrantClient(":memory:")
         self.sizes = {}
@@ -216,6 +221,10 @@ def make_handler(state):
                 request = validate(models.PointsList, body or {})
                 for point in request.points:
                     check_point_id(point.id)
+                    if state.payload_validator:
+                        problems = [error.message for error in state.payload_validator.iter_errors(point.payload or {})]
+                        if problems:
+                            raise Invalid(f"payload of point {point.id} does not match the documented schema: {problems[:3]}")
                     if not isinstance(point.vector, list) or len(point.vector) != state.sizes[name]:
                         length = len(point.vector) if isinstance(point.vector, list) else "a named"
                         raise Invalid(f"Wrong input: Vector dimension error: expected dim: {state.sizes[name]}, got {length}")
@@ -370,10 +379,11 @@ def main():
     parser.add_argument("--control-port", type=int, default=0)
     parser.add_argument("--storage", help="a directory for on-disk local mode (default: in memory)")
     parser.add_argument("--exit-with-parent", action="store_true", help="exit when stdin closes")
+    parser.add_argument("--payload-schema", help="a JSON Schema every point payload must match (docs/schemas/qdrant-point.v1.json)")
     arguments = parser.parse_args()
     if arguments.exit_with_parent:
         exit_with_parent()
-    state = State(arguments.storage)
+    state = State(arguments.storage, arguments.payload_schema)
     data = DataServer(state, arguments.port)
     control = ThreadingHTTPServer(("127.0.0.1", arguments.control_port), make_control(state, data))
     control.daemon_threads = True
