@@ -29,29 +29,44 @@ public final class SluiceRuntime: Sendable {
         self.clock = clock
         self.logger = logger
         self.store = try SQLiteStore(path: configuration.storePath, clock: clock, options: configuration.storeOptions)
-        self.embedder = try embedder ?? SluiceRuntime.makeEmbedder(configuration, clock: clock)
-        self.sink = try SluiceRuntime.makeSink(configuration, store: store, embedder: self.embedder, clock: clock)
+        self.embedder = try embedder ?? SluiceRuntime.makeEmbedder(configuration, clock: clock, logger: logger)
+        self.sink = try SluiceRuntime.makeSink(configuration, store: store, embedder: self.embedder, clock: clock, logger: logger)
         self.chunker = MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap)
         self.extractors = .standard
     }
 
     /// The configured embedder; a remote one gets the delivery controls of its destination.
-    static func makeEmbedder(_ configuration: Configuration, clock: any SluiceClock) throws -> any Embedder {
+    static func makeEmbedder(_ configuration: Configuration, clock: any SluiceClock, logger: Logger) throws -> any Embedder {
         switch configuration.embedder {
         case .hashing:
             return HashingEmbedder(dimension: configuration.embeddingDimension)
         case .openai:
             let url = configuration.embedderURL ?? ""
-            let gate = DeliveryGate(
-                destination: "the embedder at \(Configuration.displayURL(url))", settings: configuration.remoteGateSettings, clock: clock)
+            let gate = gate("the embedder at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger)
             return try OpenAIEmbedder(
                 baseURL: url, model: configuration.embedderModel ?? "", dimension: configuration.embeddingDimension,
                 apiKey: configuration.embedderAPIKey, gate: gate, timeout: configuration.remoteTimeout)
         }
     }
 
+    /// The delivery controls of one remote destination, logging when its breaker opens and closes.
+    static func gate(_ destination: String, _ configuration: Configuration, clock: any SluiceClock, logger: Logger) -> DeliveryGate {
+        DeliveryGate(destination: destination, settings: configuration.remoteGateSettings, clock: clock) { event in
+            switch event {
+            case .opened(let until, let reopened):
+                logger.warning(
+                    "\(destination) \(reopened ? "still fails" : "failed repeatedly"): circuit open, nothing is sent until the next probe; work stays queued",
+                    metadata: ["destination": "\(destination)", "probeAt": "\(until)"])
+            case .closed:
+                logger.notice("\(destination) answers again: circuit closed", metadata: ["destination": "\(destination)"])
+            }
+        }
+    }
+
     /// The configured sink; a remote one gets the delivery controls of its destination.
-    static func makeSink(_ configuration: Configuration, store: SQLiteStore, embedder: any Embedder, clock: any SluiceClock) throws -> any Sink {
+    static func makeSink(
+        _ configuration: Configuration, store: SQLiteStore, embedder: any Embedder, clock: any SluiceClock, logger: Logger
+    ) throws -> any Sink {
         switch configuration.sink {
         case .embedded:
             return EmbeddedSink(store: store, modelKey: embedder.modelKey)
@@ -60,19 +75,19 @@ public final class SluiceRuntime: Sendable {
             return try QdrantSink(
                 url: url, collection: configuration.qdrantCollection, dimension: embedder.dimension,
                 apiKey: configuration.qdrantAPIKey, pointsPerRequest: configuration.sinkBatchPoints,
-                gate: DeliveryGate(destination: "qdrant at \(Configuration.displayURL(url))", settings: configuration.remoteGateSettings, clock: clock),
+                gate: gate("qdrant at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger),
                 timeout: configuration.remoteTimeout)
         case .webhook:
             let url = configuration.webhookURL ?? ""
             return try WebhookSink(
                 url: url, secret: configuration.webhookSecret, chunksPerRequest: configuration.sinkBatchPoints,
-                gate: DeliveryGate(destination: "the webhook at \(Configuration.displayURL(url))", settings: configuration.remoteGateSettings, clock: clock),
+                gate: gate("the webhook at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger),
                 timeout: configuration.remoteTimeout)
         case .sluice:
             let url = configuration.forwardURL ?? ""
             return try ForwardSink(
                 url: url, key: configuration.forwardKey,
-                gate: DeliveryGate(destination: "the Sluice at \(Configuration.displayURL(url))", settings: configuration.remoteGateSettings, clock: clock),
+                gate: gate("the Sluice at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger),
                 timeout: configuration.remoteTimeout)
         }
     }

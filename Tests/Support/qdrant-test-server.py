@@ -68,6 +68,7 @@ class State:
         self.invalid = []
         self.fault = {"mode": "none"}
         self.connections = set()
+        self.latency = 0.0
 
     def record(self, method, path, status):
         with self.lock:
@@ -154,6 +155,8 @@ def make_handler(state):
             self.serve()
 
         def serve(self):
+            if state.latency:
+                time.sleep(state.latency)
             fault = state.fault
             if fault["mode"] != "none" and random.random() < fault.get("probability", 1.0):
                 if fault["mode"] == "hang":
@@ -379,11 +382,13 @@ def main():
     parser.add_argument("--control-port", type=int, default=0)
     parser.add_argument("--storage", help="a directory for on-disk local mode (default: in memory)")
     parser.add_argument("--exit-with-parent", action="store_true", help="exit when stdin closes")
+    parser.add_argument("--latency-ms", type=float, default=0, help="time every data request takes before it is handled (a distant server)")
     parser.add_argument("--payload-schema", help="a JSON Schema every point payload must match (docs/schemas/qdrant-point.v1.json)")
     arguments = parser.parse_args()
     if arguments.exit_with_parent:
         exit_with_parent()
     state = State(arguments.storage, arguments.payload_schema)
+    state.latency = arguments.latency_ms / 1000
     data = DataServer(state, arguments.port)
     control = ThreadingHTTPServer(("127.0.0.1", arguments.control_port), make_control(state, data))
     control.daemon_threads = True

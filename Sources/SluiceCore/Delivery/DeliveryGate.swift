@@ -41,14 +41,27 @@ public final class DeliveryGate: Sendable {
         var pausedUntil: Timestamp?
     }
 
+    /// A change of the breaker worth a log line.
+    public enum Event: Sendable, Equatable {
+        /// The breaker opened (again, after a failed probe, when `reopened`): nothing is sent until `until`.
+        case opened(until: Timestamp, reopened: Bool)
+        /// The destination answers again: the breaker closed.
+        case closed
+    }
+
     /// How the destination is named in messages (never with a secret).
     public let destination: String
     private let clock: any SluiceClock
     private let state: Mutex<State>
+    private let observer: (@Sendable (Event) -> Void)?
 
-    public init(destination: String, settings: Settings, clock: any SluiceClock = SystemClock()) {
+    public init(
+        destination: String, settings: Settings, clock: any SluiceClock = SystemClock(),
+        observer: (@Sendable (Event) -> Void)? = nil
+    ) {
         self.destination = destination
         self.clock = clock
+        self.observer = observer
         let now = clock.now()
         state = Mutex(State(
             bucket: settings.maxRequestsPerMinute.map { TokenBucket(ratePerMinute: $0, burstSeconds: 1, now: now) },
@@ -125,7 +138,8 @@ public final class DeliveryGate: Sendable {
     /// request with neither value nor `failure` was cancelled.
     private func releaseSlot(latency: Duration?, failure: DeliveryError?, saturated: Bool, cancelled: Bool = false) {
         let now = clock.now()
-        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let (woken, event) = state.withLock { state -> ([CheckedContinuation<Void, Never>], Event?) in
+            let before = state.breaker.state
             state.inFlight -= 1
             if let latency {
                 if cancelled {
@@ -149,9 +163,19 @@ public final class DeliveryGate: Sendable {
                 state.inFlight += 1
                 woken.append(state.waiters.removeFirst())
             }
-            return woken
+            return (woken, DeliveryGate.event(from: before, to: state.breaker.state))
         }
+        if let event { observer?(event) }
         for continuation in woken { continuation.resume() }
+    }
+
+    private static func event(from before: CircuitBreaker.State, to after: CircuitBreaker.State) -> Event? {
+        switch (before, after) {
+        case (.closed, .open(let until)): .opened(until: until, reopened: false)
+        case (.halfOpen, .open(let until)): .opened(until: until, reopened: true)
+        case (.open, .closed), (.halfOpen, .closed): .closed
+        default: nil
+        }
     }
 
     private func waitForRateToken() async throws {
