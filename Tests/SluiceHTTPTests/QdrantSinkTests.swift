@@ -71,9 +71,12 @@ import Testing
         try writeCorpus(tenants: ["acme", "globex"], filesPerTenant: 10)
         let long = (0..<20).map { "Paragraph \($0) of the long document, with enough words to fill a chunk of its own here." }
         _ = try files.write("acme/long.md", long.joined(separator: "\n\n"))
+        _ = try files.write("acme/photo.png", "\u{89}PNG not text")
         let configuration = configuration()
         let (summary, runtime) = try await run(configuration)
-        #expect(summary.indexed == 21 && summary.failed == 0, "\(summary)")
+        #expect(summary.indexed == 21 && summary.skipped == 1 && summary.failed == 0, "\(summary)")
+        let deletes = try await server.stats().answered.filter { $0.path.hasSuffix("/points/delete") }
+        #expect(deletes.isEmpty, "a first onboarding, unsupported files included, removes nothing")
         let expected = try expectedPointIDs(configuration)
         #expect(expected.count > 25, "the long document spans several chunks")
         #expect(try await server.pointIDs() == expected)

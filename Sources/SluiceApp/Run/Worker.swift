@@ -260,7 +260,11 @@ struct Worker: Sendable {
                 }
                 writes.append((completion, .upsert(upsert)))
             case .deleted, .skipped:
-                writes.append((completion, .remove(lease.key, revision: lease.revision)))
+                if Worker.neverReachedSink(completion, state: states[lease.key]) {
+                    ready.append(completion)
+                } else {
+                    writes.append((completion, .remove(lease.key, revision: lease.revision)))
+                }
             case .unchanged:
                 ready.append(completion)
             }
@@ -336,6 +340,19 @@ struct Worker: Sendable {
                 live.removeAll { lost.contains($0.token) }
             }
         }
+    }
+
+    /// Whether the sink cannot hold anything of a document being removed or
+    /// skipped: a new document skipped at once (an unsupported file), or one
+    /// recorded without chunks and not marked by a repair (cleared settings).
+    /// A tombstone for a document the store does not know is always sent:
+    /// `verify --repair` uses it for points of unknown documents.
+    static func neverReachedSink(_ completion: Completion, state: DocumentState?) -> Bool {
+        guard let state else {
+            if case .skipped = completion.result { return true }
+            return false
+        }
+        return state.chunkCount == 0 && state.status != .indexed && !state.settingsFingerprint.isEmpty
     }
 
     static func outcome(of result: DocumentResult) -> RunProgress.Outcome {
