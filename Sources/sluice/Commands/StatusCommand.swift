@@ -29,6 +29,8 @@ struct StatusCommand: AsyncParsableCommand {
             var reason: String
         }
         var store: String
+        /// Where documents go, as configured for this command (never with a secret).
+        var sink: String
         var queue: Queue
         var tenants: [TenantSummary]
         var skipped: [Problem]
@@ -52,6 +54,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
         let report = Report(
             store: runtime.configuration.storePath,
+            sink: runtime.sink.description,
             queue: Report.Queue(
                 ready: depth.readyByPriorityName,
                 delayed: depth.delayed, leased: depth.leased, deadLetters: depth.dead),
@@ -65,6 +68,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func printReport(_ report: Report, listAll: Bool) {
         print("Store: \(report.store)")
+        print("Sink: \(report.sink)")
         let ready = report.queue.ready
         print("Queue: \(ready.values.reduce(0, +)) ready (high \(ready["high"] ?? 0), normal \(ready["normal"] ?? 0), low \(ready["low"] ?? 0)), \(report.queue.delayed) waiting to settle or retry, \(report.queue.leased) in progress, \(report.queue.deadLetters) dead letters")
         if report.tenants.isEmpty {
