@@ -69,10 +69,11 @@ final class FakeEmbeddingService: Sendable {
         return router
     }
 
-    /// Runs the service around `body`, which gets its API root.
-    func serving(_ body: (String) async throws -> Void) async throws {
+    /// Runs the service around `body`, which gets its API root; on `port`, or any free one.
+    func serving(port fixed: Int = 0, _ body: (String) async throws -> Void) async throws {
+        port.withLock { $0 = nil }
         let app = Application(
-            router: router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            router: router(), configuration: .init(address: .hostname("127.0.0.1", port: fixed)),
             onServerRunning: { channel in self.port.withLock { $0 = channel.localAddress?.port } })
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService() }
@@ -147,6 +148,26 @@ final class FakeEmbeddingService: Sendable {
             #expect(try await runtime.store.deadLetters(tenant: nil).isEmpty)
             #expect(service.requests.withLock { $0 } < 40, "no spinning against an open breaker")
         }
+    }
+
+    @Test func anEmbedderRefusingConnectionsMidRunLosesNothing() async throws {
+        // Learn a free port, then leave it closed: the embedder is down when the run starts.
+        var port = 0
+        try await service.serving { url in port = Int(url.split(separator: ":").last!.split(separator: "/").first!)! }
+        var configuration = configuration("http://127.0.0.1:\(port)/v1")
+        configuration.maxRetries = 10
+        let runtime = try SluiceRuntime(configuration: configuration)
+        let run = Task { try await Runner(runtime: runtime).run(Runner.Options(root: files.path, singleTenant: nil)) }
+        try await Task.sleep(for: .seconds(3))
+        let breaker = runtime.embedder.deliveryGate?.snapshot.breaker
+        if case .closed = breaker { Issue.record("the breaker should be open while the embedder refuses connections") }
+        #expect(try await runtime.store.deadLetters(tenant: nil).isEmpty)
+        // The embedder comes up on the same port: everything is indexed, nothing lost.
+        try await service.serving(port: port) { _ in
+            let summary = try await run.value
+            #expect(summary.indexed == 12 && summary.failed == 0, "\(summary)")
+        }
+        #expect(try await runtime.store.deadLetters(tenant: nil).isEmpty)
     }
 
     @Test func throttlingIsHonoredAndTheRateCapHolds() async throws {
