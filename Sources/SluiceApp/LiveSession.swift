@@ -118,7 +118,8 @@ public final class LiveSession: Sendable {
             try await BlockingIO.run { try watcher.start() }
             logger.notice("watching \(scanRoot)")
             let intake = LiveIntake(
-                store: runtime.store, layout: layout, clock: runtime.clock, rescans: rescans, logger: logger)
+                store: runtime.store, layout: layout, clock: runtime.clock, rescans: rescans, logger: logger,
+                metrics: runtime.metrics)
             services.append(RescanService(session: self, layout: layout, intake: intake, onFirstScan: { ready.signal() }))
             services.append(IntakeService(intake: intake, watcher: watcher))
         }
@@ -139,13 +140,15 @@ public final class LiveSession: Sendable {
         let runtime = self.runtime
         let configuration = runtime.configuration
         let backend = APIBackend(
-            publisher: runtime.store, index: runtime.store, keys: runtime.store, queue: runtime.store,
+            publisher: MeteredPublisher(base: runtime.store, metrics: runtime.metrics), index: runtime.store, keys: runtime.store,
+            queue: runtime.store,
             access: AccessPolicy(
                 ratePerMinute: configuration.apiRateLimitPerMinute, exempt: configuration.apiRateLimitExempt,
                 trustedProxies: configuration.trustedProxies),
             search: { tenant, query, k, attributes in try await runtime.search(tenant: tenant, query: query, k: k, attributes: attributes) },
             preview: { publication in try await runtime.preview(publication) },
             purge: { tenant in try await runtime.purge(tenant: tenant) },
+            metricsExposition: { try await runtime.metricsExposition() }, metrics: runtime.metrics,
             budget: budget, intake: intakePressure,
             isReady: { (try? await runtime.store.depth()) != nil && !Task.isShuttingDownGracefully },
             limits: APIBackend.Limits(
@@ -209,6 +212,8 @@ struct RescanService: Service {
     func run() async throws {
         let clock = session.runtime.clock
         let logger = session.runtime.logger
+        let metrics = session.runtime.metrics
+        metrics.rescan(reason: "start")
         let first = try await session.rescan(layout: layout, priority: .low)
         logger.notice("initial scan: \(first.filesSeen) files, \(first.queued) queued, \(first.tombstoned) tombstoned")
         onFirstScan()
@@ -218,12 +223,14 @@ struct RescanService: Service {
             if intake.statistics.unwatchedFolders { interval = min(interval, .seconds(60)) }
             let deadline = clock.now() + interval
             let rescans = session.rescans
+            let overflows = intake.statistics.overflows
             await withGracefulShutdownHandler {
                 await rescans.wait(until: deadline, clock: clock)
             } onGracefulShutdown: {
                 rescans.ring()
             }
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            metrics.rescan(reason: intake.statistics.overflows > overflows ? "overflow" : "periodic")
             let result = try await session.rescan(layout: layout, priority: .normal)
             if result.queued + result.tombstoned > 0 {
                 logger.notice("rescan found \(result.queued) changed and \(result.tombstoned) vanished files")

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Prometheus
 import SluiceConnectors
 import SluiceCore
 import SluiceHTTP
@@ -17,6 +18,9 @@ public final class SluiceRuntime: Sendable {
     public let extractors: ExtractorRegistry
     public let clock: any SluiceClock
     public let logger: Logger
+    /// This runtime's metrics and the registry `/metrics` renders (one per runtime, never global).
+    public let metrics: SluiceMetrics
+    public let metricsRegistry: PrometheusCollectorRegistry
 
     /// Opens the store in the configured data directory, creating it if needed.
     public init(
@@ -28,31 +32,71 @@ public final class SluiceRuntime: Sendable {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
+        let registry = PrometheusCollectorRegistry()
+        self.metricsRegistry = registry
+        self.metrics = SluiceMetrics(factory: SluiceRuntime.metricsFactory(registry))
+        let metrics = self.metrics
         self.store = try SQLiteStore(path: configuration.storePath, clock: clock, options: configuration.storeOptions)
-        self.embedder = try embedder ?? SluiceRuntime.makeEmbedder(configuration, clock: clock, logger: logger)
-        self.sink = try SluiceRuntime.makeSink(configuration, store: store, embedder: self.embedder, clock: clock, logger: logger)
+        self.embedder = try embedder ?? SluiceRuntime.makeEmbedder(configuration, clock: clock, logger: logger, metrics: metrics)
+        self.sink = try SluiceRuntime.makeSink(configuration, store: store, embedder: self.embedder, clock: clock, logger: logger, metrics: metrics)
+        metrics.declare(destinations: [self.embedder.deliveryGate, sink.deliveryGate].compactMap { $0?.destination })
         self.chunker = MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap)
         self.extractors = .standard
     }
 
     /// The configured embedder; a remote one gets the delivery controls of its destination.
-    static func makeEmbedder(_ configuration: Configuration, clock: any SluiceClock, logger: Logger) throws -> any Embedder {
+    static func makeEmbedder(_ configuration: Configuration, clock: any SluiceClock, logger: Logger, metrics: SluiceMetrics) throws -> any Embedder {
         switch configuration.embedder {
         case .hashing:
             return HashingEmbedder(dimension: configuration.embeddingDimension)
         case .openai:
             let url = configuration.embedderURL ?? ""
-            let gate = gate("the embedder at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger)
+            let gate = gate("the embedder at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics)
             return try OpenAIEmbedder(
                 baseURL: url, model: configuration.embedderModel ?? "", dimension: configuration.embeddingDimension,
                 apiKey: configuration.embedderAPIKey, gate: gate, timeout: configuration.remoteTimeout)
         }
     }
 
+    /// A Prometheus factory over `registry`, with histogram buckets fit for Sluice's durations.
+    static func metricsFactory(_ registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30),
+            .seconds(60), .seconds(300),
+        ]
+        return factory
+    }
+
+    /// Samples what is not counted as it happens (queue depth, per-tenant
+    /// backlog, the delivery gates, memory) and renders the Prometheus text format.
+    public func metricsExposition() async throws -> [UInt8] {
+        metrics.queueDepth(try await store.depth())
+        for tenant in try await store.tenantSummaries() {
+            metrics.tenantBacklog(tenant: tenant.tenant, pending: tenant.pending, failed: tenant.failed)
+        }
+        for gate in [embedder.deliveryGate, sink.deliveryGate].compactMap({ $0 }) {
+            let snapshot = gate.snapshot
+            let circuit = switch snapshot.breaker {
+            case .closed: 0
+            case .halfOpen: 1
+            case .open: 2
+            }
+            metrics.gate(destination: gate.destination, circuit: circuit, concurrencyLimit: snapshot.concurrencyLimit)
+        }
+        metrics.residentMemory(bytes: ProcessMemory.residentBytes())
+        return metricsRegistry.emitToBuffer()
+    }
+
     /// The delivery controls of one remote destination, logging when its breaker opens and closes.
-    static func gate(_ destination: String, _ configuration: Configuration, clock: any SluiceClock, logger: Logger) -> DeliveryGate {
+    static func gate(
+        _ destination: String, _ configuration: Configuration, clock: any SluiceClock, logger: Logger, metrics: SluiceMetrics
+    ) -> DeliveryGate {
         DeliveryGate(destination: destination, settings: configuration.remoteGateSettings, clock: clock) { event in
             switch event {
+            case .request(let status):
+                metrics.remoteRequest(destination: destination, status: status)
             case .opened(let until, let reopened):
                 logger.warning(
                     "\(destination) \(reopened ? "still fails" : "failed repeatedly"): circuit open, nothing is sent until the next probe; work stays queued",
@@ -65,7 +109,8 @@ public final class SluiceRuntime: Sendable {
 
     /// The configured sink; a remote one gets the delivery controls of its destination.
     static func makeSink(
-        _ configuration: Configuration, store: SQLiteStore, embedder: any Embedder, clock: any SluiceClock, logger: Logger
+        _ configuration: Configuration, store: SQLiteStore, embedder: any Embedder, clock: any SluiceClock, logger: Logger,
+        metrics: SluiceMetrics
     ) throws -> any Sink {
         switch configuration.sink {
         case .embedded:
@@ -75,19 +120,19 @@ public final class SluiceRuntime: Sendable {
             return try QdrantSink(
                 url: url, collection: configuration.qdrantCollection, dimension: embedder.dimension,
                 apiKey: configuration.qdrantAPIKey, pointsPerRequest: configuration.sinkBatchPoints,
-                gate: gate("qdrant at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger),
+                gate: gate("qdrant at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
                 timeout: configuration.remoteTimeout)
         case .webhook:
             let url = configuration.webhookURL ?? ""
             return try WebhookSink(
                 url: url, secret: configuration.webhookSecret, chunksPerRequest: configuration.sinkBatchPoints,
-                gate: gate("the webhook at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger),
+                gate: gate("the webhook at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
                 timeout: configuration.remoteTimeout)
         case .sluice:
             let url = configuration.forwardURL ?? ""
             return try ForwardSink(
                 url: url, key: configuration.forwardKey,
-                gate: gate("the Sluice at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger),
+                gate: gate("the Sluice at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
                 timeout: configuration.remoteTimeout)
         }
     }

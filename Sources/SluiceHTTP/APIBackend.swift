@@ -14,6 +14,10 @@ public struct APIBackend: Sendable {
     public var preview: @Sendable (Publication) async throws -> Preview
     /// Removes a tenant from the sink and the store; returns the documents removed.
     public var purge: @Sendable (TenantID) async throws -> Int
+    /// The metrics in Prometheus text format (`GET /metrics`); nil when not collected.
+    public var metricsExposition: (@Sendable () async throws -> [UInt8])?
+    /// Where the API counts what it refuses (rate limits).
+    public var metrics: SluiceMetrics
     /// Whether the store answers and the server is not shutting down.
     public var isReady: @Sendable () async -> Bool
     /// SLUICE_MAX_INFLIGHT_BYTES, shared with extraction: a body that does not fit gets 503.
@@ -43,6 +47,7 @@ public struct APIBackend: Sendable {
         search: @escaping @Sendable (TenantID, String, Int, [String: String]) async throws -> [SearchHit],
         preview: @escaping @Sendable (Publication) async throws -> Preview,
         purge: (@Sendable (TenantID) async throws -> Int)? = nil,
+        metricsExposition: (@Sendable () async throws -> [UInt8])? = nil, metrics: SluiceMetrics = .disabled,
         budget: ByteBudget, intake: IntakePressure = IntakePressure(),
         isReady: @escaping @Sendable () async -> Bool, limits: Limits
     ) {
@@ -56,6 +61,8 @@ public struct APIBackend: Sendable {
         self.search = search
         self.preview = preview
         self.purge = purge ?? { [index] tenant in try await index.purge(tenant: tenant) }
+        self.metricsExposition = metricsExposition
+        self.metrics = metrics
         self.isReady = isReady
         self.limits = limits
     }

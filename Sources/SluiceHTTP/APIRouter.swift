@@ -50,6 +50,9 @@ public enum APIRouter {
         router.delete("/v1/dead-letters/:id") { request, context in
             await api.respond(request, context) { try await api.dropDeadLetter(context, $0) }
         }
+        router.get("/metrics") { request, context in
+            await api.respond(request, context) { try await api.metrics($0) }
+        }
         router.get("/openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
@@ -75,7 +78,9 @@ struct API: Sendable {
         do {
             return try await body(try await access.admit(request, context))
         } catch {
-            return APIError(error).response
+            let failure = APIError(error)
+            if failure.status == .tooManyRequests { backend.metrics.apiRateLimited() }
+            return failure.response
         }
     }
 
@@ -392,6 +397,19 @@ struct API: Sendable {
         }
         var queue: Queue
         var tenants: [TenantProgress]
+    }
+
+    /// `GET /metrics`: Prometheus text format; an admin key once keys exist (they cover every tenant).
+    func metrics(_ principal: Principal) async throws -> Response {
+        guard principal.isAdmin else {
+            throw APIError(.forbidden, "forbidden", "metrics cover every tenant and need an admin key (`sluice keys create --admin`)")
+        }
+        guard let metrics = backend.metricsExposition else {
+            throw APIError(.notFound, "not_found", "this server does not collect metrics")
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try await metrics())))
     }
 
     func stats(_ principal: Principal) async throws -> Response {

@@ -235,6 +235,16 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/metrics": {
+      "get": {
+        "responses": {
+          "200": { "description": "Every sluice_ metric in Prometheus text format (admin once keys exist).", "content": { "text/plain": { "schema": { "type": "string" } } } },
+          "401": { "$ref": "#/components/responses/Unauthorized" }, "403": { "$ref": "#/components/responses/Forbidden" },
+          "404": { "$ref": "#/components/responses/NotFound" },
+          "429": { "$ref": "#/components/responses/RateLimited" }, "503": { "$ref": "#/components/responses/Unavailable" }
+        }
+      }
+    },
     "/v1/dead-letters": {
       "get": {
         "parameters": [{ "name": "tenant", "in": "query", "required": false, "schema": { "type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$" } }],

@@ -26,6 +26,7 @@ struct DocumentProcessor: Sendable {
     let stabilityWindow: Duration
     /// The sink takes content (another Sluice extracts, chunks and embeds it): hand over text, not chunks.
     var deliversContent = false
+    var metrics = SluiceMetrics.disabled
 
     /// Bytes the document will hold in memory while processed (for the budget).
     func memoryEstimate(_ lease: Lease) -> Int {
@@ -109,11 +110,15 @@ struct DocumentProcessor: Sendable {
             return (try content(bytes, hash: hash, mimeType: extractor.mimeType), file)
         }
         let extracted: ExtractedText
+        let extracting = ContinuousClock.now
         do {
             extracted = try extractor.extract(bytes)
         } catch let error as SluiceError where error.code == .extraction {
             return (.finished(.skipped(contentHash: hash, reason: error.message)), file)
         }
+        let chunking = ContinuousClock.now
+        metrics.stage("extract", chunking - extracting)
+        defer { metrics.stage("chunk", ContinuousClock.now - chunking) }
         let chunks = chunker.chunk(extracted.text).map { chunk in
             IndexedChunk(ordinal: chunk.ordinal, text: chunk.text, textHash: ContentHash.of(chunk.text), vector: nil)
         }
@@ -138,11 +143,15 @@ struct DocumentProcessor: Sendable {
             return try self.content(content, hash: hash, mimeType: meta.mimeType ?? extractor.mimeType)
         }
         let extracted: ExtractedText
+        let extracting = ContinuousClock.now
         do {
             extracted = try extractor.extract(content)
         } catch let error as SluiceError where error.code == .extraction {
             return .finished(.skipped(contentHash: hash, reason: error.message))
         }
+        let chunking = ContinuousClock.now
+        metrics.stage("extract", chunking - extracting)
+        defer { metrics.stage("chunk", ContinuousClock.now - chunking) }
         let chunks = chunker.chunk(extracted.text).map { chunk in
             IndexedChunk(ordinal: chunk.ordinal, text: chunk.text, textHash: ContentHash.of(chunk.text), vector: nil)
         }

@@ -25,6 +25,17 @@ public final class RunProgress: Sendable {
         case deleted
         case skipped(reason: String)
         case failed(reason: String)
+
+        /// The outcome's name, as metrics label it.
+        public var name: String {
+            switch self {
+            case .indexed: "indexed"
+            case .unchanged: "unchanged"
+            case .deleted: "deleted"
+            case .skipped: "skipped"
+            case .failed: "failed"
+            }
+        }
     }
 
     public struct Snapshot: Sendable {

@@ -107,7 +107,8 @@ public struct Runner: Sendable {
         let processor = DocumentProcessor(
             extractors: runtime.extractors, chunker: runtime.chunker, maxFileBytes: configuration.maxFileBytes,
             settingsFingerprint: runtime.settingsFingerprint, clock: runtime.clock,
-            stabilityWindow: configuration.settleWindow, deliversContent: runtime.sink.needs == .content)
+            stabilityWindow: configuration.settleWindow, deliversContent: runtime.sink.needs == .content,
+            metrics: runtime.metrics)
         let budget = budget ?? ByteBudget(capacity: configuration.maxInflightBytes)
         return (0..<configuration.concurrency).map { _ in
             Worker(
@@ -115,7 +116,7 @@ public struct Runner: Sendable {
                 processor: processor,
                 budget: budget, batchSize: configuration.batchSize, embedBatchSize: configuration.embedBatchSize,
                 leaseDuration: configuration.leaseDuration, clock: runtime.clock, progress: progress,
-                logger: runtime.logger)
+                metrics: runtime.metrics, logger: runtime.logger)
         }
     }
 

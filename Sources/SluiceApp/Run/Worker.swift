@@ -23,6 +23,7 @@ struct Worker: Sendable {
     let leaseDuration: Duration
     let clock: any SluiceClock
     let progress: RunProgress
+    let metrics: SluiceMetrics
     let logger: Logger
 
     /// Processes until nothing is pending (the queue holds only dead letters or nothing).
@@ -159,6 +160,8 @@ struct Worker: Sendable {
             }
             reused = cached.count
             let missing = Array(texts.filter { !cached.contains($0.key) })
+            let embedding = ContinuousClock.now
+            defer { if !missing.isEmpty { metrics.stage("embed", ContinuousClock.now - embedding) } }
             do {
                 for batch in missing.chunks(of: embedBatchSize) {
                     let result = try await embedder.embed(batch.map(\.value))
@@ -171,6 +174,7 @@ struct Worker: Sendable {
                 embedError = error
             }
             progress.recordChunks(embedded: vectors.count, reused: reused)
+            metrics.chunks(embedded: vectors.count, reused: reused)
         }
         var completions: [Completion] = []
         // What a sink that takes content gets, by lease token.
@@ -214,7 +218,12 @@ struct Worker: Sendable {
         for (completion, outcome) in zip(completions, outcomes) {
             switch outcome {
             case .applied, .appliedNewerPending, .stale:
-                progress.record(Worker.outcome(of: completion.result), for: completion.lease.key)
+                let outcome = Worker.outcome(of: completion.result)
+                progress.record(outcome, for: completion.lease.key)
+                metrics.processed(tenant: completion.lease.key.tenant.rawValue, outcome: outcome.name)
+                if outcome.name == "indexed" || outcome.name == "deleted" {
+                    metrics.changeToIndexed(clock.now() - completion.lease.enqueuedAt)
+                }
             case .leaseLost:
                 logger.warning("lease lost before completion; the document stays queued", metadata: ["doc": "\(completion.lease.key)"])
                 if sink.isRemote { rewrite.append(completion.lease.key) }
@@ -283,7 +292,9 @@ struct Worker: Sendable {
     private func write(_ batch: [(Completion, SinkOperation)]) async throws -> [Completion] {
         guard !batch.isEmpty else { return [] }
         do {
+            let writing = ContinuousClock.now
             try await sink.write(batch.map(\.1))
+            metrics.stage("sink", ContinuousClock.now - writing)
             return batch.map(\.0)
         } catch let error as DeliveryError where error.kind == .circuitOpen {
             // Nothing was sent: back to the queue until the sink takes requests again, no attempt spent.
@@ -319,6 +330,7 @@ struct Worker: Sendable {
         case .deadLettered:
             logger.error("document failed for good", metadata: ["doc": "\(lease.key)", "reason": "\(failure.message)"])
             progress.record(.failed(reason: failure.message), for: lease.key)
+            metrics.processed(tenant: lease.key.tenant.rawValue, outcome: "failed")
         case .willRetry(let time):
             logger.warning("document failed; will retry", metadata: ["doc": "\(lease.key)", "reason": "\(failure.message)", "retryAt": "\(time)"])
         case .superseded, .leaseLost:

@@ -15,6 +15,7 @@ import Synchronization
 /// kernel queue asks for a full rescan.
 final class LiveIntake: Sendable {
     let store: SQLiteStore
+    let metrics: SluiceMetrics
     let layout: WatchLayout
     let scanner: DirectoryScanner
     let clock: any SluiceClock
@@ -33,8 +34,9 @@ final class LiveIntake: Sendable {
 
     init(
         store: SQLiteStore, layout: WatchLayout, clock: any SluiceClock, rescans: Doorbell,
-        logger: Logger
+        logger: Logger, metrics: SluiceMetrics = .disabled
     ) {
+        self.metrics = metrics
         self.store = store
         self.layout = layout
         self.scanner = DirectoryScanner(rules: layout.rules)
@@ -102,10 +104,14 @@ final class LiveIntake: Sendable {
                 logger.warning("cannot watch \(path): \(reason); rescanning every minute instead")
             }
         }
+        metrics.watchEvents(batch.count)
         guard !pending.changes.isEmpty else { return }
         pending.changes = LiveIntake.lastChangePerDocument(pending.changes)
         try await prioritize(&pending, busy: busy)
-        try await store.applyScan(pending)
+        let outcomes = try await store.applyScan(pending)
+        for (change, outcome) in zip(pending.changes, outcomes) {
+            if case .coalesced = outcome { metrics.superseded(tenant: change.key.tenant.rawValue) }
+        }
         counters.withLock {
             $0.events += batch.count
             $0.changesQueued += pending.changes.count

@@ -47,6 +47,8 @@ public final class DeliveryGate: Sendable {
         case opened(until: Timestamp, reopened: Bool)
         /// The destination answers again: the breaker closed.
         case closed
+        /// A request ended: `ok`, the HTTP status, `unavailable` (timeout or connection) or `cancelled`.
+        case request(status: String)
     }
 
     /// How the destination is named in messages (never with a secret).
@@ -165,7 +167,13 @@ public final class DeliveryGate: Sendable {
             }
             return (woken, DeliveryGate.event(from: before, to: state.breaker.state))
         }
-        if let event { observer?(event) }
+        if let observer {
+            if latency != nil {
+                let status = cancelled ? "cancelled" : failure.map { $0.status.map(String.init) ?? "unavailable" } ?? "ok"
+                observer(.request(status: status))
+            }
+            if let event { observer(event) }
+        }
         for continuation in woken { continuation.resume() }
     }
 
