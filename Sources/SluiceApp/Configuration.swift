@@ -70,6 +70,8 @@ public struct Configuration: Sendable, Equatable {
         case openai
     }
 
+    /// Whether metrics are collected (SLUICE_METRICS: on or off); off only to measure what they cost.
+    public var metricsEnabled = true
     /// Where indexed documents go (`--sink`, SLUICE_SINK).
     public var sink: SinkKind = .embedded
     /// Qdrant's REST root, e.g. http://127.0.0.1:6333 (`--qdrant-url`, SLUICE_QDRANT_URL).
@@ -162,6 +164,7 @@ public struct Configuration: Sendable, Equatable {
         Knob(variable: "SLUICE_API_RATE_LIMIT_PER_MINUTE", summary: "API requests per minute per key", defaultValue: "10000"),
         Knob(variable: "SLUICE_API_RATE_LIMIT_EXEMPT", summary: "comma-separated CIDRs never rate limited", defaultValue: "127.0.0.0/8,::1/128"),
         Knob(variable: "SLUICE_TRUSTED_PROXIES", summary: "comma-separated CIDRs whose X-Forwarded-For is believed", defaultValue: "none"),
+        Knob(variable: "SLUICE_METRICS", summary: "on or off: collect the metrics GET /metrics serves (off only to measure their cost)", defaultValue: "on"),
         Knob(variable: "SLUICE_DURABILITY", summary: "full (every commit survives power loss) or normal (survives a crash of Sluice)", defaultValue: "full"),
     ]
 
@@ -229,6 +232,13 @@ public struct Configuration: Sendable, Equatable {
         if let value = try cidrs("SLUICE_API_RATE_LIMIT_EXEMPT") { apiRateLimitExempt = value }
         if let value = try cidrs("SLUICE_TRUSTED_PROXIES") { trustedProxies = value }
         if let value = try int("SLUICE_RESCAN_INTERVAL", min: 0) { rescanInterval = value == 0 ? nil : .seconds(value) }
+        if let raw = environment["SLUICE_METRICS"], !raw.isEmpty {
+            switch raw.lowercased() {
+            case "on", "true", "1": metricsEnabled = true
+            case "off", "false", "0": metricsEnabled = false
+            default: throw SluiceError(.configuration, "SLUICE_METRICS=\(raw) is not one of: on, off")
+            }
+        }
         if let raw = environment["SLUICE_DURABILITY"], !raw.isEmpty {
             guard let value = SQLiteStore.Durability(rawValue: raw.lowercased()) else {
                 throw SluiceError(.configuration, "SLUICE_DURABILITY=\(raw) is not one of: full, normal")

@@ -34,7 +34,7 @@ public final class SluiceRuntime: Sendable {
         self.logger = logger
         let registry = PrometheusCollectorRegistry()
         self.metricsRegistry = registry
-        self.metrics = SluiceMetrics(factory: SluiceRuntime.metricsFactory(registry))
+        self.metrics = configuration.metricsEnabled ? SluiceMetrics(factory: SluiceRuntime.metricsFactory(registry)) : .disabled
         let metrics = self.metrics
         self.store = try SQLiteStore(path: configuration.storePath, clock: clock, options: configuration.storeOptions)
         self.embedder = try embedder ?? SluiceRuntime.makeEmbedder(configuration, clock: clock, logger: logger, metrics: metrics)

@@ -12,6 +12,9 @@ struct StoreOptions: ParsableArguments {
     @Flag(name: .long, help: "Log more (debug level).")
     var verbose = false
 
+    @Option(name: .long, help: "text (the default) or json: one JSON object per log line (SLUICE_LOG_FORMAT).")
+    var logFormat: String?
+
     @Option(name: .long, help: "hashing (built in, the default) or openai: an OpenAI-compatible /v1/embeddings service (SLUICE_EMBEDDER).")
     var embedder: String?
 
@@ -57,10 +60,18 @@ struct StoreOptions: ParsableArguments {
 
     func bootstrapLogging() {
         let level: Logger.Level = verbose ? .debug : .notice
+        let format = (logFormat ?? ProcessInfo.processInfo.environment["SLUICE_LOG_FORMAT"] ?? "text").lowercased()
         LoggingSystem.bootstrap { label in
+            if format == "json" { return JSONLogHandler(label: label, level: level) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
+        }
+    }
+
+    func validate() throws {
+        if let logFormat, !["text", "json"].contains(logFormat.lowercased()) {
+            throw ValidationError("--log-format \(logFormat) is not one of: text, json")
         }
     }
 

@@ -1,0 +1,39 @@
+import Foundation
+import Logging
+
+/// `--log-format json`: one JSON object per line on standard error, with
+/// `time`, `level`, `label`, `message` and the metadata as fields, for log
+/// shippers that parse structured lines.
+struct JSONLogHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+    private static let lock = NSLock()
+
+    init(label: String, level: Logger.Level) {
+        self.label = label
+        self.logLevel = level
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(
+        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String, file: String,
+        function: String, line: UInt
+    ) {
+        var fields: [String: String] = [:]
+        for (key, value) in metadata.merging(explicit ?? [:], uniquingKeysWith: { $1 }) { fields[key] = "\(value)" }
+        fields["time"] = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        fields["level"] = level.rawValue
+        fields["label"] = label
+        fields["message"] = message.description
+        guard var data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        data.append(UInt8(ascii: "\n"))
+        JSONLogHandler.lock.lock()
+        defer { JSONLogHandler.lock.unlock() }
+        FileHandle.standardError.write(data)
+    }
+}
