@@ -367,8 +367,35 @@ struct API: Sendable {
         var deleted: Int
         var chunks: Int
         var lastActivity: String?
+        /// The current or last onboarding: total, processed, failed, percent, rate and ETA.
+        var onboarding: Onboarding?
 
-        init(_ summary: TenantSummary) {
+        struct Onboarding: Encodable {
+            var startedAt: String
+            var active: Bool
+            var total: Int
+            var processed: Int
+            var failed: Int
+            var pending: Int
+            var percent: Double
+            var filesPerMinute: Double
+            var etaSeconds: Double?
+
+            init(_ progress: OnboardingProgress) {
+                startedAt = progress.startedAt.iso8601
+                active = progress.active
+                total = progress.total
+                processed = progress.processed
+                failed = progress.failed
+                pending = progress.pending
+                percent = (progress.percent * 10).rounded() / 10
+                filesPerMinute = progress.filesPerMinute.rounded()
+                etaSeconds = progress.etaSeconds.map { $0.rounded() }
+            }
+        }
+
+        init(_ summary: TenantSummary, onboarding: OnboardingProgress? = nil) {
+            self.onboarding = onboarding.map(Onboarding.init)
             tenant = summary.tenant
             indexed = summary.indexed
             pending = summary.pending
@@ -385,7 +412,8 @@ struct API: Sendable {
         try principal.require(tenant)
         let summary = try await backend.index.tenantSummaries().first { $0.tenant == tenant.rawValue }
             ?? TenantSummary(tenant: tenant.rawValue)
-        return json(TenantProgress(summary))
+        let onboarding = try await backend.index.onboardings(tenant: tenant, window: .seconds(60)).first
+        return json(TenantProgress(summary, onboarding: onboarding))
     }
 
     struct Stats: Encodable {
@@ -417,7 +445,9 @@ struct API: Sendable {
             throw APIError(.forbidden, "forbidden", "stats cover every tenant and need an admin key; use /v1/tenants/{tenant}/progress")
         }
         let depth = try await backend.queue.depth()
-        let tenants = try await backend.index.tenantSummaries().map(TenantProgress.init)
+        let onboardings = Dictionary(
+            try await backend.index.onboardings(tenant: nil, window: .seconds(60)).map { ($0.tenant, $0) }, uniquingKeysWith: { $1 })
+        let tenants = try await backend.index.tenantSummaries().map { TenantProgress($0, onboarding: onboardings[$0.tenant]) }
         return json(Stats(
             queue: .init(ready: depth.readyByPriorityName, delayed: depth.delayed, leased: depth.leased, deadLetters: depth.dead),
             tenants: tenants))

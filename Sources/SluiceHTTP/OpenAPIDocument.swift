@@ -101,7 +101,18 @@ enum OpenAPIDocument {
           "failed": { "type": "integer" },
           "deleted": { "type": "integer" },
           "chunks": { "type": "integer" },
-          "lastActivity": { "type": "string" }
+          "lastActivity": { "type": "string" },
+          "onboarding": {
+            "type": "object",
+            "description": "The current or last onboarding: it starts when a change enters the tenant's empty backlog and ends when the backlog is empty again.",
+            "required": ["startedAt", "active", "total", "processed", "failed", "pending", "percent", "filesPerMinute"],
+            "properties": {
+              "startedAt": { "type": "string" }, "active": { "type": "boolean" },
+              "total": { "type": "integer" }, "processed": { "type": "integer" }, "failed": { "type": "integer" }, "pending": { "type": "integer" },
+              "percent": { "type": "number" }, "filesPerMinute": { "type": "number" },
+              "etaSeconds": { "type": ["number", "null"], "description": "Seconds until the backlog is empty at the last minute's rate; absent before anything finished." }
+            }
+          }
         }
       }
     },

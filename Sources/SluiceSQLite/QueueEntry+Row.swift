@@ -55,10 +55,17 @@ extension QueueEntry {
     }
 
     /// Inserts or replaces the row.
+    /// Every column but the key, as an upsert's SET list.
+    static let updates = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        .filter { $0 != "tenant" && $0 != "doc_id" }.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+
+    /// Inserts or updates the row. An upsert rather than INSERT OR REPLACE, so the
+    /// queue's triggers (onboarding progress) see an insert only for a new row.
     func save(_ db: Database) throws {
         let statement = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO queue (\(QueueEntry.columns))
+            INSERT INTO queue (\(QueueEntry.columns))
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (tenant, doc_id) DO UPDATE SET \(QueueEntry.updates)
             """)
         var location: FileLocation?
         if case .file(let file) = origin { location = file }

@@ -197,10 +197,31 @@ extension SQLiteStore: IndexStore {
     }
 
     @discardableResult
+    public func onboardings(tenant: TenantID?, window: Duration) async throws -> [OnboardingProgress] {
+        let now = clock.now()
+        return try await read("reading onboarding progress") { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM onboardings WHERE (:tenant IS NULL OR tenant = :tenant) ORDER BY tenant",
+                arguments: ["tenant": tenant?.rawValue])
+            let pending = try db.cachedStatement(sql: "SELECT count(*) FROM queue WHERE tenant = ? AND state = 0")
+            let recent = try db.cachedStatement(sql: "SELECT count(*) FROM documents INDEXED BY documents_by_update WHERE tenant = ? AND updated_at >= ?")
+            return try rows.map { row in
+                let name: String = row["tenant"]
+                let started = Timestamp(milliseconds: row["started_at"])
+                let since = max(started, now - window)
+                let finished = try Int.fetchOne(recent, arguments: [name, since.milliseconds]) ?? 0
+                let seconds = max(1, Double((now - since).milliseconds) / 1000)
+                return OnboardingProgress(
+                    tenant: name, startedAt: started, total: row["queued"], processed: row["processed"], failed: row["failed"],
+                    pending: try Int.fetchOne(pending, arguments: [name]) ?? 0, filesPerMinute: Double(finished) / seconds * 60)
+            }
+        }
+    }
+
     public func purge(tenant: TenantID) async throws -> Int {
         try await write("purging tenant \(tenant)") { db in
             let documents = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM documents WHERE tenant = ?", arguments: [tenant.rawValue]) ?? 0
-            for table in ["chunks", "documents", "queue", "files", "contents"] {
+            for table in ["chunks", "documents", "queue", "onboardings", "files", "contents"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE tenant = ?", arguments: [tenant.rawValue])
             }
             return documents

@@ -167,6 +167,51 @@ extension SQLiteStore {
                 ALTER TABLE documents ADD COLUMN meta TEXT;
                 """)
         }
+        migrator.registerMigration("v5: onboarding progress") { db in
+            try db.execute(sql: """
+                -- One row per tenant: its current (or last) onboarding, which starts when a change
+                -- enters an empty backlog and ends when the backlog is empty again. Triggers on the
+                -- queue keep it in step in the same transactions, whatever queued or finished the work,
+                -- so progress survives a restart.
+                CREATE TABLE onboardings (
+                    tenant TEXT PRIMARY KEY,
+                    started_at INTEGER NOT NULL,
+                    queued INTEGER NOT NULL,
+                    processed INTEGER NOT NULL,
+                    failed INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                -- A new queue row (not a change folded into a pending one): a new onboarding when the
+                -- tenant had no other pending row, then one more document queued.
+                CREATE TRIGGER onboarding_queued AFTER INSERT ON queue WHEN NEW.state = 0 BEGIN
+                    INSERT INTO onboardings (tenant, started_at, queued, processed, failed)
+                        VALUES (NEW.tenant, NEW.first_change_at, 0, 0, 0)
+                        ON CONFLICT (tenant) DO UPDATE SET started_at = excluded.started_at, queued = 0, processed = 0, failed = 0
+                        WHERE NOT EXISTS (SELECT 1 FROM queue WHERE tenant = NEW.tenant AND state = 0 AND doc_id != NEW.doc_id);
+                    UPDATE onboardings SET queued = queued + 1 WHERE tenant = NEW.tenant;
+                END;
+                -- A pending row done (completed, or removed with its tenant's purge): one more processed.
+                CREATE TRIGGER onboarding_processed AFTER DELETE ON queue WHEN OLD.state = 0 BEGIN
+                    UPDATE onboardings SET processed = processed + 1 WHERE tenant = OLD.tenant;
+                END;
+                -- A pending row turned into a dead letter: one more failed.
+                CREATE TRIGGER onboarding_failed AFTER UPDATE OF state ON queue WHEN OLD.state = 0 AND NEW.state = 1 BEGIN
+                    UPDATE onboardings SET failed = failed + 1 WHERE tenant = NEW.tenant;
+                END;
+                -- A dead letter revived: queued again, in a new onboarding if the backlog was empty.
+                CREATE TRIGGER onboarding_revived AFTER UPDATE OF state ON queue WHEN OLD.state = 1 AND NEW.state = 0 BEGIN
+                    INSERT INTO onboardings (tenant, started_at, queued, processed, failed)
+                        VALUES (NEW.tenant, NEW.last_change_at, 0, 0, 0)
+                        ON CONFLICT (tenant) DO UPDATE SET started_at = excluded.started_at, queued = 0, processed = 0, failed = 0
+                        WHERE NOT EXISTS (SELECT 1 FROM queue WHERE tenant = NEW.tenant AND state = 0 AND doc_id != NEW.doc_id);
+                    UPDATE onboardings SET queued = queued + 1 WHERE tenant = NEW.tenant;
+                END;
+                -- What is pending now is an onboarding in progress.
+                INSERT INTO onboardings (tenant, started_at, queued, processed, failed)
+                    SELECT tenant, min(first_change_at), count(*), 0, 0 FROM queue WHERE state = 0 GROUP BY tenant;
+                -- Recent work by tenant, for the rate.
+                CREATE INDEX documents_by_update ON documents(tenant, updated_at);
+                """)
+        }
         return migrator
     }()
 }

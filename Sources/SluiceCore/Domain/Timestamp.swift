@@ -16,6 +16,10 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
         Timestamp(milliseconds: lhs.milliseconds + rhs.milliseconds)
     }
 
+    public static func - (lhs: Timestamp, rhs: Duration) -> Timestamp {
+        lhs + (.zero - rhs)
+    }
+
     public static func - (lhs: Timestamp, rhs: Timestamp) -> Duration {
         .milliseconds(lhs.milliseconds - rhs.milliseconds)
     }

@@ -88,6 +88,9 @@ public protocol IndexStore: Sendable {
     func documentStates(_ keys: [DocumentKey]) async throws -> [DocumentKey: DocumentState]
     func documents(tenant: TenantID, status: DocumentState.Status?) async throws -> [DocumentState]
     func tenantSummaries() async throws -> [TenantSummary]
+    /// Each tenant's current or last onboarding (one tenant's, with `tenant`),
+    /// its rate measured over `window`.
+    func onboardings(tenant: TenantID?, window: Duration) async throws -> [OnboardingProgress]
 
     /// Calls `body` with batches of stored chunks, in (tenant, docId, ordinal) order.
     func exportChunks(tenant: TenantID?, batchSize: Int, _ body: ([ExportedChunk]) throws -> Void) async throws

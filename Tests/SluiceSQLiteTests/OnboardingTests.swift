@@ -1,0 +1,77 @@
+import SluiceCore
+import SluiceSQLite
+import SluiceTesting
+import Testing
+
+/// Onboarding progress, derived from the store by triggers on the queue:
+/// counts, rate, ETA, a new onboarding after the backlog emptied, and the
+/// same answer after reopening the store.
+@Suite struct OnboardingTests {
+    let directory: TemporaryDirectory
+    let clock = ManualClock()
+    let store: SQLiteStore
+    var path: String { directory.path + "/sluice.sqlite" }
+
+    init() throws {
+        directory = try TemporaryDirectory("sluice-onboarding")
+        store = try SQLiteStore(path: directory.path + "/sluice.sqlite", clock: clock)
+    }
+
+    func publish(_ docIds: some Sequence<Int>, version: String = "v1") async throws {
+        _ = try await store.publish(try docIds.map { index in
+            try Publication(
+                IncomingDocument(meta: DocumentMeta(tenant: "acme", docId: "doc\(index).md"), content: "\(version) of \(index)"),
+                priority: .normal, maxContentBytes: 1 << 20)
+        })
+    }
+
+    /// Leases up to `count` ready documents and completes them as indexed.
+    func complete(_ count: Int) async throws {
+        let leases = try await store.lease(limit: count, duration: .seconds(30))
+        _ = try await store.complete(leases.map { lease in
+            Completion(lease: lease, result: .indexed(IndexedDocument(
+                contentHash: lease.contentHash!, title: nil,
+                chunks: [IndexedChunk(ordinal: 0, text: "x", textHash: ContentHash.of("x"), vector: [1, 0, 0])],
+                modelKey: "test/3", dimension: 3, settingsFingerprint: "fp")))
+        })
+    }
+
+    func progress(_ store: SQLiteStore? = nil) async throws -> OnboardingProgress {
+        try #require(try await (store ?? self.store).onboardings(tenant: try TenantID("acme"), window: .seconds(60)).first)
+    }
+
+    @Test func countsRateAndETAFollowTheWork() async throws {
+        try await publish(0..<10)
+        try await publish(0..<3, version: "v2")  // folded into pending changes: still 10 documents
+        var now = try await progress()
+        #expect(now.total == 10 && now.pending == 10 && now.processed == 0 && now.active && now.etaSeconds == nil)
+
+        clock.advance(by: .seconds(30))
+        try await complete(4)
+        now = try await progress()
+        #expect(now.processed == 4 && now.pending == 6 && now.percent == 40)
+        #expect(now.filesPerMinute == 8, "4 documents in the 30 s since the start")
+        #expect(now.etaSeconds == 45, "6 left at 8 a minute")
+
+        let dead = try #require(try await store.lease(limit: 1, duration: .seconds(30)).first)
+        _ = try await store.fail(dead, error: SluiceError(.invalidInput, "broken"))
+        now = try await progress()
+        #expect(now.failed == 1 && now.pending == 5)
+
+        // Progress is in the store: a second store on the same file sees it.
+        let reopened = try SQLiteStore(path: path, clock: clock)
+        #expect(try await progress(reopened) == now)
+
+        clock.advance(by: .seconds(30))
+        try await complete(10)
+        now = try await progress()
+        #expect(!now.active && now.processed == 9 && now.failed == 1 && now.percent == 100 && now.etaSeconds == 0)
+
+        // The backlog emptied: the next change starts a new onboarding.
+        clock.advance(by: .seconds(5))
+        try await publish([42])
+        now = try await progress()
+        #expect(now.total == 1 && now.processed == 0 && now.failed == 0 && now.active)
+        #expect(now.startedAt == clock.now())
+    }
+}
