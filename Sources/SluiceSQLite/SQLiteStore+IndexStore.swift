@@ -203,7 +203,6 @@ extension SQLiteStore: IndexStore {
             let rows = try Row.fetchAll(
                 db, sql: "SELECT * FROM onboardings WHERE (:tenant IS NULL OR tenant = :tenant) ORDER BY tenant",
                 arguments: ["tenant": tenant?.rawValue])
-            let pending = try db.cachedStatement(sql: "SELECT count(*) FROM queue WHERE tenant = ? AND state = 0")
             let recent = try db.cachedStatement(sql: "SELECT count(*) FROM documents INDEXED BY documents_by_update WHERE tenant = ? AND updated_at >= ?")
             return try rows.map { row in
                 let name: String = row["tenant"]
@@ -213,7 +212,7 @@ extension SQLiteStore: IndexStore {
                 let seconds = max(1, Double((now - since).milliseconds) / 1000)
                 return OnboardingProgress(
                     tenant: name, startedAt: started, total: row["queued"], processed: row["processed"], failed: row["failed"],
-                    pending: try Int.fetchOne(pending, arguments: [name]) ?? 0, filesPerMinute: Double(finished) / seconds * 60)
+                    pending: row["pending"], filesPerMinute: Double(finished) / seconds * 60)
             }
         }
     }

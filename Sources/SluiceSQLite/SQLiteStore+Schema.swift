@@ -212,6 +212,49 @@ extension SQLiteStore {
                 CREATE INDEX documents_by_update ON documents(tenant, updated_at);
                 """)
         }
+        migrator.registerMigration("v6: onboarding pending counter") { db in
+            try db.execute(sql: """
+                -- v5's triggers asked the queue whether the tenant had another pending row, which the
+                -- planner answered by scanning every pending row (quadratic during an onboarding). A
+                -- pending counter in the onboarding row answers it, and the pending count, at once.
+                DROP TRIGGER onboarding_queued;
+                DROP TRIGGER onboarding_processed;
+                DROP TRIGGER onboarding_failed;
+                DROP TRIGGER onboarding_revived;
+                ALTER TABLE onboardings ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+                UPDATE onboardings SET pending = (SELECT count(*) FROM queue WHERE queue.tenant = onboardings.tenant AND queue.state = 0);
+                -- A new pending row (an insert, or a dead letter revived): a new onboarding when the
+                -- tenant had none pending, then one more document queued.
+                CREATE TRIGGER onboarding_queued AFTER INSERT ON queue WHEN NEW.state = 0 BEGIN
+                    INSERT INTO onboardings (tenant, started_at, queued, processed, failed, pending)
+                        VALUES (NEW.tenant, NEW.first_change_at, 1, 0, 0, 1)
+                        ON CONFLICT (tenant) DO UPDATE SET
+                            started_at = CASE WHEN pending = 0 THEN excluded.started_at ELSE started_at END,
+                            queued = CASE WHEN pending = 0 THEN 1 ELSE queued + 1 END,
+                            processed = CASE WHEN pending = 0 THEN 0 ELSE processed END,
+                            failed = CASE WHEN pending = 0 THEN 0 ELSE failed END,
+                            pending = pending + 1;
+                END;
+                CREATE TRIGGER onboarding_revived AFTER UPDATE OF state ON queue WHEN OLD.state = 1 AND NEW.state = 0 BEGIN
+                    INSERT INTO onboardings (tenant, started_at, queued, processed, failed, pending)
+                        VALUES (NEW.tenant, NEW.last_change_at, 1, 0, 0, 1)
+                        ON CONFLICT (tenant) DO UPDATE SET
+                            started_at = CASE WHEN pending = 0 THEN excluded.started_at ELSE started_at END,
+                            queued = CASE WHEN pending = 0 THEN 1 ELSE queued + 1 END,
+                            processed = CASE WHEN pending = 0 THEN 0 ELSE processed END,
+                            failed = CASE WHEN pending = 0 THEN 0 ELSE failed END,
+                            pending = pending + 1;
+                END;
+                -- A pending row done (completed, or removed with its tenant's purge).
+                CREATE TRIGGER onboarding_processed AFTER DELETE ON queue WHEN OLD.state = 0 BEGIN
+                    UPDATE onboardings SET processed = processed + 1, pending = max(0, pending - 1) WHERE tenant = OLD.tenant;
+                END;
+                -- A pending row turned into a dead letter.
+                CREATE TRIGGER onboarding_failed AFTER UPDATE OF state ON queue WHEN OLD.state = 0 AND NEW.state = 1 BEGIN
+                    UPDATE onboardings SET failed = failed + 1, pending = max(0, pending - 1) WHERE tenant = NEW.tenant;
+                END;
+                """)
+        }
         return migrator
     }()
 }
