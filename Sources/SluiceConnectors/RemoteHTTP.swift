@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import NIOCore
 import NIOHTTP1
 import SluiceCore
@@ -47,6 +48,28 @@ public enum RemoteHTTP {
                 retryAfterHeader: response.headers.first(name: "Retry-After"), body: String(buffer: body))
         }
         return body
+    }
+
+    /// Sends one request under `gate`'s delivery controls (see `execute`).
+    public static func send(
+        _ request: HTTPClientRequest, through gate: DeliveryGate, client: HTTPClient = RemoteHTTP.client, timeout: Duration,
+        maxResponseBytes: Int = 256 << 20
+    ) async throws -> ByteBuffer {
+        let destination = gate.destination
+        return try await gate.send {
+            try await execute(request, destination: destination, client: client, timeout: timeout, maxResponseBytes: maxResponseBytes)
+        }
+    }
+
+    /// `url` without trailing slashes, once it is known to be an http(s) URL
+    /// with a host; otherwise a configuration error naming `option` and an example.
+    public static func baseURL(_ url: String, option: String, example: String) throws -> String {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme), parsed.host != nil else {
+            throw SluiceError(.configuration, "\(option) \"\(url)\" is not an http(s) URL; \(example)")
+        }
+        var base = url
+        while base.hasSuffix("/") { base.removeLast() }
+        return base
     }
 
     /// A JSON request with the given headers.

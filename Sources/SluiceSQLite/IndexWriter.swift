@@ -188,8 +188,7 @@ struct PreparedCompletion: Sendable {
             chunkRows = document.chunks.map { chunk in
                 ChunkRow(
                     ordinal: chunk.ordinal,
-                    chunkId: ChunkID.make(tenant: completion.lease.key.tenant, docId: completion.lease.key.docId, ordinal: chunk.ordinal)
-                        .uuidString.lowercased(),
+                    chunkId: ChunkID.string(completion.lease.key, ordinal: chunk.ordinal),
                     text: chunk.text, textHash: Data(chunk.textHash.bytes), vector: chunk.vector.map(VectorCoding.encode))
             }
             // The rows carry the chunks now; keep only the count.

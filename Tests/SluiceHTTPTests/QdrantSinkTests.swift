@@ -48,9 +48,9 @@ import Testing
     func expectedPointIDs(_ configuration: Configuration) throws -> Set<String> {
         let chunker = MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap)
         return Set(try ExpectedIndex.signatures(of: files.path, chunker: chunker).map { signature in
-            QdrantSink.pointID(
+            ChunkID.string(
                 DocumentKey(tenant: TenantID(storedRawValue: signature.tenant), docId: DocumentID(storedRawValue: signature.docId)),
-                signature.ordinal)
+                ordinal: signature.ordinal)
         })
     }
 

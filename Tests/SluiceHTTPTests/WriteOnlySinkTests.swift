@@ -121,7 +121,7 @@ final class WebhookReceiver: Sendable {
         var points: [String: String] = [:]
         for signature in try ExpectedIndex.signatures(of: files.path, chunker: chunker) {
             let key = DocumentKey(tenant: TenantID(storedRawValue: signature.tenant), docId: DocumentID(storedRawValue: signature.docId))
-            points[QdrantSink.pointID(key, signature.ordinal)] = "\(signature.tenant)/\(signature.docId)"
+            points[ChunkID.string(key, ordinal: signature.ordinal)] = "\(signature.tenant)/\(signature.docId)"
         }
         return points
     }

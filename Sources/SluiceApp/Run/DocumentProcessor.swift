@@ -100,29 +100,7 @@ struct DocumentProcessor: Sendable {
             return (.finished(.deleted), .gone)
         }
         let hash = ContentHash.of(bytes)
-        let file = seen(stat, hash)
-        if let indexed, indexed.status == .indexed, indexed.contentHash == hash.hex,
-            indexed.settingsFingerprint == settingsFingerprint
-        {
-            return (.finished(.unchanged(contentHash: hash)), file)
-        }
-        if deliversContent {
-            return (try content(bytes, hash: hash, mimeType: extractor.mimeType), file)
-        }
-        let extracted: ExtractedText
-        let extracting = ContinuousClock.now
-        do {
-            extracted = try extractor.extract(bytes)
-        } catch let error as SluiceError where error.code == .extraction {
-            return (.finished(.skipped(contentHash: hash, reason: error.message)), file)
-        }
-        let chunking = ContinuousClock.now
-        metrics.stage("extract", chunking - extracting)
-        defer { metrics.stage("chunk", ContinuousClock.now - chunking) }
-        let chunks = chunker.chunk(extracted.text).map { chunk in
-            IndexedChunk(ordinal: chunk.ordinal, text: chunk.text, textHash: ContentHash.of(chunk.text), vector: nil)
-        }
-        return (.chunked(contentHash: hash, title: extracted.title, chunks: chunks), file)
+        return (try prepare(bytes, hash: hash, indexed: indexed, extractor: extractor, mimeType: extractor.mimeType, title: nil), seen(stat, hash))
     }
 
     /// A document published over the API: its type comes from `meta.mimeType`,
@@ -131,21 +109,32 @@ struct DocumentProcessor: Sendable {
         guard let content else {
             throw SluiceError(.storage, "the content of \(lease.key) is no longer stored; publish the document again")
         }
-        let hash = ContentHash.of(content)
+        let extractor = meta.mimeType.flatMap(extractors.extractor(forMimeType:))
+            ?? extractors.extractor(forPath: lease.key.docId.rawValue) ?? PlainTextExtractor()
+        return try prepare(
+            content, hash: ContentHash.of(content), indexed: indexed, extractor: extractor,
+            mimeType: meta.mimeType ?? extractor.mimeType, title: meta.title)
+    }
+
+    /// What every document's content goes through, read from a file or stored:
+    /// unchanged with the current settings, or handed over as text (a sink
+    /// that takes content), or extracted and chunked (`title` wins over the
+    /// extracted one). Content that cannot be extracted is skipped with the reason.
+    func prepare(
+        _ bytes: [UInt8], hash: ContentHash, indexed: DocumentState?, extractor: any Extractor, mimeType: String, title: String?
+    ) throws -> Prepared {
         if let indexed, indexed.status == .indexed, indexed.contentHash == hash.hex,
             indexed.settingsFingerprint == settingsFingerprint
         {
             return .finished(.unchanged(contentHash: hash))
         }
-        let extractor = meta.mimeType.flatMap(extractors.extractor(forMimeType:))
-            ?? extractors.extractor(forPath: lease.key.docId.rawValue) ?? PlainTextExtractor()
         if deliversContent {
-            return try self.content(content, hash: hash, mimeType: meta.mimeType ?? extractor.mimeType)
+            return try content(bytes, hash: hash, mimeType: mimeType)
         }
         let extracted: ExtractedText
         let extracting = ContinuousClock.now
         do {
-            extracted = try extractor.extract(content)
+            extracted = try extractor.extract(bytes)
         } catch let error as SluiceError where error.code == .extraction {
             return .finished(.skipped(contentHash: hash, reason: error.message))
         }
@@ -155,7 +144,7 @@ struct DocumentProcessor: Sendable {
         let chunks = chunker.chunk(extracted.text).map { chunk in
             IndexedChunk(ordinal: chunk.ordinal, text: chunk.text, textHash: ContentHash.of(chunk.text), vector: nil)
         }
-        return .chunked(contentHash: hash, title: meta.title ?? extracted.title, chunks: chunks)
+        return .chunked(contentHash: hash, title: title ?? extracted.title, chunks: chunks)
     }
 }
 

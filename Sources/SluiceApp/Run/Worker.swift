@@ -221,8 +221,9 @@ struct Worker: Sendable {
                 let outcome = Worker.outcome(of: completion.result)
                 progress.record(outcome, for: completion.lease.key)
                 metrics.processed(tenant: completion.lease.key.tenant.rawValue, outcome: outcome.name)
-                if outcome.name == "indexed" || outcome.name == "deleted" {
-                    metrics.changeToIndexed(clock.now() - completion.lease.enqueuedAt)
+                switch outcome {
+                case .indexed, .deleted: metrics.changeToIndexed(clock.now() - completion.lease.enqueuedAt)
+                case .unchanged, .skipped, .failed: break
                 }
             case .leaseLost:
                 logger.warning("lease lost before completion; the document stays queued", metadata: ["doc": "\(completion.lease.key)"])

@@ -31,14 +31,10 @@ public struct OpenAIEmbedder: Embedder {
         baseURL: String, model: String, dimension: Int, apiKey: String?, gate: DeliveryGate,
         client: HTTPClient = RemoteHTTP.client, timeout: Duration = .seconds(60)
     ) throws {
-        guard let url = URL(string: baseURL), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
-            throw SluiceError(.configuration, "--embedder-url \"\(baseURL)\" is not an http(s) URL; give the API root, e.g. http://127.0.0.1:11434/v1")
-        }
+        let base = try RemoteHTTP.baseURL(baseURL, option: "--embedder-url", example: "give the API root, e.g. http://127.0.0.1:11434/v1")
         guard !model.isEmpty else {
             throw SluiceError(.configuration, "--embedder-model is required with --embedder openai (for example text-embedding-3-small)")
         }
-        var base = baseURL
-        while base.hasSuffix("/") { base.removeLast() }
         self.endpoint = base.hasSuffix("/embeddings") ? base : base + "/embeddings"
         self.model = model
         self.dimension = dimension
@@ -65,21 +61,19 @@ public struct OpenAIEmbedder: Embedder {
     public func embed(_ texts: [String]) async throws -> [[Float]] {
         guard !texts.isEmpty else { return [] }
         let destination = gate.destination
-        let vectors = try await gate.send { () -> [[Float]] in
-            let body = try await RemoteHTTP.execute(
-                RemoteHTTP.jsonRequest(
-                    endpoint, method: .POST, body: Array(try JSONEncoder().encode(RequestBody(model: model, input: texts))),
-                    headers: apiKey.map { [("Authorization", "Bearer \($0)")] } ?? []),
-                destination: destination, client: client, timeout: timeout)
-            let decoded: ResponseBody
-            do {
-                decoded = try JSONDecoder().decode(ResponseBody.self, from: Data(body.readableBytesView))
-            } catch {
-                throw DeliveryError(.rejected, destination: destination, "\(destination) answered with something that is not an embeddings response", response: String(buffer: body))
-            }
-            let ordered = decoded.data.enumerated().sorted { ($0.element.index ?? $0.offset) < ($1.element.index ?? $1.offset) }
-            return ordered.map(\.element.embedding)
+        let body = try await RemoteHTTP.send(
+            RemoteHTTP.jsonRequest(
+                endpoint, method: .POST, body: Array(try JSONEncoder().encode(RequestBody(model: model, input: texts))),
+                headers: apiKey.map { [("Authorization", "Bearer \($0)")] } ?? []),
+            through: gate, client: client, timeout: timeout)
+        let decoded: ResponseBody
+        do {
+            decoded = try JSONDecoder().decode(ResponseBody.self, from: Data(body.readableBytesView))
+        } catch {
+            throw DeliveryError(.rejected, destination: destination, "\(destination) answered with something that is not an embeddings response", response: String(buffer: body))
         }
+        let vectors = decoded.data.enumerated()
+            .sorted { ($0.element.index ?? $0.offset) < ($1.element.index ?? $1.offset) }.map(\.element.embedding)
         guard vectors.count == texts.count else {
             throw SluiceError(.embedding, "\(destination) returned \(vectors.count) vectors for \(texts.count) texts")
         }

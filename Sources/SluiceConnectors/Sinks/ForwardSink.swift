@@ -31,12 +31,7 @@ public struct ForwardSink: Sink {
         url: String, key: String?, documentsPerRequest: Int = 100, gate: DeliveryGate, client: HTTPClient = RemoteHTTP.client,
         timeout: Duration = .seconds(30)
     ) throws {
-        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme), parsed.host != nil else {
-            throw SluiceError(.configuration, "--forward-url \"\(url)\" is not an http(s) URL; give the other Sluice's root, e.g. http://central:7700")
-        }
-        var base = url
-        while base.hasSuffix("/") { base.removeLast() }
-        self.url = base
+        self.url = try RemoteHTTP.baseURL(url, option: "--forward-url", example: "give the other Sluice's root, e.g. http://central:7700")
         self.key = key.flatMap { $0.isEmpty ? nil : $0 }
         self.documentsPerRequest = max(1, min(500, documentsPerRequest))
         self.gate = gate
@@ -108,11 +103,6 @@ public struct ForwardSink: Sink {
     }
 
     private func call(_ request: HTTPClientRequest) async throws -> ByteBuffer {
-        let destination = gate.destination
-        let client = self.client
-        let timeout = self.timeout
-        return try await gate.send {
-            try await RemoteHTTP.execute(request, destination: destination, client: client, timeout: timeout, maxResponseBytes: 16 << 20)
-        }
+        try await RemoteHTTP.send(request, through: gate, client: client, timeout: timeout, maxResponseBytes: 16 << 20)
     }
 }

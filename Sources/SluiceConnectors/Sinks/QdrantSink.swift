@@ -42,15 +42,10 @@ public final class QdrantSink: Sink, SinkReader {
         url: String, collection: String, dimension: Int, apiKey: String?, pointsPerRequest: Int = 128, gate: DeliveryGate,
         client: HTTPClient = RemoteHTTP.client, timeout: Duration = .seconds(60)
     ) throws {
-        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme), parsed.host != nil else {
-            throw SluiceError(.configuration, "--qdrant-url \"\(url)\" is not an http(s) URL; give the server's REST root, e.g. http://127.0.0.1:6333")
-        }
         guard !collection.isEmpty, collection.allSatisfy({ $0.isLetter || $0.isNumber || "_-.".contains($0) }) else {
             throw SluiceError(.configuration, "--qdrant-collection \"\(collection)\" is not a collection name; use letters, digits, '_', '-' or '.'")
         }
-        var base = url
-        while base.hasSuffix("/") { base.removeLast() }
-        self.baseURL = base
+        self.baseURL = try RemoteHTTP.baseURL(url, option: "--qdrant-url", example: "give the server's REST root, e.g. http://127.0.0.1:6333")
         self.collection = collection
         self.dimension = dimension
         self.pointsPerRequest = max(1, pointsPerRequest)
@@ -76,10 +71,10 @@ public final class QdrantSink: Sink, SinkReader {
                         throw SluiceError(.internal, "chunk \(chunk.ordinal) of \(document.key) reached the Qdrant sink without its vector")
                     }
                     points.append(Point(
-                        id: QdrantSink.pointID(document.key, chunk.ordinal), vector: vector,
+                        id: ChunkID.string(document.key, ordinal: chunk.ordinal), vector: vector,
                         payload: Payload(document: document, chunk: chunk)))
                 }
-                staleIDs += document.staleOrdinals.map { QdrantSink.pointID(document.key, $0) }
+                staleIDs += document.staleOrdinals.map { ChunkID.string(document.key, ordinal: $0) }
             case .remove(let key, _):
                 removals[key.tenant, default: []].append(key.docId.rawValue)
             }
@@ -106,10 +101,6 @@ public final class QdrantSink: Sink, SinkReader {
         try await call(.POST, "/collections/\(collection)/points/delete?wait=true", DeleteByFilter(filter: Filter(must: [
             .match("tenant", tenant.rawValue),
         ])))
-    }
-
-    public static func pointID(_ key: DocumentKey, _ ordinal: Int) -> String {
-        ChunkID.make(tenant: key.tenant, docId: key.docId, ordinal: ordinal).uuidString.lowercased()
     }
 
     /// Creates the collection and its tenant index if missing; checks the vector size of an existing one.
@@ -312,12 +303,7 @@ public final class QdrantSink: Sink, SinkReader {
     private func call<Body: Encodable>(_ method: HTTPMethod, _ path: String, _ body: Body?) async throws -> ByteBuffer {
         let encoded = try body.map { Array(try JSONEncoder().encode($0)) }
         let request = RemoteHTTP.jsonRequest(baseURL + path, method: method, body: encoded, headers: apiKey.map { [("api-key", $0)] } ?? [])
-        let destination = gate.destination
-        let client = self.client
-        let timeout = self.timeout
-        return try await gate.send {
-            try await RemoteHTTP.execute(request, destination: destination, client: client, timeout: timeout)
-        }
+        return try await RemoteHTTP.send(request, through: gate, client: client, timeout: timeout)
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ body: ByteBuffer) throws -> T {

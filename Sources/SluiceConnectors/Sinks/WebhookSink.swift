@@ -25,7 +25,7 @@ public struct WebhookSink: Sink {
     public let url: String
     public let chunksPerRequest: Int
     public let gate: DeliveryGate
-    private let secret: SymmetricKey?
+    private let secret: String?
     private let client: HTTPClient
     private let timeout: Duration
 
@@ -41,11 +41,9 @@ public struct WebhookSink: Sink {
         url: String, secret: String?, chunksPerRequest: Int = 256, gate: DeliveryGate, client: HTTPClient = RemoteHTTP.client,
         timeout: Duration = .seconds(30)
     ) throws {
-        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme), parsed.host != nil else {
-            throw SluiceError(.configuration, "--webhook-url \"\(url)\" is not an http(s) URL, e.g. https://example.com/hooks/sluice")
-        }
+        _ = try RemoteHTTP.baseURL(url, option: "--webhook-url", example: "e.g. https://example.com/hooks/sluice")
         self.url = url
-        self.secret = secret.flatMap { $0.isEmpty ? nil : SymmetricKey(data: Array($0.utf8)) }
+        self.secret = secret.flatMap { $0.isEmpty ? nil : $0 }
         self.chunksPerRequest = max(1, chunksPerRequest)
         self.gate = gate
         self.client = client
@@ -115,10 +113,10 @@ public struct WebhookSink: Sink {
                         throw SluiceError(.internal, "chunk \(chunk.ordinal) of \(key) reached the webhook without its vector")
                     }
                     return Chunk(
-                        id: QdrantSink.pointID(key, chunk.ordinal), ordinal: chunk.ordinal, text: chunk.text,
+                        id: ChunkID.string(key, ordinal: chunk.ordinal), ordinal: chunk.ordinal, text: chunk.text,
                         textHash: chunk.textHash.hex, vector: vector)
                 },
-                staleChunkIds: document.staleOrdinals.map { QdrantSink.pointID(key, $0) })
+                staleChunkIds: document.staleOrdinals.map { ChunkID.string(key, ordinal: $0) })
         case .remove(let key, let revision):
             return Operation(op: "delete", tenant: key.tenant.rawValue, docId: key.docId.rawValue, revision: revision)
         }
@@ -126,33 +124,20 @@ public struct WebhookSink: Sink {
 
     /// The idempotency key: SHA-256 of what the batch does, the same on every retry.
     static func batchID(_ operations: [Operation]) -> String {
-        var hasher = SHA256()
-        for operation in operations {
-            hasher.update(data: Array("\(operation.op)\u{0}\(operation.tenant)\u{0}\(operation.docId ?? "")\u{0}\(operation.revision ?? 0)\u{1}".utf8))
-        }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        ContentHash.of(operations.map { "\($0.op)\u{0}\($0.tenant)\u{0}\($0.docId ?? "")\u{0}\($0.revision ?? 0)\u{1}" }.joined()).hex
     }
 
     /// The signature header's value for `body`.
     public static func signature(_ body: [UInt8], secret: String) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(secret.utf8)))
-        return "sha256=" + code.map { String(format: "%02x", $0) }.joined()
+        "sha256=" + Array(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(secret.utf8)))).hexString
     }
 
     private func post(_ operations: [Operation]) async throws {
         let batchID = WebhookSink.batchID(operations)
         let body = Array(try JSONEncoder.stable.encode(Body(batchId: batchID, operations: operations)))
         var headers = [("Idempotency-Key", batchID), ("User-Agent", "sluice")]
-        if let secret {
-            let code = HMAC<SHA256>.authenticationCode(for: body, using: secret)
-            headers.append(("X-Sluice-Signature", "sha256=" + code.map { String(format: "%02x", $0) }.joined()))
-        }
+        if let secret { headers.append(("X-Sluice-Signature", WebhookSink.signature(body, secret: secret))) }
         let request = RemoteHTTP.jsonRequest(url, method: .POST, body: body, headers: headers)
-        let destination = gate.destination
-        let client = self.client
-        let timeout = self.timeout
-        _ = try await gate.send {
-            try await RemoteHTTP.execute(request, destination: destination, client: client, timeout: timeout, maxResponseBytes: 1 << 20)
-        }
+        _ = try await RemoteHTTP.send(request, through: gate, client: client, timeout: timeout, maxResponseBytes: 1 << 20)
     }
 }

@@ -2,7 +2,7 @@
 /// the tenant's empty backlog and ends when the backlog is empty again.
 /// Counts cover the documents queued since it started; derived from the
 /// store, so they survive a restart.
-public struct OnboardingProgress: Sendable, Equatable, Codable {
+public struct OnboardingProgress: Sendable, Equatable {
     public var tenant: String
     public var startedAt: Timestamp
     /// Documents queued since the onboarding started.
@@ -11,14 +11,8 @@ public struct OnboardingProgress: Sendable, Equatable, Codable {
     public var failed: Int
     /// Documents still waiting or in progress.
     public var pending: Int
-    /// Whether the backlog is not empty yet.
-    public var active: Bool
-    /// Share of `total` done (processed or failed), 0 to 100.
-    public var percent: Double
     /// Documents finished per minute over the last minute (or since the start, if sooner).
     public var filesPerMinute: Double
-    /// Seconds until the backlog is empty at that rate; nil when done or when nothing finished yet.
-    public var etaSeconds: Double?
 
     public init(
         tenant: String, startedAt: Timestamp, total: Int, processed: Int, failed: Int, pending: Int, filesPerMinute: Double
@@ -29,9 +23,18 @@ public struct OnboardingProgress: Sendable, Equatable, Codable {
         self.processed = processed
         self.failed = failed
         self.pending = pending
-        self.active = pending > 0
-        self.percent = total > 0 ? min(100, Double(processed + failed) * 100 / Double(total)) : 100
         self.filesPerMinute = filesPerMinute
-        self.etaSeconds = pending > 0 && filesPerMinute > 0 ? Double(pending) / filesPerMinute * 60 : (pending == 0 ? 0 : nil)
+    }
+
+    /// Whether the backlog is not empty yet.
+    public var active: Bool { pending > 0 }
+
+    /// Share of `total` done (processed or failed), 0 to 100.
+    public var percent: Double { total > 0 ? min(100, Double(processed + failed) * 100 / Double(total)) : 100 }
+
+    /// Seconds until the backlog is empty at that rate; 0 when done, nil when nothing finished yet.
+    public var etaSeconds: Double? {
+        guard pending > 0 else { return 0 }
+        return filesPerMinute > 0 ? Double(pending) / filesPerMinute * 60 : nil
     }
 }

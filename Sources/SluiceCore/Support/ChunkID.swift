@@ -13,6 +13,11 @@ public enum ChunkID {
         uuidV5(namespace: namespace, name: "\(tenant.rawValue)\u{0}\(docId.rawValue)\u{0}\(ordinal)")
     }
 
+    /// The chunk id as stored and as sinks name points: lowercase UUID text.
+    public static func string(_ key: DocumentKey, ordinal: Int) -> String {
+        make(tenant: key.tenant, docId: key.docId, ordinal: ordinal).uuidString.lowercased()
+    }
+
     /// RFC 9562 section 5.5: SHA-1 of namespace bytes plus name, version 5, variant 10.
     public static func uuidV5(namespace: UUID, name: String) -> UUID {
         var bytes = withUnsafeBytes(of: namespace.uuid) { Array($0) }
