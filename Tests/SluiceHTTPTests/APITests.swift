@@ -32,23 +32,7 @@ import Testing
         configuration.maxBatchDocuments = 5
         adjust(&configuration)
         let runtime = try SluiceRuntime(configuration: configuration)
-        let session = LiveSession(
-            runtime: runtime, watching: nil, listen: LiveSession.Listen(host: "127.0.0.1", port: 0), rescanInterval: nil,
-            handleSignals: false)
-        let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await session.run(onReady: { readyContinuation.yield() }) }
-            for await _ in ready { break }
-            let base = URL(string: "http://127.0.0.1:\(session.port ?? 0)")!
-            do {
-                try await body(base, runtime)
-            } catch {
-                await session.stop()
-                throw error
-            }
-            await session.stop()
-            try await group.waitForAll()
-        }
+        try await servingAPI(runtime) { base in try await body(URL(string: base)!, runtime) }
     }
 
     func call(

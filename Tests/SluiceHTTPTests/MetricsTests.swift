@@ -14,9 +14,7 @@ import Testing
     func parse(_ exposition: [UInt8]) throws -> (families: Set<String>, samples: [String: Double]) {
         let directory = try TemporaryDirectory("sluice-metrics")
         try Data(exposition).write(to: URL(fileURLWithPath: directory.path + "/metrics.txt"))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
+        let data = try runPython("""
             import json, sys
             from prometheus_client.parser import text_string_to_metric_families
             families, samples = [], {}
@@ -26,17 +24,12 @@ import Testing
                     labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
                     samples[f"{sample.name}{{{labels}}}"] = sample.value
             print(json.dumps({"families": families, "samples": samples}))
-            """, directory.path + "/metrics.txt"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+            """, [directory.path + "/metrics.txt"], needs: "prometheus_client")
         struct Parsed: Decodable {
             var families: [String]
             var samples: [String: Double]
         }
-        guard process.terminationStatus == 0, let parsed = try? JSONDecoder().decode(Parsed.self, from: data) else {
+        guard let parsed = try? JSONDecoder().decode(Parsed.self, from: data) else {
             throw TestServerError("prometheus_client could not parse /metrics (pip install prometheus_client): \(String(decoding: data, as: UTF8.self))")
         }
         return (Set(parsed.families), parsed.samples)
@@ -62,54 +55,40 @@ import Testing
         configuration.settleWindow = .seconds(2)
         configuration.settleMaximum = .seconds(4)
         let runtime = try SluiceRuntime(configuration: configuration)
-        let session = LiveSession(
-            runtime: runtime, watching: nil, listen: LiveSession.Listen(host: "127.0.0.1", port: 0), rescanInterval: nil,
-            handleSignals: false)
-        let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await session.run(onReady: { readyContinuation.yield() }) }
-            for await _ in ready { break }
-            do {
-                let base = "http://127.0.0.1:\(session.port ?? 0)"
-                // 100 documents, then 20 of them again before they were processed: 20 superseded changes.
-                #expect(try await post(base + "/v1/ingest/batch", batch((0..<100).map { ("doc\($0).md", "first version of \($0)") })) == 202)
-                #expect(try await post(base + "/v1/ingest/batch", batch((0..<20).map { ("doc\($0).md", "second version of \($0)") })) == 202)
-                for _ in 0..<400 {
-                    if try await runtime.store.depth().pending == 0 { break }
-                    try await Task.sleep(for: .milliseconds(25))
-                }
-                #expect(try await runtime.store.depth().pending == 0)
+        try await servingAPI(runtime) { base in
+            // 100 documents, then 20 of them again before they were processed: 20 superseded changes.
+            #expect(try await post(base + "/v1/ingest/batch", batch((0..<100).map { ("doc\($0).md", "first version of \($0)") })) == 202)
+            #expect(try await post(base + "/v1/ingest/batch", batch((0..<20).map { ("doc\($0).md", "second version of \($0)") })) == 202)
+            for _ in 0..<400 {
+                if try await runtime.store.depth().pending == 0 { break }
+                try await Task.sleep(for: .milliseconds(25))
+        }
+        #expect(try await runtime.store.depth().pending == 0)
 
-                var request = HTTPClientRequest(url: base + "/metrics")
-                request.method = .GET
-                let response = try await RemoteHTTP.client.execute(request, timeout: .seconds(30))
-                #expect(response.status.code == 200)
-                #expect(response.headers.first(name: "Content-Type")?.hasPrefix("text/plain") == true)
-                let body = Array(try await response.body.collect(upTo: 16 << 20).readableBytesView)
-                let (families, samples) = try parse(body)
+        var request = HTTPClientRequest(url: base + "/metrics")
+        request.method = .GET
+        let response = try await RemoteHTTP.client.execute(request, timeout: .seconds(30))
+        #expect(response.status.code == 200)
+        #expect(response.headers.first(name: "Content-Type")?.hasPrefix("text/plain") == true)
+        let body = Array(try await response.body.collect(upTo: 16 << 20).readableBytesView)
+        let (families, samples) = try parse(body)
 
-                for family in [
-                    "sluice_queue_depth", "sluice_documents_processed", "sluice_changes_superseded", "sluice_change_to_indexed_seconds",
-                    "sluice_stage_seconds", "sluice_chunks_embedded", "sluice_chunks_reused", "sluice_dead_letters",
-                    "sluice_api_rate_limited", "sluice_watch_events", "sluice_rescans", "sluice_process_resident_memory_bytes",
-                    "sluice_tenant_pending_documents", "sluice_tenant_failed_documents",
-                ] {
-                    #expect(families.contains(family), "\(family) is missing; families: \(families.sorted())")
-                }
-                #expect(samples[#"sluice_documents_processed_total{outcome="indexed",tenant="acme"}"#] == 100)
-                #expect(samples[#"sluice_changes_superseded_total{tenant="acme"}"#] == 20)
-                #expect(samples[#"sluice_change_to_indexed_seconds_count{}"#] == 100)
-                #expect(samples[#"sluice_stage_seconds_count{stage="chunk"}"#] == 100)
-                #expect((samples[#"sluice_chunks_embedded_total{}"#] ?? 0) + (samples[#"sluice_chunks_reused_total{}"#] ?? 0) >= 100)
-                #expect(samples[#"sluice_queue_depth{priority="normal",state="ready"}"#] == 0)
-                #expect(samples[#"sluice_dead_letters{}"#] == 0)
-                #expect((samples[#"sluice_process_resident_memory_bytes{}"#] ?? 0) > 1_000_000)
-            } catch {
-                await session.stop()
-                throw error
-            }
-            await session.stop()
-            try await group.waitForAll()
+        for family in [
+            "sluice_queue_depth", "sluice_documents_processed", "sluice_changes_superseded", "sluice_change_to_indexed_seconds",
+            "sluice_stage_seconds", "sluice_chunks_embedded", "sluice_chunks_reused", "sluice_dead_letters",
+            "sluice_api_rate_limited", "sluice_watch_events", "sluice_rescans", "sluice_process_resident_memory_bytes",
+            "sluice_tenant_pending_documents", "sluice_tenant_failed_documents",
+        ] {
+            #expect(families.contains(family), "\(family) is missing; families: \(families.sorted())")
+        }
+        #expect(samples[#"sluice_documents_processed_total{outcome="indexed",tenant="acme"}"#] == 100)
+        #expect(samples[#"sluice_changes_superseded_total{tenant="acme"}"#] == 20)
+        #expect(samples[#"sluice_change_to_indexed_seconds_count{}"#] == 100)
+        #expect(samples[#"sluice_stage_seconds_count{stage="chunk"}"#] == 100)
+        #expect((samples[#"sluice_chunks_embedded_total{}"#] ?? 0) + (samples[#"sluice_chunks_reused_total{}"#] ?? 0) >= 100)
+        #expect(samples[#"sluice_queue_depth{priority="normal",state="ready"}"#] == 0)
+        #expect(samples[#"sluice_dead_letters{}"#] == 0)
+        #expect((samples[#"sluice_process_resident_memory_bytes{}"#] ?? 0) > 1_000_000)
         }
     }
 

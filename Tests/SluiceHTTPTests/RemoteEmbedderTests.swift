@@ -24,7 +24,6 @@ final class FakeEmbeddingService: Sendable {
     let requests = Mutex(0)
     /// When each request arrived, and whether it was answered 429.
     let arrivals = Mutex<[(at: ContinuousClock.Instant, throttled: Bool)]>([])
-    let port = Mutex<Int?>(nil)
     let dimension: Int
 
     init(dimension: Int) { self.dimension = dimension }
@@ -71,21 +70,7 @@ final class FakeEmbeddingService: Sendable {
 
     /// Runs the service around `body`, which gets its API root; on `port`, or any free one.
     func serving(port fixed: Int = 0, _ body: (String) async throws -> Void) async throws {
-        port.withLock { $0 = nil }
-        let app = Application(
-            router: router(), configuration: .init(address: .hostname("127.0.0.1", port: fixed)),
-            onServerRunning: { channel in self.port.withLock { $0 = channel.localAddress?.port } })
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService() }
-            while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(5)) }
-            do {
-                try await body("http://127.0.0.1:\(port.withLock { $0 }!)/v1")
-            } catch {
-                group.cancelAll()
-                throw error
-            }
-            group.cancelAll()
-        }
+        try await servingOnLoopback(router(), port: fixed) { port in try await body("http://127.0.0.1:\(port)/v1") }
     }
 }
 

@@ -20,7 +20,6 @@ final class WebhookReceiver: Sendable {
     /// Chunk id → "tenant/docId", as the operations leave it.
     let points = Mutex<[String: String]>([:])
     let seenKeys = Mutex<Set<String>>([])
-    let port = Mutex<Int?>(nil)
 
     init(secret: String) { self.secret = secret }
 
@@ -66,20 +65,7 @@ final class WebhookReceiver: Sendable {
     }
 
     func serving(_ body: (String) async throws -> Void) async throws {
-        let app = Application(
-            router: router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in self.port.withLock { $0 = channel.localAddress?.port } })
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService() }
-            while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(5)) }
-            do {
-                try await body("http://127.0.0.1:\(port.withLock { $0 }!)/hooks/sluice")
-            } catch {
-                group.cancelAll()
-                throw error
-            }
-            group.cancelAll()
-        }
+        try await servingOnLoopback(router()) { port in try await body("http://127.0.0.1:\(port)/hooks/sluice") }
     }
 }
 
@@ -171,21 +157,14 @@ final class WebhookReceiver: Sendable {
         for (index, document) in documents.enumerated() {
             try document.write(to: URL(fileURLWithPath: directory.path + "/\(index).json"))
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
+        let output = try runPython("""
             import glob, json, sys, jsonschema
             validator = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
             for path in sorted(glob.glob(sys.argv[2] + "/*.json")):
                 for error in validator.iter_errors(json.load(open(path))):
                     print(path, error.message[:300])
-            """, QdrantTestServer.repository + "/" + schema, directory.path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return ["the validator failed (python3 with jsonschema is needed): \(text)"] }
+            """, [QdrantTestServer.repository + "/" + schema, directory.path], needs: "jsonschema")
+        let text = String(decoding: output, as: UTF8.self)
         return text.split(separator: "\n").map(String.init)
     }
 
@@ -211,49 +190,36 @@ final class WebhookReceiver: Sendable {
         central.chunkOverlap = 20
         let centralRuntime = try SluiceRuntime(configuration: central)
         let key = try await centralRuntime.store.createKey(tenant: try TenantID("acme"), label: "edge")
-        let session = LiveSession(
-            runtime: centralRuntime, watching: nil, listen: LiveSession.Listen(host: "127.0.0.1", port: 0), rescanInterval: nil,
-            handleSignals: false)
-        let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await session.run(onReady: { readyContinuation.yield() }) }
-            for await _ in ready { break }
-            do {
-                edge.forwardURL = "http://127.0.0.1:\(session.port ?? 0)"
-                edge.forwardKey = key.secret
-                let (summary, _) = try await run(edge)
-                #expect(summary.indexed == 13 && summary.failed == 0, "\(summary)")
-                // The central Sluice indexes what it received.
-                var indexed = 0
-                for _ in 0..<200 {
-                    indexed = try await centralRuntime.store.tenantSummaries().first { $0.tenant == "acme" }?.indexed ?? 0
-                    if indexed == 13 { break }
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-                #expect(indexed == 13)
-                #expect(try await centralRuntime.store.storedChunkSignatures().signatures
-                    == (try ExpectedIndex.signatures(of: files.path, chunker: centralRuntime.chunker)))
-                let hits = try await centralRuntime.search(tenant: try TenantID("acme"), query: "item7", k: 1)
-                #expect(hits.first?.docId == "doc7.md")
+        try await servingAPI(centralRuntime) { base in
+            edge.forwardURL = base
+            edge.forwardKey = key.secret
+            let (summary, _) = try await run(edge)
+            #expect(summary.indexed == 13 && summary.failed == 0, "\(summary)")
+            // The central Sluice indexes what it received.
+            var indexed = 0
+            for _ in 0..<200 {
+                indexed = try await centralRuntime.store.tenantSummaries().first { $0.tenant == "acme" }?.indexed ?? 0
+                if indexed == 13 { break }
+                try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(indexed == 13)
+        #expect(try await centralRuntime.store.storedChunkSignatures().signatures
+            == (try ExpectedIndex.signatures(of: files.path, chunker: centralRuntime.chunker)))
+        let hits = try await centralRuntime.search(tenant: try TenantID("acme"), query: "item7", k: 1)
+        #expect(hits.first?.docId == "doc7.md")
 
-                // A deletion travels as a tombstone.
-                try FileManager.default.removeItem(atPath: files.path + "/acme/doc3.md")
-                let (second, _) = try await run(edge)
-                #expect(second.deleted == 1 && second.failed == 0, "\(second)")
-                var status: DocumentState.Status?
-                for _ in 0..<200 {
-                    status = try await centralRuntime.store.documentState(
-                        DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID("doc3.md")))?.status
-                    if status == .deleted { break }
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-                #expect(status == .deleted)
-            } catch {
-                await session.stop()
-                throw error
-            }
-            await session.stop()
-            try await group.waitForAll()
+        // A deletion travels as a tombstone.
+        try FileManager.default.removeItem(atPath: files.path + "/acme/doc3.md")
+        let (second, _) = try await run(edge)
+        #expect(second.deleted == 1 && second.failed == 0, "\(second)")
+        var status: DocumentState.Status?
+        for _ in 0..<200 {
+            status = try await centralRuntime.store.documentState(
+                DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID("doc3.md")))?.status
+            if status == .deleted { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(status == .deleted)
         }
     }
 }
