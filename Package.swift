@@ -83,7 +83,7 @@ let package = Package(
         // Test support: a manual clock, corpus helpers and the conformance suites.
         .target(
             name: "SluiceTesting",
-            dependencies: ["SluiceCore", "SluiceConnectors"],
+            dependencies: ["SluiceCore", "SluiceConnectors", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -72,6 +72,8 @@ public struct Configuration: Sendable, Equatable {
 
     /// Whether metrics are collected (SLUICE_METRICS: on or off); off only to measure what they cost.
     public var metricsEnabled = true
+    /// When alerts are raised (SLUICE_ALERT_QUEUE_DEPTH, SLUICE_ALERT_ERROR_RATE).
+    public var alertThresholds = AlertThresholds()
     /// Where indexed documents go (`--sink`, SLUICE_SINK).
     public var sink: SinkKind = .embedded
     /// Qdrant's REST root, e.g. http://127.0.0.1:6333 (`--qdrant-url`, SLUICE_QDRANT_URL).
@@ -164,6 +166,8 @@ public struct Configuration: Sendable, Equatable {
         Knob(variable: "SLUICE_API_RATE_LIMIT_PER_MINUTE", summary: "API requests per minute per key", defaultValue: "10000"),
         Knob(variable: "SLUICE_API_RATE_LIMIT_EXEMPT", summary: "comma-separated CIDRs never rate limited", defaultValue: "127.0.0.0/8,::1/128"),
         Knob(variable: "SLUICE_TRUSTED_PROXIES", summary: "comma-separated CIDRs whose X-Forwarded-For is believed", defaultValue: "none"),
+        Knob(variable: "SLUICE_ALERT_QUEUE_DEPTH", summary: "alert (log, /metrics, /v1/stats) while more changes than this are waiting", defaultValue: "10000"),
+        Knob(variable: "SLUICE_ALERT_ERROR_RATE", summary: "alert while more than this share of attempts failed over 5 minutes (from 10 attempts)", defaultValue: "0.1"),
         Knob(variable: "SLUICE_METRICS", summary: "on or off: collect the metrics GET /metrics serves (off only to measure their cost)", defaultValue: "on"),
         Knob(variable: "SLUICE_DURABILITY", summary: "full (every commit survives power loss) or normal (survives a crash of Sluice)", defaultValue: "full"),
     ]
@@ -232,6 +236,13 @@ public struct Configuration: Sendable, Equatable {
         if let value = try cidrs("SLUICE_API_RATE_LIMIT_EXEMPT") { apiRateLimitExempt = value }
         if let value = try cidrs("SLUICE_TRUSTED_PROXIES") { trustedProxies = value }
         if let value = try int("SLUICE_RESCAN_INTERVAL", min: 0) { rescanInterval = value == 0 ? nil : .seconds(value) }
+        if let value = try int("SLUICE_ALERT_QUEUE_DEPTH", min: 1) { alertThresholds.queueDepth = value }
+        if let raw = environment["SLUICE_ALERT_ERROR_RATE"]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
+            guard let value = Double(raw), value >= 0, value < 1 else {
+                throw SluiceError(.configuration, "SLUICE_ALERT_ERROR_RATE=\(raw) is not a share from 0 to 1 (below 1), e.g. 0.1 for 10%")
+            }
+            alertThresholds.errorRate = value
+        }
         if let raw = environment["SLUICE_METRICS"], !raw.isEmpty {
             switch raw.lowercased() {
             case "on", "true", "1": metricsEnabled = true

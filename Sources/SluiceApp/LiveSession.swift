@@ -13,9 +13,9 @@ import Synchronization
 ///
 /// Start-up: take the worker lock, release abandoned leases; when watching,
 /// add inotify watches on every folder. Then one `ServiceGroup` runs the
-/// workers, an activity reporter and, as asked, the rescanner (a
-/// reconciliation scan at once, then every SLUICE_RESCAN_INTERVAL and after a
-/// kernel queue overflow), the watcher's intake and the HTTP API. SIGTERM and
+/// workers, an activity reporter, the health check (alerts, every five
+/// seconds) and, as asked, the rescanner (a reconciliation scan at once, then
+/// every SLUICE_RESCAN_INTERVAL and after a kernel queue overflow), the watcher's intake and the HTTP API. SIGTERM and
 /// SIGINT shut down gracefully in reverse order: intake and API first, then
 /// the rescanner, then the workers finish the batch in hand; the store closes last.
 public final class LiveSession: Sendable {
@@ -107,6 +107,7 @@ public final class LiveSession: Sendable {
         var services: [any Service] = [
             WorkerService(workers: workers, intakePressure: intakePressure),
             ActivityService(session: self, report: onActivity),
+            HealthService(runtime: runtime, interval: .seconds(5)),
         ]
         if let options {
             guard let scanRoot = FileSystem.realPath(options.root) else {
@@ -149,6 +150,7 @@ public final class LiveSession: Sendable {
             preview: { publication in try await runtime.preview(publication) },
             purge: { tenant in try await runtime.purge(tenant: tenant) },
             metricsExposition: { try await runtime.metricsExposition() }, metrics: runtime.metrics,
+            health: { runtime.health.report(at: runtime.clock.now()) },
             budget: budget, intake: intakePressure,
             isReady: { (try? await runtime.store.depth()) != nil && !Task.isShuttingDownGracefully },
             limits: APIBackend.Limits(
@@ -255,6 +257,29 @@ struct ActivityService: Service {
             }
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             report(LiveSession.Activity(processed: session.progress.snapshot(), queue: try await session.runtime.store.depth()))
+        }
+    }
+}
+
+/// Checks health (alerts, history) every `interval` until graceful shutdown.
+struct HealthService: Service {
+    let runtime: SluiceRuntime
+    let interval: Duration
+
+    func run() async throws {
+        let clock = runtime.clock
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await runtime.checkHealth()
+            } catch {
+                runtime.logger.warning("could not check health: \(error)")
+            }
+            let tick = Doorbell()
+            await withGracefulShutdownHandler {
+                await tick.wait(until: clock.now() + interval, clock: clock)
+            } onGracefulShutdown: {
+                tick.ring()
+            }
         }
     }
 }

@@ -21,6 +21,8 @@ public final class SluiceRuntime: Sendable {
     /// This runtime's metrics and the registry `/metrics` renders (one per runtime, never global).
     public let metrics: SluiceMetrics
     public let metricsRegistry: PrometheusCollectorRegistry
+    /// The error rate, recent history and alerts (`checkHealth`).
+    public let health: HealthMonitor
 
     /// Opens the store in the configured data directory, creating it if needed.
     public init(
@@ -34,6 +36,7 @@ public final class SluiceRuntime: Sendable {
         self.logger = logger
         let registry = PrometheusCollectorRegistry()
         self.metricsRegistry = registry
+        self.health = HealthMonitor(thresholds: configuration.alertThresholds)
         self.metrics = configuration.metricsEnabled ? SluiceMetrics(factory: SluiceRuntime.metricsFactory(registry)) : .disabled
         let metrics = self.metrics
         self.store = try SQLiteStore(path: configuration.storePath, clock: clock, options: configuration.storeOptions)
@@ -76,17 +79,54 @@ public final class SluiceRuntime: Sendable {
         for tenant in try await store.tenantSummaries() {
             metrics.tenantBacklog(tenant: tenant.tenant, pending: tenant.pending, failed: tenant.failed)
         }
-        for gate in [embedder.deliveryGate, sink.deliveryGate].compactMap({ $0 }) {
-            let snapshot = gate.snapshot
-            let circuit = switch snapshot.breaker {
+        for destination in destinations {
+            let circuit = switch destination.circuit {
             case .closed: 0
             case .halfOpen: 1
             case .open: 2
             }
-            metrics.gate(destination: gate.destination, circuit: circuit, concurrencyLimit: snapshot.concurrencyLimit)
+            metrics.gate(destination: destination.destination, circuit: circuit, concurrencyLimit: destination.concurrencyLimit)
         }
         metrics.residentMemory(bytes: ProcessMemory.residentBytes())
+        let health = self.health.report(at: clock.now())
+        metrics.alerts(health.alerts, errorRate: health.errorRate)
         return metricsRegistry.emitToBuffer()
+    }
+
+    /// The remote destinations' delivery controls (none with the built-in embedder and index).
+    public var destinations: [DestinationStatus] {
+        [embedder.deliveryGate, sink.deliveryGate].compactMap { $0.map(DestinationStatus.init) }
+    }
+
+    /// Samples the queue and the destinations, checks the alert thresholds,
+    /// logs each alert when it is raised and when it clears (once, not on
+    /// every check), and updates the alert gauges. The live session calls it
+    /// every few seconds.
+    @discardableResult
+    public func checkHealth() async throws -> [HealthMonitor.Change] {
+        let now = clock.now()
+        let changes = health.evaluate(depth: try await store.depth(), destinations: destinations, at: now)
+        for change in changes {
+            switch change {
+            case .raised(let alert):
+                logger.warning("alert \(alert.name) raised: \(alert.message)", metadata: Self.metadata(alert))
+            case .cleared(let alert, let at):
+                var metadata = Self.metadata(alert)
+                metadata["lastedSeconds"] = "\(Int((at - alert.since).seconds))"
+                logger.notice("alert \(alert.name) cleared\(alert.subject.map { " for \($0)" } ?? "")", metadata: metadata)
+            }
+        }
+        let report = health.report(at: now)
+        metrics.alerts(report.alerts, errorRate: report.errorRate)
+        return changes
+    }
+
+    private static func metadata(_ alert: Alert) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "alert": "\(alert.name)", "value": "\(alert.value)", "threshold": "\(alert.threshold)", "since": "\(alert.since)",
+        ]
+        if let subject = alert.subject { metadata["destination"] = "\(subject)" }
+        return metadata
     }
 
     /// The delivery controls of one remote destination, logging when its breaker opens and closes.

@@ -16,6 +16,8 @@ public struct APIBackend: Sendable {
     public var purge: @Sendable (TenantID) async throws -> Int
     /// The metrics in Prometheus text format (`GET /metrics`); nil when not collected.
     public var metricsExposition: (@Sendable () async throws -> [UInt8])?
+    /// Alerts, error rate, destinations and recent history for `/v1/stats`; nil when nothing watches them.
+    public var health: (@Sendable () -> HealthReport)?
     /// Where the API counts what it refuses (rate limits).
     public var metrics: SluiceMetrics
     /// Whether the store answers and the server is not shutting down.
@@ -48,6 +50,7 @@ public struct APIBackend: Sendable {
         preview: @escaping @Sendable (Publication) async throws -> Preview,
         purge: (@Sendable (TenantID) async throws -> Int)? = nil,
         metricsExposition: (@Sendable () async throws -> [UInt8])? = nil, metrics: SluiceMetrics = .disabled,
+        health: (@Sendable () -> HealthReport)? = nil,
         budget: ByteBudget, intake: IntakePressure = IntakePressure(),
         isReady: @escaping @Sendable () async -> Bool, limits: Limits
     ) {
@@ -63,6 +66,7 @@ public struct APIBackend: Sendable {
         self.purge = purge ?? { [index] tenant in try await index.purge(tenant: tenant) }
         self.metricsExposition = metricsExposition
         self.metrics = metrics
+        self.health = health
         self.isReady = isReady
         self.limits = limits
     }

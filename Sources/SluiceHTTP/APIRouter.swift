@@ -39,7 +39,7 @@ public enum APIRouter {
             await api.respond(request, context) { try await api.progress(context, $0) }
         }
         router.get("/v1/stats") { request, context in
-            await api.respond(request, context) { try await api.stats($0) }
+            await api.respond(request, context) { try await api.stats($0, now: clock.now()) }
         }
         router.get("/v1/dead-letters") { request, context in
             await api.respond(request, context) { try await api.deadLetters(request, $0) }
@@ -416,17 +416,6 @@ struct API: Sendable {
         return json(TenantProgress(summary, onboarding: onboarding))
     }
 
-    struct Stats: Encodable {
-        struct Queue: Encodable {
-            var ready: [String: Int]
-            var delayed: Int
-            var leased: Int
-            var deadLetters: Int
-        }
-        var queue: Queue
-        var tenants: [TenantProgress]
-    }
-
     /// `GET /metrics`: Prometheus text format; an admin key once keys exist (they cover every tenant).
     func metrics(_ principal: Principal) async throws -> Response {
         guard principal.isAdmin else {
@@ -438,19 +427,6 @@ struct API: Sendable {
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: try await metrics())))
-    }
-
-    func stats(_ principal: Principal) async throws -> Response {
-        guard principal.isAdmin else {
-            throw APIError(.forbidden, "forbidden", "stats cover every tenant and need an admin key; use /v1/tenants/{tenant}/progress")
-        }
-        let depth = try await backend.queue.depth()
-        let onboardings = Dictionary(
-            try await backend.index.onboardings(tenant: nil, window: .seconds(60)).map { ($0.tenant, $0) }, uniquingKeysWith: { $1 })
-        let tenants = try await backend.index.tenantSummaries().map { TenantProgress($0, onboarding: onboardings[$0.tenant]) }
-        return json(Stats(
-            queue: .init(ready: depth.readyByPriorityName, delayed: depth.delayed, leased: depth.leased, deadLetters: depth.dead),
-            tenants: tenants))
     }
 
     // MARK: search

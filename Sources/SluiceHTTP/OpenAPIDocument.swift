@@ -90,6 +90,57 @@ enum OpenAPIDocument {
           "state": { "$ref": "#/components/schemas/DocumentState" }
         }
       },
+      "Stats": {
+        "type": "object",
+        "required": ["generatedAt", "queue", "alerts", "errorRate", "destinations", "history", "tenants"],
+        "properties": {
+          "generatedAt": { "type": "string" },
+          "queue": {
+            "type": "object", "required": ["ready", "delayed", "leased", "deadLetters"],
+            "properties": {
+              "ready": { "type": "object", "additionalProperties": { "type": "integer" }, "description": "Ready rows by priority: high, normal, low." },
+              "delayed": { "type": "integer" }, "leased": { "type": "integer" }, "deadLetters": { "type": "integer" }
+            }
+          },
+          "alerts": {
+            "type": "array", "description": "Active alerts: queue_depth, error_rate, circuit_open (with its destination).",
+            "items": {
+              "type": "object", "required": ["name", "since", "value", "threshold", "message"],
+              "properties": {
+                "name": { "type": "string", "enum": ["queue_depth", "error_rate", "circuit_open"] },
+                "destination": { "type": "string" }, "since": { "type": "string" },
+                "value": { "type": "number" }, "threshold": { "type": "number" }, "message": { "type": "string" }
+              }
+            }
+          },
+          "errorRate": {
+            "type": "object", "required": ["windowSeconds", "attempts", "failures", "rate"],
+            "properties": { "windowSeconds": { "type": "integer" }, "attempts": { "type": "integer" }, "failures": { "type": "integer" }, "rate": { "type": "number" } }
+          },
+          "destinations": {
+            "type": "array", "description": "Remote embedder and sink: circuit state and adaptive concurrency.",
+            "items": {
+              "type": "object", "required": ["destination", "circuit", "concurrencyLimit", "inFlight"],
+              "properties": {
+                "destination": { "type": "string" }, "circuit": { "type": "string", "enum": ["closed", "half_open", "open"] },
+                "openSince": { "type": "string" }, "concurrencyLimit": { "type": "integer" }, "inFlight": { "type": "integer" }
+              }
+            }
+          },
+          "history": {
+            "type": "array", "description": "A sample every five seconds over the last fifteen minutes, oldest first.",
+            "items": {
+              "type": "object", "required": ["at", "queued", "deadLetters", "throughput", "errorRate"],
+              "properties": {
+                "at": { "type": "string" }, "queued": { "type": "integer" }, "deadLetters": { "type": "integer" },
+                "throughput": { "type": "number", "description": "Documents finished per second since the previous sample." },
+                "errorRate": { "type": "number" }
+              }
+            }
+          },
+          "tenants": { "type": "array", "items": { "$ref": "#/components/schemas/Progress" } }
+        }
+      },
       "Progress": {
         "type": "object",
         "required": ["tenant", "indexed", "pending", "skipped", "failed", "deleted", "chunks"],
@@ -238,9 +289,7 @@ enum OpenAPIDocument {
     "/v1/stats": {
       "get": {
         "responses": {
-          "200": { "description": "Queue depth and every tenant's counts (admin).", "content": { "application/json": { "schema": {
-            "type": "object", "required": ["queue", "tenants"],
-            "properties": { "queue": { "type": "object" }, "tenants": { "type": "array", "items": { "$ref": "#/components/schemas/Progress" } } } } } } },
+          "200": { "description": "Queue depth, alerts, error rate, destinations, recent history and every tenant's progress (admin).", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Stats" } } } },
           "401": { "$ref": "#/components/responses/Unauthorized" }, "403": { "$ref": "#/components/responses/Forbidden" },
           "429": { "$ref": "#/components/responses/RateLimited" }, "503": { "$ref": "#/components/responses/Unavailable" }
         }

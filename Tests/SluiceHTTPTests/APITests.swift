@@ -11,12 +11,6 @@ import Testing
 /// The HTTP API through a real HTTP client (URLSession) against a live
 /// `sluice serve` session on an ephemeral loopback port, with workers running.
 @Suite(.serialized) struct APITests {
-    struct Reply {
-        var status: Int
-        var json: [String: Any]
-        var retryAfter: String?
-    }
-
     /// Runs a serving session around `body`.
     func serving(_ body: (URL) async throws -> Void) async throws {
         try await serving { base, _ in try await body(base) }
@@ -33,23 +27,6 @@ import Testing
         adjust(&configuration)
         let runtime = try SluiceRuntime(configuration: configuration)
         try await servingAPI(runtime) { base in try await body(URL(string: base)!, runtime) }
-    }
-
-    func call(
-        _ base: URL, _ method: String, _ path: String, body: Any? = nil, raw: Data? = nil, key: String? = nil,
-        headers: [String: String] = [:]
-    ) async throws -> Reply {
-        var request = URLRequest(url: URL(string: base.absoluteString + path)!)
-        request.httpMethod = method
-        if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        if let body { request.httpBody = try JSONSerialization.data(withJSONObject: body) }
-        if let raw { request.httpBody = raw }
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        let http = response as? HTTPURLResponse
-        return Reply(status: http?.statusCode ?? 0, json: json, retryAfter: http?.value(forHTTPHeaderField: "Retry-After"))
     }
 
     func document(_ tenant: String, _ docId: String, _ content: String?, deleted: Bool = false) -> [String: Any] {

@@ -62,33 +62,33 @@ import Testing
             for _ in 0..<400 {
                 if try await runtime.store.depth().pending == 0 { break }
                 try await Task.sleep(for: .milliseconds(25))
-        }
-        #expect(try await runtime.store.depth().pending == 0)
+            }
+            #expect(try await runtime.store.depth().pending == 0)
 
-        var request = HTTPClientRequest(url: base + "/metrics")
-        request.method = .GET
-        let response = try await RemoteHTTP.client.execute(request, timeout: .seconds(30))
-        #expect(response.status.code == 200)
-        #expect(response.headers.first(name: "Content-Type")?.hasPrefix("text/plain") == true)
-        let body = Array(try await response.body.collect(upTo: 16 << 20).readableBytesView)
-        let (families, samples) = try parse(body)
+            var request = HTTPClientRequest(url: base + "/metrics")
+            request.method = .GET
+            let response = try await RemoteHTTP.client.execute(request, timeout: .seconds(30))
+            #expect(response.status.code == 200)
+            #expect(response.headers.first(name: "Content-Type")?.hasPrefix("text/plain") == true)
+            let body = Array(try await response.body.collect(upTo: 16 << 20).readableBytesView)
+            let (families, samples) = try parse(body)
 
-        for family in [
-            "sluice_queue_depth", "sluice_documents_processed", "sluice_changes_superseded", "sluice_change_to_indexed_seconds",
-            "sluice_stage_seconds", "sluice_chunks_embedded", "sluice_chunks_reused", "sluice_dead_letters",
-            "sluice_api_rate_limited", "sluice_watch_events", "sluice_rescans", "sluice_process_resident_memory_bytes",
-            "sluice_tenant_pending_documents", "sluice_tenant_failed_documents",
-        ] {
-            #expect(families.contains(family), "\(family) is missing; families: \(families.sorted())")
-        }
-        #expect(samples[#"sluice_documents_processed_total{outcome="indexed",tenant="acme"}"#] == 100)
-        #expect(samples[#"sluice_changes_superseded_total{tenant="acme"}"#] == 20)
-        #expect(samples[#"sluice_change_to_indexed_seconds_count{}"#] == 100)
-        #expect(samples[#"sluice_stage_seconds_count{stage="chunk"}"#] == 100)
-        #expect((samples[#"sluice_chunks_embedded_total{}"#] ?? 0) + (samples[#"sluice_chunks_reused_total{}"#] ?? 0) >= 100)
-        #expect(samples[#"sluice_queue_depth{priority="normal",state="ready"}"#] == 0)
-        #expect(samples[#"sluice_dead_letters{}"#] == 0)
-        #expect((samples[#"sluice_process_resident_memory_bytes{}"#] ?? 0) > 1_000_000)
+            for family in [
+                "sluice_queue_depth", "sluice_documents_processed", "sluice_changes_superseded", "sluice_change_to_indexed_seconds",
+                "sluice_stage_seconds", "sluice_chunks_embedded", "sluice_chunks_reused", "sluice_dead_letters",
+                "sluice_api_rate_limited", "sluice_watch_events", "sluice_rescans", "sluice_process_resident_memory_bytes",
+                "sluice_tenant_pending_documents", "sluice_tenant_failed_documents", "sluice_alert_active", "sluice_error_rate",
+            ] {
+                #expect(families.contains(family), "\(family) is missing; families: \(families.sorted())")
+            }
+            #expect(samples[#"sluice_documents_processed_total{outcome="indexed",tenant="acme"}"#] == 100)
+            #expect(samples[#"sluice_changes_superseded_total{tenant="acme"}"#] == 20)
+            #expect(samples[#"sluice_change_to_indexed_seconds_count{}"#] == 100)
+            #expect(samples[#"sluice_stage_seconds_count{stage="chunk"}"#] == 100)
+            #expect((samples[#"sluice_chunks_embedded_total{}"#] ?? 0) + (samples[#"sluice_chunks_reused_total{}"#] ?? 0) >= 100)
+            #expect(samples[#"sluice_queue_depth{priority="normal",state="ready"}"#] == 0)
+            #expect(samples[#"sluice_dead_letters{}"#] == 0)
+            #expect((samples[#"sluice_process_resident_memory_bytes{}"#] ?? 0) > 1_000_000)
         }
     }
 

@@ -152,6 +152,10 @@ import Testing
         try await Task.sleep(for: outage)
         let breaker = runtime.sink.deliveryGate?.snapshot.breaker
         if case .closed = breaker { Issue.record("the breaker should have opened during the outage") }
+        let metrics = String(decoding: try await runtime.metricsExposition(), as: UTF8.self)
+        #expect(metrics.contains(#"sluice_circuit_state{destination="qdrant at http://127.0.0.1:"#), "circuit state per destination")
+        #expect(metrics.split(separator: "\n").contains { $0.hasPrefix("sluice_circuit_state{") && !$0.hasSuffix(" 0") }, "and it is not closed")
+        #expect(runtime.destinations.first?.openSince != nil)
         try await server.inject(.none)
         let summary = try await run.value
         #expect(summary.indexed == 1000 && summary.failed == 0, "\(summary)")

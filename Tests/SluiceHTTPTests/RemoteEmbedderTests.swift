@@ -185,6 +185,11 @@ final class FakeEmbeddingService: Sendable {
             #expect(letters.count == 12)
             #expect(letters.allSatisfy { $0.reason.contains("HTTP 400") && $0.reason.contains("is not loaded") && $0.attempts == 1 }, "not retried: \(letters.first?.reason ?? "")")
             #expect(letters.allSatisfy { !$0.reason.contains("sk-test") }, "the key never appears")
+            // Every attempt failed: the error rate alert is raised.
+            let changes = try await runtime.checkHealth()
+            #expect(changes == runtime.health.report(at: runtime.clock.now()).alerts.map { .raised($0) })
+            #expect(changes.count == 1 && runtime.health.report(at: runtime.clock.now()).alerts.first?.name == "error_rate")
+            #expect(runtime.health.report(at: runtime.clock.now()).failures == 12)
             service.mode.withLock { $0 = .healthy }
             try await runtime.store.retryDeadLetters(tenant: nil)
             let (recovered, _) = try await run(configuration(url))

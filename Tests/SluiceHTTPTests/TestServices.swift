@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Hummingbird
 import SluiceApp
 import Synchronization
@@ -58,4 +61,33 @@ func runPython(_ script: String, _ arguments: [String], needs: String) throws ->
         throw TestServerError("python3 failed (it needs \(needs)): \(String(decoding: data, as: UTF8.self))")
     }
     return data
+}
+
+/// An HTTP answer: status, JSON body (empty when not an object), Retry-After, the raw body and its type.
+struct Reply {
+    var status: Int
+    var json: [String: Any]
+    var retryAfter: String?
+    var body = Data()
+    var contentType: String?
+}
+
+/// One request through URLSession, a client Sluice's code does not share.
+func call(
+    _ base: URL, _ method: String, _ path: String, body: Any? = nil, raw: Data? = nil, key: String? = nil,
+    headers: [String: String] = [:]
+) async throws -> Reply {
+    var request = URLRequest(url: URL(string: base.absoluteString + path)!)
+    request.httpMethod = method
+    if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+    for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+    if let body { request.httpBody = try JSONSerialization.data(withJSONObject: body) }
+    if let raw { request.httpBody = raw }
+    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    let (data, response) = try await URLSession.shared.data(for: request)
+    let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+    let http = response as? HTTPURLResponse
+    return Reply(
+        status: http?.statusCode ?? 0, json: json, retryAfter: http?.value(forHTTPHeaderField: "Retry-After"), body: data,
+        contentType: http?.value(forHTTPHeaderField: "Content-Type"))
 }

@@ -116,7 +116,7 @@ public struct Runner: Sendable {
                 processor: processor,
                 budget: budget, batchSize: configuration.batchSize, embedBatchSize: configuration.embedBatchSize,
                 leaseDuration: configuration.leaseDuration, clock: runtime.clock, progress: progress,
-                metrics: runtime.metrics, logger: runtime.logger)
+                metrics: runtime.metrics, health: runtime.health, logger: runtime.logger)
         }
     }
 

@@ -24,6 +24,8 @@ struct Worker: Sendable {
     let clock: any SluiceClock
     let progress: RunProgress
     let metrics: SluiceMetrics
+    /// Counts every attempt's end, for the error rate.
+    let health: HealthMonitor
     let logger: Logger
 
     /// Processes until nothing is pending (the queue holds only dead letters or nothing).
@@ -221,6 +223,7 @@ struct Worker: Sendable {
                 let outcome = Worker.outcome(of: completion.result)
                 progress.record(outcome, for: completion.lease.key)
                 metrics.processed(tenant: completion.lease.key.tenant.rawValue, outcome: outcome.name)
+                health.recordAttempt(failed: false, at: clock.now())
                 switch outcome {
                 case .indexed, .deleted: metrics.changeToIndexed(clock.now() - completion.lease.enqueuedAt)
                 case .unchanged, .skipped, .failed: break
@@ -329,10 +332,12 @@ struct Worker: Sendable {
         let outcome = try await queue.fail(lease, error: failure)
         switch outcome {
         case .deadLettered:
+            health.recordAttempt(failed: true, at: clock.now())
             logger.error("document failed for good", metadata: ["doc": "\(lease.key)", "reason": "\(failure.message)"])
             progress.record(.failed(reason: failure.message), for: lease.key)
             metrics.processed(tenant: lease.key.tenant.rawValue, outcome: "failed")
         case .willRetry(let time):
+            health.recordAttempt(failed: true, at: clock.now())
             logger.warning("document failed; will retry", metadata: ["doc": "\(lease.key)", "reason": "\(failure.message)", "retryAt": "\(time)"])
         case .superseded, .leaseLost:
             break

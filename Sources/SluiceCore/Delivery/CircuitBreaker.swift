@@ -18,6 +18,9 @@ public struct CircuitBreaker: Sendable, Equatable {
     public let openFor: Duration
     public let maximumOpen: Duration
     public private(set) var state: State = .closed(failures: 0)
+    /// When it last left the closed state; nil while closed. A failed probe
+    /// does not move it, so it tells how long the destination has been down.
+    public private(set) var openSince: Timestamp?
     private var nextOpen: Duration
 
     public init(failureThreshold: Int = 5, openFor: Duration = .seconds(2), maximumOpen: Duration = .seconds(60)) {
@@ -53,6 +56,7 @@ public struct CircuitBreaker: Sendable, Equatable {
 
     public mutating func recordSuccess() {
         state = .closed(failures: 0)
+        openSince = nil
         nextOpen = openFor
     }
 
@@ -71,6 +75,7 @@ public struct CircuitBreaker: Sendable, Equatable {
     }
 
     private mutating func open(_ now: Timestamp) {
+        if openSince == nil { openSince = now }
         state = .open(until: now + nextOpen)
         nextOpen = min(maximumOpen, nextOpen * 2)
     }

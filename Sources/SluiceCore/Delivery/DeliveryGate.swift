@@ -30,6 +30,8 @@ public final class DeliveryGate: Sendable {
         public var concurrencyLimit: Int
         public var inFlight: Int
         public var breaker: CircuitBreaker.State
+        /// When the breaker last left the closed state; nil while closed.
+        public var openSince: Timestamp?
     }
 
     private struct State {
@@ -73,7 +75,9 @@ public final class DeliveryGate: Sendable {
 
     public var snapshot: Snapshot {
         state.withLock {
-            Snapshot(concurrencyLimit: $0.concurrency.limit, inFlight: $0.inFlight, breaker: $0.breaker.state)
+            Snapshot(
+                concurrencyLimit: $0.concurrency.limit, inFlight: $0.inFlight, breaker: $0.breaker.state,
+                openSince: $0.breaker.openSince)
         }
     }
 

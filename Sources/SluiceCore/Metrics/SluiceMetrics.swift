@@ -37,6 +37,7 @@ public final class SluiceMetrics: Sendable {
         }
         queueDepth(QueueDepth())
         residentMemory(bytes: 0)
+        alerts([], errorRate: 0)
     }
 
     // MARK: Documents
@@ -112,6 +113,15 @@ public final class SluiceMetrics: Sendable {
     public func tenantBacklog(tenant: String, pending: Int, failed: Int) {
         Gauge(label: "sluice_tenant_pending_documents", dimensions: [("tenant", tenant)], factory: factory).record(pending)
         Gauge(label: "sluice_tenant_failed_documents", dimensions: [("tenant", tenant)], factory: factory).record(failed)
+    }
+
+    /// Active alerts by name (0 when clear; `circuit_open` counts destinations) and the error rate over the alert window.
+    public func alerts(_ active: [Alert], errorRate: Double) {
+        for name in Alert.names {
+            Gauge(label: "sluice_alert_active", dimensions: [("alert", name)], factory: factory)
+                .record(active.filter { $0.name == name }.count)
+        }
+        Gauge(label: "sluice_error_rate", dimensions: [], factory: factory).record(errorRate)
     }
 
     public func residentMemory(bytes: Int) {
