@@ -95,6 +95,7 @@ enum OpenAPIDocument {
         "required": ["generatedAt", "queue", "alerts", "errorRate", "destinations", "history", "tenants"],
         "properties": {
           "generatedAt": { "type": "string" },
+          "onboarding": { "$ref": "#/components/schemas/Onboarding", "description": "Every onboarding in progress taken together; absent when none is." },
           "queue": {
             "type": "object", "required": ["ready", "delayed", "leased", "deadLetters"],
             "properties": {
@@ -153,17 +154,18 @@ enum OpenAPIDocument {
           "deleted": { "type": "integer" },
           "chunks": { "type": "integer" },
           "lastActivity": { "type": "string" },
-          "onboarding": {
-            "type": "object",
-            "description": "The current or last onboarding: it starts when a change enters the tenant's empty backlog and ends when the backlog is empty again.",
-            "required": ["startedAt", "active", "total", "processed", "failed", "pending", "percent", "filesPerMinute"],
-            "properties": {
-              "startedAt": { "type": "string" }, "active": { "type": "boolean" },
-              "total": { "type": "integer" }, "processed": { "type": "integer" }, "failed": { "type": "integer" }, "pending": { "type": "integer" },
-              "percent": { "type": "number" }, "filesPerMinute": { "type": "number" },
-              "etaSeconds": { "type": ["number", "null"], "description": "Seconds until the backlog is empty at the last minute's rate; absent before anything finished." }
-            }
-          }
+          "onboarding": { "$ref": "#/components/schemas/Onboarding" }
+        }
+      },
+      "Onboarding": {
+        "type": "object",
+        "description": "The current or last onboarding: it starts when a change enters the tenant's empty backlog and ends when the backlog is empty again.",
+        "required": ["startedAt", "active", "total", "processed", "failed", "pending", "percent", "filesPerMinute"],
+        "properties": {
+          "startedAt": { "type": "string" }, "active": { "type": "boolean" },
+          "total": { "type": "integer" }, "processed": { "type": "integer" }, "failed": { "type": "integer" }, "pending": { "type": "integer" },
+          "percent": { "type": "number" }, "filesPerMinute": { "type": "number" },
+          "etaSeconds": { "type": ["number", "null"], "description": "Seconds until the backlog is empty at the last minute's rate; absent before anything finished." }
         }
       }
     },

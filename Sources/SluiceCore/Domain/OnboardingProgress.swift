@@ -38,3 +38,18 @@ public struct OnboardingProgress: Sendable, Equatable {
         return filesPerMinute > 0 ? Double(pending) / filesPerMinute * 60 : nil
     }
 }
+
+extension OnboardingProgress {
+    /// Every onboarding in progress taken together (tenant `*`): the sums of
+    /// their counts and rates, so the ETA is the whole backlog at the whole
+    /// rate. A tenant whose work waits behind another's shows a low rate of
+    /// its own; the sum does not have that bias. Nil when none is in progress.
+    public static func overall(_ onboardings: [OnboardingProgress]) -> OnboardingProgress? {
+        let active = onboardings.filter(\.active)
+        guard let first = active.min(by: { $0.startedAt < $1.startedAt }) else { return nil }
+        return OnboardingProgress(
+            tenant: "*", startedAt: first.startedAt, total: active.reduce(0) { $0 + $1.total },
+            processed: active.reduce(0) { $0 + $1.processed }, failed: active.reduce(0) { $0 + $1.failed },
+            pending: active.reduce(0) { $0 + $1.pending }, filesPerMinute: active.reduce(0) { $0 + $1.filesPerMinute })
+    }
+}

@@ -6,7 +6,12 @@ import SluiceCore
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Per tenant: documents indexed, pending, skipped and failed (with reasons); queue depth.")
+        abstract: "Per tenant: documents indexed, pending, skipped and failed (with reasons); queue depth.",
+        discussion: """
+            With --watch, a live view of the onboardings in progress (a progress bar per tenant, \
+            files per minute and ETA), read from the store while `sluice run` or `sluice serve` \
+            works; on a terminal it redraws in place, otherwise it prints timestamped lines.
+            """)
 
     @Option(name: .long, help: "Only this tenant, with every skipped and failed document listed.")
     var tenant: String?
@@ -14,7 +19,22 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print as JSON.")
     var json = false
 
+    @Flag(name: .long, help: "Keep watching: a progress bar per tenant onboarding, with files per minute and ETA (Ctrl-C stops).")
+    var watch = false
+
+    @Option(name: .long, help: "With --watch: seconds between refreshes.")
+    var interval: Double = 2
+
+    @Flag(name: .long, help: "With --watch: stop once nothing is pending (for scripts waiting for an onboarding to finish).")
+    var untilIdle = false
+
     @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        guard interval >= 0.1 && interval <= 3600 else { throw ValidationError("--interval must be from 0.1 to 3600 seconds") }
+        if untilIdle && !watch { throw ValidationError("--until-idle goes with --watch") }
+        if watch && json { throw ValidationError("--watch prints lines, not JSON; use `sluice status --json` in a loop, or GET /v1/stats") }
+    }
 
     struct Report: Codable {
         struct Queue: Codable {
@@ -40,6 +60,10 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let runtime = try store.openExisting()
         let only = try tenant.map { try TenantID($0) }
+        if watch {
+            try await watch(runtime, only: only)
+            return
+        }
         let depth = try await runtime.store.depth()
         var tenants = try await runtime.store.tenantSummaries()
         if let only { tenants = tenants.filter { $0.tenant == only.rawValue } }
@@ -63,6 +87,24 @@ struct StatusCommand: AsyncParsableCommand {
             print(try Terminal.json(report))
         } else {
             printReport(report, listAll: only != nil)
+        }
+    }
+
+    /// Redraws (or prints) the onboardings every `interval` seconds.
+    func watch(_ runtime: SluiceRuntime, only: TenantID?) async throws {
+        let interactive = isatty(STDOUT_FILENO) == 1
+        while true {
+            let board = StatusBoard(
+                depth: try await runtime.store.depth(),
+                onboardings: try await runtime.store.onboardings(tenant: only, window: .seconds(60)),
+                now: runtime.clock.now())
+            // On a terminal: home, clear, then the frame, so no stale line stays.
+            let text = interactive
+                ? "\u{1B}[H\u{1B}[2J" + board.frame().joined(separator: "\n") + "\n"
+                : board.plainLines().joined(separator: "\n") + "\n"
+            FileHandle.standardOutput.write(Data(text.utf8))
+            if untilIdle && board.active.isEmpty && board.depth.pending == 0 { return }
+            try await Task.sleep(for: .milliseconds(Int(interval * 1000)))
         }
     }
 

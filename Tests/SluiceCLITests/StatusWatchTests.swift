@@ -1,0 +1,65 @@
+import Foundation
+import SluiceApp
+import SluiceCore
+import SluiceTesting
+import Testing
+
+/// `sluice status --watch` as a process reading a store another process
+/// works on: plain, timestamped lines on a pipe (a bar per tenant, with the
+/// whole backlog on its own line), and `--until-idle` returns once the
+/// backlog is empty.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct StatusWatchTests {
+    func status(_ arguments: [String], data: String) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try CrashSafetyTests.binary())
+        process.arguments = ["status", "--data-dir", data] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return (process, output)
+    }
+
+    @Test func watchPrintsPlainLinesAndStopsWhenIdle() async throws {
+        var configuration = Configuration()
+        configuration.dataDirectory = try TemporaryDirectory("sluice-status-watch").path
+        configuration.embeddingDimension = 32
+        let runtime = try SluiceRuntime(configuration: configuration)
+        let documents = [("acme", 30), ("globex", 20)].flatMap { tenant, count in
+            (0..<count).map { IncomingDocument(meta: DocumentMeta(tenant: tenant, docId: "doc\($0).md"), content: "text \($0) of \(tenant)") }
+        }
+        _ = try await runtime.store.publish(documents.map { try Publication($0, priority: .normal, maxContentBytes: 1 << 20) })
+
+        // Nothing processes yet: two refreshes, then stop it.
+        let (watching, output) = try status(["--watch", "--interval", "0.3"], data: configuration.dataDirectory)
+        try await Task.sleep(for: .milliseconds(800))
+        watching.terminate()
+        watching.waitUntilExit()
+        let lines = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        #expect(!lines.contains { $0.contains("\u{1B}[") }, "no terminal control codes on a pipe")
+        #expect(lines.filter { $0.contains("queue: 50 pending") }.count >= 2, "\(lines)")
+        #expect(lines.contains { $0.contains("all 2 tenants") && $0.contains("0/50") && $0.contains("ETA ?") }, "\(lines)")
+        #expect(lines.contains { $0.contains("acme") && $0.contains("[......") && $0.contains("0/30") }, "\(lines)")
+        #expect(lines.contains { $0.contains("globex") && $0.contains("0/20") }, "\(lines)")
+        #expect(lines.allSatisfy { $0.hasPrefix("20") }, "every line starts with its time")
+
+        // Processed meanwhile: --until-idle returns by itself.
+        let empty = try TemporaryDirectory("sluice-status-empty-root")
+        _ = try await Runner(runtime: runtime).run(Runner.Options(root: empty.path, singleTenant: nil))
+        #expect(try await runtime.store.depth().pending == 0)
+        let (idle, idleOutput) = try status(["--watch", "--until-idle", "--interval", "0.2"], data: configuration.dataDirectory)
+        idle.waitUntilExit()
+        #expect(idle.terminationStatus == 0)
+        let final = String(decoding: idleOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(final.contains("queue: 0 pending") && !final.contains("acme"), "\(final)")
+    }
+
+    @Test func watchRefusesJSONAndUntilIdleAlone() throws {
+        let data = try TemporaryDirectory("sluice-status-flags").path
+        for arguments in [["--watch", "--json"], ["--until-idle"], ["--watch", "--interval", "0"]] {
+            let (process, _) = try status(arguments, data: data)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 2, "\(arguments) is a usage error (exit 2)")
+        }
+    }
+}
