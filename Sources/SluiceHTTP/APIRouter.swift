@@ -2,11 +2,12 @@ import Foundation
 import Hummingbird
 import SluiceCore
 
-/// Builds the `/v1` routes, `/healthz` and `/readyz`.
+/// Builds the `/v1` routes, `/metrics`, `/healthz`, `/readyz` and the dashboard at `/`.
 public enum APIRouter {
     public static func make(_ backend: APIBackend, clock: any SluiceClock = SystemClock()) -> Router<SluiceRequestContext> {
         let router = Router(context: SluiceRequestContext.self)
         let api = API(backend: backend, access: AccessControl(keys: backend.keys, policy: backend.access, clock: clock))
+        router.get("/") { _, _ in Dashboard.response }
         router.get("/healthz") { _, _ in api.json(["status": "ok"]) }
         router.get("/readyz") { _, _ in
             await backend.isReady()

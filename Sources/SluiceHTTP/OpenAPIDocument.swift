@@ -297,6 +297,14 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/": {
+      "get": {
+        "security": [],
+        "responses": {
+          "200": { "description": "The dashboard: one self-contained HTML page (public; it holds no data and asks for a key when its data routes need one).", "content": { "text/html": { "schema": { "type": "string" } } } }
+        }
+      }
+    },
     "/metrics": {
       "get": {
         "responses": {
