@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import SluiceCore
 
-/// `GET /v1/dead-letters`, `POST /v1/dead-letters/{id}/retry`,
+/// `GET /v1/dead-letters` (`?limit=N`: the N newest, newest first), `POST /v1/dead-letters/{id}/retry`,
 /// `DELETE /v1/dead-letters/{id}`; an id is `tenant:docId`, percent-encoded
 /// as one path segment. A tenant key sees and touches its own tenant's only.
 extension API {
@@ -12,7 +12,14 @@ extension API {
             if let tenant { try principal.require(tenant) }
             tenant = own
         }
-        let letters = try await backend.queue.deadLetters(tenant: tenant)
+        var newest: Int?
+        if let raw = request.uri.queryParameters["limit"] {
+            guard let limit = Int(String(raw)), (1...10_000).contains(limit) else {
+                throw APIError(.badRequest, "invalid_input", "limit must be a whole number from 1 to 10,000", field: "limit")
+            }
+            newest = limit
+        }
+        let letters = try await backend.queue.deadLetters(tenant: tenant, newest: newest)
         return json(["deadLetters": letters])
     }
 

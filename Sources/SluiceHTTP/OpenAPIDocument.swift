@@ -317,7 +317,10 @@ enum OpenAPIDocument {
     },
     "/v1/dead-letters": {
       "get": {
-        "parameters": [{ "name": "tenant", "in": "query", "required": false, "schema": { "type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$" } }],
+        "parameters": [
+          { "name": "tenant", "in": "query", "required": false, "schema": { "type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$" } },
+          { "name": "limit", "in": "query", "required": false, "description": "Only the newest this many, newest first (otherwise all, by tenant and document).", "schema": { "type": "integer", "minimum": 1, "maximum": 10000 } }
+        ],
         "responses": {
           "200": { "description": "Documents that failed for good, with the reason (and the service's answer). A tenant key sees its tenant's only.", "content": { "application/json": { "schema": {
             "type": "object", "required": ["deadLetters"],

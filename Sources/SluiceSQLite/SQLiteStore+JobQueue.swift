@@ -218,12 +218,13 @@ extension SQLiteStore: JobQueue {
         return depth
     }
 
-    public func deadLetters(tenant: TenantID?) async throws -> [DeadLetter] {
+    public func deadLetters(tenant: TenantID?, newest: Int?) async throws -> [DeadLetter] {
         try await read("reading dead letters") { db in
+            let order = newest == nil ? "tenant, doc_id" : "last_change_at DESC, tenant, doc_id LIMIT :limit"
             let rows = try Row.fetchAll(db, sql: """
                 SELECT tenant, doc_id, revision, attempts, last_error, last_change_at FROM queue
-                WHERE state = 1 AND (:tenant IS NULL OR tenant = :tenant) ORDER BY tenant, doc_id
-                """, arguments: ["tenant": tenant?.rawValue])
+                WHERE state = 1 AND (:tenant IS NULL OR tenant = :tenant) ORDER BY \(order)
+                """, arguments: ["tenant": tenant?.rawValue, "limit": newest ?? 0])
             return rows.map { row in
                 DeadLetter(
                     key: DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"])),

@@ -58,7 +58,9 @@ public protocol JobQueue: Sendable {
 
     func depth() async throws -> QueueDepth
 
-    func deadLetters(tenant: TenantID?) async throws -> [DeadLetter]
+    /// Dead letters (of one tenant, or all): every one by tenant and
+    /// document, or with `newest`, that many of the most recent, newest first.
+    func deadLetters(tenant: TenantID?, newest: Int?) async throws -> [DeadLetter]
 
     /// Revives dead letters (one document's, all of a tenant's, or all) with a
     /// fresh attempt count; returns how many.
@@ -72,6 +74,11 @@ public protocol JobQueue: Sendable {
 }
 
 extension JobQueue {
+    /// Every dead letter (of one tenant, or all), by tenant and document.
+    public func deadLetters(tenant: TenantID?) async throws -> [DeadLetter] {
+        try await deadLetters(tenant: tenant, newest: nil)
+    }
+
     @discardableResult
     public func retryDeadLetters(tenant: TenantID?) async throws -> Int {
         try await retryDeadLetters(tenant: tenant, key: nil)
