@@ -70,7 +70,7 @@ extension API {
         return json(Stats(
             generatedAt: now.iso8601,
             queue: .init(ready: depth.readyByPriorityName, delayed: depth.delayed, leased: depth.leased, deadLetters: depth.dead),
-            onboarding: OnboardingProgress.overall(progress).map(TenantProgress.Onboarding.init),
+            onboarding: try await backend.index.overallOnboarding(window: .seconds(60)).map(TenantProgress.Onboarding.init),
             alerts: health.alerts.map {
                 .init(name: $0.name, destination: $0.subject, since: $0.since.iso8601, value: rounded($0.value), threshold: $0.threshold, message: $0.message)
             },

@@ -200,21 +200,57 @@ extension SQLiteStore: IndexStore {
     public func onboardings(tenant: TenantID?, window: Duration) async throws -> [OnboardingProgress] {
         let now = clock.now()
         return try await read("reading onboarding progress") { db in
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM onboardings WHERE (:tenant IS NULL OR tenant = :tenant) ORDER BY tenant",
-                arguments: ["tenant": tenant?.rawValue])
-            let recent = try db.cachedStatement(sql: "SELECT count(*) FROM documents INDEXED BY documents_by_update WHERE tenant = ? AND updated_at >= ?")
-            return try rows.map { row in
-                let name: String = row["tenant"]
-                let started = Timestamp(milliseconds: row["started_at"])
-                let since = max(started, now - window)
-                let finished = try Int.fetchOne(recent, arguments: [name, since.milliseconds]) ?? 0
-                let seconds = max(1, Double((now - since).milliseconds) / 1000)
-                return OnboardingProgress(
-                    tenant: name, startedAt: started, total: row["queued"], processed: row["processed"], failed: row["failed"],
-                    pending: row["pending"], filesPerMinute: Double(finished) / seconds * 60)
-            }
+            try SQLiteStore.onboardings(db, tenant: tenant, window: window, now: now)
         }
+    }
+
+    public func overallOnboarding(window: Duration) async throws -> OnboardingProgress? {
+        let now = clock.now()
+        return try await read("reading onboarding progress") { db in
+            let wave = OnboardingProgress.wave(try SQLiteStore.onboardings(db, tenant: nil, window: window, now: now))
+            guard let start = wave.map(\.startedAt).min() else { return nil }
+            let firstBatch = try wave.compactMap { try SQLiteStore.firstUpdate(db, tenant: $0.tenant, since: start) }.min()
+            let since = max(now - window, firstBatch ?? now)
+            let finished = try wave.reduce(0) { $0 + (try SQLiteStore.updates(db, tenant: $1.tenant, after: since)) }
+            return OnboardingProgress.combined(wave, filesPerMinute: SQLiteStore.perMinute(finished, since: since, now: now))
+        }
+    }
+
+    /// Each tenant's onboarding row, with its rate over its own window.
+    static func onboardings(_ db: Database, tenant: TenantID?, window: Duration, now: Timestamp) throws -> [OnboardingProgress] {
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT * FROM onboardings WHERE (:tenant IS NULL OR tenant = :tenant) ORDER BY tenant",
+            arguments: ["tenant": tenant?.rawValue])
+        let last = try db.cachedStatement(sql: "SELECT max(updated_at) FROM documents INDEXED BY documents_by_update WHERE tenant = ?")
+        return try rows.map { row in
+            let name: String = row["tenant"]
+            let started = Timestamp(milliseconds: row["started_at"])
+            let pending: Int = row["pending"]
+            let since = max(now - window, try firstUpdate(db, tenant: name, since: started) ?? now)
+            let finishedAt = pending > 0 ? nil : try Int64.fetchOne(last, arguments: [name]).map { Timestamp(milliseconds: max($0, started.milliseconds)) } ?? started
+            return OnboardingProgress(
+                tenant: name, startedAt: started, total: row["queued"], processed: row["processed"], failed: row["failed"],
+                pending: pending, filesPerMinute: perMinute(try updates(db, tenant: name, after: since), since: since, now: now),
+                finishedAt: finishedAt)
+        }
+    }
+
+    /// When the tenant's first document was written at or after `since` (the
+    /// first batch of an onboarding finished), if any was.
+    static func firstUpdate(_ db: Database, tenant: String, since: Timestamp) throws -> Timestamp? {
+        let statement = try db.cachedStatement(sql: "SELECT min(updated_at) FROM documents INDEXED BY documents_by_update WHERE tenant = ? AND updated_at >= ?")
+        return try Int64.fetchOne(statement, arguments: [tenant, since.milliseconds]).map(Timestamp.init(milliseconds:))
+    }
+
+    /// Documents of the tenant written after `after` (strictly: the batch that finished at `after` did its work before).
+    static func updates(_ db: Database, tenant: String, after: Timestamp) throws -> Int {
+        let statement = try db.cachedStatement(sql: "SELECT count(*) FROM documents INDEXED BY documents_by_update WHERE tenant = ? AND updated_at > ?")
+        return try Int.fetchOne(statement, arguments: [tenant, after.milliseconds]) ?? 0
+    }
+
+    static func perMinute(_ count: Int, since: Timestamp, now: Timestamp) -> Double {
+        guard now > since else { return 0 }
+        return Double(count) / max(0.25, (now - since).seconds) * 60
     }
 
     public func purge(tenant: TenantID) async throws -> Int {

@@ -9,6 +9,8 @@ import SluiceCore
 struct StatusBoard {
     var depth: QueueDepth
     var onboardings: [OnboardingProgress]
+    /// The wave taken together (`IndexStore.overallOnboarding`).
+    var wave: OnboardingProgress?
     var now: Timestamp
     /// Most tenant lines in one frame; the rest are summed up in one line.
     var maxTenantLines = 20
@@ -16,6 +18,15 @@ struct StatusBoard {
     /// The onboardings in progress, the most pending first.
     var active: [OnboardingProgress] {
         onboardings.filter(\.active).sorted { ($1.pending, $0.tenant) < ($0.pending, $1.tenant) }
+    }
+
+    /// The whole wave, when it is more than the one tenant shown.
+    var overall: OnboardingProgress? {
+        guard var overall = wave else { return nil }
+        let active = self.active
+        guard active.count > 1 || overall.total > (active.first?.total ?? 0) else { return nil }
+        overall.tenant = "all tenants"
+        return overall
     }
 
     func queueLine() -> String {
@@ -30,10 +41,7 @@ struct StatusBoard {
         if active.isEmpty {
             lines.append("No tenant is being onboarded: every backlog is empty.")
         }
-        if active.count > 1, var overall = OnboardingProgress.overall(active) {
-            overall.tenant = "all \(active.count) tenants"
-            lines.append(line(overall))
-        }
+        if let overall { lines.append(line(overall)) }
         for progress in active.prefix(maxTenantLines) { lines.append(line(progress)) }
         if active.count > maxTenantLines {
             let rest = active.dropFirst(maxTenantLines)
@@ -50,19 +58,13 @@ struct StatusBoard {
     /// Plain lines for a pipe or a log: the queue, and every tenant onboarding.
     func plainLines() -> [String] {
         let stamp = now.iso8601
-        let active = self.active
-        var overall: [OnboardingProgress] = []
-        if active.count > 1, var sum = OnboardingProgress.overall(active) {
-            sum.tenant = "all \(active.count) tenants"
-            overall = [sum]
-        }
-        return ["\(stamp) \(queueLine())"] + (overall + active).map { "\(stamp) \(line($0))" }
+        return ["\(stamp) \(queueLine())"] + ([overall].compactMap { $0 } + active).map { "\(stamp) \(line($0))" }
     }
 
     func line(_ progress: OnboardingProgress) -> String {
         let done = progress.processed + progress.failed
         let eta = progress.etaSeconds.map { $0 == 0 ? "done" : "ETA \(Terminal.duration($0))" } ?? "ETA ?"
-        let name = progress.tenant.count > 18 && !progress.tenant.hasPrefix("all ")
+        let name = progress.tenant.count > 18
             ? String(progress.tenant.prefix(17)) + "…" : progress.tenant.padding(toLength: 18, withPad: " ", startingAt: 0)
         return "\(name) \(ProgressPrinter.bar(fraction: progress.percent / 100, width: 24)) \(String(format: "%5.1f%%", progress.percent)) \(Terminal.grouped(done))/\(Terminal.grouped(progress.total))"
             + (progress.failed > 0 ? " (\(Terminal.grouped(progress.failed)) failed)" : "")

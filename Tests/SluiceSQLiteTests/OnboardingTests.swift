@@ -17,10 +17,10 @@ import Testing
         store = try SQLiteStore(path: directory.path + "/sluice.sqlite", clock: clock)
     }
 
-    func publish(_ docIds: some Sequence<Int>, version: String = "v1") async throws {
+    func publish(_ docIds: some Sequence<Int>, version: String = "v1", tenant: String = "acme") async throws {
         _ = try await store.publish(try docIds.map { index in
             try Publication(
-                IncomingDocument(meta: DocumentMeta(tenant: "acme", docId: "doc\(index).md"), content: "\(version) of \(index)"),
+                IncomingDocument(meta: DocumentMeta(tenant: tenant, docId: "doc\(index).md"), content: "\(version) of \(index)"),
                 priority: .normal, maxContentBytes: 1 << 20)
         })
     }
@@ -46,11 +46,17 @@ import Testing
         var now = try await progress()
         #expect(now.total == 10 && now.pending == 10 && now.processed == 0 && now.active && now.etaSeconds == nil)
 
+        // The first batch finishes 30 s after the start (a scan, a slow start): no rate yet, the wait is not one.
         clock.advance(by: .seconds(30))
-        try await complete(4)
+        try await complete(2)
+        now = try await progress()
+        #expect(now.processed == 2 && now.pending == 8 && now.percent == 20)
+        #expect(now.filesPerMinute == 0 && now.etaSeconds == nil)
+        clock.advance(by: .seconds(15))
+        try await complete(2)
         now = try await progress()
         #expect(now.processed == 4 && now.pending == 6 && now.percent == 40)
-        #expect(now.filesPerMinute == 8, "4 documents in the 30 s since the start")
+        #expect(now.filesPerMinute == 8, "2 documents in the 15 s since the first batch")
         #expect(now.etaSeconds == 45, "6 left at 8 a minute")
 
         let dead = try #require(try await store.lease(limit: 1, duration: .seconds(30)).first)
@@ -73,5 +79,30 @@ import Testing
         now = try await progress()
         #expect(now.total == 1 && now.processed == 0 && now.failed == 0 && now.active)
         #expect(now.startedAt == clock.now())
+    }
+
+    /// Two tenants queued at once and worked one after the other: the wave
+    /// keeps the finished tenant in its counts, and its rate is the
+    /// workers' whole rate, so the ETA is right whichever tenant is ahead.
+    @Test func theWaveCountsEveryTenantAtTheWholeRate() async throws {
+        try await publish(0..<10)
+        try await publish(0..<10, tenant: "globex")
+        #expect(try await store.overallOnboarding(window: .seconds(60))?.total == 20)
+        clock.advance(by: .seconds(10))
+        try await complete(5)
+        clock.advance(by: .seconds(10))
+        try await complete(5)
+        var overall = try #require(try await store.overallOnboarding(window: .seconds(60)))
+        #expect(overall.processed == 10 && overall.pending == 10 && overall.percent == 50)
+        #expect(overall.filesPerMinute == 30, "5 documents in the 10 s since the first batch")
+        #expect(overall.etaSeconds == 20)
+        clock.advance(by: .seconds(10))
+        try await complete(5)
+        overall = try #require(try await store.overallOnboarding(window: .seconds(60)))
+        #expect(overall.total == 20 && overall.processed == 15, "a tenant that finished stays in the wave: \(overall)")
+        #expect(overall.filesPerMinute == 30 && overall.etaSeconds == 10)
+        clock.advance(by: .seconds(10))
+        try await complete(5)
+        #expect(try await store.overallOnboarding(window: .seconds(60)) == nil, "the wave is over")
     }
 }

@@ -16,6 +16,8 @@ public struct Benchmark: Sendable {
         public var indexed: Int
         public var unchanged: Int
         public var deleted: Int
+        /// The ETA reported at 25%, 50% and 75% done against the time the backlog took to empty (cold onboarding only).
+        public var eta: [EtaProbe.Check]?
     }
 
     public struct Report: Sendable, Codable {
@@ -63,9 +65,9 @@ public struct Benchmark: Sendable {
 
         var phases: [Phase] = []
         log("cold onboarding ...")
-        phases.append(try runPhase("cold onboarding", corpus: corpus, data: data))
+        phases.append(try await runPhase("cold onboarding", corpus: corpus, data: data, probeETA: true))
         log("no-op re-sync ...")
-        phases.append(try runPhase("no-op re-sync", corpus: corpus, data: data))
+        phases.append(try await runPhase("no-op re-sync", corpus: corpus, data: data))
 
         // Modify 1%, delete 0.5%, add 0.5%, spread over the corpus.
         let modifyCount = max(1, files / 100)
@@ -77,7 +79,7 @@ public struct Benchmark: Sendable {
         for index in deleted { try FileManager.default.removeItem(atPath: corpus + "/" + generator.relativePath(index)) }
         for index in files..<(files + changeCount) { try generator.add(index, under: corpus) }
         log("incremental re-sync (\(modified.count) modified, \(deleted.count) deleted, \(changeCount) added) ...")
-        phases.append(try runPhase("incremental re-sync", corpus: corpus, data: data))
+        phases.append(try await runPhase("incremental re-sync", corpus: corpus, data: data))
 
         let runtime = try SluiceRuntime(configuration: {
             var configuration = Configuration()
@@ -118,18 +120,26 @@ public struct Benchmark: Sendable {
             medianMilliseconds: timings[timings.count / 2], maxMilliseconds: timings.last ?? 0)
     }
 
-    func runPhase(_ name: String, corpus: String, data: String) throws -> Phase {
+    /// Runs `sluice run` once; with `probeETA`, watches its onboarding's ETA from this process meanwhile.
+    func runPhase(_ name: String, corpus: String, data: String, probeETA: Bool = false) async throws -> Phase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["run", corpus, "--data-dir", data, "--json", "--quiet"]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
         process.standardOutput = output
+        let probe = EtaProbe(storePath: data + "/sluice.sqlite")
         let started = ContinuousClock.now
         try process.run()
-        let bytes = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        async let checks = probeETA ? probe.run() : []
+        let bytes = try await BlockingIO.run {
+            let bytes = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return bytes
+        }
         let wall = (ContinuousClock.now - started).seconds
+        probe.stop()
+        let eta = await checks
         guard process.terminationStatus == 0 else {
             throw SluiceError(.internal, "`sluice run` exited with \(process.terminationStatus) during \(name)")
         }
@@ -139,6 +149,6 @@ public struct Benchmark: Sendable {
             name: name, wallSeconds: wall, documents: documents, documentsPerSecond: Double(documents) / wall,
             chunksEmbedded: summary.chunksEmbedded, chunksReused: summary.chunksReused,
             peakRSSBytes: summary.peakRSSBytes, indexed: summary.indexed, unchanged: summary.unchanged,
-            deleted: summary.deleted)
+            deleted: summary.deleted, eta: probeETA ? eta : nil)
     }
 }

@@ -11,12 +11,18 @@ public struct OnboardingProgress: Sendable, Equatable {
     public var failed: Int
     /// Documents still waiting or in progress.
     public var pending: Int
-    /// Documents finished per minute over the last minute (or since the start, if sooner).
+    /// Documents finished per minute over the last minute, or, in the first
+    /// minute, since the first batch finished (not counting that batch, whose
+    /// work happened before): time spent queueing and scanning is not a rate.
     public var filesPerMinute: Double
+    /// When a finished onboarding ended (its last document's update); nil while active.
+    public var finishedAt: Timestamp?
 
     public init(
-        tenant: String, startedAt: Timestamp, total: Int, processed: Int, failed: Int, pending: Int, filesPerMinute: Double
+        tenant: String, startedAt: Timestamp, total: Int, processed: Int, failed: Int, pending: Int, filesPerMinute: Double,
+        finishedAt: Timestamp? = nil
     ) {
+        self.finishedAt = finishedAt
         self.tenant = tenant
         self.startedAt = startedAt
         self.total = total
@@ -40,16 +46,24 @@ public struct OnboardingProgress: Sendable, Equatable {
 }
 
 extension OnboardingProgress {
-    /// Every onboarding in progress taken together (tenant `*`): the sums of
-    /// their counts and rates, so the ETA is the whole backlog at the whole
-    /// rate. A tenant whose work waits behind another's shows a low rate of
-    /// its own; the sum does not have that bias. Nil when none is in progress.
-    public static func overall(_ onboardings: [OnboardingProgress]) -> OnboardingProgress? {
-        let active = onboardings.filter(\.active)
-        guard let first = active.min(by: { $0.startedAt < $1.startedAt }) else { return nil }
+    /// The onboardings in progress with those that finished while they ran:
+    /// one wave of work (a bulk export over many tenants). Empty when none is
+    /// in progress.
+    public static func wave(_ onboardings: [OnboardingProgress]) -> [OnboardingProgress] {
+        guard let start = onboardings.filter(\.active).map(\.startedAt).min() else { return [] }
+        return onboardings.filter { $0.active || ($0.finishedAt.map { $0 >= start } ?? false) }
+    }
+
+    /// A wave taken together (tenant `*`): the sums of its counts, so the
+    /// percentage does not drop when one tenant finishes, at `filesPerMinute`,
+    /// the rate of the whole wave (measured over one window for all its
+    /// tenants: workers take work in queue order, so a tenant queued behind
+    /// another has a rate of its own that says little). Nil for no wave.
+    public static func combined(_ wave: [OnboardingProgress], filesPerMinute: Double) -> OnboardingProgress? {
+        guard let start = wave.map(\.startedAt).min() else { return nil }
         return OnboardingProgress(
-            tenant: "*", startedAt: first.startedAt, total: active.reduce(0) { $0 + $1.total },
-            processed: active.reduce(0) { $0 + $1.processed }, failed: active.reduce(0) { $0 + $1.failed },
-            pending: active.reduce(0) { $0 + $1.pending }, filesPerMinute: active.reduce(0) { $0 + $1.filesPerMinute })
+            tenant: "*", startedAt: start, total: wave.reduce(0) { $0 + $1.total },
+            processed: wave.reduce(0) { $0 + $1.processed }, failed: wave.reduce(0) { $0 + $1.failed },
+            pending: wave.reduce(0) { $0 + $1.pending }, filesPerMinute: filesPerMinute)
     }
 }

@@ -59,6 +59,12 @@ struct BenchCommand: AsyncParsableCommand {
                 phase.name.padding(toLength: 22, withPad: " ", startingAt: 0)
                     + String(format: "  %8.2f  %7.0f  %16d  %7d  %14.1f", phase.wallSeconds, phase.documentsPerSecond, phase.chunksEmbedded, phase.chunksReused, Double(phase.peakRSSBytes) / 1_048_576))
         }
+        for check in report.phases.first?.eta ?? [] {
+            print(String(
+                format: "ETA at %.1f%% done: %@ predicted, %.2f s actual (off by %@)", check.percentDone,
+                check.predictedSeconds.map { String(format: "%.2f s", $0) } ?? "none", check.actualSeconds,
+                check.errorPercent.map { String(format: "%.1f%%", $0) } ?? "-"))
+        }
         print("incremental: \(report.modified) modified, \(report.deletedFiles) deleted, \(report.added) added; chunks left from deleted files: \(report.chunksLeftFromDeletedFiles)")
         print(String(
             format: "search: %d queries over %d chunks of %@: median %.1f ms, max %.1f ms",

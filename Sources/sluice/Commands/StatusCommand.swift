@@ -97,6 +97,7 @@ struct StatusCommand: AsyncParsableCommand {
             let board = StatusBoard(
                 depth: try await runtime.store.depth(),
                 onboardings: try await runtime.store.onboardings(tenant: only, window: .seconds(60)),
+                wave: only == nil ? try await runtime.store.overallOnboarding(window: .seconds(60)) : nil,
                 now: runtime.clock.now())
             // On a terminal: home, clear, then the frame, so no stale line stays.
             let text = interactive

@@ -1,0 +1,70 @@
+import Foundation
+import SluiceCore
+import SluiceSQLite
+import Synchronization
+
+/// Watches an onboarding from outside the process doing it, as an operator
+/// would: it reads the store's onboarding progress (the figures
+/// `/v1/stats` and `sluice status --watch` show, taken together over the
+/// wave) every 50 ms, notes the ETA reported when 25%, 50% and 75% are
+/// done, and compares each with the time the backlog actually took to empty.
+public final class EtaProbe: Sendable {
+    /// One prediction and what happened.
+    public struct Check: Sendable, Codable {
+        /// The share done when the ETA was read (the first reading at or past the mark).
+        public var percentDone: Double
+        public var predictedSeconds: Double?
+        public var actualSeconds: Double
+        /// |predicted - actual| / actual, in percent; nil without a prediction.
+        public var errorPercent: Double?
+    }
+
+    private let storePath: String
+    private let stopped = Mutex(false)
+
+    init(storePath: String) {
+        self.storePath = storePath
+    }
+
+    func stop() { stopped.withLock { $0 = true } }
+
+    /// Reads until `stop()`; returns the checks at 25%, 50% and 75%.
+    func run() async -> [Check] {
+        var store: SQLiteStore?
+        var marks: [(percent: Double, at: ContinuousClock.Instant, eta: Double?)] = []
+        var targets: [Double] = [25, 50, 75]
+        var emptiedAt: ContinuousClock.Instant?
+        var sawBacklog = false
+        while !stopped.withLock({ $0 }) {
+            if store == nil, FileManager.default.fileExists(atPath: storePath) {
+                store = try? SQLiteStore(path: storePath)
+            }
+            if let store {
+                do {
+                    let overall = try await store.overallOnboarding(window: .seconds(60))
+                    let now = ContinuousClock.now
+                    if let overall {
+                        sawBacklog = true
+                        while let target = targets.first, overall.percent >= target {
+                            marks.append((overall.percent, now, overall.etaSeconds))
+                            targets.removeFirst()
+                        }
+                    } else if sawBacklog && emptiedAt == nil {
+                        emptiedAt = now
+                    }
+                } catch {
+                    // The store is busy being created or migrated by the child: read again shortly.
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        let end = emptiedAt ?? ContinuousClock.now
+        return marks.map { mark in
+            let actual = (end - mark.at).seconds
+            return Check(
+                percentDone: (mark.percent * 10).rounded() / 10, predictedSeconds: mark.eta.map { ($0 * 100).rounded() / 100 },
+                actualSeconds: (actual * 100).rounded() / 100,
+                errorPercent: mark.eta.map { actual > 0 ? (abs($0 - actual) / actual * 1000).rounded() / 10 : 0 })
+        }
+    }
+}
