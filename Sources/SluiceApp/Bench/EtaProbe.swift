@@ -6,7 +6,7 @@ import Synchronization
 /// Watches an onboarding from outside the process doing it, as an operator
 /// would: it reads the store's onboarding progress (the figures
 /// `/v1/stats` and `sluice status --watch` show, taken together over the
-/// wave) every 50 ms, notes the ETA reported when 25%, 50% and 75% are
+/// wave) every 100 ms, notes the ETA reported when 25%, 50% and 75% are
 /// done, and compares each with the time the backlog actually took to empty.
 public final class EtaProbe: Sendable {
     /// One prediction and what happened.
@@ -56,7 +56,7 @@ public final class EtaProbe: Sendable {
                     // The store is busy being created or migrated by the child: read again shortly.
                 }
             }
-            try? await Task.sleep(for: .milliseconds(50))
+            try? await Task.sleep(for: .milliseconds(100))
         }
         let end = emptiedAt ?? ContinuousClock.now
         return marks.map { mark in
