@@ -216,20 +216,29 @@ extension SQLiteStore: IndexStore {
         }
     }
 
-    /// Each tenant's onboarding row, with its rate over its own window.
+    /// Each tenant's current or last onboarding, counted from its start:
+    /// documents written since (processed), dead letters of changes since
+    /// (failed) and pending queue rows; with its rate over its own window.
     static func onboardings(_ db: Database, tenant: TenantID?, window: Duration, now: Timestamp) throws -> [OnboardingProgress] {
         let rows = try Row.fetchAll(
-            db, sql: "SELECT * FROM onboardings WHERE (:tenant IS NULL OR tenant = :tenant) ORDER BY tenant",
+            db, sql: "SELECT tenant, started_at FROM onboarding_starts WHERE (:tenant IS NULL OR tenant = :tenant) ORDER BY tenant",
             arguments: ["tenant": tenant?.rawValue])
+        let queued = try db.cachedStatement(sql: """
+            SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state = 1 AND last_change_at >= :since)
+            FROM queue NOT INDEXED WHERE tenant = :tenant
+            """)
         let last = try db.cachedStatement(sql: "SELECT max(updated_at) FROM documents INDEXED BY documents_by_update WHERE tenant = ?")
         return try rows.map { row in
             let name: String = row["tenant"]
             let started = Timestamp(milliseconds: row["started_at"])
-            let pending: Int = row["pending"]
+            let counts = try Row.fetchOne(queued, arguments: ["tenant": name, "since": started.milliseconds])
+            let pending: Int = counts?[0] ?? 0
+            let failed: Int = counts?[1] ?? 0
+            let processed = try updates(db, tenant: name, after: started - .milliseconds(1))
             let since = max(now - window, try firstUpdate(db, tenant: name, since: started) ?? now)
             let finishedAt = pending > 0 ? nil : try Int64.fetchOne(last, arguments: [name]).map { Timestamp(milliseconds: max($0, started.milliseconds)) } ?? started
             return OnboardingProgress(
-                tenant: name, startedAt: started, total: row["queued"], processed: row["processed"], failed: row["failed"],
+                tenant: name, startedAt: started, total: processed + failed + pending, processed: processed, failed: failed,
                 pending: pending, filesPerMinute: perMinute(try updates(db, tenant: name, after: since), since: since, now: now),
                 finishedAt: finishedAt)
         }
@@ -256,7 +265,7 @@ extension SQLiteStore: IndexStore {
     public func purge(tenant: TenantID) async throws -> Int {
         try await write("purging tenant \(tenant)") { db in
             let documents = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM documents WHERE tenant = ?", arguments: [tenant.rawValue]) ?? 0
-            for table in ["chunks", "documents", "queue", "onboardings", "files", "contents"] {
+            for table in ["chunks", "documents", "queue", "onboarding_starts", "files", "contents"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE tenant = ?", arguments: [tenant.rawValue])
             }
             return documents

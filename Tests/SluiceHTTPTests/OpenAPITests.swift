@@ -10,7 +10,7 @@ import Testing
         #expect(Set(paths.keys) == [
             "/healthz", "/readyz", "/openapi.json", "/v1/ingest/preview", "/v1/ingest/publish", "/v1/ingest/batch",
             "/v1/tenants/{tenant}/documents/{docId}", "/v1/tenants/{tenant}", "/v1/tenants/{tenant}/progress", "/v1/stats",
-            "/v1/search", "/v1/dead-letters", "/v1/dead-letters/{id}/retry", "/v1/dead-letters/{id}", "/metrics",
+            "/v1/search", "/v1/dead-letters", "/v1/dead-letters/{id}/retry", "/v1/dead-letters/{id}", "/metrics", "/",
         ])
     }
 }
