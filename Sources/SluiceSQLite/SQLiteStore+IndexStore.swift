@@ -225,7 +225,7 @@ extension SQLiteStore: IndexStore {
             arguments: ["tenant": tenant?.rawValue])
         let queued = try db.cachedStatement(sql: """
             SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state = 1 AND last_change_at >= :since)
-            FROM queue NOT INDEXED WHERE tenant = :tenant
+            FROM queue WHERE tenant = :tenant
             """)
         let last = try db.cachedStatement(sql: "SELECT max(updated_at) FROM documents INDEXED BY documents_by_update WHERE tenant = ?")
         return try rows.map { row in

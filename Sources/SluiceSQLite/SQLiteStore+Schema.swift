@@ -268,18 +268,19 @@ extension SQLiteStore {
                 CREATE TABLE onboarding_starts (tenant TEXT PRIMARY KEY, started_at INTEGER NOT NULL) WITHOUT ROWID;
                 INSERT INTO onboarding_starts SELECT tenant, started_at FROM onboardings;
                 DROP TABLE onboardings;
-                -- NOT INDEXED: the primary key (tenant first), so the check reads the tenant's rows
-                -- until a pending one, rather than every pending row through queue_by_readiness.
+                -- +state keeps the planner off queue_by_readiness (state=?), which reads every pending
+                -- row of every tenant; the primary key (tenant first) reads the tenant's rows until a
+                -- pending one, the first one during an onboarding.
                 CREATE TRIGGER onboarding_started AFTER INSERT ON queue
                 WHEN NEW.state = 0 AND NOT EXISTS (
-                    SELECT 1 FROM queue NOT INDEXED WHERE tenant = NEW.tenant AND state = 0 AND doc_id != NEW.doc_id)
+                    SELECT 1 FROM queue WHERE tenant = NEW.tenant AND +state = 0 AND doc_id != NEW.doc_id)
                 BEGIN
                     INSERT INTO onboarding_starts (tenant, started_at) VALUES (NEW.tenant, NEW.first_change_at)
                         ON CONFLICT (tenant) DO UPDATE SET started_at = excluded.started_at;
                 END;
                 CREATE TRIGGER onboarding_revived AFTER UPDATE OF state ON queue
                 WHEN OLD.state = 1 AND NEW.state = 0 AND NOT EXISTS (
-                    SELECT 1 FROM queue NOT INDEXED WHERE tenant = NEW.tenant AND state = 0 AND doc_id != NEW.doc_id)
+                    SELECT 1 FROM queue WHERE tenant = NEW.tenant AND +state = 0 AND doc_id != NEW.doc_id)
                 BEGIN
                     INSERT INTO onboarding_starts (tenant, started_at) VALUES (NEW.tenant, NEW.last_change_at)
                         ON CONFLICT (tenant) DO UPDATE SET started_at = excluded.started_at;
