@@ -36,7 +36,7 @@ extension SQLiteStore: FileStateStore {
         guard !batch.isEmpty else { return [] }
         let now = clock.now()
         let settle = options.settle
-        return try await enqueueing("recording scan results") { db, ready in
+        return try await enqueueing("recording scan results") { db, effects in
             for state in batch.fileStates {
                 try SQLiteStore.saveFileState(db, state)
             }
@@ -44,7 +44,7 @@ extension SQLiteStore: FileStateStore {
             for key in batch.removedFiles {
                 try remove.execute(arguments: [key.tenant.rawValue, key.docId.rawValue])
             }
-            return try SQLiteStore.enqueue(db, batch.changes, now: now, settle: settle, ready: &ready)
+            return try SQLiteStore.enqueue(db, batch.changes, now: now, settle: settle, effects: &effects)
         }
     }
 }

@@ -288,7 +288,7 @@ extension SQLiteStore: IndexStore {
     public func requeueDocuments(notMatching settingsFingerprint: String, priority: Priority) async throws -> Int {
         let now = clock.now()
         let settle = options.settle
-        return try await enqueueing("queueing documents for re-indexing") { db, ready in
+        return try await enqueueing("queueing documents for re-indexing") { db, effects in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT d.tenant, d.doc_id, f.root, f.tenant_dir, f.path, f.content_hash FROM documents d
                 JOIN files f ON f.tenant = d.tenant AND f.doc_id = d.doc_id
@@ -313,7 +313,7 @@ extension SQLiteStore: IndexStore {
                     key: key, kind: .upsert, origin: .api(storedMeta: row["meta"], key: key),
                     contentHash: (row["content_hash"] as String?).flatMap(ContentHash.init(hex:)), priority: priority))
             }
-            _ = try SQLiteStore.enqueue(db, changes, now: now, settle: settle, ready: &ready)
+            _ = try SQLiteStore.enqueue(db, changes, now: now, settle: settle, effects: &effects)
             return changes.count
         }
     }
@@ -324,7 +324,7 @@ extension SQLiteStore {
         guard !keys.isEmpty else { return 0 }
         let now = clock.now()
         let settle = options.settle
-        return try await enqueueing("queueing documents to be written again") { db, ready in
+        return try await enqueueing("queueing documents to be written again") { db, effects in
             // A cleared settings fingerprint makes the next processing write the document even if its content is unchanged.
             let mark = try db.cachedStatement(sql: """
                 UPDATE documents SET settings = '', chunk_count = max(chunk_count, ?) WHERE tenant = ? AND doc_id = ?
@@ -362,7 +362,7 @@ extension SQLiteStore {
                     origin: .api(DocumentMeta(tenant: key.tenant.rawValue, docId: key.docId.rawValue, deleted: true)),
                     priority: priority))
             }
-            _ = try SQLiteStore.enqueue(db, changes, now: now, settle: settle, ready: &ready)
+            _ = try SQLiteStore.enqueue(db, changes, now: now, settle: settle, effects: &effects)
             return changes.count
         }
     }

@@ -8,20 +8,20 @@ extension SQLiteStore: JobQueue {
         guard !changes.isEmpty else { return [] }
         let now = clock.now()
         let settle = options.settle
-        return try await enqueueing("enqueueing \(changes.count) changes") { db, ready in
-            try SQLiteStore.enqueue(db, changes, now: now, settle: settle, ready: &ready)
+        return try await enqueueing("enqueueing \(changes.count) changes") { db, effects in
+            try SQLiteStore.enqueue(db, changes, now: now, settle: settle, effects: &effects)
         }
     }
 
     /// Enqueues inside an open transaction, so callers can join it with other writes.
     static func enqueue(
-        _ db: Database, _ changes: [Change], now: Timestamp, settle: SettlePolicy, ready: inout ReadyTime
+        _ db: Database, _ changes: [Change], now: Timestamp, settle: SettlePolicy, effects: inout EnqueueEffects
     ) throws -> [EnqueueOutcome] {
         var revision = try allocateRevisions(db, count: changes.count)
         var outcomes: [EnqueueOutcome] = []
         outcomes.reserveCapacity(changes.count)
         for change in changes {
-            outcomes.append(try enqueue(db, change, revision: revision, now: now, settle: settle, ready: &ready))
+            outcomes.append(try enqueue(db, change, revision: revision, now: now, settle: settle, effects: &effects))
             revision += 1
         }
         return outcomes
@@ -29,17 +29,18 @@ extension SQLiteStore: JobQueue {
 
     /// Enqueues one change under a revision the caller allocated.
     static func enqueue(
-        _ db: Database, _ change: Change, revision: Int64, now: Timestamp, settle: SettlePolicy, ready: inout ReadyTime
+        _ db: Database, _ change: Change, revision: Int64, now: Timestamp, settle: SettlePolicy, effects: inout EnqueueEffects
     ) throws -> EnqueueOutcome {
         if var entry = try QueueEntry.fetch(db, change.key) {
+            let wasPending = entry.state == .queued
             entry.coalesce(change, revision: revision, now: now, settle: settle)
             try entry.save(db)
-            ready.note(entry.readyAt)
+            try effects.pending(entry, wasPending: wasPending, at: now, db)
             return .coalesced(revision: revision)
         }
         let entry = QueueEntry(change: change, revision: revision, now: now, settle: settle)
         try entry.save(db)
-        ready.note(entry.readyAt)
+        try effects.pending(entry, wasPending: false, at: now, db)
         return .queued(revision: revision)
     }
 
@@ -237,12 +238,12 @@ extension SQLiteStore: JobQueue {
     @discardableResult
     public func retryDeadLetters(tenant: TenantID?, key: DocumentKey?) async throws -> Int {
         let now = clock.now()
-        return try await enqueueing("retrying dead letters") { db, ready in
+        return try await enqueueing("retrying dead letters") { db, effects in
             let entries = try SQLiteStore.deadEntries(db, tenant: tenant, key: key)
             for var entry in entries {
                 entry.revive(now: now)
                 try entry.save(db)
-                ready.note(entry.readyAt)
+                try effects.pending(entry, wasPending: false, at: now, db)
             }
             return entries.count
         }

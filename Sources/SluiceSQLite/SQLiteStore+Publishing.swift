@@ -13,21 +13,21 @@ extension SQLiteStore: DocumentPublisher {
         let now = clock.now()
         let settle = options.settle
         let count = groups.reduce(0) { $0 + $1.count }
-        return try await enqueueing("publishing documents") { db, ready in
+        return try await enqueueing("publishing documents") { db, effects in
             // One revision per publication, allocated once for the whole group; an
             // unchanged document leaves its number unused.
             var revision = try SQLiteStore.allocateRevisions(db, count: count)
             return try groups.map { publications in
                 try publications.map { publication in
                     defer { revision += 1 }
-                    return try SQLiteStore.publish(publication, revision: revision, db: db, now: now, settle: settle, ready: &ready)
+                    return try SQLiteStore.publish(publication, revision: revision, db: db, now: now, settle: settle, effects: &effects)
                 }
             }
         }
     }
 
     static func publish(
-        _ publication: Publication, revision: Int64, db: Database, now: Timestamp, settle: SettlePolicy, ready: inout ReadyTime
+        _ publication: Publication, revision: Int64, db: Database, now: Timestamp, settle: SettlePolicy, effects: inout EnqueueEffects
     ) throws -> PublishOutcome {
         let key = publication.key
         let pending = try QueueEntry.fetch(db, key)
@@ -52,7 +52,7 @@ extension SQLiteStore: DocumentPublisher {
             contentHash: publication.contentHash, priority: publication.priority,
             activity: publication.isSettled ? .settled : .quiet)
         let superseded = pending?.contentHash
-        let outcome = try enqueue(db, change, revision: revision, now: now, settle: settle, ready: &ready)
+        let outcome = try enqueue(db, change, revision: revision, now: now, settle: settle, effects: &effects)
         if let superseded, superseded != publication.contentHash { try releaseContent(db, key, superseded) }
         switch outcome {
         case .queued(let revision): return .queued(revision: revision)

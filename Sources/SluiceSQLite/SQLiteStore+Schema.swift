@@ -259,8 +259,10 @@ extension SQLiteStore {
             try db.execute(sql: """
                 -- v6's counters made every publish and every completion write the tenant's onboarding
                 -- row: one more page in each commit's WAL, which cost about 15% of publish throughput
-                -- with synchronous=FULL. Only the start of an onboarding is written now, when a change
-                -- enters an empty backlog; the counts are read from the queue and the documents.
+                -- with synchronous=FULL; and any row trigger on the queue costs about 10 µs per insert.
+                -- Only the start of an onboarding is written now, by the code that queues work
+                -- (EnqueueEffects), once per tenant per transaction; the counts are read from the
+                -- queue and the documents.
                 DROP TRIGGER onboarding_queued;
                 DROP TRIGGER onboarding_revived;
                 DROP TRIGGER onboarding_processed;
@@ -268,23 +270,6 @@ extension SQLiteStore {
                 CREATE TABLE onboarding_starts (tenant TEXT PRIMARY KEY, started_at INTEGER NOT NULL) WITHOUT ROWID;
                 INSERT INTO onboarding_starts SELECT tenant, started_at FROM onboardings;
                 DROP TABLE onboardings;
-                -- +state keeps the planner off queue_by_readiness (state=?), which reads every pending
-                -- row of every tenant; the primary key (tenant first) reads the tenant's rows until a
-                -- pending one, the first one during an onboarding.
-                CREATE TRIGGER onboarding_started AFTER INSERT ON queue
-                WHEN NEW.state = 0 AND NOT EXISTS (
-                    SELECT 1 FROM queue WHERE tenant = NEW.tenant AND +state = 0 AND doc_id != NEW.doc_id)
-                BEGIN
-                    INSERT INTO onboarding_starts (tenant, started_at) VALUES (NEW.tenant, NEW.first_change_at)
-                        ON CONFLICT (tenant) DO UPDATE SET started_at = excluded.started_at;
-                END;
-                CREATE TRIGGER onboarding_revived AFTER UPDATE OF state ON queue
-                WHEN OLD.state = 1 AND NEW.state = 0 AND NOT EXISTS (
-                    SELECT 1 FROM queue WHERE tenant = NEW.tenant AND +state = 0 AND doc_id != NEW.doc_id)
-                BEGIN
-                    INSERT INTO onboarding_starts (tenant, started_at) VALUES (NEW.tenant, NEW.last_change_at)
-                        ON CONFLICT (tenant) DO UPDATE SET started_at = excluded.started_at;
-                END;
                 """)
         }
         return migrator

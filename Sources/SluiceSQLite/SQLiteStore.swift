@@ -165,15 +165,16 @@ public final class SQLiteStore: Sendable {
         return current + 1
     }
 
-    /// Runs a write that queues work, then rings `readiness` with the earliest
-    /// ready time the write recorded in its `ReadyTime`.
-    func enqueueing<T: Sendable>(_ doing: String, _ body: @Sendable @escaping (Database, inout ReadyTime) throws -> T) async throws -> T {
-        let (value, ready) = try await write(doing) { db in
-            var ready = ReadyTime()
-            let value = try body(db, &ready)
-            return (value, ready)
+    /// Runs a write that queues work (recording the onboardings it starts in
+    /// the same transaction), then rings `readiness` with the earliest ready
+    /// time the write recorded in its `EnqueueEffects`.
+    func enqueueing<T: Sendable>(_ doing: String, _ body: @Sendable @escaping (Database, inout EnqueueEffects) throws -> T) async throws -> T {
+        let (value, effects) = try await write(doing) { db in
+            var effects = EnqueueEffects()
+            let value = try body(db, &effects)
+            return (value, effects)
         }
-        if let earliest = ready.earliest { readiness.ring(readyAt: earliest) }
+        if let earliest = effects.earliest { readiness.ring(readyAt: earliest) }
         return value
     }
 }

@@ -79,6 +79,19 @@ import Testing
         now = try await progress()
         #expect(now.total == 1 && now.processed == 0 && now.failed == 0 && now.active)
         #expect(now.startedAt == clock.now())
+
+        // A dead letter retried into an empty backlog starts one too; one retried into a busy backlog does not.
+        clock.advance(by: .seconds(5))
+        try await complete(1)
+        #expect(try await progress().active == false)
+        clock.advance(by: .seconds(5))
+        #expect(try await store.retryDeadLetters(tenant: nil) == 1)
+        now = try await progress()
+        #expect(now.active && now.pending == 1 && now.total == 1, "\(now)")
+        let revivedStart = now.startedAt
+        try await publish([43])
+        now = try await progress()
+        #expect(now.startedAt == revivedStart && now.total == 2)
     }
 
     /// Two tenants queued at once and worked one after the other: the wave
