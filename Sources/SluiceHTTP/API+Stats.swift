@@ -62,15 +62,15 @@ extension API {
             throw APIError(.forbidden, "forbidden", "stats cover every tenant and need an admin key; use /v1/tenants/{tenant}/progress")
         }
         let depth = try await backend.queue.depth()
-        let progress = try await backend.index.onboardings(tenant: nil, window: .seconds(60))
-        let onboardings = Dictionary(progress.map { ($0.tenant, $0) }, uniquingKeysWith: { $1 })
+        let progress = try await backend.index.onboardingReport(window: .seconds(60))
+        let onboardings = Dictionary(progress.tenants.map { ($0.tenant, $0) }, uniquingKeysWith: { $1 })
         let tenants = try await backend.index.tenantSummaries().map { TenantProgress($0, onboarding: onboardings[$0.tenant]) }
         let health = backend.health?() ?? .nothing
         func rounded(_ value: Double, _ places: Double = 1000) -> Double { (value * places).rounded() / places }
         return json(Stats(
             generatedAt: now.iso8601,
             queue: .init(ready: depth.readyByPriorityName, delayed: depth.delayed, leased: depth.leased, deadLetters: depth.dead),
-            onboarding: try await backend.index.overallOnboarding(window: .seconds(60)).map(TenantProgress.Onboarding.init),
+            onboarding: progress.overall.map(TenantProgress.Onboarding.init),
             alerts: health.alerts.map {
                 .init(name: $0.name, destination: $0.subject, since: $0.since.iso8601, value: rounded($0.value), threshold: $0.threshold, message: $0.message)
             },

@@ -204,15 +204,16 @@ extension SQLiteStore: IndexStore {
         }
     }
 
-    public func overallOnboarding(window: Duration) async throws -> OnboardingProgress? {
+    public func onboardingReport(window: Duration) async throws -> (tenants: [OnboardingProgress], overall: OnboardingProgress?) {
         let now = clock.now()
         return try await read("reading onboarding progress") { db in
-            let wave = OnboardingProgress.wave(try SQLiteStore.onboardings(db, tenant: nil, window: window, now: now))
-            guard let start = wave.map(\.startedAt).min() else { return nil }
+            let tenants = try SQLiteStore.onboardings(db, tenant: nil, window: window, now: now)
+            let wave = OnboardingProgress.wave(tenants)
+            guard let start = wave.map(\.startedAt).min() else { return (tenants, nil) }
             let firstBatch = try wave.compactMap { try SQLiteStore.firstUpdate(db, tenant: $0.tenant, since: start) }.min()
             let since = max(now - window, firstBatch ?? now)
             let finished = try wave.reduce(0) { $0 + (try SQLiteStore.updates(db, tenant: $1.tenant, after: since)) }
-            return OnboardingProgress.combined(wave, filesPerMinute: SQLiteStore.perMinute(finished, since: since, now: now))
+            return (tenants, OnboardingProgress.combined(wave, filesPerMinute: SQLiteStore.perMinute(finished, since: since, now: now)))
         }
     }
 

@@ -91,10 +91,10 @@ public protocol IndexStore: Sendable {
     /// Each tenant's current or last onboarding (one tenant's, with `tenant`),
     /// its rate measured over `window`.
     func onboardings(tenant: TenantID?, window: Duration) async throws -> [OnboardingProgress]
-    /// The wave of onboardings in progress taken together
-    /// (`OnboardingProgress.combined`), its rate measured over one window for
-    /// all its tenants; nil when none is in progress.
-    func overallOnboarding(window: Duration) async throws -> OnboardingProgress?
+    /// Every tenant's onboarding and, in the same read, the wave of those in
+    /// progress taken together (`OnboardingProgress.combined`, its rate
+    /// measured over one window for all its tenants; nil when none is in progress).
+    func onboardingReport(window: Duration) async throws -> (tenants: [OnboardingProgress], overall: OnboardingProgress?)
 
     /// Calls `body` with batches of stored chunks, in (tenant, docId, ordinal) order.
     func exportChunks(tenant: TenantID?, batchSize: Int, _ body: ([ExportedChunk]) throws -> Void) async throws
@@ -155,4 +155,11 @@ public struct ScanBatch: Sendable {
     }
 
     public var isEmpty: Bool { fileStates.isEmpty && removedFiles.isEmpty && changes.isEmpty }
+}
+
+extension IndexStore {
+    /// The wave of onboardings in progress taken together; nil when none is.
+    public func overallOnboarding(window: Duration) async throws -> OnboardingProgress? {
+        try await onboardingReport(window: window).overall
+    }
 }

@@ -37,12 +37,6 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     struct Report: Codable {
-        struct Queue: Codable {
-            var ready: [String: Int]
-            var delayed: Int
-            var leased: Int
-            var deadLetters: Int
-        }
         struct Problem: Codable {
             var tenant: String
             var docId: String
@@ -51,6 +45,12 @@ struct StatusCommand: AsyncParsableCommand {
         var store: String
         /// Where documents go, as configured for this command (never with a secret).
         var sink: String
+        struct Queue: Codable {
+            var ready: [String: Int]
+            var delayed: Int
+            var leased: Int
+            var deadLetters: Int
+        }
         var queue: Queue
         var tenants: [TenantSummary]
         var skipped: [Problem]
@@ -94,10 +94,14 @@ struct StatusCommand: AsyncParsableCommand {
     func watch(_ runtime: SluiceRuntime, only: TenantID?) async throws {
         let interactive = isatty(STDOUT_FILENO) == 1
         while true {
+            let report: (tenants: [OnboardingProgress], overall: OnboardingProgress?) = if let only {
+                (try await runtime.store.onboardings(tenant: only, window: .seconds(60)), nil)
+            } else {
+                try await runtime.store.onboardingReport(window: .seconds(60))
+            }
             let board = StatusBoard(
                 depth: try await runtime.store.depth(),
-                onboardings: try await runtime.store.onboardings(tenant: only, window: .seconds(60)),
-                wave: only == nil ? try await runtime.store.overallOnboarding(window: .seconds(60)) : nil,
+                onboardings: report.tenants, wave: report.overall,
                 now: runtime.clock.now())
             // On a terminal: home, clear, then the frame, so no stale line stays.
             let text = interactive
