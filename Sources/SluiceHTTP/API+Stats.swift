@@ -6,13 +6,6 @@ import SluiceCore
 /// glance, for every tenant, so an admin key.
 extension API {
     struct Stats: Encodable {
-        struct Queue: Encodable {
-            var ready: [String: Int]
-            var delayed: Int
-            var leased: Int
-            var deadLetters: Int
-        }
-
         struct AlertView: Encodable {
             var name: String
             var destination: String?
@@ -46,7 +39,7 @@ extension API {
         }
 
         var generatedAt: String
-        var queue: Queue
+        var queue: QueueDepth.Summary
         /// Every onboarding in progress taken together (the whole backlog at the whole rate); absent when none is.
         var onboarding: TenantProgress.Onboarding?
         var alerts: [AlertView]
@@ -69,7 +62,7 @@ extension API {
         func rounded(_ value: Double, _ places: Double = 1000) -> Double { (value * places).rounded() / places }
         return json(Stats(
             generatedAt: now.iso8601,
-            queue: .init(ready: depth.readyByPriorityName, delayed: depth.delayed, leased: depth.leased, deadLetters: depth.dead),
+            queue: depth.summary,
             onboarding: progress.overall.map(TenantProgress.Onboarding.init),
             alerts: health.alerts.map {
                 .init(name: $0.name, destination: $0.subject, since: $0.since.iso8601, value: rounded($0.value), threshold: $0.threshold, message: $0.message)

@@ -142,4 +142,16 @@ public struct QueueDepth: Sendable, Equatable, Codable {
     public var readyByPriorityName: [String: Int] {
         Dictionary(uniqueKeysWithValues: Priority.allCases.map { ($0.description, ready[$0] ?? 0) })
     }
+
+    /// As `status --json` and `GET /v1/stats` show it.
+    public struct Summary: Sendable, Codable, Equatable {
+        public var ready: [String: Int]
+        public var delayed: Int
+        public var leased: Int
+        public var deadLetters: Int
+    }
+
+    public var summary: Summary {
+        Summary(ready: readyByPriorityName, delayed: delayed, leased: leased, deadLetters: dead)
+    }
 }

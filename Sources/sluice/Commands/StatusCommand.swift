@@ -45,13 +45,7 @@ struct StatusCommand: AsyncParsableCommand {
         var store: String
         /// Where documents go, as configured for this command (never with a secret).
         var sink: String
-        struct Queue: Codable {
-            var ready: [String: Int]
-            var delayed: Int
-            var leased: Int
-            var deadLetters: Int
-        }
-        var queue: Queue
+        var queue: QueueDepth.Summary
         var tenants: [TenantSummary]
         var skipped: [Problem]
         var failed: [Problem]
@@ -79,9 +73,7 @@ struct StatusCommand: AsyncParsableCommand {
         let report = Report(
             store: runtime.configuration.storePath,
             sink: runtime.sink.description,
-            queue: Report.Queue(
-                ready: depth.readyByPriorityName,
-                delayed: depth.delayed, leased: depth.leased, deadLetters: depth.dead),
+            queue: depth.summary,
             tenants: tenants, skipped: skipped, failed: failed)
         if json {
             print(try Terminal.json(report))
