@@ -6,8 +6,10 @@ import SluiceWatch
 import Testing
 
 /// The intake through the watcher's event seam: events in, queue rows out.
+/// Settle windows run on a manual clock, so a slow machine cannot stretch them.
 @Suite struct LiveIntakeTests {
     let files: TemporaryDirectory
+    let clock = ManualClock()
     let runtime: SluiceRuntime
     let intake: LiveIntake
     let rescans = Doorbell()
@@ -16,16 +18,16 @@ import Testing
         files = try TemporaryDirectory("sluice-intake-files")
         var configuration = Configuration()
         configuration.dataDirectory = try TemporaryDirectory("sluice-intake-data").path
-        runtime = try SluiceRuntime(configuration: configuration)
+        runtime = try SluiceRuntime(configuration: configuration, clock: clock)
         let layout = WatchLayout(scanRoot: files.path, singleTenant: nil, rules: IgnoreRules())
         intake = LiveIntake(
-            store: runtime.store, layout: layout, clock: runtime.clock, rescans: rescans,
+            store: runtime.store, layout: layout, clock: clock, rescans: rescans,
             logger: runtime.logger)
     }
 
     /// The queued documents and their kinds, once the quiet settle window has passed.
     func queuedKinds() async throws -> [String: Change.Kind] {
-        try await Task.sleep(for: .milliseconds(100))
+        clock.advance(by: runtime.configuration.settleWindow)
         var kinds: [String: Change.Kind] = [:]
         for lease in try await runtime.store.lease(limit: 100, duration: .seconds(30)) {
             kinds["\(lease.key)"] = lease.kind
@@ -34,7 +36,7 @@ import Testing
     }
 
     @Test func anOverflowAsksForARescan() async throws {
-        let woke = Task { await rescans.wait(until: runtime.clock.now() + .seconds(30), clock: runtime.clock) }
+        let woke = Task { await rescans.wait(until: SystemClock().now() + .seconds(30), clock: SystemClock()) }
         try await Task.sleep(for: .milliseconds(50))
         let started = ContinuousClock.now
         try await intake.handle([.overflow])
@@ -67,9 +69,11 @@ import Testing
             events.append(.changed(path: files.path + "/acme/f\(index).md"))
         }
         try await intake.handle(events)
-        let depth = try await runtime.store.depth()
-        #expect(depth.delayed == 80, "all wait for the busy settle window")
-        try await Task.sleep(for: .milliseconds(600))
+        let busyWindow = SettlePolicy(window: runtime.configuration.settleWindow, maximum: runtime.configuration.settleMaximum).busyWindow
+        #expect(busyWindow > runtime.configuration.settleWindow)
+        clock.advance(by: busyWindow - .milliseconds(1))
+        #expect(try await runtime.store.depth().delayed == 80, "all wait for the busy settle window")
+        clock.advance(by: .milliseconds(1))
         let leases = try await runtime.store.lease(limit: 100, duration: .seconds(30))
         #expect(leases.count == 80 && leases.allSatisfy { $0.priority == .normal })
     }

@@ -54,16 +54,13 @@ import Testing
         let chunker = MarkdownChunker(targetSize: runtime.configuration.chunkSize, overlap: runtime.configuration.chunkOverlap)
         var stored = (signatures: Set<ChunkSignature>(), rows: 0)
         var expected = Set<ChunkSignature>()
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
+        let converged = try await eventually(within: .seconds(120), every: .milliseconds(25)) {
             expected = try ExpectedIndex.signatures(of: files.path, chunker: chunker, tenant: tenant)
             stored = try await runtime.store.storedChunkSignatures()
             let pending = try await runtime.store.depth().pending
-            if stored.signatures == expected && stored.rows == expected.count && pending == 0 {
-                return
-            }
-            try await Task.sleep(for: .milliseconds(25))
+            return stored.signatures == expected && stored.rows == expected.count && pending == 0
         }
+        if converged { return }
         Issue.record(
             "index did not converge: missing \(expected.subtracting(stored.signatures).sorted { $0.description < $1.description }.prefix(5)), orphaned \(stored.signatures.subtracting(expected).sorted { $0.description < $1.description }.prefix(5)), rows \(stored.rows)",
             sourceLocation: sourceLocation)

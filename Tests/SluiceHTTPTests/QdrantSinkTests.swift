@@ -149,9 +149,13 @@ import Testing
             try await Task.sleep(for: .milliseconds(20))
         }
         try await server.inject(.down)
-        try await Task.sleep(for: outage)
-        let breaker = runtime.sink.deliveryGate?.snapshot.breaker
-        if case .closed = breaker { Issue.record("the breaker should have opened during the outage") }
+        let down = ContinuousClock.now
+        let opened = try await eventually {
+            if case .closed = runtime.sink.deliveryGate?.snapshot.breaker { return false }
+            return true
+        }
+        #expect(opened, "the breaker should open during the outage")
+        try await Task.sleep(until: down + outage)
         let metrics = String(decoding: try await runtime.metricsExposition(), as: UTF8.self)
         #expect(metrics.contains(#"sluice_circuit_state{destination="qdrant at http://127.0.0.1:"#), "circuit state per destination")
         #expect(metrics.split(separator: "\n").contains { $0.hasPrefix("sluice_circuit_state{") && !$0.hasSuffix(" 0") }, "and it is not closed")

@@ -143,9 +143,11 @@ final class FakeEmbeddingService: Sendable {
         configuration.maxRetries = 10
         let runtime = try SluiceRuntime(configuration: configuration)
         let run = Task { try await Runner(runtime: runtime).run(Runner.Options(root: files.path, singleTenant: nil)) }
-        try await Task.sleep(for: .seconds(3))
-        let breaker = runtime.embedder.deliveryGate?.snapshot.breaker
-        if case .closed = breaker { Issue.record("the breaker should be open while the embedder refuses connections") }
+        let opened = try await eventually {
+            if case .closed = runtime.embedder.deliveryGate?.snapshot.breaker { return false }
+            return true
+        }
+        #expect(opened, "the breaker should open while the embedder refuses connections")
         #expect(try await runtime.store.deadLetters(tenant: nil).isEmpty)
         // The embedder comes up on the same port: everything is indexed, nothing lost.
         try await service.serving(port: port) { _ in
