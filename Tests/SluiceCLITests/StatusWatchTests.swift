@@ -2,6 +2,7 @@ import Foundation
 import SluiceApp
 import SluiceCore
 import SluiceTesting
+import Synchronization
 import Testing
 
 /// `sluice status --watch` as a process reading a store another process
@@ -32,10 +33,21 @@ import Testing
 
         // Nothing processes yet: two refreshes, then stop it.
         let (watching, output) = try status(["--watch", "--interval", "0.3"], data: configuration.dataDirectory)
-        try await Task.sleep(for: .milliseconds(800))
+        let printed = Mutex(Data())
+        output.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            printed.withLock { $0.append(data) }
+        }
+        let refreshed = try await eventually {
+            printed.withLock { String(decoding: $0, as: UTF8.self) }.components(separatedBy: "queue: 50 pending").count > 2
+        }
+        #expect(refreshed, "two refreshes within a minute")
         watching.terminate()
         watching.waitUntilExit()
-        let lines = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        output.fileHandleForReading.readabilityHandler = nil
+        let rest = output.fileHandleForReading.readDataToEndOfFile()
+        printed.withLock { $0.append(rest) }
+        let lines = printed.withLock { String(decoding: $0, as: UTF8.self) }.split(separator: "\n")
         #expect(!lines.contains { $0.contains("\u{1B}[") }, "no terminal control codes on a pipe")
         #expect(lines.filter { $0.contains("queue: 50 pending") }.count >= 2, "\(lines)")
         #expect(lines.contains { $0.contains("all tenants") && $0.contains("0/50") && $0.contains("ETA ?") }, "\(lines)")
