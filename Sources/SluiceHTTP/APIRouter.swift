@@ -411,8 +411,7 @@ struct API: Sendable {
     func progress(_ context: SluiceRequestContext, _ principal: Principal) async throws -> Response {
         let tenant = try TenantID(context.parameters.get("tenant") ?? "")
         try principal.require(tenant)
-        let summary = try await backend.index.tenantSummaries().first { $0.tenant == tenant.rawValue }
-            ?? TenantSummary(tenant: tenant.rawValue)
+        let summary = try await backend.index.tenantSummary(tenant)
         let onboarding = try await backend.index.onboardings(tenant: tenant, window: .seconds(60)).first
         return json(TenantProgress(summary, onboarding: onboarding))
     }

@@ -128,13 +128,16 @@ extension SQLiteStore: IndexStore {
         }
     }
 
-    public func tenantSummaries() async throws -> [TenantSummary] {
+    public func tenantSummaries(tenant: TenantID?) async throws -> [TenantSummary] {
         try await read("summarizing tenants") { db in
             var summaries: [String: TenantSummary] = [:]
+            // With a tenant, both reads are ranges of the tables' primary keys.
+            let only = tenant == nil ? "" : "WHERE tenant = ?"
+            let arguments: StatementArguments = tenant.map { [$0.rawValue] } ?? []
             let documentRows = try Row.fetchAll(db, sql: """
                 SELECT tenant, status, COUNT(*) AS count, SUM(chunk_count) AS chunks, MAX(updated_at) AS last
-                FROM documents GROUP BY tenant, status
-                """)
+                FROM documents \(only) GROUP BY tenant, status
+                """, arguments: arguments)
             for row in documentRows {
                 let tenant: String = row["tenant"]
                 var summary = summaries[tenant] ?? TenantSummary(tenant: tenant)
@@ -151,8 +154,8 @@ extension SQLiteStore: IndexStore {
             }
             let queueRows = try Row.fetchAll(db, sql: """
                 SELECT tenant, SUM(state = 0) AS pending, SUM(state = 1) AS failed, MAX(last_change_at) AS last
-                FROM queue GROUP BY tenant
-                """)
+                FROM queue \(only) GROUP BY tenant
+                """, arguments: arguments)
             for row in queueRows {
                 let tenant: String = row["tenant"]
                 var summary = summaries[tenant] ?? TenantSummary(tenant: tenant)

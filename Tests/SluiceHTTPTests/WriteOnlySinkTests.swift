@@ -198,7 +198,7 @@ final class WebhookReceiver: Sendable {
             // The central Sluice indexes what it received.
             var indexed = 0
             for _ in 0..<200 {
-                indexed = try await centralRuntime.store.tenantSummaries().first { $0.tenant == "acme" }?.indexed ?? 0
+                indexed = try await centralRuntime.store.tenantSummary(try TenantID("acme")).indexed
                 if indexed == 13 { break }
                 try await Task.sleep(for: .milliseconds(50))
         }

@@ -94,6 +94,22 @@ import Testing
         #expect(try await store.collectUnusedEmbeddings() == 0, "globex still uses the shared vector")
     }
 
+    @Test func oneTenantsSummaryIsItsLineOfTheWholeSummary() async throws {
+        _ = try await process("a.md", tenant: "acme", indexed(["one", "two"], vectors: [vector([1, 0, 0]), vector([0, 1, 0])]))
+        _ = try await process("b.md", tenant: "acme", .skipped(contentHash: nil, reason: "empty"))
+        _ = try await process("a.md", tenant: "globex", indexed(["one"], vectors: [nil]))
+        try await store.enqueue([JobQueueConformance.change("pending.md", tenant: "acme")])
+        try await store.enqueue([JobQueueConformance.change("queued.md", tenant: "initech")])
+        let all = try await store.tenantSummaries()
+        #expect(all.map(\.tenant) == ["acme", "globex", "initech"])
+        for summary in all {
+            #expect(try await store.tenantSummaries(tenant: try TenantID(summary.tenant)) == [summary])
+        }
+        let acme = try await store.tenantSummary(try TenantID("acme"))
+        #expect(acme.indexed == 1 && acme.skipped == 1 && acme.chunks == 2 && acme.pending == 1)
+        #expect(try await store.tenantSummary(try TenantID("nobody")) == TenantSummary(tenant: "nobody"))
+    }
+
     @Test func embeddingCacheReportsKnownTexts() async throws {
         _ = try await process("a.md", indexed(["cached"], vectors: [vector([1, 0, 0])]))
         let found = try await store.cachedEmbeddings(

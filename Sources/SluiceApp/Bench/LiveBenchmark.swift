@@ -158,7 +158,7 @@ public struct LiveBenchmark: Sendable {
         var indexed = 0
         let floodDeadline = ContinuousClock.now + .seconds(600)
         while ContinuousClock.now < floodDeadline {
-            indexed = try await runtime.store.tenantSummaries().first { $0.tenant == floodTenant.rawValue }?.indexed ?? 0
+            indexed = try await runtime.store.tenantSummary(floodTenant).indexed
             if indexed >= floodFiles { break }
             try await Task.sleep(for: .milliseconds(20))
         }

@@ -87,7 +87,9 @@ public protocol IndexStore: Sendable {
     /// The states of several documents in one read; absent ones are left out.
     func documentStates(_ keys: [DocumentKey]) async throws -> [DocumentKey: DocumentState]
     func documents(tenant: TenantID, status: DocumentState.Status?) async throws -> [DocumentState]
-    func tenantSummaries() async throws -> [TenantSummary]
+    /// Every tenant's counts, by tenant name; only `tenant`'s (read by its
+    /// key, not by summarizing the whole store) when given.
+    func tenantSummaries(tenant: TenantID?) async throws -> [TenantSummary]
     /// Each tenant's current or last onboarding (one tenant's, with `tenant`),
     /// its rate measured over `window`.
     func onboardings(tenant: TenantID?, window: Duration) async throws -> [OnboardingProgress]
@@ -158,6 +160,16 @@ public struct ScanBatch: Sendable {
 }
 
 extension IndexStore {
+    /// Every tenant's counts, by tenant name.
+    public func tenantSummaries() async throws -> [TenantSummary] {
+        try await tenantSummaries(tenant: nil)
+    }
+
+    /// One tenant's counts (all zero for a tenant Sluice has not seen).
+    public func tenantSummary(_ tenant: TenantID) async throws -> TenantSummary {
+        try await tenantSummaries(tenant: tenant).first ?? TenantSummary(tenant: tenant.rawValue)
+    }
+
     /// The wave of onboardings in progress taken together; nil when none is.
     public func overallOnboarding(window: Duration) async throws -> OnboardingProgress? {
         try await onboardingReport(window: window).overall

@@ -47,7 +47,7 @@ struct TenantsCommand: AsyncParsableCommand {
         func run() async throws {
             let tenant = try TenantID(tenant)
             let runtime = try store.openExisting()
-            let summary = try await runtime.store.tenantSummaries().first { $0.tenant == tenant.rawValue }
+            let summary = try await runtime.store.tenantSummaries(tenant: tenant).first
             guard let summary else {
                 throw SluiceError(.notFound, "there is no tenant \"\(tenant)\"; `sluice tenants list` shows the tenants")
             }
