@@ -19,10 +19,12 @@ final class ProgressPrinter: Sendable {
         let tenants = snapshot.tenants.sorted { $0.key < $1.key }.filter { $0.value.total > 0 }
         guard !tenants.isEmpty else { return }
         var lines: [String] = []
-        let active = tenants.filter { $0.value.done < $0.value.total }
-        let shown = (active.count > Self.maxTenantLines ? active : tenants).prefix(Self.maxTenantLines)
+        // Every tenant when they fit; otherwise those being worked now (begun,
+        // not finished), then one line for all of them.
+        let shown = tenants.count <= Self.maxTenantLines
+            ? tenants : Array(tenants.filter { $0.value.done > 0 && $0.value.done < $0.value.total }.prefix(Self.maxTenantLines))
         for (tenant, counts) in shown {
-            lines.append(line(tenant, counts, elapsed: elapsed))
+            lines.append(line(tenant, counts, perSecond: counts.perSecond(at: snapshot.now)))
         }
         if tenants.count > shown.count {
             let total = tenants.reduce(RunProgress.TenantCounts()) { sum, entry in
@@ -31,20 +33,21 @@ final class ProgressPrinter: Sendable {
                 sum.indexed += entry.value.done
                 return sum
             }
-            lines.append(line("all \(tenants.count) tenants", total, elapsed: elapsed))
+            lines.append(line("all \(tenants.count) tenants", total, perSecond: Double(total.done) / elapsed))
         }
         var output = ""
         drawnLines.withLock { drawn in
-            if Terminal.isInteractive && drawn > 0 { output += "\u{1B}[\(drawn)A" }
+            // Up to the frame's first line, clearing what was below (frames differ in length).
+            if Terminal.isInteractive && drawn > 0 { output += "\u{1B}[\(drawn)A\u{1B}[J" }
             for line in lines { output += (Terminal.isInteractive ? "\u{1B}[2K" : "") + line + "\n" }
             drawn = Terminal.isInteractive ? lines.count : 0
         }
         FileHandle.standardError.write(Data(output.utf8))
     }
 
-    private func line(_ tenant: String, _ counts: RunProgress.TenantCounts, elapsed: Double) -> String {
+    private func line(_ tenant: String, _ counts: RunProgress.TenantCounts, perSecond: Double?) -> String {
         let done = counts.done
-        let rate = Double(done) / elapsed
+        let rate = perSecond ?? 0
         let remaining = max(counts.total - done, 0)
         let percent = counts.total > 0 ? Double(done) * 100 / Double(counts.total) : 100
         let eta = remaining == 0 ? "done" : (rate > 0 ? "ETA \(Terminal.duration(Double(remaining) / rate))" : "ETA ?")

@@ -13,10 +13,22 @@ public final class RunProgress: Sendable {
         public var deleted = 0
         public var skipped = 0
         public var failed = 0
+        /// When this tenant's first document was done in this run.
+        public var firstDoneAt: Date?
 
         public var done: Int { indexed + unchanged + deleted + skipped + failed }
 
         public init() {}
+
+        /// Documents a second since the tenant's first was done, not counting
+        /// that first one, over at least a second (a batch's documents are done
+        /// together, so a shorter span says little); nil until a second one is
+        /// done. Workers take tenants in queue order, so a rate over the whole
+        /// run would make a tenant worked late look slow.
+        public func perSecond(at now: Date) -> Double? {
+            guard let firstDoneAt, done > 1 else { return nil }
+            return Double(done - 1) / max(now.timeIntervalSince(firstDoneAt), 1)
+        }
     }
 
     public enum Outcome: Sendable {
@@ -78,6 +90,7 @@ public final class RunProgress: Sendable {
                 state.failures.append("\(key): \(reason)")
             }
             counts.total = max(counts.total, counts.done)
+            if counts.firstDoneAt == nil { counts.firstDoneAt = Date() }
             state.tenants[key.tenant.rawValue] = counts
         }
     }
