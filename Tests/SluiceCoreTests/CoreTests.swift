@@ -47,6 +47,16 @@ import Testing
         }
         #expect(try DocumentID("Cafe\u{301}.md") == DocumentID("Caf\u{e9}.md"), "NFC-normalized")
     }
+
+    @Test func timesAreISO8601InJSON() throws {
+        struct Row: Codable, Equatable { var at: Timestamp }
+        let row = Row(at: Timestamp(milliseconds: 1_796_025_709_266))
+        let json = String(decoding: try JSONEncoder().encode(row), as: UTF8.self)
+        #expect(json == #"{"at":"2026-11-30T08:01:49.266Z"}"#)
+        #expect(try JSONDecoder().decode(Row.self, from: Data(json.utf8)) == row, "every millisecond survives")
+        #expect(try JSONDecoder().decode(Row.self, from: Data(#"{"at":"2026-11-30T08:01:49Z"}"#.utf8)).at.milliseconds == 1_796_025_709_000)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Row.self, from: Data(#"{"at":"yesterday"}"#.utf8)) }
+    }
 }
 
 @Suite struct PolicyTests {

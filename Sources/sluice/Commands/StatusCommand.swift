@@ -59,8 +59,7 @@ struct StatusCommand: AsyncParsableCommand {
             return
         }
         let depth = try await runtime.store.depth()
-        var tenants = try await runtime.store.tenantSummaries()
-        if let only { tenants = tenants.filter { $0.tenant == only.rawValue } }
+        let tenants = try await runtime.store.tenantSummaries(tenant: only)
         var skipped: [Report.Problem] = []
         for summary in tenants where summary.skipped > 0 {
             for document in try await runtime.store.documents(tenant: try TenantID(summary.tenant), status: .skipped) {
