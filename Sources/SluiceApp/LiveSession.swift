@@ -106,8 +106,12 @@ public final class LiveSession: Sendable {
         let workers = Runner(runtime: runtime).makeWorkers(progress: progress, budget: budget)
         var services: [any Service] = [
             WorkerService(workers: workers, intakePressure: intakePressure),
-            ActivityService(session: self, report: onActivity),
-            HealthService(runtime: runtime, interval: .seconds(5)),
+            PeriodicService(name: "report activity", interval: .seconds(2), runtime: runtime) { [self] in
+                onActivity(Activity(processed: progress.snapshot(), queue: try await runtime.store.depth()))
+            },
+            PeriodicService(name: "check health", interval: .seconds(5), runtime: runtime) { [runtime] in
+                try await runtime.checkHealth()
+            },
         ]
         if let options {
             guard let scanRoot = FileSystem.realPath(options.root) else {
@@ -241,38 +245,22 @@ struct RescanService: Service {
     }
 }
 
-/// Reports what was processed and what is queued, every two seconds.
-struct ActivityService: Service {
-    let session: LiveSession
-    let report: @Sendable (LiveSession.Activity) -> Void
-
-    func run() async throws {
-        let clock = session.runtime.clock
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let tick = Doorbell()
-            await withGracefulShutdownHandler {
-                await tick.wait(until: clock.now() + .seconds(2), clock: clock)
-            } onGracefulShutdown: {
-                tick.ring()
-            }
-            if Task.isShuttingDownGracefully || Task.isCancelled { return }
-            report(LiveSession.Activity(processed: session.progress.snapshot(), queue: try await session.runtime.store.depth()))
-        }
-    }
-}
-
-/// Checks health (alerts, history) every `interval` until graceful shutdown.
-struct HealthService: Service {
-    let runtime: SluiceRuntime
+/// Does `work` every `interval` until graceful shutdown: the activity
+/// report and the health check. A failed round is logged and the next one
+/// comes as usual (a report is not worth stopping Sluice for).
+struct PeriodicService: Service {
+    let name: String
     let interval: Duration
+    let runtime: SluiceRuntime
+    let work: @Sendable () async throws -> Void
 
     func run() async throws {
         let clock = runtime.clock
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                try await runtime.checkHealth()
+                try await work()
             } catch {
-                runtime.logger.warning("could not check health: \(error)")
+                runtime.logger.warning("could not \(name): \(error)")
             }
             let tick = Doorbell()
             await withGracefulShutdownHandler {
