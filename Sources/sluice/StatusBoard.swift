@@ -4,8 +4,8 @@ import SluiceCore
 /// What `sluice status --watch` shows: the queue, then a progress bar per
 /// tenant being onboarded (total, processed, failed, percent, files per
 /// minute, ETA), busiest first. On a terminal the frame is redrawn in place;
-/// otherwise each refresh prints plain, timestamped lines, one per tenant
-/// still onboarding, so it can be piped and logged.
+/// otherwise each refresh prints plain, timestamped lines (the same lines,
+/// without redrawing), so it can be piped and logged.
 struct StatusBoard {
     var depth: QueueDepth
     var onboardings: [OnboardingProgress]
@@ -42,11 +42,7 @@ struct StatusBoard {
             lines.append("No tenant is being onboarded: every backlog is empty.")
         }
         if let overall { lines.append(line(overall)) }
-        for progress in active.prefix(maxTenantLines) { lines.append(line(progress)) }
-        if active.count > maxTenantLines {
-            let rest = active.dropFirst(maxTenantLines)
-            lines.append("... and \(rest.count) more tenants onboarding, \(Terminal.grouped(rest.reduce(0) { $0 + $1.pending })) documents pending")
-        }
+        lines += tenantLines(active)
         let finished = onboardings.filter { !$0.active }.sorted { $0.startedAt > $1.startedAt }
         if !finished.isEmpty {
             lines.append("")
@@ -55,10 +51,21 @@ struct StatusBoard {
         return lines
     }
 
-    /// Plain lines for a pipe or a log: the queue, and every tenant onboarding.
+    /// Plain lines for a pipe or a log: the queue, the wave, and the tenants
+    /// onboarding (the busiest `maxTenantLines`, then one line for the rest).
     func plainLines() -> [String] {
         let stamp = now.iso8601
-        return ["\(stamp) \(queueLine())"] + ([overall].compactMap { $0 } + active).map { "\(stamp) \(line($0))" }
+        return ([queueLine()] + [overall].compactMap { $0 }.map(line) + tenantLines(active)).map { "\(stamp) \($0)" }
+    }
+
+    /// A line per tenant, busiest first, at most `maxTenantLines`, then one summing up the rest.
+    func tenantLines(_ active: [OnboardingProgress]) -> [String] {
+        var lines = active.prefix(maxTenantLines).map(line)
+        if active.count > maxTenantLines {
+            let rest = active.dropFirst(maxTenantLines)
+            lines.append("... and \(rest.count) more tenants onboarding, \(Terminal.grouped(rest.reduce(0) { $0 + $1.pending })) documents pending")
+        }
+        return lines
     }
 
     func line(_ progress: OnboardingProgress) -> String {

@@ -21,6 +21,24 @@ import Testing
         return (process, output)
     }
 
+    /// What `status --watch` prints on a pipe until `enough` holds (or a minute passes); then it is stopped.
+    func watchedLines(data: String, until enough: @escaping @Sendable (String) -> Bool) async throws -> [Substring] {
+        let (watching, output) = try status(["--watch", "--interval", "0.3"], data: data)
+        let printed = Mutex(Data())
+        output.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            printed.withLock { $0.append(data) }
+        }
+        let sawEnough = try await eventually { enough(printed.withLock { String(decoding: $0, as: UTF8.self) }) }
+        watching.terminate()
+        watching.waitUntilExit()
+        output.fileHandleForReading.readabilityHandler = nil
+        let rest = output.fileHandleForReading.readDataToEndOfFile()
+        let text = printed.withLock { $0.append(rest); return String(decoding: $0, as: UTF8.self) }
+        #expect(sawEnough, "status --watch printed, within a minute, what the test waits for: \(text.suffix(2000))")
+        return text.split(separator: "\n")
+    }
+
     @Test func watchPrintsPlainLinesAndStopsWhenIdle() async throws {
         var configuration = Configuration()
         configuration.dataDirectory = try TemporaryDirectory("sluice-status-watch").path
@@ -32,22 +50,9 @@ import Testing
         _ = try await runtime.store.publish(documents.map { try Publication($0, priority: .normal, maxContentBytes: 1 << 20) })
 
         // Nothing processes yet: two refreshes, then stop it.
-        let (watching, output) = try status(["--watch", "--interval", "0.3"], data: configuration.dataDirectory)
-        let printed = Mutex(Data())
-        output.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            printed.withLock { $0.append(data) }
+        let lines = try await watchedLines(data: configuration.dataDirectory) {
+            $0.components(separatedBy: "queue: 50 pending").count > 2
         }
-        let refreshed = try await eventually {
-            printed.withLock { String(decoding: $0, as: UTF8.self) }.components(separatedBy: "queue: 50 pending").count > 2
-        }
-        #expect(refreshed, "two refreshes within a minute")
-        watching.terminate()
-        watching.waitUntilExit()
-        output.fileHandleForReading.readabilityHandler = nil
-        let rest = output.fileHandleForReading.readDataToEndOfFile()
-        printed.withLock { $0.append(rest) }
-        let lines = printed.withLock { String(decoding: $0, as: UTF8.self) }.split(separator: "\n")
         #expect(!lines.contains { $0.contains("\u{1B}[") }, "no terminal control codes on a pipe")
         #expect(lines.filter { $0.contains("queue: 50 pending") }.count >= 2, "\(lines)")
         #expect(lines.contains { $0.contains("all tenants") && $0.contains("0/50") && $0.contains("ETA ?") }, "\(lines)")
@@ -64,6 +69,28 @@ import Testing
         #expect(idle.terminationStatus == 0)
         let final = String(decoding: idleOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(final.contains("queue: 0 pending") && !final.contains("acme"), "\(final)")
+    }
+
+    @Test func manyTenantsGetTheBusiestLinesAndOneForTheRest() async throws {
+        var configuration = Configuration()
+        configuration.dataDirectory = try TemporaryDirectory("sluice-status-many").path
+        let runtime = try SluiceRuntime(configuration: configuration)
+        // 25 tenants; t-00 has the most pending, t-24 the fewest.
+        let documents = (0..<25).flatMap { tenant in
+            (0..<(30 - tenant)).map {
+                IncomingDocument(meta: DocumentMeta(tenant: String(format: "t-%02d", tenant), docId: "doc\($0).md"), content: "text \($0)")
+            }
+        }
+        _ = try await runtime.store.publish(documents.map { try Publication($0, priority: .normal, maxContentBytes: 1 << 20) })
+        let lines = try await watchedLines(data: configuration.dataDirectory) { $0.contains("more tenants onboarding") }
+        // One refresh: from its queue line to the next.
+        let frame = lines.drop { !$0.contains("queue: ") }.dropFirst().prefix { !$0.contains("queue: ") }
+        #expect(frame.filter { $0.contains(" t-") }.count == 20, "\(frame)")
+        #expect(frame.contains { $0.contains("t-00 ") } && frame.contains { $0.contains("t-19 ") })
+        #expect(!frame.contains { $0.contains("t-20 ") }, "the least busy are summed up, not listed")
+        // t-20 ... t-24 have 10 + 9 + 8 + 7 + 6 documents pending.
+        #expect(frame.contains { $0.hasSuffix("... and 5 more tenants onboarding, 40 documents pending") }, "\(frame)")
+        #expect(frame.contains { $0.contains("all tenants") })
     }
 
     @Test func watchRefusesJSONAndUntilIdleAlone() throws {
