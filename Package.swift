@@ -98,7 +98,10 @@ let package = Package(
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore", "SluiceTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceConnectorsTests", dependencies: ["SluiceConnectors", "SluiceCore"], swiftSettings: swiftSettings),
         .testTarget(name: "SluiceWatchTests", dependencies: ["SluiceWatch", "SluiceCore", "SluiceTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceSQLiteTests", dependencies: ["SluiceSQLite", "SluiceCore", "SluiceTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SluiceSQLiteTests",
+            dependencies: ["SluiceSQLite", "SluiceCore", "SluiceTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "SluiceAppTests", dependencies: ["SluiceApp", "SluiceSQLite", "SluiceCore", "SluiceConnectors", "SluiceTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SluiceHTTPTests",

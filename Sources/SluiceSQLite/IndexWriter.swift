@@ -56,11 +56,7 @@ struct IndexWriter {
         switch completion.result {
         case .indexed(let document):
             let model = try modelID(document.modelKey, dimension: document.dimension)
-            let findVector = try db.cachedStatement(sql: "SELECT id FROM embeddings WHERE model = ? AND text_hash = ?")
-            let insertVector = try db.cachedStatement(sql: """
-                INSERT INTO embeddings (model, text_hash, vector) VALUES (?, ?, ?)
-                ON CONFLICT (model, text_hash) DO NOTHING
-                """)
+            let insertVector = try db.cachedStatement(sql: "INSERT INTO embeddings (model, text_hash, vector) VALUES (?, ?, ?)")
             let upsertChunk = try db.cachedStatement(sql: """
                 INSERT INTO chunks (tenant, doc_id, ordinal, chunk_id, text, text_hash, embedding, revision)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -69,14 +65,14 @@ struct IndexWriter {
                     embedding = excluded.embedding, revision = excluded.revision
                 """)
             for chunk in completion.chunkRows {
-                // A new vector is inserted; a cached one (or one another document of this
-                // transaction inserted first) is looked up.
-                var embedding: Int64?
-                if let vector = chunk.vector {
+                // A cached vector (or one another document of this transaction inserted
+                // first) is used; a new one is inserted.
+                var embedding = try EmbeddingKeys.find(db, model: model, textHash: chunk.textHash)
+                if embedding == nil, let vector = chunk.vector {
                     try insertVector.execute(arguments: [model, chunk.textHash, vector])
-                    if db.changesCount > 0 { embedding = db.lastInsertedRowID }
+                    embedding = db.lastInsertedRowID
+                    try EmbeddingKeys.add(db, model: model, textHash: chunk.textHash, embedding: db.lastInsertedRowID)
                 }
-                if embedding == nil { embedding = try Int64.fetchOne(findVector, arguments: [model, chunk.textHash]) }
                 guard let embedding else {
                     // Only possible if the cache was collected while a worker ran.
                     throw SluiceError(.storage, "the cached vector of a chunk of \(lease.key) is gone; it will be embedded again", isRetryable: true)

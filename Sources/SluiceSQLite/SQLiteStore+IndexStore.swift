@@ -69,9 +69,8 @@ extension SQLiteStore: IndexStore {
             guard let model = try Int64.fetchOne(db, sql: "SELECT id FROM models WHERE key = ?", arguments: [modelKey]) else {
                 return []
             }
-            let statement = try db.cachedStatement(sql: "SELECT 1 FROM embeddings WHERE model = ? AND text_hash = ?")
             var found = Set<ContentHash>()
-            for hash in Set(textHashes) where try Bool.fetchOne(statement, arguments: [model, Data(hash.bytes)]) != nil {
+            for hash in Set(textHashes) where try EmbeddingKeys.find(db, model: model, textHash: Data(hash.bytes)) != nil {
                 found.insert(hash)
             }
             return found
@@ -84,10 +83,12 @@ extension SQLiteStore: IndexStore {
             guard let model = try Int64.fetchOne(db, sql: "SELECT id FROM models WHERE key = ?", arguments: [modelKey]) else {
                 return [:]
             }
-            let statement = try db.cachedStatement(sql: "SELECT vector FROM embeddings WHERE model = ? AND text_hash = ?")
+            let statement = try db.cachedStatement(sql: "SELECT vector FROM embeddings WHERE id = ?")
             var found: [ContentHash: [Float]] = [:]
             for hash in Set(textHashes) {
-                guard let data = try Data.fetchOne(statement, arguments: [model, Data(hash.bytes)]) else { continue }
+                guard let id = try EmbeddingKeys.find(db, model: model, textHash: Data(hash.bytes)),
+                    let data = try Data.fetchOne(statement, arguments: [id])
+                else { continue }
                 var vector: [Float] = []
                 VectorCoding.decode(data, into: &vector)
                 found[hash] = vector
@@ -278,15 +279,7 @@ extension SQLiteStore: IndexStore {
 
     @discardableResult
     public func collectUnusedEmbeddings() async throws -> Int {
-        try await write("collecting unused embeddings") { db in
-            // EXCEPT sorts both id lists once; both sides come from covering indexes.
-            try db.execute(sql: """
-                DELETE FROM embeddings WHERE id IN (
-                    SELECT id FROM embeddings INDEXED BY embeddings_by_text
-                    EXCEPT SELECT embedding FROM chunks INDEXED BY chunks_for_search)
-                """)
-            return db.changesCount
-        }
+        try await write("collecting unused embeddings") { db in try EmbeddingKeys.collectUnused(db) }
     }
 
     public func requeueDocuments(notMatching settingsFingerprint: String, priority: Priority) async throws -> Int {

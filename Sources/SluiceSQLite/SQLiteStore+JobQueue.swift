@@ -105,7 +105,9 @@ extension SQLiteStore: JobQueue {
         let count = groups.reduce(0) { $0 + $1.count }
         return try await write("completing \(count) documents") { db in
             var index = IndexWriter(db: db, now: now)
-            return try groups.map { completions in try completions.map { try index.apply($0) } }
+            let outcomes = try groups.map { completions in try completions.map { try index.apply($0) } }
+            try EmbeddingKeys.mergeIfLarge(db)
+            return outcomes
         }
     }
 

@@ -272,6 +272,29 @@ extension SQLiteStore {
                 DROP TABLE onboardings;
                 """)
         }
+        migrator.registerMigration("v8: embedding cache keys merged in order") { db in
+            try db.execute(sql: """
+                -- The cache's keys (model, SHA-256 of the text) are random: kept in a unique index
+                -- on embeddings, every new chunk rewrote a random leaf page, about a page per chunk
+                -- once the index outgrew a commit (see EmbeddingKeys). New keys now go to a small
+                -- table and are merged into the large one in key order.
+                CREATE TABLE embedding_keys (
+                    model INTEGER NOT NULL,
+                    text_hash BLOB NOT NULL,
+                    embedding INTEGER NOT NULL,  -- embeddings.id
+                    PRIMARY KEY (model, text_hash)
+                ) WITHOUT ROWID;
+                CREATE TABLE recent_embedding_keys (
+                    model INTEGER NOT NULL,
+                    text_hash BLOB NOT NULL,
+                    embedding INTEGER NOT NULL,
+                    PRIMARY KEY (model, text_hash)
+                ) WITHOUT ROWID;
+                INSERT INTO embedding_keys (model, text_hash, embedding)
+                    SELECT model, text_hash, id FROM embeddings INDEXED BY embeddings_by_text ORDER BY model, text_hash;
+                DROP INDEX embeddings_by_text;
+                """)
+        }
         return migrator
     }()
 }

@@ -1,0 +1,80 @@
+import Foundation
+import GRDB
+import SluiceCore
+@testable import SluiceSQLite
+import SluiceTesting
+import Testing
+
+/// The embedding cache's keys: staged in a small table, merged into the
+/// large one in key order, found in either, collected from both; and a store
+/// made before they existed keeps its cache.
+@Suite struct EmbeddingKeysTests {
+    let directory: TemporaryDirectory
+
+    init() throws {
+        directory = try TemporaryDirectory("sluice-embedding-keys")
+    }
+
+    func hash(_ index: Int) -> Data { Data(ContentHash.of("text \(index)").bytes) }
+
+    /// Inserts a vector row and stages its key, as the index writer does.
+    func addVector(_ db: Database, model: Int64, _ index: Int) throws -> Int64 {
+        try db.execute(sql: "INSERT INTO embeddings (model, text_hash, vector) VALUES (?, ?, x'00')", arguments: [model, hash(index)])
+        let id = db.lastInsertedRowID
+        try EmbeddingKeys.add(db, model: model, textHash: hash(index), embedding: id)
+        return id
+    }
+
+    func count(_ db: Database, _ table: String) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
+    }
+
+    @Test func keysAreFoundBeforeAndAfterTheMergeAndCollectedFromBoth() throws {
+        let queue = try DatabaseQueue(path: directory.path + "/keys.sqlite")
+        try SQLiteStore.migrator.migrate(queue)
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO models (id, key, dimension) VALUES (1, 'test/1', 1), (2, 'other/1', 1)")
+            var ids: [Int: Int64] = [:]
+            for index in 0..<100 { ids[index] = try addVector(db, model: 1, index) }
+            try EmbeddingKeys.mergeIfLarge(db, threshold: 101)
+            #expect(try count(db, "recent_embedding_keys") == 100, "below the threshold nothing moves")
+            try EmbeddingKeys.mergeIfLarge(db, threshold: 100)
+            #expect(try count(db, "recent_embedding_keys") == 0 && count(db, "embedding_keys") == 100)
+            for index in 100..<110 { ids[index] = try addVector(db, model: 1, index) }
+            for index in 0..<110 {
+                #expect(try EmbeddingKeys.find(db, model: 1, textHash: hash(index)) == ids[index], "key \(index), merged or staged")
+            }
+            #expect(try EmbeddingKeys.find(db, model: 2, textHash: hash(0)) == nil, "models do not share vectors")
+            #expect(try EmbeddingKeys.find(db, model: 1, textHash: hash(999)) == nil)
+
+            // Chunks use the even vectors: the odd ones go, from the big table and the staged one.
+            for index in stride(from: 0, to: 110, by: 2) {
+                try db.execute(sql: """
+                    INSERT INTO chunks (tenant, doc_id, ordinal, chunk_id, text, text_hash, embedding, revision)
+                    VALUES ('acme', ?, 0, ?, 'text', ?, ?, 1)
+                    """, arguments: ["doc\(index).md", "chunk\(index)", hash(index), ids[index]])
+            }
+            #expect(try EmbeddingKeys.collectUnused(db) == 55)
+            #expect(try count(db, "embeddings") == 55 && count(db, "embedding_keys") == 55 && count(db, "recent_embedding_keys") == 0)
+            for index in 0..<110 {
+                #expect((try EmbeddingKeys.find(db, model: 1, textHash: hash(index)) != nil) == index.isMultiple(of: 2))
+            }
+        }
+    }
+
+    @Test func aStoreFromBeforeKeepsItsCache() async throws {
+        let path = directory.path + "/old.sqlite"
+        let queue = try DatabaseQueue(path: path)
+        try SQLiteStore.migrator.migrate(queue, upTo: "v7: onboarding starts only")
+        try await queue.write { db in
+            try db.execute(sql: "INSERT INTO models (id, key, dimension) VALUES (1, 'test/1', 1)")
+            for index in 0..<5 {
+                try db.execute(sql: "INSERT INTO embeddings (model, text_hash, vector) VALUES (1, ?, x'00')", arguments: [hash(index)])
+            }
+        }
+        try queue.close()
+        let store = try SQLiteStore(path: path)
+        let hashes = (0..<6).map { ContentHash.of("text \($0)") }
+        #expect(try await store.cachedEmbeddings(modelKey: "test/1", textHashes: hashes) == Set(hashes.prefix(5)))
+    }
+}
