@@ -39,9 +39,11 @@ enum EmbeddingKeys {
     static func mergeIfLarge(_ db: Database, threshold: Int = mergeThreshold) throws {
         let staged = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM recent_embedding_keys")) ?? 0
         guard staged > 0, staged >= threshold else { return }
-        // The small table is read in key order (it is its primary key), so the inserts walk the big one's leaves once.
+        // The small table is read in key order (it is its primary key), so the inserts walk the big
+        // one's leaves once. A key is staged only when neither table has it; OR IGNORE only makes
+        // sure a broken invariant could never stop every completion from committing.
         try db.execute(sql: """
-            INSERT INTO embedding_keys (model, text_hash, embedding)
+            INSERT OR IGNORE INTO embedding_keys (model, text_hash, embedding)
             SELECT model, text_hash, embedding FROM recent_embedding_keys ORDER BY model, text_hash;
             DELETE FROM recent_embedding_keys;
             """)
