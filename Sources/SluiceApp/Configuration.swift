@@ -36,6 +36,9 @@ public struct Configuration: Sendable, Equatable {
     public var chunkOverlap: Int = 100
     /// SQLite `synchronous` setting (SLUICE_DURABILITY: full or normal).
     public var durability: SQLiteStore.Durability = .full
+    /// How often a live session (`run --watch`, `serve`) removes the vectors no
+    /// chunk uses any more; `sluice run` does it once at the end.
+    public var vectorCollectionInterval: Duration = .seconds(600)
     /// Periodic safety rescan while watching (SLUICE_RESCAN_INTERVAL, seconds; 0 disables).
     public var rescanInterval: Duration? = .seconds(600)
     /// Documents per batch request (SLUICE_MAX_BATCH_DOCUMENTS).

@@ -112,6 +112,12 @@ public final class LiveSession: Sendable {
             PeriodicService(name: "check health", interval: .seconds(5), runtime: runtime) { [runtime] in
                 try await runtime.checkHealth()
             },
+            // Edits replace chunks; the vectors no chunk uses any more go now and then, as at the end of a run.
+            PeriodicService(name: "collect unused vectors", interval: runtime.configuration.vectorCollectionInterval, runtime: runtime) {
+                [runtime] in
+                let removed = try await runtime.store.collectUnusedEmbeddings()
+                if removed > 0 { runtime.logger.info("collected \(removed) vectors no chunk uses any more") }
+            },
         ]
         if let options {
             guard let scanRoot = FileSystem.realPath(options.root) else {
@@ -245,9 +251,10 @@ struct RescanService: Service {
     }
 }
 
-/// Does `work` every `interval` until graceful shutdown: the activity
-/// report and the health check. A failed round is logged and the next one
-/// comes as usual (a report is not worth stopping Sluice for).
+/// Does `work` every `interval` (the first time after one interval) until
+/// graceful shutdown: the activity report, the health check, collecting
+/// unused vectors. A failed round is logged and the next one comes as usual
+/// (none of them is worth stopping Sluice for).
 struct PeriodicService: Service {
     let name: String
     let interval: Duration
@@ -256,17 +263,18 @@ struct PeriodicService: Service {
 
     func run() async throws {
         let clock = runtime.clock
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                try await work()
-            } catch {
-                runtime.logger.warning("could not \(name): \(error)")
-            }
+        while true {
             let tick = Doorbell()
             await withGracefulShutdownHandler {
                 await tick.wait(until: clock.now() + interval, clock: clock)
             } onGracefulShutdown: {
                 tick.ring()
+            }
+            if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            do {
+                try await work()
+            } catch {
+                runtime.logger.warning("could not \(name): \(error)")
             }
         }
     }

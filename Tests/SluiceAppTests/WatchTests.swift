@@ -140,6 +140,28 @@ import Testing
         }
     }
 
+    @Test func vectorsOfReplacedChunksAreCollectedWhileWatching() async throws {
+        try files.write("acme/notes.md", document("first version"))
+        var configuration = configuration()
+        configuration.vectorCollectionInterval = .milliseconds(200)
+        try await watching(configuration) { runtime, _ in
+            try await converges(runtime)
+            var old: [ContentHash] = []
+            try await runtime.store.exportChunks(tenant: nil, batchSize: 100) { chunks in
+                old += chunks.compactMap { ContentHash(hex: $0.textHash) }
+            }
+            let model = runtime.embedder.modelKey
+            let cached = try await runtime.store.cachedEmbeddings(modelKey: model, textHashes: old)
+            #expect(!old.isEmpty && cached == Set(old))
+            try files.write("acme/notes.md", document("second version"))
+            try await converges(runtime)
+            let collected = try await eventually {
+                try await runtime.store.cachedEmbeddings(modelKey: model, textHashes: old).isEmpty
+            }
+            #expect(collected, "the first version's vectors are gone without a restart")
+        }
+    }
+
     @Test func aRestartCatchesUpWithWhatChangedMeanwhile() async throws {
         try files.write("acme/a.md", document("alpha"))
         try files.write("acme/b.md", document("beta"))
