@@ -70,8 +70,9 @@ struct IndexWriter {
                 var embedding = try EmbeddingKeys.find(db, model: model, textHash: chunk.textHash)
                 if embedding == nil, let vector = chunk.vector {
                     try insertVector.execute(arguments: [model, chunk.textHash, vector])
-                    embedding = db.lastInsertedRowID
-                    try EmbeddingKeys.add(db, model: model, textHash: chunk.textHash, embedding: db.lastInsertedRowID)
+                    let id = db.lastInsertedRowID
+                    try EmbeddingKeys.add(db, model: model, textHash: chunk.textHash, embedding: id)
+                    embedding = id
                 }
                 guard let embedding else {
                     // Only possible if the cache was collected while a worker ran.
