@@ -10,6 +10,8 @@ struct IndexWriter {
     let db: Database
     let now: Timestamp
     private var modelIDs: [String: Int64] = [:]
+    /// Whether this transaction staged new embedding-cache keys (then it may have to merge them).
+    private(set) var stagedKeys = false
 
     init(db: Database, now: Timestamp) {
         self.db = db
@@ -72,6 +74,7 @@ struct IndexWriter {
                     try insertVector.execute(arguments: [model, chunk.textHash, vector])
                     let id = db.lastInsertedRowID
                     try EmbeddingKeys.add(db, model: model, textHash: chunk.textHash, embedding: id)
+                    stagedKeys = true
                     embedding = id
                 }
                 guard let embedding else {

@@ -106,7 +106,7 @@ extension SQLiteStore: JobQueue {
         return try await write("completing \(count) documents") { db in
             var index = IndexWriter(db: db, now: now)
             let outcomes = try groups.map { completions in try completions.map { try index.apply($0) } }
-            try EmbeddingKeys.mergeIfLarge(db)
+            if index.stagedKeys { try EmbeddingKeys.mergeIfLarge(db) }
             return outcomes
         }
     }

@@ -62,6 +62,27 @@ import Testing
         }
     }
 
+    @Test func aCommitThatStagesEnoughKeysMergesThem() async throws {
+        let clock = ManualClock()
+        let path = directory.path + "/store.sqlite"
+        let store = try SQLiteStore(path: path, clock: clock)
+        let chunkCount = EmbeddingKeys.mergeThreshold + 10
+        let chunks = (0..<chunkCount).map { IndexedChunk(ordinal: $0, text: "chunk \($0)", textHash: ContentHash.of("chunk \($0)"), vector: [1, 0, 0]) }
+        try await store.enqueue([JobQueueConformance.change("big.md")])
+        clock.advance(by: .seconds(3))
+        let lease = try #require(try await store.lease(limit: 1, duration: .seconds(30)).first)
+        let document = IndexedDocument(
+            contentHash: ContentHash.of("big"), title: nil, chunks: chunks, modelKey: "test/3", dimension: 3, settingsFingerprint: "fp")
+        #expect(try await store.complete([Completion(lease: lease, result: .indexed(document))]) == [.applied])
+        let queue = try DatabaseQueue(path: path)
+        let (staged, merged) = try await queue.read { db in
+            (try count(db, "recent_embedding_keys"), try count(db, "embedding_keys"))
+        }
+        #expect(staged == 0 && merged == chunkCount, "merged in the commit that staged them")
+        let hashes = chunks.map(\.textHash)
+        #expect(try await store.cachedEmbeddings(modelKey: "test/3", textHashes: hashes) == Set(hashes))
+    }
+
     @Test func aStoreFromBeforeKeepsItsCache() async throws {
         let path = directory.path + "/old.sqlite"
         let queue = try DatabaseQueue(path: path)
