@@ -9,7 +9,7 @@ extension API {
         struct AlertView: Encodable {
             var name: String
             var destination: String?
-            var since: String
+            var since: Timestamp
             var value: Double
             var threshold: Double
             var message: String
@@ -25,20 +25,20 @@ extension API {
         struct Destination: Encodable {
             var destination: String
             var circuit: String
-            var openSince: String?
+            var openSince: Timestamp?
             var concurrencyLimit: Int
             var inFlight: Int
         }
 
         struct Sample: Encodable {
-            var at: String
+            var at: Timestamp
             var queued: Int
             var deadLetters: Int
             var throughput: Double
             var errorRate: Double
         }
 
-        var generatedAt: String
+        var generatedAt: Timestamp
         var queue: QueueDepth.Summary
         /// Every onboarding in progress taken together (the whole backlog at the whole rate); absent when none is.
         var onboarding: TenantProgress.Onboarding?
@@ -61,21 +61,21 @@ extension API {
         let health = backend.health?() ?? .nothing
         func rounded(_ value: Double, _ places: Double = 1000) -> Double { (value * places).rounded() / places }
         return json(Stats(
-            generatedAt: now.iso8601,
+            generatedAt: now,
             queue: depth.summary,
             onboarding: progress.overall.map(TenantProgress.Onboarding.init),
             alerts: health.alerts.map {
-                .init(name: $0.name, destination: $0.subject, since: $0.since.iso8601, value: rounded($0.value), threshold: $0.threshold, message: $0.message)
+                .init(name: $0.name, destination: $0.subject, since: $0.since, value: rounded($0.value), threshold: $0.threshold, message: $0.message)
             },
             errorRate: .init(
                 windowSeconds: Int(health.window.seconds), attempts: health.attempts, failures: health.failures, rate: rounded(health.errorRate)),
             destinations: health.destinations.map {
                 .init(
-                    destination: $0.destination, circuit: $0.circuit.rawValue, openSince: $0.openSince?.iso8601,
+                    destination: $0.destination, circuit: $0.circuit.rawValue, openSince: $0.openSince,
                     concurrencyLimit: $0.concurrencyLimit, inFlight: $0.inFlight)
             },
             history: health.history.map {
-                .init(at: $0.at.iso8601, queued: $0.queued, deadLetters: $0.deadLetters, throughput: rounded($0.throughput, 10), errorRate: rounded($0.errorRate))
+                .init(at: $0.at, queued: $0.queued, deadLetters: $0.deadLetters, throughput: rounded($0.throughput, 10), errorRate: rounded($0.errorRate))
             },
             tenants: tenants))
     }

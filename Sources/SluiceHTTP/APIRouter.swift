@@ -271,7 +271,7 @@ struct API: Sendable {
         var chunks: Int
         var title: String?
         var reason: String?
-        var updatedAt: String?
+        var updatedAt: Timestamp?
         var pending: PendingView?
 
         struct PendingView: Encodable {
@@ -280,7 +280,7 @@ struct API: Sendable {
             var state: String
             var attempts: Int
             var lastError: String?
-            var readyAt: String
+            var readyAt: Timestamp
         }
 
         init(_ state: DocumentState) {
@@ -292,7 +292,7 @@ struct API: Sendable {
             chunks = state.chunkCount
             title = state.title
             reason = state.reason
-            updatedAt = state.updatedAt.iso8601
+            updatedAt = state.updatedAt
         }
 
         /// Before its first processing: only the pending change.
@@ -311,7 +311,7 @@ struct API: Sendable {
                 let processing = entry.hold.map { $0.expiresAt > now } ?? false
                 view.pending = PendingView(
                     revision: entry.revision, state: entry.state == .dead ? "failed" : processing ? "processing" : "queued",
-                    attempts: entry.attempts, lastError: entry.lastError, readyAt: entry.readyAt.iso8601)
+                    attempts: entry.attempts, lastError: entry.lastError, readyAt: entry.readyAt)
             }
             return view
         }
@@ -367,12 +367,12 @@ struct API: Sendable {
         var failed: Int
         var deleted: Int
         var chunks: Int
-        var lastActivity: String?
+        var lastActivity: Timestamp?
         /// The current or last onboarding: total, processed, failed, percent, rate and ETA.
         var onboarding: Onboarding?
 
         struct Onboarding: Encodable {
-            var startedAt: String
+            var startedAt: Timestamp
             var active: Bool
             var total: Int
             var processed: Int
@@ -383,7 +383,7 @@ struct API: Sendable {
             var etaSeconds: Double?
 
             init(_ progress: OnboardingProgress) {
-                startedAt = progress.startedAt.iso8601
+                startedAt = progress.startedAt
                 active = progress.active
                 total = progress.total
                 processed = progress.processed
@@ -404,7 +404,7 @@ struct API: Sendable {
             failed = summary.failed
             deleted = summary.deleted
             chunks = summary.chunks
-            lastActivity = summary.lastActivity?.iso8601
+            lastActivity = summary.lastActivity
         }
     }
 

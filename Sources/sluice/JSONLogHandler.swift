@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SluiceCore
 
 /// `--log-format json`: one JSON object per line on standard error, with
 /// `time`, `level`, `label`, `message` and the metadata as fields, for log
@@ -23,7 +24,7 @@ struct JSONLogHandler: LogHandler {
     func log(event: LogEvent) {
         var fields: [String: String] = [:]
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) { fields[key] = "\(value)" }
-        fields["time"] = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        fields["time"] = Timestamp(Date()).iso8601
         fields["level"] = event.level.rawValue
         fields["label"] = label
         fields["message"] = event.message.description
