@@ -50,6 +50,8 @@ public enum ExpectedIndex {
                 continue
             }
             let path = root + "/" + relative
+            // Sluice never follows a symbolic link, to a file or into a folder.
+            if parts.indices.contains(where: { isSymbolicLink(root + "/" + parts[...$0].joined(separator: "/")) }) { continue }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
                 tenant != nil || parts.count > 1,
@@ -65,5 +67,9 @@ public enum ExpectedIndex {
             }
         }
         return signatures
+    }
+
+    static func isSymbolicLink(_ path: String) -> Bool {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeSymbolicLink
     }
 }

@@ -9,7 +9,7 @@ import SluiceCore
 /// matches directories only.
 public struct GlobPattern: Sendable, Equatable, CustomStringConvertible {
     public let source: String
-    let segments: [String]
+    let compiled: [Segment]
     let anchored: Bool
     public let directoryOnly: Bool
 
@@ -18,78 +18,160 @@ public struct GlobPattern: Sendable, Equatable, CustomStringConvertible {
         guard !pattern.isEmpty else {
             throw SluiceError(.invalidInput, "empty glob pattern", field: "pattern")
         }
+        guard pattern.unicodeScalars.count <= GlobPattern.maximumLength else {
+            throw SluiceError(
+                .invalidInput, "glob pattern of \(pattern.unicodeScalars.count) characters is longer than \(GlobPattern.maximumLength); shorten it",
+                field: "pattern")
+        }
         self.source = pattern
         directoryOnly = pattern.hasSuffix("/")
         if directoryOnly { pattern.removeLast() }
         let rooted = pattern.hasPrefix("/")
         if rooted { pattern.removeFirst() }
         anchored = rooted || pattern.contains("/")
-        segments = pattern.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let segments = pattern.split(separator: "/", omittingEmptySubsequences: true)
         guard !segments.isEmpty else {
             throw SluiceError(.invalidInput, "glob pattern \"\(source)\" matches nothing; write a name or path such as \"drafts/\" or \"*.log\"", field: "pattern")
         }
         for segment in segments where segment.filter({ $0 == "[" }).count != segment.filter({ $0 == "]" }).count {
             throw SluiceError(.invalidInput, "glob pattern \"\(source)\" has an unclosed [ character class", field: "pattern")
         }
+        compiled = segments.map(Segment.init)
     }
 
     public var description: String { source }
+
+    /// Longest pattern accepted (characters): matching costs at most the
+    /// pattern's length times the path's, so both are bounded.
+    public static let maximumLength = 1024
 
     /// Whether `path` (relative, `/`-separated) matches; `isDirectory` tells
     /// whether it names a directory.
     public func matches(_ path: String, isDirectory: Bool) -> Bool {
         if directoryOnly && !isDirectory { return false }
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         if anchored {
-            return GlobPattern.match(segments[...], parts[...])
+            return GlobPattern.match(compiled[...], parts[...])
         }
         guard let name = parts.last else { return false }
-        return GlobPattern.matchSegment(Array(segments[0].unicodeScalars)[...], Array(name.unicodeScalars)[...])
+        return compiled[0].matches(Array(name.unicodeScalars))
     }
 
-    static func match(_ pattern: ArraySlice<String>, _ path: ArraySlice<String>) -> Bool {
-        guard let first = pattern.first else { return path.isEmpty }
-        if first == "**" {
-            let rest = pattern.dropFirst()
-            for skip in 0...path.count where match(rest, path.dropFirst(skip)) { return true }
-            return false
+    /// Segments against path components, `**` matching any number of them.
+    /// Greedy with one backtrack point (the last `**`), as for `*` within a
+    /// segment: each (segment, component) pair is tried at most once per
+    /// backtrack, so the cost is bounded by their product, never exponential.
+    static func match(_ pattern: ArraySlice<Segment>, _ path: ArraySlice<Substring>) -> Bool {
+        var p = pattern.startIndex
+        var n = path.startIndex
+        var star: (pattern: Int, path: Int)? = nil
+        while n < path.endIndex {
+            if p < pattern.endIndex, pattern[p].isAnyDepth {
+                star = (p, n)
+                p += 1
+            } else if p < pattern.endIndex, pattern[p].matches(Array(path[n].unicodeScalars)) {
+                p += 1
+                n += 1
+            } else if let last = star {
+                star = (last.pattern, last.path + 1)
+                p = last.pattern + 1
+                n = last.path + 1
+            } else {
+                return false
+            }
         }
-        guard let segment = path.first else { return false }
-        return matchSegment(Array(first.unicodeScalars)[...], Array(segment.unicodeScalars)[...])
-            && match(pattern.dropFirst(), path.dropFirst())
+        while p < pattern.endIndex, pattern[p].isAnyDepth { p += 1 }
+        return p == pattern.endIndex
     }
 
-    static func matchSegment(_ pattern: ArraySlice<Unicode.Scalar>, _ name: ArraySlice<Unicode.Scalar>) -> Bool {
-        guard let head = pattern.first else { return name.isEmpty }
-        switch head {
-        case "*":
-            let rest = pattern.dropFirst()
-            for skip in 0...name.count where matchSegment(rest, name.dropFirst(skip)) { return true }
-            return false
-        case "?":
-            return !name.isEmpty && matchSegment(pattern.dropFirst(), name.dropFirst())
-        case "[":
-            guard let char = name.first, let close = pattern.dropFirst(2).firstIndex(of: "]") else { return false }
-            var set = pattern[(pattern.startIndex + 1)..<close]
-            let negated = set.first == "!" || set.first == "^"
-            if negated { set = set.dropFirst() }
-            var found = false
-            var index = set.startIndex
-            while index < set.endIndex {
-                if index + 2 < set.endIndex, set[index + 1] == "-" {
-                    if set[index].value <= char.value && char.value <= set[index + 2].value { found = true }
-                    index += 3
-                } else {
-                    if set[index] == char { found = true }
+    /// One path segment of a pattern, parsed once.
+    struct Segment: Sendable, Equatable {
+        enum Token: Sendable, Equatable {
+            case literal(Unicode.Scalar)
+            case any
+            case anyRun
+            case set(ranges: [ClosedRange<UInt32>], negated: Bool)
+        }
+
+        let tokens: [Token]
+        let isAnyDepth: Bool
+
+        init(_ source: Substring) {
+            isAnyDepth = source == "**"
+            var tokens: [Token] = []
+            let scalars = Array(source.unicodeScalars)
+            var index = 0
+            while index < scalars.count {
+                let scalar = scalars[index]
+                switch scalar {
+                case "*":
+                    if tokens.last != .anyRun { tokens.append(.anyRun) }
+                case "?":
+                    tokens.append(.any)
+                case "[":
+                    guard let close = scalars[(index + 2 < scalars.count ? index + 2 : scalars.count)...].firstIndex(of: "]") else {
+                        tokens.append(.literal(scalar))
+                        break
+                    }
+                    var body = scalars[(index + 1)..<close]
+                    let negated = body.first == "!" || body.first == "^"
+                    if negated { body = body.dropFirst() }
+                    var ranges: [ClosedRange<UInt32>] = []
+                    var at = body.startIndex
+                    while at < body.endIndex {
+                        if at + 2 < body.endIndex, body[at + 1] == "-", body[at].value <= body[at + 2].value {
+                            ranges.append(body[at].value...body[at + 2].value)
+                            at += 3
+                        } else {
+                            ranges.append(body[at].value...body[at].value)
+                            at += 1
+                        }
+                    }
+                    tokens.append(.set(ranges: ranges, negated: negated))
+                    index = close
+                case "\\" where index + 1 < scalars.count:
                     index += 1
+                    tokens.append(.literal(scalars[index]))
+                default:
+                    tokens.append(.literal(scalar))
+                }
+                index += 1
+            }
+            self.tokens = tokens
+        }
+
+        /// Greedy matching with one backtrack point (the last `*`): at most
+        /// tokens × characters steps.
+        func matches(_ name: [Unicode.Scalar]) -> Bool {
+            var t = 0
+            var n = 0
+            var star: (token: Int, name: Int)? = nil
+            while n < name.count {
+                if t < tokens.count, tokens[t] == .anyRun {
+                    star = (t, n)
+                    t += 1
+                } else if t < tokens.count, Segment.accepts(tokens[t], name[n]) {
+                    t += 1
+                    n += 1
+                } else if let last = star {
+                    star = (last.token, last.name + 1)
+                    t = last.token + 1
+                    n = last.name + 1
+                } else {
+                    return false
                 }
             }
-            return found != negated && matchSegment(pattern[(close + 1)...], name.dropFirst())
-        case "\\" where pattern.count > 1:
-            let literal = pattern[pattern.startIndex + 1]
-            return name.first == literal && matchSegment(pattern.dropFirst(2), name.dropFirst())
-        default:
-            return name.first == head && matchSegment(pattern.dropFirst(), name.dropFirst())
+            while t < tokens.count, tokens[t] == .anyRun { t += 1 }
+            return t == tokens.count
+        }
+
+        static func accepts(_ token: Token, _ scalar: Unicode.Scalar) -> Bool {
+            switch token {
+            case .literal(let literal): literal == scalar
+            case .any: true
+            case .anyRun: false
+            case .set(let ranges, let negated): ranges.contains { $0.contains(scalar.value) } != negated
+            }
         }
     }
 }

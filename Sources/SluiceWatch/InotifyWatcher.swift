@@ -30,7 +30,7 @@ public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
 
     static let mask = UInt32(IN_CLOSE_WRITE) | UInt32(IN_CREATE) | UInt32(IN_DELETE) | UInt32(IN_MOVED_FROM)
         | UInt32(IN_MOVED_TO) | UInt32(IN_ATTRIB) | UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF)
-        | UInt32(IN_ONLYDIR) | UInt32(IN_EXCL_UNLINK)
+        | UInt32(IN_ONLYDIR) | UInt32(IN_EXCL_UNLINK) | UInt32(IN_DONT_FOLLOW)
 
     /// - Parameter shouldWatch: whether to watch a folder (absolute path); hidden
     ///   and excluded folders are not.

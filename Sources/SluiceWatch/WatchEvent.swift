@@ -31,3 +31,15 @@ public protocol WatchEventSource: Sendable {
     func events() -> EventBuffer
     func stop()
 }
+
+extension WatchEvent {
+    /// The files an event is about (not folders): what a change to a file such as `.sluiceignore` shows in.
+    public var paths: [String] {
+        switch self {
+        case .changed(let path), .removed(let path): [path]
+        case .moved(let from, let to, false): [from, to]
+        case .movedOut(let path, false): [path]
+        default: []
+        }
+    }
+}

@@ -202,4 +202,53 @@ import Testing
             try await converges(runtime)
         }
     }
+
+    /// Waits until `key` has a document state that satisfies `condition`.
+    func state(
+        _ runtime: SluiceRuntime, _ tenant: String, _ docId: String, _ condition: @escaping @Sendable (DocumentState?) -> Bool
+    ) async throws -> Bool {
+        let key = DocumentKey(tenant: try TenantID(tenant), docId: try DocumentID(docId))
+        return try await eventually(within: .seconds(60), every: .milliseconds(25)) {
+            condition(try await runtime.store.documentState(key))
+        }
+    }
+
+    @Test func sluiceignoreAppliesToLiveEventsAsToScans() async throws {
+        try files.write("acme/.sluiceignore", "private/\n*.draft.md\n")
+        try files.write("acme/seen.md", document("seen"))
+        try await watching { runtime, _ in
+            #expect(try await state(runtime, "acme", "seen.md") { $0?.status == .indexed })
+            try files.write("acme/private/x.md", document("private"))
+            try files.write("acme/plan.draft.md", document("draft"))
+            try files.write("acme/after.md", document("after"))
+            #expect(try await state(runtime, "acme", "after.md") { $0?.status == .indexed })
+            #expect(try await eventually(within: .seconds(60), every: .milliseconds(25)) { try await runtime.store.depth().pending == 0 })
+            for ignored in ["private/x.md", "plan.draft.md"] {
+                let key = DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID(ignored))
+                #expect(try await runtime.store.documentState(key) == nil, "\(ignored) is ignored while watching")
+            }
+            // A changed .sluiceignore applies to what is indexed already, and to what it no longer excludes.
+            try files.write("acme/.sluiceignore", "seen.md\n")
+            #expect(try await state(runtime, "acme", "seen.md") { $0?.status == .deleted })
+            #expect(try await state(runtime, "acme", "private/x.md") { $0?.status == .indexed })
+        }
+    }
+
+    @Test func aFolderSwappedForALinkWhileWatchedIsNeverFollowed() async throws {
+        try files.write("globex/secret.md", document("globex secret harbour plans"))
+        try files.write("acme/start.md", document("start"))
+        try await watching { runtime, _ in
+            try await converges(runtime)
+            for round in 0..<5 {
+                try files.write("acme/d\(round)/a.md", document("acme round \(round)"))
+                try files.remove("acme/d\(round)")
+                try FileManager.default.createSymbolicLink(atPath: files.path + "/acme/d\(round)", withDestinationPath: "../globex")
+            }
+            try files.write("acme/end.md", document("end"))
+            try await converges(runtime)
+            let acme = Set(try await runtime.store.storedChunkSignatures(tenant: try TenantID("acme")).signatures.map(\.textHash))
+            let globex = Set(try await runtime.store.storedChunkSignatures(tenant: try TenantID("globex")).signatures.map(\.textHash))
+            #expect(!globex.isEmpty && acme.isDisjoint(with: globex), "acme's index holds none of globex's chunks")
+        }
+    }
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import SluiceCore
 import SluiceTesting
 import SluiceWatch
@@ -40,7 +43,7 @@ import Testing
         #expect(file.path == path, "the on-disk path keeps its own bytes")
     }
 
-    @Test func symlinksNeverLeadOutOfTheRoot() throws {
+    @Test func symbolicLinksAreReportedAndNeverFollowed() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try dir.write("outside/secret.txt", "secret")
@@ -50,10 +53,73 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: dir.path + "/acme/escape-dir", withDestinationPath: dir.path + "/outside")
         let root = TenantRoot(tenant: try TenantID("acme"), directory: dir.path + "/acme", scanRoot: dir.path)
         let (files, _) = try scan(root)
-        #expect(Set(files.keys) == ["real.md", "inside-link.md", "escape.txt"])
-        #expect(files["inside-link.md"]?.outsideLinkTarget == nil)
-        #expect(files["inside-link.md"]?.stat.size == 4, "a link inside the root is followed")
-        #expect(files["escape.txt"]?.outsideLinkTarget == dir.path + "/outside/secret.txt", "reported, never followed")
+        #expect(Set(files.keys) == ["real.md", "inside-link.md", "escape.txt", "escape-dir"])
+        #expect(files["real.md"]?.isSymbolicLink == false)
+        for link in ["inside-link.md", "escape.txt", "escape-dir"] {
+            #expect(files[link]?.isSymbolicLink == true, "\(link) is reported as a link")
+        }
+        #expect(files.keys.allSatisfy { !$0.hasPrefix("escape-dir/") }, "a linked folder is never entered")
+    }
+
+    @Test func filesAreOpenedBeneathTheRootWithoutFollowingAnyLink() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try dir.write("globex/a.md", "globex secret")
+        try dir.write("acme/real/a.md", "acme")
+        try FileManager.default.createSymbolicLink(atPath: dir.path + "/acme/d", withDestinationPath: "../globex")
+        try FileManager.default.createSymbolicLink(atPath: dir.path + "/acme/real/link.md", withDestinationPath: "a.md")
+        let acme = dir.path + "/acme"
+        guard case .opened(let file) = try FileSystem.openFile(acme + "/real/a.md", beneath: acme) else {
+            Issue.record("a regular file opens")
+            return
+        }
+        #expect(try file.readAll() == Array("acme".utf8))
+        for (path, what) in [("/d/a.md", "a file under a linked folder"), ("/real/link.md", "a link to a file inside the root")] {
+            guard case .symbolicLink = try FileSystem.openFile(acme + path, beneath: acme) else {
+                Issue.record("\(what) is refused as a link")
+                continue
+            }
+        }
+        guard case .missing = try FileSystem.openFile(acme + "/real/none.md", beneath: acme) else {
+            Issue.record("a missing file is missing")
+            return
+        }
+        guard case .notRegularFile = try FileSystem.openFile(acme + "/../globex/a.md", beneath: acme) else {
+            Issue.record("a path that climbs out is refused")
+            return
+        }
+        #expect(mkfifo(acme + "/fifo.md", 0o600) == 0)
+        guard case .notRegularFile = try FileSystem.openFile(acme + "/fifo.md", beneath: acme) else {
+            Issue.record("a FIFO is never opened for reading")
+            return
+        }
+        #expect(throws: SluiceError.self, "listing through a link fails") { try FileSystem.listDirectory(acme + "/d", beneath: acme) }
+    }
+
+    @Test func ignoreFilesAreReadOnlyWhenSmallRegularFiles() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try dir.write("big.txt", String(repeating: "x\n", count: 100_000))
+        try dir.write("fifo/a.md", "a")
+        try dir.write("fifo/b.log", "b")
+        #expect(mkfifo(dir.path + "/fifo/.sluiceignore", 0o600) == 0)
+        try dir.write("linked/a.md", "a")
+        try FileManager.default.createSymbolicLink(atPath: dir.path + "/linked/.sluiceignore", withDestinationPath: dir.path + "/big.txt")
+        try dir.write("bad/a.md", "a")
+        try dir.write("bad/b.log", "b")
+        try dir.write("bad/c.tmpl", "c")
+        try dir.write("bad/.sluiceignore", "*.log\n[unclosed\n!negated\n\(String(repeating: "*", count: 2000))\n*.tmpl\n")
+        for tenant in ["fifo", "linked"] {
+            let root = TenantRoot(tenant: try TenantID(tenant), directory: dir.path + "/" + tenant, scanRoot: dir.path + "/" + tenant)
+            let (files, report) = try scan(root)  // a FIFO here hung the scan before
+            #expect(!files.isEmpty)
+            #expect(report.problems.count == 1 && report.problems[0].contains(".sluiceignore is not applied"), "\(report.problems)")
+        }
+        let root = TenantRoot(tenant: try TenantID("bad"), directory: dir.path + "/bad", scanRoot: dir.path + "/bad")
+        let (files, report) = try scan(root)
+        #expect(Set(files.keys) == ["a.md"], "the good lines apply")
+        #expect(report.problems.count == 3, "each bad line is a problem: \(report.problems)")
+        #expect(report.problems.allSatisfy { $0.contains(".sluiceignore line") })
     }
 
     @Test func discoversTenantFoldersAndReportsWhatCannotBeOne() throws {

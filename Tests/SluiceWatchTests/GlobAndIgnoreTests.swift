@@ -25,8 +25,32 @@ import Testing
     @Test func badPatternsAreRejectedWithAReason() {
         #expect(throws: SluiceError.self) { try GlobPattern("  ") }
         #expect(throws: SluiceError.self) { try GlobPattern("[abc") }
+        #expect(throws: SluiceError.self) { try GlobPattern(String(repeating: "a", count: GlobPattern.maximumLength + 1)) }
         var rules = IgnoreRules()
-        #expect(throws: SluiceError.self) { try rules.addIgnoreFile("*.log\n!keep.log\n", name: ".sluiceignore") }
+        let problems = rules.addIgnoreFile("*.log\n!keep.log\n", name: ".sluiceignore")
+        #expect(problems == [".sluiceignore line 2: negated patterns are not supported, so it is left out; use --include instead"])
+        #expect(rules.exclude.map(\.source) == ["*.log"], "the other lines apply")
+    }
+
+    /// Patterns that made the old backtracking matcher take exponential time
+    /// (this test did not finish with it): a name of 5,000 characters against
+    /// stars that almost match, and `**` runs against a deep path.
+    @Test func matchingIsPolynomialInTheWorstCase() throws {
+        let stars = try GlobPattern(String(repeating: "*a", count: 40) + "b")
+        #expect(!stars.matches(String(repeating: "a", count: 5000), isDirectory: false))
+        #expect(stars.matches(String(repeating: "a", count: 5000) + "b", isDirectory: false))
+        let depths = try GlobPattern(String(repeating: "**/", count: 40) + "x/y")
+        let deep = Array(repeating: "x", count: 400).joined(separator: "/")
+        #expect(!depths.matches(deep, isDirectory: false))
+        #expect(depths.matches(deep + "/y", isDirectory: false))
+    }
+
+    @Test func ignoreFilesStopAtTheirPatternLimit() {
+        var rules = IgnoreRules()
+        let lines = (0..<(IgnoreRules.maximumPatternsPerFile + 5)).map { "p\($0)" }.joined(separator: "\n")
+        let problems = rules.addIgnoreFile(lines, name: "t/.sluiceignore")
+        #expect(rules.exclude.count == IgnoreRules.maximumPatternsPerFile)
+        #expect(problems.count == 1 && problems[0].contains("only the first 1000 patterns apply"))
     }
 
     @Test func hiddenAndTemporaryNamesAreIgnored() {
@@ -40,7 +64,7 @@ import Testing
 
     @Test func includeAndExcludeCombine() throws {
         var rules = IgnoreRules(include: [try GlobPattern("*.md")], exclude: [try GlobPattern("drafts/")])
-        try rules.addIgnoreFile("# comment\n\n*.secret.md\n", name: ".sluiceignore")
+        rules.addIgnoreFile("# comment\n\n*.secret.md\n", name: ".sluiceignore")
         #expect(rules.includesFile("a/b.md"))
         #expect(!rules.includesFile("a/b.txt"), "not included")
         #expect(!rules.includesFile("x.secret.md"), "excluded by the ignore file")

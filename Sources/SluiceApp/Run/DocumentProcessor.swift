@@ -3,8 +3,8 @@ import SluiceCore
 import SluiceWatch
 
 /// Turns a leased change into a result or into chunks awaiting vectors:
-/// reads the file (never through a link that leads out of the tenant's
-/// folder), enforces the size cap, detects unchanged content, extracts and
+/// reads the file (opened beneath the tenant's folder, never through a
+/// link), enforces the size cap, detects unchanged content, extracts and
 /// chunks. Blocking: run it through `BlockingIO`.
 struct DocumentProcessor: Sendable {
     enum Prepared: Sendable {
@@ -31,7 +31,7 @@ struct DocumentProcessor: Sendable {
     /// Bytes the document will hold in memory while processed (for the budget).
     func memoryEstimate(_ lease: Lease) -> Int {
         guard lease.kind == .upsert, case .file(let file) = lease.origin,
-            let status = try? FileSystem.status(file.path, followLinks: true)
+            let status = try? FileSystem.status(file.path)
         else { return 0 }
         return Int(min(status.stat.size, Int64(maxFileBytes)))
     }
@@ -58,28 +58,21 @@ struct DocumentProcessor: Sendable {
                 key: lease.key, root: location.scanRoot, tenantDirectory: location.tenantDirectory, path: path,
                 stat: stat, contentHash: hash, recordedAtNanos: observedAt))
         }
-        guard let status = try FileSystem.status(path) else { return (.finished(.deleted), .gone) }
-        var stat = status.stat
-        switch status.type {
-        case .regular:
-            break
-        case .symlink:
-            guard let target = FileSystem.realPath(path) else { return (.finished(.deleted), .gone) }
-            guard let resolved = try FileSystem.status(target), resolved.type == .regular else {
-                return (.finished(.deleted), .gone)
-            }
-            guard FileSystem.isWithin(target, root: location.tenantDirectory) else {
-                return (
-                    .finished(.skipped(
-                        contentHash: nil,
-                        reason: "symbolic link leads outside the tenant folder (to \(target)); links are never followed out of the root")),
-                    seen(status.stat, ContentHash.of("symlink:" + target))
-                )
-            }
-            stat = resolved.stat
-        case .directory, .other:
+        let file: OpenedFile
+        switch try FileSystem.openFile(path, beneath: location.tenantDirectory) {
+        case .opened(let opened):
+            file = opened
+        case .missing, .notRegularFile:
             return (.finished(.deleted), .gone)
+        case .symbolicLink:
+            // The link's own status, for the file state; its target is never looked at, nor named.
+            let stat = (try? FileSystem.status(path))??.stat ?? FileStat(size: 0, mtimeNanos: 0, ctimeNanos: 0, inode: 0)
+            return (
+                .finished(.skipped(contentHash: nil, reason: DocumentProcessor.symbolicLinkReason)),
+                seen(stat, Reconciler.symbolicLinkHash)
+            )
         }
+        let stat = try file.status().stat
         let age = Duration.nanoseconds(observedAt - stat.mtimeNanos)
         if age < stabilityWindow && age >= .zero {
             return (.postponed(until: clock.now() + (stabilityWindow - age)), nil)
@@ -87,17 +80,19 @@ struct DocumentProcessor: Sendable {
         guard let extractor = extractors.extractor(forPath: path), stat.size <= Int64(maxFileBytes) else {
             // Recorded without reading more than a streamed hash.
             var buffer: [UInt8] = []
-            let hash = try lease.contentHash ?? FileSystem.hashFile(path, buffer: &buffer)
+            let hash = try lease.contentHash ?? file.hash(buffer: &buffer)
             let reason = extractors.extractor(forPath: path) == nil
                 ? extractors.unsupportedReason(forPath: path)
-                : "larger than the \(ByteCount(maxFileBytes)) limit (SLUICE_MAX_FILE_BYTES); raise it or exclude the file"
+                : DocumentProcessor.tooLargeReason(maxFileBytes)
             return (.finished(.skipped(contentHash: hash, reason: reason)), seen(stat, hash))
         }
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.readFile(path)
-        } catch let error as SluiceError where error.code == .notFound {
-            return (.finished(.deleted), .gone)
+            bytes = try file.readAll(limit: maxFileBytes)
+        } catch let error as SluiceError where error.code == .invalidInput {
+            // It grew past the cap while being read.
+            let hash = ContentHash.of("oversized:\(stat.size)")
+            return (.finished(.skipped(contentHash: hash, reason: DocumentProcessor.tooLargeReason(maxFileBytes))), seen(stat, hash))
         }
         let hash = ContentHash.of(bytes)
         return (try prepare(bytes, hash: hash, indexed: indexed, extractor: extractor, mimeType: extractor.mimeType, title: nil), seen(stat, hash))
@@ -149,6 +144,14 @@ struct DocumentProcessor: Sendable {
 }
 
 extension DocumentProcessor {
+    /// Why a symbolic link is not indexed. It never names the target: a
+    /// tenant could otherwise learn what lies elsewhere on the machine.
+    static let symbolicLinkReason = "symbolic link: Sluice never follows links; put the file itself in the tenant's folder"
+
+    static func tooLargeReason(_ maxFileBytes: Int) -> String {
+        "larger than the \(ByteCount(maxFileBytes)) limit (SLUICE_MAX_FILE_BYTES); raise it or exclude the file"
+    }
+
     /// Content for a sink that takes it: text, which the document format carries as a string.
     func content(_ bytes: [UInt8], hash: ContentHash, mimeType: String) throws -> Prepared {
         do {

@@ -41,7 +41,7 @@ public struct Reconciler: Sendable {
             let scanner = self.scanner
             let (files, report) = try await BlockingIO.run {
                 var files: [ScannedFile] = []
-                let report = try scanner.walk(root) { files.append($0) }
+                let report = scanner.walk(root) { files.append($0) }
                 return (files, report)
             }
             result.problems += report.problems
@@ -60,7 +60,7 @@ public struct Reconciler: Sendable {
                 }
             }
             for slice in candidates.chunks(of: batchSize) {
-                let hashed = try await BlockingIO.run { Reconciler.hash(slice.map(\.file)) }
+                let hashed = try await BlockingIO.run { Reconciler.hash(slice.map(\.file), beneath: root.directory) }
                 for ((file, prior), hash) in zip(slice, hashed) {
                     guard let hash else {
                         // Vanished between the walk and the read: a later scan or the worker settles it.
@@ -110,23 +110,29 @@ public struct Reconciler: Sendable {
         var readable: Bool
     }
 
-    /// Hashes files; nil for a file that vanished. A link that leads outside
-    /// the root is never read: its "content" is its target.
-    static func hash(_ files: [ScannedFile]) -> [Hashed?] {
+    /// Hashes files, each opened beneath its tenant folder; nil for a file
+    /// that vanished. A symbolic link is never read: its "content" is the
+    /// fact that it is one (the worker records it as skipped).
+    static func hash(_ files: [ScannedFile], beneath tenantDirectory: String) -> [Hashed?] {
         var buffer: [UInt8] = []
         return files.map { file in
-            if let target = file.outsideLinkTarget {
-                return Hashed(hash: ContentHash.of("symlink:" + target), readable: true)
-            }
             do {
-                return Hashed(hash: try FileSystem.hashFile(file.path, buffer: &buffer), readable: true)
-            } catch let error as SluiceError where error.code == .notFound {
-                return nil
+                switch try FileSystem.openFile(file.path, beneath: tenantDirectory) {
+                case .opened(let opened):
+                    return Hashed(hash: try opened.hash(buffer: &buffer), readable: true)
+                case .symbolicLink:
+                    return Hashed(hash: symbolicLinkHash, readable: true)
+                case .missing, .notRegularFile:
+                    return nil
+                }
             } catch {
                 return Hashed(hash: ContentHash.of("unreadable:" + file.path), readable: false)
             }
         }
     }
+
+    /// What a symbolic link's state records as its content.
+    static let symbolicLinkHash = ContentHash.of("symlink")
 }
 
 extension Array {

@@ -73,7 +73,9 @@ final class LiveIntake: Sendable {
             Dictionary(paths.map { path in (path, (try? FileSystem.status(path))??.type) }, uniquingKeysWith: { $1 })
         }
         var pending = ScanBatch()
+        var ignoreFilesChanged = false
         for event in batch {
+            for path in event.paths where layout.ignoreFileChanged(path) { ignoreFilesChanged = true }
             switch event {
             case .changed(let path):
                 try await changed(path, type: types[path] ?? nil, into: &pending)
@@ -105,6 +107,11 @@ final class LiveIntake: Sendable {
             }
         }
         metrics.watchEvents(batch.count)
+        if ignoreFilesChanged {
+            // Documents the new rules exclude are tombstoned, and those they let in are queued, by a scan.
+            logger.notice("a .sluiceignore changed; rescanning to apply it")
+            rescans.ring()
+        }
         guard !pending.changes.isEmpty else { return }
         pending.changes = LiveIntake.lastChangePerDocument(pending.changes)
         try await prioritize(&pending, busy: busy)

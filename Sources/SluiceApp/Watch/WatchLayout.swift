@@ -1,14 +1,23 @@
 import SluiceCore
 import SluiceWatch
+import Synchronization
 
 /// Maps paths under a watched root to tenants and document ids, applying the
-/// same ignore rules as the scan.
+/// same ignore rules as the scan: the base rules (`--include`, `--exclude`)
+/// and each tenant's `.sluiceignore` files, read once and again after one changes.
 struct WatchLayout: Sendable {
     /// Canonical path given to `sluice run`.
     let scanRoot: String
     /// Set with `--tenant`: the root is this one tenant's folder.
     let singleTenant: TenantID?
     let rules: IgnoreRules
+    private let tenantRules = TenantRulesCache()
+
+    init(scanRoot: String, singleTenant: TenantID?, rules: IgnoreRules) {
+        self.scanRoot = scanRoot
+        self.singleTenant = singleTenant
+        self.rules = rules
+    }
 
     /// The tenant folder a path belongs to, if any.
     func tenantRoot(for path: String) -> TenantRoot? {
@@ -28,11 +37,31 @@ struct WatchLayout: Sendable {
         return path.dropFirst(root.directory.count + 1).split(separator: "/").map(String.init)
     }
 
+    /// The rules in force in a tenant's folder.
+    func rules(for root: TenantRoot) -> IgnoreRules {
+        tenantRules.rules(for: root, base: rules)
+    }
+
+    /// Whether `path` is a `.sluiceignore` whose rules apply to some tenant.
+    /// If so, the rules it feeds are read again at their next use.
+    func ignoreFileChanged(_ path: String) -> Bool {
+        guard path.hasSuffix("/.sluiceignore") else { return false }
+        let folder = String(path.dropLast("/.sluiceignore".count))
+        if folder == scanRoot {
+            tenantRules.forgetAll()
+            return true
+        }
+        guard let root = tenantRoot(for: folder), root.directory == folder else { return false }
+        tenantRules.forget(root.directory)
+        return true
+    }
+
     /// The document a file path stands for, or nil when the path is ignored.
     func document(at path: String) -> (key: DocumentKey, location: FileLocation)? {
         guard let root = tenantRoot(for: path) else { return nil }
         let components = relativeComponents(of: path, in: root)
         guard !components.isEmpty, !components.contains(where: IgnoreRules.isIgnoredName) else { return nil }
+        let rules = rules(for: root)
         for depth in 1..<components.count where !rules.includesDirectory(components.prefix(depth).joined(separator: "/")) {
             return nil
         }
@@ -51,6 +80,40 @@ struct WatchLayout: Sendable {
         guard let root = tenantRoot(for: directory) else { return false }
         let components = relativeComponents(of: directory, in: root)
         if components.contains(where: IgnoreRules.isIgnoredName) { return false }
-        return components.isEmpty || rules.includesDirectory(components.joined(separator: "/"))
+        return components.isEmpty || rules(for: root).includesDirectory(components.joined(separator: "/"))
+    }
+}
+
+/// Each tenant folder's effective ignore rules, read on first use.
+final class TenantRulesCache: Sendable {
+    private struct State {
+        var rules: [String: IgnoreRules] = [:]
+        /// Bumped by every forget, so rules read before one are not kept after it.
+        var generation = 0
+    }
+
+    private let state = Mutex(State())
+
+    func rules(for root: TenantRoot, base: IgnoreRules) -> IgnoreRules {
+        let (known, generation) = state.withLock { ($0.rules[root.directory], $0.generation) }
+        if let known { return known }
+        // Read outside the lock; problems in the file are reported by the rescan its change asks for.
+        let read = base.adding(ignoreFilesOf: root).rules
+        state.withLock { if $0.generation == generation { $0.rules[root.directory] = read } }
+        return read
+    }
+
+    func forget(_ directory: String) {
+        state.withLock {
+            $0.rules.removeValue(forKey: directory)
+            $0.generation += 1
+        }
+    }
+
+    func forgetAll() {
+        state.withLock {
+            $0.rules.removeAll()
+            $0.generation += 1
+        }
     }
 }

@@ -79,3 +79,10 @@ public struct SluiceError: Error, Sendable, CustomStringConvertible {
         return message
     }
 }
+
+extension SluiceError {
+    /// What to tell a person about any error: a `SluiceError`'s message, else the error's own text.
+    public static func describe(_ error: any Error) -> String {
+        (error as? SluiceError)?.message ?? "\(error)"
+    }
+}

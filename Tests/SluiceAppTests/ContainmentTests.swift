@@ -1,0 +1,83 @@
+import Foundation
+@testable import SluiceApp
+import SluiceConnectors
+import SluiceCore
+import SluiceTesting
+import SluiceWatch
+import Testing
+
+/// A tenant's index holds only that tenant's files, whatever the tenant does
+/// to its folder between the moment Sluice lists a file and the moment it reads it.
+@Suite(.serialized) struct ContainmentTests {
+    let files: TemporaryDirectory
+    let data: TemporaryDirectory
+
+    init() throws {
+        files = try TemporaryDirectory("sluice-containment-files")
+        data = try TemporaryDirectory("sluice-containment-data")
+    }
+
+    func configuration() -> Configuration {
+        var configuration = Configuration()
+        configuration.dataDirectory = data.path
+        configuration.concurrency = 2
+        configuration.retryDelay = .milliseconds(10)
+        return configuration
+    }
+
+    func key(_ tenant: String, _ docId: String) throws -> DocumentKey {
+        DocumentKey(tenant: try TenantID(tenant), docId: try DocumentID(docId))
+    }
+
+    /// The text hashes of every chunk stored for `tenant`.
+    func textHashes(_ runtime: SluiceRuntime, _ tenant: String) async throws -> Set<String> {
+        Set(try await runtime.store.storedChunkSignatures(tenant: try TenantID(tenant)).signatures.map(\.textHash))
+    }
+
+    /// The reproduction: acme's folder `d` is replaced by a link to
+    /// globex's folder (or to one outside the root) after the scan queued
+    /// `d/a.md` and before a worker reads it.
+    @Test(arguments: ["../globex", "outside"])
+    func aFolderSwappedForALinkBetweenScanAndReadIsNeverFollowed(target: String) async throws {
+        let outside = try TemporaryDirectory("sluice-containment-outside")
+        defer { outside.remove() }
+        try files.write("acme/d/a.md", "# Acme\n\nacme's own words about rivers.\n")
+        try files.write("globex/a.md", "# Globex\n\nglobex's secret plans for the harbour.\n")
+        try outside.write("a.md", "# Outside\n\nwhat no tenant may read.\n")
+        let runtime = try SluiceRuntime(configuration: configuration())
+        let roots = try TenantRoot.discover(root: files.path, singleTenant: nil).roots
+        let scan = try await Reconciler(store: runtime.store, scanner: DirectoryScanner(rules: IgnoreRules()), clock: runtime.clock)
+            .reconcile(roots, scanRoot: roots[0].scanRoot)
+        #expect(scan.queued == 2)
+
+        try files.remove("acme/d")
+        let destination = target == "outside" ? outside.path : target
+        try FileManager.default.createSymbolicLink(atPath: files.path + "/acme/d", withDestinationPath: destination)
+        try await Runner(runtime: runtime).process(progress: RunProgress(), interval: .seconds(1), onProgress: { _ in })
+
+        let acme = try await textHashes(runtime, "acme")
+        let globex = try await textHashes(runtime, "globex")
+        let leaked = try ExpectedIndex.signatures(of: outside.path, chunker: runtime.chunker, tenant: "x").map(\.textHash)
+        #expect(!globex.isEmpty)
+        #expect(acme.isDisjoint(with: globex), "acme's index holds none of globex's chunks")
+        #expect(acme.isDisjoint(with: leaked), "nor any chunk of a file outside the root")
+        let state = try #require(try await runtime.store.documentState(try key("acme", "d/a.md")))
+        #expect(state.status == .skipped)
+        let reason = try #require(state.reason)
+        #expect(reason.contains("symbolic link") && !reason.contains("globex") && !reason.contains(outside.path),
+            "the reason never names the link's target: \(reason)")
+    }
+
+    @Test func aLinkInTheTenantFolderIsRecordedAsSkippedWithoutItsTarget() async throws {
+        try files.write("globex/secret.md", "# Secret\n\nglobex's numbers.\n")
+        try files.write("acme/own.md", "# Own\n\nacme's notes.\n")
+        try FileManager.default.createSymbolicLink(
+            atPath: files.path + "/acme/borrowed.md", withDestinationPath: files.path + "/globex/secret.md")
+        let runtime = try SluiceRuntime(configuration: configuration())
+        let summary = try await Runner(runtime: runtime).run(Runner.Options(root: files.path))
+        #expect(summary.indexed == 2 && summary.skipped == 1)
+        let state = try #require(try await runtime.store.documentState(try key("acme", "borrowed.md")))
+        #expect(state.status == .skipped && state.reason == DocumentProcessor.symbolicLinkReason)
+        #expect(try await textHashes(runtime, "acme").isDisjoint(with: try await textHashes(runtime, "globex")))
+    }
+}
