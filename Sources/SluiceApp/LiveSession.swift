@@ -191,10 +191,11 @@ public final class LiveSession: Sendable {
         let (roots, problems) = try await BlockingIO.run {
             try TenantRoot.discover(root: layout.scanRoot, singleTenant: layout.singleTenant)
         }
-        for problem in problems { runtime.logger.warning("\(problem)") }
         let reconciler = Reconciler(
             store: runtime.store, scanner: DirectoryScanner(rules: layout.rules), clock: runtime.clock, priority: priority)
-        return try await reconciler.reconcile(roots, scanRoot: layout.scanRoot)
+        var result = try await reconciler.reconcile(roots, scanRoot: layout.scanRoot)
+        result.problems = problems + result.problems
+        return result
     }
 }
 
@@ -226,8 +227,14 @@ struct RescanService: Service {
         let logger = session.runtime.logger
         let metrics = session.runtime.metrics
         metrics.rescan(reason: "start")
-        let first = try await session.rescan(layout: layout, priority: .low)
-        logger.notice("initial scan: \(first.filesSeen) files, \(first.queued) queued, \(first.tombstoned) tombstoned")
+        var reported = Set<String>()
+        do {
+            let first = try await session.rescan(layout: layout, priority: .low)
+            report(first.problems, new: &reported)
+            logger.notice("initial scan: \(first.filesSeen) files, \(first.queued) queued, \(first.tombstoned) tombstoned")
+        } catch {
+            logger.error("the initial scan failed (\(SluiceError.describe(error))); watching anyway, and scanning again at the next rescan")
+        }
         onFirstScan()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // Folders past the inotify watch limit are only seen by rescans: scan every minute then.
@@ -243,10 +250,24 @@ struct RescanService: Service {
             }
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             metrics.rescan(reason: intake.statistics.overflows > overflows ? "overflow" : "periodic")
-            let result = try await session.rescan(layout: layout, priority: .normal)
-            if result.queued + result.tombstoned > 0 {
-                logger.notice("rescan found \(result.queued) changed and \(result.tombstoned) vanished files")
+            do {
+                let result = try await session.rescan(layout: layout, priority: .normal)
+                report(result.problems, new: &reported)
+                if result.queued + result.tombstoned > 0 {
+                    logger.notice("rescan found \(result.queued) changed and \(result.tombstoned) vanished files")
+                }
+            } catch {
+                // Nothing a tenant puts in its folder ends the session; the next rescan tries again.
+                logger.error("a rescan failed (\(SluiceError.describe(error))); trying again at the next one")
             }
+        }
+    }
+
+    /// Logs the problems a scan found that the previous scans had not (every rescan finds them again).
+    private func report(_ problems: [String], new reported: inout Set<String>) {
+        if reported.count > 100_000 { reported.removeAll() }
+        for problem in problems where reported.insert(problem).inserted {
+            session.runtime.logger.warning("\(problem)")
         }
     }
 }
@@ -289,11 +310,7 @@ struct IntakeService: Service {
         let events = watcher.events()
         defer { watcher.stop() }
         await withGracefulShutdownHandler {
-            do {
-                try await intake.run(events)
-            } catch {
-                intake.logger.error("the watcher's intake stopped: \(error)")
-            }
+            await intake.run(events)
         } onGracefulShutdown: {
             events.finish()
         }

@@ -50,6 +50,9 @@ public struct DirectoryScanner: Sendable {
             else { return report }
             start = (subdirectory, relative)
         }
+        // Two names that normalize to one docId (NFC and NFD spellings) are a
+        // collision: the first in name order is the document, the other a problem.
+        var seen: [DocumentID: String] = [:]
         var stack = [start]
         while let (directory, relative) = stack.popLast() {
             let listing: (entries: [(name: String, status: FileSystem.Status?)], invalidNames: [String])
@@ -63,14 +66,19 @@ public struct DirectoryScanner: Sendable {
             for name in listing.invalidNames {
                 report.problems.append("\(directory)/\(name) is skipped: its name is not valid UTF-8; rename it")
             }
-            for (name, status) in listing.entries where !IgnoreRules.isIgnoredName(name) {
+            // In byte order, so which of two colliding names wins does not depend on the listing.
+            let entries = listing.entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+            // Pushed in reverse, so folders are walked in name order too.
+            var folders: [(String, [String])] = []
+            defer { stack += folders.reversed() }
+            for (name, status) in entries where !IgnoreRules.isIgnoredName(name) {
                 guard let status else { continue }  // vanished meanwhile
                 let path = directory + "/" + name
                 let components = relative + [name]
                 let relativePath = components.joined(separator: "/")
                 switch status.type {
                 case .directory:
-                    if rules.includesDirectory(relativePath) { stack.append((path, components)) }
+                    if rules.includesDirectory(relativePath) { folders.append((path, components)) }
                 case .regular, .symlink:
                     guard rules.includesFile(relativePath) else { continue }
                     let docId: DocumentID
@@ -80,6 +88,12 @@ public struct DirectoryScanner: Sendable {
                         report.problems.append("\(path) is skipped: \(SluiceError.describe(error)); rename it")
                         continue
                     }
+                    if let first = seen[docId] {
+                        report.problems.append(
+                            "\(path) is skipped: its name and that of \(first) are one document id (\"\(docId)\") once normalized (NFC); rename one of them")
+                        continue
+                    }
+                    seen[docId] = path
                     try visit(ScannedFile(
                         key: DocumentKey(tenant: root.tenant, docId: docId), path: path, stat: status.stat,
                         isSymbolicLink: status.type == .symlink))

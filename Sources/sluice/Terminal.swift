@@ -24,6 +24,27 @@ enum Terminal {
         String(decoding: try JSONEncoder.stable.encode(value), as: UTF8.self)
     }
 
+    /// Text a tenant controls (file names, document ids, reasons, chunk
+    /// text), made safe to print on one line of a terminal: every control
+    /// character (C0 with newline and tab, DEL, C1; an escape sequence
+    /// starts with one) is shown as `\u{XX}` instead of acting on the terminal.
+    static func escaped(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) {
+                result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+    }
+
     static func grouped(_ value: Int) -> String {
         value.formatted(.number.grouping(.automatic))
     }

@@ -251,4 +251,21 @@ import Testing
             #expect(!globex.isEmpty && acme.isDisjoint(with: globex), "acme's index holds none of globex's chunks")
         }
     }
+
+    @Test func aFolderWithBadNamesMovedInStopsNothing() async throws {
+        let outside = try TemporaryDirectory("sluice-watch-outside")
+        defer { outside.remove() }
+        let deep = (0..<6).map { String(repeating: "x\($0)", count: 100) }.joined(separator: "/")
+        try outside.write("incoming/\(deep)/too-deep.md", document("too deep"))
+        try outside.write("incoming/bad\u{85}name.md", document("c1"))
+        try outside.write("incoming/fine.md", document("fine"))
+        try files.write("acme/start.md", document("start"))
+        try await watching { runtime, _ in
+            #expect(try await state(runtime, "acme", "start.md") { $0?.status == .indexed })
+            try FileManager.default.moveItem(atPath: outside.path + "/incoming", toPath: files.path + "/acme/incoming")
+            #expect(try await state(runtime, "acme", "incoming/fine.md") { $0?.status == .indexed })
+            try files.write("globex/after.md", document("after"))
+            #expect(try await state(runtime, "globex", "after.md") { $0?.status == .indexed }, "the intake goes on for everyone")
+        }
+    }
 }

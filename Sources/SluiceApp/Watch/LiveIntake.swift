@@ -30,6 +30,8 @@ final class LiveIntake: Sendable {
         var changesQueued = 0
         /// Some folder could not be watched: rescans must cover it.
         var unwatchedFolders = false
+        /// Batches that could not be applied (left to a rescan).
+        var failedBatches = 0
     }
 
     init(
@@ -48,10 +50,20 @@ final class LiveIntake: Sendable {
     var statistics: Counters { counters.withLock { $0 } }
 
     /// Consumes `events` until the source finishes or the task is cancelled.
-    /// Whatever piled up during one transaction is applied in the next.
-    func run(_ events: EventBuffer) async throws {
+    /// Whatever piled up during one transaction is applied in the next. A
+    /// batch that cannot be applied (whatever a tenant put in its folder, or
+    /// a store that refused the write) is logged and left to a rescan, which
+    /// reads the files again: the intake never stops for one batch.
+    func run(_ events: EventBuffer) async {
         while let batch = await events.next() {
-            try await handle(batch)
+            do {
+                try await handle(batch)
+            } catch {
+                if Task.isCancelled { return }
+                counters.withLock { $0.failedBatches += 1 }
+                logger.error("could not apply \(batch.count) file events (\(SluiceError.describe(error))); rescanning to catch up")
+                rescans.ring()
+            }
         }
     }
 

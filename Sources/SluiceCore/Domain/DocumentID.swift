@@ -30,6 +30,9 @@ public struct DocumentID: Hashable, Comparable, Sendable, CustomStringConvertibl
         if id.utf8.count > 1024 { return "is longer than 1024 bytes" }
         if id.hasPrefix("/") { return "starts with '/'; use a path relative to the tenant" }
         if id.utf8.contains(0) { return "contains a NUL character" }
+        if id.unicodeScalars.contains(where: { (0x80...0x9F).contains($0.value) }) {
+            return "contains a C1 control character (U+0080 to U+009F)"
+        }
         for part in id.split(separator: "/", omittingEmptySubsequences: false) {
             if part.isEmpty { return "has an empty path segment" }
             if part == "." || part == ".." { return "has a '.' or '..' path segment" }

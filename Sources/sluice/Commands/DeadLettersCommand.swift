@@ -57,7 +57,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
             }
             if letters.isEmpty { print("No dead letters.") }
             for letter in letters {
-                print("\(letter.key.deadLetterID) (\(letter.attempts) attempts): \(letter.reason.prefix(200))")
+                print("\(Terminal.escaped(letter.key.deadLetterID)) (\(letter.attempts) attempts): \(Terminal.escaped(String(letter.reason.prefix(200))))")
             }
         }
     }

@@ -113,7 +113,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func printSummary(_ summary: RunSummary, configuration: Configuration) {
         var lines: [String] = []
-        for problem in summary.problems { lines.append("warning: \(problem)") }
+        for problem in summary.problems { lines.append("warning: \(Terminal.escaped(problem))") }
         if summary.reindexedForSettings > 0 {
             lines.append("Embedder or chunking settings changed: \(summary.reindexedForSettings) documents were re-indexed.")
         }
@@ -126,10 +126,10 @@ struct RunCommand: AsyncParsableCommand {
         lines.append(row("  deleted", summary.deleted))
         lines.append(row("  skipped", summary.skipped))
         for (reason, count) in summary.skipReasons.sorted(by: { $0.value > $1.value }).prefix(10) {
-            lines.append("      \(Terminal.grouped(count)) × \(reason)")
+            lines.append("      \(Terminal.grouped(count)) × \(Terminal.escaped(reason))")
         }
         lines.append(row("  failed", summary.failed))
-        for failure in summary.failures { lines.append("      \(failure)") }
+        for failure in summary.failures { lines.append("      \(Terminal.escaped(failure))") }
         if summary.failed > summary.failures.count {
             lines.append("      ... and \(summary.failed - summary.failures.count) more: sluice dead-letters list")
         }

@@ -46,13 +46,13 @@ struct SearchCommand: AsyncParsableCommand {
             return
         }
         for (rank, hit) in hits.enumerated() {
-            print(String(format: "%2d. %.3f  %@  (chunk %d)", rank + 1, hit.score, hit.docId, hit.ordinal))
+            print(String(format: "%2d. %.3f  %@  (chunk %d)", rank + 1, hit.score, Terminal.escaped(hit.docId), hit.ordinal))
             print("    " + SearchCommand.snippet(hit.text))
         }
     }
 
     static func snippet(_ text: String, limit: Int = 200) -> String {
         let flat = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        return flat.count > limit ? String(flat.prefix(limit)) + "…" : flat
+        return Terminal.escaped(flat.count > limit ? String(flat.prefix(limit)) + "…" : flat)
     }
 }

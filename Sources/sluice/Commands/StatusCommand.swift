@@ -132,7 +132,7 @@ struct StatusCommand: AsyncParsableCommand {
         let limit = listAll ? Int.max : 10
         for (title, problems) in [("Skipped", report.skipped), ("Failed (dead letters)", report.failed)] where !problems.isEmpty {
             print("\n\(title):")
-            for problem in problems.prefix(limit) { print("  \(problem.tenant)/\(problem.docId): \(problem.reason)") }
+            for problem in problems.prefix(limit) { print("  \(problem.tenant)/\(Terminal.escaped(problem.docId)): \(Terminal.escaped(problem.reason))") }
             if problems.count > limit {
                 print("  ... and \(problems.count - limit) more (sluice status --tenant NAME lists all, --json too)")
             }

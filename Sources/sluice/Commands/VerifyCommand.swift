@@ -40,7 +40,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 print("No drift.")
             } else {
                 print("Drift in \(report.drift.count) documents:")
-                for item in report.drift.prefix(50) { print("  \(item.tenant)/\(item.docId): \(item.summary)") }
+                for item in report.drift.prefix(50) { print("  \(item.tenant)/\(Terminal.escaped(item.docId)): \(item.summary)") }
                 if report.drift.count > 50 { print("  … and \(report.drift.count - 50) more (--json lists them all)") }
                 if repair {
                     print("Queued \(report.requeued) documents to be written again; `sluice run` (or the running watcher) writes them.")
