@@ -94,6 +94,15 @@ struct API: Sendable {
     /// in-memory budget: a body that does not fit the budget now gets 503
     /// with Retry-After rather than exhausting memory.
     func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        // A browser sends text/plain and form bodies to any address without asking (no CORS preflight);
+        // JSON only, so no web page can post to Sluice behind its user's back.
+        guard let contentType = request.headers[.contentType],
+            contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+        else {
+            throw APIError(
+                .unsupportedMediaType, "unsupported_media_type",
+                "send the body as JSON with the header Content-Type: application/json")
+        }
         let limit = backend.limits.maxRequestBytes
         let declared = request.headers[.contentLength].flatMap { Int($0) }
         if let declared, declared > limit {

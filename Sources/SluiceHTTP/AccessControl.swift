@@ -43,7 +43,47 @@ final class AccessControl: Sendable {
         guard let client, client.isIn(CIDRBlock.loopback) else {
             throw APIError(.unauthorized, "unauthorized", "no API keys exist, so only loopback clients are served; create a key with `sluice keys create`")
         }
+        try AccessControl.refuseBrowsers(request)
         return .local
+    }
+
+    /// Keyless loopback mode trusts whoever reaches the loopback address, and
+    /// a web page can: by a cross-site request (the browser sends its Origin),
+    /// or by DNS rebinding (its own name resolving to 127.0.0.1, so the Host
+    /// is that name). Both are refused; curl and local programs send neither.
+    static func refuseBrowsers(_ request: Request) throws {
+        let host = request.head.authority ?? ""
+        guard isLoopbackName(host) else {
+            throw APIError(
+                .forbidden, "forbidden_host",
+                "without API keys only requests to localhost or a loopback address are served (Host was \"\(host)\"); create a key with `sluice keys create` to serve other names")
+        }
+        if let origin = request.headers[.origin] {
+            let allowed = ["http://" + host, "https://" + host]
+            guard allowed.contains(origin.lowercased()) else {
+                throw APIError(
+                    .forbidden, "forbidden_origin",
+                    "without API keys, requests from web pages of other origins are refused (Origin was \"\(origin)\")")
+            }
+        }
+    }
+
+    /// `localhost`, a 127.0.0.0/8 address or `[::1]`, with or without a port.
+    static func isLoopbackName(_ authority: String) -> Bool {
+        var host = Substring(authority.lowercased())
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return false }
+            let rest = host[host.index(after: close)...]
+            guard rest.isEmpty || (rest.hasPrefix(":") && rest.dropFirst().allSatisfy(\.isNumber)) else { return false }
+            host = host[host.index(after: host.startIndex)..<close]
+            return IPAddress(String(host))?.isIn(CIDRBlock.loopback) == true
+        }
+        if let colon = host.lastIndex(of: ":") {
+            guard host[host.index(after: colon)...].allSatisfy(\.isNumber) else { return false }
+            host = host[..<colon]
+        }
+        if host == "localhost" || host == "localhost." { return true }
+        return IPAddress(String(host))?.isIn(CIDRBlock.loopback) == true
     }
 
     private func limit(_ principal: Principal, client: IPAddress?) throws {

@@ -56,6 +56,37 @@ import Testing
         }
     }
 
+    /// Keyless loopback mode against what a web page in a local browser can send.
+    @Test func keylessModeRefusesWhatABrowserPageCouldSend() async throws {
+        try await serving { base, runtime in
+            let port = base.port ?? 0
+            let intro = document("acme", "intro.md", "# Intro\n\nWelcome.")
+            // A cross-site form or fetch without preflight: text/plain or a form type.
+            for type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
+                let reply = try await call(base, "POST", "/v1/ingest/publish", body: intro, headers: ["Content-Type": type])
+                #expect(reply.status == 415 && (reply.json["error"] as? [String: Any])?["code"] as? String == "unsupported_media_type", "\(type)")
+            }
+            // DNS rebinding: the page's own name resolves to 127.0.0.1, so the Host is that name.
+            let rebound = try await call(base, "GET", "/v1/tenants/acme/progress", headers: ["Host": "attacker.example:\(port)"])
+            #expect(rebound.status == 403 && (rebound.json["error"] as? [String: Any])?["code"] as? String == "forbidden_host")
+            let tombstone = try await call(base, "DELETE", "/v1/tenants/acme/documents/intro.md", headers: ["Host": "attacker.example"])
+            #expect(tombstone.status == 403)
+            // A cross-site request carries the page's Origin.
+            let foreign = try await call(base, "POST", "/v1/ingest/publish", body: intro, headers: ["Origin": "http://attacker.example"])
+            #expect(foreign.status == 403 && (foreign.json["error"] as? [String: Any])?["code"] as? String == "forbidden_origin")
+            #expect(try await runtime.store.depth().pending == 0, "nothing refused was queued")
+            // What local programs and the dashboard send is served.
+            for host in ["localhost:\(port)", "127.0.0.1:\(port)", "localhost"] {
+                let reply = try await call(base, "GET", "/v1/tenants/acme/progress", headers: ["Host": host])
+                #expect(reply.status == 200, "\(host)")
+            }
+            let sameOrigin = try await call(
+                base, "POST", "/v1/ingest/publish", body: intro,
+                headers: ["Origin": "http://127.0.0.1:\(port)", "Content-Type": "application/json; charset=utf-8"])
+            #expect(sameOrigin.status == 202)
+        }
+    }
+
     @Test func tombstonesRemoveTheDocument() async throws {
         try await serving { base in
             _ = try await call(base, "POST", "/v1/ingest/publish?wait=10", body: document("acme", "a.md", "alpha text"))

@@ -31,6 +31,7 @@ import Testing
             func publish() async throws -> HTTPURLResponse {
                 var request = URLRequest(url: URL(string: "http://127.0.0.1:\(bound)/v1/ingest/publish")!)
                 request.httpMethod = "POST"
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
                 request.httpBody = Data(#"{"meta":{"tenant":"acme","docId":"a.md"},"content":"hello"}"#.utf8)
                 let (_, response) = try await URLSession.shared.data(for: request)
                 return try #require(response as? HTTPURLResponse)

@@ -83,7 +83,7 @@ func call(
     for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
     if let body { request.httpBody = try JSONSerialization.data(withJSONObject: body) }
     if let raw { request.httpBody = raw }
-    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    if headers["Content-Type"] == nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
     let (data, response) = try await URLSession.shared.data(for: request)
     let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
     let http = response as? HTTPURLResponse
