@@ -8,10 +8,13 @@ import SluiceCore
 
 /// The data directory: the SQLite store and the worker lock.
 public enum DataDirectory {
-    /// Creates the directory if needed.
+    /// Creates the directory if needed, readable by its owner only (0700): it
+    /// holds every tenant's content and the API keys' hashes. An existing
+    /// directory keeps the mode its owner gave it.
     public static func prepare(_ path: String) throws {
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw SluiceError(.configuration, "cannot create the data directory \(path): \(error.localizedDescription); choose another with --data-dir or SLUICE_DATA_DIR")
         }
@@ -38,7 +41,7 @@ public final class WorkerLock: @unchecked Sendable {
 
     public init(dataDirectory: String) throws {
         let path = dataDirectory + "/worker.lock"
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw SluiceError(.configuration, "cannot open \(path): \(String(cString: strerror(errno)))")
         }

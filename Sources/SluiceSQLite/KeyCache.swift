@@ -44,7 +44,8 @@ final class KeyCache: Sendable {
         let token = UUID().uuidString
         let temporary = stampPath + ".\(token)"
         do {
-            try Data(token.utf8).write(to: URL(fileURLWithPath: temporary))
+            guard FileManager.default.createFile(atPath: temporary, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600])
+            else { throw SluiceError(.storage, "cannot write \(temporary)") }
             guard rename(temporary, stampPath) == 0 else { throw SluiceError(.storage, String(cString: strerror(errno))) }
         } catch {
             unlink(temporary)

@@ -66,6 +66,10 @@ public final class SQLiteStore: Sendable {
             try db.execute(sql: "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY")
         }
         do {
+            // Created 0600 here, not by SQLite with the process's umask; SQLite gives
+            // the -wal and -shm files the database file's permissions.
+            let created = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            if created >= 0 { close(created) }
             pool = try DatabasePool(path: path, configuration: configuration)
             try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = \(options.durability == .full ? "FULL" : "NORMAL")")

@@ -80,4 +80,23 @@ import Testing
         #expect(state.status == .skipped && state.reason == DocumentProcessor.symbolicLinkReason)
         #expect(try await textHashes(runtime, "acme").isDisjoint(with: try await textHashes(runtime, "globex")))
     }
+
+    @Test func theDataDirectoryAndItsFilesAreTheOwnersAlone() async throws {
+        try files.write("acme/a.md", "# A\n\nwords.\n")
+        var configuration = configuration()
+        configuration.dataDirectory = data.path + "/new/data"
+        let runtime = try SluiceRuntime(configuration: configuration)
+        _ = try await Runner(runtime: runtime).run(Runner.Options(root: files.path))
+        _ = try await runtime.store.createKey(tenant: try TenantID("acme"), label: nil)
+        func mode(_ name: String) throws -> Int {
+            let attributes = try FileManager.default.attributesOfItem(atPath: configuration.dataDirectory + name)
+            return (attributes[.posixPermissions] as? Int ?? -1) & 0o777
+        }
+        #expect(try mode("") == 0o700)
+        let stored = try FileManager.default.contentsOfDirectory(atPath: configuration.dataDirectory)
+        #expect(stored.contains("sluice.sqlite") && stored.contains("worker.lock") && stored.contains { $0.hasSuffix("-keys-changed") })
+        for name in stored {
+            #expect(try mode("/" + name) == 0o600, "\(name)")
+        }
+    }
 }
