@@ -289,13 +289,16 @@ public struct Configuration: Sendable, Equatable {
 
     public var storePath: String { absoluteDataDirectory + "/sluice.sqlite" }
 
-    /// A URL as it may appear in messages: without user or password.
+    /// A URL as it may appear in logs, metrics, dead-letter reasons and
+    /// status: `scheme://host:port` only. A user, a password, a query or a
+    /// path may be a secret (a webhook's path token), and tenants read reasons.
     public static func displayURL(_ url: String) -> String {
-        guard var components = URLComponents(string: url) else { return "(an invalid URL)" }
-        components.user = nil
-        components.password = nil
-        components.query = nil
-        return components.string ?? "(an invalid URL)"
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+            let host = components.host, !host.isEmpty
+        else { return "(an invalid URL)" }
+        let port = components.port ?? (scheme == "https" ? 443 : scheme == "http" ? 80 : nil)
+        let shownHost = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        return "\(scheme)://\(shownHost)" + (port.map { ":\($0)" } ?? "")
     }
 
     /// The delivery controls each remote destination gets.

@@ -17,6 +17,10 @@ public enum RemoteHTTP {
         configuration.timeout.connect = .seconds(5)
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        // A redirect would carry the request's credentials (an api-key header, a
+        // bearer token, a webhook's signature) to wherever it points: never followed;
+        // the 3xx is an error that names the destination.
+        configuration.redirectConfiguration = .disallow
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 

@@ -99,4 +99,15 @@ import Testing
             #expect(try mode("/" + name) == 0o600, "\(name)")
         }
     }
+
+    /// What logs, metrics, dead letters and status show of a destination: scheme, host and port only.
+    @Test(arguments: [
+        ("https://hooks.example.com/services/T0K3N/secret?sig=abc", "https://hooks.example.com:443"),
+        ("http://user:password@127.0.0.1:6333/collections", "http://127.0.0.1:6333"),
+        ("http://[::1]:8080/v1", "http://[::1]:8080"),
+        ("not a url", "(an invalid URL)"),
+    ])
+    func destinationsAreShownAsSchemeHostAndPort(url: String, shown: String) {
+        #expect(Configuration.displayURL(url) == shown)
+    }
 }

@@ -115,7 +115,37 @@ final class FakeEmbeddingService: Sendable {
             #expect(summary.indexed == 12 && summary.failed == 0)
             let hits = try await runtime.search(tenant: try TenantID("acme"), query: "item7", k: 1)
             #expect(hits.first?.docId == "doc7.md")
-            #expect(runtime.embedder.modelKey == "openai:fake/32")
+            #expect(runtime.embedder.modelKey.hasPrefix("openai:fake@") && runtime.embedder.modelKey.hasSuffix("/32"))
+            var elsewhere = configuration(url.replacingOccurrences(of: "127.0.0.1", with: "localhost"))
+            elsewhere.dataDirectory = data.path + "/elsewhere"
+            let other = try SluiceRuntime(configuration: elsewhere)
+            #expect(other.embedder.modelKey != runtime.embedder.modelKey, "one model name at two services is two cache identities")
+            #expect(!runtime.embedder.modelKey.contains("127.0.0.1"), "the URL itself stays out of the identity")
+        }
+    }
+
+    /// A redirect would carry the key to wherever it points.
+    @Test func aRedirectIsNeverFollowedWithTheKey() async throws {
+        let stolen = Mutex<[String]>([])
+        let thief = Router()
+        thief.post("/steal") { request, _ -> Response in
+            stolen.withLock { $0.append(request.headers[.authorization] ?? "") }
+            return Response(status: .ok)
+        }
+        try await servingOnLoopback(thief) { thiefPort in
+            let redirecting = Router()
+            redirecting.post("/v1/embeddings") { _, _ -> Response in
+                Response(status: .temporaryRedirect, headers: [.location: "http://127.0.0.1:\(thiefPort)/steal"])
+            }
+            try await servingOnLoopback(redirecting) { port in
+                var configuration = configuration("http://127.0.0.1:\(port)/v1")
+                configuration.maxRetries = 1
+                let (summary, runtime) = try await run(configuration)
+                #expect(summary.indexed == 0 && summary.failed == 12)
+                #expect(stolen.withLock { $0 }.isEmpty, "the key never reached the redirect's target")
+                let reasons = try await runtime.store.deadLetters(tenant: nil).map(\.reason)
+                #expect(reasons.allSatisfy { $0.contains("307") && !$0.contains("sk-test") }, "\(reasons.prefix(1))")
+            }
         }
     }
 

@@ -17,7 +17,9 @@ import SluiceCore
 public struct OpenAIEmbedder: Embedder {
     public let model: String
     public let dimension: Int
-    public var identity: String { "openai:\(model)" }
+    /// The model and the service that serves it (two services may give one
+    /// model name to different weights), without the URL itself, which may hold a secret.
+    public var identity: String { "openai:\(model)@\(ContentHash.of(endpoint).hex.prefix(12))" }
     /// Where requests go, e.g. `http://127.0.0.1:11434/v1/embeddings`.
     public let endpoint: String
     public let gate: DeliveryGate
