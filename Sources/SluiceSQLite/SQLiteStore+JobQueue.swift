@@ -44,32 +44,63 @@ extension SQLiteStore: JobQueue {
         return .queued(revision: revision)
     }
 
+    /// Leases ready rows, highest priority first and, within a priority, fairly
+    /// across tenants: it goes round the tenants with ready work from where the
+    /// last lease stopped, taking at most a quantum from each per round, so a
+    /// tenant with 100,000 queued documents never holds back another's ten.
     public func lease(limit: Int, duration: Duration) async throws -> [Lease] {
         guard limit > 0 else { return [] }
         let now = clock.now()
+        let quantum = max(1, limit / 4)
         return try await write("leasing documents") { db in
-            // One index range per priority, highest first: each stops at the first row not yet
-            // ready, so a long tail of settling changes is never scanned.
-            let statement = try db.cachedStatement(sql: """
-                SELECT \(QueueEntry.columns) FROM queue INDEXED BY queue_by_readiness
-                WHERE state = 0 AND priority = :priority AND ready_at <= :now
+            // The next tenant after a cursor with queued rows of a priority: one seek.
+            let nextTenant = try db.cachedStatement(sql: """
+                SELECT tenant FROM queue INDEXED BY queue_by_tenant_readiness
+                WHERE state = 0 AND priority = :priority AND tenant > :after
+                ORDER BY tenant LIMIT 1
+                """)
+            // That tenant's oldest ready rows: a seek, then past its leased rows only.
+            let readyRows = try db.cachedStatement(sql: """
+                SELECT \(QueueEntry.columns) FROM queue INDEXED BY queue_by_tenant_readiness
+                WHERE state = 0 AND priority = :priority AND tenant = :tenant AND ready_at <= :now
                   AND (lease_token IS NULL OR lease_expires_at <= :now)
                 ORDER BY ready_at
                 LIMIT :limit
                 """)
-            var rows: [Row] = []
-            for priority in Priority.allCases.sorted(by: >) where rows.count < limit {
-                rows += try Row.fetchAll(statement, arguments: [
-                    "priority": priority.rawValue, "now": now.milliseconds, "limit": limit - rows.count,
-                ])
-            }
             var leases: [Lease] = []
-            for row in rows {
-                var entry = try QueueEntry(row: row)
-                let token = UUID().uuidString
-                let outcome = entry.lease(token: token, now: now, duration: duration)
-                try entry.save(db)
-                if outcome == .leased { leases.append(entry.lease(token: token)) }
+            for priority in Priority.allCases.sorted(by: >) where leases.count < limit {
+                var cursor = self.leaseCursors.withLock { $0[priority] } ?? ""
+                // Stops at the first tenant of the round once a whole round leased nothing.
+                var first: String?
+                var leasedThisRound = 0
+                while leases.count < limit {
+                    guard let tenant = try String.fetchOne(nextTenant, arguments: ["priority": priority.rawValue, "after": cursor]) else {
+                        if cursor.isEmpty { break }  // no tenant has queued rows of this priority
+                        cursor = ""  // past the last tenant: round again from the first
+                        continue
+                    }
+                    if tenant == first {
+                        if leasedThisRound == 0 { break }
+                        leasedThisRound = 0
+                    }
+                    if first == nil { first = tenant }
+                    cursor = tenant
+                    let rows = try Row.fetchAll(readyRows, arguments: [
+                        "priority": priority.rawValue, "tenant": tenant, "now": now.milliseconds,
+                        "limit": min(quantum, limit - leases.count),
+                    ])
+                    for row in rows {
+                        var entry = try QueueEntry(row: row)
+                        let token = UUID().uuidString
+                        let outcome = entry.lease(token: token, now: now, duration: duration)
+                        try entry.save(db)
+                        if outcome == .leased {
+                            leases.append(entry.lease(token: token))
+                            leasedThisRound += 1
+                        }
+                    }
+                }
+                self.leaseCursors.withLock { $0[priority] = cursor }
             }
             return leases
         }

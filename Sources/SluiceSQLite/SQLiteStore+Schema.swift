@@ -295,6 +295,13 @@ extension SQLiteStore {
                 DROP INDEX embeddings_by_text;
                 """)
         }
+        migrator.registerMigration("v9: fair leasing across tenants") { db in
+            try db.execute(sql: """
+                -- Leasing goes round the tenants that have ready work (SQLiteStore.lease): the next
+                -- such tenant after a cursor is one seek here, and its oldest ready rows the next.
+                CREATE INDEX queue_by_tenant_readiness ON queue(state, priority, tenant, ready_at);
+                """)
+        }
         return migrator
     }()
 }

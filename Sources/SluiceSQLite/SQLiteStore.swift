@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SluiceCore
+import Synchronization
 
 /// The embedded backend: queue, file and document state, and the vector
 /// index, in one SQLite file in WAL mode.
@@ -46,6 +47,8 @@ public final class SQLiteStore: Sendable {
     public let readiness = Doorbell()
     /// The active API keys, checked on every HTTP request.
     let keyCache: KeyCache
+    /// Per priority, the tenant the last lease stopped at: the next one starts after it.
+    let leaseCursors = Mutex<[Priority: String]>([:])
 
     /// Opens (creating and migrating if needed) the store at `path`.
     public init(path: String, clock: any SluiceClock = SystemClock(), options: Options = Options()) throws {

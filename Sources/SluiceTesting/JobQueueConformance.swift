@@ -40,6 +40,7 @@ public struct JobQueueConformance: Sendable {
         try await deadLettersPermanentFailuresAtOnce()
         try await newChangeRevivesDeadLetter()
         try await leasesByPriority()
+        try await sharesLeasesFairlyAcrossTenants()
         try await deadLettersAfterThreeLeaseExpiries()
         try await releasesAbandonedLeases()
         try await releasedLeaseIsLeasableWithoutAttempt()
@@ -199,6 +200,30 @@ public struct JobQueueConformance: Sendable {
         clock.advance(by: .seconds(3))
         let order = try await lease(queue).map(\.key.docId.rawValue)
         #expect(order == ["high.md", "raised.md", "normal.md", "low.md"], "coalesced changes keep the highest priority")
+    }
+
+    /// Within a priority, leasing goes round the tenants: one that queued
+    /// 2,000 documents first does not hold back another's ten, nor a third's one.
+    public func sharesLeasesFairlyAcrossTenants() async throws {
+        let clock = ManualClock()
+        let queue = try await make(clock)
+        for start in stride(from: 0, to: 2000, by: 500) {
+            try await queue.enqueue((start..<(start + 500)).map { Self.change("doc\($0).md", .low, tenant: "big") })
+        }
+        clock.advance(by: .milliseconds(10))
+        try await queue.enqueue((0..<10).map { Self.change("s\($0).md", .low, tenant: "small") })
+        try await queue.enqueue([Self.change("one.md", .low, tenant: "tiny")])
+        clock.advance(by: .seconds(3))
+        let first = try await lease(queue, limit: 20)
+        let byTenant = Dictionary(grouping: first, by: \.key.tenant.rawValue).mapValues(\.count)
+        #expect(first.count == 20)
+        #expect((byTenant["small"] ?? 0) >= 5 && byTenant["tiny"] == 1, "every tenant with ready work gets its share: \(byTenant)")
+        let second = try await lease(queue, limit: 20)
+        let small = (first + second).filter { $0.key.tenant.rawValue == "small" }.count
+        #expect(small == 10, "the small tenant's ten are leased within two batches, not after 2,000 others")
+        // Alone again, a tenant's work fills whole batches.
+        let third = try await lease(queue, limit: 20)
+        #expect(third.count == 20 && third.allSatisfy { $0.key.tenant.rawValue == "big" })
     }
 
     public func deadLettersAfterThreeLeaseExpiries() async throws {

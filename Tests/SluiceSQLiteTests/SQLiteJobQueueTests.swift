@@ -22,6 +22,7 @@ import Testing
     @Test func deadLettersPermanentFailuresAtOnce() async throws { try await conformance.deadLettersPermanentFailuresAtOnce() }
     @Test func newChangeRevivesDeadLetter() async throws { try await conformance.newChangeRevivesDeadLetter() }
     @Test func leasesByPriority() async throws { try await conformance.leasesByPriority() }
+    @Test func sharesLeasesFairlyAcrossTenants() async throws { try await conformance.sharesLeasesFairlyAcrossTenants() }
     @Test func deadLettersAfterThreeLeaseExpiries() async throws { try await conformance.deadLettersAfterThreeLeaseExpiries() }
     @Test func releasesAbandonedLeases() async throws { try await conformance.releasesAbandonedLeases() }
     @Test func releasedLeaseIsLeasableWithoutAttempt() async throws { try await conformance.releasedLeaseIsLeasableWithoutAttempt() }
