@@ -28,6 +28,9 @@ public struct Configuration: Sendable, Equatable {
     public var maxInflightBytes: Int = 256 << 20
     /// Larger files are skipped with a reason (SLUICE_MAX_FILE_BYTES).
     public var maxFileBytes: Int = 50 << 20
+    /// How long reading one document's text and chunking it may take; past it
+    /// the document is a dead letter with the reason, and the worker goes on.
+    public var extractTimeout: Duration = .seconds(60)
     /// Built-in embedder's dimension (SLUICE_EMBED_DIMENSION).
     public var embeddingDimension: Int = 384
     /// Target chunk size in characters (SLUICE_CHUNK_SIZE).
@@ -194,19 +197,20 @@ public struct Configuration: Sendable, Equatable {
         if let value = try int("SLUICE_BATCH_SIZE", min: 1, max: 10_000) { batchSize = value }
         if let value = try int("SLUICE_CONCURRENCY", min: 1, max: 1024) { concurrency = value }
         if let value = try int("SLUICE_MAX_RETRIES", min: 1, max: 1000) { maxRetries = value }
-        if let value = try int("SLUICE_RETRY_DELAY_MS", min: 0) { retryDelay = .milliseconds(value) }
-        if let value = try int("SLUICE_SETTLE_MS", min: 0) { settleWindow = .milliseconds(value) }
-        if let value = try int("SLUICE_SETTLE_MAX_MS", min: 0) { settleMaximum = .milliseconds(value) }
+        if let value = try int("SLUICE_RETRY_DELAY_MS", min: 0, max: 86_400_000) { retryDelay = .milliseconds(value) }
+        if let value = try int("SLUICE_SETTLE_MS", min: 0, max: 3_600_000) { settleWindow = .milliseconds(value) }
+        if let value = try int("SLUICE_SETTLE_MAX_MS", min: 0, max: 86_400_000) { settleMaximum = .milliseconds(value) }
         if let value = try int("SLUICE_EMBED_BATCH_SIZE", min: 1, max: 100_000) { embedBatchSize = value }
-        if let value = try int("SLUICE_LEASE_SECONDS", min: 1) { leaseDuration = .seconds(value) }
-        if let value = try int("SLUICE_MAX_INFLIGHT_BYTES", min: 1 << 16) { maxInflightBytes = value }
-        if let value = try int("SLUICE_MAX_FILE_BYTES", min: 1) { maxFileBytes = value }
+        if let value = try int("SLUICE_LEASE_SECONDS", min: 1, max: 86_400) { leaseDuration = .seconds(value) }
+        if let value = try int("SLUICE_MAX_INFLIGHT_BYTES", min: 1 << 16, max: 1 << 40) { maxInflightBytes = value }
+        if let value = try int("SLUICE_MAX_FILE_BYTES", min: 1, max: 1 << 40) { maxFileBytes = value }
+        if let value = try int("SLUICE_EXTRACT_TIMEOUT_SECONDS", min: 1, max: 86_400) { extractTimeout = .seconds(value) }
         if let value = try int("SLUICE_EMBED_DIMENSION", min: 8, max: 65_536) { embeddingDimension = value }
         if let value = try int("SLUICE_CHUNK_SIZE", min: 50, max: 1_000_000) { chunkSize = value }
-        if let value = try int("SLUICE_CHUNK_OVERLAP", min: 0) { chunkOverlap = value }
+        if let value = try int("SLUICE_CHUNK_OVERLAP", min: 0, max: 1_000_000) { chunkOverlap = value }
         if let value = try int("SLUICE_MAX_BATCH_DOCUMENTS", min: 1, max: 100_000) { maxBatchDocuments = value }
-        if let value = try int("SLUICE_MAX_REQUEST_BYTES", min: 1024) { maxRequestBytes = value }
-        if let value = try int("SLUICE_API_RATE_LIMIT_PER_MINUTE", min: 1) { apiRateLimitPerMinute = value }
+        if let value = try int("SLUICE_MAX_REQUEST_BYTES", min: 1024, max: 1 << 36) { maxRequestBytes = value }
+        if let value = try int("SLUICE_API_RATE_LIMIT_PER_MINUTE", min: 1, max: 100_000_000) { apiRateLimitPerMinute = value }
         func cidrs(_ name: String) throws -> [CIDRBlock]? {
             guard let raw = environment[name] else { return nil }
             do {
@@ -233,13 +237,13 @@ public struct Configuration: Sendable, Equatable {
         if let value = environment["SLUICE_QDRANT_COLLECTION"], !value.isEmpty { qdrantCollection = value }
         if let value = environment["SLUICE_QDRANT_API_KEY"], !value.isEmpty { qdrantAPIKey = value }
         if let value = try int("SLUICE_SINK_BATCH_POINTS", min: 1, max: 10_000) { sinkBatchPoints = value }
-        if let value = try int("SLUICE_SINK_MAX_REQUESTS_PER_MINUTE", min: 0) { remoteMaxRequestsPerMinute = value == 0 ? nil : value }
+        if let value = try int("SLUICE_SINK_MAX_REQUESTS_PER_MINUTE", min: 0, max: 100_000_000) { remoteMaxRequestsPerMinute = value == 0 ? nil : value }
         if let value = try int("SLUICE_SINK_MAX_CONCURRENCY", min: 1, max: 10_000) { remoteMaxConcurrency = value }
-        if let value = try int("SLUICE_SINK_TIMEOUT_MS", min: 1) { remoteTimeout = .milliseconds(value) }
+        if let value = try int("SLUICE_SINK_TIMEOUT_MS", min: 1, max: 3_600_000) { remoteTimeout = .milliseconds(value) }
         if let value = try cidrs("SLUICE_API_RATE_LIMIT_EXEMPT") { apiRateLimitExempt = value }
         if let value = try cidrs("SLUICE_TRUSTED_PROXIES") { trustedProxies = value }
-        if let value = try int("SLUICE_RESCAN_INTERVAL", min: 0) { rescanInterval = value == 0 ? nil : .seconds(value) }
-        if let value = try int("SLUICE_ALERT_QUEUE_DEPTH", min: 1) { alertThresholds.queueDepth = value }
+        if let value = try int("SLUICE_RESCAN_INTERVAL", min: 0, max: 31_536_000) { rescanInterval = value == 0 ? nil : .seconds(value) }
+        if let value = try int("SLUICE_ALERT_QUEUE_DEPTH", min: 1, max: 1_000_000_000) { alertThresholds.queueDepth = value }
         if let raw = environment["SLUICE_ALERT_ERROR_RATE"]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
             guard let value = Double(raw), value >= 0, value < 1 else {
                 throw SluiceError(.configuration, "SLUICE_ALERT_ERROR_RATE=\(raw) is not a share from 0 to 1 (below 1), e.g. 0.1 for 10%")

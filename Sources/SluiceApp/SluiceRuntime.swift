@@ -27,7 +27,7 @@ public final class SluiceRuntime: Sendable {
     /// Opens the store in the configured data directory, creating it if needed.
     public init(
         configuration: Configuration, clock: any SluiceClock = SystemClock(), embedder: (any Embedder)? = nil,
-        logger: Logger = Logger(label: "sluice")
+        extractors: ExtractorRegistry = .standard, logger: Logger = Logger(label: "sluice")
     ) throws {
         try configuration.validate()
         try DataDirectory.prepare(configuration.absoluteDataDirectory)
@@ -44,7 +44,7 @@ public final class SluiceRuntime: Sendable {
         self.sink = try SluiceRuntime.makeSink(configuration, store: store, embedder: self.embedder, clock: clock, logger: logger, metrics: metrics)
         metrics.declare(destinations: [self.embedder.deliveryGate, sink.deliveryGate].compactMap { $0?.destination })
         self.chunker = MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap)
-        self.extractors = .standard
+        self.extractors = extractors
     }
 
     /// The configured embedder; a remote one gets the delivery controls of its destination.

@@ -110,4 +110,29 @@ import Testing
     func destinationsAreShownAsSchemeHostAndPort(url: String, shown: String) {
         #expect(Configuration.displayURL(url) == shown)
     }
+
+    /// An extractor that takes far longer than its deadline, as a crafted document could.
+    struct SlowExtractor: Extractor {
+        let mimeType = "text/x-slow"
+        func extract(_ bytes: [UInt8]) throws -> ExtractedText {
+            Thread.sleep(forTimeInterval: 3)
+            return ExtractedText(text: String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    @Test func aDocumentPastItsExtractionDeadlineIsADeadLetterAndTheOthersGoOn() async throws {
+        try files.write("acme/stuck.slow", "takes forever")
+        for index in 0..<20 { try files.write("globex/doc\(index).md", "# Doc \(index)\n\nwords \(index).\n") }
+        var configuration = configuration()
+        configuration.extractTimeout = .milliseconds(300)
+        configuration.concurrency = 1
+        var extractors: [String: any Extractor] = ["md": MarkdownExtractor(), "slow": SlowExtractor()]
+        extractors["txt"] = PlainTextExtractor()
+        let runtime = try SluiceRuntime(configuration: configuration, extractors: ExtractorRegistry(extractors))
+        let summary = try await Runner(runtime: runtime).run(Runner.Options(root: files.path))
+        #expect(summary.indexed == 20 && summary.failed == 1)
+        let letter = try #require(try await runtime.store.deadLetters(tenant: try TenantID("acme")).first)
+        #expect(letter.key == (try key("acme", "stuck.slow")))
+        #expect(letter.reason.contains("SLUICE_EXTRACT_TIMEOUT_SECONDS"), "\(letter.reason)")
+    }
 }

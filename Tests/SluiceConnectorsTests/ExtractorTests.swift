@@ -74,4 +74,13 @@ import Testing
         #expect(registry.unsupportedReason(forPath: "/a/report.pdf").hasPrefix("unsupported file type .pdf"))
         #expect(registry.extractor(forPath: "/a/Makefile") == nil)
     }
+
+    /// Crafted HTML that took quadratic time: every unclosed "<!" searched to
+    /// the end of the document again (2 MB of them did not finish in hours).
+    @Test(.timeLimit(.minutes(1))) func htmlExtractionIsLinearOnCraftedInput() throws {
+        for unit in ["<!", "<?", "<a x='", "<script>", "&#", "<!--x"] {
+            let crafted = Array(String(repeating: unit, count: 2_000_000 / unit.utf8.count).utf8)
+            _ = try HTMLExtractor().extract(crafted)
+        }
+    }
 }

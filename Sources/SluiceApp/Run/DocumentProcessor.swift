@@ -20,6 +20,8 @@ struct DocumentProcessor: Sendable {
     let extractors: ExtractorRegistry
     let chunker: any Chunker
     let maxFileBytes: Int
+    /// How long `prepare` may take before the worker gives up on the document (SLUICE_EXTRACT_TIMEOUT_SECONDS).
+    var extractTimeout: Duration = .seconds(60)
     let settingsFingerprint: String
     let clock: any SluiceClock
     /// A file modified less than this long ago is still being written: it waits.

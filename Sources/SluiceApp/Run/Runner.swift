@@ -106,7 +106,7 @@ public struct Runner: Sendable {
         let configuration = runtime.configuration
         let processor = DocumentProcessor(
             extractors: runtime.extractors, chunker: runtime.chunker, maxFileBytes: configuration.maxFileBytes,
-            settingsFingerprint: runtime.settingsFingerprint, clock: runtime.clock,
+            extractTimeout: configuration.extractTimeout, settingsFingerprint: runtime.settingsFingerprint, clock: runtime.clock,
             stabilityWindow: configuration.settleWindow, deliversContent: runtime.sink.needs == .content,
             metrics: runtime.metrics)
         let budget = budget ?? ByteBudget(capacity: configuration.maxInflightBytes)

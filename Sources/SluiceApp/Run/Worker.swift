@@ -121,7 +121,13 @@ struct Worker: Sendable {
                 heldBytes += estimate
                 let state = states[lease.key]
                 do {
-                    let (result, file) = try await BlockingIO.run {
+                    let limit = processor.extractTimeout
+                    let (result, file) = try await BlockingIO.run(
+                        within: limit,
+                        orThrow: SluiceError(
+                            .extraction,
+                            "reading, extracting and chunking it took longer than \(limit.seconds.formatted()) s (SLUICE_EXTRACT_TIMEOUT_SECONDS); raise the limit or split the document")
+                    ) {
                         try processor.prepare(lease, indexed: state, storedContent: content)
                     }
                     prepared.append((lease, result, file))

@@ -88,9 +88,10 @@ public struct HTMLExtractor: Extractor {
         let count = source.count
         var closing = false
         if index < count && (source[index] == UInt8(ascii: "!") || source[index] == UInt8(ascii: "?")) {
-            // <!DOCTYPE ...> or <?xml ...?>
-            guard let end = source[index...].firstIndex(of: UInt8(ascii: ">")) else { return nil }
-            return Tag(name: "!", closing: false, selfClosing: true, end: end + 1)
+            // <!DOCTYPE ...> or <?xml ...?>; one never closed runs to the end (were it a stray
+            // '<' instead, every later "<!" would search to the end again: quadratic time).
+            let end = source[index...].firstIndex(of: UInt8(ascii: ">")).map { $0 + 1 } ?? count
+            return Tag(name: "!", closing: false, selfClosing: true, end: end)
         }
         if index < count && source[index] == UInt8(ascii: "/") {
             closing = true
