@@ -16,6 +16,8 @@ public final class SluiceRuntime: Sendable {
     public let sink: any Sink
     public let chunker: any Chunker
     public let extractors: ExtractorRegistry
+    /// What each worker of this process is extracting, for the next process to blame if this one dies.
+    public let inflight: InflightRecord
     public let clock: any SluiceClock
     public let logger: Logger
     /// This runtime's metrics and the registry `/metrics` renders (one per runtime, never global).
@@ -45,6 +47,7 @@ public final class SluiceRuntime: Sendable {
         metrics.declare(destinations: [self.embedder.deliveryGate, sink.deliveryGate].compactMap { $0?.destination })
         self.chunker = MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap)
         self.extractors = extractors
+        self.inflight = try InflightRecord(dataDirectory: configuration.absoluteDataDirectory)
     }
 
     /// The configured embedder; a remote one gets the delivery controls of its destination.

@@ -188,12 +188,16 @@ extension SQLiteStore: JobQueue {
     }
 
     @discardableResult
-    public func releaseAbandonedLeases() async throws -> Int {
+    public func releaseAbandonedLeases(blaming blamed: Set<String>) async throws -> Int {
         try await write("releasing abandoned leases") { db in
             let rows = try Row.fetchAll(db, sql: "SELECT \(QueueEntry.columns) FROM queue WHERE lease_token IS NOT NULL")
             for row in rows {
                 var entry = try QueueEntry(row: row)
-                entry.expireHold()
+                if let token = entry.hold?.token, !blamed.contains(token) {
+                    _ = entry.release(token: token)
+                } else {
+                    entry.expireHold()
+                }
                 try entry.save(db)
             }
             return rows.count

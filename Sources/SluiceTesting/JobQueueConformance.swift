@@ -43,6 +43,7 @@ public struct JobQueueConformance: Sendable {
         try await sharesLeasesFairlyAcrossTenants()
         try await deadLettersAfterThreeLeaseExpiries()
         try await releasesAbandonedLeases()
+        try await blamesOnlyTheDocumentBeingProcessed()
         try await releasedLeaseIsLeasableWithoutAttempt()
         try await countsDepth()
         try await postponesWithoutCountingAnAttempt()
@@ -247,8 +248,27 @@ public struct JobQueueConformance: Sendable {
         clock.advance(by: .seconds(1))
         let held = try await lease(queue, limit: 1)
         #expect(held.count == 1)
-        #expect(try await queue.releaseAbandonedLeases() == 1)
+        #expect(try await queue.releaseAbandonedLeases(blaming: []) == 1)
         #expect(try await lease(queue).count == 2, "the abandoned document is leasable at once")
+    }
+
+    /// A process that died three times in the middle of a batch: only the
+    /// document it was extracting each time becomes a dead letter, not the
+    /// nine others of its batch.
+    public func blamesOnlyTheDocumentBeingProcessed() async throws {
+        let clock = ManualClock()
+        let queue = try await make(clock)
+        try await queue.enqueue((0..<10).map { Self.change("doc\($0).md") })
+        clock.advance(by: .seconds(1))
+        for _ in 0..<QueueEntry.maxLeaseExpiries {
+            let batch = try await lease(queue, limit: 10)
+            #expect(batch.count == 10)
+            let poison = try #require(batch.first { $0.key.docId.rawValue == "doc3.md" })
+            #expect(try await queue.releaseAbandonedLeases(blaming: [poison.token]) == 10)
+        }
+        #expect(try await queue.deadLetters(tenant: nil).map(\.key.docId.rawValue) == ["doc3.md"])
+        let survivors = try await lease(queue, limit: 10)
+        #expect(survivors.count == 9 && survivors.allSatisfy { $0.attempts == 0 })
     }
 
     public func releasedLeaseIsLeasableWithoutAttempt() async throws {

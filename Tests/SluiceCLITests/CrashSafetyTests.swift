@@ -82,6 +82,61 @@ import Testing
         #expect(try await runtime.store.depth() == QueueDepth(), "nothing left in the queue")
     }
 
+    /// The reproduction: `sluice run` killed three times while it
+    /// extracts one large document. Only that document may become a dead
+    /// letter ("lease expired 3 times"); the ten others of its batch are
+    /// indexed (before, all eleven were dead letters).
+    @Test func killsMidExtractionBlameOnlyTheDocumentBeingExtracted() async throws {
+        let binary = try Self.binary()
+        let work = try TemporaryDirectory("sluice-blame")
+        defer { work.remove() }
+        let corpus = work.path + "/corpus"
+        let data = work.path + "/data"
+        for index in 0..<10 { try work.write("corpus/acme/small\(index).md", "# Small \(index)\n\nwords \(index).\n") }
+        let paragraph = (0..<200).map { "word\($0)" }.joined(separator: " ") + ".\n\n"
+        try work.write("corpus/acme/large.md", String(repeating: paragraph, count: 20_000))  // about 27 MB
+        let key = DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID("large.md"))
+        var configuration = Configuration()
+        configuration.dataDirectory = data
+
+        var previous: String?
+        for round in 1...QueueEntry.maxLeaseExpiries {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["run", corpus, "--data-dir", data, "--quiet", "--json"]
+            process.environment = ["SLUICE_CONCURRENCY": "1", "SLUICE_BATCH_SIZE": "20"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Kill it while the large document is the one being extracted (under a lease of this process).
+            let caught = try await eventually(within: .seconds(120), every: .milliseconds(2)) {
+                guard process.isRunning, let runtime = try? SluiceRuntime(configuration: configuration),
+                    let token = try await runtime.store.entry(key)?.hold?.token, token != previous
+                else { return false }
+                guard runtime.inflight.marked() == [token] else { return false }
+                previous = token
+                return true
+            }
+            #expect(caught, "round \(round): the run was seen extracting large.md")
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
+        let final = Process()
+        final.executableURL = URL(fileURLWithPath: binary)
+        final.arguments = ["run", corpus, "--data-dir", data, "--quiet", "--json"]
+        final.standardOutput = FileHandle.nullDevice
+        final.standardError = FileHandle.nullDevice
+        try final.run()
+        final.waitUntilExit()
+        #expect(final.terminationStatus == 1, "exit 1: a dead letter")
+        let runtime = try SluiceRuntime(configuration: configuration)
+        let letters = try await runtime.store.deadLetters(tenant: nil)
+        #expect(letters.map(\.key) == [key])
+        #expect(letters.first?.reason.contains("expired 3 times") == true)
+        #expect(try await runtime.store.tenantSummaries().first?.indexed == 10)
+    }
+
     func expectedSignatures(_ corpus: String) throws -> Set<ChunkSignature> {
         try ExpectedIndex.signatures(of: corpus, chunker: MarkdownChunker())
     }

@@ -140,6 +140,25 @@ import Testing
             policy: RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(10)), notBefore: .seconds(30), using: &generator)
         #expect(effect == .retryAt(Timestamp(milliseconds: 30_200)), "not before the 30 s the destination asked for")
     }
+
+    /// A rescan re-queues a file whose processing killed the process (its
+    /// state was never recorded): the same version keeps its lease expiries,
+    /// so it still ends as a dead letter, and stays one; new content starts over.
+    @Test func theSameVersionAgainKeepsItsLeaseExpiries() throws {
+        var versioned = change
+        versioned.contentHash = ContentHash.of("v1")
+        var entry = QueueEntry(change: versioned, revision: 1, now: Timestamp(milliseconds: 0), settle: settle)
+        for round in 1...QueueEntry.maxLeaseExpiries {
+            _ = entry.lease(token: "w\(round)", now: Timestamp(milliseconds: 100), duration: .seconds(30))
+            entry.expireHold()
+            entry.coalesce(versioned, revision: Int64(round + 1), now: Timestamp(milliseconds: 200), settle: settle)
+        }
+        #expect(entry.state == .dead && entry.leaseExpiries == QueueEntry.maxLeaseExpiries)
+        var changed = change
+        changed.contentHash = ContentHash.of("v2")
+        entry.coalesce(changed, revision: 9, now: Timestamp(milliseconds: 300), settle: settle)
+        #expect(entry.state == .queued && entry.leaseExpiries == 0, "new content is a new change")
+    }
 }
 
 /// A deterministic generator for tests.

@@ -25,6 +25,7 @@ import Testing
     @Test func sharesLeasesFairlyAcrossTenants() async throws { try await conformance.sharesLeasesFairlyAcrossTenants() }
     @Test func deadLettersAfterThreeLeaseExpiries() async throws { try await conformance.deadLettersAfterThreeLeaseExpiries() }
     @Test func releasesAbandonedLeases() async throws { try await conformance.releasesAbandonedLeases() }
+    @Test func blamesOnlyTheDocumentBeingProcessed() async throws { try await conformance.blamesOnlyTheDocumentBeingProcessed() }
     @Test func releasedLeaseIsLeasableWithoutAttempt() async throws { try await conformance.releasedLeaseIsLeasableWithoutAttempt() }
     @Test func countsDepth() async throws { try await conformance.countsDepth() }
     @Test func postponesWithoutCountingAnAttempt() async throws { try await conformance.postponesWithoutCountingAnAttempt() }

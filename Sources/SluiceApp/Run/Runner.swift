@@ -110,13 +110,14 @@ public struct Runner: Sendable {
             stabilityWindow: configuration.settleWindow, deliversContent: runtime.sink.needs == .content,
             metrics: runtime.metrics)
         let budget = budget ?? ByteBudget(capacity: configuration.maxInflightBytes)
-        return (0..<configuration.concurrency).map { _ in
+        return (0..<configuration.concurrency).map { slot in
             Worker(
                 queue: runtime.store, index: runtime.store, publisher: runtime.store, embedder: runtime.embedder, sink: runtime.sink,
                 processor: processor,
                 budget: budget, batchSize: configuration.batchSize, embedBatchSize: configuration.embedBatchSize,
                 leaseDuration: configuration.leaseDuration, clock: runtime.clock, progress: progress,
-                metrics: runtime.metrics, health: runtime.health, logger: runtime.logger)
+                metrics: runtime.metrics, health: runtime.health, logger: runtime.logger,
+                inflight: runtime.inflight, slot: slot)
         }
     }
 
@@ -129,7 +130,9 @@ public struct Runner: Sendable {
         if let root { try DataDirectory.checkOutside(configuration.absoluteDataDirectory, root: root) }
         let lock = try WorkerLock(dataDirectory: configuration.absoluteDataDirectory)
         do {
-            let abandoned = try await runtime.store.releaseAbandonedLeases()
+            let inflight = runtime.inflight
+            let abandoned = try await runtime.store.releaseAbandonedLeases(blaming: inflight.marked())
+            inflight.clearAll()
             if abandoned > 0 {
                 runtime.logger.notice("released \(abandoned) leases left by a process that stopped mid-work; those documents will be processed again")
             }

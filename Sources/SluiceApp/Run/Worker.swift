@@ -27,6 +27,9 @@ struct Worker: Sendable {
     /// Counts every attempt's end, for the error rate.
     let health: HealthMonitor
     let logger: Logger
+    /// Where this worker notes the document it is reading and extracting (its `slot`).
+    var inflight: InflightRecord?
+    var slot = 0
 
     /// Processes until nothing is pending (the queue holds only dead letters or nothing).
     func runUntilIdle() async throws {
@@ -121,6 +124,8 @@ struct Worker: Sendable {
                 heldBytes += estimate
                 let state = states[lease.key]
                 do {
+                    inflight?.mark(slot, lease.token)
+                    defer { inflight?.clear(slot) }
                     let limit = processor.extractTimeout
                     let (result, file) = try await BlockingIO.run(
                         within: limit,

@@ -99,6 +99,12 @@ public struct QueueEntry: Sendable, Equatable {
     /// content, kind and revision, keeps the highest priority, and a dead
     /// letter comes back to life with a fresh attempt count.
     public mutating func coalesce(_ change: Change, revision: Int64, now: Timestamp, settle: SettlePolicy) {
+        // The same version again (a rescan finds a file whose state was never
+        // recorded because processing it killed the process): its lease
+        // expiries stand, and once they made it a dead letter it stays one
+        // until its content changes or `dlq retry` revives it.
+        let sameVersion = change.kind == kind && change.contentHash != nil && change.contentHash == contentHash
+        if sameVersion && state == .dead && leaseExpiries >= QueueEntry.maxLeaseExpiries { return }
         // A document that changes again while a change is pending is busy.
         let busy = change.activity == .busy || (state == .queued && hasPendingChange)
         if !hasPendingChange || state == .dead {
@@ -119,7 +125,7 @@ public struct QueueEntry: Sendable, Equatable {
         lastChangeAt = now
         readyAt = change.activity == .settled ? now : settle.readyAt(firstChange: firstChangeAt, lastChange: now, busy: busy)
         attempts = 0
-        leaseExpiries = 0
+        if !sameVersion { leaseExpiries = 0 }
         lastError = nil
         supersededCount += 1
     }

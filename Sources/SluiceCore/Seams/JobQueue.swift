@@ -40,10 +40,13 @@ public protocol JobQueue: Sendable {
     /// Gives leases back without counting an attempt (graceful shutdown).
     func release(_ leases: [Lease]) async throws
 
-    /// Drops every lease left by a process that is gone, counting an expiry
-    /// for each. Called by the process that holds the worker lock when it starts.
+    /// Drops every lease left by a process that is gone. An expiry is counted
+    /// only for the leases in `blamed` (the documents being read and extracted
+    /// when it died: the ones that may have killed it); the others were only
+    /// in the same batch and go back to the queue as they were. Called by the
+    /// process that holds the worker lock when it starts.
     @discardableResult
-    func releaseAbandonedLeases() async throws -> Int
+    func releaseAbandonedLeases(blaming blamed: Set<String>) async throws -> Int
 
     /// The queue row of one document: its pending change, if any.
     func entry(_ key: DocumentKey) async throws -> QueueEntry?
