@@ -28,6 +28,14 @@ public struct Configuration: Sendable, Equatable {
     public var maxInflightBytes: Int = 256 << 20
     /// Larger files are skipped with a reason (SLUICE_MAX_FILE_BYTES).
     public var maxFileBytes: Int = 50 << 20
+    /// How long a request body may take to arrive (408 and the connection closed past it).
+    public var apiBodyTimeout: Duration = .seconds(30)
+    /// How long a connection may stay open with no request in progress.
+    public var apiIdleTimeout: Duration = .seconds(60)
+    /// Request bodies one API key may be sending at once.
+    public var apiMaxUploadsPerKey = 128
+    /// Publishes of one API key that may wait with `?wait` at once.
+    public var apiMaxWaitersPerKey = 1024
     /// How long reading one document's text and chunking it may take; past it
     /// the document is a dead letter with the reason, and the worker goes on.
     public var extractTimeout: Duration = .seconds(60)
@@ -211,6 +219,10 @@ public struct Configuration: Sendable, Equatable {
         if let value = try int("SLUICE_MAX_BATCH_DOCUMENTS", min: 1, max: 100_000) { maxBatchDocuments = value }
         if let value = try int("SLUICE_MAX_REQUEST_BYTES", min: 1024, max: 1 << 36) { maxRequestBytes = value }
         if let value = try int("SLUICE_API_RATE_LIMIT_PER_MINUTE", min: 1, max: 100_000_000) { apiRateLimitPerMinute = value }
+        if let value = try int("SLUICE_API_BODY_TIMEOUT_SECONDS", min: 1, max: 3600) { apiBodyTimeout = .seconds(value) }
+        if let value = try int("SLUICE_API_IDLE_TIMEOUT_SECONDS", min: 1, max: 86_400) { apiIdleTimeout = .seconds(value) }
+        if let value = try int("SLUICE_API_MAX_UPLOADS_PER_KEY", min: 1, max: 1_000_000) { apiMaxUploadsPerKey = value }
+        if let value = try int("SLUICE_API_MAX_WAITERS_PER_KEY", min: 1, max: 1_000_000) { apiMaxWaitersPerKey = value }
         func cidrs(_ name: String) throws -> [CIDRBlock]? {
             guard let raw = environment[name] else { return nil }
             do {

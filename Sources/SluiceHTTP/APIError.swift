@@ -17,6 +17,14 @@ struct APIError: Error {
         self.field = field
     }
 
+    /// An error after which the connection is closed: the rest of a body that
+    /// was refused or late is not waited for.
+    static func closing(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> APIError {
+        var error = APIError(status, code, message)
+        error.headers[.connection] = "close"
+        return error
+    }
+
     /// The one place Sluice errors become HTTP statuses.
     init(_ error: any Error) {
         switch error {

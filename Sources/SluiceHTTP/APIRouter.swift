@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SluiceCore
+import Synchronization
 
 /// Builds the `/v1` routes, `/metrics`, `/healthz`, `/readyz` and the dashboard at `/`.
 public enum APIRouter {
@@ -70,6 +71,9 @@ public enum APIRouter {
 struct API: Sendable {
     let backend: APIBackend
     let access: AccessControl
+    /// Bodies being received, and `?wait` waiters, per key.
+    let uploads = PerKeyLimit()
+    let waiters = PerKeyLimit()
 
     /// Admits the request (key, rate limit), runs `body` for its principal,
     /// and turns every error into a JSON answer.
@@ -90,10 +94,15 @@ struct API: Sendable {
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// Reads and decodes a JSON body within the request size limit and the
-    /// in-memory budget: a body that does not fit the budget now gets 503
-    /// with Retry-After rather than exhausting memory.
-    func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+    /// Reads and decodes a JSON body within the request size limit, the body
+    /// time limit and the in-memory budget. Bytes count against the budget as
+    /// they arrive (twice: the body and its decoded copy), so a client that
+    /// declares a large body and sends nothing holds nothing; one that does
+    /// not finish in time gets 408. `precheck` sees the raw body before the
+    /// decoder does (the batch limit).
+    func decode<T: Decodable>(
+        _ type: T.Type, from request: Request, for principal: Principal, precheck: ([UInt8]) throws -> Void = { _ in }
+    ) async throws -> T {
         // A browser sends text/plain and form bodies to any address without asking (no CORS preflight);
         // JSON only, so no web page can post to Sluice behind its user's back.
         guard let contentType = request.headers[.contentType],
@@ -104,32 +113,63 @@ struct API: Sendable {
                 "send the body as JSON with the header Content-Type: application/json")
         }
         let limit = backend.limits.maxRequestBytes
-        let declared = request.headers[.contentLength].flatMap { Int($0) }
-        if let declared, declared > limit {
-            throw APIError(.contentTooLarge, "too_large", "the request body is over the \(limit)-byte limit (SLUICE_MAX_REQUEST_BYTES); split it into smaller requests")
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw APIError.closing(.contentTooLarge, "too_large", "the request body is over the \(limit)-byte limit (SLUICE_MAX_REQUEST_BYTES); split it into smaller requests")
         }
-        // Body bytes, plus the decoded copy, held while decoding.
-        let held = (declared ?? limit) * 2
-        guard backend.budget.tryAcquire(held) else {
-            var error = APIError(
-                .serviceUnavailable, "busy",
-                "Sluice holds its in-memory budget of request and document bytes (SLUICE_MAX_INFLIGHT_BYTES); retry after the Retry-After seconds")
-            error.headers[.retryAfter] = "1"
-            throw error
+        let received = try await uploads.holding(principal.limitKey, limit: backend.limits.maxUploadsPerKey, what: "uploads") {
+            try await receive(request.body, limit: limit)
         }
-        do {
-            let buffer: ByteBuffer
-            do {
-                buffer = try await request.body.collect(upTo: limit)
-            } catch {
-                throw APIError(.contentTooLarge, "too_large", "the request body is over the \(limit)-byte limit (SLUICE_MAX_REQUEST_BYTES); split it into smaller requests")
+        defer { backend.budget.release(received.held) }
+        try precheck(received.bytes)
+        return try JSONDecoder().decode(T.self, from: Data(received.bytes))
+    }
+
+    /// The body's bytes and the budget they hold (the caller releases it).
+    private func receive(_ body: RequestBody, limit: Int) async throws -> (bytes: [UInt8], held: Int) {
+        let budget = backend.budget
+        let timeout = backend.limits.bodyTimeout
+        return try await withThrowingTaskGroup(of: (bytes: [UInt8], held: Int)?.self) { group in
+            group.addTask {
+                var bytes: [UInt8] = []
+                var held = 0
+                do {
+                    for try await chunk in body {
+                        guard bytes.count + chunk.readableBytes <= limit else {
+                            throw APIError.closing(.contentTooLarge, "too_large", "the request body is over the \(limit)-byte limit (SLUICE_MAX_REQUEST_BYTES); split it into smaller requests")
+                        }
+                        guard budget.tryAcquire(chunk.readableBytes * 2) else {
+                            var error = APIError.closing(
+                                .serviceUnavailable, "busy",
+                                "Sluice holds its in-memory budget of request and document bytes (SLUICE_MAX_INFLIGHT_BYTES); retry after the Retry-After seconds")
+                            error.headers[.retryAfter] = "1"
+                            throw error
+                        }
+                        held += chunk.readableBytes * 2
+                        bytes.append(contentsOf: chunk.readableBytesView)
+                    }
+                } catch {
+                    budget.release(held)
+                    throw error
+                }
+                return (bytes, held)
             }
-            let value = try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
-            backend.budget.release(held)
-            return value
-        } catch {
-            backend.budget.release(held)
-            throw error
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let received = first else {
+                // Too late. The reader, cancelled, gives its bytes back itself, unless it
+                // finished meanwhile: then they are given back here.
+                group.cancelAll()
+                while let late = try? await group.next() {
+                    if let late { budget.release(late.held) }
+                }
+                throw APIError.closing(
+                    .requestTimeout, "timeout",
+                    "the request body did not arrive within \(timeout.components.seconds) s (SLUICE_API_BODY_TIMEOUT_SECONDS); send it at once")
+            }
+            return received
         }
     }
 
@@ -152,7 +192,7 @@ struct API: Sendable {
     // MARK: ingest
 
     func preview(_ request: Request, _ principal: Principal) async throws -> Response {
-        let document = try await decode(IncomingDocument.self, from: request)
+        let document = try await decode(IncomingDocument.self, from: request, for: principal)
         let publication = try publication(document, priority: .normal)
         try principal.require(publication.key.tenant)
         return json(try await backend.preview(publication))
@@ -169,7 +209,7 @@ struct API: Sendable {
     func publish(_ request: Request, _ principal: Principal) async throws -> Response {
         // Accepting counts as intake pressure; waiting for indexing does not.
         let (publication, outcome) = try await backend.intake.accepting {
-            let document = try await decode(IncomingDocument.self, from: request)
+            let document = try await decode(IncomingDocument.self, from: request, for: principal)
             let accepted = try self.publication(document, priority: .normal)
             try principal.require(accepted.key.tenant)
             return (accepted, try await backend.publisher.publish([accepted])[0])
@@ -177,23 +217,30 @@ struct API: Sendable {
         var result = PublishResult(
             tenant: publication.key.tenant.rawValue, docId: publication.key.docId.rawValue, revision: outcome.revision,
             status: outcome.name)
-        if let wait = request.uri.queryParameters["wait"].flatMap({ Double(String($0)) }), wait > 0 {
-            result.state = try await waitForIndexing(publication.key, revision: outcome.revision, seconds: min(wait, 60))
+        if let wait = request.uri.queryParameters["wait"].flatMap({ Double(String($0)) }), wait > 0, wait.isFinite {
+            result.state = try await waiters.holding(principal.limitKey, limit: backend.limits.maxWaitersPerKey, what: "requests waiting with ?wait") {
+                try await waitForIndexing(publication.key, revision: outcome.revision, seconds: min(wait, 60))
+            }
             if let state = result.state, state.pending == nil, state.revision >= outcome.revision { result.status = state.status }
         }
         return json(result, status: .accepted)
     }
 
-    /// Waits until the document's indexed revision reaches `revision`, or time is up.
+    /// Waits until the document's indexed revision reaches `revision`, or time
+    /// is up. Woken by the commits that complete documents (the queue's
+    /// `completions` doorbell), not by polling.
     func waitForIndexing(_ key: DocumentKey, revision: Int64, seconds: Double) async throws -> DocumentView? {
-        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        let clock = access.clock
+        let deadline = clock.now() + .milliseconds(Int64(seconds * 1000))
+        let doorbell = backend.queue.completions
         while true {
+            let ticket = doorbell.ticket()
             let state = try await backend.index.documentState(key)
             if let state, state.revision >= revision { return DocumentView(state) }
-            if ContinuousClock.now >= deadline {
-                return DocumentView.of(state, pending: try await backend.queue.entry(key), now: access.clock.now())
+            if clock.now() >= deadline || Task.isCancelled {
+                return DocumentView.of(state, pending: try await backend.queue.entry(key), now: clock.now())
             }
-            try await Task.sleep(for: .milliseconds(10))
+            await doorbell.wait(until: deadline, clock: clock, since: ticket)
         }
     }
 
@@ -227,12 +274,19 @@ struct API: Sendable {
     }
 
     func batch(_ request: Request, _ principal: Principal) async throws -> Response {
-        let batch = try await decode(BatchRequest.self, from: request)
-        let priority = try priority(batch.priority)
         let limit = backend.limits.maxBatchDocuments
-        guard batch.documents.count <= limit else {
-            throw APIError(.contentTooLarge, "too_large", "the batch has \(batch.documents.count) documents; at most \(limit) (SLUICE_MAX_BATCH_DOCUMENTS) per request", field: "documents")
+        func tooMany(_ count: Int) -> APIError {
+            APIError(
+                .contentTooLarge, "too_large",
+                "the batch has \(count > limit ? "more than \(limit)" : "\(count)") documents; at most \(limit) (SLUICE_MAX_BATCH_DOCUMENTS) per request",
+                field: "documents")
         }
+        // Counted before decoding: refusing an oversized batch costs a scan, not a decode.
+        let batch = try await decode(BatchRequest.self, from: request, for: principal) { body in
+            if let count = JSONArrayCount.elements(of: "documents", in: body, stoppingAfter: limit), count > limit { throw tooMany(count) }
+        }
+        let priority = try priority(batch.priority)
+        guard batch.documents.count <= limit else { throw tooMany(batch.documents.count) }
         var items: [BatchItem] = []
         var valid: [(Int, Publication)] = []
         for (index, element) in batch.documents.enumerated() {
@@ -453,7 +507,7 @@ struct API: Sendable {
     }
 
     func search(_ request: Request, _ principal: Principal) async throws -> Response {
-        let body = try await decode(SearchRequest.self, from: request)
+        let body = try await decode(SearchRequest.self, from: request, for: principal)
         let tenant = try TenantID(body.tenant)
         try principal.require(tenant)
         let k = body.k ?? 5

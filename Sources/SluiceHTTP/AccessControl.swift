@@ -108,6 +108,9 @@ final class AccessControl: Sendable {
 }
 
 extension Principal {
+    /// What per-key limits count under: the key, or the keyless local mode as one.
+    var limitKey: String { keyID ?? "local" }
+
     /// Throws 403 when the principal may not act on `tenant`.
     func require(_ tenant: TenantID) throws {
         guard reaches(tenant) else {

@@ -127,7 +127,9 @@ extension SQLiteStore: JobQueue {
     public func complete(_ completions: [Completion]) async throws -> [CompletionOutcome] {
         guard !completions.isEmpty else { return [] }
         let prepared = completions.map(PreparedCompletion.init)
-        return try await completionCommit.submit(prepared, write: applyCompletions)
+        let outcomes = try await completionCommit.submit(prepared, write: applyCompletions)
+        self.completions.ring()
+        return outcomes
     }
 
     /// Applies the completions of several workers in one transaction (see `GroupCommit`).

@@ -45,6 +45,7 @@ public final class SQLiteStore: Sendable {
     let publishCommit = GroupCommit<[Publication], [PublishOutcome]>()
     /// Rung after every commit that queues work, with the time it becomes ready.
     public let readiness = Doorbell()
+    public let completions = Doorbell()
     /// The active API keys, checked on every HTTP request.
     let keyCache: KeyCache
     /// Per priority, the tenant the last lease stopped at: the next one starts after it.

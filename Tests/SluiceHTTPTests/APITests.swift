@@ -87,6 +87,69 @@ import Testing
         }
     }
 
+    /// Two sockets that declare large bodies and send nothing: before, they
+    /// held the in-memory budget by their declared length and every tenant's
+    /// publish answered 503 for as long as they stayed open.
+    @Test func slowClientsHoldNothingAndAreCutOff() async throws {
+        try await serving(adjust: {
+            $0.maxInflightBytes = 600_000
+            $0.apiBodyTimeout = .seconds(1)
+        }) { base, _ in
+            let script = #"""
+                import json, socket, sys, time, urllib.request, urllib.error
+                port = int(sys.argv[1])
+                def silent():
+                    s = socket.create_connection(("127.0.0.1", port))
+                    s.sendall(b"POST /v1/ingest/publish HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 150000\r\n\r\n")
+                    return s
+                slow = [silent(), silent()]
+                time.sleep(0.3)
+                body = json.dumps({"meta": {"tenant": "globex", "docId": "a.md"}, "content": "# A\n\nwords"}).encode()
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/ingest/publish", data=body, headers={"Content-Type": "application/json"})
+                try:
+                    status = urllib.request.urlopen(request, timeout=10).status
+                except urllib.error.HTTPError as error:
+                    status = error.code
+                out = {"publish": status, "slow": []}
+                for s in slow:
+                    s.settimeout(20)
+                    data, closed = b"", False
+                    try:
+                        while True:
+                            chunk = s.recv(65536)
+                            if not chunk:
+                                closed = True
+                                break
+                            data += chunk
+                    except socket.timeout:
+                        pass
+                    out["slow"].append({"status": data.split(b"\r\n", 1)[0].decode(), "closed": closed})
+                print(json.dumps(out))
+                """#
+            let port = String(base.port ?? 0)
+            let output = try await BlockingIO.run { try runPython(script, [port], needs: "nothing beyond the standard library") }
+            let result = try #require(try JSONSerialization.jsonObject(with: output) as? [String: Any])
+            #expect(result["publish"] as? Int == 202, "another tenant's publish is served: \(result)")
+            let slow = result["slow"] as? [[String: Any]] ?? []
+            #expect(slow.count == 2)
+            for client in slow {
+                #expect((client["status"] as? String)?.hasPrefix("HTTP/1.1 408") == true && client["closed"] as? Bool == true, "\(client)")
+            }
+        }
+    }
+
+    /// A batch over the document limit is refused from a scan of the body, before it is decoded:
+    /// here its end is not even JSON, which the decoder would have answered with a 400.
+    @Test func anOversizedBatchIsRefusedBeforeItIsDecoded() async throws {
+        try await serving { base in
+            let raw = Data(("{\"documents\": [" + String(repeating: "{}, ", count: 10_000) + "this is not JSON").utf8)
+            let reply = try await call(base, "POST", "/v1/ingest/batch", raw: raw)
+            #expect(reply.status == 413 && errorField(reply) == "documents", "\(reply.json)")
+            let fine = try await call(base, "POST", "/v1/ingest/batch", raw: Data(#"{"documents": [{"meta": {"tenant": "acme", "docId": "a.md"}, "content": "x"}, "#.utf8) + Data(#"{"meta": {"tenant": "acme", "docId": "b.md"}, "content": "[], \"documents\": [{}, {}, {}, {}, {}, {}]"}]}"#.utf8))
+            #expect(fine.status == 202, "strings and nested keys are not counted: \(fine.json) \(String(decoding: fine.body, as: UTF8.self))")
+        }
+    }
+
     @Test func tombstonesRemoveTheDocument() async throws {
         try await serving { base in
             _ = try await call(base, "POST", "/v1/ingest/publish?wait=10", body: document("acme", "a.md", "alpha text"))

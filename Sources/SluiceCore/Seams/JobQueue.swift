@@ -55,6 +55,10 @@ public protocol JobQueue: Sendable {
     /// ready, so idle workers in this process look again only when needed.
     var readiness: Doorbell { get }
 
+    /// Rung after every commit that completes documents, so a client waiting
+    /// for one to be indexed (`?wait`) looks again right then.
+    var completions: Doorbell { get }
+
     /// The earliest time a queued row becomes ready or a lease expires; nil when
     /// nothing is pending (dead letters do not count).
     func nextWakeTime() async throws -> Timestamp?
