@@ -23,7 +23,7 @@ import Testing
     @Test func jsonGivesStringValuesWithTheirKeys() throws {
         let json = #"{"title": "Plans", "owner": {"name": "Ada", "age": 36}, "tags": ["a", "b"], "empty": ""}"#
         let result = try JSONExtractor().extract(bytes(json))
-        #expect(result.text == "owner.name: Ada\ntags: a\ntags: b\ntitle: Plans")
+        #expect(result.text == "title: Plans\nowner.name: Ada\ntags: a\ntags: b", "in document order")
         #expect(result.title == "Plans")
     }
 
@@ -82,5 +82,47 @@ import Testing
             let crafted = Array(String(repeating: unit, count: 2_000_000 / unit.utf8.count).utf8)
             _ = try HTMLExtractor().extract(crafted)
         }
+    }
+
+    /// Files built to make extraction expand: a header or a key path repeated
+    /// for every tiny value. Before, 20 MiB of either took 18 and 24 GB.
+    @Test func extractionThatWouldExpandManyTimesIsRefused() throws {
+        let header = (0..<1000).map { "c" + String(repeating: "x", count: 1000) + "\($0)" }.joined(separator: ",")
+        let row = Array(repeating: "y", count: 1000).joined(separator: ",")
+        let csv = header + "\n" + Array(repeating: row, count: 200).joined(separator: "\n")
+        let deep = String(repeating: "{\"" + String(repeating: "k", count: 1000) + "\":", count: 50)
+        let json = deep + "[" + Array(repeating: "\"y\"", count: 100_000).joined(separator: ",") + "]" + String(repeating: "}", count: 50)
+        for (extractor, input) in [(CSVExtractor() as any Extractor, csv), (JSONExtractor(), json)] {
+            #expect {
+                try extractor.extract(bytes(input))
+            } throws: { error in
+                (error as? SluiceError)?.message.contains("more than 4 times the file's size") == true
+            }
+        }
+    }
+
+    @Test func jsonIsReadWithoutATreeAndWithBoundedNesting() throws {
+        let empties = "[" + Array(repeating: "[]", count: 100_000).joined(separator: ",") + "]"
+        #expect(try JSONExtractor().extract(bytes(empties)).text == "")
+        let nested = #"{"a": [{"b": "one"}, {"b": "two\u00e9\ud83d\ude00"}], "n": 1.5e3, "t": true, "z": null}"#
+        #expect(try JSONExtractor().extract(bytes(nested)).text == "a.b: one\na.b: two\u{e9}\u{1F600}")
+        #expect(try JSONExtractor().extract(bytes(#""just a string""#)).text == "just a string")
+        #expect {
+            try JSONExtractor().extract(bytes(String(repeating: "[", count: 100_000)))
+        } throws: { error in
+            (error as? SluiceError)?.message.contains("nested more than 512 levels") == true
+        }
+        for bad in ["{\"a\" 1}", "[1 2]", "{\"a\": tru}", "[\"open", "{} x"] {
+            #expect(throws: SluiceError.self, "\(bad)") { try JSONExtractor().extract(bytes(bad)) }
+        }
+    }
+
+    @Test func csvOfCommasStaysSmall() throws {
+        let commas = "h\n" + String(repeating: ",", count: 1_000_000)
+        #expect(try CSVExtractor().extract(bytes(commas)).text == "")
+        let ragged = "a,b\n1\n2,3,4\n\n5,6\n"
+        let result = try CSVExtractor().extract(bytes(ragged))
+        #expect(result.text == "a: 1\na: 2; b: 3; column 3: 4\na: 5; b: 6")
+        #expect(result.warnings == ["2 rows have a different number of fields than the header"])
     }
 }
