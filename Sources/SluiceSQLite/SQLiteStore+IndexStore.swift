@@ -381,3 +381,16 @@ private func max(_ a: Timestamp?, _ b: Timestamp) -> Timestamp {
     guard let a else { return b }
     return Swift.max(a, b)
 }
+
+extension SQLiteStore {
+    /// When each tenant's first document was written (for the fairness figure of `sluice bench`).
+    public func firstDocumentWritten() async throws -> [String: Timestamp] {
+        try await read("reading when each tenant's first document was written") { db in
+            var firsts: [String: Timestamp] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT tenant, min(updated_at) AS first FROM documents GROUP BY tenant") {
+                firsts[row["tenant"]] = Timestamp(milliseconds: row["first"])
+            }
+            return firsts
+        }
+    }
+}

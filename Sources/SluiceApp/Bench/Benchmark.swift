@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceSQLite
 
 /// `sluice bench`: cold onboarding, a no-op re-sync and an incremental
 /// re-sync of a generated corpus, each a real `sluice run` child process, so
@@ -30,6 +31,22 @@ public struct Benchmark: Sendable {
         public var deletedFiles: Int
         public var added: Int
         public var search: SearchFigures
+        /// The latest any tenant's first document was indexed, from the start of cold onboarding (fair leasing).
+        public var lastTenantStartSeconds: Double
+        /// Correctness: a benchmark whose own results are wrong measured nothing.
+        public var checks: [Verdict]
+        /// The issues' bars, met or not.
+        public var bars: [Verdict]
+
+        /// Whether every correctness check passed.
+        public var isCorrect: Bool { checks.allSatisfy(\.passed) }
+    }
+
+    /// A named check or bar and whether it held, with the figure behind it.
+    public struct Verdict: Sendable, Codable {
+        public var name: String
+        public var passed: Bool
+        public var detail: String
     }
 
     /// Search latency over the largest tenant, measured in process after the runs.
@@ -65,7 +82,10 @@ public struct Benchmark: Sendable {
 
         var phases: [Phase] = []
         log("cold onboarding ...")
+        let onboardingStarted = Timestamp(Date())
         phases.append(try await runPhase("cold onboarding", corpus: corpus, data: data, probeETA: true))
+        let firsts = try await SQLiteStore(path: data + "/sluice.sqlite").firstDocumentWritten()
+        let lastTenantStart = firsts.values.max().map { ($0 - onboardingStarted).seconds } ?? .infinity
         log("no-op re-sync ...")
         phases.append(try await runPhase("no-op re-sync", corpus: corpus, data: data))
 
@@ -93,9 +113,43 @@ public struct Benchmark: Sendable {
         }
         log("search ...")
         let search = try await measureSearch(runtime)
+        let (cold, noop, incremental) = (phases[0], phases[1], phases[2])
+        let checks = [
+            Verdict(
+                name: "cold onboarding indexed every file", passed: cold.indexed == files,
+                detail: "\(cold.indexed) indexed of \(files)"),
+            Verdict(
+                name: "the no-op re-sync changed nothing", passed: noop.indexed == 0 && noop.deleted == 0 && noop.chunksEmbedded == 0,
+                detail: "\(noop.indexed) indexed, \(noop.deleted) deleted, \(noop.chunksEmbedded) chunks embedded"),
+            Verdict(
+                name: "the incremental re-sync did exactly the changes",
+                passed: incremental.indexed == modified.count + changeCount && incremental.deleted == deleted.count && left == 0,
+                detail: "\(incremental.indexed) indexed (expected \(modified.count + changeCount)), \(incremental.deleted) deleted (expected \(deleted.count)), \(left) chunks left from deleted files"),
+            Verdict(
+                name: "every tenant was indexed", passed: firsts.count == tenants, detail: "\(firsts.count) of \(tenants) tenants"),
+        ]
+        let etaAt25 = cold.eta?.first?.errorPercent
+        let bars = [
+            Verdict(
+                name: "cold onboarding of 10,000 files <= 10 s, peak RSS <= 300 MB (issue 2)",
+                passed: cold.wallSeconds <= 10 && cold.peakRSSBytes <= 300 << 20,
+                detail: String(format: "%.2f s, %.1f MB", cold.wallSeconds, Double(cold.peakRSSBytes) / 1_048_576)),
+            Verdict(name: "no-op re-sync <= 1 s (issue 2)", passed: noop.wallSeconds <= 1, detail: String(format: "%.2f s", noop.wallSeconds)),
+            Verdict(
+                name: "incremental re-sync <= 1 s (issue 2)", passed: incremental.wallSeconds <= 1,
+                detail: String(format: "%.2f s", incremental.wallSeconds)),
+            Verdict(
+                name: "the ETA at 25% within 25% of the actual (issue 6)", passed: (etaAt25 ?? .infinity) <= 25,
+                detail: etaAt25.map { String(format: "off by %.1f%%", $0) } ?? "no ETA read"),
+            Verdict(
+                name: "every tenant's first document indexed within the first 10% of cold onboarding (issue 12)",
+                passed: lastTenantStart <= cold.wallSeconds / 10,
+                detail: String(format: "the last tenant's first after %.2f s of %.2f s", lastTenantStart, cold.wallSeconds)),
+        ]
         return Report(
             files: files, corpusBytes: bytes, phases: phases, chunksLeftFromDeletedFiles: left,
-            modified: modified.count, deletedFiles: deleted.count, added: changeCount, search: search)
+            modified: modified.count, deletedFiles: deleted.count, added: changeCount, search: search,
+            lastTenantStartSeconds: lastTenantStart, checks: checks, bars: bars)
     }
 
     /// Runs 20 queries against the tenant with the most chunks.

@@ -47,6 +47,9 @@ public struct LiveBenchmark: Sendable {
         public var latency: Latency
         public var burst: Burst
         public var flood: Flood
+
+        /// Correctness: every final version indexed, nothing of the flood lost.
+        public var isCorrect: Bool { burst.missing == 0 && flood.lost == 0 }
     }
 
     public var executable: String

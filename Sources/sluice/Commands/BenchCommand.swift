@@ -48,8 +48,11 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let benchmark = Benchmark(files: files, tenants: tenants, executable: executable, workDirectory: work)
         let report = try await benchmark.run { message in if !json { Terminal.note(message) } }
+        // A benchmark whose own results are wrong measured nothing: it fails.
+        defer { if !report.isCorrect { Terminal.error("a correctness check failed; these figures do not count") } }
         if json {
             print(try Terminal.json(report))
+            if !report.isCorrect { throw ExitCode(1) }
             return
         }
         print(String(format: "corpus: %d files, %.1f MB, %d tenants", report.files, Double(report.corpusBytes) / 1e6, tenants))
@@ -70,7 +73,10 @@ struct BenchCommand: AsyncParsableCommand {
             format: "search: %d queries over %d chunks of %@: median %.1f ms, max %.1f ms",
             report.search.queries, report.search.chunks, report.search.tenant, report.search.medianMilliseconds,
             report.search.maxMilliseconds))
+        for check in report.checks { print("check: \(check.name): \(check.passed ? "ok" : "FAILED") (\(check.detail))") }
+        for bar in report.bars { print("bar: \(bar.name): \(bar.passed ? "met" : "NOT MET") (\(bar.detail))") }
         if keep { print("kept \(work)") }
+        if !report.isCorrect { throw ExitCode(1) }
     }
 
     func runLive(executable: String, work: String) async throws {
@@ -78,8 +84,11 @@ struct BenchCommand: AsyncParsableCommand {
         benchmark.edits = edits
         benchmark.editGap = .milliseconds(editGap)
         let report = try await benchmark.run { message in if !json { Terminal.note(message) } }
+        // A benchmark whose own results are wrong measured nothing: it fails.
+        defer { if !report.isCorrect { Terminal.error("a correctness check failed; these figures do not count") } }
         if json {
             print(try Terminal.json(report))
+            if !report.isCorrect { throw ExitCode(1) }
             return
         }
         let latency = report.latency
@@ -97,5 +106,6 @@ struct BenchCommand: AsyncParsableCommand {
             flood.files, flood.copySeconds, flood.secondsToAllIndexed, flood.indexed, flood.lost, flood.overflows,
             flood.editDuringFloodMilliseconds, Double(flood.peakRSSBytes) / 1_048_576))
         if keep { print("kept \(work)") }
+        if !report.isCorrect { throw ExitCode(1) }
     }
 }
