@@ -197,9 +197,8 @@ public final class LiveSession: Sendable {
         }
         let reconciler = Reconciler(
             store: runtime.store, scanner: DirectoryScanner(rules: layout.rules), clock: runtime.clock, priority: priority)
-        var result = try await reconciler.reconcile(roots, scanRoot: layout.scanRoot)
-        result.problems = problems + result.problems
-        return result
+        return try await reconciler.reconcile(
+            roots, scanRoot: layout.scanRoot, rootProblems: layout.singleTenant == nil ? problems : nil)
     }
 }
 
@@ -231,7 +230,7 @@ struct RescanService: Service {
         let logger = session.runtime.logger
         let metrics = session.runtime.metrics
         metrics.rescan(reason: "start")
-        var reported = Set<String>()
+        var reported = Set<ScanProblem>()
         do {
             let first = try await session.rescan(layout: layout, priority: .low)
             report(first.problems, new: &reported)
@@ -268,7 +267,7 @@ struct RescanService: Service {
     }
 
     /// Logs the problems a scan found that the previous scans had not (every rescan finds them again).
-    private func report(_ problems: [String], new reported: inout Set<String>) {
+    private func report(_ problems: [ScanProblem], new reported: inout Set<ScanProblem>) {
         if reported.count > 100_000 { reported.removeAll() }
         for problem in problems where reported.insert(problem).inserted {
             session.runtime.logger.warning("\(problem)")

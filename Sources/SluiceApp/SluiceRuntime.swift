@@ -90,6 +90,7 @@ public final class SluiceRuntime: Sendable {
             }
             metrics.gate(destination: destination.destination, circuit: circuit, concurrencyLimit: destination.concurrencyLimit)
         }
+        metrics.scanProblems(try await store.problems(tenant: nil).count)
         metrics.residentMemory(bytes: ProcessMemory.residentBytes())
         let health = self.health.report(at: clock.now())
         metrics.alerts(health.alerts, errorRate: health.errorRate)

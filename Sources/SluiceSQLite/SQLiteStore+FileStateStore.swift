@@ -31,6 +31,41 @@ extension SQLiteStore: FileStateStore {
         }
     }
 
+    public func replaceProblems(_ problems: [ScanProblem], of tenants: [TenantID], includingRoot: Bool) async throws {
+        let now = clock.now()
+        let scopes = tenants.map(\.rawValue) + (includingRoot ? [""] : [])
+        let byScope = Dictionary(grouping: problems, by: { $0.tenant ?? "" })
+        try await write("recording scan problems") { db in
+            for scope in scopes {
+                try db.execute(sql: "DELETE FROM scan_problems WHERE tenant = ?", arguments: [scope])
+                let found = byScope[scope] ?? []
+                var kept = Array(Set(found.map(\.message)).sorted().prefix(ScanProblem.maxPerTenant))
+                if found.count > kept.count {
+                    kept.append("... and \(found.count - kept.count) more problems")
+                }
+                for message in kept {
+                    try db.execute(
+                        sql: "INSERT OR IGNORE INTO scan_problems (tenant, message, seen_at) VALUES (?, ?, ?)",
+                        arguments: [scope, message, now.milliseconds])
+                }
+            }
+        }
+    }
+
+    public func problems(tenant: TenantID?) async throws -> [ScanProblem] {
+        try await read("reading scan problems") { db in
+            let rows = if let tenant {
+                try Row.fetchAll(db, sql: "SELECT tenant, message FROM scan_problems WHERE tenant = ? ORDER BY message", arguments: [tenant.rawValue])
+            } else {
+                try Row.fetchAll(db, sql: "SELECT tenant, message FROM scan_problems ORDER BY tenant, message")
+            }
+            return rows.map { row in
+                let tenant: String = row["tenant"]
+                return ScanProblem(tenant: tenant.isEmpty ? nil : tenant, message: row["message"])
+            }
+        }
+    }
+
     @discardableResult
     public func applyScan(_ batch: ScanBatch) async throws -> [EnqueueOutcome] {
         guard !batch.isEmpty else { return [] }

@@ -302,6 +302,17 @@ extension SQLiteStore {
                 CREATE INDEX queue_by_tenant_readiness ON queue(state, priority, tenant, ready_at);
                 """)
         }
+        migrator.registerMigration("v10: scan problems") { db in
+            try db.execute(sql: """
+                -- What scans found wrong, per tenant ('' for the scanned root itself): replaced by each scan.
+                CREATE TABLE scan_problems (
+                    tenant TEXT NOT NULL,
+                    message TEXT NOT NULL,
+                    seen_at INTEGER NOT NULL,
+                    PRIMARY KEY (tenant, message)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }()
 }

@@ -46,5 +46,14 @@ import Testing
         #expect(!search.unicodeScalars.contains { $0.value == 0x1B })
         let (_, status2) = try runSluice(["status", "--data-dir", work.path + "/data", "--json"])
         #expect(status2.contains("\"globex\""))
+        // The problems are recorded for acme, and shown by `status`, escaped.
+        let (_, status3) = try runSluice(["status", "--data-dir", work.path + "/data", "--tenant", "acme"])
+        #expect(status3.contains("Found by the last scan (3):") && status3.contains("acme: ") && status3.contains("next\\u{85}line.md"), "\(status3)")
+        #expect(!status3.unicodeScalars.contains { $0.value == 0x1B || (0x80...0x9F).contains($0.value) })
+        // A run without them clears them.
+        try FileManager.default.removeItem(atPath: corpus + "/acme/next\u{85}line.md")
+        _ = try runSluice(["run", corpus, "--data-dir", work.path + "/data", "--quiet"])
+        let (_, status4) = try runSluice(["status", "--data-dir", work.path + "/data", "--tenant", "acme"])
+        #expect(status4.contains("Found by the last scan (2):"), "\(status4)")
     }
 }

@@ -12,7 +12,8 @@ public struct Reconciler: Sendable {
         public var unchanged = 0
         public var queued = 0
         public var tombstoned = 0
-        public var problems: [String] = []
+        /// What the scan could not cover, per tenant; also recorded in the store.
+        public var problems: [ScanProblem] = []
     }
 
     let store: any FileStateStore
@@ -29,9 +30,12 @@ public struct Reconciler: Sendable {
         self.priority = priority
     }
 
-    /// Scans `roots` (all under one scan root) and applies what changed.
-    public func reconcile(_ roots: [TenantRoot], scanRoot: String) async throws -> Result {
+    /// Scans `roots` (all under one scan root) and applies what changed. The
+    /// problems found replace those recorded for these tenants, and for the
+    /// root itself when `rootProblems` (what discovering the tenants found) is given.
+    public func reconcile(_ roots: [TenantRoot], scanRoot: String, rootProblems: [String]? = nil) async throws -> Result {
         var result = Result()
+        result.problems = (rootProblems ?? []).map { ScanProblem(tenant: nil, message: $0) }
         var recorded = try await store.fileStates(root: scanRoot)
         // Files whose mtime is at or after this instant are "racy" next time and get hashed.
         let scanStart = clock.now().milliseconds * 1_000_000
@@ -44,7 +48,7 @@ public struct Reconciler: Sendable {
                 let report = scanner.walk(root) { files.append($0) }
                 return (files, report)
             }
-            result.problems += report.problems
+            result.problems += report.problems.map { ScanProblem(tenant: root.tenant.rawValue, message: $0) }
             unreadable += report.unreadableDirectories
             result.filesSeen += files.count
             // Hash only what may have changed, off the cooperative pool, a slice at a time.
@@ -100,6 +104,7 @@ public struct Reconciler: Sendable {
             }
         }
         try await store.applyScan(pending)
+        try await store.replaceProblems(result.problems, of: roots.map(\.tenant), includingRoot: rootProblems != nil)
         return result
     }
 

@@ -39,13 +39,13 @@ public struct Runner: Sendable {
         let (roots, problems) = try await BlockingIO.run { [options] in
             try TenantRoot.discover(root: options.root, singleTenant: options.singleTenant)
         }
-        summary.problems = problems
         summary.tenants = roots.map(\.tenant.rawValue)
         let scanRoot = roots.first?.scanRoot ?? FileSystem.realPath(options.root) ?? options.root
         let reconciler = Reconciler(
             store: store, scanner: DirectoryScanner(rules: try rules()), clock: runtime.clock, priority: .low)
-        let scan = try await reconciler.reconcile(roots, scanRoot: scanRoot)
-        summary.problems += scan.problems
+        let scan = try await reconciler.reconcile(
+            roots, scanRoot: scanRoot, rootProblems: options.singleTenant == nil ? problems : nil)
+        summary.problems = scan.problems.map(\.description)
         summary.filesScanned = scan.filesSeen
         let progress = RunProgress()
         let tenants = Set(roots.map(\.tenant))

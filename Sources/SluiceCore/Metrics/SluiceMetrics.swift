@@ -143,6 +143,11 @@ public final class SluiceMetrics: Sendable {
         gauge("sluice_error_rate", []).record(errorRate)
     }
 
+    /// What the last scans found wrong (unreadable folders, names that cannot be documents, ignore lines left out).
+    public func scanProblems(_ count: Int) {
+        gauge("sluice_scan_problems", []).record(count)
+    }
+
     public func residentMemory(bytes: Int) {
         gauge("sluice_process_resident_memory_bytes", []).record(bytes)
     }

@@ -139,6 +139,13 @@ public protocol FileStateStore: Sendable {
     /// a recorded file state from its queued change.
     @discardableResult
     func applyScan(_ batch: ScanBatch) async throws -> [EnqueueOutcome]
+
+    /// Replaces what earlier scans of `tenants` (and of the root itself, when
+    /// `includingRoot`) found wrong with `problems`; idempotent.
+    func replaceProblems(_ problems: [ScanProblem], of tenants: [TenantID], includingRoot: Bool) async throws
+
+    /// The problems the last scans found: one tenant's, or everyone's (nil).
+    func problems(tenant: TenantID?) async throws -> [ScanProblem]
 }
 
 /// A unit of scan results to apply atomically.

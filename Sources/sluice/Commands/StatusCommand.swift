@@ -49,6 +49,8 @@ struct StatusCommand: AsyncParsableCommand {
         var tenants: [TenantSummary]
         var skipped: [Problem]
         var failed: [Problem]
+        /// What the last scans could not cover (an unreadable folder, a name that cannot be a document).
+        var scanProblems: [ScanProblem]
     }
 
     func run() async throws {
@@ -73,7 +75,8 @@ struct StatusCommand: AsyncParsableCommand {
             store: runtime.configuration.storePath,
             sink: runtime.sink.description,
             queue: depth.summary,
-            tenants: tenants, skipped: skipped, failed: failed)
+            tenants: tenants, skipped: skipped, failed: failed,
+            scanProblems: try await runtime.store.problems(tenant: only))
         if json {
             print(try Terminal.json(report))
         } else {
@@ -130,6 +133,14 @@ struct StatusCommand: AsyncParsableCommand {
             }.joined(separator: "  "))
         }
         let limit = listAll ? Int.max : 10
+        if !report.scanProblems.isEmpty {
+            print("")
+            print("Found by the last scan (\(report.scanProblems.count)):")
+            for problem in report.scanProblems.prefix(limit) { print("  \(Terminal.escaped(problem.description))") }
+            if report.scanProblems.count > limit {
+                print("  ... and \(report.scanProblems.count - limit) more (sluice status --tenant NAME lists all, --json too)")
+            }
+        }
         for (title, problems) in [("Skipped", report.skipped), ("Failed (dead letters)", report.failed)] where !problems.isEmpty {
             print("\n\(title):")
             for problem in problems.prefix(limit) { print("  \(problem.tenant)/\(Terminal.escaped(problem.docId)): \(Terminal.escaped(problem.reason))") }
