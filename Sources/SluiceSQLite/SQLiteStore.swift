@@ -70,9 +70,12 @@ public final class SQLiteStore: Sendable {
             try db.execute(sql: "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY")
         }
         do {
-            // Created 0600 here, not by SQLite with the process's umask; SQLite gives
-            // the -wal and -shm files the database file's permissions.
-            let created = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            // A new store is created 0600 here, not by SQLite with the process's umask;
+            // SQLite gives the -wal and -shm files the database file's permissions.
+            // O_EXCL: an existing file is never opened (and closed) here, since closing
+            // any descriptor of a database file drops the POSIX locks that this
+            // process's other connections to it hold.
+            let created = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             if created >= 0 { close(created) }
             pool = try DatabasePool(path: path, configuration: configuration)
             try pool.writeWithoutTransaction { db in

@@ -25,7 +25,9 @@ import Testing
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["run", corpus, "--data-dir", data, "--quiet", "--json"]
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        // Kept, so a run that ends too early says why.
+        FileManager.default.createFile(atPath: corpus + ".stderr", contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: corpus + ".stderr")
         try process.run()
         return process
     }
@@ -59,7 +61,9 @@ import Testing
             while await documentsDone(data) < threshold && process.isRunning && Date() < deadline {
                 try await Task.sleep(for: .milliseconds(30))
             }
-            #expect(process.isRunning, "round \(round): the run must still be working when it is killed")
+            #expect(
+                process.isRunning,
+                "round \(round): the run must still be working when it is killed; it said: \((try? String(contentsOfFile: corpus + ".stderr", encoding: .utf8)) ?? "")")
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             #expect(process.terminationReason == .uncaughtSignal)
