@@ -93,7 +93,13 @@ public final class SQLiteStore: Sendable {
     /// Applies migrations. Two processes opening a new store at once (`run` and
     /// `status`) can both see it unmigrated; the loser's migration fails, and a
     /// second look finds it applied.
+    ///
+    /// A store that is up to date is only read: `migrate` itself begins with a
+    /// write (`CREATE TABLE IF NOT EXISTS grdb_migrations`), which waits for
+    /// the write lock, and behind a busy `sluice run` that made `status`, and
+    /// every other process that opens the store, wait up to the busy timeout.
     static func migrate(_ pool: DatabasePool) throws {
+        if (try? pool.read({ db in try migrator.hasCompletedMigrations(db) })) == true { return }
         var attempt = 0
         while true {
             do {

@@ -41,7 +41,13 @@ extension IndexStore {
 public enum ExpectedIndex {
     /// - Parameter tenant: the single tenant when `root` is one tenant's folder;
     ///   nil when each top-level folder is a tenant.
-    public static func signatures(of root: String, chunker: any Chunker, tenant: String? = nil) throws -> Set<ChunkSignature> {
+    /// A file of a supported type that cannot be extracted is an error (a
+    /// helper that dropped it would expect what Sluice drops and hide a
+    /// failure), unless its path relative to `root` is in `skipped`: the files
+    /// a test puts there to be skipped.
+    public static func signatures(
+        of root: String, chunker: any Chunker, tenant: String? = nil, skipped: Set<String> = []
+    ) throws -> Set<ChunkSignature> {
         var signatures = Set<ChunkSignature>()
         guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
         while let relative = enumerator.nextObject() as? String {
@@ -56,9 +62,15 @@ public enum ExpectedIndex {
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
                 tenant != nil || parts.count > 1,
                 let extractor = ExtractorRegistry.standard.extractor(forPath: path),
-                let data = FileManager.default.contents(atPath: path),
-                let text = try? extractor.extract(Array(data)).text
+                let data = FileManager.default.contents(atPath: path)
             else { continue }
+            let text: String
+            do {
+                text = try extractor.extract(Array(data)).text
+            } catch {
+                if skipped.contains(relative) { continue }
+                throw ExpectedIndexError(description: "\(relative) cannot be extracted (\(error)); name it in `skipped` if the test means it to be skipped")
+            }
             let owner = tenant ?? parts[0]
             let docId = (tenant == nil ? parts.dropFirst().joined(separator: "/") : relative).precomposedStringWithCanonicalMapping
             for chunk in chunker.chunk(text) {
@@ -72,4 +84,9 @@ public enum ExpectedIndex {
     static func isSymbolicLink(_ path: String) -> Bool {
         (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeSymbolicLink
     }
+}
+
+/// A file the expected index cannot account for.
+public struct ExpectedIndexError: Error, CustomStringConvertible {
+    public var description: String
 }

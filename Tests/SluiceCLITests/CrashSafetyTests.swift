@@ -37,10 +37,14 @@ import Testing
         guard FileManager.default.fileExists(atPath: data + "/sluice.sqlite") else { return 0 }
         var configuration = Configuration()
         configuration.dataDirectory = data
-        guard let runtime = try? SluiceRuntime(configuration: configuration),
-            let tenants = try? await runtime.store.tenantSummaries()
-        else { return 0 }
-        return tenants.reduce(0) { $0 + $1.indexed + $1.deleted }
+        do {
+            let runtime = try SluiceRuntime(configuration: configuration)
+            let tenants = try await runtime.store.tenantSummaries()
+            return tenants.reduce(0) { $0 + $1.indexed + $1.deleted }
+        } catch {
+            FileHandle.standardError.write(Data("could not read the store while polling: \(error)\n".utf8))
+            return 0
+        }
     }
 
     @Test func sigkillMidRunThenRestartConverges() async throws {

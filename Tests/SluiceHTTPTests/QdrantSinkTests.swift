@@ -210,6 +210,13 @@ import Testing
         let summary = try await first.value
         #expect(summary.indexed == 8 && summary.failed == 0, "\(summary)")
         #expect(try await server.pointIDs() == (try expectedPointIDs(configuration)))
+        // The timeout was not ignored: attempts ended as timeouts (no connection fails here, so every
+        // `unavailable` is one); with the timeout ignored, the hung requests would just have succeeded late.
+        let exposition = String(decoding: try await runtime.metricsExposition(), as: UTF8.self)
+        let timedOut = exposition.split(separator: "\n").first {
+            $0.hasPrefix("sluice_remote_requests_total{") && $0.contains("status=\"unavailable\"")
+        }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        #expect(timedOut >= 1, "attempts timed out (and, all 8 being indexed, were tried again): \(timedOut)")
 
         // A permanent 400: dead letters with the destination's words, not retried, and no key in them.
         _ = try files.write("acme/doc0.md", "# Changed\n\nnew words for doc0")

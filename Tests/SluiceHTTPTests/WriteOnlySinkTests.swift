@@ -23,6 +23,17 @@ final class WebhookReceiver: Sendable {
 
     init(secret: String) { self.secret = secret }
 
+    /// The scheme docs/SINKS.md gives receivers, computed here from the primitive
+    /// rather than with `WebhookSink.signature`, so a mistake there cannot hide:
+    /// "sha256=" and the lowercase hex of HMAC-SHA256 of the raw body, keyed by the secret's UTF-8.
+    static func documentedSignature(_ body: [UInt8], secret: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
+        return "sha256=" + code.map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+        }.joined()
+    }
+
     func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.post("/hooks/sluice") { request, _ -> Response in
@@ -30,7 +41,7 @@ final class WebhookReceiver: Sendable {
             let bytes = Array(body.readableBytesView)
             let key = request.headers[.init("Idempotency-Key")!] ?? ""
             let signature = request.headers[.init("X-Sluice-Signature")!] ?? ""
-            let valid = signature == WebhookSink.signature(bytes, secret: self.secret)
+            let valid = signature == WebhookReceiver.documentedSignature(bytes, secret: self.secret)
             self.bodies.withLock { $0.append(Data(bytes)) }
             let json = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] ?? [:]
             self.deliveries.withLock { $0.append((key, valid, json["schema"] as? String ?? "")) }
@@ -176,7 +187,10 @@ final class WebhookReceiver: Sendable {
         edge.forwardKey = "sk-forward"
         let runtime = try SluiceRuntime(configuration: edge)
         let attempt = Task { try await Runner(runtime: runtime).run(Runner.Options(root: files.path, singleTenant: nil)) }
-        try await Task.sleep(for: .seconds(2))
+        // Waits for the state, not a guessed time: all queued, and deliveries failed until the breaker opened.
+        #expect(try await eventually(within: .seconds(120)) {
+            try await runtime.store.depth().pending == 13 && runtime.sink.deliveryGate?.blockedUntil() != nil
+        })
         attempt.cancel()
         _ = try? await attempt.value
         #expect(try await runtime.store.depth().pending == 13)
