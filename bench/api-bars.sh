@@ -1,16 +1,22 @@
 #!/bin/bash
 # The HTTP API bars of issue 4, measured with wrk against a release build.
-# Usage: bench/api-bars.sh [SLUICE_BINARY]   (default .build-release/release/sluice)
+# Usage: bench/api-bars.sh [SLUICE_BINARY]   (default .build/release/sluice)
 # Needs wrk (apt-get install -y wrk). Each part starts a server on a fresh store.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${1:-.build-release/release/sluice}
+BIN=${1:-.build/release/sluice}
 PORT=18081
 DATA=$(mktemp -d)
 trap 'kill -TERM $PID 2>/dev/null || true; rm -rf "$DATA"' EXIT
 
+# Keys on, as users run it: every request is authenticated and goes through
+# the per-key rate limiter (set high enough not to refuse, and loopback not
+# exempt, so its code runs).
+export SLUICE_API_RATE_LIMIT_PER_MINUTE=100000000 SLUICE_API_RATE_LIMIT_EXEMPT=192.0.2.1/32
 start() {
     rm -rf "$DATA"/*
+    SLUICE_KEY=$("$BIN" keys create --admin --label bench --data-dir "$DATA" 2>/dev/null | tail -n 1)
+    export SLUICE_KEY
     "$BIN" serve --listen 127.0.0.1:$PORT --data-dir "$DATA" > "$DATA.log" 2>&1 &
     PID=$!
     for _ in $(seq 100); do curl -sf http://127.0.0.1:$PORT/healthz > /dev/null && return; sleep 0.1; done

@@ -1,4 +1,6 @@
 -- wrk script: POST /v1/ingest/batch with 500 small documents per request.
+-- With SLUICE_KEY set, every request carries it (keys on: authentication in the path).
+local key = os.getenv("SLUICE_KEY")
 -- Usage: wrk -t1 -c1 -d20s --latency -s bench/batch.lua http://127.0.0.1:8080
 local request_number = 0
 
@@ -11,5 +13,7 @@ request = function()
       request_number, i, i, i, request_number)
   end
   local body = '{"priority":"normal","documents":[' .. table.concat(documents, ",") .. ']}'
-  return wrk.format("POST", "/v1/ingest/batch", {["Content-Type"] = "application/json"}, body)
+  local headers = {["Content-Type"] = "application/json"}
+  if key then headers["Authorization"] = "Bearer " .. key end
+  return wrk.format("POST", "/v1/ingest/batch", headers, body)
 end

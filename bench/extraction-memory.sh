@@ -28,10 +28,14 @@ status=0
 printf "%-10s %10s %8s  %s\n" input "peak MB" "wall s" outcome
 for name in commas labels arrays paths markdown; do
     /usr/bin/time -f "%M %e" -o "$name.time" "$BIN" run "$name" --data-dir "data-$name" --quiet --json > "$name.json" || true
-    read -r kb seconds < "$name.time"
+    read -r kb seconds < <(tail -n 1 "$name.time")  # a killed run adds a line before the figures
     outcome=$(python3 -c '
 import json, sys
-s = json.load(open(sys.argv[1]))
+try:
+    s = json.load(open(sys.argv[1]))
+except ValueError:
+    print("FAILED: no summary (the run was killed or crashed)")
+    sys.exit()
 print("indexed" if s["indexed"] == 1 else "skipped: " + next(iter(s["skipReasons"]), "?") if s["skipped"] == 1 else "FAILED")' "$name.json")
     printf "%-10s %10.0f %8s  %s\n" "$name" "$((kb / 1024))" "$seconds" "$outcome"
     case "$name:$outcome" in

@@ -28,7 +28,7 @@ public struct Configuration: Sendable, Equatable {
     public var maxInflightBytes: Int = 256 << 20
     /// Larger files are skipped with a reason (SLUICE_MAX_FILE_BYTES).
     public var maxFileBytes: Int = 50 << 20
-    /// How long a request body may take to arrive (408 and the connection closed past it).
+    /// How long a request body may take to arrive after its head (the connection is closed past it).
     public var apiBodyTimeout: Duration = .seconds(30)
     /// How long a connection may stay open with no request in progress.
     public var apiIdleTimeout: Duration = .seconds(60)

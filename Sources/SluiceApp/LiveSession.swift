@@ -165,16 +165,16 @@ public final class LiveSession: Sendable {
             isReady: { (try? await runtime.store.depth()) != nil && !Task.isShuttingDownGracefully },
             limits: APIBackend.Limits(
                 maxBatchDocuments: configuration.maxBatchDocuments, maxRequestBytes: configuration.maxRequestBytes,
-                maxContentBytes: configuration.maxFileBytes, bodyTimeout: configuration.apiBodyTimeout,
+                maxContentBytes: configuration.maxFileBytes,
                 maxUploadsPerKey: configuration.apiMaxUploadsPerKey, maxWaitersPerKey: configuration.apiMaxWaitersPerKey))
         let boundPort = self.boundPort
         let logger = runtime.logger
         let store = runtime.store
         return Application(
             router: APIRouter.make(backend, clock: runtime.clock),
-            // A connection with no request in progress (a client that never sends its
-            // headers, or keeps an idle socket) is closed after this long.
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.apiIdleTimeout.components.seconds) * 1_000_000_000))),
+            // A body must arrive within its deadline; a connection with no request in
+            // progress (a client that never sends its headers, or keeps an idle socket) closes.
+            server: APIRouter.server(bodyTimeout: configuration.apiBodyTimeout, idleTimeout: configuration.apiIdleTimeout),
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "sluice"),
             onServerRunning: { channel in
                 boundPort.set(channel.localAddress?.port)

@@ -35,8 +35,6 @@ public struct APIBackend: Sendable {
         public var maxRequestBytes: Int
         /// SLUICE_MAX_FILE_BYTES, for a document's content.
         public var maxContentBytes: Int
-        /// SLUICE_API_BODY_TIMEOUT_SECONDS: a body not received by then gets 408 and the connection closes.
-        public var bodyTimeout: Duration
         /// SLUICE_API_MAX_UPLOADS_PER_KEY: bodies being received at once for one key (429 past it).
         public var maxUploadsPerKey: Int
         /// SLUICE_API_MAX_WAITERS_PER_KEY: publishes of one key waiting with `?wait` at once (429 past it).
@@ -44,12 +42,11 @@ public struct APIBackend: Sendable {
 
         public init(
             maxBatchDocuments: Int = 500, maxRequestBytes: Int = 64 << 20, maxContentBytes: Int = 50 << 20,
-            bodyTimeout: Duration = .seconds(30), maxUploadsPerKey: Int = 128, maxWaitersPerKey: Int = 1024
+            maxUploadsPerKey: Int = 128, maxWaitersPerKey: Int = 1024
         ) {
             self.maxBatchDocuments = maxBatchDocuments
             self.maxRequestBytes = maxRequestBytes
             self.maxContentBytes = maxContentBytes
-            self.bodyTimeout = bodyTimeout
             self.maxUploadsPerKey = maxUploadsPerKey
             self.maxWaitersPerKey = maxWaitersPerKey
         }

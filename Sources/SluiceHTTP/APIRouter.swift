@@ -94,12 +94,12 @@ struct API: Sendable {
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// Reads and decodes a JSON body within the request size limit, the body
-    /// time limit and the in-memory budget. Bytes count against the budget as
-    /// they arrive (twice: the body and its decoded copy), so a client that
-    /// declares a large body and sends nothing holds nothing; one that does
-    /// not finish in time gets 408. `precheck` sees the raw body before the
-    /// decoder does (the batch limit).
+    /// Reads and decodes a JSON body within the request size limit and the
+    /// in-memory budget. Bytes count against the budget as they arrive (twice:
+    /// the body and its decoded copy), so a client that declares a large body
+    /// and sends nothing holds nothing (and its connection is closed at the
+    /// body deadline). `precheck` sees the raw body before the decoder does
+    /// (the batch limit).
     func decode<T: Decodable>(
         _ type: T.Type, from request: Request, for principal: Principal, precheck: ([UInt8]) throws -> Void = { _ in }
     ) async throws -> T {
@@ -124,53 +124,33 @@ struct API: Sendable {
         return try JSONDecoder().decode(T.self, from: Data(received.bytes))
     }
 
-    /// The body's bytes and the budget they hold (the caller releases it).
+    /// The body's bytes and the budget they hold (the caller releases it). A
+    /// body that does not arrive in time ends with its connection
+    /// (`BodyDeadlineHandler`), which ends this loop.
     private func receive(_ body: RequestBody, limit: Int) async throws -> (bytes: [UInt8], held: Int) {
         let budget = backend.budget
-        let timeout = backend.limits.bodyTimeout
-        return try await withThrowingTaskGroup(of: (bytes: [UInt8], held: Int)?.self) { group in
-            group.addTask {
-                var bytes: [UInt8] = []
-                var held = 0
-                do {
-                    for try await chunk in body {
-                        guard bytes.count + chunk.readableBytes <= limit else {
-                            throw APIError.closing(.contentTooLarge, "too_large", "the request body is over the \(limit)-byte limit (SLUICE_MAX_REQUEST_BYTES); split it into smaller requests")
-                        }
-                        guard budget.tryAcquire(chunk.readableBytes * 2) else {
-                            var error = APIError.closing(
-                                .serviceUnavailable, "busy",
-                                "Sluice holds its in-memory budget of request and document bytes (SLUICE_MAX_INFLIGHT_BYTES); retry after the Retry-After seconds")
-                            error.headers[.retryAfter] = "1"
-                            throw error
-                        }
-                        held += chunk.readableBytes * 2
-                        bytes.append(contentsOf: chunk.readableBytesView)
-                    }
-                } catch {
-                    budget.release(held)
+        var bytes: [UInt8] = []
+        var held = 0
+        do {
+            for try await chunk in body {
+                guard bytes.count + chunk.readableBytes <= limit else {
+                    throw APIError.closing(.contentTooLarge, "too_large", "the request body is over the \(limit)-byte limit (SLUICE_MAX_REQUEST_BYTES); split it into smaller requests")
+                }
+                guard budget.tryAcquire(chunk.readableBytes * 2) else {
+                    var error = APIError.closing(
+                        .serviceUnavailable, "busy",
+                        "Sluice holds its in-memory budget of request and document bytes (SLUICE_MAX_INFLIGHT_BYTES); retry after the Retry-After seconds")
+                    error.headers[.retryAfter] = "1"
                     throw error
                 }
-                return (bytes, held)
+                held += chunk.readableBytes * 2
+                bytes.append(contentsOf: chunk.readableBytesView)
             }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let received = first else {
-                // Too late. The reader, cancelled, gives its bytes back itself, unless it
-                // finished meanwhile: then they are given back here.
-                group.cancelAll()
-                while let late = try? await group.next() {
-                    if let late { budget.release(late.held) }
-                }
-                throw APIError.closing(
-                    .requestTimeout, "timeout",
-                    "the request body did not arrive within \(timeout.components.seconds) s (SLUICE_API_BODY_TIMEOUT_SECONDS); send it at once")
-            }
-            return received
+        } catch {
+            budget.release(held)
+            throw error
         }
+        return (bytes, held)
     }
 
     func priority(_ name: String?) throws -> Priority {

@@ -175,7 +175,6 @@ enum OpenAPIDocument {
       "Forbidden": { "description": "The key does not reach this tenant.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
       "NotFound": { "description": "No such document.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
       "TooLarge": { "description": "Body, content or batch over its limit.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
-      "Timeout": { "description": "The body did not arrive within SLUICE_API_BODY_TIMEOUT_SECONDS; the connection is closed.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
       "UnsupportedMediaType": { "description": "The body is not sent as Content-Type: application/json.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
       "RateLimited": { "description": "Over the key's rate limit; see Retry-After.", "headers": { "Retry-After": { "schema": { "type": "integer" } } }, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
       "Unavailable": { "description": "The store is busy or the server is shutting down; retry.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
@@ -209,7 +208,7 @@ enum OpenAPIDocument {
           "200": { "description": "What publishing would do; nothing is written.", "content": { "application/json": { "schema": {
             "type": "object", "required": ["change", "chunks", "warnings"],
             "properties": { "change": { "type": "string", "enum": ["new", "changed", "unchanged", "deleted"] }, "chunks": { "type": "integer" }, "warnings": { "type": "array", "items": { "type": "string" } }, "contentHash": { "type": "string" } } } } } },
-          "400": { "$ref": "#/components/responses/BadRequest" }, "408": { "$ref": "#/components/responses/Timeout" }, "415": { "$ref": "#/components/responses/UnsupportedMediaType" }, "401": { "$ref": "#/components/responses/Unauthorized" },
+          "400": { "$ref": "#/components/responses/BadRequest" }, "415": { "$ref": "#/components/responses/UnsupportedMediaType" }, "401": { "$ref": "#/components/responses/Unauthorized" },
           "403": { "$ref": "#/components/responses/Forbidden" }, "413": { "$ref": "#/components/responses/TooLarge" },
           "429": { "$ref": "#/components/responses/RateLimited" }, "503": { "$ref": "#/components/responses/Unavailable" }
         }
@@ -221,7 +220,7 @@ enum OpenAPIDocument {
         "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Document" } } } },
         "responses": {
           "202": { "description": "Durably enqueued (or unchanged).", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PublishResult" } } } },
-          "400": { "$ref": "#/components/responses/BadRequest" }, "408": { "$ref": "#/components/responses/Timeout" }, "415": { "$ref": "#/components/responses/UnsupportedMediaType" }, "401": { "$ref": "#/components/responses/Unauthorized" },
+          "400": { "$ref": "#/components/responses/BadRequest" }, "415": { "$ref": "#/components/responses/UnsupportedMediaType" }, "401": { "$ref": "#/components/responses/Unauthorized" },
           "403": { "$ref": "#/components/responses/Forbidden" }, "413": { "$ref": "#/components/responses/TooLarge" },
           "429": { "$ref": "#/components/responses/RateLimited" }, "503": { "$ref": "#/components/responses/Unavailable" }
         }
@@ -242,7 +241,7 @@ enum OpenAPIDocument {
                 "properties": { "index": { "type": "integer" }, "tenant": { "type": "string" }, "docId": { "type": "string" }, "revision": { "type": "integer" },
                   "status": { "type": "string", "enum": ["queued", "coalesced", "unchanged", "rejected"] },
                   "error": { "type": "object", "properties": { "code": { "type": "string" }, "message": { "type": "string" }, "field": { "type": "string" } } } } } } } } } } },
-          "400": { "$ref": "#/components/responses/BadRequest" }, "408": { "$ref": "#/components/responses/Timeout" }, "415": { "$ref": "#/components/responses/UnsupportedMediaType" }, "401": { "$ref": "#/components/responses/Unauthorized" },
+          "400": { "$ref": "#/components/responses/BadRequest" }, "415": { "$ref": "#/components/responses/UnsupportedMediaType" }, "401": { "$ref": "#/components/responses/Unauthorized" },
           "413": { "$ref": "#/components/responses/TooLarge" }, "429": { "$ref": "#/components/responses/RateLimited" },
           "503": { "$ref": "#/components/responses/Unavailable" }
         }
@@ -370,7 +369,7 @@ enum OpenAPIDocument {
             "type": "object", "required": ["results"],
             "properties": { "results": { "type": "array", "items": { "type": "object", "required": ["tenant", "docId", "ordinal", "score", "text"],
               "properties": { "tenant": { "type": "string" }, "docId": { "type": "string" }, "ordinal": { "type": "integer" }, "score": { "type": "number" }, "text": { "type": "string" } } } } } } } } },
-          "400": { "$ref": "#/components/responses/BadRequest" }, "408": { "$ref": "#/components/responses/Timeout" }, "415": { "$ref": "#/components/responses/UnsupportedMediaType" }, "401": { "$ref": "#/components/responses/Unauthorized" },
+          "400": { "$ref": "#/components/responses/BadRequest" }, "415": { "$ref": "#/components/responses/UnsupportedMediaType" }, "401": { "$ref": "#/components/responses/Unauthorized" },
           "403": { "$ref": "#/components/responses/Forbidden" }, "413": { "$ref": "#/components/responses/TooLarge" },
           "429": { "$ref": "#/components/responses/RateLimited" }, "503": { "$ref": "#/components/responses/Unavailable" }
         }
