@@ -17,7 +17,7 @@ import Testing
     init() throws {
         files = try TemporaryDirectory("sluice-qdrant-files")
         data = try TemporaryDirectory("sluice-qdrant-data")
-        server = try QdrantTestServer()
+        server = try QdrantTestServer(apiKey: "qdrant-secret")
     }
 
     func configuration() -> Configuration {
@@ -65,6 +65,23 @@ import Testing
     func expectNoInvalidRequests() async throws {
         let invalid = try await server.stats().invalid
         #expect(invalid.isEmpty, "qdrant-client's models rejected: \(invalid.prefix(3))")
+    }
+
+    /// The stand-in refuses what real Qdrant relies on, so a Sluice that dropped
+    /// any of it would fail the tests (each ends with `expectNoInvalidRequests`).
+    @Test func theTestServerRefusesWhatQdrantWould() async throws {
+        let base = URL(string: server.url)!
+        let point = #"{"points": [{"id": 18446744073709551616, "vector": [0.5, 0.5], "payload": {}}]}"#
+        let withoutKey = try await call(base, "GET", "/collections/sluice")
+        #expect(withoutKey.status == 401)
+        let key = ["api-key": "qdrant-secret"]
+        _ = try await call(base, "PUT", "/collections/c", body: ["vectors": ["size": 2, "distance": "Cosine"]], headers: key)
+        _ = try await call(base, "PUT", "/collections/c/points", raw: Data(point.utf8), headers: key)
+        let invalid = try await server.stats().invalid
+        #expect(invalid.count == 3, "\(invalid)")
+        #expect(invalid.contains { $0.contains("api-key") })
+        #expect(invalid.contains { $0.contains("wait=true") })
+        #expect(invalid.contains { $0.contains("u64") })
     }
 
     @Test func writesSearchesShortensAndDeletes() async throws {

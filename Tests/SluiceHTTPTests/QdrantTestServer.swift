@@ -57,13 +57,14 @@ final class QdrantTestServer: @unchecked Sendable {
 
     static var script: String { repository + "/Tests/Support/qdrant-test-server.py" }
 
-    init() throws {
+    /// - Parameter apiKey: the key every data request must carry in its `api-key` header.
+    init(apiKey: String? = nil) throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
             "python3", QdrantTestServer.script, "--port", "0", "--exit-with-parent",
             "--payload-schema", QdrantTestServer.repository + "/docs/schemas/qdrant-point.v1.json",
-        ]
+        ] + (apiKey.map { ["--api-key", $0] } ?? [])
         let output = Pipe()
         process.standardOutput = output
         // The server exits when this pipe closes, so it never outlives the tests.

@@ -22,6 +22,10 @@ and reports what happened:
                  "invalid": ["what was wrong", ...]}
   GET /points?collection=NAME   {"ids": [...], "payloads": {...}} every point held
 
+Also enforced, and recorded as invalid: the api-key header when --api-key is
+given, the request size limit (--max-request-mb, 32 as Qdrant's default), and
+wait=true on every write (Sluice counts a write as confirmed by its answer).
+
 Started with --port 0 it picks free ports and prints one JSON line:
 {"port": DATA, "control": CONTROL}.
 """
@@ -62,6 +66,9 @@ class State:
             with open(payload_schema) as file:
                 self.payload_validator = jsonschema.Draft202012Validator(json.load(file))
         self.lock = threading.Lock()
+        self.api_key = None
+        self.max_request_bytes = 32 << 20
+        self.latency = 0
         self.client = QdrantClient(path=storage) if storage else QdrantClient(":memory:")
         self.sizes = {}
         self.requests = []
@@ -79,8 +86,8 @@ def check_point_id(point_id):
     if isinstance(point_id, bool):
         raise Invalid(f"point id {point_id!r} is neither an unsigned integer nor a UUID")
     if isinstance(point_id, int):
-        if point_id < 0:
-            raise Invalid(f"point id {point_id} is negative")
+        if point_id < 0 or point_id >= 2 ** 64:
+            raise Invalid(f"point id {point_id} is outside the u64 range")
         return
     try:
         uuid.UUID(str(point_id))
@@ -157,6 +164,25 @@ def make_handler(state):
         def serve(self):
             if state.latency:
                 time.sleep(state.latency)
+            # What the real server enforces before anything else: its API key, and its
+            # request size limit (service.max_request_size_mb, 32 MiB by default).
+            if state.api_key is not None and self.headers.get("api-key") != state.api_key:
+                with state.lock:
+                    state.invalid.append(f"{self.command} {self.path}: no api-key header, or a wrong one")
+                self.answer(401, {"status": {"error": "Must provide an API key or an Authorization bearer token"}})
+                return
+            if int(self.headers.get("Content-Length") or 0) > state.max_request_bytes:
+                with state.lock:
+                    state.invalid.append(f"{self.command} {self.path}: a body of {self.headers.get('Content-Length')} bytes")
+                self.close_connection = True
+                self.answer(413, {"status": {"error": "Payload error: JSON payload is larger than allowed"}})
+                return
+            # A write Sluice counts as confirmed must have been applied before the answer: wait=true.
+            url = urlparse(self.path)
+            if self.command in ("PUT", "POST") and "/points" in url.path and not url.path.endswith(("/query", "/scroll")):
+                if parse_qs(url.query).get("wait") != ["true"]:
+                    with state.lock:
+                        state.invalid.append(f"{self.command} {self.path}: a write without wait=true is answered before it is applied")
             fault = state.fault
             if fault["mode"] != "none" and random.random() < fault.get("probability", 1.0):
                 if fault["mode"] == "hang":
@@ -384,11 +410,15 @@ def main():
     parser.add_argument("--exit-with-parent", action="store_true", help="exit when stdin closes")
     parser.add_argument("--latency-ms", type=float, default=0, help="time every data request takes before it is handled (a distant server)")
     parser.add_argument("--payload-schema", help="a JSON Schema every point payload must match (docs/schemas/qdrant-point.v1.json)")
+    parser.add_argument("--api-key", help="require this api-key header on every data request, as Qdrant does when one is set")
+    parser.add_argument("--max-request-mb", type=int, default=32, help="refuse larger bodies with 413, as Qdrant's service.max_request_size_mb")
     arguments = parser.parse_args()
     if arguments.exit_with_parent:
         exit_with_parent()
     state = State(arguments.storage, arguments.payload_schema)
     state.latency = arguments.latency_ms / 1000
+    state.api_key = arguments.api_key
+    state.max_request_bytes = arguments.max_request_mb << 20
     data = DataServer(state, arguments.port)
     control = ThreadingHTTPServer(("127.0.0.1", arguments.control_port), make_control(state, data))
     control.daemon_threads = True
