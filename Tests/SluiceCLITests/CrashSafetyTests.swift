@@ -23,10 +23,10 @@ import Testing
     func start(_ binary: String, corpus: String, data: String) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", corpus, "--data-dir", data, "--quiet", "--json"]
+        process.arguments = ["run", corpus, "--data-dir", data, "--json"]
         process.standardOutput = FileHandle.nullDevice
         // Kept, so a run that ends too early says why.
-        FileManager.default.createFile(atPath: corpus + ".stderr", contents: nil)
+        _ = FileManager.default.createFile(atPath: corpus + ".stderr", contents: nil)
         process.standardError = FileHandle(forWritingAtPath: corpus + ".stderr")
         try process.run()
         return process
@@ -143,6 +143,41 @@ import Testing
         #expect(letters.map(\.key) == [key])
         #expect(letters.first?.reason.contains("expired 3 times") == true)
         #expect(try await runtime.store.tenantSummaries().first?.indexed == 10)
+    }
+
+    /// Two `sluice run` processes on one data directory: the second is refused
+    /// with a message saying why, and the first finishes its work undisturbed.
+    @Test func aSecondRunProcessOnTheSameDataDirectoryIsRefused() async throws {
+        let binary = try Self.binary()
+        let work = try TemporaryDirectory("sluice-two-runs")
+        defer { work.remove() }
+        let corpus = work.path + "/corpus"
+        let data = work.path + "/data"
+        var generator = CorpusGenerator(files: 1500, tenants: 2, seed: 5)
+        generator.medianBytes = 1500
+        try generator.write(to: corpus)
+        let first = try start(binary, corpus: corpus, data: data)
+        #expect(try await eventually(within: .seconds(120), every: .milliseconds(10)) {
+            await documentsDone(data) > 0 || !first.isRunning
+        })
+        #expect(first.isRunning, "the first run is still working when the second starts")
+        let second = Process()
+        second.executableURL = URL(fileURLWithPath: binary)
+        second.arguments = ["run", corpus, "--data-dir", data, "--quiet"]
+        let said = Pipe()
+        second.standardOutput = FileHandle.nullDevice
+        second.standardError = said
+        try second.run()
+        let message = String(decoding: said.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 2, "\(message)")
+        #expect(message.contains("already running workers on"), "\(message)")
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0, "\((try? String(contentsOfFile: corpus + ".stderr", encoding: .utf8)) ?? "")")
+        var configuration = Configuration()
+        configuration.dataDirectory = data
+        let runtime = try SluiceRuntime(configuration: configuration)
+        #expect(try await runtime.store.storedChunkSignatures().signatures == (try expectedSignatures(corpus)))
     }
 
     func expectedSignatures(_ corpus: String) throws -> Set<ChunkSignature> {

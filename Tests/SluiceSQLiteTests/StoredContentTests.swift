@@ -71,7 +71,7 @@ import Testing
 
     @Test func purgingATenantRemovesItsContent() async throws {
         _ = try await store.publish([try publication("a.md", "kept", tenant: "other"), try publication("a.md", "gone")])
-        try await store.purge(tenant: try TenantID("acme"))
+        _ = try await store.purge(tenant: try TenantID("acme"))
         #expect(try await stored("a.md", "gone") == nil)
         #expect(try await stored("a.md", "kept", tenant: "other") == "kept")
     }

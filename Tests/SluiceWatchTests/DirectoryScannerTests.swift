@@ -10,7 +10,7 @@ import Testing
 @Suite struct DirectoryScannerTests {
     func scan(_ root: TenantRoot, rules: IgnoreRules = IgnoreRules()) throws -> (files: [String: ScannedFile], report: DirectoryScanner.Report) {
         var files: [String: ScannedFile] = [:]
-        let report = try DirectoryScanner(rules: rules).walk(root) { files[$0.key.docId.rawValue] = $0 }
+        let report = DirectoryScanner(rules: rules).walk(root) { files[$0.key.docId.rawValue] = $0 }
         return (files, report)
     }
 
