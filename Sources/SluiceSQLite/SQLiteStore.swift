@@ -86,7 +86,7 @@ public final class SQLiteStore: Sendable {
             }
             try SQLiteStore.migrate(pool)
         } catch {
-            throw SQLiteStore.wrap(error, "opening the store at \(path)")
+            throw SQLiteStore.wrap(error, "opening the store at \(path)", store: path)
         }
     }
 
@@ -114,7 +114,7 @@ public final class SQLiteStore: Sendable {
     }
 
     /// Turns a GRDB error into a `SluiceError` that names what was being done.
-    static func wrap(_ error: any Error, _ doing: String) -> SluiceError {
+    static func wrap(_ error: any Error, _ doing: String, store path: String? = nil) -> SluiceError {
         if let error = error as? SluiceError { return error }
         if let error = error as? DatabaseError {
             let busy = error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
@@ -122,7 +122,7 @@ public final class SQLiteStore: Sendable {
             var hint = ""
             if full { hint = "; free disk space and run again" }
             if error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
-                hint = "; the file is damaged or not a Sluice store: move it away and run again to rebuild from the files"
+                hint = "; the store \(path.map { "file \($0)" } ?? "file") is damaged or is not a Sluice store: move it (with its -wal and -shm files) out of the data directory and run `sluice run` again to rebuild the index from the files (documents published over the API must be published again)"
             }
             return SluiceError(
                 .storage, "SQLite error while \(doing): \(error.message ?? "\(error.resultCode)")\(hint)",
@@ -135,7 +135,7 @@ public final class SQLiteStore: Sendable {
         do {
             return try await pool.write(body)
         } catch {
-            throw SQLiteStore.wrap(error, doing)
+            throw SQLiteStore.wrap(error, doing, store: path)
         }
     }
 
@@ -143,7 +143,7 @@ public final class SQLiteStore: Sendable {
         do {
             return try await pool.read(body)
         } catch {
-            throw SQLiteStore.wrap(error, doing)
+            throw SQLiteStore.wrap(error, doing, store: path)
         }
     }
 
@@ -169,7 +169,7 @@ public final class SQLiteStore: Sendable {
                 _ = try db.checkpoint(.truncate)
             }
         } catch {
-            throw SQLiteStore.wrap(error, "checkpointing")
+            throw SQLiteStore.wrap(error, "checkpointing", store: path)
         }
     }
 
