@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import SluiceApp
 import SluiceConnectors
 import SluiceCore
@@ -178,6 +181,75 @@ import Testing
         configuration.dataDirectory = data
         let runtime = try SluiceRuntime(configuration: configuration)
         #expect(try await runtime.store.storedChunkSignatures().signatures == (try expectedSignatures(corpus)))
+    }
+
+    /// Durable before acknowledged (DESIGN.md invariant 1), across SIGKILL:
+    /// `sluice serve` is killed right after answering 202 to the last of 40
+    /// publishes, before it could index them; restarted, it indexes every one.
+    @Test func serveKilledRightAfterA202LosesNothingItAcknowledged() async throws {
+        let binary = try Self.binary()
+        let work = try TemporaryDirectory("sluice-serve-kill")
+        defer { work.remove() }
+        let data = work.path + "/data"
+        let port = Int.random(in: 20_000..<40_000)
+        func serve() throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--data-dir", data]
+            // Held back for 5 s (the ready time is stored with each change): nothing is indexed
+            // before the kill, so every document must come from the store.
+            process.environment = ["SLUICE_SETTLE_MS": "5000", "SLUICE_SETTLE_MAX_MS": "5000"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        func request(_ method: String, _ path: String, _ body: Data? = nil) async throws -> (Int, Data) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.httpMethod = method
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+        }
+        func ready() async throws -> Bool {
+            try await eventually(within: .seconds(60), every: .milliseconds(50)) {
+                ((try? await request("GET", "/healthz"))?.0) == 200
+            }
+        }
+        let first = try serve()
+        #expect(try await ready())
+        var acknowledged: [String] = []
+        for index in 0..<40 {
+            let body = try JSONSerialization.data(withJSONObject: [
+                "meta": ["tenant": "acme", "docId": "doc\(index).md"], "content": "# Doc \(index)\n\nwords of document \(index).",
+            ])
+            let (status, _) = try await request("POST", "/v1/ingest/publish", body)
+            if status == 202 { acknowledged.append("doc\(index).md") }
+        }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(acknowledged.count == 40)
+
+        var configuration = Configuration()
+        configuration.dataDirectory = data
+        configuration.settleWindow = .zero
+        let runtime = try SluiceRuntime(configuration: configuration)
+        #expect(try await runtime.store.tenantSummaries().first?.indexed ?? 0 == 0, "killed before indexing anything")
+        // Restarted: once their settle window is over, the queued changes are indexed from the store.
+        let second = Process()
+        second.executableURL = URL(fileURLWithPath: binary)
+        second.arguments = ["run", work.path + "/empty", "--data-dir", data, "--quiet"]
+        try FileManager.default.createDirectory(atPath: work.path + "/empty", withIntermediateDirectories: true)
+        second.standardOutput = FileHandle.nullDevice
+        second.standardError = FileHandle.nullDevice
+        try second.run()
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 0)
+        for docId in acknowledged {
+            let state = try await runtime.store.documentState(DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID(docId)))
+            #expect(state?.status == .indexed, "\(docId) was acknowledged, so it is indexed")
+        }
     }
 
     func expectedSignatures(_ corpus: String) throws -> Set<ChunkSignature> {
