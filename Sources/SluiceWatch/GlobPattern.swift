@@ -58,30 +58,40 @@ public struct GlobPattern: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Segments against path components, `**` matching any number of them.
-    /// Greedy with one backtrack point (the last `**`), as for `*` within a
-    /// segment: each (segment, component) pair is tried at most once per
-    /// backtrack, so the cost is bounded by their product, never exponential.
     static func match(_ pattern: ArraySlice<Segment>, _ path: ArraySlice<Substring>) -> Bool {
-        var p = pattern.startIndex
-        var n = path.startIndex
-        var star: (pattern: Int, path: Int)? = nil
-        while n < path.endIndex {
-            if p < pattern.endIndex, pattern[p].isAnyDepth {
-                star = (p, n)
+        greedyMatch(
+            patternCount: pattern.count, inputCount: path.count,
+            isRun: { pattern[pattern.startIndex + $0].isAnyDepth },
+            accepts: { pattern[pattern.startIndex + $0].matches(Array(path[path.startIndex + $1].unicodeScalars)) })
+    }
+
+    /// Wildcard matching, greedy with one backtrack point (the last run
+    /// wildcard: `*` in a segment, `**` over segments). Each (pattern item,
+    /// input item) pair is tried at most once per backtrack, so the cost is
+    /// bounded by their product, never exponential as plain recursion is.
+    static func greedyMatch(
+        patternCount: Int, inputCount: Int, isRun: (Int) -> Bool, accepts: (Int, Int) -> Bool
+    ) -> Bool {
+        var p = 0
+        var n = 0
+        var backtrack: (pattern: Int, input: Int)? = nil
+        while n < inputCount {
+            if p < patternCount, isRun(p) {
+                backtrack = (p, n)
                 p += 1
-            } else if p < pattern.endIndex, pattern[p].matches(Array(path[n].unicodeScalars)) {
+            } else if p < patternCount, accepts(p, n) {
                 p += 1
                 n += 1
-            } else if let last = star {
-                star = (last.pattern, last.path + 1)
+            } else if let last = backtrack {
+                backtrack = (last.pattern, last.input + 1)
                 p = last.pattern + 1
-                n = last.path + 1
+                n = last.input + 1
             } else {
                 return false
             }
         }
-        while p < pattern.endIndex, pattern[p].isAnyDepth { p += 1 }
-        return p == pattern.endIndex
+        while p < patternCount, isRun(p) { p += 1 }
+        return p == patternCount
     }
 
     /// One path segment of a pattern, parsed once.
@@ -140,29 +150,11 @@ public struct GlobPattern: Sendable, Equatable, CustomStringConvertible {
             self.tokens = tokens
         }
 
-        /// Greedy matching with one backtrack point (the last `*`): at most
-        /// tokens × characters steps.
+        /// Whether a name (one path component) matches: at most tokens × characters steps.
         func matches(_ name: [Unicode.Scalar]) -> Bool {
-            var t = 0
-            var n = 0
-            var star: (token: Int, name: Int)? = nil
-            while n < name.count {
-                if t < tokens.count, tokens[t] == .anyRun {
-                    star = (t, n)
-                    t += 1
-                } else if t < tokens.count, Segment.accepts(tokens[t], name[n]) {
-                    t += 1
-                    n += 1
-                } else if let last = star {
-                    star = (last.token, last.name + 1)
-                    t = last.token + 1
-                    n = last.name + 1
-                } else {
-                    return false
-                }
-            }
-            while t < tokens.count, tokens[t] == .anyRun { t += 1 }
-            return t == tokens.count
+            GlobPattern.greedyMatch(
+                patternCount: tokens.count, inputCount: name.count,
+                isRun: { tokens[$0] == .anyRun }, accepts: { Segment.accepts(tokens[$0], name[$1]) })
         }
 
         static func accepts(_ token: Token, _ scalar: Unicode.Scalar) -> Bool {

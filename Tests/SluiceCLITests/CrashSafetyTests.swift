@@ -164,19 +164,13 @@ import Testing
             await documentsDone(data) > 0 || !first.isRunning
         })
         #expect(first.isRunning, "the first run is still working when the second starts")
-        let second = Process()
-        second.executableURL = URL(fileURLWithPath: binary)
-        second.arguments = ["run", corpus, "--data-dir", data, "--quiet"]
-        let said = Pipe()
-        second.standardOutput = FileHandle.nullDevice
-        second.standardError = said
-        try second.run()
-        let message = String(decoding: said.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let second = try start(binary, corpus: corpus, data: data)
         second.waitUntilExit()
+        let message = (try? String(contentsOfFile: corpus + ".stderr", encoding: .utf8)) ?? ""
         #expect(second.terminationStatus == 2, "\(message)")
         #expect(message.contains("already running workers on"), "\(message)")
         first.waitUntilExit()
-        #expect(first.terminationStatus == 0, "\((try? String(contentsOfFile: corpus + ".stderr", encoding: .utf8)) ?? "")")
+        #expect(first.terminationStatus == 0)
         var configuration = Configuration()
         configuration.dataDirectory = data
         let runtime = try SluiceRuntime(configuration: configuration)
