@@ -80,8 +80,7 @@ import Testing
         }
 
         let final = try start(binary, corpus: corpus, data: data)
-        final.waitUntilExit()
-        #expect(final.terminationStatus == 0)
+        #expect(try await final.exited().status == 0)
 
         var configuration = Configuration()
         configuration.dataDirectory = data
@@ -139,8 +138,7 @@ import Testing
         final.standardOutput = FileHandle.nullDevice
         final.standardError = FileHandle.nullDevice
         try final.run()
-        final.waitUntilExit()
-        #expect(final.terminationStatus == 1, "exit 1: a dead letter")
+        #expect(try await final.exited().status == 1, "exit 1: a dead letter")
         let runtime = try SluiceRuntime(configuration: configuration)
         let letters = try await runtime.store.deadLetters(tenant: nil)
         #expect(letters.map(\.key) == [key])
@@ -165,12 +163,11 @@ import Testing
         })
         #expect(first.isRunning, "the first run is still working when the second starts")
         let second = try start(binary, corpus: corpus, data: data)
-        second.waitUntilExit()
+        _ = try await second.exited()
         let message = (try? String(contentsOfFile: corpus + ".stderr", encoding: .utf8)) ?? ""
         #expect(second.terminationStatus == 2, "\(message)")
         #expect(message.contains("already running workers on"), "\(message)")
-        first.waitUntilExit()
-        #expect(first.terminationStatus == 0)
+        #expect(try await first.exited().status == 0)
         var configuration = Configuration()
         configuration.dataDirectory = data
         let runtime = try SluiceRuntime(configuration: configuration)
@@ -238,8 +235,7 @@ import Testing
         second.standardOutput = FileHandle.nullDevice
         second.standardError = FileHandle.nullDevice
         try second.run()
-        second.waitUntilExit()
-        #expect(second.terminationStatus == 0)
+        #expect(try await second.exited().status == 0)
         for docId in acknowledged {
             let state = try await runtime.store.documentState(DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID(docId)))
             #expect(state?.status == .indexed, "\(docId) was acknowledged, so it is indexed")

@@ -6,7 +6,7 @@ import Testing
 /// Process-level: names a tenant chose never end `sluice run` for the others,
 /// and never reach the terminal as control characters.
 @Suite struct HostileNamesTests {
-    func runSluice(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    func runSluice(_ arguments: [String]) async throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try CrashSafetyTests.binary())
         process.arguments = arguments
@@ -14,12 +14,11 @@ import Testing
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        let (status, output) = try await process.exited(reading: pipe)
+        return (status, String(decoding: output, as: UTF8.self))
     }
 
-    @Test func badNamesAreProblemsOfTheirTenantAndPrintedEscaped() throws {
+    @Test func badNamesAreProblemsOfTheirTenantAndPrintedEscaped() async throws {
         let work = try TemporaryDirectory("sluice-names")
         defer { work.remove() }
         let corpus = work.path + "/corpus"
@@ -32,7 +31,7 @@ import Testing
         try work.write("corpus/acme/red\u{1b}[31m.md", "# Red\n\nred.\n")
         try work.write("corpus/globex/ok.md", "# Fine\n\nglobex is fine.\n")
 
-        let (status, output) = try runSluice(["run", corpus, "--data-dir", work.path + "/data", "--quiet"])
+        let (status, output) = try await runSluice(["run", corpus, "--data-dir", work.path + "/data", "--quiet"])
         #expect(status == 0, "\(output)")
         #expect(!output.unicodeScalars.contains { $0.value == 0x1B || (0x80...0x9F).contains($0.value) }, "no control character reaches the terminal")
         let warnings = output.split(separator: "\n").filter { $0.hasPrefix("warning:") }
@@ -41,19 +40,19 @@ import Testing
         #expect(warnings.contains { $0.contains("next\\u{85}line.md") && $0.contains("C1 control character") })
         #expect(warnings.contains { $0.contains("once normalized (NFC)") })
         // acme's other files and globex's are indexed: Café once, the link-free names, ok.md.
-        let (_, search) = try runSluice(["search", "--data-dir", work.path + "/data", "--tenant", "acme", "red", "-k", "10"])
+        let (_, search) = try await runSluice(["search", "--data-dir", work.path + "/data", "--tenant", "acme", "red", "-k", "10"])
         #expect(search.contains("red\\u{1B}[31m.md"), "\(search)")
         #expect(!search.unicodeScalars.contains { $0.value == 0x1B })
-        let (_, status2) = try runSluice(["status", "--data-dir", work.path + "/data", "--json"])
+        let (_, status2) = try await runSluice(["status", "--data-dir", work.path + "/data", "--json"])
         #expect(status2.contains("\"globex\""))
         // The problems are recorded for acme, and shown by `status`, escaped.
-        let (_, status3) = try runSluice(["status", "--data-dir", work.path + "/data", "--tenant", "acme"])
+        let (_, status3) = try await runSluice(["status", "--data-dir", work.path + "/data", "--tenant", "acme"])
         #expect(status3.contains("Found by the last scan (3):") && status3.contains("acme: ") && status3.contains("next\\u{85}line.md"), "\(status3)")
         #expect(!status3.unicodeScalars.contains { $0.value == 0x1B || (0x80...0x9F).contains($0.value) })
         // A run without them clears them.
         try FileManager.default.removeItem(atPath: corpus + "/acme/next\u{85}line.md")
-        _ = try runSluice(["run", corpus, "--data-dir", work.path + "/data", "--quiet"])
-        let (_, status4) = try runSluice(["status", "--data-dir", work.path + "/data", "--tenant", "acme"])
+        _ = try await runSluice(["run", corpus, "--data-dir", work.path + "/data", "--quiet"])
+        let (_, status4) = try await runSluice(["status", "--data-dir", work.path + "/data", "--tenant", "acme"])
         #expect(status4.contains("Found by the last scan (2):"), "\(status4)")
     }
 }

@@ -127,7 +127,7 @@ import Testing
                 print(json.dumps(out))
                 """#
             let port = String(base.port ?? 0)
-            let output = try await BlockingIO.run { try runPython(script, [port], needs: "nothing beyond the standard library") }
+            let output = try await runPython(script, [port], needs: "nothing beyond the standard library")
             let result = try #require(try JSONSerialization.jsonObject(with: output) as? [String: Any])
             #expect(result["publish"] as? Int == 202, "another tenant's publish is served: \(result)")
             let slow = result["slow"] as? [[String: Any]] ?? []

@@ -65,7 +65,7 @@ import Testing
             try await runtime.checkHealth()
 
             // Sorted by indexed documents, most first: t-0999 leads; 100 rows of 1,000 are shown.
-            let sorted = try chromium(address + "/#sort=indexed&order=desc")
+            let sorted = try await chromium(address + "/#sort=indexed&order=desc")
             #expect(sorted.contains("100 of 1,000 shown"), "\(sorted.prefix(2000))")
             let rows = tenantRows(sorted)
             #expect(rows.count == 100)
@@ -73,7 +73,7 @@ import Testing
             #expect(sorted.contains("updated "), "the page fetched its data")
 
             // Filtered: the hundred tenants t-09xx, by name.
-            let filtered = try chromium(address + "/#filter=t-09&sort=tenant&order=asc")
+            let filtered = try await chromium(address + "/#filter=t-09&sort=tenant&order=asc")
             #expect(filtered.contains("100 of 100 shown (1,000 in all)"), "\(filtered.prefix(2000))")
             #expect(tenantRows(filtered).first == "t-0900" && tenantRows(filtered).last == "t-0999")
         }
@@ -93,7 +93,7 @@ import Testing
                 try await Task.sleep(for: .milliseconds(50))
             }
             try await runtime.checkHealth()
-            let dom = try chromium(address + "/")
+            let dom = try await chromium(address + "/")
             guard let failures = dom.range(of: #"<div id="failures"[\s\S]*?</section>"#, options: .regularExpression) else {
                 Issue.record("no failures section: \(dom.prefix(2000))")
                 return
@@ -114,7 +114,7 @@ import Testing
     }
 
     /// The page's DOM after its script ran, from headless Chromium.
-    func chromium(_ url: String) throws -> String {
+    func chromium(_ url: String) async throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
@@ -124,10 +124,9 @@ import Testing
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestServerError("chromium failed (exit \(process.terminationStatus)); install Debian's chromium (.ci/run does)")
+        let (status, data) = try await process.exited(reading: output)
+        guard status == 0 else {
+            throw TestServerError("chromium failed (exit \(status)); install Debian's chromium (.ci/run does)")
         }
         return String(decoding: data, as: UTF8.self)
     }

@@ -11,10 +11,10 @@ import Testing
 /// own text-format parser (`prometheus_client` from PyPI).
 @Suite(.serialized, .timeLimit(.minutes(2))) struct MetricsTests {
     /// Every sample, keyed by `name{label="value",...}` with labels sorted.
-    func parse(_ exposition: [UInt8]) throws -> (families: Set<String>, samples: [String: Double]) {
+    func parse(_ exposition: [UInt8]) async throws -> (families: Set<String>, samples: [String: Double]) {
         let directory = try TemporaryDirectory("sluice-metrics")
         try Data(exposition).write(to: URL(fileURLWithPath: directory.path + "/metrics.txt"))
-        let data = try runPython("""
+        let data = try await runPython("""
             import json, sys
             from prometheus_client.parser import text_string_to_metric_families
             families, samples = [], {}
@@ -71,7 +71,7 @@ import Testing
             #expect(response.status.code == 200)
             #expect(response.headers.first(name: "Content-Type")?.hasPrefix("text/plain") == true)
             let body = Array(try await response.body.collect(upTo: 16 << 20).readableBytesView)
-            let (families, samples) = try parse(body)
+            let (families, samples) = try await parse(body)
 
             for family in [
                 "sluice_queue_depth", "sluice_documents_processed", "sluice_changes_superseded", "sluice_change_to_indexed_seconds",

@@ -48,16 +48,15 @@ func servingAPI(_ runtime: SluiceRuntime, _ body: (String) async throws -> Void)
 
 /// Runs `python3 -c script arguments...` and returns what it printed; throws
 /// `TestServerError` naming `needs` when it fails.
-func runPython(_ script: String, _ arguments: [String], needs: String) throws -> Data {
+func runPython(_ script: String, _ arguments: [String], needs: String) async throws -> Data {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", "-c", script] + arguments
     let output = Pipe()
     process.standardOutput = output
     try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
+    let (status, data) = try await process.exited(reading: output)
+    guard status == 0 else {
         throw TestServerError("python3 failed (it needs \(needs)): \(String(decoding: data, as: UTF8.self))")
     }
     return data

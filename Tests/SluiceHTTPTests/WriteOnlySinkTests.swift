@@ -153,7 +153,7 @@ final class WebhookReceiver: Sendable {
             #expect(last.count == 2 && last.first?.key == last.last?.key && !(last.first?.key.isEmpty ?? true))
 
             // Every body matches the documented schema.
-            let problems = try validate(receiver.bodies.withLock { $0 }, against: "docs/schemas/webhook.v1.json")
+            let problems = try await validate(receiver.bodies.withLock { $0 }, against: "docs/schemas/webhook.v1.json")
             #expect(problems.isEmpty, "\(problems.prefix(3))")
 
             // Sluice cannot read a webhook back, and says so.
@@ -163,12 +163,12 @@ final class WebhookReceiver: Sendable {
     }
 
     /// Validates JSON documents against a schema in the repository with Python's jsonschema; returns the problems.
-    func validate(_ documents: [Data], against schema: String) throws -> [String] {
+    func validate(_ documents: [Data], against schema: String) async throws -> [String] {
         let directory = try TemporaryDirectory("sluice-schema")
         for (index, document) in documents.enumerated() {
             try document.write(to: URL(fileURLWithPath: directory.path + "/\(index).json"))
         }
-        let output = try runPython("""
+        let output = try await runPython("""
             import glob, json, sys, jsonschema
             validator = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
             for path in sorted(glob.glob(sys.argv[2] + "/*.json")):
