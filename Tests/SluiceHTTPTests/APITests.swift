@@ -6,6 +6,7 @@ import SluiceApp
 import SluiceCore
 import SluiceSQLite
 import SluiceTesting
+import Synchronization
 import Testing
 
 /// The HTTP API through a real HTTP client (URLSession) against a live
@@ -363,15 +364,22 @@ import Testing
             group.addTask { try await session.run(onReady: { readyContinuation.yield() }) }
             for await _ in ready { break }
             let base = URL(string: "http://127.0.0.1:\(session.port ?? 0)")!
+            let answered = AnsweredCount()
             accepted = try await withThrowingTaskGroup(of: String?.self) { clients in
                 for index in 0..<200 {
                     clients.addTask {
                         let reply = try? await call(base, "POST", "/v1/ingest/publish", body: document("acme", "doc\(index).md", "content \(index)"))
+                        answered.value.withLock { $0 += 1 }
                         guard let reply else { return nil }  // refused: the connection closed
                         #expect([202, 503].contains(reply.status), "answered or cleanly refused, got \(reply.status)")
                         return reply.status == 202 ? "doc\(index).md" : nil
                     }
-                    if index == 100 { clients.addTask { await session.stop(); return nil } }
+                }
+                // The stop comes in the middle of the requests: once some are answered (the state, not a guessed time).
+                clients.addTask {
+                    _ = try await eventually(within: .seconds(60), every: .milliseconds(1)) { answered.value.withLock { $0 } >= 20 }
+                    await session.stop()
+                    return nil
                 }
                 var ids: [String] = []
                 for try await id in clients { if let id { ids.append(id) } }
@@ -389,4 +397,9 @@ import Testing
         let missing = Set(accepted).subtracting(indexed.union(queued))
         #expect(missing.isEmpty, "accepted but neither indexed nor queued: \(missing.sorted().prefix(5))")
     }
+}
+
+/// How many requests were answered so far, shared by a test's client tasks.
+final class AnsweredCount: Sendable {
+    let value = Mutex(0)
 }
