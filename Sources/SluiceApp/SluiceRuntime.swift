@@ -5,6 +5,7 @@ import SluiceConnectors
 import SluiceCore
 import SluiceHTTP
 import SluiceSQLite
+import Synchronization
 
 /// The composition root: turns a `Configuration` into the store, embedder,
 /// chunker and extractors that every command and test uses.
@@ -16,8 +17,9 @@ public final class SluiceRuntime: Sendable {
     public let sink: any Sink
     public let chunker: any Chunker
     public let extractors: ExtractorRegistry
-    /// What each worker of this process is extracting, for the next process to blame if this one dies.
-    public let inflight: InflightRecord
+    /// What each worker of this process is extracting, for the next process to blame if this one dies;
+    /// opened by the first worker process that asks, so read-only commands never touch it.
+    private let inflightRecord = Mutex<InflightRecord?>(nil)
     public let clock: any SluiceClock
     public let logger: Logger
     /// This runtime's metrics and the registry `/metrics` renders (one per runtime, never global).
@@ -47,7 +49,16 @@ public final class SluiceRuntime: Sendable {
         metrics.declare(destinations: [self.embedder.deliveryGate, sink.deliveryGate].compactMap { $0?.destination })
         self.chunker = MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap)
         self.extractors = extractors
-        self.inflight = try InflightRecord(dataDirectory: configuration.absoluteDataDirectory)
+    }
+
+    /// This data directory's record of what the workers are extracting (`InflightRecord`).
+    func inflight() throws -> InflightRecord {
+        try inflightRecord.withLock { record in
+            if let record { return record }
+            let opened = try InflightRecord(dataDirectory: configuration.absoluteDataDirectory)
+            record = opened
+            return opened
+        }
     }
 
     /// The configured embedder; a remote one gets the delivery controls of its destination.

@@ -123,7 +123,7 @@ import Testing
                 guard process.isRunning, let runtime = try? SluiceRuntime(configuration: configuration),
                     let token = try await runtime.store.entry(key)?.hold?.token, token != previous
                 else { return false }
-                guard runtime.inflight.marked() == [token] else { return false }
+                guard (try? InflightRecord(dataDirectory: data))?.marked() == [token] else { return false }
                 previous = token
                 return true
             }

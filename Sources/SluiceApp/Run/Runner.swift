@@ -110,6 +110,8 @@ public struct Runner: Sendable {
             stabilityWindow: configuration.settleWindow, deliversContent: runtime.sink.needs == .content,
             metrics: runtime.metrics)
         let budget = budget ?? ByteBudget(capacity: configuration.maxInflightBytes)
+        // Without it (it could not be opened) a crash blames every lease of a batch, as before it existed.
+        let inflight = try? runtime.inflight()
         return (0..<configuration.concurrency).map { slot in
             Worker(
                 queue: runtime.store, index: runtime.store, publisher: runtime.store, embedder: runtime.embedder, sink: runtime.sink,
@@ -117,7 +119,7 @@ public struct Runner: Sendable {
                 budget: budget, batchSize: configuration.batchSize, embedBatchSize: configuration.embedBatchSize,
                 leaseDuration: configuration.leaseDuration, clock: runtime.clock, progress: progress,
                 metrics: runtime.metrics, health: runtime.health, logger: runtime.logger,
-                inflight: runtime.inflight, slot: slot)
+                inflight: inflight, slot: slot)
         }
     }
 
@@ -130,7 +132,7 @@ public struct Runner: Sendable {
         if let root { try DataDirectory.checkOutside(configuration.absoluteDataDirectory, root: root) }
         let lock = try WorkerLock(dataDirectory: configuration.absoluteDataDirectory)
         do {
-            let inflight = runtime.inflight
+            let inflight = try runtime.inflight()
             let abandoned = try await runtime.store.releaseAbandonedLeases(blaming: inflight.marked())
             inflight.clearAll()
             if abandoned > 0 {

@@ -30,8 +30,6 @@ final class LiveIntake: Sendable {
         var changesQueued = 0
         /// Some folder could not be watched: rescans must cover it.
         var unwatchedFolders = false
-        /// Batches that could not be applied (left to a rescan).
-        var failedBatches = 0
     }
 
     init(
@@ -60,7 +58,6 @@ final class LiveIntake: Sendable {
                 try await handle(batch)
             } catch {
                 if Task.isCancelled { return }
-                counters.withLock { $0.failedBatches += 1 }
                 logger.error("could not apply \(batch.count) file events (\(SluiceError.describe(error))); rescanning to catch up")
                 rescans.ring()
             }
