@@ -51,7 +51,7 @@ public final class LiveSession: Sendable {
     let listen: Listen?
     let rescanInterval: Duration?
     let handleSignals: Bool
-    let rescans = Doorbell()
+    let rescans = RescanRequests()
     /// Bytes held in memory at once, shared by request bodies and extraction.
     let budget: ByteBudget
     /// Requests being accepted now; workers give way while there are many.
@@ -191,12 +191,16 @@ public final class LiveSession: Sendable {
     }
 
     /// One reconciliation scan of the root; new tenants are picked up too.
-    func rescan(layout: WatchLayout, priority: Priority) async throws -> Reconciler.Result {
+    /// `only`: these tenants' folders alone (what they hold, and what was recorded for them).
+    func rescan(layout: WatchLayout, priority: Priority, only tenants: Set<TenantID>? = nil) async throws -> Reconciler.Result {
         let (roots, problems) = try await BlockingIO.run {
             try TenantRoot.discover(root: layout.scanRoot, singleTenant: layout.singleTenant)
         }
         let reconciler = Reconciler(
             store: runtime.store, scanner: DirectoryScanner(rules: layout.rules), clock: runtime.clock, priority: priority)
+        if let tenants {
+            return try await reconciler.reconcile(roots.filter { tenants.contains($0.tenant) }, scanRoot: layout.scanRoot, tenantsOnly: true)
+        }
         return try await reconciler.reconcile(
             roots, scanRoot: layout.scanRoot, rootProblems: layout.singleTenant == nil ? problems : nil)
     }
@@ -247,14 +251,17 @@ struct RescanService: Service {
             let rescans = session.rescans
             let overflows = intake.statistics.overflows
             await withGracefulShutdownHandler {
-                await rescans.wait(until: deadline, clock: clock)
+                await rescans.doorbell.wait(until: deadline, clock: clock)
             } onGracefulShutdown: {
-                rescans.ring()
+                rescans.doorbell.ring()
             }
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
-            metrics.rescan(reason: intake.statistics.overflows > overflows ? "overflow" : "periodic")
+            // Some tenants' ignore rules changed, and nothing asked for more: those tenants only.
+            let asked = rescans.take()
+            let tenants = asked.everything || asked.tenants.isEmpty ? nil : asked.tenants
+            metrics.rescan(reason: tenants != nil ? "ignore_file" : intake.statistics.overflows > overflows ? "overflow" : "periodic")
             do {
-                let result = try await session.rescan(layout: layout, priority: .normal)
+                let result = try await session.rescan(layout: layout, priority: .normal, only: tenants)
                 report(result.problems, new: &reported)
                 if result.queued + result.tombstoned > 0 {
                     logger.notice("rescan found \(result.queued) changed and \(result.tombstoned) vanished files")

@@ -12,7 +12,7 @@ import Testing
     let clock = ManualClock()
     let runtime: SluiceRuntime
     let intake: LiveIntake
-    let rescans = Doorbell()
+    let rescans = RescanRequests()
 
     init() throws {
         files = try TemporaryDirectory("sluice-intake-files")
@@ -36,13 +36,14 @@ import Testing
     }
 
     @Test func anOverflowAsksForARescan() async throws {
-        let woke = Task { await rescans.wait(until: SystemClock().now() + .seconds(30), clock: SystemClock()) }
+        let woke = Task { await rescans.doorbell.wait(until: SystemClock().now() + .seconds(30), clock: SystemClock()) }
         try await Task.sleep(for: .milliseconds(50))
         let started = ContinuousClock.now
         try await intake.handle([.overflow])
         await woke.value
         #expect(ContinuousClock.now - started < .seconds(20), "the rescan doorbell rang")
         #expect(intake.statistics.overflows == 1)
+        #expect(rescans.take().everything, "events were lost: everything is scanned again")
     }
 
     @Test func anAtomicSaveIsOneUpdateNeverADelete() async throws {
@@ -76,5 +77,16 @@ import Testing
         clock.advance(by: .milliseconds(1))
         let leases = try await runtime.store.lease(limit: 100, duration: .seconds(30))
         #expect(leases.count == 80 && leases.allSatisfy { $0.priority == .normal })
+    }
+
+    /// A tenant rewriting its `.sluiceignore` asks for a rescan of its own
+    /// folder only; the root's ignore file, which applies to all, for all.
+    @Test func anIgnoreFileChangeRescansItsTenantOnly() async throws {
+        try files.write("acme/.sluiceignore", "drafts/\n")
+        for _ in 0..<3 { try await intake.handle([.changed(path: files.path + "/acme/.sluiceignore")]) }
+        #expect(rescans.take() == RescanRequests.Scope(everything: false, tenants: [try TenantID("acme")]))
+        try files.write(".sluiceignore", "*.tmp\n")
+        try await intake.handle([.changed(path: files.path + "/.sluiceignore")])
+        #expect(rescans.take().everything)
     }
 }

@@ -227,10 +227,14 @@ import Testing
                 let key = DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID(ignored))
                 #expect(try await runtime.store.documentState(key) == nil, "\(ignored) is ignored while watching")
             }
-            // A changed .sluiceignore applies to what is indexed already, and to what it no longer excludes.
+            // A changed .sluiceignore applies to what is indexed already, and to what it no longer excludes;
+            // its rescan covers acme's folder only, and leaves globex's documents as they are.
+            try files.write("globex/other.md", document("other"))
+            #expect(try await state(runtime, "globex", "other.md") { $0?.status == .indexed })
             try files.write("acme/.sluiceignore", "seen.md\n")
             #expect(try await state(runtime, "acme", "seen.md") { $0?.status == .deleted })
             #expect(try await state(runtime, "acme", "private/x.md") { $0?.status == .indexed })
+            #expect(try await state(runtime, "globex", "other.md") { $0?.status == .indexed })
         }
     }
 

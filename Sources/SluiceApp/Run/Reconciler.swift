@@ -33,10 +33,19 @@ public struct Reconciler: Sendable {
     /// Scans `roots` (all under one scan root) and applies what changed. The
     /// problems found replace those recorded for these tenants, and for the
     /// root itself when `rootProblems` (what discovering the tenants found) is given.
-    public func reconcile(_ roots: [TenantRoot], scanRoot: String, rootProblems: [String]? = nil) async throws -> Result {
+    /// Files recorded under the scan root but not seen are tombstoned: those of
+    /// every tenant (a tenant folder that went away), or with `tenantsOnly`,
+    /// only those of the tenants in `roots`.
+    public func reconcile(
+        _ roots: [TenantRoot], scanRoot: String, rootProblems: [String]? = nil, tenantsOnly: Bool = false
+    ) async throws -> Result {
         var result = Result()
         result.problems = (rootProblems ?? []).map { ScanProblem(tenant: nil, message: $0) }
         var recorded = try await store.fileStates(root: scanRoot)
+        if tenantsOnly {
+            let tenants = Set(roots.map(\.tenant))
+            recorded = recorded.filter { tenants.contains($0.key.tenant) }
+        }
         // Files whose mtime is at or after this instant are "racy" next time and get hashed.
         let scanStart = clock.now().milliseconds * 1_000_000
         var pending = ScanBatch()

@@ -19,7 +19,7 @@ final class LiveIntake: Sendable {
     let layout: WatchLayout
     let scanner: DirectoryScanner
     let clock: any SluiceClock
-    let rescans: Doorbell
+    let rescans: RescanRequests
     let logger: Logger
     private let activity = Mutex(ActivityMeter())
     private let counters = Mutex(Counters())
@@ -33,7 +33,7 @@ final class LiveIntake: Sendable {
     }
 
     init(
-        store: SQLiteStore, layout: WatchLayout, clock: any SluiceClock, rescans: Doorbell,
+        store: SQLiteStore, layout: WatchLayout, clock: any SluiceClock, rescans: RescanRequests,
         logger: Logger, metrics: SluiceMetrics = .disabled
     ) {
         self.metrics = metrics
@@ -59,7 +59,7 @@ final class LiveIntake: Sendable {
             } catch {
                 if Task.isCancelled { return }
                 logger.error("could not apply \(batch.count) file events (\(SluiceError.describe(error))); rescanning to catch up")
-                rescans.ring()
+                rescans.everything()
             }
         }
     }
@@ -84,7 +84,14 @@ final class LiveIntake: Sendable {
         var pending = ScanBatch()
         var ignoreFilesChanged = false
         for event in batch {
-            for path in event.paths where layout.ignoreFileChanged(path) { ignoreFilesChanged = true }
+            for path in event.paths {
+                switch layout.ignoreFileChanged(path) {
+                case nil: continue
+                case .everyone: rescans.everything()
+                case .tenant(let tenant): rescans.tenant(tenant)
+                }
+                ignoreFilesChanged = true
+            }
             switch event {
             case .changed(let path):
                 try await changed(path, type: types[path] ?? nil, into: &pending)
@@ -107,7 +114,7 @@ final class LiveIntake: Sendable {
             case .overflow:
                 counters.withLock { $0.overflows += 1 }
                 logger.warning("the kernel's inotify queue overflowed and events were lost; rescanning \(layout.scanRoot)")
-                rescans.ring()
+                rescans.everything()
             case .rootGone(let path):
                 logger.error("the watched folder \(path) was deleted, moved or unmounted; its documents stay indexed until it is back and rescanned")
             case .unwatched(let path, let reason):
@@ -117,9 +124,8 @@ final class LiveIntake: Sendable {
         }
         metrics.watchEvents(batch.count)
         if ignoreFilesChanged {
-            // Documents the new rules exclude are tombstoned, and those they let in are queued, by a scan.
+            // Documents the new rules exclude are tombstoned, and those they let in are queued, by a scan of their tenant.
             logger.notice("a .sluiceignore changed; rescanning to apply it")
-            rescans.ring()
         }
         guard !pending.changes.isEmpty else { return }
         pending.changes = LiveIntake.lastChangePerDocument(pending.changes)

@@ -42,18 +42,24 @@ struct WatchLayout: Sendable {
         tenantRules.rules(for: root, base: rules)
     }
 
-    /// Whether `path` is a `.sluiceignore` whose rules apply to some tenant.
-    /// If so, the rules it feeds are read again at their next use.
-    func ignoreFileChanged(_ path: String) -> Bool {
-        guard path.hasSuffix("/.sluiceignore") else { return false }
+    /// Whose rules change when the file at `path` changes: nil when it is no
+    /// `.sluiceignore` that rules apply from, `.everyone` for the root's, or one
+    /// tenant. The rules it feeds are read again at their next use.
+    func ignoreFileChanged(_ path: String) -> IgnoreFileScope? {
+        guard path.hasSuffix("/.sluiceignore") else { return nil }
         let folder = String(path.dropLast("/.sluiceignore".count))
         if folder == scanRoot {
             tenantRules.forgetAll()
-            return true
+            return singleTenant.map { .tenant($0) } ?? .everyone
         }
-        guard let root = tenantRoot(for: folder), root.directory == folder else { return false }
+        guard let root = tenantRoot(for: folder), root.directory == folder else { return nil }
         tenantRules.forget(root.directory)
-        return true
+        return .tenant(root.tenant)
+    }
+
+    enum IgnoreFileScope: Equatable {
+        case everyone
+        case tenant(TenantID)
     }
 
     /// The document a file path stands for, or nil when the path is ignored.
