@@ -12,7 +12,8 @@ import Synchronization
 ///   contents are scanned: files may land before the watch is in place.
 /// - A rename inside the tree pairs the kernel's MOVED_FROM and MOVED_TO by
 ///   cookie; an unpaired MOVED_FROM is something leaving the tree.
-/// - IN_Q_OVERFLOW is reported as `overflow` (events were lost: rescan).
+/// - IN_Q_OVERFLOW is reported as `overflow` (events were lost: rescan),
+///   after every folder under the root is watched again.
 /// - ENOSPC from `inotify_add_watch` (the fs.inotify.max_user_watches limit)
 ///   is reported as `unwatched`; such folders are only seen by rescans.
 ///
@@ -126,6 +127,11 @@ public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
         pendingMoves: inout [UInt32: (path: String, isDirectory: Bool)]
     ) {
         if mask & UInt32(IN_Q_OVERFLOW) != 0 {
+            // The lost events may have created, moved or replaced folders: watch the tree
+            // again (a folder already watched keeps its descriptor and gets its current path)
+            // before the rescan the overflow causes, so what lands in them later is seen.
+            pendingMoves.removeAll()
+            events += addTree(root)
             events.append(.overflow)
             return
         }

@@ -94,4 +94,49 @@ import Testing
         kill(second.processIdentifier, SIGTERM)
         #expect(try await second.exited().status == 0)
     }
+
+    /// A real kernel queue overflow: the watching process is stopped (SIGSTOP)
+    /// while more events than `fs.inotify.max_queued_events` are made, among
+    /// them a folder deleted and made again and a new folder. Continued, it
+    /// sees the overflow, rescans, and watches those folders: files created in
+    /// them afterwards are indexed as they come (before, the new folders went
+    /// unwatched until the safety rescan, ten minutes later).
+    @Test func aRealInotifyOverflowRescansAndWatchesFoldersMadeDuringIt() async throws {
+        let work = try TemporaryDirectory("sluice-watch-overflow")
+        defer { work.remove() }
+        let corpus = work.path + "/corpus"
+        let data = work.path + "/data"
+        for index in 0..<10 { try work.write("corpus/acme/old/doc\(index).md", "# Doc \(index)\n\nwords about item \(index)") }
+        let log = work.path + "/watch.log"
+        let process = try start(corpus, data, log: log)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        #expect(try await waitForIndex(data, toEqual: try expected(corpus)), "the initial files are indexed")
+
+        let limit = Int((try String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))
+            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 16_384
+        kill(process.processIdentifier, SIGSTOP)
+        // Three events each (create, close, delete), more than the kernel queue holds.
+        for index in 0..<(limit / 3 + 1_000) {
+            let path = corpus + "/acme/noise\(index).md"
+            _ = FileManager.default.createFile(atPath: path, contents: Data("noise".utf8))
+            unlink(path)
+        }
+        // The queue is full: these events are lost.
+        try work.remove("corpus/acme/old")
+        try work.write("corpus/acme/old/again.md", "# Again\n\nthe folder was made again")
+        try work.write("corpus/acme/fresh/first.md", "# First\n\nin a folder made during the flood")
+        kill(process.processIdentifier, SIGCONT)
+        #expect(try await eventually(within: .seconds(30)) {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("inotify queue overflowed")
+        }, "the overflow was seen")
+        #expect(try await waitForIndex(data, toEqual: try expected(corpus)), "the rescan found what the lost events said")
+
+        // Files created later in the folders made during the overflow are seen as they come
+        // (not by a rescan: the next is the safety rescan, ten minutes away).
+        try work.write("corpus/acme/old/later.md", "# Later\n\nmade after the overflow")
+        try work.write("corpus/acme/fresh/later.md", "# Later too\n\nmade after the overflow as well")
+        #expect(try await waitForIndex(data, toEqual: try expected(corpus)), "folders made during the overflow are watched")
+        kill(process.processIdentifier, SIGTERM)
+        #expect(try await process.exited().status == 0)
+    }
 }
