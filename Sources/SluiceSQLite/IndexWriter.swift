@@ -35,6 +35,11 @@ struct IndexWriter {
         } else {
             try write(completion)
             try record(completion.file, for: lease.key)
+            if let covered = completion.sinkExtent {
+                // The sink holds exactly what was just recorded: a surplus it cleared is forgotten.
+                try db.cachedStatement(sql: "DELETE FROM sink_extents WHERE tenant = ? AND doc_id = ? AND extent <= ?")
+                    .execute(arguments: [lease.key.tenant.rawValue, lease.key.docId.rawValue, covered])
+            }
             outcome = effect == .remove ? .applied : .appliedNewerPending
         }
         if effect == .remove {
@@ -180,10 +185,12 @@ struct PreparedCompletion: Sendable {
     var result: DocumentResult
     var file: FileRecord?
     var chunkRows: [ChunkRow]
+    var sinkExtent: Int?
 
     init(_ completion: Completion) {
         lease = completion.lease
         file = completion.file
+        sinkExtent = completion.sinkExtent
         if case .indexed(var document) = completion.result {
             chunkRows = document.chunks.map { chunk in
                 ChunkRow(

@@ -317,22 +317,46 @@ extension SQLiteStore: IndexStore {
 }
 
 extension SQLiteStore {
+    public func raiseSinkExtents(_ extents: [DocumentKey: Int], reading keys: [DocumentKey]) async throws -> [DocumentKey: Int] {
+        guard !keys.isEmpty || !extents.isEmpty else { return [:] }
+        let read: @Sendable (Database) throws -> [DocumentKey: Int] = { db in
+            let select = try db.cachedStatement(sql: "SELECT extent FROM sink_extents WHERE tenant = ? AND doc_id = ?")
+            var found: [DocumentKey: Int] = [:]
+            for key in Set(keys) {
+                if let extent = try Int.fetchOne(select, arguments: [key.tenant.rawValue, key.docId.rawValue]) { found[key] = extent }
+            }
+            return found
+        }
+        guard !extents.isEmpty else { return try await self.read("reading sink extents", read) }
+        return try await write("recording how far documents' points in the sink may reach") { db in
+            let found = try read(db)
+            for (key, extent) in extents where extent > (found[key] ?? 0) { try SQLiteStore.raiseSinkExtent(db, key, to: extent) }
+            return found
+        }
+    }
+
+    static func raiseSinkExtent(_ db: Database, _ key: DocumentKey, to extent: Int) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO sink_extents (tenant, doc_id, extent) VALUES (?, ?, ?)
+            ON CONFLICT (tenant, doc_id) DO UPDATE SET extent = max(extent, excluded.extent)
+            """).execute(arguments: [key.tenant.rawValue, key.docId.rawValue, extent])
+    }
+
     public func requeueForRewrite(_ keys: [DocumentKey], extent: [DocumentKey: Int], priority: Priority) async throws -> Int {
         guard !keys.isEmpty else { return 0 }
         let now = clock.now()
         let settle = options.settle
         return try await enqueueing("queueing documents to be written again") { db, effects in
             // A cleared settings fingerprint makes the next processing write the document even if its content is unchanged.
-            let mark = try db.cachedStatement(sql: """
-                UPDATE documents SET settings = '', chunk_count = max(chunk_count, ?) WHERE tenant = ? AND doc_id = ?
-                """)
+            let mark = try db.cachedStatement(sql: "UPDATE documents SET settings = '' WHERE tenant = ? AND doc_id = ?")
             let queued = try db.cachedStatement(sql: "SELECT 1 FROM queue WHERE tenant = ? AND doc_id = ?")
             let document = try db.cachedStatement(sql: "SELECT status, source, content_hash, meta FROM documents WHERE tenant = ? AND doc_id = ?")
             let file = try db.cachedStatement(sql: "SELECT root, tenant_dir, path, content_hash FROM files WHERE tenant = ? AND doc_id = ?")
             var changes: [Change] = []
             for key in Set(keys) {
                 let arguments: StatementArguments = [key.tenant.rawValue, key.docId.rawValue]
-                try mark.execute(arguments: [extent[key] ?? 0] + arguments)
+                try mark.execute(arguments: arguments)
+                if let extent = extent[key], extent > 0 { try SQLiteStore.raiseSinkExtent(db, key, to: extent) }
                 // A pending change is processed anyway, and now written in full.
                 if try Bool.fetchOne(queued, arguments: arguments) != nil { continue }
                 let row = try Row.fetchOne(document, arguments: arguments)

@@ -313,6 +313,26 @@ extension SQLiteStore {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v11: sink extents") { db in
+            try db.execute(sql: """
+                -- With a remote sink: how far (one past the highest ordinal) a document's points in
+                -- the sink may reach beyond what documents.chunk_count says: raised before each write
+                -- (a write can fail part-way, or land without being recorded), forgotten when a
+                -- confirmed write that cleared that far is recorded. Empty with the embedded index.
+                CREATE TABLE sink_extents (
+                    tenant TEXT NOT NULL,
+                    doc_id TEXT NOT NULL,
+                    extent INTEGER NOT NULL,
+                    PRIMARY KEY (tenant, doc_id)
+                ) WITHOUT ROWID;
+                -- Rewrites used to raise documents.chunk_count for this; the surplus moves here.
+                INSERT INTO sink_extents (tenant, doc_id, extent)
+                    SELECT d.tenant, d.doc_id, d.chunk_count FROM documents d
+                    WHERE d.chunk_count > (SELECT COUNT(*) FROM chunks c WHERE c.tenant = d.tenant AND c.doc_id = d.doc_id);
+                UPDATE documents SET chunk_count = (SELECT COUNT(*) FROM chunks c WHERE c.tenant = documents.tenant AND c.doc_id = documents.doc_id)
+                    WHERE (tenant, doc_id) IN (SELECT tenant, doc_id FROM sink_extents);
+                """)
+        }
         return migrator
     }()
 }

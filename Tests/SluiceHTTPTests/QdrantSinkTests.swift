@@ -252,6 +252,35 @@ import Testing
         try await expectNoInvalidRequests()
     }
 
+    /// A write that fails part-way leaves some of a longer version's points
+    /// in the collection; the store never recorded them. The next write of
+    /// the document, a short version, must remove them: it clears as far as
+    /// the failed write could have reached (recorded before it was sent).
+    /// Before, it cleared only past the recorded chunk count, and the points
+    /// that landed stayed as orphans (the chaos bench found them).
+    @Test func aWriteThatFailedPartWayLeavesNoOrphansOnceAShorterVersionIsWritten() async throws {
+        var configuration = configuration()
+        configuration.sinkBatchPoints = 4
+        _ = try files.write("acme/doc.md", "# Doc\n\nshort")
+        let (first, _) = try await run(configuration)
+        #expect(first.indexed == 1, "\(first)")
+        let long = (0..<40).map { "Paragraph \($0) with enough words to fill a chunk of its own, more or less, here." }.joined(separator: "\n\n")
+        _ = try files.write("acme/doc.md", "# Doc\n\n" + long)
+        // The collection check and two upserts of 4 points land; the next upsert is refused.
+        try await server.inject(.status(400, passFirst: 3))
+        let (failed, runtime) = try await run(configuration)
+        #expect(failed.failed == 1, "\(failed)")
+        try await server.inject(.none)
+        let landed = try await server.pointIDs().count
+        #expect(landed > 1, "part of the long version landed: \(landed) points")
+        _ = try files.write("acme/doc.md", "# Doc\n\nshort again")
+        try await runtime.store.retryDeadLetters(tenant: nil)
+        let (recovered, _) = try await run(configuration)
+        #expect(recovered.indexed == 1 && recovered.failed == 0, "\(recovered)")
+        #expect(try await server.pointIDs() == (try expectedPointIDs(configuration)), "no orphans of the write that failed")
+        try await expectNoInvalidRequests()
+    }
+
     @Test func aWrongCollectionSizeIsRefusedWithAHint() async throws {
         try writeCorpus(tenants: ["acme"], filesPerTenant: 2)
         var configuration = configuration()

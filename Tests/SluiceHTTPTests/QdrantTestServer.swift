@@ -13,11 +13,13 @@ final class QdrantTestServer: @unchecked Sendable {
         var probability: Double?
         var retry_after: Double?
         var hang_seconds: Double?
+        var pass_first: Int?
 
         static let none = Fault(mode: "none")
         static let down = Fault(mode: "down")
-        static func status(_ status: Int, probability: Double = 1, retryAfter: Double? = nil) -> Fault {
-            Fault(mode: "status", status: status, probability: probability, retry_after: retryAfter)
+        /// - Parameter passFirst: requests served normally before the fault starts.
+        static func status(_ status: Int, probability: Double = 1, retryAfter: Double? = nil, passFirst: Int? = nil) -> Fault {
+            Fault(mode: "status", status: status, probability: probability, retry_after: retryAfter, pass_first: passFirst)
         }
         static func hang(seconds: Double, probability: Double = 1) -> Fault {
             Fault(mode: "hang", probability: probability, hang_seconds: seconds)

@@ -45,10 +45,45 @@ import Testing
         #expect(queued == 1)
         let state = try #require(try await store.documentState(try key("a.md")))
         #expect(state.settingsFingerprint.isEmpty, "cleared, so processing writes it even though its content is unchanged")
-        #expect(state.chunkCount == 5, "the sink's extent, so the rewrite removes ordinals 2 to 4")
+        #expect(state.chunkCount == 2, "the store's own count is left as it is")
+        #expect(try await store.raiseSinkExtents([:], reading: [try key("a.md")]) == [try key("a.md"): 5], "the sink's extent, so the rewrite removes ordinals 2 to 4")
         clock.advance(by: .seconds(3))
         let lease = try #require(try await store.lease(limit: 10, duration: .seconds(30)).first)
         #expect(lease.kind == .upsert && lease.contentHash == ContentHash.of("alpha") && lease.priority == .high)
+    }
+
+    /// A remote write can fail part-way (some points landed) or land and not
+    /// be recorded (a kill): how far the document's points may reach is
+    /// recorded before it, read by the next write of the document (which
+    /// clears up to there), and forgotten only when a completion whose
+    /// confirmed write cleared that far is recorded.
+    @Test func sinkExtentsOutliveFailedWritesAndGoWithTheWriteThatClearedThem() async throws {
+        let a = try key("a.md")
+        let b = try key("b.md")
+        try await publish("a.md", "alpha")
+        try await indexReady()  // two chunks recorded
+        #expect(try await store.raiseSinkExtents([:], reading: [a, b]).isEmpty, "nothing beyond the store's counts")
+        // A write of 7 chunks for a and 3 for the new b is about to go out; it fails.
+        #expect(try await store.raiseSinkExtents([a: 7, b: 3], reading: [a, b]).isEmpty, "what was there before the raise")
+        #expect(try await store.raiseSinkExtents([a: 4], reading: [a, b]) == [a: 7, b: 3], "a raise never lowers")
+
+        // A completion whose write cleared less than the extent keeps it; one that covered it forgets it.
+        try await publish("a.md", "alpha two")
+        try await publish("b.md", "beta")
+        clock.advance(by: .seconds(3))
+        let leases = try await store.lease(limit: 10, duration: .seconds(30))
+        #expect(leases.count == 2)
+        let outcomes = try await store.complete(leases.map { lease in
+            Completion(
+                lease: lease,
+                result: .indexed(IndexedDocument(
+                    contentHash: lease.contentHash!, title: nil,
+                    chunks: [IndexedChunk(ordinal: 0, text: "y", textHash: ContentHash.of("y"), vector: [1, 0, 0])],
+                    modelKey: "test/3", dimension: 3, settingsFingerprint: "fp")),
+                sinkExtent: lease.key == a ? 7 : 2)
+        })
+        #expect(outcomes.allSatisfy { $0 == .applied })
+        #expect(try await store.raiseSinkExtents([:], reading: [a, b]) == [b: 3], "a's write cleared to 7 and was recorded; b's only to 2")
     }
 
     @Test func anUnknownOrDeletedDocumentGetsATombstone() async throws {

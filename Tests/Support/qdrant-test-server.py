@@ -13,11 +13,12 @@ Two ports: the data port speaks Qdrant; the control port (JSON) sets faults
 and reports what happened:
   POST /faults  {"mode": "none" | "down" | "hang" | "status",
                  "status": 503, "probability": 1.0, "retry_after": 1,
-                 "hang_seconds": 30}
+                 "hang_seconds": 30, "pass_first": 0}
       down: the data port stops accepting connections (refused) until the
       mode changes; hang: requests wait hang_seconds before being served;
       status: requests are answered with that status (and Retry-After when
-      given) instead of being applied. `probability` picks which requests.
+      given) instead of being applied. `probability` picks which requests;
+      the first `pass_first` requests after the fault is set are served normally.
   GET /stats    {"requests": [[unix_time, method, path, status], ...],
                  "invalid": ["what was wrong", ...]}
   GET /points?collection=NAME   {"ids": [...], "payloads": {...}} every point held
@@ -184,7 +185,11 @@ def make_handler(state):
                     with state.lock:
                         state.invalid.append(f"{self.command} {self.path}: a write without wait=true is answered before it is applied")
             fault = state.fault
-            if fault["mode"] != "none" and random.random() < fault.get("probability", 1.0):
+            with state.lock:
+                passed = fault.get("pass_first", 0) > 0
+                if passed:
+                    fault["pass_first"] -= 1
+            if fault["mode"] != "none" and not passed and random.random() < fault.get("probability", 1.0):
                 if fault["mode"] == "hang":
                     time.sleep(fault.get("hang_seconds", 30))
                 elif fault["mode"] == "status":

@@ -260,9 +260,19 @@ struct Worker: Sendable {
     ) async throws -> [Completion] {
         var ready: [Completion] = []
         var writes: [(Completion, SinkOperation)] = []
+        // Before writing, the store records how far each document's points may reach once
+        // this write is done (it may fail part-way, or land and not be recorded), and reads
+        // how far earlier such writes may have left them: this write clears up to there.
+        var growing: [DocumentKey: Int] = [:]
         for completion in completions {
+            if case .indexed(let document) = completion.result, document.chunks.count > states[completion.lease.key]?.chunkCount ?? 0 {
+                growing[completion.lease.key] = document.chunks.count
+            }
+        }
+        let extents = try await index.raiseSinkExtents(growing, reading: completions.map(\.lease.key))
+        for var completion in completions {
             let lease = completion.lease
-            let previous = states[lease.key]?.chunkCount ?? 0
+            let previous = max(states[lease.key]?.chunkCount ?? 0, extents[lease.key] ?? 0)
             switch completion.result {
             case .indexed(let document):
                 let chunks = document.chunks.map { chunk in
@@ -275,6 +285,7 @@ struct Worker: Sendable {
                 var upsert = SinkDocument(
                     key: lease.key, revision: lease.revision, contentHash: document.contentHash, title: document.title ?? meta.title,
                     attributes: meta.attributes ?? [:], chunks: chunks, staleOrdinals: chunks.count..<max(chunks.count, previous))
+                completion.sinkExtent = max(chunks.count, previous)
                 if let content = contents[lease.token] {
                     meta.sha256 = nil
                     meta.deleted = nil
@@ -284,9 +295,10 @@ struct Worker: Sendable {
                 }
                 writes.append((completion, .upsert(upsert)))
             case .deleted, .skipped:
-                if Worker.neverReachedSink(completion, state: states[lease.key]) {
+                if Worker.neverReachedSink(completion, state: states[lease.key]) && extents[lease.key] == nil {
                     ready.append(completion)
                 } else {
+                    completion.sinkExtent = .max
                     writes.append((completion, .remove(lease.key, revision: lease.revision)))
                 }
             case .unchanged:

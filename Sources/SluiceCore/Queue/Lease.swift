@@ -73,11 +73,16 @@ public struct Completion: Sendable, Equatable {
     /// What the worker saw of the document's file, recorded with the result so
     /// the next scan knows the file without hashing it again.
     public var file: FileRecord?
+    /// With a remote sink: how far (one past the highest ordinal) the
+    /// confirmed write cleared the document's points (`Int.max` for a
+    /// removal); the store then forgets a sink extent up to it.
+    public var sinkExtent: Int?
 
-    public init(lease: Lease, result: DocumentResult, file: FileRecord? = nil) {
+    public init(lease: Lease, result: DocumentResult, file: FileRecord? = nil, sinkExtent: Int? = nil) {
         self.lease = lease
         self.result = result
         self.file = file
+        self.sinkExtent = sinkExtent
     }
 }
 

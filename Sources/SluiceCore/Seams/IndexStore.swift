@@ -122,6 +122,16 @@ public protocol IndexStore: Sendable {
     /// Returns how many were queued.
     @discardableResult
     func requeueForRewrite(_ keys: [DocumentKey], extent: [DocumentKey: Int], priority: Priority) async throws -> Int
+
+    /// With a remote sink, durably before a write: raises how far (one past
+    /// the highest ordinal) each document's points in the sink may reach to
+    /// at least `extents[key]` (a write can fail part-way, or land without
+    /// being recorded), and returns, for `keys`, how far they may reach
+    /// beyond what the store's chunk count says, as recorded before this
+    /// raise (absent: no further). A write clears the document's points up to
+    /// that; once recorded, a completion whose `sinkExtent` covers the
+    /// recorded extent forgets it.
+    func raiseSinkExtents(_ extents: [DocumentKey: Int], reading keys: [DocumentKey]) async throws -> [DocumentKey: Int]
 }
 
 /// The scan's view of the store: what was recorded about each file.
