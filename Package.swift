@@ -77,6 +77,7 @@ let package = Package(
             name: "SluiceApp",
             dependencies: [
                 "SluiceCore", "SluiceSQLite", "SluiceWatch", "SluiceConnectors", "SluiceHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

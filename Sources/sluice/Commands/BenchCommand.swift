@@ -35,6 +35,18 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "With --live: milliseconds between single edits.")
     var editGap = 1000
 
+    @Flag(name: .long, help: "Run the chaos convergence test instead: random changes, kills, an inotify overflow (and sink faults), then the index must equal the files and published documents.")
+    var chaos = false
+
+    @Option(name: .long, help: "With --chaos: seconds of chaos before quiescence.")
+    var seconds = 60
+
+    @Option(name: .long, help: "With --chaos: the seed of the random actions and fault times.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "With --chaos: Tests/Support/qdrant-test-server.py, to run against Qdrant (this stand-in) with outages and 429 storms.")
+    var qdrantTestServer: String?
+
     func run() async throws {
         guard files >= 10 else { throw ValidationError("--files must be at least 10") }
         guard tenants >= 1 else { throw ValidationError("--tenants must be at least 1") }
@@ -44,6 +56,10 @@ struct BenchCommand: AsyncParsableCommand {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         if live {
             try await runLive(executable: executable, work: work)
+            return
+        }
+        if chaos {
+            try await runChaos(executable: executable, work: work)
             return
         }
         let benchmark = Benchmark(files: files, tenants: tenants, executable: executable, workDirectory: work)
@@ -75,6 +91,29 @@ struct BenchCommand: AsyncParsableCommand {
             report.search.maxMilliseconds))
         for check in report.checks { print("check: \(check.name): \(check.passed ? "ok" : "FAILED") (\(check.detail))") }
         for bar in report.bars { print("bar: \(bar.name): \(bar.passed ? "met" : "NOT MET") (\(bar.detail))") }
+        if keep { print("kept \(work)") }
+        if !report.isCorrect { throw ExitCode(1) }
+    }
+
+    func runChaos(executable: String, work: String) async throws {
+        guard seconds >= 10 else { throw ValidationError("--seconds must be at least 10") }
+        var benchmark = ChaosBenchmark(executable: executable, workDirectory: work)
+        benchmark.seconds = seconds
+        benchmark.seed = seed
+        benchmark.qdrantTestServer = qdrantTestServer
+        let report = try await benchmark.run { message in if !json { Terminal.note(message) } }
+        defer { if !report.isCorrect { Terminal.error("a check failed: see above (kept logs with --keep)") } }
+        if json {
+            print(try Terminal.json(report))
+            if !report.isCorrect { throw ExitCode(1) }
+            return
+        }
+        let counts = report.counts
+        print("chaos: seed \(report.seed), \(report.seconds) s, sink \(report.sink), tenants \(report.tenants.joined(separator: ", "))")
+        print("actions: \(counts.creates) creates, \(counts.edits) edits, \(counts.moves) moves, \(counts.folderMoves) folder moves, \(counts.deletes) deletes, \(counts.folderDeletes) folder deletes, \(counts.links) hostile links; \(counts.publishes) publishes, \(counts.batches) batches, \(counts.tombstones) tombstones, \(counts.foreignPublishes) publishes to another tenant; \(counts.unansweredRequests) requests unanswered (sent again)")
+        print("faults: \(counts.kills) SIGKILLs, \(counts.stops) SIGSTOP floods (\(counts.overflowsSeen) inotify overflows seen), \(counts.outages) sink outages, \(counts.storms) 429 storms")
+        print(String(format: "result: %d documents, %d chunks expected; %d lost, %d duplicated, %d cross-tenant, %d left over, %d dead letters; converged %.1f s after the chaos", report.expectedDocuments, report.expectedChunks, report.lost, report.duplicated, report.crossTenant, report.leftOver, report.deadLetters.count, report.quiescenceSeconds))
+        for check in report.checks { print("check: \(check.name): \(check.passed ? "ok" : "FAILED") (\(check.detail))") }
         if keep { print("kept \(work)") }
         if !report.isCorrect { throw ExitCode(1) }
     }

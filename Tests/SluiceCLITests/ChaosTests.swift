@@ -1,0 +1,44 @@
+import Foundation
+import SluiceApp
+import SluiceCore
+import Testing
+
+/// The chaos convergence test (`sluice bench --chaos`) with a small budget:
+/// random file and API changes across four tenants, SIGKILL of the watching
+/// process, a real inotify overflow, and with Qdrant outages and 429 storms;
+/// then the index must equal the files and published documents exactly.
+/// The bench runs it for 600 s on several seeds (BENCHMARKS.md).
+@Suite(.serialized) struct ChaosTests {
+    static var repository: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    func chaos(seed: UInt64, seconds: Int, qdrant: Bool) async throws -> ChaosBenchmark.Report {
+        let work = NSTemporaryDirectory() + "sluice-chaos-test-\(seed)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        var benchmark = ChaosBenchmark(executable: try CrashSafetyTests.binary(), workDirectory: work)
+        benchmark.seed = seed
+        benchmark.seconds = seconds
+        benchmark.quiescenceTimeout = .seconds(120)
+        if qdrant { benchmark.qdrantTestServer = Self.repository + "/Tests/Support/qdrant-test-server.py" }
+        let report = try await benchmark.run { _ in }
+        // Kept when something failed, so the child's log can be read.
+        if report.isCorrect { try? FileManager.default.removeItem(atPath: work) }
+        for check in report.checks where !check.passed { Issue.record("\(check.name): \(check.detail) (seed \(seed), kept \(work))") }
+        return report
+    }
+
+    @Test func theEmbeddedIndexConvergesAfterChaos() async throws {
+        let report = try await chaos(seed: 7, seconds: 20, qdrant: false)
+        #expect(report.counts.kills >= 1 && report.counts.overflowsSeen >= 1)
+        #expect(report.lost == 0 && report.duplicated == 0 && report.crossTenant == 0 && report.leftOver == 0)
+        #expect(report.expectedDocuments > 100, "the chaos did something: \(report.expectedDocuments) documents")
+    }
+
+    @Test func qdrantConvergesAfterChaosWithOutagesAnd429Storms() async throws {
+        let report = try await chaos(seed: 8, seconds: 25, qdrant: true)
+        #expect(report.counts.kills >= 1 && report.counts.outages >= 1 && report.counts.storms >= 1)
+        #expect(report.lost == 0 && report.duplicated == 0 && report.crossTenant == 0 && report.sinkDrift == 0)
+        #expect(report.sinkInvalidRequests.isEmpty)
+    }
+}
