@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import SluiceCore
+import Synchronization
 
 /// One of SLUICE_CONCURRENCY workers: leases a batch of documents, prepares
 /// them off the cooperative pool under the memory budget, embeds the chunks
@@ -85,8 +86,9 @@ struct Worker: Sendable {
     /// Processes one leased batch.
     func process(_ leases: [Lease]) async throws {
         let states = try await index.documentStates(leases.map(\.key))
+        let working = WorkingLeases(leases)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await heartbeat(leases) }
+            group.addTask { try await heartbeat(working) }
             var prepared: [(Lease, DocumentProcessor.Prepared, FileRecord?)] = []
             var heldBytes = 0
             // Content published over the API, read a few MiB at a time rather than one read per document.
@@ -115,6 +117,7 @@ struct Worker: Sendable {
                 if !budget.tryAcquire(estimate) {
                     if !prepared.isEmpty {
                         try await finish(prepared, states: states)
+                        working.done(prepared.map(\.0.token))
                         prepared.removeAll()
                         budget.release(heldBytes)
                         heldBytes = 0
@@ -138,6 +141,7 @@ struct Worker: Sendable {
                     prepared.append((lease, result, file))
                 } catch {
                     try await fail(lease, error)
+                    working.done([lease.token])
                 }
             }
             do {
@@ -367,18 +371,20 @@ struct Worker: Sendable {
         }
     }
 
-    private func heartbeat(_ leases: [Lease]) async throws {
-        var live = leases
-        while !live.isEmpty {
+    /// Renews the leases still being worked on until none is left (or the batch ends).
+    private func heartbeat(_ working: WorkingLeases) async throws {
+        while true {
             do {
                 try await clock.sleep(until: clock.now() + leaseDuration / 3)
             } catch {
                 return
             }
+            let live = working.current
+            guard !live.isEmpty else { return }
             let lost = try await queue.renew(live, duration: leaseDuration)
             if !lost.isEmpty {
                 logger.warning("\(lost.count) leases were lost while working; those documents will be processed again")
-                live.removeAll { lost.contains($0.token) }
+                working.done(Array(lost))
             }
         }
     }
@@ -403,5 +409,22 @@ struct Worker: Sendable {
         case .deleted: .deleted
         case .skipped(_, let reason): .skipped(reason: reason)
         }
+    }
+}
+
+/// The leases of a batch not yet completed, failed or postponed: what the
+/// heartbeat renews. A batch finished in parts (to stay within the memory
+/// budget) drops each part's leases once it is recorded; renewing those
+/// would find them gone and report them lost.
+final class WorkingLeases: Sendable {
+    private let leases: Mutex<[Lease]>
+
+    init(_ leases: [Lease]) { self.leases = Mutex(leases) }
+
+    var current: [Lease] { leases.withLock { $0 } }
+
+    func done(_ tokens: [String]) {
+        let tokens = Set(tokens)
+        leases.withLock { $0.removeAll { tokens.contains($0.token) } }
     }
 }
