@@ -50,7 +50,8 @@ import Testing
         }
     }
 
-    @Test func sigkillMidRunThenRestartConverges() async throws {
+    /// The seed's "process interruption mid-batch" scenario.
+    @Test func processInterruptedMidBatchThenRestartConverges() async throws {
         let binary = try Self.binary()
         let work = try TemporaryDirectory("sluice-crash")
         defer { work.remove() }

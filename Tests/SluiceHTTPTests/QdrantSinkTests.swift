@@ -150,11 +150,11 @@ import Testing
         try await expectNoInvalidRequests()
     }
 
-    /// The destination goes down (connections refused) in the middle of an
-    /// onboarding: the breaker opens, nothing is lost, and after recovery the
+    /// The seed's "Qdrant connection failure" scenario: the destination goes
+    /// down (connections refused) in the middle of an onboarding: the breaker opens, nothing is lost, and after recovery the
     /// collection holds exactly the expected points. The benchmark holds it
     /// down 30 s; here `outage` keeps CI short.
-    @Test(arguments: [Duration.seconds(3)]) func anOutageMidOnboardingLosesNothing(outage: Duration) async throws {
+    @Test(arguments: [Duration.seconds(3)]) func qdrantConnectionFailureMidOnboardingLosesNothing(outage: Duration) async throws {
         try writeCorpus(tenants: ["acme", "globex", "initech", "umbrella"], filesPerTenant: 250)
         var configuration = configuration()
         configuration.maxRetries = 10
@@ -185,7 +185,8 @@ import Testing
         try await expectNoInvalidRequests()
     }
 
-    @Test func sustained429sKeepUnderTheCapAndHonorRetryAfter() async throws {
+    /// The seed's "rate-limit storm" scenario: sustained 429s with Retry-After.
+    @Test func rateLimitStormKeepsUnderTheCapAndHonorsRetryAfter() async throws {
         try writeCorpus(tenants: ["acme"], filesPerTenant: 40)
         var configuration = configuration()
         configuration.remoteMaxRequestsPerMinute = 300  // 5 a second, a bucket of 5
@@ -213,7 +214,9 @@ import Testing
         }
     }
 
-    @Test func timeoutsAreRetriedAndA400GoesToDeadLettersUntilRetried() async throws {
+    /// The seed's "API timeout during a batch" scenario: every request of the
+    /// batch outlasts the timeout for a while, then the destination recovers.
+    @Test func apiTimeoutDuringABatchIsRetriedAndLosesNothing() async throws {
         try writeCorpus(tenants: ["acme"], filesPerTenant: 8)
         var configuration = configuration()
         configuration.remoteTimeout = .milliseconds(500)
@@ -234,8 +237,15 @@ import Testing
             $0.hasPrefix("sluice_remote_requests_total{") && $0.contains("status=\"unavailable\"")
         }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
         #expect(timedOut >= 1, "attempts timed out (and, all 8 being indexed, were tried again): \(timedOut)")
+        try await expectNoInvalidRequests()
+    }
 
-        // A permanent 400: dead letters with the destination's words, not retried, and no key in them.
+    /// A permanent 400: a dead letter with the destination's words, not retried, and no key in it.
+    @Test func a400GoesToDeadLettersUntilRetried() async throws {
+        try writeCorpus(tenants: ["acme"], filesPerTenant: 8)
+        let configuration = configuration()
+        let (first, runtime) = try await run(configuration)
+        #expect(first.indexed == 8, "\(first)")
         _ = try files.write("acme/doc0.md", "# Changed\n\nnew words for doc0")
         try await server.inject(.status(400))
         let (rejected, _) = try await run(configuration)
