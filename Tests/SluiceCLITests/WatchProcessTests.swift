@@ -139,4 +139,42 @@ import Testing
         kill(process.processIdentifier, SIGTERM)
         #expect(try await process.exited().status == 0)
     }
+
+    /// The inotify watch limit, for real: the process runs in its own user
+    /// namespace with `max_inotify_watches` at 4 (`unshare -r`, nothing
+    /// changes outside it), under a tree of eight folders. It says which
+    /// sysctl to raise, and the folders past the limit are still indexed,
+    /// by the periodic safety rescan (SLUICE_RESCAN_INTERVAL, 2 s here).
+    @Test func pastTheWatchLimitTheSafetyRescanStillIndexesEveryFolder() async throws {
+        let work = try TemporaryDirectory("sluice-watch-limit")
+        defer { work.remove() }
+        let corpus = work.path + "/corpus"
+        let data = work.path + "/data"
+        let folders = ["a", "b", "c", "d", "e", "f"]
+        for folder in folders { try work.write("corpus/acme/\(folder)/first.md", "# First in \(folder)\n\nwords of \(folder)") }
+        let log = work.path + "/watch.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = [
+            "-r", "sh", "-c", "echo 4 > /proc/sys/user/max_inotify_watches && exec \"$0\" run \"$1\" --watch --data-dir \"$2\"",
+            try CrashSafetyTests.binary(), corpus, data,
+        ]
+        process.environment = ["SLUICE_RESCAN_INTERVAL": "2"]
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        #expect(try await waitForIndex(data, toEqual: try expected(corpus)), "the initial files are indexed")
+        let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(said.contains("the inotify watch limit is reached; raise it with `sysctl fs.inotify.max_user_watches=524288`"), "\(said)")
+
+        // New files in every folder, watched or not: all indexed.
+        for folder in folders { try work.write("corpus/acme/\(folder)/second.md", "# Second in \(folder)\n\nmore words of \(folder)") }
+        #expect(try await waitForIndex(data, toEqual: try expected(corpus)), "folders past the limit are found by the rescan")
+        #expect(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("rescan found"), "the safety rescan found them")
+        kill(process.processIdentifier, SIGTERM)
+        #expect(try await process.exited().status == 0)
+    }
 }
