@@ -18,7 +18,8 @@ import Testing
     }
 
     func serving(
-        adjust: (inout Configuration) -> Void = { _ in }, _ body: (URL, SluiceRuntime) async throws -> Void
+        adjust: (inout Configuration) -> Void = { _ in }, clock: any SluiceClock = SystemClock(),
+        _ body: (URL, SluiceRuntime) async throws -> Void
     ) async throws {
         var configuration = Configuration()
         configuration.dataDirectory = try TemporaryDirectory("sluice-api").path
@@ -26,7 +27,7 @@ import Testing
         configuration.maxFileBytes = 100_000
         configuration.maxBatchDocuments = 5
         adjust(&configuration)
-        let runtime = try SluiceRuntime(configuration: configuration)
+        let runtime = try SluiceRuntime(configuration: configuration, clock: clock)
         try await servingAPI(runtime) { base in try await body(URL(string: base)!, runtime) }
     }
 
@@ -334,12 +335,19 @@ import Testing
     }
 
     @Test func rateLimitsAnswer429WithRetryAfterExceptForExemptAddresses() async throws {
-        try await serving(adjust: { $0.apiRateLimitPerMinute = 60; $0.apiRateLimitExempt = [] }) { base, runtime in
+        // On a manual clock: the refill comes when the clock says, not when the scheduler lets it.
+        let clock = ManualClock()
+        try await serving(adjust: { $0.apiRateLimitPerMinute = 60; $0.apiRateLimitExempt = [] }, clock: clock) { base, runtime in
             let (_, key) = try await runtime.store.createKey(tenant: try TenantID("acme"), label: nil)
             #expect(try await call(base, "GET", "/v1/tenants/acme/documents/x.md", key: key).status == 404)
             let limited = try await call(base, "GET", "/v1/tenants/acme/documents/x.md", key: key)
-            #expect(limited.status == 429 && Int(limited.retryAfter ?? "") ?? 0 >= 1)
+            #expect(limited.status == 429 && limited.retryAfter == "1", "one a second: the next token in 1 s")
             #expect((limited.json["error"] as? [String: Any])?["code"] as? String == "rate_limited")
+            clock.advance(by: .milliseconds(999))
+            #expect(try await call(base, "GET", "/v1/tenants/acme/documents/x.md", key: key).status == 429, "not yet refilled")
+            clock.advance(by: .milliseconds(1))
+            #expect(try await call(base, "GET", "/v1/tenants/acme/documents/x.md", key: key).status == 404, "refilled after 1 s")
+            #expect(try await call(base, "GET", "/v1/tenants/acme/documents/x.md", key: key).status == 429, "and spent")
         }
         try await serving(adjust: { $0.apiRateLimitPerMinute = 60 }) { base, runtime in
             let (_, key) = try await runtime.store.createKey(tenant: try TenantID("acme"), label: nil)
@@ -359,20 +367,19 @@ import Testing
             runtime: runtime, watching: nil, listen: LiveSession.Listen(host: "127.0.0.1", port: 0), rescanInterval: nil,
             handleSignals: false)
         let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
-        var accepted: [String] = []
+        var outcomes: [(docId: String, status: Int?)] = []
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await session.run(onReady: { readyContinuation.yield() }) }
             for await _ in ready { break }
             let base = URL(string: "http://127.0.0.1:\(session.port ?? 0)")!
             let answered = AnsweredCount()
-            accepted = try await withThrowingTaskGroup(of: String?.self) { clients in
+            outcomes = try await withThrowingTaskGroup(of: (docId: String, status: Int?)?.self) { clients in
                 for index in 0..<200 {
                     clients.addTask {
                         let reply = try? await call(base, "POST", "/v1/ingest/publish", body: document("acme", "doc\(index).md", "content \(index)"))
                         answered.value.withLock { $0 += 1 }
-                        guard let reply else { return nil }  // refused: the connection closed
-                        #expect([202, 503].contains(reply.status), "answered or cleanly refused, got \(reply.status)")
-                        return reply.status == 202 ? "doc\(index).md" : nil
+                        // nil: no answer, the connection closed (refused, or cut after the commit: unknown).
+                        return ("doc\(index).md", reply?.status)
                     }
                 }
                 // The stop comes in the middle of the requests: once some are answered (the state, not a guessed time).
@@ -381,13 +388,17 @@ import Testing
                     await session.stop()
                     return nil
                 }
-                var ids: [String] = []
-                for try await id in clients { if let id { ids.append(id) } }
-                return ids
+                var outcomes: [(docId: String, status: Int?)] = []
+                for try await outcome in clients { if let outcome { outcomes.append(outcome) } }
+                return outcomes
             }
             try await group.waitForAll()
         }
-        #expect(!accepted.isEmpty)
+        #expect(outcomes.count == 200, "every request ended")
+        #expect(outcomes.allSatisfy { [202, 503, nil].contains($0.status) }, "answered or cleanly refused: \(Set(outcomes.map(\.status)))")
+        let accepted = outcomes.filter { $0.status == 202 }.map(\.docId)
+        let refused = outcomes.filter { $0.status == 503 }.map(\.docId)
+        #expect(accepted.count >= 20, "the stop came after 20 answers")
         // Every accepted document is durable: indexed, or still queued for the next start.
         let reopened = try SluiceRuntime(configuration: configuration)
         let indexed = Set(try await reopened.store.documents(tenant: try TenantID("acme"), status: nil).map(\.key.docId.rawValue))
@@ -396,6 +407,9 @@ import Testing
         let queued = Set(try await reopened.store.lease(limit: 1000, duration: .seconds(30)).map(\.key.docId.rawValue))
         let missing = Set(accepted).subtracting(indexed.union(queued))
         #expect(missing.isEmpty, "accepted but neither indexed nor queued: \(missing.sorted().prefix(5))")
+        // A 503 is an honest refusal: nothing of the request was kept.
+        let kept = Set(refused).intersection(indexed.union(queued))
+        #expect(kept.isEmpty, "refused with 503 but stored: \(kept.sorted().prefix(5))")
     }
 }
 
