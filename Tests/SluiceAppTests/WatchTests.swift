@@ -238,6 +238,37 @@ import Testing
         }
     }
 
+    /// Two spellings of one name (NFC and NFD) while watching are settled as
+    /// a scan settles them: the first in byte order is the document, the
+    /// collision is a recorded problem, and removing one spelling leaves the
+    /// document to the other (before, each event overwrote the document with
+    /// whichever spelling it named, and deleting either tombstoned it).
+    @Test func twoSpellingsOfOneNameWhileWatchingAreSettledAsByAScan() async throws {
+        let composed = "caf\u{E9}.md"  // NFC
+        let decomposed = "cafe\u{301}.md"  // NFD: "e" sorts before the composed letter's bytes
+        let tenant = try TenantID("acme")
+        let key = DocumentKey(tenant: tenant, docId: try DocumentID(composed))
+        try files.write("acme/" + composed, document("composed spelling"))
+        try await watching { runtime, _ in
+            #expect(try await state(runtime, "acme", composed) { $0?.contentHash == ContentHash.of(document("composed spelling")).hex })
+            try files.write("acme/" + decomposed, document("decomposed spelling"))
+            #expect(try await state(runtime, "acme", composed) { $0?.contentHash == ContentHash.of(document("decomposed spelling")).hex },
+                "the first in byte order is the document, as a scan says")
+            #expect(try await eventually(within: .seconds(60), every: .milliseconds(25)) {
+                try await runtime.store.problems(tenant: tenant).contains { $0.message.contains("one document id") }
+            }, "the collision is a recorded problem")
+            // An edit of the spelling that is not the document changes nothing.
+            try files.write("acme/" + composed, document("composed spelling edited"))
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await runtime.store.documentState(key)?.contentHash == ContentHash.of(document("decomposed spelling")).hex)
+            // Removing the document's spelling leaves the document to the other one.
+            try files.remove("acme/" + decomposed)
+            #expect(try await state(runtime, "acme", composed) {
+                $0?.status == .indexed && $0?.contentHash == ContentHash.of(document("composed spelling edited")).hex
+            }, "not tombstoned: the other spelling is still there")
+        }
+    }
+
     @Test func aFolderSwappedForALinkWhileWatchedIsNeverFollowed() async throws {
         try files.write("globex/secret.md", document("globex secret harbour plans"))
         try files.write("acme/start.md", document("start"))

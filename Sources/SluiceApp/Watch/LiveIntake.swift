@@ -78,8 +78,14 @@ final class LiveIntake: Sendable {
             default: nil
             }
         }
-        let types = try await BlockingIO.run {
-            Dictionary(paths.map { path in (path, (try? FileSystem.status(path))??.type) }, uniquingKeysWith: { $1 })
+        // Names with non-ASCII letters may have a second spelling beside them (NFC and NFD).
+        let unusual = batch.flatMap(\.paths).filter { $0.utf8.contains { $0 >= 0x80 } }
+        let layout = self.layout
+        let (types, contested) = try await BlockingIO.run {
+            (
+                Dictionary(paths.map { path in (path, (try? FileSystem.status(path))??.type) }, uniquingKeysWith: { $1 }),
+                Set(unusual.filter(layout.hasOtherSpelling))
+            )
         }
         var pending = ScanBatch()
         var ignoreFilesChanged = false
@@ -91,6 +97,11 @@ final class LiveIntake: Sendable {
                 case .tenant(let tenant): rescans.tenant(tenant)
                 }
                 ignoreFilesChanged = true
+            }
+            if event.paths.contains(where: contested.contains) {
+                // Two spellings of one document: a scan of the tenant settles it, as it would at start.
+                for path in event.paths { if let root = layout.tenantRoot(for: path) { rescans.tenant(root.tenant) } }
+                continue
             }
             switch event {
             case .changed(let path):

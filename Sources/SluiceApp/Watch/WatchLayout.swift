@@ -1,3 +1,4 @@
+import Foundation
 import SluiceCore
 import SluiceWatch
 import Synchronization
@@ -78,6 +79,29 @@ struct WatchLayout: Sendable {
             DocumentKey(tenant: root.tenant, docId: docId),
             FileLocation(scanRoot: scanRoot, tenantDirectory: root.directory, path: path)
         )
+    }
+
+    /// Whether the file at `path`, or a folder on its way below the tenant
+    /// folder, has another spelling beside it that is the same docId once
+    /// normalized (NFC and NFD). Only a scan of the tenant settles such names:
+    /// the first in byte order is the document, the collision a recorded
+    /// problem. ASCII names have one spelling: nothing is listed for them.
+    /// Blocking (lists folders).
+    func hasOtherSpelling(_ path: String) -> Bool {
+        guard let root = tenantRoot(for: path) else { return false }
+        var directory = root.directory
+        for component in relativeComponents(of: path, in: root) {
+            defer { directory += "/" + component }
+            guard component.utf8.contains(where: { $0 >= 0x80 }) else { continue }
+            // Bytes, not Strings: Swift's String equality already treats the two spellings as one.
+            let own = Array(component.utf8)
+            let normalized = Array(component.precomposedStringWithCanonicalMapping.utf8)
+            guard let names = try? FileSystem.listDirectory(directory).names else { continue }
+            if names.contains(where: { Array($0.utf8) != own && Array($0.precomposedStringWithCanonicalMapping.utf8) == normalized }) {
+                return true
+            }
+        }
+        return false
     }
 
     /// Whether the watcher should watch a folder.
