@@ -159,6 +159,7 @@ public final class LiveSession: Sendable {
             search: { tenant, query, k, attributes in try await runtime.search(tenant: tenant, query: query, k: k, attributes: attributes) },
             preview: { publication in try await runtime.preview(publication) },
             purge: { tenant in try await runtime.purge(tenant: tenant) },
+            scanProblems: { tenant in try await runtime.store.problems(tenant: tenant) },
             metricsExposition: { try await runtime.metricsExposition() }, metrics: runtime.metrics,
             health: { runtime.health.report(at: runtime.clock.now()) },
             budget: budget, intake: intakePressure,

@@ -48,6 +48,8 @@ extension API {
         /// Samples every few seconds over the last minutes, oldest first.
         var history: [Sample]
         var tenants: [TenantProgress]
+        /// What scans found wrong at the top of the watched folder (entries that are no tenant's).
+        var scanProblems: [String]
     }
 
     func stats(_ principal: Principal, now: Timestamp) async throws -> Response {
@@ -57,7 +59,14 @@ extension API {
         let depth = try await backend.queue.depth()
         let progress = try await backend.index.onboardingReport(window: .seconds(60))
         let onboardings = Dictionary(progress.tenants.map { ($0.tenant, $0) }, uniquingKeysWith: { $1 })
-        let tenants = try await backend.index.tenantSummaries().map { TenantProgress($0, onboarding: onboardings[$0.tenant]) }
+        let problems = Dictionary(grouping: try await backend.scanProblems(nil), by: { (problem: ScanProblem) in problem.tenant })
+        var summaries = try await backend.index.tenantSummaries()
+        // A tenant whose folder holds nothing indexable yet (only bad names, say) is listed for its problems.
+        let known = Set(summaries.map(\.tenant))
+        summaries += problems.keys.compactMap { $0 }.filter { !known.contains($0) }.sorted().map { TenantSummary(tenant: $0) }
+        let tenants = summaries.map {
+            TenantProgress($0, onboarding: onboardings[$0.tenant], scanProblems: problems[$0.tenant]?.map(\.message) ?? [])
+        }
         let health = backend.health?() ?? .nothing
         func rounded(_ value: Double, _ places: Double = 1000) -> Double { (value * places).rounded() / places }
         return json(Stats(
@@ -77,6 +86,7 @@ extension API {
             history: health.history.map {
                 .init(at: $0.at, queued: $0.queued, deadLetters: $0.deadLetters, throughput: rounded($0.throughput, 10), errorRate: rounded($0.errorRate))
             },
-            tenants: tenants))
+            tenants: tenants,
+            scanProblems: problems[String?.none]?.map(\.message) ?? []))
     }
 }

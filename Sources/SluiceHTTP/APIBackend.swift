@@ -14,6 +14,8 @@ public struct APIBackend: Sendable {
     public var preview: @Sendable (Publication) async throws -> Preview
     /// Removes a tenant from the sink and the store; returns the documents removed.
     public var purge: @Sendable (TenantID) async throws -> Int
+    /// What scans found wrong: one tenant's, or everyone's and the root's (nil).
+    public var scanProblems: @Sendable (TenantID?) async throws -> [ScanProblem]
     /// The metrics in Prometheus text format (`GET /metrics`); nil when not collected.
     public var metricsExposition: (@Sendable () async throws -> [UInt8])?
     /// Alerts, error rate, destinations and recent history for `/v1/stats`; nil when nothing watches them.
@@ -58,6 +60,7 @@ public struct APIBackend: Sendable {
         search: @escaping @Sendable (TenantID, String, Int, [String: String]) async throws -> [SearchHit],
         preview: @escaping @Sendable (Publication) async throws -> Preview,
         purge: (@Sendable (TenantID) async throws -> Int)? = nil,
+        scanProblems: @escaping @Sendable (TenantID?) async throws -> [ScanProblem] = { _ in [] },
         metricsExposition: (@Sendable () async throws -> [UInt8])? = nil, metrics: SluiceMetrics = .disabled,
         health: (@Sendable () -> HealthReport)? = nil,
         budget: ByteBudget, intake: IntakePressure = IntakePressure(),
@@ -73,6 +76,7 @@ public struct APIBackend: Sendable {
         self.search = search
         self.preview = preview
         self.purge = purge ?? { [index] tenant in try await index.purge(tenant: tenant) }
+        self.scanProblems = scanProblems
         self.metricsExposition = metricsExposition
         self.metrics = metrics
         self.health = health

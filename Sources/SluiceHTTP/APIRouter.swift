@@ -413,6 +413,8 @@ struct API: Sendable {
         var lastActivity: Timestamp?
         /// The current or last onboarding: total, processed, failed, percent, rate and ETA.
         var onboarding: Onboarding?
+        /// What the last scan of the tenant's folder found wrong (names skipped, bad ignore lines, unreadable folders).
+        var scanProblems: [String]
 
         struct Onboarding: Encodable {
             var startedAt: Timestamp
@@ -438,8 +440,9 @@ struct API: Sendable {
             }
         }
 
-        init(_ summary: TenantSummary, onboarding: OnboardingProgress? = nil) {
+        init(_ summary: TenantSummary, onboarding: OnboardingProgress? = nil, scanProblems: [String] = []) {
             self.onboarding = onboarding.map(Onboarding.init)
+            self.scanProblems = scanProblems
             tenant = summary.tenant
             indexed = summary.indexed
             pending = summary.pending
@@ -456,7 +459,8 @@ struct API: Sendable {
         try principal.require(tenant)
         let summary = try await backend.index.tenantSummary(tenant)
         let onboarding = try await backend.index.onboardings(tenant: tenant, window: .seconds(60)).first
-        return json(TenantProgress(summary, onboarding: onboarding))
+        let problems = try await backend.scanProblems(tenant).map(\.message)
+        return json(TenantProgress(summary, onboarding: onboarding, scanProblems: problems))
     }
 
     /// `GET /metrics`: Prometheus text format; an admin key once keys exist (they cover every tenant).

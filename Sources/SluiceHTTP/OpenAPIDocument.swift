@@ -92,7 +92,7 @@ enum OpenAPIDocument {
       },
       "Stats": {
         "type": "object",
-        "required": ["generatedAt", "queue", "alerts", "errorRate", "destinations", "history", "tenants"],
+        "required": ["generatedAt", "queue", "alerts", "errorRate", "destinations", "history", "tenants", "scanProblems"],
         "properties": {
           "generatedAt": { "type": "string" },
           "onboarding": { "$ref": "#/components/schemas/Onboarding", "description": "Every onboarding in progress taken together; absent when none is." },
@@ -139,12 +139,13 @@ enum OpenAPIDocument {
               }
             }
           },
-          "tenants": { "type": "array", "items": { "$ref": "#/components/schemas/Progress" } }
+          "tenants": { "type": "array", "items": { "$ref": "#/components/schemas/Progress" } },
+          "scanProblems": { "type": "array", "items": { "type": "string" }, "description": "What scans found wrong at the top of the watched folder (entries that are no tenant's)." }
         }
       },
       "Progress": {
         "type": "object",
-        "required": ["tenant", "indexed", "pending", "skipped", "failed", "deleted", "chunks"],
+        "required": ["tenant", "indexed", "pending", "skipped", "failed", "deleted", "chunks", "scanProblems"],
         "properties": {
           "tenant": { "type": "string" },
           "indexed": { "type": "integer" },
@@ -154,7 +155,8 @@ enum OpenAPIDocument {
           "deleted": { "type": "integer" },
           "chunks": { "type": "integer" },
           "lastActivity": { "type": "string" },
-          "onboarding": { "$ref": "#/components/schemas/Onboarding" }
+          "onboarding": { "$ref": "#/components/schemas/Onboarding" },
+          "scanProblems": { "type": "array", "items": { "type": "string" }, "description": "What the last scan of the tenant's folder found wrong: names skipped, bad .sluiceignore lines, unreadable folders." }
         }
       },
       "Onboarding": {

@@ -334,6 +334,30 @@ import Testing
         }
     }
 
+    /// What scans found wrong is shown where operators and tenants look: a
+    /// tenant's own problems in its progress (its key sees only its own),
+    /// every tenant's and the root's in the admin stats.
+    @Test func scanProblemsAreInProgressAndStats() async throws {
+        try await serving { base, runtime in
+            try await runtime.store.replaceProblems(
+                [
+                    ScanProblem(tenant: "acme", message: "acme/x.md is skipped: a bad name"),
+                    ScanProblem(tenant: "globex", message: "globex/.sluiceignore line 2 is not a glob"),
+                    ScanProblem(tenant: nil, message: "stray.md is a file at the top of the folder: not a tenant"),
+                ],
+                of: [try TenantID("acme"), try TenantID("globex")], includingRoot: true)
+            let (_, acmeKey) = try await runtime.store.createKey(tenant: try TenantID("acme"), label: nil)
+            let (_, admin) = try await runtime.store.createKey(tenant: nil, label: nil)
+            let progress = try await call(base, "GET", "/v1/tenants/acme/progress", key: acmeKey)
+            #expect(progress.status == 200 && progress.json["scanProblems"] as? [String] == ["acme/x.md is skipped: a bad name"])
+            #expect(try await call(base, "GET", "/v1/tenants/globex/progress", key: acmeKey).status == 403)
+            let stats = try await call(base, "GET", "/v1/stats", key: admin)
+            #expect(stats.json["scanProblems"] as? [String] == ["stray.md is a file at the top of the folder: not a tenant"])
+            let tenants = stats.json["tenants"] as? [[String: Any]] ?? []
+            #expect(tenants.first { $0["tenant"] as? String == "globex" }?["scanProblems"] as? [String] == ["globex/.sluiceignore line 2 is not a glob"])
+        }
+    }
+
     @Test func rateLimitsAnswer429WithRetryAfterExceptForExemptAddresses() async throws {
         // On a manual clock: the refill comes when the clock says, not when the scheduler lets it.
         let clock = ManualClock()
