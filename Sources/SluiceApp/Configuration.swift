@@ -153,7 +153,7 @@ public struct Configuration: Sendable, Equatable {
         Knob(variable: "SLUICE_SETTLE_MAX_MS", summary: "longest a document waits after its first pending change", defaultValue: "2000"),
         Knob(variable: "SLUICE_EMBED_BATCH_SIZE", summary: "chunks per embedding call", defaultValue: "256"),
         Knob(variable: "SLUICE_LEASE_SECONDS", summary: "lease length, renewed by heartbeat while working", defaultValue: "60"),
-        Knob(variable: "SLUICE_MAX_INFLIGHT_BYTES", summary: "file bytes held in memory at once", defaultValue: "268435456 (256 MiB)"),
+        Knob(variable: "SLUICE_MAX_INFLIGHT_BYTES", summary: "file and request bytes being worked on at once (a large document costs about 6 to 8 times its size in memory while processed: lower this on a small machine)", defaultValue: "268435456 (256 MiB)"),
         Knob(variable: "SLUICE_MAX_FILE_BYTES", summary: "larger files are skipped with a reason", defaultValue: "52428800 (50 MiB)"),
         Knob(variable: "SLUICE_EMBED_DIMENSION", summary: "vector dimension (of the built-in embedder, or the one the service must return)", defaultValue: "384"),
         Knob(variable: "SLUICE_EMBEDDER", summary: "hashing (built in) or openai (an OpenAI-compatible /v1/embeddings service)", defaultValue: "hashing"),
