@@ -23,10 +23,11 @@ import Testing
         throw SluiceError(.notFound, "the sluice binary was not found next to \(bundleDirectory.path); run `swift build` first or set SLUICE_BINARY")
     }
 
-    func start(_ binary: String, corpus: String, data: String) throws -> Process {
+    func start(_ binary: String, corpus: String, data: String, environment: [String: String]? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["run", corpus, "--data-dir", data, "--json"]
+        if let environment { process.environment = environment }
         process.standardOutput = FileHandle.nullDevice
         // Kept, so a run that ends too early says why.
         _ = FileManager.default.createFile(atPath: corpus + ".stderr", contents: nil)
@@ -64,7 +65,9 @@ import Testing
 
         // Kill at two different points of progress, changing files in between.
         for (round, threshold) in [(1, 300), (2, 1200)] {
-            let process = try start(binary, corpus: corpus, data: data)
+            // One worker, small batches: slow enough that the poll sees the threshold before the run ends,
+            // however loaded the machine is (a fast run once finished before it could be killed).
+            let process = try start(binary, corpus: corpus, data: data, environment: ["SLUICE_CONCURRENCY": "1", "SLUICE_BATCH_SIZE": "5"])
             let deadline = Date().addingTimeInterval(300)
             while await documentsDone(data) < threshold && process.isRunning && Date() < deadline {
                 try await Task.sleep(for: .milliseconds(30))

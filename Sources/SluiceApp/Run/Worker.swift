@@ -31,6 +31,8 @@ struct Worker: Sendable {
     /// Where this worker notes the document it is reading and extracting (its `slot`).
     var inflight: InflightRecord?
     var slot = 0
+    /// The leases of the batch in hand that the heartbeat renews.
+    let working = WorkingLeases()
 
     /// Processes until nothing is pending (the queue holds only dead letters or nothing).
     func runUntilIdle() async throws {
@@ -86,7 +88,7 @@ struct Worker: Sendable {
     /// Processes one leased batch.
     func process(_ leases: [Lease]) async throws {
         let states = try await index.documentStates(leases.map(\.key))
-        let working = WorkingLeases(leases)
+        working.begin(leases)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await heartbeat(working) }
             var prepared: [(Lease, DocumentProcessor.Prepared, FileRecord?)] = []
@@ -117,7 +119,6 @@ struct Worker: Sendable {
                 if !budget.tryAcquire(estimate) {
                     if !prepared.isEmpty {
                         try await finish(prepared, states: states)
-                        working.done(prepared.map(\.0.token))
                         prepared.removeAll()
                         budget.release(heldBytes)
                         heldBytes = 0
@@ -141,7 +142,6 @@ struct Worker: Sendable {
                     prepared.append((lease, result, file))
                 } catch {
                     try await fail(lease, error)
-                    working.done([lease.token])
                 }
             }
             do {
@@ -199,7 +199,7 @@ struct Worker: Sendable {
         for (lease, result, file) in prepared {
             switch result {
             case .postponed(let time):
-                try await queue.postpone(lease, until: time)
+                try await postpone(lease, until: time)
             case .finished(let result):
                 completions.append(Completion(lease: lease, result: result, file: file))
             case .content(let hash, let text, let mimeType):
@@ -210,7 +210,7 @@ struct Worker: Sendable {
             case .chunked(let hash, let title, let chunks):
                 if let delivery = embedError as? DeliveryError, delivery.kind == .circuitOpen {
                     // Nothing was sent: back to the queue until the service takes requests again, no attempt spent.
-                    try await queue.postpone(lease, until: clock.now() + (delivery.retryAfter ?? .seconds(1)))
+                    try await postpone(lease, until: clock.now() + (delivery.retryAfter ?? .seconds(1)))
                     continue
                 }
                 if let embedError {
@@ -230,6 +230,7 @@ struct Worker: Sendable {
         if sink.isRemote {
             completions = try await deliver(completions, states: states, cachedVectors: cachedVectors, contents: contents)
         }
+        working.done(completions.map(\.lease.token))
         let outcomes = try await queue.complete(completions)
         var rewrite: [DocumentKey] = []
         for (completion, outcome) in zip(completions, outcomes) {
@@ -330,7 +331,7 @@ struct Worker: Sendable {
         } catch let error as DeliveryError where error.kind == .circuitOpen {
             // Nothing was sent: back to the queue until the sink takes requests again, no attempt spent.
             for (completion, _) in batch {
-                try await queue.postpone(completion.lease, until: clock.now() + (error.retryAfter ?? .seconds(1)))
+                try await postpone(completion.lease, until: clock.now() + (error.retryAfter ?? .seconds(1)))
             }
             return []
         } catch let error as DeliveryError where error.kind == .rejected && batch.count > 1 {
@@ -343,7 +344,14 @@ struct Worker: Sendable {
         }
     }
 
+    /// Back to the queue until `time`, no attempt spent.
+    private func postpone(_ lease: Lease, until time: Timestamp) async throws {
+        working.done([lease.token])
+        try await queue.postpone(lease, until: time)
+    }
+
     private func fail(_ lease: Lease, _ error: any Error, code: SluiceError.Code = .embedding) async throws {
+        working.done([lease.token])
         let failure: SluiceError
         if let error = error as? SluiceError {
             failure = error
@@ -412,14 +420,15 @@ struct Worker: Sendable {
     }
 }
 
-/// The leases of a batch not yet completed, failed or postponed: what the
-/// heartbeat renews. A batch finished in parts (to stay within the memory
-/// budget) drops each part's leases once it is recorded; renewing those
-/// would find them gone and report them lost.
+/// The leases of a worker's batch not yet handed back (completed, failed or
+/// postponed): what the heartbeat renews. Each is dropped right before it is
+/// handed back, so a renewal never races its completion (a batch finished in
+/// parts, to stay within the memory budget, and a renewal queued behind a
+/// long completion used to find leases gone and report them lost).
 final class WorkingLeases: Sendable {
-    private let leases: Mutex<[Lease]>
+    private let leases = Mutex<[Lease]>([])
 
-    init(_ leases: [Lease]) { self.leases = Mutex(leases) }
+    func begin(_ batch: [Lease]) { leases.withLock { $0 = batch } }
 
     var current: [Lease] { leases.withLock { $0 } }
 
