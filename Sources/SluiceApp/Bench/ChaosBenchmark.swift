@@ -150,6 +150,7 @@ public struct ChaosBenchmark: Sendable {
         while ContinuousClock.now < end {
             let now = ContinuousClock.now
             if let due = restartAt, now >= due {
+                world.note("restart")
                 try child.start()
                 restartAt = nil
             }
@@ -162,6 +163,7 @@ public struct ChaosBenchmark: Sendable {
                 switch fault.kind {
                 case .kill where restartAt == nil:
                     child.kill()
+                    world.note("SIGKILL")
                     counts.kills += 1
                     restartAt = now + .milliseconds(Int(random.next() % 3000))
                 case .overflow where restartAt == nil:
@@ -316,7 +318,11 @@ public struct ChaosBenchmark: Sendable {
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 16_384
         let tenant = tenantNames[Int(random.next() % UInt64(tenantNames.count))]
         child.signal(SIGSTOP)
-        defer { child.signal(SIGCONT) }
+        world.note("SIGSTOP")
+        defer {
+            child.signal(SIGCONT)
+            world.note("SIGCONT")
+        }
         // Create, close and delete in the tenant's folder (watched since the start; a new
         // folder would not be watched until the stopped child read its creation): three
         // events each, nothing left behind.
@@ -420,10 +426,19 @@ struct World {
     /// Published changes whose acknowledgement never came: sent again before the comparison.
     var unconfirmed = Set<Key>()
     var serial = 0
+    /// Every file action with the time it was made, for reading a failure back (journal.log next to the corpus).
+    let journal: FileHandle?
 
     init(corpus: String, tenants: [String]) {
         self.corpus = corpus
         self.tenants = tenants
+        let path = (corpus as NSString).deletingLastPathComponent + "/journal.log"
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        journal = FileHandle(forWritingAtPath: path)
+    }
+
+    func note(_ line: String) {
+        journal?.write(Data("\(Date().timeIntervalSince1970) \(line)\n".utf8))
     }
 
     static func marker(_ tenant: String) -> String { "owner-\(tenant)-mark" }
@@ -450,6 +465,7 @@ struct World {
         let content = Self.text(owner: tenant, seed: random.next())
         try write(path(tenant, relative), content)
         files[tenant, default: [:]][relative] = content
+        note("create \(tenant)/\(relative)")
     }
 
     /// Rewrites a file in place, or as editors save: a temporary file renamed over it.
@@ -465,6 +481,7 @@ struct World {
             guard rename(temporary, target) == 0 else { throw SluiceError(.internal, "rename over \(target) failed: errno \(errno)") }
         }
         files[tenant]?[relative] = content
+        note("edit \(tenant)/\(relative)")
         return true
     }
 
@@ -476,6 +493,7 @@ struct World {
         guard rename(path(tenant, relative), path(tenant, destination)) == 0 else { throw SluiceError(.internal, "rename failed: errno \(errno)") }
         files[tenant]?[relative] = nil
         files[tenant]?[destination] = content
+        note("move \(tenant)/\(relative) \(tenant)/\(destination)")
         return true
     }
 
@@ -491,6 +509,7 @@ struct World {
             files[tenant]?[relative] = nil
             files[tenant]?[destination + relative.dropFirst(folder.count)] = content
         }
+        note("move-folder \(tenant)/\(folder) \(tenant)/\(destination)")
         return true
     }
 
@@ -498,6 +517,7 @@ struct World {
         guard let relative = files[tenant]?.keys.sorted().randomElement(using: &random) else { return false }
         try FileManager.default.removeItem(atPath: path(tenant, relative))
         files[tenant]?[relative] = nil
+        note("delete \(tenant)/\(relative)")
         return true
     }
 
@@ -507,6 +527,7 @@ struct World {
         guard !folder.isEmpty else { return false }
         try FileManager.default.removeItem(atPath: path(tenant, folder))
         for key in (files[tenant] ?? [:]).keys where key.hasPrefix(folder + "/") { files[tenant]?[key] = nil }
+        note("delete-folder \(tenant)/\(folder)")
         return true
     }
 
