@@ -151,9 +151,14 @@ public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
             pendingMoves[cookie] = (path, isDirectory)
         } else if mask & UInt32(IN_MOVED_TO) != 0 {
             if let from = pendingMoves.removeValue(forKey: cookie) {
-                if isDirectory { renameTree(from: from.path, to: path) }
+                if isDirectory {
+                    // The watches the old name had follow it; a folder the old name had none
+                    // for (a hidden staging folder, or one renamed while the first walk ran) is
+                    // watched now. Already watched folders keep their descriptors.
+                    renameTree(from: from.path, to: path)
+                    if shouldWatch(path) { events += addTree(path) } else { unwatchTree(path) }
+                }
                 events.append(.moved(from: from.path, to: path, isDirectory: isDirectory))
-                if isDirectory && !shouldWatch(path) { unwatchTree(path) }
             } else if isDirectory {
                 events += addTree(path)
                 events.append(.directoryAppeared(path: path))

@@ -269,6 +269,25 @@ import Testing
         }
     }
 
+    /// A folder renamed from a name that is not watched (hidden, as a tool's
+    /// staging folder; or one the initial watch walk missed because it was
+    /// renamed while being walked) into a watched name is watched at its new
+    /// place: files created in it afterwards are indexed as they come. Before,
+    /// the rename only re-labelled watches the old name had, so it had none
+    /// (the chaos bench lost a delete this way).
+    @Test func aFolderRenamedFromAnUnwatchedNameIsWatched() async throws {
+        try files.write("acme/start.md", document("start"))
+        try files.write("acme/.staging/first.md", document("first"))
+        try await watching { runtime, _ in
+            try await converges(runtime)
+            #expect(rename(files.path + "/acme/.staging", files.path + "/acme/incoming") == 0)
+            #expect(try await state(runtime, "acme", "incoming/first.md") { $0?.status == .indexed })
+            try files.write("acme/incoming/later.md", document("later"))
+            try files.remove("acme/incoming/first.md")
+            try await converges(runtime)
+        }
+    }
+
     @Test func aFolderSwappedForALinkWhileWatchedIsNeverFollowed() async throws {
         try files.write("globex/secret.md", document("globex secret harbour plans"))
         try files.write("acme/start.md", document("start"))
