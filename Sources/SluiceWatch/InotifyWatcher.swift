@@ -91,11 +91,7 @@ public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
                 }
             } else {
                 // Nothing paired the pending MOVED_FROMs: they left the tree.
-                for (_, move) in pendingMoves.sorted(by: { $0.key < $1.key }) {
-                    if move.isDirectory { unwatchTree(move.path) }
-                    batch.append(.movedOut(path: move.path, isDirectory: move.isDirectory))
-                }
-                pendingMoves.removeAll()
+                flush(&pendingMoves, into: &batch)
             }
             output.append(batch)
         }
@@ -122,10 +118,30 @@ public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
         return events
     }
 
+    /// Reports pending MOVED_FROMs as having left the tree, in the order they came.
+    private func flush(_ pendingMoves: inout [UInt32: (path: String, isDirectory: Bool)], into events: inout [WatchEvent]) {
+        for (_, move) in pendingMoves.sorted(by: { $0.key < $1.key }) {
+            if move.isDirectory {
+                // By path: this may drop the watch of a folder made at that name since the
+                // first walk labelled it; watching the name again keeps it.
+                unwatchTree(move.path)
+                events += addTree(move.path)
+            }
+            events.append(.movedOut(path: move.path, isDirectory: move.isDirectory))
+        }
+        pendingMoves.removeAll()
+    }
+
     private func handle(
         wd: Int32, mask: UInt32, cookie: UInt32, name: String, into events: inout [WatchEvent],
         pendingMoves: inout [UInt32: (path: String, isDirectory: Bool)]
     ) {
+        // The kernel queues a rename's MOVED_TO right after its MOVED_FROM: any other event
+        // means the pending ones left the tree, and they are reported before it, in order.
+        // (Reported after it, `mv docs /elsewhere && mkdir docs` tombstoned the new docs.)
+        if !pendingMoves.isEmpty && !(mask & UInt32(IN_MOVED_TO) != 0 && pendingMoves[cookie] != nil) {
+            flush(&pendingMoves, into: &events)
+        }
         if mask & UInt32(IN_Q_OVERFLOW) != 0 {
             // The lost events may have created, moved or replaced folders: watch the tree
             // again (a folder already watched keeps its descriptor and gets its current path)
@@ -157,6 +173,9 @@ public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
                     // watched now. Already watched folders keep their descriptors.
                     renameTree(from: from.path, to: path)
                     if shouldWatch(path) { events += addTree(path) } else { unwatchTree(path) }
+                    // The table is keyed by path: a folder made at the old name since has its
+                    // watch labelled with the new name now; watching the old name again fixes it.
+                    events += addTree(from.path)
                 }
                 events.append(.moved(from: from.path, to: path, isDirectory: isDirectory))
             } else if isDirectory {

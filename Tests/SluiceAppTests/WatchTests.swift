@@ -288,6 +288,26 @@ import Testing
         }
     }
 
+    /// A folder moved away and another made at its name at once (`mv docs
+    /// old && mkdir docs`): the new folder keeps its watch. The watch table
+    /// is keyed by path, so forgetting the old folder's watches by name used
+    /// to remove the new folder's too, and later files in it were missed.
+    @Test func aFolderMadeAtTheNameOfOneMovedAwayKeepsItsWatch() async throws {
+        let outside = try TemporaryDirectory("sluice-watch-elsewhere")
+        defer { outside.remove() }
+        try files.write("acme/docs/old.md", document("old"))
+        try await watching { runtime, _ in
+            try await converges(runtime)
+            for round in 0..<3 {
+                #expect(rename(files.path + "/acme/docs", outside.path + "/docs\(round)") == 0)
+                try files.write("acme/docs/new\(round).md", document("new \(round)"))
+                try await Task.sleep(for: .milliseconds(300))
+                try files.write("acme/docs/later\(round).md", document("later \(round)"))
+                try await converges(runtime)
+            }
+        }
+    }
+
     @Test func aFolderSwappedForALinkWhileWatchedIsNeverFollowed() async throws {
         try files.write("globex/secret.md", document("globex secret harbour plans"))
         try files.write("acme/start.md", document("start"))
