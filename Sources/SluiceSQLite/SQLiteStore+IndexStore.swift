@@ -356,7 +356,9 @@ extension SQLiteStore {
             for key in Set(keys) {
                 let arguments: StatementArguments = [key.tenant.rawValue, key.docId.rawValue]
                 try mark.execute(arguments: arguments)
-                if let extent = extent[key], extent > 0 { try SQLiteStore.raiseSinkExtent(db, key, to: extent) }
+                // Recorded even without a known extent: the sink may hold points of the document
+                // (that is why it is rewritten), so even a tombstone of an unknown one is sent.
+                try SQLiteStore.raiseSinkExtent(db, key, to: max(1, extent[key] ?? 0))
                 // A pending change is processed anyway, and now written in full.
                 if try Bool.fetchOne(queued, arguments: arguments) != nil { continue }
                 let row = try Row.fetchOne(document, arguments: arguments)

@@ -291,6 +291,38 @@ import Testing
         try await expectNoInvalidRequests()
     }
 
+    /// Files made and deleted before they were processed (a flood of
+    /// temporary files, a bulk copy undone) cost Qdrant nothing: the sink
+    /// cannot hold points of a document never written. Before, each one sent
+    /// a delete-by-filter request (the chaos bench's inotify floods queued a
+    /// hundred thousand of them and the collection fell minutes behind).
+    @Test func tombstonesOfDocumentsNeverWrittenAreNotSent() async throws {
+        var configuration = configuration()
+        configuration.settleWindow = .seconds(3)
+        configuration.settleMaximum = .seconds(3)
+        _ = try files.write("acme/kept.md", "# Kept\n\nkept words")
+        let (first, runtime) = try await run(configuration)
+        #expect(first.indexed == 1)
+        let before = try await server.stats().answered.count
+        // Files queued by the scan, then deleted within their settle window.
+        for index in 0..<40 { _ = try files.write("acme/temp\(index).md", "# Temp \(index)\n\nwords") }
+        let run = Task { try await Runner(runtime: runtime).run(Runner.Options(root: files.path, singleTenant: nil)) }
+        #expect(try await eventually(within: .seconds(60), every: .milliseconds(5)) { try await runtime.store.depth().pending == 40 })
+        for index in 0..<40 { try files.remove("acme/temp\(index).md") }
+        // And a tombstone published for a document never published.
+        _ = try await runtime.store.publish([try Publication(
+            IncomingDocument(meta: DocumentMeta(tenant: "acme", docId: "api/never.md", deleted: true), content: nil),
+            priority: .normal, maxContentBytes: 1 << 20)])
+        let summary = try await run.value
+        #expect(summary.failed == 0 && summary.indexed == 0, "\(summary)")
+        #expect(try await eventually(within: .seconds(60)) { try await runtime.store.depth().pending == 0 })
+        if try await runtime.store.depth().pending > 0 { _ = try await Runner(runtime: runtime).run(Runner.Options(root: files.path, singleTenant: nil)) }
+        let sent = try await server.stats().answered.dropFirst(before).filter { $0.path.contains("/points/delete") }
+        #expect(sent.isEmpty, "no delete for documents never written: \(sent.count) sent")
+        #expect(try await server.pointIDs() == (try expectedPointIDs(configuration)))
+        try await expectNoInvalidRequests()
+    }
+
     @Test func aWrongCollectionSizeIsRefusedWithAHint() async throws {
         try writeCorpus(tenants: ["acme"], filesPerTenant: 2)
         var configuration = configuration()

@@ -300,7 +300,7 @@ struct Worker: Sendable {
                 }
                 writes.append((completion, .upsert(upsert)))
             case .deleted, .skipped:
-                if Worker.neverReachedSink(completion, state: states[lease.key]) && extents[lease.key] == nil {
+                if Worker.neverReachedSink(completion, state: states[lease.key], extent: extents[lease.key]) {
                     ready.append(completion)
                 } else {
                     completion.sinkExtent = .max
@@ -400,13 +400,14 @@ struct Worker: Sendable {
     /// Whether the sink cannot hold anything of a document being removed or
     /// skipped: a new document skipped at once (an unsupported file), or one
     /// recorded without chunks and not marked by a repair (cleared settings).
-    /// A tombstone for a document the store does not know is always sent:
-    /// `verify --repair` uses it for points of unknown documents.
-    static func neverReachedSink(_ completion: Completion, state: DocumentState?) -> Bool {
-        guard let state else {
-            if case .skipped = completion.result { return true }
-            return false
-        }
+    /// A document the store never recorded cannot have points either (every
+    /// write records a sink extent first), unless it has a sink extent: a
+    /// file made and deleted before it was processed costs no request.
+    /// `verify --repair` records an extent for the unknown documents whose
+    /// points it found, so their tombstones are sent.
+    static func neverReachedSink(_ completion: Completion, state: DocumentState?, extent: Int?) -> Bool {
+        guard extent == nil else { return false }
+        guard let state else { return true }
         return state.chunkCount == 0 && state.status != .indexed && !state.settingsFingerprint.isEmpty
     }
 
