@@ -44,7 +44,9 @@ public enum RemoteHTTP {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw DeliveryError(.unavailable, destination: destination, "could not reach \(destination): \(error)")
+            var failure = DeliveryError(.unavailable, destination: destination, "could not reach \(destination): \(error)")
+            failure.connectionFailed = true
+            throw failure
         }
         guard (200..<300).contains(Int(response.status.code)) else {
             throw DeliveryError.status(
