@@ -44,9 +44,7 @@ public enum RemoteHTTP {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            var failure = DeliveryError(.unavailable, destination: destination, "could not reach \(destination): \(error)")
-            failure.connectionFailed = true
-            throw failure
+            throw DeliveryError(.unavailable, destination: destination, "could not reach \(destination): \(error)")
         }
         guard (200..<300).contains(Int(response.status.code)) else {
             throw DeliveryError.status(

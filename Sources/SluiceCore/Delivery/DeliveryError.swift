@@ -26,8 +26,6 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
     public var response: String?
     /// The HTTP status, when the destination answered.
     public var status: Int?
-    /// No connection could be made (refused, reset before an answer): the destination is down.
-    public var connectionFailed = false
 
     public init(_ kind: Kind, destination: String, _ message: String, retryAfter: Duration? = nil, response: String? = nil) {
         self.kind = kind
@@ -39,16 +37,6 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
 
     /// Whether trying again later may succeed.
     public var isRetryable: Bool { kind != .rejected }
-
-    /// Whether the failure is the destination's as a whole, whatever the
-    /// document: it asked to slow down (429), could not be reached, or its
-    /// breaker is open. Such a failure spends none of the document's attempts;
-    /// the document waits in the queue (the breaker keeps the destination from
-    /// being hammered). A timeout or a 5xx may be the document's own doing
-    /// (too large, a body the service chokes on): those count.
-    public var isDestinationWide: Bool {
-        kind == .throttled || kind == .circuitOpen || (kind == .unavailable && connectionFailed)
-    }
 
     /// Whether this says something about the destination's health (the
     /// breaker and the concurrency limit react only to these).
