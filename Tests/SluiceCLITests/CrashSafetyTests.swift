@@ -161,7 +161,8 @@ import Testing
         var generator = CorpusGenerator(files: 1500, tenants: 2, seed: 5)
         generator.medianBytes = 1500
         try generator.write(to: corpus)
-        let first = try start(binary, corpus: corpus, data: data)
+        // One worker, small batches: still working when the second starts, however loaded the machine is.
+        let first = try start(binary, corpus: corpus, data: data, environment: ["SLUICE_CONCURRENCY": "1", "SLUICE_BATCH_SIZE": "5"])
         #expect(try await eventually(within: .seconds(120), every: .milliseconds(10)) {
             await documentsDone(data) > 0 || !first.isRunning
         })
