@@ -84,7 +84,10 @@ final class LiveIntake: Sendable {
         let (types, contested) = try await BlockingIO.run {
             (
                 Dictionary(paths.map { path in (path, (try? FileSystem.status(path))??.type) }, uniquingKeysWith: { $1 }),
-                Set(unusual.filter(layout.hasOtherSpelling))
+                {
+                    var listings: [String: [[UInt8]: Set<[UInt8]>]] = [:]
+                    return Set(unusual.filter { layout.hasOtherSpelling($0, listings: &listings) })
+                }()
             )
         }
         var pending = ScanBatch()

@@ -86,20 +86,27 @@ struct WatchLayout: Sendable {
     /// normalized (NFC and NFD). Only a scan of the tenant settles such names:
     /// the first in byte order is the document, the collision a recorded
     /// problem. ASCII names have one spelling: nothing is listed for them.
-    /// Blocking (lists folders).
-    func hasOtherSpelling(_ path: String) -> Bool {
+    /// Each folder is listed once per `listings` (one batch of events): a
+    /// flood of events in a folder of many non-ASCII names costs one listing,
+    /// not one per event. Blocking (lists folders).
+    func hasOtherSpelling(_ path: String, listings: inout [String: [[UInt8]: Set<[UInt8]>]]) -> Bool {
         guard let root = tenantRoot(for: path) else { return false }
         var directory = root.directory
         for component in relativeComponents(of: path, in: root) {
             defer { directory += "/" + component }
             guard component.utf8.contains(where: { $0 >= 0x80 }) else { continue }
-            // Bytes, not Strings: Swift's String equality already treats the two spellings as one.
+            if listings[directory] == nil {
+                // The folder's non-ASCII names by normalized form, as bytes: Swift's String
+                // equality already treats the two spellings as one.
+                var spellings: [[UInt8]: Set<[UInt8]>] = [:]
+                for name in (try? FileSystem.listDirectory(directory).names) ?? [] where name.utf8.contains(where: { $0 >= 0x80 }) {
+                    spellings[Array(name.precomposedStringWithCanonicalMapping.utf8), default: []].insert(Array(name.utf8))
+                }
+                listings[directory] = spellings
+            }
             let own = Array(component.utf8)
             let normalized = Array(component.precomposedStringWithCanonicalMapping.utf8)
-            guard let names = try? FileSystem.listDirectory(directory).names else { continue }
-            if names.contains(where: { Array($0.utf8) != own && Array($0.precomposedStringWithCanonicalMapping.utf8) == normalized }) {
-                return true
-            }
+            if listings[directory]?[normalized]?.contains(where: { $0 != own }) == true { return true }
         }
         return false
     }
