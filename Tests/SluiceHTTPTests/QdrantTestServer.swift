@@ -1,7 +1,5 @@
-import AsyncHTTPClient
 import Foundation
-import NIOCore
-import SluiceConnectors
+import SluiceApp
 
 /// The Qdrant stand-in in Tests/Support/qdrant-test-server.py, run as a
 /// child process: it validates every request with qdrant-client's own models
@@ -49,9 +47,8 @@ final class QdrantTestServer: @unchecked Sendable {
         }
     }
 
-    let url: String
-    private let controlURL: String
-    private let process: Process
+    var url: String { server.url }
+    private let server: FaultServer
 
     static var repository: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -61,63 +58,24 @@ final class QdrantTestServer: @unchecked Sendable {
 
     /// - Parameter apiKey: the key every data request must carry in its `api-key` header.
     init(apiKey: String? = nil) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", QdrantTestServer.script, "--port", "0", "--exit-with-parent",
-            "--payload-schema", QdrantTestServer.repository + "/docs/schemas/qdrant-point.v1.json",
-        ] + (apiKey.map { ["--api-key", $0] } ?? [])
-        let output = Pipe()
-        process.standardOutput = output
-        // The server exits when this pipe closes, so it never outlives the tests.
-        process.standardInput = Pipe()
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        struct Ports: Decodable {
-            var port: Int
-            var control: Int
-        }
-        guard let ports = try? JSONDecoder().decode(Ports.self, from: line) else {
-            process.terminate()
-            throw TestServerError(
-                "the Qdrant test server did not start (it needs python3 with qdrant-client: pip install qdrant-client); it printed: \(String(decoding: line, as: UTF8.self))")
-        }
-        url = "http://127.0.0.1:\(ports.port)"
-        controlURL = "http://127.0.0.1:\(ports.control)"
-    }
-
-    deinit {
-        // SIGKILL: a child of a test process may have inherited blocked signals.
-        kill(process.processIdentifier, SIGKILL)
+        server = try FaultServer(
+            script: QdrantTestServer.script,
+            arguments: ["--payload-schema", QdrantTestServer.repository + "/docs/schemas/qdrant-point.v1.json"]
+                + (apiKey.map { ["--api-key", $0] } ?? []))
     }
 
     func inject(_ fault: Fault) async throws {
-        _ = try await control("/faults", body: try JSONEncoder().encode(fault))
+        _ = try await server.control("/faults", body: try JSONEncoder().encode(fault))
     }
 
     func stats() async throws -> Stats {
-        try JSONDecoder().decode(Stats.self, from: try await control("/stats", body: nil))
+        try JSONDecoder().decode(Stats.self, from: try await server.control("/stats"))
     }
 
     /// Every point id the collection holds.
     func pointIDs(collection: String = "sluice") async throws -> Set<String> {
         struct Points: Decodable { var ids: [String] }
-        return Set(try JSONDecoder().decode(Points.self, from: try await control("/points?collection=\(collection)", body: nil)).ids)
-    }
-
-    private func control(_ path: String, body: Data?) async throws -> Data {
-        var request = HTTPClientRequest(url: controlURL + path)
-        if let body {
-            request.method = .POST
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
-        let response = try await RemoteHTTP.client.execute(request, timeout: .seconds(30))
-        return Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+        return Set(try JSONDecoder().decode(Points.self, from: try await server.control("/points?collection=\(collection)")).ids)
     }
 }
 
