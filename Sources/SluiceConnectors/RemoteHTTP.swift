@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import SluiceCore
 
 /// The HTTP client of every remote call Sluice makes (embedders, sinks).
@@ -39,11 +40,17 @@ public enum RemoteHTTP {
         do {
             response = try await client.execute(request, timeout: .milliseconds(timeout.milliseconds))
             body = try await response.body.collect(upTo: maxResponseBytes)
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+        } catch let error as HTTPClientError where error == .connectTimeout {
+            throw DeliveryError(.unavailable, destination: destination, "could not reach \(destination): no connection in time", connectionFailed: true)
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw DeliveryError(.unavailable, destination: destination, "\(destination) did not answer in time")
         } catch is CancellationError {
             throw CancellationError()
+        } catch where isConnectFailure(error) {
+            throw DeliveryError(.unavailable, destination: destination, "could not reach \(destination): \(error)", connectionFailed: true)
         } catch {
+            // Anything else (a connection closed mid-answer, a malformed answer) may be a body the service
+            // chokes on: it counts against the documents, so a poison document still ends as a dead letter.
             throw DeliveryError(.unavailable, destination: destination, "could not reach \(destination): \(error)")
         }
         guard (200..<300).contains(Int(response.status.code)) else {
@@ -52,6 +59,14 @@ public enum RemoteHTTP {
                 retryAfterHeader: response.headers.first(name: "Retry-After"), body: String(buffer: body))
         }
         return body
+    }
+
+    /// Whether `error` says no connection was made (refused, unreachable, a
+    /// name that does not resolve), so nothing of the request was sent.
+    static func isConnectFailure(_ error: any Error) -> Bool {
+        if error is NIOConnectionError { return true }
+        guard let error = error as? IOError else { return false }
+        return [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH].contains(error.errnoCode)
     }
 
     /// Sends one request under `gate`'s delivery controls (see `execute`).

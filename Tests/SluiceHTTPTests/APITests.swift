@@ -266,34 +266,38 @@ import Testing
     }
 
     @Test func deadLettersAreListedRetriedAndDropped() async throws {
-        // An embedder nobody answers at, one attempt each: every document ends as a dead letter.
-        try await serving(adjust: {
-            $0.embedder = .openai; $0.embedderURL = "http://127.0.0.1:9/v1"; $0.embedderModel = "m"; $0.maxRetries = 1
-        }) { base, runtime in
-            _ = try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "handbook/a.md", "alpha"))
-            _ = try await call(base, "POST", "/v1/ingest/publish", body: document("globex", "b.md", "beta"))
-            var letters: [[String: Any]] = []
-            for _ in 0..<1500 where letters.count < 2 {
-                try await Task.sleep(for: .milliseconds(20))
-                letters = (try await call(base, "GET", "/v1/dead-letters").json["deadLetters"] as? [[String: Any]]) ?? []
+        // An embedder that rejects every request (400): every document ends as a dead letter.
+        let embedder = FakeEmbeddingService(dimension: 32)
+        embedder.mode.withLock { $0 = .rejecting }
+        try await embedder.serving { url in
+            try await serving(adjust: {
+                $0.embedder = .openai; $0.embedderURL = url; $0.embedderModel = "m"; $0.embeddingDimension = 32
+            }) { base, runtime in
+                _ = try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "handbook/a.md", "alpha"))
+                _ = try await call(base, "POST", "/v1/ingest/publish", body: document("globex", "b.md", "beta"))
+                var letters: [[String: Any]] = []
+                for _ in 0..<1500 where letters.count < 2 {
+                    try await Task.sleep(for: .milliseconds(20))
+                    letters = (try await call(base, "GET", "/v1/dead-letters").json["deadLetters"] as? [[String: Any]]) ?? []
+                }
+                #expect(letters.compactMap { $0["id"] as? String }.sorted() == ["acme:handbook/a.md", "globex:b.md"])
+                #expect((letters.first?["reason"] as? String)?.contains("is not loaded") == true, "the service's words: \(letters)")
+                let newest = try await call(base, "GET", "/v1/dead-letters?limit=1")
+                #expect((newest.json["deadLetters"] as? [[String: Any]])?.count == 1, "?limit=1: the newest one only")
+                #expect(try await call(base, "GET", "/v1/dead-letters?limit=0").status == 400)
+                let (_, acmeKey) = try await runtime.store.createKey(tenant: try TenantID("acme"), label: nil)
+                let own = try await call(base, "GET", "/v1/dead-letters", key: acmeKey)
+                #expect((own.json["deadLetters"] as? [[String: Any]])?.count == 1, "a tenant key sees its own")
+                #expect(try await call(base, "DELETE", "/v1/dead-letters/globex:b.md", key: acmeKey).status == 403)
+                #expect(try await call(base, "DELETE", "/v1/dead-letters/no-colon", key: acmeKey).status == 400)
+                #expect(try await call(base, "DELETE", "/v1/dead-letters/acme:never.md", key: acmeKey).status == 404)
+                let dropped = try await call(base, "DELETE", "/v1/dead-letters/acme:handbook%2Fa.md", key: acmeKey)
+                #expect(dropped.status == 200 && dropped.json["status"] as? String == "dropped")
+                #expect(try await call(base, "GET", "/v1/tenants/acme/documents/handbook%2Fa.md", key: acmeKey).status == 404, "nothing left of it")
+                let (_, admin) = try await runtime.store.createKey(tenant: nil, label: nil)
+                let retried = try await call(base, "POST", "/v1/dead-letters/globex:b.md/retry", key: admin)
+                #expect(retried.status == 202 && retried.json["status"] as? String == "queued")
             }
-            #expect(letters.compactMap { $0["id"] as? String }.sorted() == ["acme:handbook/a.md", "globex:b.md"])
-            #expect((letters.first?["reason"] as? String)?.contains("could not reach") == true, "\(letters)")
-            let newest = try await call(base, "GET", "/v1/dead-letters?limit=1")
-            #expect((newest.json["deadLetters"] as? [[String: Any]])?.count == 1, "?limit=1: the newest one only")
-            #expect(try await call(base, "GET", "/v1/dead-letters?limit=0").status == 400)
-            let (_, acmeKey) = try await runtime.store.createKey(tenant: try TenantID("acme"), label: nil)
-            let own = try await call(base, "GET", "/v1/dead-letters", key: acmeKey)
-            #expect((own.json["deadLetters"] as? [[String: Any]])?.count == 1, "a tenant key sees its own")
-            #expect(try await call(base, "DELETE", "/v1/dead-letters/globex:b.md", key: acmeKey).status == 403)
-            #expect(try await call(base, "DELETE", "/v1/dead-letters/no-colon", key: acmeKey).status == 400)
-            #expect(try await call(base, "DELETE", "/v1/dead-letters/acme:never.md", key: acmeKey).status == 404)
-            let dropped = try await call(base, "DELETE", "/v1/dead-letters/acme:handbook%2Fa.md", key: acmeKey)
-            #expect(dropped.status == 200 && dropped.json["status"] as? String == "dropped")
-            #expect(try await call(base, "GET", "/v1/tenants/acme/documents/handbook%2Fa.md", key: acmeKey).status == 404, "nothing left of it")
-            let (_, admin) = try await runtime.store.createKey(tenant: nil, label: nil)
-            let retried = try await call(base, "POST", "/v1/dead-letters/globex:b.md/retry", key: admin)
-            #expect(retried.status == 202 && retried.json["status"] as? String == "queued")
         }
     }
 

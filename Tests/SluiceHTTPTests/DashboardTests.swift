@@ -80,29 +80,33 @@ import Testing
     }
 
     @Test func chromiumShowsFailuresWithTheirReasonsAndAlerts() async throws {
-        // An embedder nobody answers at, one attempt each: every document ends as a dead letter.
-        let runtime = try runtime {
-            $0.embedder = .openai; $0.embedderURL = "http://127.0.0.1:9/v1"; $0.embedderModel = "m"; $0.maxRetries = 1
-            $0.alertThresholds.minimumAttempts = 3
-        }
-        try await servingAPI(runtime) { address in
-            let base = URL(string: address)!
-            let documents = (0..<3).map { ["meta": ["tenant": "acme", "docId": "broken-\($0).md"], "content": "text \($0)"] }
-            #expect(try await call(base, "POST", "/v1/ingest/batch", body: ["documents": documents]).status == 202)
-            for _ in 0..<600 where try await runtime.store.depth().dead < 3 {
-                try await Task.sleep(for: .milliseconds(50))
+        // An embedder that rejects every request (400): every document ends as a dead letter.
+        let embedder = FakeEmbeddingService(dimension: 32)
+        embedder.mode.withLock { $0 = .rejecting }
+        try await embedder.serving { url in
+            let runtime = try runtime {
+                $0.embedder = .openai; $0.embedderURL = url; $0.embedderModel = "m"
+                $0.alertThresholds.minimumAttempts = 3
             }
-            try await runtime.checkHealth()
-            let dom = try await chromium(address + "/")
-            guard let failures = dom.range(of: #"<div id="failures"[\s\S]*?</section>"#, options: .regularExpression) else {
-                Issue.record("no failures section: \(dom.prefix(2000))")
-                return
+            try await servingAPI(runtime) { address in
+                let base = URL(string: address)!
+                let documents = (0..<3).map { ["meta": ["tenant": "acme", "docId": "broken-\($0).md"], "content": "text \($0)"] }
+                #expect(try await call(base, "POST", "/v1/ingest/batch", body: ["documents": documents]).status == 202)
+                for _ in 0..<600 where try await runtime.store.depth().dead < 3 {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                try await runtime.checkHealth()
+                let dom = try await chromium(address + "/")
+                guard let failures = dom.range(of: #"<div id="failures"[\s\S]*?</section>"#, options: .regularExpression) else {
+                    Issue.record("no failures section: \(dom.prefix(2000))")
+                    return
+                }
+                let section = String(dom[failures])
+                for index in 0..<3 { #expect(section.contains("acme:broken-\(index).md")) }
+                #expect(section.contains("is not loaded"), "the reason is shown: \(section.prefix(1500))")
+                #expect(section.components(separatedBy: ">Retry</button>").count == 4, "a Retry button per failure")
+                #expect(dom.contains("<b>error_rate</b>"), "the error-rate alert is shown")
             }
-            let section = String(dom[failures])
-            for index in 0..<3 { #expect(section.contains("acme:broken-\(index).md")) }
-            #expect(section.contains("could not reach"), "the reason is shown: \(section.prefix(1500))")
-            #expect(section.components(separatedBy: ">Retry</button>").count == 4, "a Retry button per failure")
-            #expect(dom.contains("<b>error_rate</b>"), "the error-rate alert is shown")
         }
     }
 

@@ -323,6 +323,29 @@ import Testing
         try await expectNoInvalidRequests()
     }
 
+    /// An outage and a 429 storm are the destination's trouble, not the
+    /// documents': with a single attempt allowed, nothing becomes a dead
+    /// letter; the documents wait in the queue and are written once the
+    /// destination takes them (the Qdrant chaos runs made dead letters of
+    /// documents that met several storms).
+    @Test func anOutageAndA429StormSpendNoAttempts() async throws {
+        try writeCorpus(tenants: ["acme", "globex"], filesPerTenant: 20)
+        var configuration = configuration()
+        configuration.maxRetries = 1
+        try await server.inject(.down)
+        let runtime = try SluiceRuntime(configuration: configuration)
+        let run = Task { try await Runner(runtime: runtime).run(Runner.Options(root: files.path, singleTenant: nil)) }
+        try await Task.sleep(for: .seconds(2))
+        try await server.inject(.status(429, retryAfter: 0.2))
+        try await Task.sleep(for: .seconds(2))
+        try await server.inject(.none)
+        let summary = try await run.value
+        #expect(summary.indexed == 40 && summary.failed == 0, "\(summary)")
+        #expect(try await runtime.store.deadLetters(tenant: nil).isEmpty)
+        #expect(try await server.pointIDs() == (try expectedPointIDs(configuration)))
+        try await expectNoInvalidRequests()
+    }
+
     @Test func aWrongCollectionSizeIsRefusedWithAHint() async throws {
         try writeCorpus(tenants: ["acme"], filesPerTenant: 2)
         var configuration = configuration()

@@ -208,8 +208,8 @@ struct Worker: Sendable {
                     contentHash: hash, title: nil, chunks: [], modelKey: embedder.modelKey,
                     dimension: embedder.dimension, settingsFingerprint: processor.settingsFingerprint)), file: file))
             case .chunked(let hash, let title, let chunks):
-                if let delivery = embedError as? DeliveryError, delivery.kind == .circuitOpen {
-                    // Nothing was sent: back to the queue until the service takes requests again, no attempt spent.
+                if let delivery = embedError as? DeliveryError, delivery.isDestinationWide {
+                    // The service's trouble, not the document's: back to the queue, no attempt spent.
                     try await postpone(lease, until: clock.now() + (delivery.retryAfter ?? .seconds(1)))
                     continue
                 }
@@ -328,8 +328,10 @@ struct Worker: Sendable {
             try await sink.write(batch.map(\.1))
             metrics.stage("sink", ContinuousClock.now - writing)
             return batch.map(\.0)
-        } catch let error as DeliveryError where error.kind == .circuitOpen {
-            // Nothing was sent: back to the queue until the sink takes requests again, no attempt spent.
+        } catch let error as DeliveryError where error.isDestinationWide {
+            // The sink's trouble (its breaker is open, it is down, it asks to slow down), not the
+            // documents': back to the queue, no attempt spent. A storm or an outage long enough
+            // used to make dead letters of whatever met it five times.
             for (completion, _) in batch {
                 try await postpone(completion.lease, until: clock.now() + (error.retryAfter ?? .seconds(1)))
             }

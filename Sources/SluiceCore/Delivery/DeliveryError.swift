@@ -26,9 +26,16 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
     public var response: String?
     /// The HTTP status, when the destination answered.
     public var status: Int?
+    /// No connection could be made (refused, unreachable, not made in time):
+    /// the destination is down, and nothing of the request was sent.
+    public var connectionFailed: Bool
 
-    public init(_ kind: Kind, destination: String, _ message: String, retryAfter: Duration? = nil, response: String? = nil) {
+    public init(
+        _ kind: Kind, destination: String, _ message: String, retryAfter: Duration? = nil, response: String? = nil,
+        connectionFailed: Bool = false
+    ) {
         self.kind = kind
+        self.connectionFailed = connectionFailed
         self.destination = destination
         self.message = message
         self.retryAfter = retryAfter
@@ -37,6 +44,17 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
 
     /// Whether trying again later may succeed.
     public var isRetryable: Bool { kind != .rejected }
+
+    /// Whether the failure is the destination's as a whole, whatever the
+    /// document: it asked to slow down (429), could not be reached, or its
+    /// breaker is open. Such a failure spends none of the document's attempts;
+    /// the document waits in the queue (the breaker keeps the destination from
+    /// being hammered). A timeout, a 5xx or a connection dropped mid-request
+    /// may be the document's own doing (too large, a body the service chokes
+    /// on): those count, so a poison document still ends as a dead letter.
+    public var isDestinationWide: Bool {
+        kind == .throttled || kind == .circuitOpen || (kind == .unavailable && connectionFailed)
+    }
 
     /// Whether this says something about the destination's health (the
     /// breaker and the concurrency limit react only to these).
