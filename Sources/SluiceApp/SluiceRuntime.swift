@@ -31,7 +31,7 @@ public final class SluiceRuntime: Sendable {
     /// Opens the store in the configured data directory, creating it if needed.
     public init(
         configuration: Configuration, clock: any SluiceClock = SystemClock(), embedder: (any Embedder)? = nil,
-        extractors: ExtractorRegistry = .standard, logger: Logger = Logger(label: "sluice")
+        extractors: ExtractorRegistry? = nil, logger: Logger = Logger(label: "sluice")
     ) throws {
         try configuration.validate()
         try DataDirectory.prepare(configuration.absoluteDataDirectory)
@@ -48,7 +48,7 @@ public final class SluiceRuntime: Sendable {
         self.sink = try SluiceRuntime.makeSink(configuration, store: store, embedder: self.embedder, clock: clock, logger: logger, metrics: metrics)
         metrics.declare(destinations: [self.embedder.deliveryGate, sink.deliveryGate].compactMap { $0?.destination })
         self.chunker = MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap)
-        self.extractors = extractors
+        self.extractors = extractors ?? .standard(limits: configuration.extractionLimits)
     }
 
     /// This data directory's record of what the workers are extracting (`InflightRecord`).

@@ -314,6 +314,33 @@ extension SQLiteStore: IndexStore {
             return changes.count
         }
     }
+
+    public func requeueSkippedFiles(reasonPrefix: String, extensions: Set<String>, priority: Priority) async throws -> Int {
+        let now = clock.now()
+        let settle = options.settle
+        return try await enqueueing("queueing files of newly supported types") { db, effects in
+            // A prefix range rather than LIKE, whose % and _ the prefix might hold.
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT d.tenant, d.doc_id, f.root, f.tenant_dir, f.path, f.content_hash FROM documents d
+                JOIN files f ON f.tenant = d.tenant AND f.doc_id = d.doc_id
+                WHERE d.status = 'skipped' AND d.source = 'file' AND d.reason >= ? AND d.reason < ?
+                """, arguments: [reasonPrefix, reasonPrefix + "\u{10FFFF}"])
+            let changes = rows.compactMap { row -> Change? in
+                let docId: String = row["doc_id"]
+                guard let dot = docId.lastIndex(of: "."), !docId[dot...].contains("/"),
+                    extensions.contains(docId[docId.index(after: dot)...].lowercased())
+                else { return nil }
+                let hash: Data = row["content_hash"]
+                return Change(
+                    key: DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: docId)),
+                    kind: .upsert,
+                    origin: .file(FileLocation(scanRoot: row["root"], tenantDirectory: row["tenant_dir"], path: row["path"])),
+                    contentHash: ContentHash(bytes: Array(hash)), priority: priority)
+            }
+            _ = try SQLiteStore.enqueue(db, changes, now: now, settle: settle, effects: &effects)
+            return changes.count
+        }
+    }
 }
 
 extension SQLiteStore {

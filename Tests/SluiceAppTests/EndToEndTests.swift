@@ -106,9 +106,10 @@ import Testing
         try files.write("acme/broken.json", "{\"a\": ")
         try files.write("acme/image.png", Data([0x89, 0x50, 0x4E, 0x47]))
         try files.write("acme/huge.md", String(repeating: "big ", count: 1000))
-        let configuration = configuration { $0.maxFileBytes = 2000 }
+        try files.write("acme/long.txt", String(repeating: "long ", count: 360))
+        let configuration = configuration { $0.maxFileBytes = 2000; $0.maxTextBytes = 1500 }
         let (summary, runtime) = try await run(configuration)
-        #expect(summary.indexed == 1 && summary.skipped == 5 && summary.failed == 0 && summary.exitCode == 0)
+        #expect(summary.indexed == 1 && summary.skipped == 6 && summary.failed == 0 && summary.exitCode == 0)
         let skipped = try await runtime.store.documents(tenant: try TenantID("acme"), status: .skipped)
         let reasons = Dictionary(uniqueKeysWithValues: skipped.map { ($0.key.docId.rawValue, $0.reason ?? "") })
         #expect(reasons["binary.txt"]?.contains("binary content") == true)
@@ -116,10 +117,37 @@ import Testing
         #expect(reasons["broken.json"]?.contains("invalid JSON") == true)
         #expect(reasons["image.png"]?.contains("unsupported file type .png") == true)
         #expect(reasons["huge.md"]?.contains("SLUICE_MAX_FILE_BYTES") == true)
+        #expect(reasons["long.txt"]?.contains("SLUICE_MAX_TEXT_BYTES") == true)
         // Fixing a file indexes it on the next run.
         try files.write("acme/latin1.txt", "café")
         let (fixed, _) = try await run(configuration)
         #expect(fixed.indexed == 1)
+    }
+
+    /// Files an older Sluice skipped as of an unsupported type are read by
+    /// the first run of a version that supports it; nothing else is read again.
+    @Test func filesOfANewlySupportedTypeAreQueuedAndNothingElse() async throws {
+        try files.write("acme/notes.md", "# Notes\n\nSome text.")
+        try files.write("acme/image.png", Data([0x89, 0x50, 0x4E, 0x47]))
+        try await FormatFixtures.make(["pdf-report"], in: files.path + "/acme")
+        let configuration = configuration()
+        // The older version: no PDF extractor.
+        let older = try SluiceRuntime(configuration: configuration, extractors: ExtractorRegistry(["md": MarkdownExtractor()]))
+        let before = try await Runner(runtime: older).run(Runner.Options(root: files.path, singleTenant: nil))
+        #expect(before.indexed == 1 && before.skipped == 2)
+
+        let (after, runtime) = try await run(configuration)
+        #expect(after.indexed == 1 && after.skipped == 0 && after.unchanged == 3, "\(after)")
+        let acme = try TenantID("acme")
+        let report = try await runtime.store.documentState(DocumentKey(tenant: acme, docId: try DocumentID("report.pdf")))
+        #expect(report?.status == .indexed && report?.title == "Quarterly Report & Outlook")
+        let notes = try await runtime.store.documentState(DocumentKey(tenant: acme, docId: try DocumentID("notes.md")))
+        #expect(notes?.processings == 1, "not read again")
+        let image = try await runtime.store.documentState(DocumentKey(tenant: acme, docId: try DocumentID("image.png")))
+        #expect(image?.status == .skipped && image?.processings == 1, "still unsupported: not queued")
+        // And only once: the next run finds nothing to do.
+        let (again, _) = try await run(configuration)
+        #expect(again.indexed == 0 && again.skipped == 0)
     }
 
     @Test func aFailingEmbedderEndsInDeadLettersWithTheReason() async throws {

@@ -70,8 +70,9 @@ import Testing
         let registry = ExtractorRegistry.standard
         #expect(registry.extractor(forPath: "/a/B.MD")?.mimeType == "text/markdown")
         #expect(registry.extractor(forPath: "/a/page.htm")?.mimeType == "text/html")
-        #expect(registry.extractor(forPath: "/a/report.pdf") == nil)
-        #expect(registry.unsupportedReason(forPath: "/a/report.pdf").hasPrefix("unsupported file type .pdf"))
+        #expect(registry.extractor(forPath: "/a/report.PDF")?.mimeType == "application/pdf")
+        #expect(registry.extractor(forPath: "/a/image.png") == nil)
+        #expect(registry.unsupportedReason(forPath: "/a/image.png").hasPrefix("unsupported file type .png (Sluice indexes .csv, "))
         #expect(registry.extractor(forPath: "/a/Makefile") == nil)
     }
 

@@ -22,6 +22,8 @@ struct DocumentProcessor: Sendable {
     let maxFileBytes: Int
     /// How long `prepare` may take before the worker gives up on the document (SLUICE_EXTRACT_TIMEOUT_SECONDS).
     var extractTimeout: Duration = .seconds(60)
+    /// Text of one document past this is skipped (SLUICE_MAX_TEXT_BYTES); converters stop at it themselves.
+    var maxTextBytes = 64 << 20
     let settingsFingerprint: String
     let clock: any SluiceClock
     /// A file modified less than this long ago is still being written: it waits.
@@ -135,6 +137,9 @@ struct DocumentProcessor: Sendable {
         } catch let error as SluiceError where error.code == .extraction {
             return .finished(.skipped(contentHash: hash, reason: error.message))
         }
+        if extracted.text.utf8.count > maxTextBytes {
+            return .finished(.skipped(contentHash: hash, reason: ExtractionLimits.textTooLarge(maxTextBytes).message))
+        }
         let chunking = ContinuousClock.now
         metrics.stage("extract", chunking - extracting)
         defer { metrics.stage("chunk", ContinuousClock.now - chunking) }
@@ -161,23 +166,5 @@ extension DocumentProcessor {
         } catch let error as SluiceError where error.code == .extraction {
             return .finished(.skipped(contentHash: hash, reason: error.message))
         }
-    }
-}
-
-/// A byte count for people: "50 MiB".
-struct ByteCount: CustomStringConvertible {
-    let bytes: Int
-    init(_ bytes: Int) { self.bytes = bytes }
-
-    var description: String {
-        let units = ["bytes", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        if unit == 0 { return "\(bytes) bytes" }
-        return value == value.rounded() ? "\(Int(value)) \(units[unit])" : String(format: "%.1f %@", value, units[unit])
     }
 }

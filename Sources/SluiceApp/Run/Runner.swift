@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SluiceConnectors
 import SluiceCore
 import SluiceWatch
 
@@ -106,7 +107,8 @@ public struct Runner: Sendable {
         let configuration = runtime.configuration
         let processor = DocumentProcessor(
             extractors: runtime.extractors, chunker: runtime.chunker, maxFileBytes: configuration.maxFileBytes,
-            extractTimeout: configuration.extractTimeout, settingsFingerprint: runtime.settingsFingerprint, clock: runtime.clock,
+            extractTimeout: configuration.extractTimeout, maxTextBytes: configuration.maxTextBytes,
+            settingsFingerprint: runtime.settingsFingerprint, clock: runtime.clock,
             stabilityWindow: configuration.settleWindow, deliversContent: runtime.sink.needs == .content,
             metrics: runtime.metrics)
         let budget = budget ?? ByteBudget(capacity: configuration.maxInflightBytes)
@@ -138,7 +140,14 @@ public struct Runner: Sendable {
             if abandoned > 0 {
                 runtime.logger.notice("released \(abandoned) leases left by a process that stopped mid-work; those documents will be processed again")
             }
-            return (lock, try await reconcileSettings())
+            let reindexed = try await reconcileSettings()
+            let newlySupported = try await runtime.store.requeueSkippedFiles(
+                reasonPrefix: ExtractorRegistry.unsupportedReasonPrefix, extensions: Set(runtime.extractors.supportedExtensions),
+                priority: .low)
+            if newlySupported > 0 {
+                runtime.logger.notice("queued \(newlySupported) files skipped before as of an unsupported type, which this version reads")
+            }
+            return (lock, reindexed)
         } catch {
             lock.release()
             throw error

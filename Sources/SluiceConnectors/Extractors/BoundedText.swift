@@ -12,15 +12,28 @@ struct BoundedText {
     private(set) var bytes: [UInt8] = []
     let limit: Int
 
+    /// Whether the limit is relative to the input (a text format) or absolute (a converted format).
+    private let relative: Bool
+
     init(inputBytes: Int) {
         limit = inputBytes.multipliedReportingOverflow(by: BoundedText.expansion).partialValue
             .addingReportingOverflow(BoundedText.allowance).partialValue
+        relative = true
+    }
+
+    /// At most `limit` bytes of text (SLUICE_MAX_TEXT_BYTES), whatever the input's size.
+    init(limit: Int) {
+        self.limit = limit
+        relative = false
     }
 
     var isEmpty: Bool { bytes.isEmpty }
+    /// Bytes so far: the UTF-8 offset of what is appended next.
+    var count: Int { bytes.count }
 
     mutating func append<Bytes: Collection<UInt8>>(_ part: Bytes) throws {
         guard bytes.count + part.count <= limit else {
+            if !relative { throw ExtractionLimits.textTooLarge(limit) }
             throw SluiceError(
                 .extraction,
                 "its text would be more than \(BoundedText.expansion) times the file's size (a header or key repeated for every value); split or simplify the file to index it")

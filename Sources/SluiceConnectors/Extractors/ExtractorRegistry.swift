@@ -8,14 +8,20 @@ public struct ExtractorRegistry: Sendable {
         self.byExtension = byExtension
     }
 
-    /// `.txt`, `.md`/`.markdown`, `.html`/`.htm`, `.json`, `.csv`.
-    public static let standard = ExtractorRegistry([
-        "txt": PlainTextExtractor(), "text": PlainTextExtractor(),
-        "md": MarkdownExtractor(), "markdown": MarkdownExtractor(),
-        "html": HTMLExtractor(), "htm": HTMLExtractor(),
-        "json": JSONExtractor(),
-        "csv": CSVExtractor(),
-    ])
+    /// Every supported type under the default limits.
+    public static let standard = ExtractorRegistry.standard(limits: ExtractionLimits())
+
+    /// `.txt`, `.md`/`.markdown`, `.html`/`.htm`, `.json`, `.csv`, `.pdf`.
+    public static func standard(limits: ExtractionLimits) -> ExtractorRegistry {
+        ExtractorRegistry([
+            "txt": PlainTextExtractor(), "text": PlainTextExtractor(),
+            "md": MarkdownExtractor(), "markdown": MarkdownExtractor(),
+            "html": HTMLExtractor(), "htm": HTMLExtractor(),
+            "json": JSONExtractor(),
+            "csv": CSVExtractor(),
+            "pdf": PDFExtractor(limits: limits),
+        ])
+    }
 
     public var supportedExtensions: [String] { byExtension.keys.sorted() }
 
@@ -39,12 +45,18 @@ public struct ExtractorRegistry: Sendable {
         return ext.isEmpty ? nil : ext.lowercased()
     }
 
+    /// How every reason for a file of an unsupported type starts: a newer
+    /// Sluice that reads the type finds these files by it (`requeueSkippedFiles`).
+    public static let unsupportedReasonPrefix = "unsupported file type"
+
     /// Why `path` is not indexed, for a file of an unsupported type.
     public func unsupportedReason(forPath path: String) -> String {
-        let list = ".txt, .md, .markdown, .html, .htm, .json and .csv"
+        let extensions = supportedExtensions.map { "." + $0 }
+        let list = extensions.dropLast().joined(separator: ", ") + " and " + (extensions.last ?? "")
+        let prefix = ExtractorRegistry.unsupportedReasonPrefix
         if let ext = ExtractorRegistry.fileExtension(of: path) {
-            return "unsupported file type .\(ext) (Sluice indexes \(list))"
+            return "\(prefix) .\(ext) (Sluice indexes \(list))"
         }
-        return "unsupported file type: no extension (Sluice indexes \(list))"
+        return "\(prefix): no extension (Sluice indexes \(list))"
     }
 }

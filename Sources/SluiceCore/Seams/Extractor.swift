@@ -4,11 +4,35 @@ public struct ExtractedText: Sendable, Equatable {
     public var title: String?
     /// Things a user may want to know (e.g. "3 rows had more fields than the header").
     public var warnings: [String]
+    /// Where each part of the text comes from (pages, slides, sheets), in
+    /// order of `offset`; empty for formats without such parts.
+    public var places: [Place]
 
-    public init(text: String, title: String? = nil, warnings: [String] = []) {
+    public init(text: String, title: String? = nil, warnings: [String] = [], places: [Place] = []) {
         self.text = text
         self.title = title
         self.warnings = warnings
+        self.places = places
+    }
+}
+
+/// A page, slide or sheet of a document, starting at a UTF-8 `offset` of
+/// the extracted text. The chunker starts a chunk at each place's start and
+/// records in each chunk the places it covers.
+public struct Place: Sendable, Equatable, Hashable {
+    public enum Kind: String, Sendable, Equatable, Hashable, Codable {
+        case page, slide, sheet
+    }
+
+    public var kind: Kind
+    /// The page or slide number ("3"), or the sheet's name.
+    public var label: String
+    public var offset: Int
+
+    public init(_ kind: Kind, _ label: String, at offset: Int) {
+        self.kind = kind
+        self.label = label
+        self.offset = offset
     }
 }
 

@@ -113,6 +113,12 @@ public protocol IndexStore: Sendable {
     /// re-indexing (files are re-read). Returns how many.
     func requeueDocuments(notMatching settingsFingerprint: String, priority: Priority) async throws -> Int
 
+    /// Queues the files skipped with a reason starting `reasonPrefix` whose
+    /// extension is now one of `extensions` (lowercased, without the dot):
+    /// the types a newer Sluice reads that an older one skipped. Nothing
+    /// else is re-read. Returns how many.
+    func requeueSkippedFiles(reasonPrefix: String, extensions: Set<String>, priority: Priority) async throws -> Int
+
     /// Queues documents to be written to the sink again whatever their
     /// content (a repair, or a write whose lease was lost): an indexed or
     /// skipped document is processed again from its file or stored content;

@@ -47,7 +47,13 @@ struct StatusCommand: AsyncParsableCommand {
         var sink: String
         var queue: QueueDepth.Summary
         var tenants: [TenantSummary]
+        struct ReasonCount: Codable {
+            var reason: String
+            var count: Int
+        }
         var skipped: [Problem]
+        /// The skips counted by reason, most frequent first.
+        var skippedByReason: [ReasonCount]
         var failed: [Problem]
         /// What the last scans could not cover (an unreadable folder, a name that cannot be a document).
         var scanProblems: [ScanProblem]
@@ -75,7 +81,11 @@ struct StatusCommand: AsyncParsableCommand {
             store: runtime.configuration.storePath,
             sink: runtime.sink.description,
             queue: depth.summary,
-            tenants: tenants, skipped: skipped, failed: failed,
+            tenants: tenants, skipped: skipped,
+            skippedByReason: Dictionary(grouping: skipped, by: \.reason)
+                .map { Report.ReasonCount(reason: $0.key, count: $0.value.count) }
+                .sorted { ($0.count, $1.reason) > ($1.count, $0.reason) },
+            failed: failed,
             scanProblems: try await runtime.store.problems(tenant: only))
         if json {
             print(try Terminal.json(report))
@@ -140,6 +150,11 @@ struct StatusCommand: AsyncParsableCommand {
             if report.scanProblems.count > limit {
                 print("  ... and \(report.scanProblems.count - limit) more (sluice status --tenant NAME lists all, --json too)")
             }
+        }
+        if !report.skippedByReason.isEmpty {
+            print("\nSkipped, by reason:")
+            for entry in report.skippedByReason.prefix(limit) { print("  \(entry.count.formatted()) × \(Terminal.escaped(entry.reason))") }
+            if report.skippedByReason.count > limit { print("  ... and \(report.skippedByReason.count - limit) more reasons (--json lists all)") }
         }
         for (title, problems) in [("Skipped", report.skipped), ("Failed (dead letters)", report.failed)] where !problems.isEmpty {
             print("\n\(title):")

@@ -1,0 +1,148 @@
+"""Writes document fixtures made by real producers into a folder, for the
+extractor tests and `sluice bench --formats`. Each holds known marker
+sentences (MARKER-...) so a test can assert exactly which were found, in
+which order, and where (page, slide, sheet, heading path).
+
+    python3 format-fixtures.py OUT_DIR NAME...
+
+Names: pdf-report, pdf-scanned, pdf-encrypted-user, pdf-encrypted-owner,
+pdf-truncated, pdf-slow, pdf-loop, pdf-many-pages, not-a-pdf.
+Needs reportlab (Tests/Support/requirements.txt).
+"""
+
+import os
+import sys
+
+
+def pdf_report(path):
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(path)
+    c.setTitle("Quarterly Report & Outlook")
+    pages = [
+        ["MARKER-PDF-1 revenue grew in the north.", "More text on page one."],
+        ["MARKER-PDF-2 costs fell <sharply> & steadily."],
+        [],  # a blank page: no text, no place
+        ["MARKER-PDF-4 the outlook is calm."],
+    ]
+    for lines in pages:
+        y = 760
+        for line in lines:
+            c.drawString(72, y, line)
+            y -= 18
+        c.showPage()
+    c.save()
+
+
+def pdf_scanned(path):
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(path)
+    for _ in range(2):
+        c.rect(72, 300, 400, 400, fill=1)  # an image-like page: ink, no text
+        c.showPage()
+    c.save()
+
+
+def pdf_encrypted(path, user_password):
+    from reportlab.lib import pdfencrypt
+    from reportlab.pdfgen import canvas
+
+    encryption = pdfencrypt.StandardEncryption(user_password, ownerPassword="owner-secret", canCopy=0)
+    c = canvas.Canvas(path, encrypt=encryption)
+    c.drawString(72, 700, "MARKER-ENCRYPTED readable without a user password.")
+    c.showPage()
+    c.save()
+
+
+def pdf_truncated(path):
+    pdf_report(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    with open(path, "wb") as f:
+        f.write(data[: len(data) // 3])
+
+
+def pdf_slow(path):
+    """Pages of a million tiny words each: seconds of pdftotext work from 600 KB."""
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(path, pageCompression=1)
+    line = " ".join(f"w{i % 97}" for i in range(200))
+    for _ in range(5):
+        text = c.beginText(10, 800)
+        text.setFont("Helvetica", 1)
+        text.setLeading(0.04)
+        for _ in range(20000):
+            text.textLine(line)
+        c.drawText(text)
+        c.showPage()
+    c.save()
+
+
+def pdf_loop(path):
+    """A page tree whose Pages node lists itself as its own kid: an infinite loop for a naive reader."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+    ]
+    stream = b"BT /F1 12 Tf 72 700 Td (MARKER-LOOP) Tj ET"
+    objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+    write_pdf(path, objects)
+
+
+def pdf_many_pages(path):
+    """A page count of two billion claimed by a tree of one page."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 2000000000 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+    ]
+    write_pdf(path, objects)
+
+
+def write_pdf(path, objects):
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    with open(path, "wb") as f:
+        f.write(out)
+
+
+def not_a_pdf(path):
+    with open(path, "w") as f:
+        f.write("MARKER-NOT-PDF this is plain text with a .pdf name\n")
+
+
+FIXTURES = {
+    "pdf-report": ("report.pdf", pdf_report),
+    "pdf-scanned": ("scanned.pdf", pdf_scanned),
+    "pdf-encrypted-user": ("encrypted-user.pdf", lambda p: pdf_encrypted(p, "user-secret")),
+    "pdf-encrypted-owner": ("encrypted-owner.pdf", lambda p: pdf_encrypted(p, "")),
+    "pdf-truncated": ("truncated.pdf", pdf_truncated),
+    "pdf-slow": ("slow.pdf", pdf_slow),
+    "pdf-loop": ("loop.pdf", pdf_loop),
+    "pdf-many-pages": ("many-pages.pdf", pdf_many_pages),
+    "not-a-pdf": ("not-a.pdf", not_a_pdf),
+}
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    for name in sys.argv[2:]:
+        filename, make = FIXTURES[name]
+        make(os.path.join(out, filename))
+        print(filename)
+
+
+if __name__ == "__main__":
+    main()
