@@ -44,6 +44,8 @@ public struct Configuration: Sendable, Equatable {
     public var extractMemoryBytes = 512 << 20
     /// Text extracted from one document (SLUICE_MAX_TEXT_BYTES).
     public var maxTextBytes = 64 << 20
+    /// Bytes inflated from one ZIP-based document such as .docx (SLUICE_MAX_INFLATED_BYTES).
+    public var maxInflatedBytes = 256 << 20
 
     /// What the extractors are held to.
     public var extractionLimits: ExtractionLimits {
@@ -51,6 +53,7 @@ public struct Configuration: Sendable, Equatable {
         limits.timeout = extractTimeout
         limits.converterMemoryBytes = extractMemoryBytes
         limits.maxTextBytes = maxTextBytes
+        limits.maxInflatedBytes = maxInflatedBytes
         return limits
     }
     /// Built-in embedder's dimension (SLUICE_EMBED_DIMENSION).
@@ -170,6 +173,7 @@ public struct Configuration: Sendable, Equatable {
         Knob(variable: "SLUICE_MAX_INFLIGHT_BYTES", summary: "file and request bytes being worked on at once (a large document costs about 6 to 8 times its size in memory while processed: lower this on a small machine)", defaultValue: "268435456 (256 MiB)"),
         Knob(variable: "SLUICE_MAX_FILE_BYTES", summary: "larger files are skipped with a reason", defaultValue: "52428800 (50 MiB)"),
         Knob(variable: "SLUICE_MAX_TEXT_BYTES", summary: "documents whose extracted text is larger are skipped with a reason", defaultValue: "67108864 (64 MiB)"),
+        Knob(variable: "SLUICE_MAX_INFLATED_BYTES", summary: "bytes one ZIP-based document (.docx, .pptx, .xlsx, OpenDocument, .epub) may inflate to; past it (a ZIP bomb) it is skipped", defaultValue: "268435456 (256 MiB)"),
         Knob(variable: "SLUICE_EXTRACT_TIMEOUT_SECONDS", summary: "longest reading, extracting and chunking one document may take (past it: a dead letter; a converter such as pdftotext is killed)", defaultValue: "60"),
         Knob(variable: "SLUICE_EXTRACT_MEMORY_MB", summary: "memory (address space) of a converter child process such as pdftotext", defaultValue: "512"),
         Knob(variable: "SLUICE_EMBED_DIMENSION", summary: "vector dimension (of the built-in embedder, or the one the service must return)", defaultValue: "384"),
@@ -232,6 +236,7 @@ public struct Configuration: Sendable, Equatable {
         if let value = try int("SLUICE_EXTRACT_TIMEOUT_SECONDS", min: 1, max: 86_400) { extractTimeout = .seconds(value) }
         if let value = try int("SLUICE_EXTRACT_MEMORY_MB", min: 64, max: 1 << 20) { extractMemoryBytes = value << 20 }
         if let value = try int("SLUICE_MAX_TEXT_BYTES", min: 1024, max: 1 << 40) { maxTextBytes = value }
+        if let value = try int("SLUICE_MAX_INFLATED_BYTES", min: 1024, max: 1 << 40) { maxInflatedBytes = value }
         if let value = try int("SLUICE_EMBED_DIMENSION", min: 8, max: 65_536) { embeddingDimension = value }
         if let value = try int("SLUICE_CHUNK_SIZE", min: 50, max: 1_000_000) { chunkSize = value }
         if let value = try int("SLUICE_CHUNK_OVERLAP", min: 0, max: 1_000_000) { chunkOverlap = value }

@@ -117,6 +117,70 @@ def write_pdf(path, objects):
         f.write(out)
 
 
+def docx_report(path):
+    import docx
+
+    d = docx.Document()
+    d.core_properties.title = "Employee Handbook"
+    d.add_heading("Handbook", level=1)
+    d.add_paragraph("MARKER-DOCX-1 welcome to the company.")
+    d.add_heading("Leave", level=2)
+    d.add_heading("Vacation", level=3)
+    d.add_paragraph("MARKER-DOCX-2 you get twenty days.")
+    d.add_paragraph("MARKER-DOCX-3 first item", style="List Bullet")
+    d.add_paragraph("MARKER-DOCX-4 second item", style="List Number")
+    table = d.add_table(rows=2, cols=3)
+    for r, row in enumerate([["Region", "Days", "Notes"], ["MARKER-DOCX-5 North", "20", "carry over 5"]]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    d.add_heading("Sick leave", level=2)
+    p = d.add_paragraph("MARKER-DOCX-6 tell your manager")
+    p.add_run(" the same day.")
+    d.save(path)
+
+
+def docx_bomb(path, lying=False):
+    """A DOCX whose document.xml inflates to 1 GB from about 1 MB; `lying`: its headers say 1,000 bytes."""
+    import struct
+    import zipfile
+
+    docx_report(path + ".tmp")
+    with zipfile.ZipFile(path + ".tmp") as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for item in source.infolist():
+            if item.filename == "word/document.xml":
+                with bomb.open("word/document.xml", "w") as out:
+                    out.write(b'<?xml version="1.0"?><w:document xmlns:w="x"><w:body><w:p><w:r><w:t>')
+                    block = b"A" * (1 << 20)
+                    for _ in range(1024):
+                        out.write(block)
+                    out.write(b"</w:t></w:r></w:p></w:body></w:document>")
+            else:
+                bomb.writestr(item, source.read(item.filename))
+    os.remove(path + ".tmp")
+    if lying:
+        with open(path, "r+b") as f:
+            data = bytearray(f.read())
+            name = b"word/document.xml"
+            for signature, size_offset, name_offset in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+                start = 0
+                while (start := data.find(signature, start)) >= 0:
+                    if data[start + name_offset:start + name_offset + len(name)] == name:
+                        struct.pack_into("<I", data, start + size_offset, 1000)
+                    start += 4
+            f.seek(0)
+            f.write(data)
+
+
+def docx_traversal(path):
+    """A DOCX that also holds parts named ../../evil.txt and /etc/evil: names, never paths."""
+    import zipfile
+
+    docx_report(path)
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("../../evil.txt", "MARKER-EVIL")
+        z.writestr("/tmp/sluice-evil.txt", "MARKER-EVIL")
+
+
 def not_a_pdf(path):
     with open(path, "w") as f:
         f.write("MARKER-NOT-PDF this is plain text with a .pdf name\n")
@@ -132,6 +196,11 @@ FIXTURES = {
     "pdf-loop": ("loop.pdf", pdf_loop),
     "pdf-many-pages": ("many-pages.pdf", pdf_many_pages),
     "not-a-pdf": ("not-a.pdf", not_a_pdf),
+    "docx-report": ("handbook.docx", docx_report),
+    "docx-bomb": ("bomb.docx", docx_bomb),
+    "docx-bomb-lying": ("bomb-lying.docx", lambda p: docx_bomb(p, lying=True)),
+    "docx-traversal": ("traversal.docx", docx_traversal),
+    "docx-not-zip": ("not-a.docx", not_a_pdf),
 }
 
 

@@ -9,6 +9,8 @@ public struct ExtractionLimits: Sendable, Equatable {
     public var converterMemoryBytes = 512 << 20
     /// Text extracted from one document (SLUICE_MAX_TEXT_BYTES).
     public var maxTextBytes = 64 << 20
+    /// Bytes inflated from one ZIP-based document, all its parts together (SLUICE_MAX_INFLATED_BYTES).
+    public var maxInflatedBytes = 256 << 20
 
     public init() {}
 

@@ -11,7 +11,7 @@ public struct ExtractorRegistry: Sendable {
     /// Every supported type under the default limits.
     public static let standard = ExtractorRegistry.standard(limits: ExtractionLimits())
 
-    /// `.txt`, `.md`/`.markdown`, `.html`/`.htm`, `.json`, `.csv`, `.pdf`.
+    /// `.txt`, `.md`/`.markdown`, `.html`/`.htm`, `.json`, `.csv`, `.pdf`, `.docx`.
     public static func standard(limits: ExtractionLimits) -> ExtractorRegistry {
         ExtractorRegistry([
             "txt": PlainTextExtractor(), "text": PlainTextExtractor(),
@@ -20,6 +20,7 @@ public struct ExtractorRegistry: Sendable {
             "json": JSONExtractor(),
             "csv": CSVExtractor(),
             "pdf": PDFExtractor(limits: limits),
+            "docx": DOCXExtractor(limits: limits),
         ])
     }
 

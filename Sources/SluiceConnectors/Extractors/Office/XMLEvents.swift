@@ -1,0 +1,73 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import SluiceCore
+
+/// Streams an XML part to a handler as start tags, end tags and text, with
+/// element and attribute names stripped of their namespace prefix (`w:p`
+/// is `p`): the formats read here use fixed vocabularies whose local names
+/// do not collide where it matters. libxml2 underneath: no external
+/// entities are loaded, and entity expansion is bounded by libxml2.
+struct XMLEvents {
+    protocol Handler: AnyObject {
+        func start(_ name: Substring, _ attributes: [String: String]) throws
+        func end(_ name: Substring) throws
+        func text(_ text: String) throws
+    }
+
+    /// Parses `data`, calling `handler`; throws `.extraction` naming `part` when the XML is malformed.
+    static func parse(_ data: Data, part: String, into handler: some Handler) throws {
+        let parser = XMLParser(data: data)
+        let delegate = Delegate(handler)
+        parser.delegate = delegate
+        parser.shouldProcessNamespaces = false
+        parser.shouldResolveExternalEntities = false
+        guard parser.parse() else {
+            if let thrown = delegate.thrown { throw thrown }
+            let line = parser.lineNumber
+            throw SluiceError(.extraction, "its part \(part) is not well-formed XML (line \(line)); the file is damaged")
+        }
+    }
+
+    /// The local name of a possibly prefixed XML name.
+    static func local(_ name: String) -> Substring {
+        guard let colon = name.lastIndex(of: ":") else { return name[...] }
+        return name[name.index(after: colon)...]
+    }
+
+    private final class Delegate: NSObject, XMLParserDelegate {
+        let handler: any Handler
+        var thrown: (any Error)?
+
+        init(_ handler: any Handler) { self.handler = handler }
+
+        func parser(
+            _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
+            attributes: [String: String] = [:]
+        ) {
+            var local: [String: String] = [:]
+            for (name, value) in attributes { local[String(XMLEvents.local(name))] = value }
+            run(parser) { try handler.start(XMLEvents.local(elementName), local) }
+        }
+
+        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
+            run(parser) { try handler.end(XMLEvents.local(elementName)) }
+        }
+
+        func parser(_ parser: XMLParser, foundCharacters string: String) {
+            run(parser) { try handler.text(string) }
+        }
+
+        /// A handler's error (a cap reached) stops the parse and is what `parse` throws.
+        private func run(_ parser: XMLParser, _ body: () throws -> Void) {
+            guard thrown == nil else { return }
+            do {
+                try body()
+            } catch {
+                thrown = error
+                parser.abortParsing()
+            }
+        }
+    }
+}

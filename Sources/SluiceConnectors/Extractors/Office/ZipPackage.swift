@@ -1,0 +1,87 @@
+import Foundation
+import SluiceCore
+import ZIPFoundation
+
+/// A ZIP-based document (Office Open XML, OpenDocument, EPUB) opened in
+/// memory, whose parts are inflated under one budget for the whole document
+/// (`SLUICE_MAX_INFLATED_BYTES`): a ZIP bomb is refused at the budget, not
+/// inflated. Parts are looked up by name and never written anywhere, so
+/// names such as `../../etc/passwd` are only names.
+final class ZipPackage {
+    private let archive: Archive
+    private var remaining: Int
+    let limit: Int
+    /// What the document is, for messages: "DOCX".
+    let format: String
+
+    init(_ bytes: [UInt8], format: String, maxInflatedBytes: Int) throws {
+        guard bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || bytes.starts(with: [0x50, 0x4B, 0x05, 0x06]) else {
+            throw SluiceError(.extraction, "not a \(format) file (it is not a ZIP archive); check the file or its extension")
+        }
+        do {
+            archive = try Archive(data: Data(bytes), accessMode: .read)
+        } catch {
+            throw SluiceError(.extraction, "not a readable \(format) file (its ZIP directory is damaged); check the file")
+        }
+        self.format = format
+        limit = maxInflatedBytes
+        remaining = maxInflatedBytes
+    }
+
+    /// Whether the package holds a part named `path`.
+    func contains(_ path: String) -> Bool { archive[path] != nil }
+
+    /// The inflated bytes of part `path`, or nil when there is none.
+    func part(_ path: String) throws -> Data? {
+        guard let entry = archive[path], entry.type == .file else { return nil }
+        // The declared size can lie; it only saves inflating what it already says is too much.
+        if entry.uncompressedSize > UInt64(remaining) { throw tooLarge() }
+        var data = Data()
+        data.reserveCapacity(Int(entry.uncompressedSize))
+        do {
+            _ = try archive.extract(entry, skipCRC32: false) { chunk in
+                guard chunk.count <= self.remaining else { throw Refusal.tooLarge }
+                self.remaining -= chunk.count
+                data.append(chunk)
+            }
+        } catch Refusal.tooLarge {
+            throw tooLarge()
+        } catch {
+            throw SluiceError(.extraction, "not a readable \(format) file (its part \(path) cannot be inflated); the file is damaged")
+        }
+        return data
+    }
+
+    /// Part `path`, which the format requires.
+    func requiredPart(_ path: String) throws -> Data {
+        guard let data = try part(path) else {
+            throw SluiceError(.extraction, "not a readable \(format) file (it has no \(path)); check the file or its extension")
+        }
+        return data
+    }
+
+    /// The names of the parts, in the archive's order.
+    var paths: [String] { archive.map(\.path) }
+
+    private enum Refusal: Error { case tooLarge }
+
+    private func tooLarge() -> SluiceError {
+        SluiceError(
+            .extraction,
+            "it inflates to more than the \(ByteCount(limit)) limit (SLUICE_MAX_INFLATED_BYTES): a ZIP bomb or an unusually large \(format); raise the limit to index it")
+    }
+}
+
+/// Resolves a relationship target (`slides/slide1.xml`, `../media/a.png`,
+/// `/word/document.xml`) against the folder of the part that names it.
+func resolvePartPath(_ target: String, from base: String) -> String {
+    var parts: [Substring] = target.hasPrefix("/") ? [] : base.split(separator: "/").dropLast()
+    for component in target.split(separator: "/") {
+        switch component {
+        case ".": continue
+        case "..": if !parts.isEmpty { parts.removeLast() }
+        default: parts.append(component)
+        }
+    }
+    return parts.joined(separator: "/")
+}

@@ -1,0 +1,69 @@
+import Foundation
+import SluiceConnectors
+import SluiceCore
+import SluiceTesting
+import Testing
+
+/// ZIP-of-XML documents made by their real producers (python-docx, ...)
+/// and hostile variants of them.
+@Suite(.timeLimit(.minutes(2))) struct OfficeExtractorTests {
+    let directory: TemporaryDirectory
+
+    init() throws { directory = try TemporaryDirectory("sluice-office") }
+
+    func bytes(_ fixture: String) async throws -> [UInt8] {
+        let name = try await FormatFixtures.make([fixture], in: directory.path)[0]
+        return Array(try Data(contentsOf: URL(fileURLWithPath: directory.path + "/" + name)))
+    }
+
+    func reason(_ extractor: any Extractor, _ fixture: String) async throws -> String? {
+        let input = try await bytes(fixture)
+        do {
+            _ = try extractor.extract(input)
+            return nil
+        } catch let error as SluiceError where error.code == .extraction {
+            return error.message
+        }
+    }
+
+    /// The marker ids (MARKER-X-N) in the order they appear.
+    func markers(_ text: String) -> [String] {
+        text.split(whereSeparator: { $0.isWhitespace || $0 == "|" }).filter { $0.hasPrefix("MARKER-") }.map(String.init)
+    }
+
+    @Test func aWordDocumentKeepsHeadingsListsAndTableRowsInOrder() async throws {
+        let extracted = try DOCXExtractor().extract(try await bytes("docx-report"))
+        #expect(extracted.title == "Employee Handbook")
+        #expect(markers(extracted.text) == (1...6).map { "MARKER-DOCX-\($0)" })
+        let blocks = extracted.text.components(separatedBy: "\n\n")
+        #expect(blocks.prefix(4) == ["# Handbook", "MARKER-DOCX-1 welcome to the company.", "## Leave", "### Vacation"])
+        #expect(blocks.contains("- MARKER-DOCX-3 first item") && blocks.contains("- MARKER-DOCX-4 second item"))
+        #expect(blocks.contains("Region | Days | Notes") && blocks.contains("MARKER-DOCX-5 North | 20 | carry over 5"), "a row reads as a line")
+        #expect(blocks.last == "MARKER-DOCX-6 tell your manager the same day.", "runs of one paragraph join")
+    }
+
+    @Test func aZipBombIsRefusedAtTheInflateCapWhateverItsHeadersSay() async throws {
+        var limits = ExtractionLimits()
+        limits.maxInflatedBytes = 64 << 20
+        for fixture in ["docx-bomb", "docx-bomb-lying"] {
+            let reason = try await reason(DOCXExtractor(limits: limits), fixture)
+            #expect(reason?.contains("SLUICE_MAX_INFLATED_BYTES") == true, "\(fixture): \(reason ?? "read")")
+        }
+    }
+
+    @Test func partNamesThatClimbOutAreOnlyNames() async throws {
+        let extracted = try DOCXExtractor().extract(try await bytes("docx-traversal"))
+        #expect(markers(extracted.text).count == 6 && !extracted.text.contains("MARKER-EVIL"))
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/sluice-evil.txt"))
+    }
+
+    @Test func aFileThatIsNotAZipIsSkippedWithAReason() async throws {
+        #expect(try await reason(DOCXExtractor(), "docx-not-zip") == "not a DOCX file (it is not a ZIP archive); check the file or its extension")
+    }
+
+    @Test func textPastTheCapStopsTheParse() async throws {
+        var limits = ExtractionLimits()
+        limits.maxTextBytes = 100
+        #expect(try await reason(DOCXExtractor(limits: limits), "docx-report")?.contains("SLUICE_MAX_TEXT_BYTES") == true)
+    }
+}
