@@ -66,4 +66,20 @@ import Testing
         limits.maxTextBytes = 100
         #expect(try await reason(DOCXExtractor(limits: limits), "docx-report")?.contains("SLUICE_MAX_TEXT_BYTES") == true)
     }
+
+    @Test func aPresentationReadsSlideBySlideWithTitlesTablesAndSpeakerNotes() async throws {
+        let extracted = try PPTXExtractor().extract(try await bytes("pptx-deck"))
+        #expect(extracted.title == "Quarterly Review")
+        #expect(markers(extracted.text) == (1...4).map { "MARKER-PPTX-\($0)" })
+        #expect(extracted.places.map(\.label) == ["1", "2", "3"] && extracted.places.allSatisfy { $0.kind == .slide })
+        let blocks = extracted.text.components(separatedBy: "\n\n")
+        #expect(blocks == [
+            "# Results", "MARKER-PPTX-1 revenue is up.", "Speaker notes: MARKER-PPTX-2 mention the north region.",
+            "# Regions", "Region | Growth", "MARKER-PPTX-3 North | 12%",
+            "# Slide 3", "MARKER-PPTX-4 thank you.",
+        ], "\(blocks)")
+        let utf8 = Array(extracted.text.utf8)
+        #expect(extracted.places.map { String(decoding: utf8[$0.offset...].prefix(9), as: UTF8.self) } == ["# Results", "# Regions", "# Slide 3"])
+        #expect(extracted.warnings == ["1 image without text left out"])
+    }
 }

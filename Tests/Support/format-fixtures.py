@@ -181,6 +181,42 @@ def docx_traversal(path):
         z.writestr("/tmp/sluice-evil.txt", "MARKER-EVIL")
 
 
+def tiny_png():
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b"")
+
+
+def pptx_deck(path):
+    import io
+
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    deck.core_properties.title = "Quarterly Review"
+    slide = deck.slides.add_slide(deck.slide_layouts[1])
+    slide.shapes.title.text = "Results"
+    slide.placeholders[1].text_frame.text = "MARKER-PPTX-1 revenue is up."
+    slide.notes_slide.notes_text_frame.text = "MARKER-PPTX-2 mention the north region."
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = "Regions"
+    table = slide.shapes.add_table(2, 2, Inches(1), Inches(2), Inches(6), Inches(2)).table
+    for r, row in enumerate([["Region", "Growth"], ["MARKER-PPTX-3 North", "12%"]]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    slide.shapes.add_picture(io.BytesIO(tiny_png()), Inches(1), Inches(5))
+    slide = deck.slides.add_slide(deck.slide_layouts[6])  # blank: no title
+    box = slide.shapes.add_textbox(Inches(1), Inches(1), Inches(6), Inches(1))
+    box.text_frame.text = "MARKER-PPTX-4 thank you."
+    deck.save(path)
+
+
 def not_a_pdf(path):
     with open(path, "w") as f:
         f.write("MARKER-NOT-PDF this is plain text with a .pdf name\n")
@@ -201,6 +237,7 @@ FIXTURES = {
     "docx-bomb-lying": ("bomb-lying.docx", lambda p: docx_bomb(p, lying=True)),
     "docx-traversal": ("traversal.docx", docx_traversal),
     "docx-not-zip": ("not-a.docx", not_a_pdf),
+    "pptx-deck": ("review.pptx", pptx_deck),
 }
 
 

@@ -11,7 +11,7 @@ public struct ExtractorRegistry: Sendable {
     /// Every supported type under the default limits.
     public static let standard = ExtractorRegistry.standard(limits: ExtractionLimits())
 
-    /// `.txt`, `.md`/`.markdown`, `.html`/`.htm`, `.json`, `.csv`, `.pdf`, `.docx`.
+    /// `.txt`, `.md`/`.markdown`, `.html`/`.htm`, `.json`, `.csv`, `.pdf`, `.docx`, `.pptx`.
     public static func standard(limits: ExtractionLimits) -> ExtractorRegistry {
         ExtractorRegistry([
             "txt": PlainTextExtractor(), "text": PlainTextExtractor(),
@@ -21,6 +21,7 @@ public struct ExtractorRegistry: Sendable {
             "csv": CSVExtractor(),
             "pdf": PDFExtractor(limits: limits),
             "docx": DOCXExtractor(limits: limits),
+            "pptx": PPTXExtractor(limits: limits),
         ])
     }
 

@@ -7,7 +7,8 @@ import SluiceCore
 /// Streams an XML part to a handler as start tags, end tags and text, with
 /// element and attribute names stripped of their namespace prefix (`w:p`
 /// is `p`): the formats read here use fixed vocabularies whose local names
-/// do not collide where it matters. libxml2 underneath: no external
+/// do not collide where it matters (attributes whose do are also kept
+/// under their prefixed name). libxml2 underneath: no external
 /// entities are loaded, and entity expansion is bounded by libxml2.
 struct XMLEvents {
     protocol Handler: AnyObject {
@@ -46,8 +47,15 @@ struct XMLEvents {
             _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
             attributes: [String: String] = [:]
         ) {
+            // By local name; when a prefixed and an unprefixed attribute share one (`id` and `r:id`
+            // of a PPTX slide id), the unprefixed one keeps it and the prefixed one is also under its full name.
             var local: [String: String] = [:]
-            for (name, value) in attributes { local[String(XMLEvents.local(name))] = value }
+            for (name, value) in attributes where !name.contains(":") { local[name] = value }
+            for (name, value) in attributes where name.contains(":") {
+                local[name] = value
+                let short = String(XMLEvents.local(name))
+                if local[short] == nil { local[short] = value }
+            }
             run(parser) { try handler.start(XMLEvents.local(elementName), local) }
         }
 
