@@ -82,4 +82,24 @@ import Testing
         #expect(extracted.places.map { String(decoding: utf8[$0.offset...].prefix(9), as: UTF8.self) } == ["# Results", "# Regions", "# Slide 3"])
         #expect(extracted.warnings == ["1 image without text left out"])
     }
+
+    @Test func aWorkbookShowsEachSheetsRowsAsTheirFormatsShowThem() async throws {
+        let extracted = try XLSXExtractor().extract(try await bytes("xlsx-book"))
+        #expect(extracted.title == "Budget 2026")
+        #expect(extracted.places.map(\.label) == ["Budget", "Notes"] && extracted.places.allSatisfy { $0.kind == .sheet })
+        let blocks = extracted.text.components(separatedBy: "\n\n")
+        #expect(blocks == [
+            "# Budget", "Item | Amount | Share | Due", "MARKER-XLSX-1 rent | 1,234.50 | 25% | 2026-03-01",
+            "MARKER-XLSX-2 total | 2469 | 0.3", "MARKER-XLSX-3 far below",
+            "# Notes", "MARKER-XLSX-4 on the second sheet | TRUE",
+        ], "shared strings resolved (without the phonetic guide), formats applied, the formula's cached value, empty rows left out: \(blocks)")
+    }
+
+    @Test func aMillionEmptyRowsCostOnlyTheParse() async throws {
+        let started = ContinuousClock.now
+        let extracted = try XLSXExtractor().extract(try await bytes("xlsx-empty-rows"))
+        #expect(extracted.text.contains("MARKER-XLSX-EMPTY last row"))
+        #expect(extracted.text.utf8.count < 1000, "no line for an empty row")
+        #expect(ContinuousClock.now - started < .seconds(60))
+    }
 }

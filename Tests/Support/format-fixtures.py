@@ -217,6 +217,68 @@ def pptx_deck(path):
     deck.save(path)
 
 
+def xlsx_book(path):
+    import datetime
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.properties.title = "Budget 2026"
+    sheet = book.active
+    sheet.title = "Budget"
+    sheet.append(["Item", "Amount", "Share", "Due"])
+    sheet.append(["MARKER-XLSX-1 rent", 1234.5, 0.25, datetime.date(2026, 3, 1)])
+    sheet["B2"].number_format = "#,##0.00"
+    sheet["C2"].number_format = "0%"
+    sheet["D2"].number_format = "yyyy-mm-dd"
+    sheet.append([])  # an empty row: left out
+    sheet.append(["MARKER-XLSX-2 total", "=B2*2", 0.1 + 0.2])
+    sheet["A7"] = "MARKER-XLSX-3 far below"
+    notes = book.create_sheet("Notes")
+    notes["B2"] = "MARKER-XLSX-4 on the second sheet"
+    notes["C2"] = True
+    book.save(path)
+    # openpyxl writes no cached value for a formula; Excel does: add the one Excel would have saved.
+    with zipfile.ZipFile(path) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(b"<f>B2*2</f><v></v>", b"<f>B2*2</f><v>2469</v>").replace(
+        b"<f>B2*2</f></c>", b"<f>B2*2</f><v>2469</v></c>")
+    # Excel keeps text in a shared string table, with rich runs and phonetic guides: as Excel saves it.
+    sheet2 = parts["xl/worksheets/sheet2.xml"]
+    start = sheet2.index(b'<c r="B2"')
+    end = sheet2.index(b"</c>", start) + 4
+    parts["xl/worksheets/sheet2.xml"] = sheet2[:start] + b'<c r="B2" t="s"><v>0</v></c>' + sheet2[end:]
+    parts["xl/sharedStrings.xml"] = (
+        b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+        b'<si><r><t>MARKER-XLSX-4 on the </t></r><r><rPr><b/></rPr><t>second sheet</t></r><rPh sb="0" eb="1"><t>PHONETIC</t></rPh></si></sst>')
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdSST" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def xlsx_empty_rows(path):
+    """A sheet of a million empty rows, then one with a marker."""
+    import zipfile
+
+    xlsx_book(path + ".tmp")
+    with zipfile.ZipFile(path + ".tmp") as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            if item.filename == "xl/worksheets/sheet1.xml":
+                rows = b"".join(b'<row r="%d"/>' % r for r in range(1, 1_000_001))
+                out.writestr(item.filename, b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+                             + rows + b'<row r="1000001"><c r="A1000001" t="inlineStr"><is><t>MARKER-XLSX-EMPTY last row</t></is></c></row></sheetData></worksheet>')
+            else:
+                out.writestr(item, source.read(item.filename))
+    os.remove(path + ".tmp")
+
+
 def not_a_pdf(path):
     with open(path, "w") as f:
         f.write("MARKER-NOT-PDF this is plain text with a .pdf name\n")
@@ -238,6 +300,8 @@ FIXTURES = {
     "docx-traversal": ("traversal.docx", docx_traversal),
     "docx-not-zip": ("not-a.docx", not_a_pdf),
     "pptx-deck": ("review.pptx", pptx_deck),
+    "xlsx-book": ("budget.xlsx", xlsx_book),
+    "xlsx-empty-rows": ("empty-rows.xlsx", xlsx_empty_rows),
 }
 
 

@@ -11,7 +11,7 @@ public struct ExtractorRegistry: Sendable {
     /// Every supported type under the default limits.
     public static let standard = ExtractorRegistry.standard(limits: ExtractionLimits())
 
-    /// `.txt`, `.md`/`.markdown`, `.html`/`.htm`, `.json`, `.csv`, `.pdf`, `.docx`, `.pptx`.
+    /// `.txt`, `.md`/`.markdown`, `.html`/`.htm`, `.json`, `.csv`, `.pdf`, `.docx`, `.pptx`, `.xlsx`.
     public static func standard(limits: ExtractionLimits) -> ExtractorRegistry {
         ExtractorRegistry([
             "txt": PlainTextExtractor(), "text": PlainTextExtractor(),
@@ -22,6 +22,7 @@ public struct ExtractorRegistry: Sendable {
             "pdf": PDFExtractor(limits: limits),
             "docx": DOCXExtractor(limits: limits),
             "pptx": PPTXExtractor(limits: limits),
+            "xlsx": XLSXExtractor(limits: limits),
         ])
     }
 

@@ -19,7 +19,9 @@ struct XMLEvents {
 
     /// Parses `data`, calling `handler`; throws `.extraction` naming `part` when the XML is malformed.
     static func parse(_ data: Data, part: String, into handler: some Handler) throws {
-        let parser = XMLParser(data: data)
+        // From a stream, fed to libxml2 a buffer at a time: given all at once, a part over 10 MB on one line
+        // (as Excel writes sheets) passes libxml2's lookup limit and is refused as malformed.
+        let parser = XMLParser(stream: InputStream(data: data))
         let delegate = Delegate(handler)
         parser.delegate = delegate
         parser.shouldProcessNamespaces = false
@@ -27,7 +29,8 @@ struct XMLEvents {
         guard parser.parse() else {
             if let thrown = delegate.thrown { throw thrown }
             let line = parser.lineNumber
-            throw SluiceError(.extraction, "its part \(part) is not well-formed XML (line \(line)); the file is damaged")
+            let code = (parser.parserError as? NSError)?.code ?? 0
+            throw SluiceError(.extraction, "its part \(part) is not well-formed XML (line \(line), libxml2 error \(code)); the file is damaged")
         }
     }
 
