@@ -102,4 +102,32 @@ import Testing
         #expect(extracted.text.utf8.count < 1000, "no line for an empty row")
         #expect(ContinuousClock.now - started < .seconds(60))
     }
+
+    @Test func anOpenDocumentTextKeepsItsStructure() async throws {
+        let extracted = try OpenDocumentExtractor(.text).extract(try await bytes("odt-handbook"))
+        #expect(extracted.title == "Open Handbook")
+        #expect(extracted.text.components(separatedBy: "\n\n") == [
+            "# Handbook", "MARKER-ODT-1 welcome to the team.", "## Leave", "- MARKER-ODT-2 first item", "- MARKER-ODT-3 second item",
+            "Region | Days", "MARKER-ODT-4 North | 20", "MARKER-ODT-5 the end.",
+        ], "\(extracted.text)")
+    }
+
+    @Test func anOpenDocumentSpreadsheetSkipsItsRepeatedEmptyRowsAndCells() async throws {
+        let extracted = try OpenDocumentExtractor(.spreadsheet).extract(try await bytes("ods-book"))
+        #expect(extracted.places.map(\.label) == ["Budget", "Notes"] && extracted.places.allSatisfy { $0.kind == .sheet })
+        #expect(extracted.text.components(separatedBy: "\n\n") == [
+            "# Budget", "Item | Amount", "MARKER-ODS-1 rent | 1,234.50", "MARKER-ODS-2 after the gap",
+            "# Notes", " |  |  | MARKER-ODS-3 second sheet",
+        ], "\(extracted.text)")
+    }
+
+    @Test func anOpenDocumentPresentationReadsPageByPageWithNotes() async throws {
+        let extracted = try OpenDocumentExtractor(.presentation).extract(try await bytes("odp-deck"))
+        #expect(extracted.title == "Open Review")
+        #expect(extracted.places.map(\.label) == ["1", "2"] && extracted.places.allSatisfy { $0.kind == .slide })
+        #expect(extracted.text.components(separatedBy: "\n\n") == [
+            "# Results", "MARKER-ODP-1 revenue is up.", "Speaker notes: MARKER-ODP-2 thank the team.",
+            "# Slide 2", "MARKER-ODP-3 questions?",
+        ], "\(extracted.text)")
+    }
 }

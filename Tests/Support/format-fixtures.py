@@ -279,6 +279,117 @@ def xlsx_empty_rows(path):
     os.remove(path + ".tmp")
 
 
+def odf_cell(text=None, repeat=None):
+    from odf.table import TableCell
+    from odf.text import P
+
+    cell = TableCell(numbercolumnsrepeated=repeat) if repeat else TableCell()
+    if text is not None:
+        cell.addElement(P(text=text))
+    return cell
+
+
+def odt_handbook(path):
+    from odf.dc import Title
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableColumn, TableRow
+    from odf.text import H, List, ListItem, P, Span
+
+    doc = OpenDocumentText()
+    doc.meta.addElement(Title(text="Open Handbook"))
+    doc.text.addElement(H(outlinelevel=1, text="Handbook"))
+    paragraph = P(text="MARKER-ODT-1 welcome ")
+    paragraph.addElement(Span(text="to the team."))
+    doc.text.addElement(paragraph)
+    doc.text.addElement(H(outlinelevel=2, text="Leave"))
+    items = List()
+    for text in ["MARKER-ODT-2 first item", "MARKER-ODT-3 second item"]:
+        item = ListItem()
+        item.addElement(P(text=text))
+        items.addElement(item)
+    doc.text.addElement(items)
+    table = Table(name="Days")
+    table.addElement(TableColumn(numbercolumnsrepeated=2))
+    for row_values in [["Region", "Days"], ["MARKER-ODT-4 North", "20"]]:
+        row = TableRow()
+        for value in row_values:
+            row.addElement(odf_cell(value))
+        table.addElement(row)
+    doc.text.addElement(table)
+    doc.text.addElement(P(text="MARKER-ODT-5 the end."))
+    doc.save(path)
+
+
+def ods_book(path):
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableRow
+
+    doc = OpenDocumentSpreadsheet()
+    budget = Table(name="Budget")
+    for values in [["Item", "Amount"], ["MARKER-ODS-1 rent", "1,234.50"]]:
+        row = TableRow()
+        for value in values:
+            row.addElement(odf_cell(value))
+        budget.addElement(row)
+    # How ODF writes the rest of a sheet: a million empty rows as one repeated row of repeated empty cells.
+    empty = TableRow(numberrowsrepeated=1_000_000)
+    empty.addElement(odf_cell(repeat=1024))
+    budget.addElement(empty)
+    last = TableRow()
+    last.addElement(odf_cell("MARKER-ODS-2 after the gap"))
+    budget.addElement(last)
+    doc.spreadsheet.addElement(budget)
+    notes = Table(name="Notes")
+    row = TableRow()
+    row.addElement(odf_cell(repeat=3))
+    row.addElement(odf_cell("MARKER-ODS-3 second sheet"))
+    notes.addElement(row)
+    doc.spreadsheet.addElement(notes)
+    doc.save(path)
+
+
+def odp_deck(path):
+    from odf.dc import Title
+    from odf.draw import Frame, Page, TextBox
+    from odf.namespaces import PRESENTATIONNS
+    from odf.opendocument import OpenDocumentPresentation
+    from odf.presentation import Notes
+    from odf.style import MasterPage, PageLayout
+    from odf.text import P
+
+    doc = OpenDocumentPresentation()
+    doc.meta.addElement(Title(text="Open Review"))
+    layout = PageLayout(name="Layout")
+    doc.automaticstyles.addElement(layout)
+    master = MasterPage(name="Default", pagelayoutname=layout)
+    doc.masterstyles.addElement(master)
+
+    def frame(texts, presentation_class=None):
+        box = Frame(width="20cm", height="3cm", x="1cm", y="1cm")
+        if presentation_class:
+            box.setAttrNS(PRESENTATIONNS, "class", presentation_class)
+        text_box = TextBox()
+        for text in texts:
+            text_box.addElement(P(text=text))
+        box.addElement(text_box)
+        return box
+
+    for number, (title, body, note) in enumerate([
+        ("Results", "MARKER-ODP-1 revenue is up.", "MARKER-ODP-2 thank the team."),
+        (None, "MARKER-ODP-3 questions?", None),
+    ], start=1):
+        page = Page(masterpagename=master, name=f"page{number}")
+        if title:
+            page.addElement(frame([title], "title"))
+        page.addElement(frame([body]))
+        if note:
+            notes = Notes()
+            notes.addElement(frame([note], "notes"))
+            page.addElement(notes)
+        doc.presentation.addElement(page)
+    doc.save(path)
+
+
 def not_a_pdf(path):
     with open(path, "w") as f:
         f.write("MARKER-NOT-PDF this is plain text with a .pdf name\n")
@@ -302,6 +413,9 @@ FIXTURES = {
     "pptx-deck": ("review.pptx", pptx_deck),
     "xlsx-book": ("budget.xlsx", xlsx_book),
     "xlsx-empty-rows": ("empty-rows.xlsx", xlsx_empty_rows),
+    "odt-handbook": ("handbook.odt", odt_handbook),
+    "ods-book": ("budget.ods", ods_book),
+    "odp-deck": ("review.odp", odp_deck),
 }
 
 

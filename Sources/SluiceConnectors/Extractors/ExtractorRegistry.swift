@@ -11,7 +11,7 @@ public struct ExtractorRegistry: Sendable {
     /// Every supported type under the default limits.
     public static let standard = ExtractorRegistry.standard(limits: ExtractionLimits())
 
-    /// `.txt`, `.md`/`.markdown`, `.html`/`.htm`, `.json`, `.csv`, `.pdf`, `.docx`, `.pptx`, `.xlsx`.
+    /// `.txt`, `.md`/`.markdown`, `.html`/`.htm`, `.json`, `.csv`, `.pdf`, `.docx`, `.pptx`, `.xlsx`, `.odt`, `.ods`, `.odp`.
     public static func standard(limits: ExtractionLimits) -> ExtractorRegistry {
         ExtractorRegistry([
             "txt": PlainTextExtractor(), "text": PlainTextExtractor(),
@@ -23,6 +23,9 @@ public struct ExtractorRegistry: Sendable {
             "docx": DOCXExtractor(limits: limits),
             "pptx": PPTXExtractor(limits: limits),
             "xlsx": XLSXExtractor(limits: limits),
+            "odt": OpenDocumentExtractor(.text, limits: limits),
+            "ods": OpenDocumentExtractor(.spreadsheet, limits: limits),
+            "odp": OpenDocumentExtractor(.presentation, limits: limits),
         ])
     }
 
