@@ -130,4 +130,14 @@ import Testing
             "# Slide 2", "MARKER-ODP-3 questions?",
         ], "\(extracted.text)")
     }
+
+    @Test func aBookReadsItsChaptersInSpineOrder() async throws {
+        let extracted = try EPUBExtractor().extract(try await bytes("epub-book"))
+        #expect(extracted.title == "The Sluice Story")
+        #expect(extracted.text.components(separatedBy: "\n\n") == [
+            "# Middles", "MARKER-EPUB-2 the gates opened.", "# Beginnings", "MARKER-EPUB-1 the river ran & ran.", "# Endings",
+            "MARKER-EPUB-3 the sea.",
+        ], "\(extracted.text)")
+        #expect(try await reason(EPUBExtractor(), "epub-missing-chapter")?.contains("is missing") == true)
+    }
 }

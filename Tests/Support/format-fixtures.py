@@ -390,6 +390,40 @@ def odp_deck(path):
     doc.save(path)
 
 
+def epub_book(path, missing_chapter=False):
+    import zipfile
+
+    from ebooklib import epub
+
+    book = epub.EpubBook()
+    book.set_identifier("sluice-fixture")
+    book.set_title("The Sluice Story")
+    book.set_language("en")
+    chapters = []
+    for number, (heading, body) in enumerate([
+        ("Beginnings", "MARKER-EPUB-1 the river ran &amp; ran."),
+        ("Middles", "MARKER-EPUB-2 the gates opened."),
+        ("Endings", "MARKER-EPUB-3 the sea."),
+    ], start=1):
+        chapter = epub.EpubHtml(title=heading, file_name=f"chap{number}.xhtml", lang="en")
+        chapter.content = f"<h1>{heading}</h1><p>{body}</p>"
+        book.add_item(chapter)
+        chapters.append(chapter)
+    book.toc = chapters
+    book.add_item(epub.EpubNcx())
+    book.add_item(epub.EpubNav())
+    # Spine order differs from file order: the reader must follow the spine.
+    book.spine = [chapters[1], chapters[0], chapters[2]]
+    epub.write_epub(path, book)
+    if missing_chapter:
+        with zipfile.ZipFile(path) as z:
+            parts = {name: z.read(name) for name in z.namelist()}
+        del parts["EPUB/chap2.xhtml"]
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in parts.items():
+                z.writestr(name, data)
+
+
 def not_a_pdf(path):
     with open(path, "w") as f:
         f.write("MARKER-NOT-PDF this is plain text with a .pdf name\n")
@@ -416,6 +450,8 @@ FIXTURES = {
     "odt-handbook": ("handbook.odt", odt_handbook),
     "ods-book": ("budget.ods", ods_book),
     "odp-deck": ("review.odp", odp_deck),
+    "epub-book": ("story.epub", epub_book),
+    "epub-missing-chapter": ("missing-chapter.epub", lambda p: epub_book(p, missing_chapter=True)),
 }
 
 

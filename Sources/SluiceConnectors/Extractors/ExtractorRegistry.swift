@@ -11,7 +11,7 @@ public struct ExtractorRegistry: Sendable {
     /// Every supported type under the default limits.
     public static let standard = ExtractorRegistry.standard(limits: ExtractionLimits())
 
-    /// `.txt`, `.md`/`.markdown`, `.html`/`.htm`, `.json`, `.csv`, `.pdf`, `.docx`, `.pptx`, `.xlsx`, `.odt`, `.ods`, `.odp`.
+    /// `.txt`, `.md`/`.markdown`, `.html`/`.htm`, `.json`, `.csv`, `.pdf`, `.docx`, `.pptx`, `.xlsx`, `.odt`, `.ods`, `.odp`, `.epub`.
     public static func standard(limits: ExtractionLimits) -> ExtractorRegistry {
         ExtractorRegistry([
             "txt": PlainTextExtractor(), "text": PlainTextExtractor(),
@@ -26,6 +26,7 @@ public struct ExtractorRegistry: Sendable {
             "odt": OpenDocumentExtractor(.text, limits: limits),
             "ods": OpenDocumentExtractor(.spreadsheet, limits: limits),
             "odp": OpenDocumentExtractor(.presentation, limits: limits),
+            "epub": EPUBExtractor(limits: limits),
         ])
     }
 
