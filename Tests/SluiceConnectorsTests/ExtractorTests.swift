@@ -20,6 +20,42 @@ import Testing
         }
     }
 
+    @Test func htmlDecodesEveryNamedReferenceAsHTML5Does() throws {
+        let cases: [(String, String)] = [
+            ("&CounterClockwiseContourIntegral;", "\u{2233}"),  // the longest name
+            ("&NotNestedGreaterGreater;", "\u{2AA2}\u{0338}"),  // two code points
+            ("&copy 2024", "\u{A9} 2024"),  // legacy: valid without a semicolon
+            ("&notit;", "\u{AC}it;"),  // the longest legacy prefix, as the spec's own example
+            ("&ampx", "&x"),
+            ("&zwj;&hearts;&Afr;", "\u{200D}\u{2665}\u{1D504}"),
+            ("&#x80; &#150;", "\u{20AC} \u{2013}"),  // C1 controls mean windows-1252
+            ("&#0; &#xD800; &#1114112;", "\u{FFFD} \u{FFFD} \u{FFFD}"),
+            ("&#65 &#x42", "A B"),  // numeric without a semicolon
+            ("&unknown; & &; &#; &#x;", "&unknown; & &; &#; &#x;"),  // not references: as written
+        ]
+        for (source, expected) in cases {
+            #expect(try HTMLExtractor().extract(bytes("<p>\(source)</p>")).text == expected, "\(source)")
+        }
+    }
+
+    @Test func htmlKeepsPreformattedTextAndDropsTheSiteAroundThePage() throws {
+        let html = """
+            <html><head><title>Install</title></head><body>
+            <header><a href="/">Home</a> MARKER-HEADER</header><nav><a>Docs</a> MARKER-NAV</nav>
+            <main><h1>Install</h1><p>Run   this:</p><pre>make   build
+              --verbose
+
+            done</pre><template>MARKER-TEMPLATE</template></main>
+            <footer>MARKER-FOOTER &copy; 2026</footer></body></html>
+            """
+        let result = try HTMLExtractor().extract(bytes(html))
+        #expect(result.title == "Install")
+        #expect(result.text == "# Install\n\nRun this:\n\nmake   build\n  --verbose\n\ndone", "\(result.text)")
+        for hidden in ["MARKER-HEADER", "MARKER-NAV", "MARKER-TEMPLATE", "MARKER-FOOTER", "Home", "Docs"] {
+            #expect(!result.text.contains(hidden), "\(hidden) must not be extracted")
+        }
+    }
+
     @Test func jsonGivesStringValuesWithTheirKeys() throws {
         let json = #"{"title": "Plans", "owner": {"name": "Ada", "age": 36}, "tags": ["a", "b"], "empty": ""}"#
         let result = try JSONExtractor().extract(bytes(json))

@@ -1,18 +1,24 @@
 import SluiceCore
 
-/// `.html`, `.htm`: the visible text. Scripts, styles, templates, comments and
-/// the head (except its title) are dropped; block elements become line
-/// breaks and headings become Markdown headings, so the chunker sees sections.
+/// `.html`, `.htm`: the page's own text. Scripts, styles, templates,
+/// comments, the site's navigation, header and footer, and the head (except
+/// its title) are dropped; block elements become line breaks, headings
+/// Markdown headings (so the chunker sees sections), `<pre>` keeps its
+/// whitespace, and every HTML5 character reference is decoded.
 public struct HTMLExtractor: Extractor {
     public let mimeType = "text/html"
 
     public init() {}
 
     /// Elements whose content is never visible text.
-    static let hiddenElements: Set<String> = ["script", "style", "noscript", "template", "svg", "head", "iframe", "object"]
+    /// Elements whose content is never the page's own text: scripts and
+    /// styles, and the site's navigation, header and footer around it.
+    static let hiddenElements: Set<String> = [
+        "script", "style", "noscript", "template", "svg", "head", "iframe", "object", "nav", "header", "footer",
+    ]
     static let blockElements: Set<String> = [
-        "p", "div", "section", "article", "header", "footer", "nav", "aside", "main", "ul", "ol", "table", "tr",
-        "blockquote", "pre", "hr", "form", "fieldset", "figure", "figcaption", "dl", "dt", "dd", "address", "details",
+        "p", "div", "section", "article", "aside", "main", "ul", "ol", "table", "tr",
+        "blockquote", "hr", "form", "fieldset", "figure", "figcaption", "dl", "dt", "dd", "address", "details",
         "summary", "body", "html",
     ]
 
@@ -21,6 +27,8 @@ public struct HTMLExtractor: Extractor {
         var out = TextBuilder()
         var title: [UInt8] = []
         var inTitle = false
+        /// Inside `<pre>`: whitespace and line breaks are kept as written.
+        var preformatted = 0
         var index = 0
         let count = source.count
         while index < count {
@@ -29,7 +37,13 @@ public struct HTMLExtractor: Extractor {
                 let start = index
                 while index < count && source[index] != UInt8(ascii: "<") { index += 1 }
                 let text = HTMLExtractor.decodeEntities(source[start..<index])
-                if inTitle { title.append(contentsOf: text) } else { out.appendText(text) }
+                if inTitle {
+                    title.append(contentsOf: text)
+                } else if preformatted > 0 {
+                    out.appendPreformatted(text)
+                } else {
+                    out.appendText(text)
+                }
                 continue
             }
             // A comment, doctype or processing instruction.
@@ -64,6 +78,9 @@ public struct HTMLExtractor: Extractor {
                 continue
             }
             switch tag.name {
+            case "pre":
+                out.appendBreak(2)
+                preformatted = max(0, preformatted + (tag.closing ? -1 : tag.selfClosing ? 0 : 1))
             case "br": out.appendBreak(1)
             case "li": out.appendBreak(1); if !tag.closing { out.appendRaw(Array("- ".utf8)) }
             case "td", "th": out.appendText([UInt8(ascii: " ")])
@@ -160,14 +177,34 @@ public struct HTMLExtractor: Extractor {
         return (start + openEnd + 1)..<(start + close)
     }
 
-    static let namedEntities: [String: String] = [
-        "amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "nbsp": " ", "mdash": "\u{2014}",
-        "ndash": "\u{2013}", "hellip": "\u{2026}", "copy": "\u{00A9}", "reg": "\u{00AE}", "trade": "\u{2122}",
-        "laquo": "\u{00AB}", "raquo": "\u{00BB}", "lsquo": "\u{2018}", "rsquo": "\u{2019}", "ldquo": "\u{201C}",
-        "rdquo": "\u{201D}", "euro": "\u{20AC}", "middot": "\u{00B7}", "bull": "\u{2022}",
+    /// Every HTML5 named character reference (`HTMLEntities.swift`), by its
+    /// name: "amp;" and, for the legacy ones valid without it, "amp".
+    static let namedEntities: [String: String] = {
+        var table: [String: String] = [:]
+        for line in entityTable.split(separator: "\n") {
+            guard let space = line.firstIndex(of: " ") else { continue }
+            let scalars = line[line.index(after: space)...].split(separator: ".").compactMap { UInt32($0, radix: 16).flatMap(Unicode.Scalar.init) }
+            table[String(line[..<space])] = String(String.UnicodeScalarView(scalars))
+        }
+        return table
+    }()
+
+    /// The longest name in the table, semicolon included.
+    static let longestEntityName = namedEntities.keys.map(\.utf8.count).max() ?? 0
+
+    /// What numeric references to C1 controls mean (the HTML5 rule: windows-1252).
+    static let windows1252: [UInt32: UInt32] = [
+        0x80: 0x20AC, 0x82: 0x201A, 0x83: 0x0192, 0x84: 0x201E, 0x85: 0x2026, 0x86: 0x2020, 0x87: 0x2021, 0x88: 0x02C6,
+        0x89: 0x2030, 0x8A: 0x0160, 0x8B: 0x2039, 0x8C: 0x0152, 0x8E: 0x017D, 0x91: 0x2018, 0x92: 0x2019, 0x93: 0x201C,
+        0x94: 0x201D, 0x95: 0x2022, 0x96: 0x2013, 0x97: 0x2014, 0x98: 0x02DC, 0x99: 0x2122, 0x9A: 0x0161, 0x9B: 0x203A,
+        0x9C: 0x0153, 0x9E: 0x017E, 0x9F: 0x0178,
     ]
 
-    /// Decodes character references; unknown ones stay as written.
+    /// Decodes character references as HTML5 does in text: every named one
+    /// (legacy ones also without their semicolon, longest match first),
+    /// decimal and hex ones (NUL, surrogates and values past U+10FFFF become
+    /// U+FFFD, C1 controls their windows-1252 meaning). Anything else stays
+    /// as written.
     static func decodeEntities(_ text: ArraySlice<UInt8>) -> [UInt8] {
         guard text.contains(UInt8(ascii: "&")) else { return Array(text) }
         var out: [UInt8] = []
@@ -175,31 +212,73 @@ public struct HTMLExtractor: Extractor {
         var index = text.startIndex
         while index < text.endIndex {
             let byte = text[index]
-            guard byte == UInt8(ascii: "&"),
-                let semicolon = text[index..<min(text.endIndex, index + 12)].firstIndex(of: UInt8(ascii: ";"))
-            else {
+            guard byte == UInt8(ascii: "&"), let (replacement, next) = reference(in: text, at: index) else {
                 out.append(byte)
                 index += 1
                 continue
             }
-            let name = String(decoding: text[(index + 1)..<semicolon], as: UTF8.self)
-            var replacement: String?
-            if name.hasPrefix("#x") || name.hasPrefix("#X") {
-                replacement = UInt32(name.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init).map { String($0) }
-            } else if name.hasPrefix("#") {
-                replacement = UInt32(name.dropFirst(1)).flatMap(Unicode.Scalar.init).map { String($0) }
-            } else {
-                replacement = namedEntities[name]
-            }
-            if let replacement {
-                out.append(contentsOf: replacement.utf8)
-                index = semicolon + 1
-            } else {
-                out.append(byte)
-                index += 1
-            }
+            out.append(contentsOf: replacement.utf8)
+            index = next
         }
         return out
+    }
+
+    /// The reference starting with the `&` at `start`: its text and where what follows it starts.
+    static func reference(in text: ArraySlice<UInt8>, at start: Int) -> (String, Int)? {
+        var index = start + 1
+        guard index < text.endIndex else { return nil }
+        if text[index] == UInt8(ascii: "#") {
+            index += 1
+            let hex = index < text.endIndex && (text[index] | 0x20) == UInt8(ascii: "x")
+            if hex { index += 1 }
+            let digitsStart = index
+            var value: UInt32 = 0
+            while index < text.endIndex, let digit = hexValue(text[index]), hex || digit < 10 {
+                value = min(value &* (hex ? 16 : 10) &+ UInt32(digit), 0x110000)
+                index += 1
+            }
+            guard index > digitsStart else { return nil }
+            if index < text.endIndex && text[index] == UInt8(ascii: ";") { index += 1 }
+            let scalar: Unicode.Scalar
+            if let mapped = windows1252[value] {
+                scalar = Unicode.Scalar(mapped)!
+            } else if value == 0 {
+                scalar = "\u{FFFD}"
+            } else {
+                scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
+            }
+            return (String(scalar), index)
+        }
+        var end = index
+        while end < text.endIndex && end - index < longestEntityName && isAlphanumeric(text[end]) { end += 1 }
+        guard end > index else { return nil }
+        if end < text.endIndex && text[end] == UInt8(ascii: ";"),
+            let value = namedEntities[String(decoding: text[index...end], as: UTF8.self)]
+        {
+            return (value, end + 1)
+        }
+        // Legacy names valid without a semicolon ("&copy 2024", "&ampx"): the longest that matches.
+        var length = end - index
+        while length >= 2 {
+            if let value = namedEntities[String(decoding: text[index..<(index + length)], as: UTF8.self)] {
+                return (value, index + length)
+            }
+            length -= 1
+        }
+        return nil
+    }
+
+    static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+    }
+
+    static func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case 0x30...0x39: Int(byte - 0x30)
+        case 0x41...0x46: Int(byte - 0x41 + 10)
+        case 0x61...0x66: Int(byte - 0x61 + 10)
+        default: nil
+        }
     }
 }
 
@@ -210,15 +289,29 @@ struct TextBuilder {
     private var pendingSpace = false
     private var pendingBreaks = 0
 
+    /// Text as a browser lays it out: runs of whitespace (no-break spaces too) are one space.
     mutating func appendText(_ text: [UInt8]) {
-        for byte in text {
+        var index = 0
+        while index < text.count {
+            let byte = text[index]
             if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0C {
                 pendingSpace = true
+            } else if byte == 0xC2 && index + 1 < text.count && text[index + 1] == 0xA0 {
+                pendingSpace = true
+                index += 1
             } else {
                 flushPending()
                 bytes.append(byte)
             }
+            index += 1
         }
+    }
+
+    /// Text of a `<pre>`: every space and line break as written (carriage returns dropped).
+    mutating func appendPreformatted(_ text: [UInt8]) {
+        guard !text.isEmpty else { return }
+        flushPending()
+        bytes.append(contentsOf: text.lazy.filter { $0 != 0x0D })
     }
 
     mutating func appendRaw(_ text: [UInt8]) {
