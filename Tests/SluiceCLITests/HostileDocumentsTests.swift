@@ -13,30 +13,21 @@ import Testing
         defer { work.remove() }
         let tenant = work.path + "/corpus/acme"
         let hostile = [
-            "pdf-truncated", "pdf-encrypted-user", "pdf-scanned", "pdf-loop", "pdf-many-pages", "pdf-slow", "not-a-pdf",
+            "pdf-truncated", "pdf-encrypted-user", "pdf-scanned", "pdf-loop", "pdf-many-pages", "not-a-pdf",
+            "docx-bomb", "docx-bomb-lying", "docx-not-zip", "pdf-named-docx", "docx-named-xlsx", "epub-missing-chapter",
         ]
-        try await FormatFixtures.make(hostile + ["pdf-report", "pdf-encrypted-owner"], in: tenant)
+        let good = [
+            "pdf-report", "pdf-encrypted-owner", "docx-report", "docx-traversal", "pptx-deck", "xlsx-book", "xlsx-empty-rows",
+            "odt-handbook", "ods-book", "odp-deck", "epub-book",
+        ]
+        try await FormatFixtures.make(hostile + good, in: tenant)
         for index in 0..<5 { try work.write("corpus/acme/good\(index).md", "# Good \(index)\n\nMARKER-GOOD-\(index) fine text.\n") }
 
-        // One batch for everything; a deadline the slow PDF passes.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try CrashSafetyTests.binary())
-        process.arguments = ["run", work.path + "/corpus", "--data-dir", work.path + "/data", "--json"]
-        process.environment = ["SLUICE_BATCH_SIZE": "50", "SLUICE_EXTRACT_TIMEOUT_SECONDS": "1", "PATH": "/usr/bin:/bin"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let (status, data) = try await process.exited(reading: output)
-        let summary = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
-        // The PDF that takes seconds passes the deadline: a dead letter with the reason (retry it after raising
-        // the limit); its pdftotext is killed. Every other document is indexed or skipped with a reason.
-        #expect(status == 1, "exit 1: one dead letter")
-        #expect(summary["failures"] as? [String] == [
-            "acme/slow.pdf: reading, extracting and chunking it took longer than 1 s (SLUICE_EXTRACT_TIMEOUT_SECONDS); raise the limit or split the document"
-        ], "\(summary)")
-        #expect(summary["indexed"] as? Int == 7, "five Markdown files, the report and the owner-password PDF")
-        #expect((summary["peakRSSBytes"] as? Int ?? .max) < 512 << 20)
+        // One batch for everything.
+        let (status, summary) = try await run(work, environment: ["SLUICE_BATCH_SIZE": "50"])
+        #expect(status == 0, "every document indexed or skipped with a reason: \(summary)")
+        #expect(summary["indexed"] as? Int == 5 + good.count, "the Markdown files and every good document")
+        #expect((summary["peakRSSBytes"] as? Int ?? .max) < 512 << 20, "\(summary["peakRSSBytes"] ?? "")")
 
         let statusProcess = Process()
         statusProcess.executableURL = URL(fileURLWithPath: try CrashSafetyTests.binary())
@@ -54,9 +45,49 @@ import Testing
         #expect(skipped["encrypted-user.pdf"]?.hasPrefix("encrypted") == true)
         #expect(skipped["scanned.pdf"]?.hasPrefix("no text layer (scanned image)") == true)
         #expect(skipped["loop.pdf"] != nil, "the looping page tree has no readable text")
-        #expect(skipped.count == 6, "\(skipped)")
+        #expect(skipped["bomb.docx"]?.contains("SLUICE_MAX_INFLATED_BYTES") == true)
+        #expect(skipped["bomb-lying.docx"]?.contains("SLUICE_MAX_INFLATED_BYTES") == true, "\(skipped)")
+        #expect(skipped["not-a.docx"]?.hasPrefix("not a DOCX file (it is not a ZIP archive)") == true)
+        #expect(skipped["really-a-pdf.docx"]?.hasPrefix("not a DOCX file (it is not a ZIP archive)") == true)
+        #expect(skipped["really-a-docx.xlsx"]?.hasPrefix("not a readable XLSX file (it has no xl/workbook.xml)") == true)
+        #expect(skipped["missing-chapter.epub"]?.contains("is missing") == true)
+        #expect(skipped.count == hostile.count, "\(skipped)")
         let byReason = report["skippedByReason"] as? [[String: Any]] ?? []
-        #expect(byReason.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == 6)
+        #expect(byReason.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == hostile.count)
         #expect(byReason.contains { $0["count"] as? Int == 2 && ($0["reason"] as? String)?.contains("xref table") == true }, "\(byReason)")
+    }
+
+    /// Documents that take longer than SLUICE_EXTRACT_TIMEOUT_SECONDS: a PDF
+    /// whose pdftotext runs for seconds (killed) and a ZIP bomb whose headers
+    /// lie (its inflating stops itself). Each is a dead letter with the
+    /// reason; the others of the batch are indexed.
+    @Test func documentsPastTheDeadlineAreDeadLettersAndTheBatchGoesOn() async throws {
+        let work = try TemporaryDirectory("sluice-slow-docs")
+        defer { work.remove() }
+        try await FormatFixtures.make(["pdf-slow", "docx-bomb-lying", "docx-report"], in: work.path + "/corpus/acme")
+        try work.write("corpus/acme/good.md", "# Good\n\nMARKER-GOOD fine text.\n")
+        let (status, summary) = try await run(
+            work, environment: ["SLUICE_BATCH_SIZE": "50", "SLUICE_EXTRACT_TIMEOUT_SECONDS": "1", "SLUICE_MAX_INFLATED_BYTES": "4294967296"])
+        #expect(status == 1, "exit 1: dead letters")
+        let late = "took longer than 1 s (SLUICE_EXTRACT_TIMEOUT_SECONDS); raise the limit or split the document"
+        #expect(summary["failures"] as? [String] == [
+            "acme/bomb-lying.docx: reading, extracting and chunking it \(late)", "acme/slow.pdf: reading, extracting and chunking it \(late)",
+        ], "\(summary)")
+        #expect(summary["indexed"] as? Int == 2)
+        #expect((summary["peakRSSBytes"] as? Int ?? .max) < 512 << 20, "the bomb stopped inflating at the deadline")
+    }
+
+    /// `sluice run --json` over `work/corpus`: its exit status and summary.
+    func run(_ work: TemporaryDirectory, environment: [String: String]) async throws -> (Int32, [String: Any]) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try CrashSafetyTests.binary())
+        process.arguments = ["run", work.path + "/corpus", "--data-dir", work.path + "/data", "--json"]
+        process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let (status, data) = try await process.exited(reading: output)
+        return (status, try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:])
     }
 }

@@ -140,4 +140,14 @@ import Testing
         ], "\(extracted.text)")
         #expect(try await reason(EPUBExtractor(), "epub-missing-chapter")?.contains("is missing") == true)
     }
+
+    /// An in-process extractor cannot be killed: past the deadline it stops itself, inflating or parsing.
+    @Test func inflatingStopsAtTheDeadline() async throws {
+        var limits = ExtractionLimits()
+        limits.maxInflatedBytes = 4 << 30
+        limits.timeout = .milliseconds(200)
+        let started = ContinuousClock.now
+        #expect(try await reason(DOCXExtractor(limits: limits), "docx-bomb-lying")?.contains("SLUICE_EXTRACT_TIMEOUT_SECONDS") == true)
+        #expect(ContinuousClock.now - started < .seconds(30), "it did not inflate the whole gigabyte")
+    }
 }

@@ -424,6 +424,14 @@ def epub_book(path, missing_chapter=False):
                 z.writestr(name, data)
 
 
+def pdf_named_docx(path):
+    pdf_report(path)
+
+
+def docx_named_xlsx(path):
+    docx_report(path)
+
+
 def not_a_pdf(path):
     with open(path, "w") as f:
         f.write("MARKER-NOT-PDF this is plain text with a .pdf name\n")
@@ -451,6 +459,8 @@ FIXTURES = {
     "ods-book": ("budget.ods", ods_book),
     "odp-deck": ("review.odp", odp_deck),
     "epub-book": ("story.epub", epub_book),
+    "pdf-named-docx": ("really-a-pdf.docx", pdf_named_docx),
+    "docx-named-xlsx": ("really-a-docx.xlsx", docx_named_xlsx),
     "epub-missing-chapter": ("missing-chapter.epub", lambda p: epub_book(p, missing_chapter=True)),
 }
 

@@ -14,6 +14,12 @@ public struct ExtractionLimits: Sendable, Equatable {
 
     public init() {}
 
+    static func tooSlow(_ timeout: Duration) -> SluiceError {
+        SluiceError(
+            .extraction,
+            "reading it took longer than \(timeout.seconds.formatted()) s (SLUICE_EXTRACT_TIMEOUT_SECONDS); raise the limit or split the document")
+    }
+
     public static func textTooLarge(_ limit: Int) -> SluiceError {
         SluiceError(
             .extraction,

@@ -54,9 +54,7 @@ public struct PDFExtractor: Extractor {
                 : "pdftotext crashed on it (signal \(signal))"
             throw SluiceError(.extraction, "not a readable PDF: \(cause); check the file, or raise SLUICE_EXTRACT_MEMORY_MB")
         case .timedOut:
-            throw SluiceError(
-                .extraction,
-                "reading it took longer than \(limits.timeout.seconds.formatted()) s (SLUICE_EXTRACT_TIMEOUT_SECONDS); raise the limit or split the document")
+            throw ExtractionLimits.tooSlow(limits.timeout)
         case .outputTooLarge:
             throw ExtractionLimits.textTooLarge(limits.maxTextBytes)
         }

@@ -13,11 +13,10 @@ public struct DOCXExtractor: Extractor {
     public init(limits: ExtractionLimits = ExtractionLimits()) { self.limits = limits }
 
     public func extract(_ bytes: [UInt8]) throws -> ExtractedText {
-        let package = try ZipPackage(bytes, format: "DOCX", maxInflatedBytes: limits.maxInflatedBytes)
-        let styles = try package.part("word/styles.xml").map { try DOCXExtractor.styles($0) } ?? Styles()
-        let body = Body(styles: styles, maxTextBytes: limits.maxTextBytes)
-        try XMLEvents.parse(try package.requiredPart("word/document.xml"), part: "word/document.xml", into: body)
-        let title = try package.part("docProps/core.xml").flatMap { try OOXMLMetadata.title($0) } ?? body.styledTitle
+        let package = try ZipPackage(bytes, format: "DOCX", limits: limits)
+        let body = Body(styles: try DOCXExtractor.styles(package), maxTextBytes: limits.maxTextBytes)
+        try package.parse("word/document.xml", required: true, into: body)
+        let title = try OOXMLMetadata.title(package) ?? body.styledTitle
         return body.output.extracted(title: title, format: "DOCX")
     }
 
@@ -31,7 +30,7 @@ public struct DOCXExtractor: Extractor {
 
     /// "heading N" styles and any with an outline level are headings (the
     /// Title style is level 1 too); styles with numbering are list styles.
-    static func styles(_ data: Data) throws -> Styles {
+    static func styles(_ package: ZipPackage) throws -> Styles {
         final class Reader: XMLEvents.Handler {
             var styles = Styles()
             var current: String?
@@ -57,7 +56,7 @@ public struct DOCXExtractor: Extractor {
             func text(_ text: String) {}
         }
         let reader = Reader()
-        try XMLEvents.parse(data, part: "word/styles.xml", into: reader)
+        try package.parse("word/styles.xml", into: reader)
         return reader.styles
     }
 
@@ -144,7 +143,7 @@ public struct DOCXExtractor: Extractor {
 /// The metadata every Office Open XML package has in `docProps/core.xml`.
 enum OOXMLMetadata {
     /// `dc:title`, when it is there and not empty.
-    static func title(_ core: Data) throws -> String? {
+    static func title(_ package: ZipPackage) throws -> String? {
         final class Core: XMLEvents.Handler {
             var title = ""
             var inTitle = false
@@ -153,7 +152,7 @@ enum OOXMLMetadata {
             func text(_ text: String) { if inTitle { title += text } }
         }
         let handler = Core()
-        try XMLEvents.parse(core, part: "docProps/core.xml", into: handler)
+        try package.parse("docProps/core.xml", into: handler)
         let title = OfficeText.oneLine(handler.title)
         return title.isEmpty ? nil : title
     }

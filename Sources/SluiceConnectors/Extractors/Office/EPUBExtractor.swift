@@ -12,14 +12,14 @@ public struct EPUBExtractor: Extractor {
     public init(limits: ExtractionLimits = ExtractionLimits()) { self.limits = limits }
 
     public func extract(_ bytes: [UInt8]) throws -> ExtractedText {
-        let package = try ZipPackage(bytes, format: "EPUB", maxInflatedBytes: limits.maxInflatedBytes)
+        let package = try ZipPackage(bytes, format: "EPUB", limits: limits)
         let container = Container()
-        try XMLEvents.parse(try package.requiredPart("META-INF/container.xml"), part: "META-INF/container.xml", into: container)
+        try package.parse("META-INF/container.xml", required: true, into: container)
         guard let opfPath = container.rootfile else {
             throw SluiceError(.extraction, "not a readable EPUB file (META-INF/container.xml names no package document); the file is damaged")
         }
         let opf = Package()
-        try XMLEvents.parse(try package.requiredPart(opfPath), part: opfPath, into: opf)
+        try package.parse(opfPath, required: true, into: opf)
         var text = BoundedText(limit: limits.maxTextBytes)
         for (index, idref) in opf.spine.enumerated() {
             guard let item = opf.manifest[idref] else {

@@ -28,11 +28,11 @@ public struct OpenDocumentExtractor: Extractor {
     }
 
     public func extract(_ bytes: [UInt8]) throws -> ExtractedText {
-        let package = try ZipPackage(bytes, format: kind.rawValue, maxInflatedBytes: limits.maxInflatedBytes)
+        let package = try ZipPackage(bytes, format: kind.rawValue, limits: limits)
         let content = Content(kind: kind, maxTextBytes: limits.maxTextBytes)
-        try XMLEvents.parse(try package.requiredPart("content.xml"), part: "content.xml", into: content)
+        try package.parse("content.xml", required: true, into: content)
         var title: String?
-        if let meta = try package.part("meta.xml") {
+        do {
             final class Meta: XMLEvents.Handler {
                 var title = ""
                 var inTitle = false
@@ -41,7 +41,7 @@ public struct OpenDocumentExtractor: Extractor {
                 func text(_ text: String) { if inTitle { title += text } }
             }
             let reader = Meta()
-            try XMLEvents.parse(meta, part: "meta.xml", into: reader)
+            try package.parse("meta.xml", into: reader)
             title = OfficeText.oneLine(reader.title)
         }
         return content.output.extracted(title: title?.isEmpty == false ? title : content.firstSlideTitle, format: kind.rawValue)

@@ -11,18 +11,15 @@ public struct PPTXExtractor: Extractor {
     public init(limits: ExtractionLimits = ExtractionLimits()) { self.limits = limits }
 
     public func extract(_ bytes: [UInt8]) throws -> ExtractedText {
-        let package = try ZipPackage(bytes, format: "PPTX", maxInflatedBytes: limits.maxInflatedBytes)
-        let presentation = "ppt/presentation.xml"
-        let order = try OOXMLRelationships.orderedTargets(
-            of: try package.requiredPart(presentation), part: presentation, element: "sldId", package: package)
+        let package = try ZipPackage(bytes, format: "PPTX", limits: limits)
+        let order = try OOXMLRelationships.orderedTargets(of: "ppt/presentation.xml", element: "sldId", in: package)
         var output = OfficeText(maxTextBytes: limits.maxTextBytes)
         var firstTitle: String?
         for (index, slidePath) in order.enumerated() {
-            guard let data = try package.part(slidePath) else {
+            let slide = Shapes(notes: false)
+            guard try package.parse(slidePath, into: slide) else {
                 throw SluiceError(.extraction, "not a readable PPTX file (slide \(index + 1), \(slidePath), is missing); the file is damaged")
             }
-            let slide = Shapes(notes: false)
-            try XMLEvents.parse(data, part: slidePath, into: slide)
             output.place(.slide, "\(index + 1)")
             let title = slide.title.map(OfficeText.oneLine).flatMap { $0.isEmpty ? nil : $0 }
             if firstTitle == nil { firstTitle = title }
@@ -35,17 +32,16 @@ public struct PPTXExtractor: Extractor {
             }
             output.images += slide.images
             let relationships = try OOXMLRelationships.read(slidePath, in: package)
+            let notes = Shapes(notes: true)
             if let notesPath = relationships.values.first(where: { $0.type.hasSuffix("/notesSlide") })?.target,
-                let notesData = try package.part(notesPath)
+                try package.parse(notesPath, into: notes)
             {
-                let notes = Shapes(notes: true)
-                try XMLEvents.parse(notesData, part: notesPath, into: notes)
                 let text = notes.blocks.compactMap { if case .paragraph(let text) = $0 { OfficeText.oneLine(text) } else { nil } }
                     .filter { !$0.isEmpty }.joined(separator: " ")
                 if !text.isEmpty { try output.paragraph("Speaker notes: " + text) }
             }
         }
-        let title = try package.part("docProps/core.xml").flatMap { try OOXMLMetadata.title($0) } ?? firstTitle
+        let title = try OOXMLMetadata.title(package) ?? firstTitle
         return output.extracted(title: title, format: "PPTX")
     }
 
@@ -130,7 +126,6 @@ enum OOXMLRelationships {
         let folder = part.split(separator: "/").dropLast().joined(separator: "/")
         let name = part.split(separator: "/").last.map(String.init) ?? part
         let path = (folder.isEmpty ? "" : folder + "/") + "_rels/" + name + ".rels"
-        guard let data = try package.part(path) else { return [:] }
         final class Reader: XMLEvents.Handler {
             var found: [String: Relationship] = [:]
             let base: String
@@ -145,13 +140,13 @@ enum OOXMLRelationships {
             func text(_ text: String) {}
         }
         let reader = Reader(base: part)
-        try XMLEvents.parse(data, part: path, into: reader)
+        try package.parse(path, into: reader)
         return reader.found
     }
 
     /// The parts that `element`s of `part` point to by relationship id (`r:id`), in their order:
     /// the slides of a presentation (`sldId`), the sheets of a workbook (`sheet`).
-    static func orderedTargets(of data: Data, part: String, element: Substring, package: ZipPackage) throws -> [String] {
+    static func orderedTargets(of part: String, element: Substring, in package: ZipPackage) throws -> [String] {
         let relationships = try read(part, in: package)
         final class Reader: XMLEvents.Handler {
             var ids: [String] = []
@@ -164,7 +159,7 @@ enum OOXMLRelationships {
             func text(_ text: String) {}
         }
         let reader = Reader(element: element)
-        try XMLEvents.parse(data, part: part, into: reader)
+        try package.parse(part, required: true, into: reader)
         return try reader.ids.map { id in
             guard let target = relationships[id]?.target else {
                 throw SluiceError(.extraction, "not a readable \(package.format) file (\(part) names \(id), which it does not define); the file is damaged")

@@ -14,43 +14,30 @@ public struct XLSXExtractor: Extractor {
     public init(limits: ExtractionLimits = ExtractionLimits()) { self.limits = limits }
 
     public func extract(_ bytes: [UInt8]) throws -> ExtractedText {
-        let package = try ZipPackage(bytes, format: "XLSX", maxInflatedBytes: limits.maxInflatedBytes)
+        let package = try ZipPackage(bytes, format: "XLSX", limits: limits)
         let workbookPath = "xl/workbook.xml"
-        let workbookData = try package.requiredPart(workbookPath)
         let workbook = Workbook()
-        try XMLEvents.parse(workbookData, part: workbookPath, into: workbook)
-        let paths = try OOXMLRelationships.orderedTargets(of: workbookData, part: workbookPath, element: "sheet", package: package)
+        try package.parse(workbookPath, required: true, into: workbook)
+        let paths = try OOXMLRelationships.orderedTargets(of: workbookPath, element: "sheet", in: package)
         let relationships = try OOXMLRelationships.read(workbookPath, in: package)
-        var strings: [String] = []
-        if let path = relationships.values.first(where: { $0.type.hasSuffix("/sharedStrings") })?.target ?? Optional("xl/sharedStrings.xml"),
-            let data = try package.part(path)
-        {
-            let reader = SharedStrings(maxTextBytes: limits.maxTextBytes)
-            try XMLEvents.parse(data, part: path, into: reader)
-            strings = reader.strings
-        }
-        var formats = NumberFormats()
-        if let path = relationships.values.first(where: { $0.type.hasSuffix("/styles") })?.target ?? Optional("xl/styles.xml"),
-            let data = try package.part(path)
-        {
-            let reader = NumberFormats.Reader()
-            try XMLEvents.parse(data, part: path, into: reader)
-            formats = reader.formats
-        }
+        let strings = SharedStrings(maxTextBytes: limits.maxTextBytes)
+        try package.parse(relationships.values.first { $0.type.hasSuffix("/sharedStrings") }?.target ?? "xl/sharedStrings.xml", into: strings)
+        let styles = NumberFormats.Reader()
+        try package.parse(relationships.values.first { $0.type.hasSuffix("/styles") }?.target ?? "xl/styles.xml", into: styles)
+        var formats = styles.formats
         formats.date1904 = workbook.date1904
         var output = OfficeText(maxTextBytes: limits.maxTextBytes)
         for (index, path) in paths.enumerated() {
             let name = index < workbook.names.count ? workbook.names[index] : "Sheet \(index + 1)"
             output.place(.sheet, name)
             try output.heading(1, name)
-            guard let data = try package.part(path) else {
+            let sheet = Sheet(strings: strings.strings, formats: formats, output: output)
+            guard try package.parse(path, into: sheet) else {
                 throw SluiceError(.extraction, "not a readable XLSX file (sheet \"\(truncatedLabel(name))\", \(path), is missing); the file is damaged")
             }
-            let sheet = Sheet(strings: strings, formats: formats, output: output)
-            try XMLEvents.parse(data, part: path, into: sheet)
             output = sheet.output
         }
-        let title = try package.part("docProps/core.xml").flatMap { try OOXMLMetadata.title($0) }
+        let title = try OOXMLMetadata.title(package)
         return output.extracted(title: title, format: "XLSX")
     }
 

@@ -18,11 +18,15 @@ struct XMLEvents {
     }
 
     /// Parses `data`, calling `handler`; throws `.extraction` naming `part` when the XML is malformed.
-    static func parse(_ data: Data, part: String, into handler: some Handler) throws {
+    /// With a deadline, the parse stops past it (checked every few thousand elements).
+    static func parse(
+        _ data: Data, part: String, into handler: some Handler, until deadline: ContinuousClock.Instant? = nil,
+        timeout: Duration = .zero
+    ) throws {
         // From a stream, fed to libxml2 a buffer at a time: given all at once, a part over 10 MB on one line
         // (as Excel writes sheets) passes libxml2's lookup limit and is refused as malformed.
         let parser = XMLParser(stream: InputStream(data: data))
-        let delegate = Delegate(handler)
+        let delegate = Delegate(handler, deadline: deadline, timeout: timeout)
         parser.delegate = delegate
         parser.shouldProcessNamespaces = false
         parser.shouldResolveExternalEntities = false
@@ -42,9 +46,16 @@ struct XMLEvents {
 
     private final class Delegate: NSObject, XMLParserDelegate {
         let handler: any Handler
+        let deadline: ContinuousClock.Instant?
+        let timeout: Duration
         var thrown: (any Error)?
+        var elements = 0
 
-        init(_ handler: any Handler) { self.handler = handler }
+        init(_ handler: any Handler, deadline: ContinuousClock.Instant?, timeout: Duration) {
+            self.handler = handler
+            self.deadline = deadline
+            self.timeout = timeout
+        }
 
         func parser(
             _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
@@ -58,6 +69,11 @@ struct XMLEvents {
                 local[name] = value
                 let short = String(XMLEvents.local(name))
                 if local[short] == nil { local[short] = value }
+            }
+            elements += 1
+            if elements & 0xFFF == 0, let deadline, ContinuousClock.now >= deadline {
+                run(parser) { throw ExtractionLimits.tooSlow(timeout) }
+                return
             }
             run(parser) { try handler.start(XMLEvents.local(elementName), local) }
         }

@@ -13,8 +13,12 @@ final class ZipPackage {
     let limit: Int
     /// What the document is, for messages: "DOCX".
     let format: String
+    /// Past it, inflating and parsing stop (SLUICE_EXTRACT_TIMEOUT_SECONDS): the worker has given up on
+    /// the document by then, and a thread cannot be killed, so the work must end itself.
+    let deadline: ContinuousClock.Instant
+    let timeout: Duration
 
-    init(_ bytes: [UInt8], format: String, maxInflatedBytes: Int) throws {
+    init(_ bytes: [UInt8], format: String, limits: ExtractionLimits) throws {
         guard bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || bytes.starts(with: [0x50, 0x4B, 0x05, 0x06]) else {
             throw SluiceError(.extraction, "not a \(format) file (it is not a ZIP archive); check the file or its extension")
         }
@@ -24,8 +28,18 @@ final class ZipPackage {
             throw SluiceError(.extraction, "not a readable \(format) file (its ZIP directory is damaged); check the file")
         }
         self.format = format
-        limit = maxInflatedBytes
-        remaining = maxInflatedBytes
+        limit = limits.maxInflatedBytes
+        remaining = limits.maxInflatedBytes
+        timeout = limits.timeout
+        deadline = ContinuousClock.now + limits.timeout
+    }
+
+    /// Parses part `path` into `handler`; false when there is no such part (an error when it is `required`).
+    @discardableResult
+    func parse(_ path: String, required: Bool = false, into handler: some XMLEvents.Handler) throws -> Bool {
+        guard let data = try required ? requiredPart(path) : part(path) else { return false }
+        try XMLEvents.parse(data, part: path, into: handler, until: deadline, timeout: timeout)
+        return true
     }
 
     /// Whether the package holds a part named `path`.
@@ -41,11 +55,14 @@ final class ZipPackage {
         do {
             _ = try archive.extract(entry, skipCRC32: false) { chunk in
                 guard chunk.count <= self.remaining else { throw Refusal.tooLarge }
+                guard ContinuousClock.now < self.deadline else { throw Refusal.tooSlow }
                 self.remaining -= chunk.count
                 data.append(chunk)
             }
         } catch Refusal.tooLarge {
             throw tooLarge()
+        } catch Refusal.tooSlow {
+            throw ExtractionLimits.tooSlow(timeout)
         } catch {
             throw SluiceError(.extraction, "not a readable \(format) file (its part \(path) cannot be inflated); the file is damaged")
         }
@@ -63,7 +80,7 @@ final class ZipPackage {
     /// The names of the parts, in the archive's order.
     var paths: [String] { archive.map(\.path) }
 
-    private enum Refusal: Error { case tooLarge }
+    private enum Refusal: Error { case tooLarge, tooSlow }
 
     private func tooLarge() -> SluiceError {
         SluiceError(
