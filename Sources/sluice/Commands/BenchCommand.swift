@@ -47,6 +47,18 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "With --chaos: Tests/Support/qdrant-test-server.py, to run against Qdrant (this stand-in) with outages and 429 storms.")
     var qdrantTestServer: String?
 
+    @Flag(name: .long, help: "Measure PDF and Office documents instead: cold onboarding of 1,000 documents made by real producers (python3 and Tests/Support/requirements.txt needed), every marker sentence found, and the hostile set.")
+    var formats = false
+
+    @Option(name: .long, help: "With --formats: the corpus generator.")
+    var formatsGenerator = "bench/formats-corpus.py"
+
+    @Option(name: .long, help: "With --formats: the hostile fixtures' generator.")
+    var formatsFixtures = "Tests/Support/format-fixtures.py"
+
+    @Option(name: .long, help: "With --formats: the fraction of the 1,000 documents to make (for a quick run).")
+    var formatsScale = 1.0
+
     func run() async throws {
         guard files >= 10 else { throw ValidationError("--files must be at least 10") }
         guard tenants >= 1 else { throw ValidationError("--tenants must be at least 1") }
@@ -60,6 +72,10 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if chaos {
             try await runChaos(executable: executable, work: work)
+            return
+        }
+        if formats {
+            try await runFormats(executable: executable, work: work)
             return
         }
         let benchmark = Benchmark(files: files, tenants: tenants, executable: executable, workDirectory: work)
@@ -114,6 +130,31 @@ struct BenchCommand: AsyncParsableCommand {
         print("faults: \(counts.kills) SIGKILLs, \(counts.stops) SIGSTOP floods (\(counts.overflowsSeen) inotify overflows seen), \(counts.outages) sink outages, \(counts.storms) 429 storms")
         print(String(format: "result: %d documents, %d chunks expected; %d lost, %d duplicated, %d cross-tenant, %d left over, %d dead letters; converged %.1f s after the chaos", report.expectedDocuments, report.expectedChunks, report.lost, report.duplicated, report.crossTenant, report.leftOver, report.deadLetters.count, report.quiescenceSeconds))
         for check in report.checks { print("check: \(check.name): \(check.passed ? "ok" : "FAILED") (\(check.detail))") }
+        if keep { print("kept \(work)") }
+        if !report.isCorrect { throw ExitCode(1) }
+    }
+
+    func runFormats(executable: String, work: String) async throws {
+        guard formatsScale > 0 && formatsScale <= 1 else { throw ValidationError("--formats-scale must be more than 0 and at most 1") }
+        var benchmark = FormatsBenchmark(executable: executable, workDirectory: work, generator: formatsGenerator, fixtures: formatsFixtures)
+        benchmark.scale = formatsScale
+        let report = try await benchmark.run { message in if !json { Terminal.note(message) } }
+        defer { if !report.isCorrect { Terminal.error("a correctness check failed; these figures do not count") } }
+        if json {
+            print(try Terminal.json(report))
+            if !report.isCorrect { throw ExitCode(1) }
+            return
+        }
+        print(String(format: "corpus: %d documents, %.1f MB", report.documents, Double(report.corpusBytes) / 1e6))
+        print(String(
+            format: "cold onboarding: %.2f s, %.1f documents/s, %d chunks embedded, peak RSS %.1f MB", report.cold.wallSeconds,
+            Double(report.documents) / report.cold.wallSeconds, report.cold.chunksEmbedded, Double(report.cold.peakRSSBytes) / 1_048_576))
+        print("markers: \(report.markersFound) of \(report.markers) found\(report.missing.isEmpty ? "" : "; " + report.missing.joined(separator: "; "))")
+        print(String(format: "hostile set: %d files in %.1f s, %@", report.hostile.files, report.hostile.wallSeconds, report.hostile.ending))
+        for (file, outcome) in report.hostile.outcomes.sorted(by: { $0.key < $1.key }) { print("  \(file): \(outcome)") }
+        for (file, outcome) in report.hostile.heavyOutcomes.sorted(by: { $0.key < $1.key }) { print("  \(file) (heavy but valid): \(outcome)") }
+        for check in report.checks { print("check: \(check.name): \(check.passed ? "ok" : "FAILED") (\(check.detail))") }
+        for bar in report.bars { print("bar: \(bar.name): \(bar.passed ? "met" : "NOT MET") (\(bar.detail))") }
         if keep { print("kept \(work)") }
         if !report.isCorrect { throw ExitCode(1) }
     }
