@@ -28,7 +28,7 @@ public struct Configuration: Sendable, Equatable {
     /// File bytes held in memory at once (SLUICE_MAX_INFLIGHT_BYTES).
     public var maxInflightBytes: Int = 256 << 20
     /// Larger files are skipped with a reason (SLUICE_MAX_FILE_BYTES).
-    public var maxFileBytes: Int = 50 << 20
+    public var maxFileBytes: Int = 256 << 20
     /// How long a request body may take to arrive after its head (the connection is closed past it).
     public var apiBodyTimeout: Duration = .seconds(30)
     /// How long a connection may stay open with no request in progress.
@@ -171,7 +171,7 @@ public struct Configuration: Sendable, Equatable {
         Knob(variable: "SLUICE_EMBED_BATCH_SIZE", summary: "chunks per embedding call", defaultValue: "256"),
         Knob(variable: "SLUICE_LEASE_SECONDS", summary: "lease length, renewed by heartbeat while working", defaultValue: "60"),
         Knob(variable: "SLUICE_MAX_INFLIGHT_BYTES", summary: "file and request bytes being worked on at once (a large document costs about 6 to 8 times its size in memory while processed: lower this on a small machine)", defaultValue: "268435456 (256 MiB)"),
-        Knob(variable: "SLUICE_MAX_FILE_BYTES", summary: "larger files are skipped with a reason", defaultValue: "52428800 (50 MiB)"),
+        Knob(variable: "SLUICE_MAX_FILE_BYTES", summary: "larger files are skipped with a reason (text formats are also held to SLUICE_MAX_TEXT_BYTES)", defaultValue: "268435456 (256 MiB)"),
         Knob(variable: "SLUICE_MAX_TEXT_BYTES", summary: "documents whose extracted text is larger are skipped with a reason", defaultValue: "67108864 (64 MiB)"),
         Knob(variable: "SLUICE_MAX_INFLATED_BYTES", summary: "bytes one ZIP-based document (.docx, .pptx, .xlsx, OpenDocument, .epub) may inflate to; past it (a ZIP bomb) it is skipped", defaultValue: "268435456 (256 MiB)"),
         Knob(variable: "SLUICE_EXTRACT_TIMEOUT_SECONDS", summary: "longest reading, extracting and chunking one document may take (past it: a dead letter; a converter such as pdftotext is killed)", defaultValue: "60"),

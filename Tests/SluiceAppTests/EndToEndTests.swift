@@ -150,6 +150,21 @@ import Testing
         #expect(again.indexed == 0 && again.skipped == 0)
     }
 
+    /// A text file over SLUICE_MAX_TEXT_BYTES is skipped unread; a PDF of
+    /// that size is read, since its text is what the cap is about.
+    @Test func theTextCapHoldsTextFilesByTheirSizeAndConvertersByTheirText() async throws {
+        try await FormatFixtures.make(["pdf-report"], in: files.path + "/acme")
+        let pdfSize = try FileManager.default.attributesOfItem(atPath: files.path + "/acme/report.pdf")[.size] as? Int ?? 0
+        try files.write("acme/long.txt", String(repeating: "word ", count: pdfSize / 5 + 10))
+        let configuration = configuration { $0.maxTextBytes = pdfSize - 1 }
+        let (summary, runtime) = try await run(configuration)
+        #expect(summary.indexed == 1 && summary.skipped == 1, "\(summary)")
+        let acme = try TenantID("acme")
+        let long = try await runtime.store.documentState(DocumentKey(tenant: acme, docId: try DocumentID("long.txt")))
+        #expect(long?.reason?.contains("SLUICE_MAX_TEXT_BYTES") == true)
+        #expect(try await runtime.store.documentState(DocumentKey(tenant: acme, docId: try DocumentID("report.pdf")))?.status == .indexed)
+    }
+
     @Test func aFailingEmbedderEndsInDeadLettersWithTheReason() async throws {
         for index in 0..<4 { try files.write("acme/doc\(index).md", "# Doc \(index)\n\ntext \(index)") }
         let configuration = configuration()

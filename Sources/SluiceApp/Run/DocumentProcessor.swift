@@ -81,14 +81,22 @@ struct DocumentProcessor: Sendable {
         if age < stabilityWindow && age >= .zero {
             return (.postponed(until: clock.now() + (stabilityWindow - age)), nil)
         }
-        guard let extractor = extractors.extractor(forPath: path), stat.size <= Int64(maxFileBytes) else {
+        let extractor = extractors.extractor(forPath: path)
+        // A text format's text is about as large as its file: one over the text cap is not read.
+        let skipReason = if extractor == nil {
+            extractors.unsupportedReason(forPath: path)
+        } else if stat.size > Int64(maxFileBytes) {
+            DocumentProcessor.tooLargeReason(maxFileBytes)
+        } else if extractor?.isConverter == false && stat.size > Int64(maxTextBytes) {
+            ExtractionLimits.textTooLarge(maxTextBytes).message
+        } else {
+            String?.none
+        }
+        guard let extractor, skipReason == nil else {
             // Recorded without reading more than a streamed hash.
             var buffer: [UInt8] = []
             let hash = try lease.contentHash ?? file.hash(buffer: &buffer)
-            let reason = extractors.extractor(forPath: path) == nil
-                ? extractors.unsupportedReason(forPath: path)
-                : DocumentProcessor.tooLargeReason(maxFileBytes)
-            return (.finished(.skipped(contentHash: hash, reason: reason)), seen(stat, hash))
+            return (.finished(.skipped(contentHash: hash, reason: skipReason ?? "")), seen(stat, hash))
         }
         let bytes: [UInt8]
         do {

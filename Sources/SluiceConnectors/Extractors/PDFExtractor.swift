@@ -16,6 +16,7 @@ import SluiceCore
 /// (BENCHMARKS.md, formats).
 public struct PDFExtractor: Extractor {
     public let mimeType = "application/pdf"
+    public var isConverter: Bool { true }
     public let limits: ExtractionLimits
 
     public init(limits: ExtractionLimits = ExtractionLimits()) {

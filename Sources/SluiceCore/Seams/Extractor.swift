@@ -45,5 +45,13 @@ public struct Place: Sendable, Equatable, Hashable {
 public protocol Extractor: Sendable {
     /// The MIME type this extractor reads, for example `text/markdown`.
     var mimeType: String { get }
+    /// Whether it converts a binary format (PDF, Office, EPUB), whose text is
+    /// a fraction of the file; false for text formats, whose text is about as
+    /// large as the file (so a file over `SLUICE_MAX_TEXT_BYTES` need not be read).
+    var isConverter: Bool { get }
     func extract(_ bytes: [UInt8]) throws -> ExtractedText
+}
+
+extension Extractor {
+    public var isConverter: Bool { false }
 }

@@ -8,6 +8,7 @@ import SluiceCore
 /// from `docProps/core.xml`, else from a paragraph in the Title style.
 public struct DOCXExtractor: Extractor {
     public let mimeType = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    public var isConverter: Bool { true }
     public let limits: ExtractionLimits
 
     public init(limits: ExtractionLimits = ExtractionLimits()) { self.limits = limits }

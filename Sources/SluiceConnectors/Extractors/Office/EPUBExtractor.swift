@@ -7,6 +7,7 @@ import SluiceCore
 /// book unreadable (the reader would skip a chapter without saying so).
 public struct EPUBExtractor: Extractor {
     public let mimeType = "application/epub+zip"
+    public var isConverter: Bool { true }
     public let limits: ExtractionLimits
 
     public init(limits: ExtractionLimits = ExtractionLimits()) { self.limits = limits }

@@ -13,6 +13,7 @@ public struct OpenDocumentExtractor: Extractor {
     }
 
     public let kind: Kind
+    public var isConverter: Bool { true }
     public let limits: ExtractionLimits
     public var mimeType: String {
         switch kind {

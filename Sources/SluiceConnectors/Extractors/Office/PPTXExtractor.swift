@@ -6,6 +6,7 @@ import SluiceCore
 /// its text boxes' paragraphs and table rows, then its speaker notes.
 public struct PPTXExtractor: Extractor {
     public let mimeType = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+    public var isConverter: Bool { true }
     public let limits: ExtractionLimits
 
     public init(limits: ExtractionLimits = ExtractionLimits()) { self.limits = limits }

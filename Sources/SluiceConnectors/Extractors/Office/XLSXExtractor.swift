@@ -9,6 +9,7 @@ import SluiceCore
 /// its cached value. Empty rows cost nothing but the parse.
 public struct XLSXExtractor: Extractor {
     public let mimeType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    public var isConverter: Bool { true }
     public let limits: ExtractionLimits
 
     public init(limits: ExtractionLimits = ExtractionLimits()) { self.limits = limits }
