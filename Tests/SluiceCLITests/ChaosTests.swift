@@ -33,7 +33,8 @@ import Testing
         // 20 s: the fixed faults only (one kill, one overflow), no random ones.
         #expect(report.counts.kills == 1 && report.counts.stops == 1 && report.counts.overflowsSeen == 1)
         #expect(report.lost == 0 && report.duplicated == 0 && report.crossTenant == 0 && report.leftOver == 0)
-        #expect(report.expectedDocuments > 100, "the chaos did something: \(report.expectedDocuments) documents")
+        // How much it does depends on the machine's load (about 150 documents idle, 92 seen under CI's parallel tests).
+        #expect(report.expectedDocuments > 30, "the chaos did something: \(report.expectedDocuments) documents")
     }
 
     @Test func qdrantConvergesAfterChaosWithOutagesAnd429Storms() async throws {

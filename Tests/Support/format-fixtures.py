@@ -65,7 +65,7 @@ def pdf_truncated(path):
 
 def pdf_slow(path):
     """Ten pages of four million tiny words each, all showing one compressed content stream:
-    about six seconds of pdftotext work from a file of 20 KB that takes milliseconds to write."""
+    about six seconds of pdftotext work from a file of 80 KB that takes a second to write."""
     import zlib
 
     line = b"(" + b" ".join(b"w%d" % (i % 97) for i in range(200)) + b") '\n"
