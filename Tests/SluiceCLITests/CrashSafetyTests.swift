@@ -65,9 +65,10 @@ import Testing
 
         // Kill at two different points of progress, changing files in between.
         for (round, threshold) in [(1, 300), (2, 1200)] {
-            // One worker, small batches: slow enough that the poll sees the threshold before the run ends,
-            // however loaded the machine is (a fast run once finished before it could be killed).
-            let process = try start(binary, corpus: corpus, data: data, environment: ["SLUICE_CONCURRENCY": "1", "SLUICE_BATCH_SIZE": "5"])
+            // One worker, one document a batch (a synced commit each): slow enough that the poll sees the
+            // threshold before the run ends, however loaded the machine is (runs with batches of 50, then
+            // of 5, finished before the poll, which opens the store each time, saw the threshold).
+            let process = try start(binary, corpus: corpus, data: data, environment: ["SLUICE_CONCURRENCY": "1", "SLUICE_BATCH_SIZE": "1"])
             let deadline = Date().addingTimeInterval(300)
             while await documentsDone(data) < threshold && process.isRunning && Date() < deadline {
                 try await Task.sleep(for: .milliseconds(30))
