@@ -57,6 +57,10 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "/tmp/sluice-evil.txt"))
     }
 
+    @Test func aZipOfTooManyPartsIsRefused() async throws {
+        #expect(try await reason(DOCXExtractor(), "docx-many-parts") == "not a readable DOCX file (it has more than 65536 parts); check the file")
+    }
+
     @Test func aFileThatIsNotAZipIsSkippedWithAReason() async throws {
         #expect(try await reason(DOCXExtractor(), "docx-not-zip") == "not a DOCX file (it is not a ZIP archive); check the file or its extension")
     }

@@ -194,6 +194,16 @@ def tiny_png():
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b"")
 
 
+def docx_many_parts(path):
+    """A DOCX of 70,000 empty parts besides its own: every lookup walking them all would be quadratic."""
+    import zipfile
+
+    docx_report(path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_STORED) as z:
+        for n in range(70_000):
+            z.writestr(f"filler/{n}", b"")
+
+
 def pptx_deck(path):
     import io
 
@@ -454,6 +464,7 @@ FIXTURES = {
     "docx-bomb-lying": ("bomb-lying.docx", lambda p: docx_bomb(p, lying=True)),
     "docx-traversal": ("traversal.docx", docx_traversal),
     "docx-not-zip": ("not-a.docx", not_a_pdf),
+    "docx-many-parts": ("many-parts.docx", docx_many_parts),
     "pptx-deck": ("review.pptx", pptx_deck),
     "xlsx-book": ("budget.xlsx", xlsx_book),
     "xlsx-empty-rows": ("empty-rows.xlsx", xlsx_empty_rows),

@@ -9,6 +9,12 @@ import ZIPFoundation
 /// names such as `../../etc/passwd` are only names.
 final class ZipPackage {
     private let archive: Archive
+    /// The entries by name, read once: `Archive`'s own lookup walks the whole
+    /// central directory each time, which a file of a million tiny parts and
+    /// thousands of slides would turn quadratic.
+    private let entries: [String: Entry]
+    /// More parts than any real document has is refused.
+    static let maxParts = 65_536
     private var remaining: Int
     let limit: Int
     /// What the document is, for messages: "DOCX".
@@ -32,6 +38,15 @@ final class ZipPackage {
         remaining = limits.maxInflatedBytes
         timeout = limits.timeout
         deadline = ContinuousClock.now + limits.timeout
+        var entries: [String: Entry] = [:]
+        for entry in archive {
+            guard entries.count < ZipPackage.maxParts else {
+                throw SluiceError(.extraction, "not a readable \(format) file (it has more than \(ZipPackage.maxParts) parts); check the file")
+            }
+            // A name given twice: the first one, as Archive's own lookup would.
+            if entries[entry.path] == nil { entries[entry.path] = entry }
+        }
+        self.entries = entries
     }
 
     /// Parses part `path` into `handler`; false when there is no such part (an error when it is `required`).
@@ -43,11 +58,12 @@ final class ZipPackage {
     }
 
     /// Whether the package holds a part named `path`.
-    func contains(_ path: String) -> Bool { archive[path] != nil }
+    func contains(_ path: String) -> Bool { entries[path] != nil }
 
     /// The inflated bytes of part `path`, or nil when there is none.
     func part(_ path: String) throws -> Data? {
-        guard let entry = archive[path], entry.type == .file else { return nil }
+        guard let entry = entries[path], entry.type == .file else { return nil }
+        guard ContinuousClock.now < deadline else { throw ExtractionLimits.tooSlow(timeout) }
         // The declared size can lie; it only saves inflating what it already says is too much.
         if entry.uncompressedSize > UInt64(remaining) { throw tooLarge() }
         var data = Data()
@@ -76,9 +92,6 @@ final class ZipPackage {
         }
         return data
     }
-
-    /// The names of the parts, in the archive's order.
-    var paths: [String] { archive.map(\.path) }
 
     private enum Refusal: Error { case tooLarge, tooSlow }
 
