@@ -148,6 +148,16 @@ import Testing
         // And only once: the next run finds nothing to do.
         let (again, _) = try await run(configuration)
         #expect(again.indexed == 0 && again.skipped == 0)
+        // A version that reads .png too (as text, here): only the image is queued, once.
+        let newer = ExtractorRegistry(["md": MarkdownExtractor(), "pdf": PDFExtractor(), "png": PlainTextExtractor()])
+        for round in 1...2 {
+            let runtime = try SluiceRuntime(configuration: configuration, extractors: newer)
+            _ = try await Runner(runtime: runtime).run(Runner.Options(root: files.path, singleTenant: nil))
+            let image = try await runtime.store.documentState(DocumentKey(tenant: acme, docId: try DocumentID("image.png")))
+            #expect(image?.processings == 2 && image?.reason?.contains("not valid UTF-8") == true, "round \(round): \(String(describing: image))")
+            let notes = try await runtime.store.documentState(DocumentKey(tenant: acme, docId: try DocumentID("notes.md")))
+            #expect(notes?.processings == 1)
+        }
     }
 
     /// A text file over SLUICE_MAX_TEXT_BYTES is skipped unread; a PDF of

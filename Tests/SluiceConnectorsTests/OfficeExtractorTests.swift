@@ -125,6 +125,12 @@ import Testing
         ], "\(extracted.text)")
     }
 
+    @Test func aRowWiderThanAnySheetStopsAtTheLastColumn() async throws {
+        let extracted = try OpenDocumentExtractor(.spreadsheet).extract(try await bytes("ods-wide-row"))
+        #expect(extracted.text.contains("MARKER-ODS-NARROW") && !extracted.text.contains("MARKER-ODS-WIDE"))
+        #expect(extracted.text.utf8.count < 100_000, "not a line of 1.28 million cells: \(extracted.text.utf8.count) bytes")
+    }
+
     @Test func anOpenDocumentPresentationReadsPageByPageWithNotes() async throws {
         let extracted = try OpenDocumentExtractor(.presentation).extract(try await bytes("odp-deck"))
         #expect(extracted.title == "Open Review")

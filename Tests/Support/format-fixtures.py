@@ -360,6 +360,25 @@ def ods_book(path):
     doc.save(path)
 
 
+def ods_wide_row(path):
+    """A row that claims 1,280,000 columns (5,000 cells repeated 256 times), then a marker past them all."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableRow
+
+    doc = OpenDocumentSpreadsheet()
+    sheet = Table(name="Wide")
+    row = TableRow()
+    for _ in range(5000):
+        row.addElement(odf_cell(repeat=256))
+    row.addElement(odf_cell("MARKER-ODS-WIDE past the edge"))
+    sheet.addElement(row)
+    first = TableRow()
+    first.addElement(odf_cell("MARKER-ODS-NARROW"))
+    sheet.addElement(first)
+    doc.spreadsheet.addElement(sheet)
+    doc.save(path)
+
+
 def odp_deck(path):
     from odf.dc import Title
     from odf.draw import Frame, Page, TextBox
@@ -470,6 +489,7 @@ FIXTURES = {
     "xlsx-empty-rows": ("empty-rows.xlsx", xlsx_empty_rows),
     "odt-handbook": ("handbook.odt", odt_handbook),
     "ods-book": ("budget.ods", ods_book),
+    "ods-wide-row": ("wide.ods", ods_wide_row),
     "odp-deck": ("review.odp", odp_deck),
     "epub-book": ("story.epub", epub_book),
     "pdf-named-docx": ("really-a-pdf.docx", pdf_named_docx),

@@ -141,12 +141,7 @@ public struct Runner: Sendable {
                 runtime.logger.notice("released \(abandoned) leases left by a process that stopped mid-work; those documents will be processed again")
             }
             let reindexed = try await reconcileSettings()
-            let newlySupported = try await runtime.store.requeueSkippedFiles(
-                reasonPrefix: ExtractorRegistry.unsupportedReasonPrefix, extensions: Set(runtime.extractors.supportedExtensions),
-                priority: .low)
-            if newlySupported > 0 {
-                runtime.logger.notice("queued \(newlySupported) files skipped before as of an unsupported type, which this version reads")
-            }
+            try await requeueNewlySupportedTypes()
             return (lock, reindexed)
         } catch {
             lock.release()
@@ -167,6 +162,25 @@ public struct Runner: Sendable {
         }
         if previous != current { try await store.setMetaValue("settings", current) }
         return requeued
+    }
+
+    /// When this version reads types the last one did not, queues the files
+    /// skipped as of those types. Only when the set changed: a tenant with a
+    /// million images costs nothing at each start.
+    func requeueNewlySupportedTypes() async throws {
+        let store = runtime.store
+        let supported = runtime.extractors.supportedExtensions
+        let current = supported.joined(separator: ",")
+        let previous = try await store.metaValue("supported-types")
+        guard previous != current else { return }
+        let before = Set(previous?.split(separator: ",").map(String.init) ?? [])
+        let added = Set(supported).subtracting(before)
+        let queued = try await store.requeueSkippedFiles(
+            reasonPrefix: ExtractorRegistry.unsupportedReasonPrefix, extensions: added, priority: .low)
+        if queued > 0 {
+            runtime.logger.notice("queued \(queued) files skipped before as of an unsupported type, which this version reads")
+        }
+        try await store.setMetaValue("supported-types", current)
     }
 
     func rules() throws -> IgnoreRules {

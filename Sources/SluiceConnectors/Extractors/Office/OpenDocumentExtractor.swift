@@ -14,6 +14,8 @@ public struct OpenDocumentExtractor: Extractor {
 
     public let kind: Kind
     public var isConverter: Bool { true }
+    /// The widest sheet OpenDocument and Excel allow.
+    static let maxColumns = 16_384
     public let limits: ExtractionLimits
     public var mimeType: String {
         switch kind {
@@ -128,7 +130,9 @@ public struct OpenDocumentExtractor: Extractor {
                 // A cell repeated across the row (often thousands of empty ones up to the sheet's edge): empty
                 // ones keep the columns apart up to a point (trailing ones are dropped with the row's end).
                 let copies = min(cellRepeat, cell.isEmpty ? 256 : 32)
-                tables[tables.count - 1].row += Array(repeating: cell, count: copies)
+                // No sheet is wider than 16,384 columns: cells past that (a hostile row) are dropped.
+                let room = OpenDocumentExtractor.maxColumns - tables[tables.count - 1].row.count
+                tables[tables.count - 1].row += Array(repeating: cell, count: max(0, min(copies, room)))
             case "table-row":
                 guard !tables.isEmpty else { return }
                 var row = tables[tables.count - 1].row
