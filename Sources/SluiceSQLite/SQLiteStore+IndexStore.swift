@@ -286,19 +286,8 @@ extension SQLiteStore: IndexStore {
         let now = clock.now()
         let settle = options.settle
         return try await enqueueing("queueing documents for re-indexing") { db, effects in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT d.tenant, d.doc_id, f.root, f.tenant_dir, f.path, f.content_hash FROM documents d
-                JOIN files f ON f.tenant = d.tenant AND f.doc_id = d.doc_id
-                WHERE d.status = 'indexed' AND d.settings != ?
-                """, arguments: [settingsFingerprint])
-            var changes = rows.map { row in
-                let hash: Data = row["content_hash"]
-                return Change(
-                    key: DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"])),
-                    kind: .upsert,
-                    origin: .file(FileLocation(scanRoot: row["root"], tenantDirectory: row["tenant_dir"], path: row["path"])),
-                    contentHash: ContentHash(bytes: Array(hash)), priority: priority)
-            }
+            var changes = try SQLiteStore.fileUpserts(
+                db, where: "d.status = 'indexed' AND d.settings != ?", arguments: [settingsFingerprint], priority: priority)
             // Documents published over the API are re-indexed from their stored content.
             for row in try Row.fetchAll(db, sql: """
                 SELECT tenant, doc_id, content_hash, meta FROM documents
@@ -320,25 +309,36 @@ extension SQLiteStore: IndexStore {
         let settle = options.settle
         return try await enqueueing("queueing files of newly supported types") { db, effects in
             // A prefix range rather than LIKE, whose % and _ the prefix might hold.
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT d.tenant, d.doc_id, f.root, f.tenant_dir, f.path, f.content_hash FROM documents d
-                JOIN files f ON f.tenant = d.tenant AND f.doc_id = d.doc_id
-                WHERE d.status = 'skipped' AND d.source = 'file' AND d.reason >= ? AND d.reason < ?
-                """, arguments: [reasonPrefix, reasonPrefix + "\u{10FFFF}"])
-            let changes = rows.compactMap { row -> Change? in
-                let docId: String = row["doc_id"]
-                guard let dot = docId.lastIndex(of: "."), !docId[dot...].contains("/"),
-                    extensions.contains(docId[docId.index(after: dot)...].lowercased())
-                else { return nil }
-                let hash: Data = row["content_hash"]
-                return Change(
-                    key: DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: docId)),
-                    kind: .upsert,
-                    origin: .file(FileLocation(scanRoot: row["root"], tenantDirectory: row["tenant_dir"], path: row["path"])),
-                    contentHash: ContentHash(bytes: Array(hash)), priority: priority)
+            let changes = try SQLiteStore.fileUpserts(
+                db, where: "d.status = 'skipped' AND d.source = 'file' AND d.reason >= ? AND d.reason < ?",
+                arguments: [reasonPrefix, reasonPrefix + "\u{10FFFF}"], priority: priority
+            ).filter { change in
+                let docId = change.key.docId.rawValue
+                guard let dot = docId.lastIndex(of: "."), !docId[dot...].contains("/") else { return false }
+                return extensions.contains(docId[docId.index(after: dot)...].lowercased())
             }
             _ = try SQLiteStore.enqueue(db, changes, now: now, settle: settle, effects: &effects)
             return changes.count
+        }
+    }
+
+    /// An upsert of each file-backed document `condition` selects (over
+    /// `documents d` joined with their `files f`), read again from its file.
+    static func fileUpserts(
+        _ db: Database, where condition: String, arguments: StatementArguments, priority: Priority
+    ) throws -> [Change] {
+        try Row.fetchAll(db, sql: """
+            SELECT d.tenant, d.doc_id, f.root, f.tenant_dir, f.path, f.content_hash FROM documents d
+            JOIN files f ON f.tenant = d.tenant AND f.doc_id = d.doc_id
+            WHERE \(condition)
+            """, arguments: arguments
+        ).map { row in
+            let hash: Data = row["content_hash"]
+            return Change(
+                key: DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"])),
+                kind: .upsert,
+                origin: .file(FileLocation(scanRoot: row["root"], tenantDirectory: row["tenant_dir"], path: row["path"])),
+                contentHash: ContentHash(bytes: Array(hash)), priority: priority)
         }
     }
 }

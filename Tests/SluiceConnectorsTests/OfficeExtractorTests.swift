@@ -141,6 +141,15 @@ import Testing
         ], "\(extracted.text)")
     }
 
+    /// Naming one part many times (a spine, a slide list) inflates it each time: the document's one budget
+    /// refuses it, as it refuses a bomb.
+    @Test func aPartReadManyTimesCountsAgainstTheInflateCapEachTime() async throws {
+        var limits = ExtractionLimits()
+        limits.maxInflatedBytes = 64 << 20
+        let reason = try await reason(EPUBExtractor(limits: limits), "epub-repeated-spine")
+        #expect(reason?.contains("SLUICE_MAX_INFLATED_BYTES") == true, "\(reason ?? "read")")
+    }
+
     @Test func aBookReadsItsChaptersInSpineOrder() async throws {
         let extracted = try EPUBExtractor().extract(try await bytes("epub-book"))
         #expect(extracted.title == "The Sluice Story")

@@ -463,6 +463,24 @@ def docx_named_xlsx(path):
     docx_report(path)
 
 
+def epub_repeated_spine(path):
+    """A book whose spine lists one 2 MB chapter 5,000 times: 10 GB of reading from a small file."""
+    import zipfile
+
+    chapter = b"<html><body><p>" + b"MARKER-REPEAT " * 150_000 + b"</p></body></html>"
+    opf = (b'<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0">'
+           b'<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Again</dc:title></metadata>'
+           b'<manifest><item id="c" href="c.xhtml" media-type="application/xhtml+xml"/></manifest><spine>'
+           + b'<itemref idref="c"/>' * 5000 + b"</spine></package>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", "application/epub+zip")
+        z.writestr("META-INF/container.xml",
+                   '<?xml version="1.0"?><container xmlns="urn:oasis:names:tc:opendocument:xmlns:container" version="1.0">'
+                   '<rootfiles><rootfile full-path="OPS/book.opf" media-type="application/oebps-package+xml"/></rootfiles></container>')
+        z.writestr("OPS/book.opf", opf)
+        z.writestr("OPS/c.xhtml", chapter)
+
+
 def not_a_pdf(path):
     with open(path, "w") as f:
         f.write("MARKER-NOT-PDF this is plain text with a .pdf name\n")
@@ -492,6 +510,7 @@ FIXTURES = {
     "ods-wide-row": ("wide.ods", ods_wide_row),
     "odp-deck": ("review.odp", odp_deck),
     "epub-book": ("story.epub", epub_book),
+    "epub-repeated-spine": ("repeated-spine.epub", epub_repeated_spine),
     "pdf-named-docx": ("really-a-pdf.docx", pdf_named_docx),
     "docx-named-xlsx": ("really-a-docx.xlsx", docx_named_xlsx),
     "epub-missing-chapter": ("missing-chapter.epub", lambda p: epub_book(p, missing_chapter=True)),

@@ -145,16 +145,6 @@ public struct DOCXExtractor: Extractor {
 enum OOXMLMetadata {
     /// `dc:title`, when it is there and not empty.
     static func title(_ package: ZipPackage) throws -> String? {
-        final class Core: XMLEvents.Handler {
-            var title = ""
-            var inTitle = false
-            func start(_ name: Substring, _ attributes: [String: String]) { inTitle = name == "title" }
-            func end(_ name: Substring) { inTitle = false }
-            func text(_ text: String) { if inTitle { title += text } }
-        }
-        let handler = Core()
-        try package.parse("docProps/core.xml", into: handler)
-        let title = OfficeText.oneLine(handler.title)
-        return title.isEmpty ? nil : title
+        try package.title(in: "docProps/core.xml")
     }
 }

@@ -34,20 +34,8 @@ public struct OpenDocumentExtractor: Extractor {
         let package = try ZipPackage(bytes, format: kind.rawValue, limits: limits)
         let content = Content(kind: kind, maxTextBytes: limits.maxTextBytes)
         try package.parse("content.xml", required: true, into: content)
-        var title: String?
-        do {
-            final class Meta: XMLEvents.Handler {
-                var title = ""
-                var inTitle = false
-                func start(_ name: Substring, _ attributes: [String: String]) { inTitle = name == "title" }
-                func end(_ name: Substring) { inTitle = false }
-                func text(_ text: String) { if inTitle { title += text } }
-            }
-            let reader = Meta()
-            try package.parse("meta.xml", into: reader)
-            title = OfficeText.oneLine(reader.title)
-        }
-        return content.output.extracted(title: title?.isEmpty == false ? title : content.firstSlideTitle, format: kind.rawValue)
+        let title = try package.title(in: "meta.xml") ?? content.firstSlideTitle
+        return content.output.extracted(title: title, format: kind.rawValue)
     }
 
     final class Content: XMLEvents.Handler {

@@ -146,24 +146,31 @@ enum OOXMLRelationships {
     }
 
     /// The parts that `element`s of `part` point to by relationship id (`r:id`), in their order:
-    /// the slides of a presentation (`sldId`), the sheets of a workbook (`sheet`).
+    /// the slides of a presentation (`sldId`).
     static func orderedTargets(of part: String, element: Substring, in package: ZipPackage) throws -> [String] {
-        let relationships = try read(part, in: package)
         final class Reader: XMLEvents.Handler {
             var ids: [String] = []
             let element: Substring
             init(element: Substring) { self.element = element }
             func start(_ name: Substring, _ attributes: [String: String]) {
-                if name == element, let id = attributes["r:id"] ?? attributes["id"] { ids.append(id) }
+                if name == element, let id = OOXMLRelationships.relationshipID(attributes) { ids.append(id) }
             }
             func end(_ name: Substring) {}
             func text(_ text: String) {}
         }
         let reader = Reader(element: element)
         try package.parse(part, required: true, into: reader)
-        return try reader.ids.map { id in
+        return try targets(of: reader.ids, in: part, relationships: try read(part, in: package), format: package.format)
+    }
+
+    /// The relationship id an element of `part` points with (`r:id`).
+    static func relationshipID(_ attributes: [String: String]) -> String? { attributes["r:id"] ?? attributes["id"] }
+
+    /// The part each of `ids` (named in `part`) points to; a name `part` does not define is a damaged file.
+    static func targets(of ids: [String], in part: String, relationships: [String: Relationship], format: String) throws -> [String] {
+        try ids.map { id in
             guard let target = relationships[id]?.target else {
-                throw SluiceError(.extraction, "not a readable \(package.format) file (\(part) names \(id), which it does not define); the file is damaged")
+                throw SluiceError(.extraction, "not a readable \(format) file (\(part) names \(id), which it does not define); the file is damaged")
             }
             return target
         }

@@ -19,8 +19,8 @@ public struct XLSXExtractor: Extractor {
         let workbookPath = "xl/workbook.xml"
         let workbook = Workbook()
         try package.parse(workbookPath, required: true, into: workbook)
-        let paths = try OOXMLRelationships.orderedTargets(of: workbookPath, element: "sheet", in: package)
         let relationships = try OOXMLRelationships.read(workbookPath, in: package)
+        let paths = try OOXMLRelationships.targets(of: workbook.ids, in: workbookPath, relationships: relationships, format: "XLSX")
         let strings = SharedStrings(maxTextBytes: limits.maxTextBytes)
         try package.parse(relationships.values.first { $0.type.hasSuffix("/sharedStrings") }?.target ?? "xl/sharedStrings.xml", into: strings)
         let styles = NumberFormats.Reader()
@@ -29,7 +29,7 @@ public struct XLSXExtractor: Extractor {
         formats.date1904 = workbook.date1904
         var output = OfficeText(maxTextBytes: limits.maxTextBytes)
         for (index, path) in paths.enumerated() {
-            let name = index < workbook.names.count ? workbook.names[index] : "Sheet \(index + 1)"
+            let name = workbook.names[index]
             output.place(.sheet, name)
             try output.heading(1, name)
             let sheet = Sheet(strings: strings.strings, formats: formats, output: output)
@@ -42,11 +42,16 @@ public struct XLSXExtractor: Extractor {
         return output.extracted(title: title, format: "XLSX")
     }
 
+    /// The sheets' names and relationship ids, in order, and the date system.
     final class Workbook: XMLEvents.Handler {
         var names: [String] = []
+        var ids: [String] = []
         var date1904 = false
         func start(_ name: Substring, _ attributes: [String: String]) {
-            if name == "sheet" { names.append(attributes["name"] ?? "Sheet \(names.count + 1)") }
+            if name == "sheet", let id = OOXMLRelationships.relationshipID(attributes) {
+                names.append(attributes["name"] ?? "Sheet \(names.count + 1)")
+                ids.append(id)
+            }
             if name == "workbookPr", let value = attributes["date1904"] { date1904 = value == "1" || value == "true" }
         }
         func end(_ name: Substring) {}

@@ -57,8 +57,28 @@ final class ZipPackage {
         return true
     }
 
-    /// Whether the package holds a part named `path`.
-    func contains(_ path: String) -> Bool { entries[path] != nil }
+    /// The text of the first `title` element (`dc:title`) of part `path`, on
+    /// one line; nil when the part or the title is missing or empty.
+    func title(in path: String) throws -> String? {
+        final class Title: XMLEvents.Handler {
+            var text = ""
+            var depth = 0
+            var done = false
+            func start(_ name: Substring, _ attributes: [String: String]) {
+                if depth > 0 || (name == "title" && !done) { depth += 1 }
+            }
+            func end(_ name: Substring) {
+                guard depth > 0 else { return }
+                depth -= 1
+                if depth == 0 { done = true }
+            }
+            func text(_ text: String) { if depth > 0 { self.text += text } }
+        }
+        let reader = Title()
+        try parse(path, into: reader)
+        let title = OfficeText.oneLine(reader.text)
+        return title.isEmpty ? nil : title
+    }
 
     /// The inflated bytes of part `path`, or nil when there is none.
     func part(_ path: String) throws -> Data? {
