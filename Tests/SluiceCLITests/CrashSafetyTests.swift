@@ -36,18 +36,29 @@ import Testing
         return process
     }
 
-    /// Documents done so far, read from the store by another process, as `sluice status` would.
-    func documentsDone(_ data: String) async -> Int {
-        guard FileManager.default.fileExists(atPath: data + "/sluice.sqlite") else { return 0 }
-        var configuration = Configuration()
-        configuration.dataDirectory = data
-        do {
-            let runtime = try SluiceRuntime(configuration: configuration)
-            let tenants = try await runtime.store.tenantSummaries()
-            return tenants.reduce(0) { $0 + $1.indexed + $1.deleted }
-        } catch {
-            FileHandle.standardError.write(Data("could not read the store while polling: \(error)\n".utf8))
-            return 0
+    /// Documents done so far, read from the store by another process, as
+    /// `sluice status` would. The store is opened once, on the first call
+    /// that finds it, then only read: opening it on every poll was slow
+    /// enough under CI's load for a run to finish unseen.
+    final class Progress: @unchecked Sendable {
+        let data: String
+        private var runtime: SluiceRuntime?
+        init(_ data: String) { self.data = data }
+
+        func documentsDone() async -> Int {
+            do {
+                if runtime == nil {
+                    guard FileManager.default.fileExists(atPath: data + "/sluice.sqlite") else { return 0 }
+                    var configuration = Configuration()
+                    configuration.dataDirectory = data
+                    runtime = try SluiceRuntime(configuration: configuration)
+                }
+                let tenants = try await runtime?.store.tenantSummaries() ?? []
+                return tenants.reduce(0) { $0 + $1.indexed + $1.deleted }
+            } catch {
+                FileHandle.standardError.write(Data("could not read the store while polling: \(error)\n".utf8))
+                return 0
+            }
         }
     }
 
@@ -70,7 +81,8 @@ import Testing
             // of 5, finished before the poll, which opens the store each time, saw the threshold).
             let process = try start(binary, corpus: corpus, data: data, environment: ["SLUICE_CONCURRENCY": "1", "SLUICE_BATCH_SIZE": "1"])
             let deadline = Date().addingTimeInterval(300)
-            while await documentsDone(data) < threshold && process.isRunning && Date() < deadline {
+            let progress = Progress(data)
+            while await progress.documentsDone() < threshold && process.isRunning && Date() < deadline {
                 try await Task.sleep(for: .milliseconds(30))
             }
             #expect(
@@ -173,8 +185,9 @@ import Testing
         try generator.write(to: corpus)
         // One worker, small batches: still working when the second starts, however loaded the machine is.
         let first = try start(binary, corpus: corpus, data: data, environment: ["SLUICE_CONCURRENCY": "1", "SLUICE_BATCH_SIZE": "5"])
+        let progress = Progress(data)
         #expect(try await eventually(within: .seconds(120), every: .milliseconds(10)) {
-            await documentsDone(data) > 0 || !first.isRunning
+            await progress.documentsDone() > 0 || !first.isRunning
         })
         #expect(first.isRunning, "the first run is still working when the second starts")
         let second = try start(binary, corpus: corpus, data: data)

@@ -145,7 +145,7 @@ import Testing
     /// refuses it, as it refuses a bomb.
     @Test func aPartReadManyTimesCountsAgainstTheInflateCapEachTime() async throws {
         var limits = ExtractionLimits()
-        limits.maxInflatedBytes = 64 << 20
+        limits.maxInflatedBytes = 8 << 20
         let reason = try await reason(EPUBExtractor(limits: limits), "epub-repeated-spine")
         #expect(reason?.contains("SLUICE_MAX_INFLATED_BYTES") == true, "\(reason ?? "read")")
     }
