@@ -3,15 +3,23 @@ import GRDB
 import SluiceCore
 
 extension SQLiteStore: FileStateStore {
-    public func fileStates(root: String) async throws -> [DocumentKey: FileState] {
+    public func recordedFiles(root: String) async throws -> RecordedFiles {
         try await read("reading file state under \(root)") { db in
-            var states: [DocumentKey: FileState] = [:]
-            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM files WHERE root = ?", arguments: [root])
-            while let row = try cursor.next() {
+            var recorded = RecordedFiles()
+            let states = try Row.fetchCursor(db, sql: "SELECT * FROM files WHERE root = ?", arguments: [root])
+            while let row = try states.next() {
                 let state = try FileState(row: row)
-                states[state.key] = state
+                recorded.states[state.key] = state
             }
-            return states
+            let queued = try Row.fetchCursor(db, sql: """
+                SELECT tenant, doc_id, tenant_dir, path FROM queue WHERE root = ? AND source = 'file' AND kind = 'upsert'
+                """, arguments: [root])
+            while let row = try queued.next() {
+                let key = DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"]))
+                guard recorded.states[key] == nil else { continue }
+                recorded.queued[key] = FileLocation(scanRoot: root, tenantDirectory: row["tenant_dir"], path: row["path"])
+            }
+            return recorded
         }
     }
 

@@ -125,10 +125,10 @@ import Testing
             stat: FileStat(size: 3, mtimeNanos: 10, ctimeNanos: 10, inode: 7), contentHash: ContentHash.of("abc"),
             recordedAtNanos: 20)
         try await store.applyScan(ScanBatch(fileStates: [state], changes: [JobQueueConformance.change("a.md")]))
-        #expect(try await store.fileStates(root: "/r") == [key: state])
-        #expect(try await store.fileStates(root: "/other").isEmpty)
+        #expect(try await store.recordedFiles(root: "/r") == RecordedFiles(states: [key: state]))
+        #expect(try await store.recordedFiles(root: "/other") == RecordedFiles())
         try await store.applyScan(ScanBatch(removedFiles: [key], changes: [JobQueueConformance.change("a.md", kind: .delete)]))
-        #expect(try await store.fileStates(root: "/r").isEmpty)
+        #expect(try await store.recordedFiles(root: "/r").states.isEmpty)
         #expect(try await store.depth().pending == 1, "the delete coalesced into the document's one row")
     }
 

@@ -41,10 +41,13 @@ public struct Reconciler: Sendable {
     ) async throws -> Result {
         var result = Result()
         result.problems = (rootProblems ?? []).map { ScanProblem(tenant: nil, message: $0) }
-        var recorded = try await store.fileStates(root: scanRoot)
+        let known = try await store.recordedFiles(root: scanRoot)
+        var recorded = known.states
+        var queued = known.queued
         if tenantsOnly {
             let tenants = Set(roots.map(\.tenant))
             recorded = recorded.filter { tenants.contains($0.key.tenant) }
+            queued = queued.filter { tenants.contains($0.key.tenant) }
         }
         // Files whose mtime is at or after this instant are "racy" next time and get hashed.
         let scanStart = clock.now().milliseconds * 1_000_000
@@ -63,6 +66,7 @@ public struct Reconciler: Sendable {
             // Hash only what may have changed, off the cooperative pool, a slice at a time.
             var candidates: [(file: ScannedFile, prior: FileState?)] = []
             for file in files {
+                queued.removeValue(forKey: file.key)
                 let prior = recorded.removeValue(forKey: file.key)
                 if let prior, prior.path == file.path, prior.tenantDirectory == root.directory,
                     prior.isUnchanged(comparedTo: file.stat)
@@ -98,14 +102,16 @@ public struct Reconciler: Sendable {
                 }
             }
         }
-        // What is left was recorded under this root but not seen now: tombstone it,
-        // unless it lies in a folder that could not be read this time.
-        for (key, state) in recorded.sorted(by: { $0.key < $1.key }) {
-            if unreadable.contains(where: { FileSystem.isWithin(state.path, root: $0) }) { continue }
+        // What is left was recorded or queued under this root but not seen now:
+        // tombstone it, unless it lies in a folder that could not be read this time.
+        // (A queued upsert may be in a worker's hands, its file read before it
+        // went away; the tombstone then waits behind it.)
+        let vanished = recorded.mapValues { FileLocation(scanRoot: scanRoot, tenantDirectory: $0.tenantDirectory, path: $0.path) }
+            .merging(queued) { recordedLocation, _ in recordedLocation }
+        for (key, location) in vanished.sorted(by: { $0.key < $1.key }) {
+            if unreadable.contains(where: { FileSystem.isWithin(location.path, root: $0) }) { continue }
             pending.removedFiles.append(key)
-            pending.changes.append(Change(
-                key: key, kind: .delete, origin: .file(FileLocation(scanRoot: scanRoot, tenantDirectory: state.tenantDirectory, path: state.path)),
-                priority: priority))
+            pending.changes.append(Change(key: key, kind: .delete, origin: .file(location), priority: priority))
             result.tombstoned += 1
             if pending.changes.count >= batchSize {
                 try await store.applyScan(pending)
