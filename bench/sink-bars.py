@@ -41,7 +41,7 @@ class Server:
     def __init__(self, latency_ms=0):
         self.process = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "Tests/Support/qdrant-test-server.py"), "--port", "0", "--exit-with-parent",
-             "--payload-schema", os.path.join(ROOT, "docs/schemas/qdrant-point.v1.json"), "--latency-ms", str(latency_ms)],
+             "--payload-schema", os.path.join(ROOT, "docs/schemas/qdrant-point.v2.json"), "--latency-ms", str(latency_ms)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         ports = json.loads(self.process.stdout.readline())
         self.url = f"http://127.0.0.1:{ports['port']}"

@@ -370,7 +370,11 @@ enum OpenAPIDocument {
           "200": { "description": "The top k chunks.", "content": { "application/json": { "schema": {
             "type": "object", "required": ["results"],
             "properties": { "results": { "type": "array", "items": { "type": "object", "required": ["tenant", "docId", "ordinal", "score", "text"],
-              "properties": { "tenant": { "type": "string" }, "docId": { "type": "string" }, "ordinal": { "type": "integer" }, "score": { "type": "number" }, "text": { "type": "string" } } } } } } } } },
+              "properties": { "tenant": { "type": "string" }, "docId": { "type": "string" }, "ordinal": { "type": "integer" }, "score": { "type": "number" }, "text": { "type": "string" },
+                "headingPath": { "type": "array", "items": { "type": "string" }, "description": "The headings above the chunk's start, outermost first; absent when none." },
+                "page": { "type": "integer", "description": "The PDF page the chunk's text comes from, when one; else pages." }, "pages": { "type": "array", "items": { "type": "integer" } },
+                "slide": { "type": "integer", "description": "The slide the chunk's text comes from, when one; else slides." }, "slides": { "type": "array", "items": { "type": "integer" } },
+                "sheet": { "type": "string", "description": "The sheet the chunk's text comes from, when one; else sheets." }, "sheets": { "type": "array", "items": { "type": "string" } } } } } } } } } },
           "400": { "$ref": "#/components/responses/BadRequest" }, "415": { "$ref": "#/components/responses/UnsupportedMediaType" }, "401": { "$ref": "#/components/responses/Unauthorized" },
           "403": { "$ref": "#/components/responses/Forbidden" }, "413": { "$ref": "#/components/responses/TooLarge" },
           "429": { "$ref": "#/components/responses/RateLimited" }, "503": { "$ref": "#/components/responses/Unavailable" }

@@ -65,11 +65,12 @@ struct IndexWriter {
             let model = try modelID(document.modelKey, dimension: document.dimension)
             let insertVector = try db.cachedStatement(sql: "INSERT INTO embeddings (model, text_hash, vector) VALUES (?, ?, ?)")
             let upsertChunk = try db.cachedStatement(sql: """
-                INSERT INTO chunks (tenant, doc_id, ordinal, chunk_id, text, text_hash, embedding, revision)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO chunks (tenant, doc_id, ordinal, chunk_id, text, text_hash, embedding, revision, heading_path, places)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (tenant, doc_id, ordinal) DO UPDATE SET
                     chunk_id = excluded.chunk_id, text = excluded.text, text_hash = excluded.text_hash,
-                    embedding = excluded.embedding, revision = excluded.revision
+                    embedding = excluded.embedding, revision = excluded.revision,
+                    heading_path = excluded.heading_path, places = excluded.places
                 """)
             for chunk in completion.chunkRows {
                 // A cached vector (or one another document of this transaction inserted
@@ -88,6 +89,7 @@ struct IndexWriter {
                 }
                 try upsertChunk.execute(arguments: [
                     tenant, docId, chunk.ordinal, chunk.chunkId, chunk.text, chunk.textHash, embedding, lease.revision,
+                    chunk.headingPath, chunk.places,
                 ])
             }
             try deleteChunks(tenant: tenant, docId: docId, from: completion.chunkCount)
@@ -179,6 +181,8 @@ struct PreparedCompletion: Sendable {
         var text: String
         var textHash: Data
         var vector: Data?
+        var headingPath: String?
+        var places: String?
     }
 
     var lease: Lease
@@ -196,7 +200,8 @@ struct PreparedCompletion: Sendable {
                 ChunkRow(
                     ordinal: chunk.ordinal,
                     chunkId: ChunkID.string(completion.lease.key, ordinal: chunk.ordinal),
-                    text: chunk.text, textHash: Data(chunk.textHash.bytes), vector: chunk.vector.map(VectorCoding.encode))
+                    text: chunk.text, textHash: Data(chunk.textHash.bytes), vector: chunk.vector.map(VectorCoding.encode),
+                    headingPath: chunk.location.headingPathColumn, places: chunk.location.placesColumn)
             }
             // The rows carry the chunks now; keep only the count.
             let count = document.chunks.count

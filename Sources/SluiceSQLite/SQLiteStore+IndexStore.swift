@@ -51,14 +51,14 @@ extension SQLiteStore: IndexStore {
             let ids = ranked.map(\.item)
             let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
             let rows = try Row.fetchAll(
-                db, sql: "SELECT id, doc_id, ordinal, text FROM chunks WHERE id IN (\(placeholders))",
+                db, sql: "SELECT id, doc_id, ordinal, text, heading_path, places FROM chunks WHERE id IN (\(placeholders))",
                 arguments: StatementArguments(ids))
             let byID = Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as Int64, $0) })
             return ranked.compactMap { entry in
                 guard let row = byID[entry.item] else { return nil }
                 return SearchHit(
                     tenant: tenant.rawValue, docId: row["doc_id"], ordinal: row["ordinal"], score: entry.score,
-                    text: row["text"])
+                    text: row["text"], location: ChunkLocation(headingPathColumn: row["heading_path"], placesColumn: row["places"]))
             }
         }
     }
@@ -176,7 +176,7 @@ extension SQLiteStore: IndexStore {
             let cursorKey = after
             let page = try await read("exporting chunks") { db -> [ExportedChunk] in
                 let rows = try Row.fetchAll(db, sql: """
-                    SELECT c.tenant, c.doc_id, c.ordinal, c.chunk_id, c.text, c.text_hash, c.revision, d.content_hash
+                    SELECT c.tenant, c.doc_id, c.ordinal, c.chunk_id, c.text, c.text_hash, c.revision, c.heading_path, c.places, d.content_hash
                     FROM chunks c JOIN documents d ON d.tenant = c.tenant AND d.doc_id = c.doc_id
                     WHERE (:tenant IS NULL OR c.tenant = :tenant)
                       AND (:afterTenant IS NULL OR (c.tenant, c.doc_id, c.ordinal) > (:afterTenant, :afterDoc, :afterOrdinal))
@@ -190,7 +190,8 @@ extension SQLiteStore: IndexStore {
                     return ExportedChunk(
                         tenant: row["tenant"], docId: row["doc_id"], ordinal: row["ordinal"], chunkId: row["chunk_id"],
                         text: row["text"], textHash: Array(textHash).hexString, contentHash: row["content_hash"],
-                        revision: row["revision"])
+                        revision: row["revision"],
+                        location: ChunkLocation(headingPathColumn: row["heading_path"], placesColumn: row["places"]))
                 }
             }
             guard let last = page.last else { return }

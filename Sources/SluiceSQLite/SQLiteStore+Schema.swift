@@ -333,6 +333,15 @@ extension SQLiteStore {
                     WHERE (tenant, doc_id) IN (SELECT tenant, doc_id FROM sink_extents);
                 """)
         }
+        migrator.registerMigration("v12: chunk locations") { db in
+            try db.execute(sql: """
+                -- Where each chunk lies: its headings, outermost first, separated by U+001F; and the
+                -- pages, slides or sheets its text comes from, each `kind U+001F label`, separated by
+                -- U+001E (ChunkLocation drops control characters from both). NULL: none.
+                ALTER TABLE chunks ADD COLUMN heading_path TEXT;
+                ALTER TABLE chunks ADD COLUMN places TEXT;
+                """)
+        }
         return migrator
     }()
 }

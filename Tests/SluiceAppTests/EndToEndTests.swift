@@ -239,6 +239,7 @@ import Testing
         let (_, runtime) = try await run(configuration())
         let hits = try await runtime.search(tenant: try TenantID("acme"), query: "how many vacation days", k: 5)
         #expect(hits.first?.docId == "vacation.md")
+        #expect(hits.first?.location == ChunkLocation(headingPath: ["Vacation"]), "the embedded index keeps each chunk's headings")
         #expect(hits.allSatisfy { $0.tenant == "acme" })
     }
 }

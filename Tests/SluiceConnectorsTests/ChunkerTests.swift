@@ -80,4 +80,80 @@ import Testing
         #expect(MarkdownChunker().chunk("").isEmpty)
         #expect(MarkdownChunker().chunk("\n\n  \n").isEmpty)
     }
+
+    // MARK: Locations
+
+    /// A paragraph of `count` characters.
+    func paragraph(_ word: String, _ count: Int) -> String {
+        String(String(repeating: word + " ", count: count / (word.count + 1) + 1).prefix(count))
+    }
+
+    @Test(arguments: [0, 60]) func eachChunkKnowsTheHeadingsAboveItsStart(overlap: Int) {
+        let text = [
+            "# Handbook", paragraph("intro", 100), "## Leave", "### Vacation ###",
+            paragraph("alpha", 300), paragraph("beta", 300), paragraph("gamma", 300),
+            "### Sick leave", paragraph("delta", 300), "## Pay", paragraph("epsilon", 100),
+        ].joined(separator: "\n\n")
+        let chunks = MarkdownChunker(targetSize: 400, overlap: overlap).chunk(text)
+        #expect(chunks.map(\.location.headingPath) == [
+            ["Handbook"],
+            ["Handbook", "Leave", "Vacation"], ["Handbook", "Leave", "Vacation"], ["Handbook", "Leave", "Vacation"],
+            ["Handbook", "Leave", "Sick leave"],
+            ["Handbook", "Pay"],
+        ], "a chunk that opens on merged small sections is under the first; a closing ### is not part of the title")
+        #expect(chunks[1].text.contains("### Vacation") == (overlap > 0) && chunks[4].text.hasPrefix("### Sick leave"),
+            "with overlap, the first chunk of a section repeats the end of the one before")
+        #expect(chunks.allSatisfy { $0.location.places.isEmpty })
+    }
+
+    @Test func headingsAreCleanedAndBounded() {
+        let long = String(repeating: "x", count: 300)
+        let chunks = MarkdownChunker(targetSize: 400, overlap: 0).chunk([
+            "# One\u{7}\ttwo  ##", paragraph("a", 150), "## \(long)", paragraph("b", 150), "#", paragraph("c", 150),
+        ].joined(separator: "\n\n"))
+        let cut = String(repeating: "x", count: 199) + "…"
+        #expect(chunks.map(\.location.headingPath) == [["One two"], ["One two", cut], ["One two", cut], []],
+            "controls become blanks, a heading stops at 200 characters, an empty # closes every section")
+    }
+
+    @Test func chunksStartAtPagesAndNameThePagesTheirTextComesFrom() {
+        // Pages 1 to 6; page 4 has no text (it starts where page 5 does); page 6 is one long paragraph.
+        let pages = [paragraph("one", 300), paragraph("two", 50), paragraph("three", 300), "", paragraph("five", 300), paragraph("six", 900)]
+        var text = ""
+        var places: [Place] = []
+        for (index, page) in pages.enumerated() {
+            if !text.isEmpty && !page.isEmpty { text += "\n\n" }
+            places.append(Place(.page, "\(index + 1)", at: text.utf8.count))
+            text += page
+        }
+        let chunks = MarkdownChunker(targetSize: 400, overlap: 50).chunk(text, places: places)
+        #expect(chunks.map { $0.location.places.map(\.label) } == [["1"], ["2", "3"], ["5"], ["6"], ["6"], ["6"]],
+            "a page starts a chunk once the chunk holds a third of the target; an empty page is in no chunk")
+        #expect(chunks[0].text == pages[0].trimmingCharacters(in: .whitespaces) && chunks[2].text == pages[4].trimmingCharacters(in: .whitespaces),
+            "page boundaries cut without overlap")
+        #expect(chunks.allSatisfy { $0.location.places.allSatisfy { $0.kind == .page } })
+        #expect(chunks[1].location.placesText == "pages 2-3" && chunks[0].location.placesText == "page 1")
+        #expect(MarkdownChunker(targetSize: 400, overlap: 50).chunk(text).map(\.text) != chunks.map(\.text), "without places, pages merge")
+    }
+
+    @Test func aLocationSitsBesideTheChunksOwnKeysInJSON() throws {
+        let located = SearchHit(
+            tenant: "acme", docId: "r.pdf", ordinal: 2, score: 0.5, text: "t",
+            location: ChunkLocation(headingPath: ["Handbook", "Leave"], places: [ChunkPlace(.page, "2"), ChunkPlace(.page, "3")]))
+        let sheet = SearchHit(
+            tenant: "acme", docId: "b.xlsx", ordinal: 0, score: 0.5, text: "t", location: ChunkLocation(places: [ChunkPlace(.sheet, "Budget")]))
+        let plain = SearchHit(tenant: "acme", docId: "a.txt", ordinal: 0, score: 0.5, text: "t")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(String(decoding: try encoder.encode(located), as: UTF8.self)
+            == #"{"docId":"r.pdf","headingPath":["Handbook","Leave"],"ordinal":2,"pages":[2,3],"score":0.5,"tenant":"acme","text":"t"}"#)
+        #expect(String(decoding: try encoder.encode(sheet), as: UTF8.self)
+            == #"{"docId":"b.xlsx","ordinal":0,"score":0.5,"sheet":"Budget","tenant":"acme","text":"t"}"#)
+        #expect(String(decoding: try encoder.encode(plain), as: UTF8.self)
+            == #"{"docId":"a.txt","ordinal":0,"score":0.5,"tenant":"acme","text":"t"}"#)
+        for hit in [located, sheet, plain] {
+            #expect(try JSONDecoder().decode(SearchHit.self, from: try encoder.encode(hit)) == hit)
+        }
+    }
 }
+

@@ -31,6 +31,47 @@ import Testing
         text.split(whereSeparator: { $0.isWhitespace || $0 == "|" }).filter { $0.hasPrefix("MARKER-") }.map(String.init)
     }
 
+    /// Each marker's first chunk, by a chunker small enough to give most blocks their own, as
+    /// "heading path | places".
+    func locations(_ extracted: ExtractedText) -> [String: String] {
+        var found: [String: String] = [:]
+        for chunk in MarkdownChunker(targetSize: 50, overlap: 0).chunk(extracted) {
+            for marker in markers(chunk.text) where found[marker] == nil {
+                found[marker] = [chunk.location.headingPathText, chunk.location.placesText].filter { !$0.isEmpty }.joined(separator: " | ")
+            }
+        }
+        return found
+    }
+
+    @Test func eachChunkNamesItsHeadingsAndItsSlideOrSheet() async throws {
+        let vacation = "Handbook > Leave > Vacation"
+        #expect(locations(try DOCXExtractor().extract(try await bytes("docx-report"))) == [
+            "MARKER-DOCX-1": "Handbook", "MARKER-DOCX-2": vacation, "MARKER-DOCX-3": vacation, "MARKER-DOCX-4": vacation,
+            "MARKER-DOCX-5": vacation, "MARKER-DOCX-6": "Handbook > Sick leave",
+        ])
+        #expect(locations(try OpenDocumentExtractor(.text).extract(try await bytes("odt-handbook"))) == [
+            "MARKER-ODT-1": "Handbook", "MARKER-ODT-2": "Handbook > Leave", "MARKER-ODT-3": "Handbook > Leave",
+            "MARKER-ODT-4": "Handbook > Leave", "MARKER-ODT-5": "Handbook > Leave",
+        ])
+        #expect(locations(try PPTXExtractor().extract(try await bytes("pptx-deck"))) == [
+            "MARKER-PPTX-1": "Results | slide 1", "MARKER-PPTX-2": "Results | slide 1", "MARKER-PPTX-3": "Regions | slide 2",
+            "MARKER-PPTX-4": "Slide 3 | slide 3",
+        ])
+        #expect(locations(try OpenDocumentExtractor(.presentation).extract(try await bytes("odp-deck"))) == [
+            "MARKER-ODP-1": "Results | slide 1", "MARKER-ODP-2": "Results | slide 1", "MARKER-ODP-3": "Slide 2 | slide 2",
+        ])
+        #expect(locations(try XLSXExtractor().extract(try await bytes("xlsx-book"))) == [
+            "MARKER-XLSX-1": "Budget | sheet Budget", "MARKER-XLSX-2": "Budget | sheet Budget", "MARKER-XLSX-3": "Budget | sheet Budget",
+            "MARKER-XLSX-4": "Notes | sheet Notes",
+        ])
+        #expect(locations(try OpenDocumentExtractor(.spreadsheet).extract(try await bytes("ods-book"))) == [
+            "MARKER-ODS-1": "Budget | sheet Budget", "MARKER-ODS-2": "Budget | sheet Budget", "MARKER-ODS-3": "Notes | sheet Notes",
+        ])
+        #expect(locations(try EPUBExtractor().extract(try await bytes("epub-book"))) == [
+            "MARKER-EPUB-2": "Middles", "MARKER-EPUB-1": "Beginnings", "MARKER-EPUB-3": "Endings",
+        ])
+    }
+
     @Test func aWordDocumentKeepsHeadingsListsAndTableRowsInOrder() async throws {
         let extracted = try DOCXExtractor().extract(try await bytes("docx-report"))
         #expect(extracted.title == "Employee Handbook")

@@ -42,6 +42,17 @@ import Testing
         }
     }
 
+    @Test func eachChunkNamesThePagesItsTextComesFrom() async throws {
+        let extracted = try PDFExtractor().extract(try await bytes("pdf-report"))
+        let small = MarkdownChunker(targetSize: 50, overlap: 0).chunk(extracted)
+        let pages = small.map { chunk in (chunk.text.prefix(12), chunk.location.places.map(\.label)) }.filter { $0.0.hasPrefix("MARKER") }
+        #expect(pages.map(\.0) == ["MARKER-PDF-1", "MARKER-PDF-2", "MARKER-PDF-4"] && pages.map(\.1) == [["1"], ["2"], ["4"]],
+            "every page starts a chunk: \(small.map(\.text))")
+        // At the default size the three short pages share a chunk, which names them (page 3 has no text).
+        let chunks = MarkdownChunker().chunk(extracted)
+        #expect(chunks.map { $0.location.places.map(\.label) } == [["1", "2", "4"]] && chunks[0].location.placesText == "pages 1-2, 4")
+    }
+
     @Test func anOwnerPasswordOnlyIsReadAndAUserPasswordIsSkippedAsEncrypted() async throws {
         let owner = try PDFExtractor().extract(try await bytes("pdf-encrypted-owner"))
         #expect(owner.text.contains("MARKER-ENCRYPTED"))

@@ -53,6 +53,7 @@ import Testing
             let search = try await call(base, "POST", "/v1/search", body: ["tenant": "acme", "query": "vacation days", "k": 3])
             let results = search.json["results"] as? [[String: Any]] ?? []
             #expect(results.first?["docId"] as? String == "handbook/intro.md")
+            #expect(results.first?["headingPath"] as? [String] == ["Intro"], "each result names the headings above its chunk")
             let other = try await call(base, "POST", "/v1/search", body: ["tenant": "globex", "query": "vacation days"])
             #expect((other.json["results"] as? [Any])?.isEmpty == true, "another tenant sees nothing")
         }

@@ -69,6 +69,24 @@ import Testing
 
     /// The stand-in refuses what real Qdrant relies on, so a Sluice that dropped
     /// any of it would fail the tests (each ends with `expectNoInvalidRequests`).
+    /// Headings, pages, slides and sheets travel in the payload (checked against
+    /// docs/schemas/qdrant-point.v2.json by the test server) and come back in search results.
+    @Test func chunkLocationsReachThePayloadAndComeBackInSearch() async throws {
+        try await FormatFixtures.make(["pdf-report", "pptx-deck", "xlsx-book"], in: files.path + "/acme")
+        _ = try files.write("acme/handbook.md", "# Handbook\n\n## Leave\n\nThirty days of vacation.")
+        let (summary, runtime) = try await run(configuration())
+        #expect(summary.indexed == 4 && summary.failed == 0, "\(summary)")
+        try await expectNoInvalidRequests()
+        func top(_ query: String) async throws -> SearchHit? {
+            try await runtime.search(tenant: try TenantID("acme"), query: query, k: 1).first
+        }
+        #expect(try await top("thirty days of vacation")?.location == ChunkLocation(headingPath: ["Handbook"]), "the headings above the chunk's start")
+        #expect(try await top("MARKER-PPTX-3 North")?.location == ChunkLocation(headingPath: ["Regions"], places: [ChunkPlace(.slide, "2"), ChunkPlace(.slide, "3")]),
+            "two short slides share a chunk")
+        #expect(try await top("MARKER-XLSX-4 on the second sheet")?.location == ChunkLocation(headingPath: ["Notes"], places: [ChunkPlace(.sheet, "Notes")]))
+        #expect(try await top("MARKER-PDF-4 the outlook")?.location == ChunkLocation(places: [ChunkPlace(.page, "4")]))
+    }
+
     @Test func theTestServerRefusesWhatQdrantWould() async throws {
         let base = URL(string: server.url)!
         let point = #"{"points": [{"id": 18446744073709551616, "vector": [0.5, 0.5], "payload": {}}]}"#

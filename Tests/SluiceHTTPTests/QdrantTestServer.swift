@@ -60,7 +60,7 @@ final class QdrantTestServer: @unchecked Sendable {
     init(apiKey: String? = nil) throws {
         server = try FaultServer(
             script: QdrantTestServer.script,
-            arguments: ["--payload-schema", QdrantTestServer.repository + "/docs/schemas/qdrant-point.v1.json"]
+            arguments: ["--payload-schema", QdrantTestServer.repository + "/docs/schemas/qdrant-point.v2.json"]
                 + (apiKey.map { ["--api-key", $0] } ?? []))
     }
 

@@ -135,7 +135,7 @@ final class WebhookReceiver: Sendable {
             #expect(summary.indexed == 13 && summary.failed == 0, "\(summary)")
             #expect(receiver.points.withLock { $0 } == (try expectedPoints(configuration)))
             let deliveries = receiver.deliveries.withLock { $0 }
-            #expect(deliveries.allSatisfy { $0.signatureValid && $0.schema == "sluice.webhook.v1" })
+            #expect(deliveries.allSatisfy { $0.signatureValid && $0.schema == "sluice.webhook.v2" })
 
             // Shortened and deleted documents leave nothing behind at the receiver.
             _ = try files.write("acme/long.md", "Now short.")
@@ -153,8 +153,10 @@ final class WebhookReceiver: Sendable {
             #expect(last.count == 2 && last.first?.key == last.last?.key && !(last.first?.key.isEmpty ?? true))
 
             // Every body matches the documented schema.
-            let problems = try await validate(receiver.bodies.withLock { $0 }, against: "docs/schemas/webhook.v1.json")
+            let problems = try await validate(receiver.bodies.withLock { $0 }, against: "docs/schemas/webhook.v2.json")
             #expect(problems.isEmpty, "\(problems.prefix(3))")
+            let located = receiver.bodies.withLock { $0 }.contains { String(decoding: $0, as: UTF8.self).contains(#""headingPath":["Doc 1"]"#) }
+            #expect(located, "chunks carry their heading path")
 
             // Sluice cannot read a webhook back, and says so.
             await #expect(throws: SluiceError.self) { try await runtime.search(tenant: try TenantID("acme"), query: "item1", k: 1) }

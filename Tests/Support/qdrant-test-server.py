@@ -414,7 +414,7 @@ def main():
     parser.add_argument("--storage", help="a directory for on-disk local mode (default: in memory)")
     parser.add_argument("--exit-with-parent", action="store_true", help="exit when stdin closes")
     parser.add_argument("--latency-ms", type=float, default=0, help="time every data request takes before it is handled (a distant server)")
-    parser.add_argument("--payload-schema", help="a JSON Schema every point payload must match (docs/schemas/qdrant-point.v1.json)")
+    parser.add_argument("--payload-schema", help="a JSON Schema every point payload must match (docs/schemas/qdrant-point.v2.json)")
     parser.add_argument("--api-key", help="require this api-key header on every data request, as Qdrant does when one is set")
     parser.add_argument("--max-request-mb", type=int, default=32, help="refuse larger bodies with 413, as Qdrant's service.max_request_size_mb")
     arguments = parser.parse_args()

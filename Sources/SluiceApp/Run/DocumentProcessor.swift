@@ -151,8 +151,8 @@ struct DocumentProcessor: Sendable {
         let chunking = ContinuousClock.now
         metrics.stage("extract", chunking - extracting)
         defer { metrics.stage("chunk", ContinuousClock.now - chunking) }
-        let chunks = chunker.chunk(extracted.text).map { chunk in
-            IndexedChunk(ordinal: chunk.ordinal, text: chunk.text, textHash: ContentHash.of(chunk.text), vector: nil)
+        let chunks = chunker.chunk(extracted).map { chunk in
+            IndexedChunk(ordinal: chunk.ordinal, text: chunk.text, textHash: ContentHash.of(chunk.text), vector: nil, location: chunk.location)
         }
         return .chunked(contentHash: hash, title: title ?? extracted.title, chunks: chunks)
     }

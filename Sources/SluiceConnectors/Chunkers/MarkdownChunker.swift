@@ -21,7 +21,8 @@ public struct MarkdownChunker: Chunker {
         self.overlap = max(0, min(overlap, self.targetSize / 2))
     }
 
-    public var fingerprint: String { "markdown-v1:\(targetSize):\(overlap)" }
+    /// v2: chunks carry their location, and start at pages, slides and sheets.
+    public var fingerprint: String { "markdown-v2:\(targetSize):\(overlap)" }
 
     struct Block {
         var range: Range<Int>
@@ -29,43 +30,62 @@ public struct MarkdownChunker: Chunker {
         var isHeading: Bool
     }
 
-    public func chunk(_ text: String) -> [Chunk] {
+    public func chunk(_ text: String, places: [Place]) -> [Chunk] {
         let bytes = Array(text.utf8)
         let blocks = MarkdownChunker.blocks(bytes)
+        var locator = PlaceLocator(places)
+        var headings = HeadingPath()
         var chunks: [Chunk] = []
         var current: [UInt8] = []
         var currentScalars = 0
+        // The location of the chunk being filled: its section's headings, and the places of its pieces.
+        var chunkHeadings: [String]?
+        var chunkPlaces: [Int] = []
 
         func flush(keepOverlap: Bool) {
             guard currentScalars > 0 else { return }
             let trimmed = MarkdownChunker.trim(current)
             if !trimmed.isEmpty {
-                chunks.append(Chunk(ordinal: chunks.count, text: String(decoding: trimmed, as: UTF8.self)))
+                let location = ChunkLocation(headingPath: chunkHeadings ?? headings.path, places: chunkPlaces.map { locator.places[$0] })
+                chunks.append(Chunk(ordinal: chunks.count, text: String(decoding: trimmed, as: UTF8.self), location: location))
             }
+            let lastPlace = chunkPlaces.last
             if keepOverlap && overlap > 0 {
                 current = MarkdownChunker.tail(of: trimmed, scalars: overlap)
                 currentScalars = MarkdownChunker.scalarCount(current[...])
+                // The overlap repeats the end of this chunk: the current section, at its last place.
+                chunkHeadings = headings.path
+                chunkPlaces = lastPlace.map { [$0] } ?? []
             } else {
                 current = []
                 currentScalars = 0
+                chunkHeadings = nil
+                chunkPlaces = []
             }
         }
 
-        func append(_ piece: ArraySlice<UInt8>, scalars: Int) {
+        func append(_ range: Range<Int>, scalars: Int) {
+            if chunkHeadings == nil { chunkHeadings = headings.path }
             if !current.isEmpty { current.append(contentsOf: [0x0A, 0x0A]) }
-            current.append(contentsOf: piece)
+            current.append(contentsOf: bytes[range])
             currentScalars += scalars + 2
+            locator.add(range, to: &chunkPlaces)
         }
 
         var contentScalars = 0  // scalars added since the last flush, excluding overlap
+        var previousPlace: Int?
         for block in blocks {
-            if block.isHeading && contentScalars >= targetSize / 3 {
+            let place = locator.index(at: block.range.lowerBound)
+            let startsPlace = place != previousPlace
+            previousPlace = place
+            if (block.isHeading || startsPlace) && contentScalars >= targetSize / 3 {
                 flush(keepOverlap: false)
                 contentScalars = 0
             }
+            if block.isHeading { headings.enter(bytes[block.range]) }
             if block.scalars > targetSize {
-                for piece in MarkdownChunker.split(bytes[block.range], maxScalars: targetSize) {
-                    let scalars = MarkdownChunker.scalarCount(piece)
+                for piece in MarkdownChunker.split(bytes, block.range, maxScalars: targetSize) {
+                    let scalars = MarkdownChunker.scalarCount(bytes[piece])
                     if currentScalars + scalars > targetSize && contentScalars > 0 {
                         flush(keepOverlap: true)
                         contentScalars = 0
@@ -79,11 +99,71 @@ public struct MarkdownChunker: Chunker {
                 flush(keepOverlap: !block.isHeading)
                 contentScalars = 0
             }
-            append(bytes[block.range], scalars: block.scalars)
+            append(block.range, scalars: block.scalars)
             contentScalars += block.scalars
         }
         if contentScalars > 0 { flush(keepOverlap: false) }
         return chunks
+    }
+
+    /// The headings above the current block, outermost first.
+    struct HeadingPath {
+        private var levels: [(level: Int, text: String)] = []
+
+        var path: [String] { levels.map(\.text) }
+
+        /// A heading line: it ends the sections at its level and deeper, and starts its own.
+        mutating func enter(_ line: ArraySlice<UInt8>) {
+            var content = line.drop { $0 == 0x20 || $0 == 0x09 }
+            let level = content.prefix { $0 == 0x23 }.count
+            content = content.dropFirst(level)
+            // A closing sequence of #s (preceded by a blank, or alone) is not part of the title.
+            var end = content.endIndex
+            while end > content.startIndex && [0x20, 0x09, 0x0D].contains(content[end - 1]) { end -= 1 }
+            var hashes = end
+            while hashes > content.startIndex && content[hashes - 1] == 0x23 { hashes -= 1 }
+            if hashes == content.startIndex || [0x20, 0x09].contains(content[hashes - 1]) { end = hashes }
+            while let last = levels.last, last.level >= level { levels.removeLast() }
+            let title = ChunkLocation.clean(String(decoding: content[content.startIndex..<end], as: UTF8.self), maxScalars: ChunkLocation.maxHeadingScalars)
+            if !title.isEmpty { levels.append((level, title)) }
+        }
+    }
+
+    /// Which places (pages, slides, sheets) hold which bytes of the text.
+    /// Asked about ever later offsets, it walks the places once.
+    struct PlaceLocator {
+        /// In order of offset, their labels cleaned.
+        let places: [ChunkPlace]
+        private let offsets: [Int]
+        private var cursor = -1
+
+        init(_ places: [Place]) {
+            let sorted = places.enumerated().sorted { ($0.element.offset, $0.offset) < ($1.element.offset, $1.offset) }.map(\.element)
+            self.places = sorted.map { ChunkPlace($0.kind, ChunkLocation.clean($0.label, maxScalars: ChunkLocation.maxLabelScalars)) }
+            offsets = sorted.map(\.offset)
+        }
+
+        /// The place holding byte `offset`: the last one starting at or before it (nil before the first).
+        mutating func index(at offset: Int) -> Int? {
+            if cursor >= 0 && offsets[cursor] > offset { cursor = -1 }
+            while cursor + 1 < offsets.count && offsets[cursor + 1] <= offset { cursor += 1 }
+            return cursor >= 0 ? cursor : nil
+        }
+
+        /// Adds to `list` the places that hold some of the bytes in `range` (an empty place holds none).
+        mutating func add(_ range: Range<Int>, to list: inout [Int]) {
+            guard !offsets.isEmpty, !range.isEmpty else { return }
+            var index = self.index(at: range.lowerBound) ?? 0
+            while index < offsets.count && offsets[index] < range.upperBound {
+                let end = index + 1 < offsets.count ? offsets[index + 1] : Int.max
+                if max(range.lowerBound, offsets[index]) < min(range.upperBound, end), list.last != index,
+                    list.count < ChunkLocation.maxPlaces
+                {
+                    list.append(index)
+                }
+                index += 1
+            }
+        }
     }
 
     /// Splits text into heading, code-fence and paragraph blocks.
@@ -151,22 +231,24 @@ public struct MarkdownChunker: Chunker {
 
     /// Cuts an oversized block into pieces of at most `maxScalars`, preferring
     /// line ends, then sentence ends, then spaces, then any scalar boundary.
-    static func split(_ bytes: ArraySlice<UInt8>, maxScalars: Int) -> [ArraySlice<UInt8>] {
-        var pieces: [ArraySlice<UInt8>] = []
-        var start = bytes.startIndex
-        while start < bytes.endIndex {
+    /// The pieces are ranges of `bytes`.
+    static func split(_ bytes: [UInt8], _ block: Range<Int>, maxScalars: Int) -> [Range<Int>] {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D }
+        var pieces: [Range<Int>] = []
+        var start = block.lowerBound
+        while start < block.upperBound {
             // Find the byte offset where maxScalars scalars end.
             var end = start
             var scalars = 0
-            while end < bytes.endIndex {
+            while end < block.upperBound {
                 if bytes[end] & 0xC0 != 0x80 {
                     if scalars == maxScalars { break }
                     scalars += 1
                 }
                 end += 1
             }
-            if end == bytes.endIndex {
-                pieces.append(bytes[start..<end])
+            if end == block.upperBound {
+                pieces.append(start..<end)
                 break
             }
             let window = bytes[start..<end]
@@ -175,12 +257,13 @@ public struct MarkdownChunker: Chunker {
                 ?? lastSentenceEnd(in: window, after: minimum)
                 ?? lastCut(in: window, after: minimum, where: { $0 == 0x20 || $0 == 0x09 })
                 ?? end
-            let piece = trim(Array(bytes[start..<cut]))
-            if !piece.isEmpty { pieces.append(piece[...]) }
+            var pieceStart = start
+            var pieceEnd = cut
+            while pieceStart < pieceEnd && isSpace(bytes[pieceStart]) { pieceStart += 1 }
+            while pieceEnd > pieceStart && isSpace(bytes[pieceEnd - 1]) { pieceEnd -= 1 }
+            if pieceStart < pieceEnd { pieces.append(pieceStart..<pieceEnd) }
             start = cut
-            while start < bytes.endIndex && (bytes[start] == 0x20 || bytes[start] == 0x0A || bytes[start] == 0x09 || bytes[start] == 0x0D) {
-                start += 1
-            }
+            while start < block.upperBound && isSpace(bytes[start]) { start += 1 }
         }
         return pieces
     }

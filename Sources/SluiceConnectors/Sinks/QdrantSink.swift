@@ -16,11 +16,11 @@ import Synchronization
 ///   delete by filter.
 /// - Upserts go in requests of `pointsPerRequest` points, with `wait=true`:
 ///   a write returns only once Qdrant applied it.
-/// - The payload is documented in docs/schemas/qdrant-point.v1.json.
+/// - The payload is documented in docs/schemas/qdrant-point.v2.json.
 /// - The API key travels only in the `api-key` header.
 public final class QdrantSink: Sink, SinkReader {
     /// The payload schema version written into every point.
-    public static let payloadVersion = 1
+    public static let payloadVersion = 2
 
     public let baseURL: String
     public let collection: String
@@ -72,7 +72,7 @@ public final class QdrantSink: Sink, SinkReader {
                     }
                     points.append(Point(
                         id: ChunkID.string(document.key, ordinal: chunk.ordinal), vector: vector,
-                        payload: Payload(document: document, chunk: chunk)))
+                        payload: WithLocation(Payload(document: document, chunk: chunk), chunk.location)))
                 }
                 staleIDs += document.staleOrdinals.map { ChunkID.string(document.key, ordinal: $0) }
             case .remove(let key, _):
@@ -167,7 +167,7 @@ public final class QdrantSink: Sink, SinkReader {
             struct Result: Decodable {
                 struct Hit: Decodable {
                     var score: Float
-                    var payload: Payload?
+                    var payload: WithLocation<Payload>?
                 }
                 var points: [Hit]
             }
@@ -179,7 +179,10 @@ public final class QdrantSink: Sink, SinkReader {
         let answer = try decode(Answer.self, body)
         return answer.result.points.compactMap { hit in
             guard let payload = hit.payload else { return nil }
-            return SearchHit(tenant: payload.tenant, docId: payload.docId, ordinal: payload.ordinal, score: hit.score, text: payload.text)
+            let fields = payload.fields
+            return SearchHit(
+                tenant: fields.tenant, docId: fields.docId, ordinal: fields.ordinal, score: hit.score, text: fields.text,
+                location: payload.location)
         }
     }
 
@@ -228,10 +231,10 @@ public final class QdrantSink: Sink, SinkReader {
     struct Point: Encodable {
         var id: String
         var vector: [Float]
-        var payload: Payload
+        var payload: WithLocation<Payload>
     }
 
-    /// The point payload, schema version `payloadVersion`.
+    /// The point payload, schema version `payloadVersion` (the chunk's location beside it).
     struct Payload: Codable {
         var schemaVersion = QdrantSink.payloadVersion
         var tenant: String

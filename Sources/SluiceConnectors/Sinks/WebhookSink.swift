@@ -6,7 +6,7 @@ import SluiceCore
 
 /// POSTs JSON batches of operations to a URL: documents with their chunks
 /// and vectors, tombstones, and tenant purges, in the versioned body
-/// documented in docs/schemas/webhook.v1.json.
+/// documented in docs/schemas/webhook.v2.json.
 ///
 /// - `X-Sluice-Signature: sha256=<hex>` is the HMAC-SHA256 of the raw body
 ///   with SLUICE_WEBHOOK_SECRET (absent without a secret); receivers compute
@@ -20,7 +20,7 @@ import SluiceCore
 /// - A request holds whole documents, up to `chunksPerRequest` chunks (a
 ///   larger document goes alone).
 public struct WebhookSink: Sink {
-    public static let schema = "sluice.webhook.v1"
+    public static let schema = "sluice.webhook.v2"
 
     public let url: String
     public let chunksPerRequest: Int
@@ -50,7 +50,7 @@ public struct WebhookSink: Sink {
         self.timeout = timeout
     }
 
-    // MARK: The body, schema sluice.webhook.v1
+    // MARK: The body, schema sluice.webhook.v2
 
     struct Body: Encodable {
         var schema = WebhookSink.schema
@@ -67,12 +67,12 @@ public struct WebhookSink: Sink {
         var contentHash: String?
         var title: String?
         var attributes: [String: String]?
-        var chunks: [Chunk]?
+        var chunks: [WithLocation<Chunk>]?
         /// Chunk ids of an earlier, longer version that the receiver should drop.
         var staleChunkIds: [String]?
     }
 
-    struct Chunk: Encodable {
+    struct Chunk: Codable {
         var id: String
         var ordinal: Int
         var text: String
@@ -112,9 +112,11 @@ public struct WebhookSink: Sink {
                     guard let vector = chunk.vector else {
                         throw SluiceError(.internal, "chunk \(chunk.ordinal) of \(key) reached the webhook without its vector")
                     }
-                    return Chunk(
-                        id: ChunkID.string(key, ordinal: chunk.ordinal), ordinal: chunk.ordinal, text: chunk.text,
-                        textHash: chunk.textHash.hex, vector: vector)
+                    return WithLocation(
+                        Chunk(
+                            id: ChunkID.string(key, ordinal: chunk.ordinal), ordinal: chunk.ordinal, text: chunk.text,
+                            textHash: chunk.textHash.hex, vector: vector),
+                        chunk.location)
                 },
                 staleChunkIds: document.staleOrdinals.map { ChunkID.string(key, ordinal: $0) })
         case .remove(let key, let revision):

@@ -3,10 +3,13 @@ public struct Chunk: Sendable, Equatable {
     /// Position in the document, from 0.
     public var ordinal: Int
     public var text: String
+    /// Where it lies in the document: its headings and pages, slides or sheets.
+    public var location: ChunkLocation
 
-    public init(ordinal: Int, text: String) {
+    public init(ordinal: Int, text: String, location: ChunkLocation = ChunkLocation()) {
         self.ordinal = ordinal
         self.text = text
+        self.location = location
     }
 }
 
@@ -19,11 +22,13 @@ public struct IndexedChunk: Sendable, Equatable {
     public var text: String
     public var textHash: ContentHash
     public var vector: [Float]?
+    public var location: ChunkLocation
 
-    public init(ordinal: Int, text: String, textHash: ContentHash, vector: [Float]?) {
+    public init(ordinal: Int, text: String, textHash: ContentHash, vector: [Float]?, location: ChunkLocation = ChunkLocation()) {
         self.ordinal = ordinal
         self.text = text
         self.textHash = textHash
         self.vector = vector
+        self.location = location
     }
 }

@@ -18,9 +18,9 @@ public struct ExtractedText: Sendable, Equatable {
 
 /// A page, slide or sheet of a document, starting at a UTF-8 `offset` of
 /// the extracted text. The chunker starts a chunk at each place's start and
-/// records in each chunk the places it covers.
+/// records in each chunk the places its text comes from.
 public struct Place: Sendable, Equatable, Hashable {
-    public enum Kind: String, Sendable, Equatable, Hashable, Codable {
+    public enum Kind: String, Sendable, Equatable, Hashable, Codable, CaseIterable {
         case page, slide, sheet
     }
 

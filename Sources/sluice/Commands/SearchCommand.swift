@@ -46,7 +46,9 @@ struct SearchCommand: AsyncParsableCommand {
             return
         }
         for (rank, hit) in hits.enumerated() {
-            print(String(format: "%2d. %.3f  %@  (chunk %d)", rank + 1, hit.score, Terminal.escaped(hit.docId), hit.ordinal))
+            let places = hit.location.places.isEmpty ? "" : ", " + Terminal.escaped(hit.location.placesText)
+            print(String(format: "%2d. %.3f  %@  (chunk %d%@)", rank + 1, hit.score, Terminal.escaped(hit.docId), hit.ordinal, places))
+            if !hit.location.headingPath.isEmpty { print("    " + Terminal.escaped(hit.location.headingPathText)) }
             print("    " + SearchCommand.snippet(hit.text))
         }
     }
