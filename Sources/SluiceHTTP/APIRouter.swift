@@ -314,6 +314,8 @@ struct API: Sendable {
         var chunks: Int
         var title: String?
         var reason: String?
+        /// What the extractor left out and says so; absent when nothing.
+        var notes: [String]?
         var updatedAt: Timestamp?
         var pending: PendingView?
 
@@ -335,6 +337,7 @@ struct API: Sendable {
             chunks = state.chunkCount
             title = state.title
             reason = state.reason
+            notes = state.notes.isEmpty ? nil : state.notes
             updatedAt = state.updatedAt
         }
 

@@ -64,6 +64,7 @@ enum OpenAPIDocument {
           "chunks": { "type": "integer" },
           "title": { "type": "string" },
           "reason": { "type": "string" },
+          "notes": { "type": "array", "items": { "type": "string" }, "description": "What the extractor left out and says so (e.g. \"1 image without text left out\"); absent when nothing." },
           "updatedAt": { "type": "string" },
           "pending": { "type": "object", "description": "The change not yet indexed, if any.",
             "required": ["revision", "state", "attempts", "readyAt"],

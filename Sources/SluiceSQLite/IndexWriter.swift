@@ -95,7 +95,8 @@ struct IndexWriter {
             try deleteChunks(tenant: tenant, docId: docId, from: completion.chunkCount)
             try saveDocument(
                 lease, status: .indexed, contentHash: document.contentHash.hex, chunkCount: completion.chunkCount,
-                settings: document.settingsFingerprint, title: document.title, reason: nil)
+                settings: document.settingsFingerprint, title: document.title, reason: nil,
+                notes: document.notes.isEmpty ? nil : document.notes.joined(separator: "\n"))
         case .unchanged:
             try db.cachedStatement(sql: """
                 UPDATE documents SET revision = ?, updated_at = ?, processings = processings + 1
@@ -133,20 +134,20 @@ struct IndexWriter {
 
     private func saveDocument(
         _ lease: Lease, status: DocumentState.Status, contentHash: String, chunkCount: Int, settings: String,
-        title: String?, reason: String?
+        title: String?, reason: String?, notes: String? = nil
     ) throws {
         try db.cachedStatement(sql: """
             INSERT INTO documents
-                (tenant, doc_id, status, content_hash, revision, chunk_count, settings, source, title, reason, updated_at, meta)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                (tenant, doc_id, status, content_hash, revision, chunk_count, settings, source, title, reason, updated_at, meta, notes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (tenant, doc_id) DO UPDATE SET
                 status = excluded.status, content_hash = excluded.content_hash, revision = excluded.revision,
                 chunk_count = excluded.chunk_count, settings = excluded.settings, source = excluded.source,
                 title = excluded.title, reason = excluded.reason, updated_at = excluded.updated_at, meta = excluded.meta,
-                processings = documents.processings + 1
+                notes = excluded.notes, processings = documents.processings + 1
             """).execute(arguments: [
                 lease.key.tenant.rawValue, lease.key.docId.rawValue, status.rawValue, contentHash, lease.revision,
-                chunkCount, settings, lease.origin.sourceName, title, reason, now.milliseconds, lease.origin.metaJSON,
+                chunkCount, settings, lease.origin.sourceName, title, reason, now.milliseconds, lease.origin.metaJSON, notes,
             ])
     }
 

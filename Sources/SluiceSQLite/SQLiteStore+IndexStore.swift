@@ -283,17 +283,19 @@ extension SQLiteStore: IndexStore {
         try await write("collecting unused embeddings") { db in try EmbeddingKeys.collectUnused(db) }
     }
 
-    public func requeueDocuments(notMatching settingsFingerprint: String, priority: Priority) async throws -> Int {
+    public func requeueDocuments(notMatching accepted: Set<String>, priority: Priority) async throws -> Int {
         let now = clock.now()
         let settle = options.settle
+        let list = Array(repeating: "?", count: accepted.count).joined(separator: ", ")
+        let arguments = StatementArguments(accepted.sorted())
         return try await enqueueing("queueing documents for re-indexing") { db, effects in
             var changes = try SQLiteStore.fileUpserts(
-                db, where: "d.status = 'indexed' AND d.settings != ?", arguments: [settingsFingerprint], priority: priority)
+                db, where: "d.status = 'indexed' AND d.settings NOT IN (\(list))", arguments: arguments, priority: priority)
             // Documents published over the API are re-indexed from their stored content.
             for row in try Row.fetchAll(db, sql: """
                 SELECT tenant, doc_id, content_hash, meta FROM documents
-                WHERE source = 'api' AND status = 'indexed' AND settings != ?
-                """, arguments: [settingsFingerprint])
+                WHERE source = 'api' AND status = 'indexed' AND settings NOT IN (\(list))
+                """, arguments: arguments)
             {
                 let key = DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"]))
                 changes.append(Change(
@@ -428,6 +430,7 @@ extension DocumentState {
             settingsFingerprint: row["settings"], source: row["source"], title: row["title"], reason: row["reason"],
             updatedAt: Timestamp(milliseconds: row["updated_at"]))
         processings = row["processings"]
+        notes = (row["notes"] as String?)?.split(separator: "\n").map(String.init) ?? []
     }
 }
 

@@ -342,6 +342,13 @@ extension SQLiteStore {
                 ALTER TABLE chunks ADD COLUMN places TEXT;
                 """)
         }
+        migrator.registerMigration("v13: document notes") { db in
+            try db.execute(sql: """
+                -- What the extractor of an indexed document left out and says so (images without
+                -- text...), one note per line. NULL: nothing.
+                ALTER TABLE documents ADD COLUMN notes TEXT;
+                """)
+        }
         return migrator
     }()
 }

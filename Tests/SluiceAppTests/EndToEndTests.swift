@@ -160,6 +160,46 @@ import Testing
         }
     }
 
+    /// What an extractor leaves out (images without text) is said in the
+    /// document's state, not as an error.
+    @Test func imagesLeftOutAreNotedOnTheIndexedDocument() async throws {
+        try await FormatFixtures.make(["pptx-deck"], in: files.path + "/acme")
+        try files.write("acme/notes.md", "# Notes\n\nSome text.")
+        let (summary, runtime) = try await run(configuration())
+        #expect(summary.indexed == 2 && summary.failed == 0)
+        let acme = try TenantID("acme")
+        let deck = try await runtime.store.documentState(DocumentKey(tenant: acme, docId: try DocumentID("review.pptx")))
+        #expect(deck?.status == .indexed && deck?.notes == ["1 image without text left out"], "\(String(describing: deck))")
+        let notes = try await runtime.store.documentState(DocumentKey(tenant: acme, docId: try DocumentID("notes.md")))
+        #expect(notes?.notes == [])
+    }
+
+    /// A version whose HTML extractor makes other text of the same bytes reads
+    /// the HTML documents again, files and published ones, and nothing else.
+    @Test func aNewExtractorVersionRereadsOnlyTheDocumentsItRead() async throws {
+        try files.write("acme/notes.md", "# Notes\n\nSome text.")
+        try files.write("acme/page.html", "<html><body><h1>Pricing</h1><p>Plans start at 19 euros.</p></body></html>")
+        let configuration = configuration()
+        let (first, _) = try await run(configuration)
+        #expect(first.indexed == 2)
+        let (again, _) = try await run(configuration)
+        #expect(again.indexed == 0, "nothing to do at the same versions: \(again)")
+
+        var extractors: [String: any Extractor] = ["md": MarkdownExtractor(), "html": Revised(HTMLExtractor())]
+        extractors["htm"] = extractors["html"]
+        let newer = try SluiceRuntime(configuration: configuration, extractors: ExtractorRegistry(extractors))
+        let revised = try await Runner(runtime: newer).run(Runner.Options(root: files.path, singleTenant: nil))
+        #expect(revised.indexed == 1, "only page.html is read again: \(revised)")
+        let acme = try TenantID("acme")
+        let page = try await newer.store.documentState(DocumentKey(tenant: acme, docId: try DocumentID("page.html")))
+        #expect(page?.processings == 2 && page?.settingsFingerprint.hasSuffix("|text/html@2") == true, "\(String(describing: page))")
+        let notes = try await newer.store.documentState(DocumentKey(tenant: acme, docId: try DocumentID("notes.md")))
+        #expect(notes?.processings == 1)
+        let once = try await Runner(runtime: try SluiceRuntime(configuration: configuration, extractors: ExtractorRegistry(extractors)))
+            .run(Runner.Options(root: files.path, singleTenant: nil))
+        #expect(once.indexed == 0, "and only once")
+    }
+
     /// A text file over SLUICE_MAX_TEXT_BYTES is skipped unread; a PDF of
     /// that size is read, since its text is what the cap is about.
     @Test func theTextCapHoldsTextFilesByTheirSizeAndConvertersByTheirText() async throws {
@@ -242,6 +282,15 @@ import Testing
         #expect(hits.first?.location == ChunkLocation(headingPath: ["Vacation"]), "the embedded index keeps each chunk's headings")
         #expect(hits.allSatisfy { $0.tenant == "acme" })
     }
+}
+
+/// A later version of an extractor: the same type, one version up.
+struct Revised: Extractor {
+    let base: any Extractor
+    init(_ base: any Extractor) { self.base = base }
+    var mimeType: String { base.mimeType }
+    var version: Int { base.version + 1 }
+    func extract(_ bytes: [UInt8]) throws -> ExtractedText { try base.extract(bytes) }
 }
 
 /// An embedder whose service is down: the test double for a paid external API.

@@ -9,8 +9,8 @@ import SluiceWatch
 struct DocumentProcessor: Sendable {
     enum Prepared: Sendable {
         case finished(DocumentResult)
-        /// Chunks with their text hashes; vectors are filled in later.
-        case chunked(contentHash: ContentHash, title: String?, chunks: [IndexedChunk])
+        /// Chunks with their text hashes; vectors are filled in later. `settings`: the document's settings fingerprint.
+        case chunked(contentHash: ContentHash, title: String?, chunks: [IndexedChunk], settings: String, notes: [String])
         /// The file is still being written: try again at this time.
         case postponed(until: Timestamp)
         /// For a sink that takes content (another Sluice): the text and its type, not chunked here.
@@ -131,7 +131,7 @@ struct DocumentProcessor: Sendable {
         _ bytes: [UInt8], hash: ContentHash, indexed: DocumentState?, extractor: any Extractor, mimeType: String, title: String?
     ) throws -> Prepared {
         if let indexed, indexed.status == .indexed, indexed.contentHash == hash.hex,
-            indexed.settingsFingerprint == settingsFingerprint
+            indexed.settingsFingerprint == (deliversContent ? settingsFingerprint : fingerprint(of: extractor))
         {
             return .finished(.unchanged(contentHash: hash))
         }
@@ -154,7 +154,14 @@ struct DocumentProcessor: Sendable {
         let chunks = chunker.chunk(extracted).map { chunk in
             IndexedChunk(ordinal: chunk.ordinal, text: chunk.text, textHash: ContentHash.of(chunk.text), vector: nil, location: chunk.location)
         }
-        return .chunked(contentHash: hash, title: title ?? extracted.title, chunks: chunks)
+        return .chunked(contentHash: hash, title: title ?? extracted.title, chunks: chunks, settings: fingerprint(of: extractor), notes: extracted.warnings)
+    }
+
+    /// The settings fingerprint of a document `extractor` read: the chunker's,
+    /// the embedder's and the sink's, and the extractor's type and version, so
+    /// a new version of one extractor re-reads only its documents.
+    func fingerprint(of extractor: any Extractor) -> String {
+        settingsFingerprint + "|" + extractor.fingerprint
     }
 }
 

@@ -155,10 +155,12 @@ public struct Runner: Sendable {
         let store = runtime.store
         let current = runtime.settingsFingerprint
         let previous = try await store.metaValue("settings")
-        let requeued = try await store.requeueDocuments(notMatching: current, priority: .low)
+        // A document's fingerprint also names the extractor that read it (a sink that takes content reads none).
+        let accepted = Set([current] + runtime.extractors.fingerprints.map { current + "|" + $0 })
+        let requeued = try await store.requeueDocuments(notMatching: accepted, priority: .low)
         if requeued > 0 {
             runtime.logger.notice(
-                "embedder or chunking settings changed (\(previous ?? "unknown") -> \(current)): re-indexing \(requeued) documents so vectors of two models are never mixed")
+                "embedder, chunking or extractor settings changed (\(previous ?? "unknown") -> \(current)): re-indexing \(requeued) documents so vectors of two models or versions are never mixed")
         }
         if previous != current { try await store.setMetaValue("settings", current) }
         return requeued

@@ -159,7 +159,7 @@ struct Worker: Sendable {
     private func finish(_ prepared: [(Lease, DocumentProcessor.Prepared, FileRecord?)], states: [DocumentKey: DocumentState]) async throws {
         guard !prepared.isEmpty else { return }
         var texts: [ContentHash: String] = [:]
-        for case (_, .chunked(_, _, let chunks), _) in prepared {
+        for case (_, .chunked(_, _, let chunks, _, _), _) in prepared {
             for chunk in chunks { texts[chunk.textHash] = chunk.text }
         }
         var vectors: [ContentHash: [Float]] = [:]
@@ -207,7 +207,7 @@ struct Worker: Sendable {
                 completions.append(Completion(lease: lease, result: .indexed(IndexedDocument(
                     contentHash: hash, title: nil, chunks: [], modelKey: embedder.modelKey,
                     dimension: embedder.dimension, settingsFingerprint: processor.settingsFingerprint)), file: file))
-            case .chunked(let hash, let title, let chunks):
+            case .chunked(let hash, let title, let chunks, let settings, let notes):
                 if let delivery = embedError as? DeliveryError, delivery.isDestinationWide {
                     // The service's trouble, not the document's: back to the queue, no attempt spent.
                     try await postpone(lease, until: clock.now() + (delivery.retryAfter ?? .seconds(1)))
@@ -224,7 +224,7 @@ struct Worker: Sendable {
                 }
                 completions.append(Completion(lease: lease, result: .indexed(IndexedDocument(
                     contentHash: hash, title: title, chunks: indexed, modelKey: embedder.modelKey,
-                    dimension: embedder.dimension, settingsFingerprint: processor.settingsFingerprint)), file: file))
+                    dimension: embedder.dimension, settingsFingerprint: settings, notes: notes)), file: file))
             }
         }
         if sink.isRemote {

@@ -32,6 +32,9 @@ public struct ExtractorRegistry: Sendable {
 
     public var supportedExtensions: [String] { byExtension.keys.sorted() }
 
+    /// Every extractor's fingerprint (its type and version).
+    public var fingerprints: Set<String> { Set(byExtension.values.map(\.fingerprint) + [PlainTextExtractor().fingerprint]) }
+
     /// The extractor for `path`, or nil when its type is not supported.
     public func extractor(forPath path: String) -> (any Extractor)? {
         guard let ext = ExtractorRegistry.fileExtension(of: path) else { return nil }

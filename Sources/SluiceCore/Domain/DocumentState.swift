@@ -20,6 +20,8 @@ public struct DocumentState: Sendable, Equatable {
     public var source: String
     public var title: String?
     public var reason: String?
+    /// For an indexed document: what its extractor left out and says so (images without text...).
+    public var notes: [String] = []
     public var updatedAt: Timestamp
     /// Times a worker completed the document.
     public var processings: Int = 1

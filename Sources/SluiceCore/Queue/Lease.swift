@@ -50,12 +50,14 @@ public struct IndexedDocument: Sendable, Equatable {
     /// The embedder's cache key (`Embedder.modelKey`) the vectors belong to.
     public var modelKey: String
     public var dimension: Int
-    /// Embedder and chunker settings that produced the chunks.
+    /// Embedder, chunker and extractor settings that produced the chunks.
     public var settingsFingerprint: String
+    /// What the extractor left out and says so (e.g. "2 images without text left out").
+    public var notes: [String]
 
     public init(
         contentHash: ContentHash, title: String?, chunks: [IndexedChunk], modelKey: String, dimension: Int,
-        settingsFingerprint: String
+        settingsFingerprint: String, notes: [String] = []
     ) {
         self.contentHash = contentHash
         self.title = title
@@ -63,6 +65,7 @@ public struct IndexedDocument: Sendable, Equatable {
         self.modelKey = modelKey
         self.dimension = dimension
         self.settingsFingerprint = settingsFingerprint
+        self.notes = notes
     }
 }
 

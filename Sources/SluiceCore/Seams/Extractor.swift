@@ -49,9 +49,16 @@ public protocol Extractor: Sendable {
     /// a fraction of the file; false for text formats, whose text is about as
     /// large as the file (so a file over `SLUICE_MAX_TEXT_BYTES` need not be read).
     var isConverter: Bool { get }
+    /// Raised whenever the text it makes of the same bytes changes: the
+    /// documents it read are then read again (and only those).
+    var version: Int { get }
     func extract(_ bytes: [UInt8]) throws -> ExtractedText
 }
 
 extension Extractor {
     public var isConverter: Bool { false }
+    public var version: Int { 1 }
+
+    /// Part of the settings fingerprint of every document it read: `text/html@1`.
+    public var fingerprint: String { "\(mimeType)@\(version)" }
 }

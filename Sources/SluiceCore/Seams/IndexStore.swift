@@ -166,9 +166,9 @@ public protocol IndexStore: Sendable {
     @discardableResult
     func collectUnusedEmbeddings() async throws -> Int
 
-    /// Queues every document not produced by `settingsFingerprint` for
-    /// re-indexing (files are re-read). Returns how many.
-    func requeueDocuments(notMatching settingsFingerprint: String, priority: Priority) async throws -> Int
+    /// Queues every indexed document whose settings fingerprint is none of
+    /// `accepted` for re-indexing (files are re-read). Returns how many.
+    func requeueDocuments(notMatching accepted: Set<String>, priority: Priority) async throws -> Int
 
     /// Queues the files skipped with a reason starting `reasonPrefix` whose
     /// extension is now one of `extensions` (lowercased, without the dot):
