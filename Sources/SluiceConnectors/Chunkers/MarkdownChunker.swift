@@ -108,9 +108,9 @@ public struct MarkdownChunker: Chunker {
 
     /// The headings above the current block, outermost first.
     struct HeadingPath {
-        private var levels: [(level: Int, text: String)] = []
-
-        var path: [String] { levels.map(\.text) }
+        private var levels: [Int] = []
+        /// The titles of `levels`, kept as one array that every chunk of a section shares.
+        private(set) var path: [String] = []
 
         /// A heading line: it ends the sections at its level and deeper, and starts its own.
         mutating func enter(_ line: ArraySlice<UInt8>) {
@@ -123,9 +123,15 @@ public struct MarkdownChunker: Chunker {
             var hashes = end
             while hashes > content.startIndex && content[hashes - 1] == 0x23 { hashes -= 1 }
             if hashes == content.startIndex || [0x20, 0x09].contains(content[hashes - 1]) { end = hashes }
-            while let last = levels.last, last.level >= level { levels.removeLast() }
+            while let last = levels.last, last >= level {
+                levels.removeLast()
+                path.removeLast()
+            }
             let title = ChunkLocation.clean(String(decoding: content[content.startIndex..<end], as: UTF8.self), maxScalars: ChunkLocation.maxHeadingScalars)
-            if !title.isEmpty { levels.append((level, title)) }
+            if !title.isEmpty {
+                levels.append(level)
+                path.append(title)
+            }
         }
     }
 

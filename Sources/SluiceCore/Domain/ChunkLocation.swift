@@ -51,6 +51,14 @@ public struct ChunkLocation: Sendable, Equatable, Hashable {
     /// Text fit for a heading or a label: control characters dropped, blanks
     /// collapsed, at most `maxScalars` characters (with an ellipsis when cut).
     public static func clean(_ text: some StringProtocol, maxScalars: Int) -> String {
+        // Most titles are printable ASCII with single spaces inside: nothing to do.
+        var plain = text.utf8.count <= maxScalars
+        var previous: UInt8 = 0x20
+        for byte in text.utf8 where plain {
+            plain = byte > 0x20 && byte < 0x7F || byte == 0x20 && previous != 0x20
+            previous = byte
+        }
+        if plain && previous != 0x20 { return String(text) }
         var scalars: [Unicode.Scalar] = []
         var pendingSpace = false
         for scalar in text.unicodeScalars {
