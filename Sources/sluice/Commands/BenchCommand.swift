@@ -47,6 +47,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "With --chaos: Tests/Support/qdrant-test-server.py, to run against Qdrant (this stand-in) with outages and 429 storms.")
     var qdrantTestServer: String?
 
+    @Option(name: .long, help: "With --chaos: the longest wait, after the chaos, for the index to match (the test server's local mode slows as its collection grows: past 20,000 points, raise this).")
+    var quiescenceSeconds = 300
+
     @Flag(name: .long, help: "Measure PDF and Office documents instead: cold onboarding of 1,000 documents made by real producers (python3 and Tests/Support/requirements.txt needed), every marker sentence found, and the hostile set.")
     var formats = false
 
@@ -117,6 +120,8 @@ struct BenchCommand: AsyncParsableCommand {
         benchmark.seconds = seconds
         benchmark.seed = seed
         benchmark.qdrantTestServer = qdrantTestServer
+        guard quiescenceSeconds >= 1 && quiescenceSeconds <= 86_400 else { throw ValidationError("--quiescence-seconds must be from 1 to 86400") }
+        benchmark.quiescenceTimeout = .seconds(quiescenceSeconds)
         let report = try await benchmark.run { message in if !json { Terminal.note(message) } }
         defer { if !report.isCorrect { Terminal.error("a check failed: see above (kept logs with --keep)") } }
         if json {
