@@ -34,6 +34,7 @@ struct APIError: Error {
             let status: HTTPResponse.Status
             switch error.code {
             case .invalidInput, .configuration: status = .badRequest
+            case .tooLarge: status = .contentTooLarge
             case .notFound: status = .notFound
             case .locked: status = .serviceUnavailable
             case .storage where error.isRetryable: status = .serviceUnavailable

@@ -162,11 +162,7 @@ struct API: Sendable {
     }
 
     func publication(_ document: IncomingDocument, priority: Priority) throws -> Publication {
-        do {
-            return try Publication(document, priority: priority, maxContentBytes: backend.limits.maxContentBytes)
-        } catch let error as SluiceError where error.field == "content" && error.message.contains("limit") {
-            throw APIError(.contentTooLarge, "too_large", error.message, field: "content")
-        }
+        try Publication(document, priority: priority, maxContentBytes: backend.limits.maxContentBytes)
     }
 
     // MARK: ingest

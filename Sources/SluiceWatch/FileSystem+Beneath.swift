@@ -97,7 +97,7 @@ extension FileSystem {
     }
 
     /// Reads a small regular file beneath `root`: nil when it is missing;
-    /// throws `.invalidInput` when it is a link, not a regular file, or larger than `limit`.
+    /// throws `.invalidInput` when it is a link or not a regular file, `.tooLarge` when larger than `limit`.
     public static func readSmallFile(_ path: String, beneath root: String, limit: Int) throws -> [UInt8]? {
         switch try openFile(path, beneath: root) {
         case .missing:
@@ -198,7 +198,7 @@ public final class OpenedFile {
         return FileSystem.Status(info)
     }
 
-    /// Reads the whole file; throws `.invalidInput` past `limit` bytes (the
+    /// Reads the whole file; throws `.tooLarge` past `limit` bytes (the
     /// size may grow while it is read, so the limit is checked on what is read).
     public func readAll(limit: Int = .max) throws -> [UInt8] {
         let expected = Int((try? status().stat.size) ?? 0)
@@ -242,6 +242,6 @@ public final class OpenedFile {
     }
 
     private func tooLarge(_ limit: Int) -> SluiceError {
-        SluiceError(.invalidInput, "\(path) is larger than the \(limit) bytes read of such a file; make it smaller")
+        SluiceError(.tooLarge, "\(path) is larger than the \(limit) bytes read of such a file; make it smaller")
     }
 }

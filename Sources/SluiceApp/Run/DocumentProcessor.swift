@@ -101,7 +101,7 @@ struct DocumentProcessor: Sendable {
         let bytes: [UInt8]
         do {
             bytes = try file.readAll(limit: maxFileBytes)
-        } catch let error as SluiceError where error.code == .invalidInput {
+        } catch let error as SluiceError where error.code == .tooLarge {
             // It grew past the cap while being read.
             let hash = ContentHash.of("oversized:\(stat.size)")
             return (.finished(.skipped(contentHash: hash, reason: DocumentProcessor.tooLargeReason(maxFileBytes))), seen(stat, hash))

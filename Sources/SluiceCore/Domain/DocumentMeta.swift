@@ -84,7 +84,7 @@ public struct Publication: Sendable, Equatable {
         let bytes = Array(text.utf8)
         if bytes.count > maxContentBytes {
             throw SluiceError(
-                .invalidInput, "content is \(bytes.count) bytes, over the \(maxContentBytes)-byte limit (SLUICE_MAX_FILE_BYTES)",
+                .tooLarge, "content is \(bytes.count) bytes, over the \(maxContentBytes)-byte limit (SLUICE_MAX_FILE_BYTES)",
                 field: "content")
         }
         let hash = ContentHash.of(bytes)

@@ -7,6 +7,7 @@ public struct SluiceError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Sendable {
             case invalidInput = "invalid_input"
+            case tooLarge = "too_large"
             case configuration = "configuration"
             case notFound = "not_found"
             case storage = "storage"
@@ -25,6 +26,8 @@ public struct SluiceError: Error, Sendable, CustomStringConvertible {
 
         /// Input (a document, a name, a pattern) is malformed. Not retryable.
         public static let invalidInput = Code(.invalidInput)
+        /// Input is larger than a limit allows (the message names the limit and its setting). Not retryable.
+        public static let tooLarge = Code(.tooLarge)
         /// A flag, variable or setting is wrong. Not retryable.
         public static let configuration = Code(.configuration)
         /// The thing asked for does not exist.
