@@ -7,6 +7,7 @@ import Synchronization
 public enum APIRouter {
     public static func make(_ backend: APIBackend, clock: any SluiceClock = SystemClock()) -> Router<SluiceRequestContext> {
         let router = Router(context: SluiceRequestContext.self)
+        router.middlewares.add(UnknownRouteMiddleware())
         let api = API(backend: backend, access: AccessControl(keys: backend.keys, policy: backend.access, clock: clock))
         router.get("/") { _, _ in Dashboard.response }
         router.get("/healthz") { _, _ in api.json(["status": "ok"]) }

@@ -59,6 +59,18 @@ import Testing
         }
     }
 
+    @Test func aRouteThatDoesNotExistAnswersWithTheSameJSONErrorAsEveryOther() async throws {
+        try await serving { base in
+            for (method, path) in [("GET", "/v1/nothing-here"), ("DELETE", "/v1/search"), ("GET", "/" + String(repeating: "x", count: 5000))] {
+                let reply = try await call(base, method, path)
+                let error = reply.json["error"] as? [String: Any]
+                #expect(reply.status == 404 && error?["code"] as? String == "not_found", "\(method) \(path.prefix(30)): \(reply.json)")
+                let message = error?["message"] as? String ?? ""
+                #expect(message.contains("/openapi.json") && message.count < 400, "\(message)")
+            }
+        }
+    }
+
     /// Keyless loopback mode against what a web page in a local browser can send.
     @Test func keylessModeRefusesWhatABrowserPageCouldSend() async throws {
         try await serving { base, runtime in
