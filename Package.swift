@@ -108,7 +108,13 @@ let package = Package(
             name: "SluiceSQLiteTests",
             dependencies: ["SluiceSQLite", "SluiceCore", "SluiceTesting", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
-        .testTarget(name: "SluiceAppTests", dependencies: ["SluiceApp", "SluiceSQLite", "SluiceCore", "SluiceConnectors", "SluiceTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SluiceAppTests",
+            dependencies: [
+                "SluiceApp", "SluiceSQLite", "SluiceCore", "SluiceConnectors", "SluiceTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "SluiceHTTPTests",
             dependencies: [

@@ -1,7 +1,10 @@
 import Foundation
+import GRDB
+import struct SluiceApp.Configuration
 @testable import SluiceApp
 import SluiceConnectors
 import SluiceCore
+@testable import SluiceSQLite
 import SluiceTesting
 import SluiceWatch
 import Testing
@@ -135,4 +138,29 @@ import Testing
         #expect(letter.key == (try key("acme", "stuck.slow")))
         #expect(letter.reason.contains("SLUICE_EXTRACT_TIMEOUT_SECONDS"), "\(letter.reason)")
     }
+
+    /// The memory a batch holds while its documents are read goes back when
+    /// the batch fails, whatever fails: a store that refuses the completion
+    /// (here a trigger, as a full disk or a damaged file would) left it held,
+    /// and the workers waited for it forever.
+    @Test func memoryHeldForABatchIsGivenBackWhenTheBatchFails() async throws {
+        try files.write("acme/a.md", "# A\n\nalpha words 20.\n")
+        try files.write("acme/b.md", "# B\n\nbeta words 020.\n")
+        let runtime = try SluiceRuntime(configuration: configuration())
+        let roots = try TenantRoot.discover(root: files.path, singleTenant: nil).roots
+        _ = try await Reconciler(store: runtime.store, scanner: DirectoryScanner(rules: IgnoreRules()), clock: runtime.clock)
+            .reconcile(roots, scanRoot: roots[0].scanRoot)
+        try await runtime.store.write("refusing completions") { db in
+            try db.execute(sql: "CREATE TRIGGER refuse BEFORE DELETE ON queue BEGIN SELECT RAISE(FAIL, 'the disk is full'); END")
+        }
+        // Room for one document at a time: the second makes the worker complete the first before it reads on.
+        let budget = ByteBudget(capacity: 30)
+        let worker = try #require(Runner(runtime: runtime).makeWorkers(progress: RunProgress(), budget: budget).first)
+        try await Task.sleep(for: runtime.configuration.settleWindow + .milliseconds(20))
+        let leases = try await runtime.store.lease(limit: 10, duration: .seconds(30))
+        #expect(leases.count == 2)
+        await #expect(throws: (any Error).self) { try await worker.process(leases) }
+        #expect(budget.bytesInUse == 0, "\(budget.bytesInUse) bytes still held")
+    }
 }
+

@@ -92,7 +92,9 @@ struct Worker: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await heartbeat(working) }
             var prepared: [(Lease, DocumentProcessor.Prepared, FileRecord?)] = []
+            // What this batch holds of the memory budget, given back however the batch ends.
             var heldBytes = 0
+            defer { budget.release(heldBytes) }
             // Content published over the API, read a few MiB at a time rather than one read per document.
             let storedRefs = leases.compactMap { lease -> ContentRef? in
                 guard case .api = lease.origin, lease.kind == .upsert, let hash = lease.contentHash else { return nil }
@@ -144,13 +146,7 @@ struct Worker: Sendable {
                     try await fail(lease, error)
                 }
             }
-            do {
-                try await finish(prepared, states: states)
-            } catch {
-                budget.release(heldBytes)
-                throw error
-            }
-            budget.release(heldBytes)
+            try await finish(prepared, states: states)
             group.cancelAll()
         }
     }
