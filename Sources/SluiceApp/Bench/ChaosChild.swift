@@ -1,0 +1,59 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SluiceConnectors
+import SluiceCore
+
+/// The `sluice run --watch --listen` child, started again after each kill.
+final class Child: @unchecked Sendable {
+    let executable: String
+    let arguments: [String]
+    let environment: [String: String]
+    let log: String
+    private var process: Process?
+
+    init(executable: String, arguments: [String], environment: [String: String], log: String) {
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+        self.log = log
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+    }
+
+    func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = environment
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        self.process = process
+    }
+
+    func signal(_ signal: Int32) {
+        if let process, process.isRunning { Foundation.kill(process.processIdentifier, signal) }
+    }
+
+    func kill() {
+        guard let process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM, and the exit status (waited for off the cooperative pool's threads).
+    func stop() async throws -> Int32 {
+        guard let process else { return -1 }
+        process.terminate()
+        let deadline = ContinuousClock.now + .seconds(60)
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning { kill(); return -1 }
+        return process.terminationStatus
+    }
+
+    func overflowsLogged() -> Int {
+        ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").components(separatedBy: "inotify queue overflowed").count - 1
+    }
+}
