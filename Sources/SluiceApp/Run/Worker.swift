@@ -158,37 +158,11 @@ struct Worker: Sendable {
         for case (_, .chunked(_, _, let chunks, _, _), _) in prepared {
             for chunk in chunks { texts[chunk.textHash] = chunk.text }
         }
-        var vectors: [ContentHash: [Float]] = [:]
-        // A remote sink needs every chunk's vector; the embedded index refers to cached ones by id.
-        var cachedVectors: [ContentHash: [Float]] = [:]
-        var embedError: (any Error)?
-        var reused = 0
-        if !texts.isEmpty {
-            let cached: Set<ContentHash>
-            if sink.isRemote {
-                cachedVectors = try await index.embeddings(modelKey: embedder.modelKey, textHashes: Array(texts.keys))
-                cached = Set(cachedVectors.keys)
-            } else {
-                cached = try await index.cachedEmbeddings(modelKey: embedder.modelKey, textHashes: Array(texts.keys))
-            }
-            reused = cached.count
-            let missing = Array(texts.filter { !cached.contains($0.key) })
-            let embedding = ContinuousClock.now
-            defer { if !missing.isEmpty { metrics.stage("embed", ContinuousClock.now - embedding) } }
-            do {
-                for batch in missing.chunks(of: embedBatchSize) {
-                    let result = try await embedder.embed(batch.map(\.value))
-                    guard result.count == batch.count, result.allSatisfy({ $0.count == embedder.dimension }) else {
-                        throw SluiceError(.embedding, "the embedder returned \(result.count) vectors for \(batch.count) texts, or vectors of the wrong dimension (expected \(embedder.dimension))")
-                    }
-                    for (entry, vector) in zip(batch, result) { vectors[entry.key] = vector }
-                }
-            } catch {
-                embedError = error
-            }
-            progress.recordChunks(embedded: vectors.count, reused: reused)
-            metrics.chunks(embedded: vectors.count, reused: reused)
-        }
+        let embedded = try await ChunkEmbedding(
+            embedder: embedder, index: index, batchSize: embedBatchSize, needsCachedVectors: sink.isRemote, metrics: metrics
+        ).vectors(for: texts)
+        if !texts.isEmpty { progress.recordChunks(embedded: embedded.vectors.count, reused: embedded.reused) }
+        let (vectors, cachedVectors, embedError) = (embedded.vectors, embedded.cachedVectors, embedded.error)
         var completions: [Completion] = []
         // What a sink that takes content gets, by lease token.
         var contents: [String: (text: String, mimeType: String)] = [:]
@@ -224,7 +198,12 @@ struct Worker: Sendable {
             }
         }
         if sink.isRemote {
-            completions = try await deliver(completions, states: states, cachedVectors: cachedVectors, contents: contents)
+            let delivered = try await SinkDelivery(
+                sink: sink, queue: queue, index: index, leaseDuration: leaseDuration, clock: clock, metrics: metrics, logger: logger
+            ).deliver(completions, states: states, cachedVectors: cachedVectors, contents: contents)
+            for (lease, time) in delivered.postponed { try await postpone(lease, until: time) }
+            for (lease, error) in delivered.failed { try await fail(lease, error, code: .delivery) }
+            completions = delivered.confirmed
         }
         working.done(completions.map(\.lease.token))
         let outcomes = try await queue.complete(completions)
@@ -248,97 +227,6 @@ struct Worker: Sendable {
         if !rewrite.isEmpty {
             // This worker's write may have landed after a newer one: queue the document to be written again.
             try await index.requeueForRewrite(rewrite, extent: [:], priority: .high)
-        }
-    }
-
-    /// Writes the documents of `completions` to the remote sink and returns
-    /// those it confirmed (and those with nothing to write), to be recorded.
-    /// Right before the write, the leases are checked: a document whose
-    /// lease was lost is not written, as another worker has it now.
-    private func deliver(
-        _ completions: [Completion], states: [DocumentKey: DocumentState], cachedVectors: [ContentHash: [Float]],
-        contents: [String: (text: String, mimeType: String)]
-    ) async throws -> [Completion] {
-        var ready: [Completion] = []
-        var writes: [(Completion, SinkOperation)] = []
-        // Before writing, the store records how far each document's points may reach once
-        // this write is done (it may fail part-way, or land and not be recorded), and reads
-        // how far earlier such writes may have left them: this write clears up to there.
-        var growing: [DocumentKey: Int] = [:]
-        for completion in completions {
-            if case .indexed(let document) = completion.result, document.chunks.count > states[completion.lease.key]?.chunkCount ?? 0 {
-                growing[completion.lease.key] = document.chunks.count
-            }
-        }
-        let extents = try await index.raiseSinkExtents(growing, reading: completions.map(\.lease.key))
-        for var completion in completions {
-            let lease = completion.lease
-            let previous = max(states[lease.key]?.chunkCount ?? 0, extents[lease.key] ?? 0)
-            switch completion.result {
-            case .indexed(let document):
-                let chunks = document.chunks.map { chunk in
-                    var chunk = chunk
-                    if chunk.vector == nil { chunk.vector = cachedVectors[chunk.textHash] }
-                    return chunk
-                }
-                var meta = DocumentMeta(tenant: lease.key.tenant.rawValue, docId: lease.key.docId.rawValue)
-                if case .api(let published) = lease.origin { meta = published }
-                var upsert = SinkDocument(
-                    key: lease.key, revision: lease.revision, contentHash: document.contentHash, title: document.title ?? meta.title,
-                    attributes: meta.attributes ?? [:], chunks: chunks, staleOrdinals: chunks.count..<max(chunks.count, previous))
-                completion.sinkExtent = max(chunks.count, previous)
-                if let content = contents[lease.token] {
-                    meta.sha256 = nil
-                    meta.deleted = nil
-                    meta.mimeType = content.mimeType
-                    upsert.content = content.text
-                    upsert.meta = meta
-                }
-                writes.append((completion, .upsert(upsert)))
-            case .deleted, .skipped:
-                if Worker.neverReachedSink(completion, state: states[lease.key], extent: extents[lease.key]) {
-                    ready.append(completion)
-                } else {
-                    completion.sinkExtent = .max
-                    writes.append((completion, .remove(lease.key, revision: lease.revision)))
-                }
-            case .unchanged:
-                ready.append(completion)
-            }
-        }
-        guard !writes.isEmpty else { return ready }
-        let lost = try await queue.renew(writes.map(\.0.lease), duration: leaseDuration)
-        if !lost.isEmpty {
-            logger.warning("\(lost.count) leases were lost before writing to \(sink.description); those documents are someone else's now")
-            writes.removeAll { lost.contains($0.0.lease.token) }
-        }
-        return ready + (try await write(writes))
-    }
-
-    /// One sink write for a batch. A refused batch is split so that one
-    /// rejected document does not hold back the others.
-    private func write(_ batch: [(Completion, SinkOperation)]) async throws -> [Completion] {
-        guard !batch.isEmpty else { return [] }
-        do {
-            let writing = ContinuousClock.now
-            try await sink.write(batch.map(\.1))
-            metrics.stage("sink", ContinuousClock.now - writing)
-            return batch.map(\.0)
-        } catch let error as DeliveryError where error.isDestinationWide {
-            // The sink's trouble (its breaker is open, it is down, it asks to slow down), not the
-            // documents': back to the queue, no attempt spent. A storm or an outage long enough
-            // used to make dead letters of whatever met it five times.
-            for (completion, _) in batch {
-                try await postpone(completion.lease, until: clock.now() + (error.retryAfter ?? .seconds(1)))
-            }
-            return []
-        } catch let error as DeliveryError where error.kind == .rejected && batch.count > 1 {
-            var written: [Completion] = []
-            for item in batch { written += try await write([item]) }
-            return written
-        } catch {
-            for (completion, _) in batch { try await fail(completion.lease, error, code: .delivery) }
-            return []
         }
     }
 
@@ -393,20 +281,6 @@ struct Worker: Sendable {
                 working.done(Array(lost))
             }
         }
-    }
-
-    /// Whether the sink cannot hold anything of a document being removed or
-    /// skipped: a new document skipped at once (an unsupported file), or one
-    /// recorded without chunks and not marked by a repair (cleared settings).
-    /// A document the store never recorded cannot have points either (every
-    /// write records a sink extent first), unless it has a sink extent: a
-    /// file made and deleted before it was processed costs no request.
-    /// `verify --repair` records an extent for the unknown documents whose
-    /// points it found, so their tombstones are sent.
-    static func neverReachedSink(_ completion: Completion, state: DocumentState?, extent: Int?) -> Bool {
-        guard extent == nil else { return false }
-        guard let state else { return true }
-        return state.chunkCount == 0 && state.status != .indexed && !state.settingsFingerprint.isEmpty
     }
 
     static func outcome(of result: DocumentResult) -> RunProgress.Outcome {
