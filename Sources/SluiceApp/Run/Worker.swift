@@ -91,7 +91,7 @@ struct Worker: Sendable {
         working.begin(leases)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await heartbeat(working) }
-            var prepared: [(Lease, DocumentProcessor.Prepared, FileRecord?)] = []
+            var prepared: [WorkItem] = []
             // What this batch holds of the memory budget, given back however the batch ends.
             var heldBytes = 0
             defer { budget.release(heldBytes) }
@@ -141,7 +141,7 @@ struct Worker: Sendable {
                     ) {
                         try processor.prepare(lease, indexed: state, storedContent: content)
                     }
-                    prepared.append((lease, result, file))
+                    prepared.append(WorkItem(lease: lease, prepared: result, file: file))
                 } catch {
                     try await fail(lease, error)
                 }
@@ -152,10 +152,11 @@ struct Worker: Sendable {
     }
 
     /// Embeds what the cache lacks, writes to a remote sink, and completes the documents.
-    private func finish(_ prepared: [(Lease, DocumentProcessor.Prepared, FileRecord?)], states: [DocumentKey: DocumentState]) async throws {
+    private func finish(_ prepared: [WorkItem], states: [DocumentKey: DocumentState]) async throws {
         guard !prepared.isEmpty else { return }
         var texts: [ContentHash: String] = [:]
-        for case (_, .chunked(_, _, let chunks, _, _), _) in prepared {
+        for item in prepared {
+            guard case .chunked(_, _, let chunks, _, _) = item.prepared else { continue }
             for chunk in chunks { texts[chunk.textHash] = chunk.text }
         }
         let embedded = try await ChunkEmbedding(
@@ -166,7 +167,8 @@ struct Worker: Sendable {
         var completions: [Completion] = []
         // What a sink that takes content gets, by lease token.
         var contents: [String: (text: String, mimeType: String)] = [:]
-        for (lease, result, file) in prepared {
+        for item in prepared {
+            let (lease, result, file) = (item.lease, item.prepared, item.file)
             switch result {
             case .postponed(let time):
                 try await postpone(lease, until: time)
@@ -309,4 +311,11 @@ final class WorkingLeases: Sendable {
         let tokens = Set(tokens)
         leases.withLock { $0.removeAll { tokens.contains($0.token) } }
     }
+}
+
+/// A leased document once read: what the processor made of it, and what it saw of its file.
+struct WorkItem: Sendable {
+    var lease: Lease
+    var prepared: DocumentProcessor.Prepared
+    var file: FileRecord?
 }
