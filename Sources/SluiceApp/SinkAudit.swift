@@ -1,5 +1,4 @@
 import SluiceCore
-import SluiceSQLite
 
 /// `sluice verify`: compares what the state store says the sink must hold
 /// with what the sink holds, document by document, and with `repair`
@@ -51,10 +50,10 @@ public struct SinkAudit: Sendable {
         enum CodingKeys: String, CodingKey { case tenant, docId, missing, orphans, outdated }
     }
 
-    let store: SQLiteStore
+    let store: any IndexStore & JobQueue
     let sink: any Sink
 
-    public init(store: SQLiteStore, sink: any Sink) {
+    public init(store: any IndexStore & JobQueue, sink: any Sink) {
         self.store = store
         self.sink = sink
     }

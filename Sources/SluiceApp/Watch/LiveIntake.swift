@@ -1,6 +1,5 @@
 import Logging
 import SluiceCore
-import SluiceSQLite
 import SluiceWatch
 import Synchronization
 
@@ -14,7 +13,7 @@ import Synchronization
 /// one that goes away tombstones every document under it; an overflow of the
 /// kernel queue asks for a full rescan.
 final class LiveIntake: Sendable {
-    let store: SQLiteStore
+    let store: any FileStateStore & IndexStore
     let metrics: SluiceMetrics
     let layout: WatchLayout
     let scanner: DirectoryScanner
@@ -33,7 +32,7 @@ final class LiveIntake: Sendable {
     }
 
     init(
-        store: SQLiteStore, layout: WatchLayout, clock: any SluiceClock, rescans: RescanRequests,
+        store: any FileStateStore & IndexStore, layout: WatchLayout, clock: any SluiceClock, rescans: RescanRequests,
         logger: Logger, metrics: SluiceMetrics = .disabled
     ) {
         self.metrics = metrics
