@@ -89,7 +89,7 @@ import Testing
                 process.isRunning,
                 "round \(round): the run must still be working when it is killed; it said: \((try? String(contentsOfFile: corpus + ".stderr", encoding: .utf8)) ?? "")")
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            _ = try await process.exited()
             #expect(process.terminationReason == .uncaughtSignal)
             // Files change while Sluice is down.
             for index in stride(from: round, to: 2500, by: 250) { try generator.modify(index, under: corpus, round: round) }
@@ -150,7 +150,7 @@ import Testing
                 return !marked.isEmpty && marked != previous
             }
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            _ = try await process.exited()
             #expect(caught, "attempt \(attempts): the run was seen extracting a document")
             previous = marked
             let token = try await SluiceRuntime(configuration: configuration).store.entry(key)?.hold?.token
@@ -247,7 +247,7 @@ import Testing
             if status == 202 { acknowledged.append("doc\(index).md") }
         }
         kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
+        _ = try await first.exited()
         #expect(acknowledged.count == 40)
 
         var configuration = Configuration()

@@ -31,7 +31,7 @@ import Testing
         }
         let sawEnough = try await eventually { enough(printed.withLock { String(decoding: $0, as: UTF8.self) }) }
         watching.terminate()
-        watching.waitUntilExit()
+        _ = try await watching.exited()
         output.fileHandleForReading.readabilityHandler = nil
         let rest = output.fileHandleForReading.readDataToEndOfFile()
         let text = printed.withLock { $0.append(rest); return String(decoding: $0, as: UTF8.self) }
@@ -65,7 +65,7 @@ import Testing
         _ = try await Runner(runtime: runtime).run(Runner.Options(root: empty.path, singleTenant: nil))
         #expect(try await runtime.store.depth().pending == 0)
         let (idle, idleOutput) = try status(["--watch", "--until-idle", "--interval", "0.2"], data: configuration.dataDirectory)
-        idle.waitUntilExit()
+        _ = try await idle.exited()
         #expect(idle.terminationStatus == 0)
         let final = String(decoding: idleOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(final.contains("queue: 0 pending") && !final.contains("acme"), "\(final)")
@@ -93,11 +93,11 @@ import Testing
         #expect(frame.contains { $0.contains("all tenants") })
     }
 
-    @Test func watchRefusesJSONAndUntilIdleAlone() throws {
+    @Test func watchRefusesJSONAndUntilIdleAlone() async throws {
         let data = try TemporaryDirectory("sluice-status-flags").path
         for arguments in [["--watch", "--json"], ["--until-idle"], ["--watch", "--interval", "0"]] {
             let (process, _) = try status(arguments, data: data)
-            process.waitUntilExit()
+            _ = try await process.exited()
             #expect(process.terminationStatus == 2, "\(arguments) is a usage error (exit 2)")
         }
     }

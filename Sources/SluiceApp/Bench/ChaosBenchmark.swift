@@ -166,7 +166,7 @@ public struct ChaosBenchmark: Sendable {
                 faults.removeFirst()
                 switch fault.kind {
                 case .kill where restartAt == nil:
-                    child.kill()
+                    try await child.killed()
                     world.note("SIGKILL")
                     counts.kills += 1
                     restartAt = now + .milliseconds(Int(random.next() % 3000))
