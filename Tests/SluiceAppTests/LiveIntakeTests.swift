@@ -35,13 +35,14 @@ import Testing
         return kinds
     }
 
-    @Test func anOverflowAsksForARescan() async throws {
+    /// The wait is on the manual clock, which never moves here: only the ring
+    /// can end it (a loaded CI machine once took 21 s for this, and the old
+    /// limit of 20 s on the wall clock failed a correct run).
+    @Test(.timeLimit(.minutes(1))) func anOverflowAsksForARescan() async throws {
         // A ticket taken before the event: the ring counts even if it comes before the wait begins.
         let ticket = rescans.doorbell.ticket()
-        let started = ContinuousClock.now
         try await intake.handle([.overflow])
-        await rescans.doorbell.wait(until: SystemClock().now() + .seconds(30), clock: SystemClock(), since: ticket)
-        #expect(ContinuousClock.now - started < .seconds(20), "the rescan doorbell rang")
+        await rescans.doorbell.wait(until: clock.now() + .seconds(30), clock: clock, since: ticket)
         #expect(intake.statistics.overflows == 1)
         #expect(rescans.take().everything, "events were lost: everything is scanned again")
     }
