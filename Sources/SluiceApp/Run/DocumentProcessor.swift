@@ -14,7 +14,7 @@ struct DocumentProcessor: Sendable {
         /// The file is still being written: try again at this time.
         case postponed(until: Timestamp)
         /// For a sink that takes content (another Sluice): the text and its type, not chunked here.
-        case content(contentHash: ContentHash, text: String, mimeType: String)
+        case content(contentHash: ContentHash, text: String, mimeType: String, settings: String)
     }
 
     let extractors: ExtractorRegistry
@@ -131,12 +131,12 @@ struct DocumentProcessor: Sendable {
         _ bytes: [UInt8], hash: ContentHash, indexed: DocumentState?, extractor: any Extractor, mimeType: String, title: String?
     ) throws -> Prepared {
         if let indexed, indexed.status == .indexed, indexed.contentHash == hash.hex,
-            indexed.settingsFingerprint == (deliversContent ? settingsFingerprint : fingerprint(of: extractor))
+            indexed.settingsFingerprint == fingerprint(of: extractor)
         {
             return .finished(.unchanged(contentHash: hash))
         }
         if deliversContent {
-            return try content(bytes, hash: hash, mimeType: mimeType)
+            return try content(bytes, hash: hash, mimeType: mimeType, settings: fingerprint(of: extractor))
         }
         let extracted: ExtractedText
         let extracting = ContinuousClock.now
@@ -157,11 +157,17 @@ struct DocumentProcessor: Sendable {
         return .chunked(contentHash: hash, title: title ?? extracted.title, chunks: chunks, settings: fingerprint(of: extractor), notes: extracted.warnings)
     }
 
-    /// The settings fingerprint of a document `extractor` read: the chunker's,
-    /// the embedder's and the sink's, and the extractor's type and version, so
-    /// a new version of one extractor re-reads only its documents.
+    /// The settings fingerprint of a document `extractor` read.
     func fingerprint(of extractor: any Extractor) -> String {
-        settingsFingerprint + "|" + extractor.fingerprint
+        DocumentProcessor.fingerprint(settingsFingerprint, extractor: extractor.fingerprint, deliversContent: deliversContent)
+    }
+
+    /// A document's settings fingerprint: the run's (embedder, chunker, sink)
+    /// and the type and version of the extractor that read it, so a new
+    /// version of one extractor re-reads only its documents; for a sink that
+    /// takes content (another Sluice extracts it), the run's alone.
+    static func fingerprint(_ settings: String, extractor: String, deliversContent: Bool) -> String {
+        deliversContent ? settings : settings + "|" + extractor
     }
 }
 
@@ -175,9 +181,9 @@ extension DocumentProcessor {
     }
 
     /// Content for a sink that takes it: text, which the document format carries as a string.
-    func content(_ bytes: [UInt8], hash: ContentHash, mimeType: String) throws -> Prepared {
+    func content(_ bytes: [UInt8], hash: ContentHash, mimeType: String, settings: String) throws -> Prepared {
         do {
-            return .content(contentHash: hash, text: try TextDecoding.decode(bytes), mimeType: mimeType)
+            return .content(contentHash: hash, text: try TextDecoding.decode(bytes), mimeType: mimeType, settings: settings)
         } catch let error as SluiceError where error.code == .extraction {
             return .finished(.skipped(contentHash: hash, reason: error.message))
         }

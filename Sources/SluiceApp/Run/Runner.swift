@@ -155,8 +155,10 @@ public struct Runner: Sendable {
         let store = runtime.store
         let current = runtime.settingsFingerprint
         let previous = try await store.metaValue("settings")
-        // A document's fingerprint also names the extractor that read it (a sink that takes content reads none).
-        let accepted = Set([current] + runtime.extractors.fingerprints.map { current + "|" + $0 })
+        let deliversContent = runtime.sink.needs == .content
+        let accepted = Set(runtime.extractors.fingerprints.map {
+            DocumentProcessor.fingerprint(current, extractor: $0, deliversContent: deliversContent)
+        })
         let requeued = try await store.requeueDocuments(notMatching: accepted, priority: .low)
         if requeued > 0 {
             runtime.logger.notice(

@@ -174,11 +174,11 @@ struct Worker: Sendable {
                 try await postpone(lease, until: time)
             case .finished(let result):
                 completions.append(Completion(lease: lease, result: result, file: file))
-            case .content(let hash, let text, let mimeType):
+            case .content(let hash, let text, let mimeType, let settings):
                 contents[lease.token] = (text, mimeType)
                 completions.append(Completion(lease: lease, result: .indexed(IndexedDocument(
                     contentHash: hash, title: nil, chunks: [], modelKey: embedder.modelKey,
-                    dimension: embedder.dimension, settingsFingerprint: processor.settingsFingerprint)), file: file))
+                    dimension: embedder.dimension, settingsFingerprint: settings)), file: file))
             case .chunked(let hash, let title, let chunks, let settings, let notes):
                 if let delivery = embedError as? DeliveryError, delivery.isDestinationWide {
                     // The service's trouble, not the document's: back to the queue, no attempt spent.
