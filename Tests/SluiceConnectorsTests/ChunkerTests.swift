@@ -155,5 +155,22 @@ import Testing
             #expect(try JSONDecoder().decode(SearchHit.self, from: try encoder.encode(hit)) == hit)
         }
     }
+
+    /// The worst a document can do to one chunk's location: thousands of
+    /// one-word pages in one chunk, and labels full of control characters.
+    @Test func aChunkNamesAtMostAHundredPlacesWithCleanLabels() {
+        var text = ""
+        var places: [Place] = []
+        for page in 1...3000 {
+            if !text.isEmpty { text += " " }
+            places.append(Place(.page, page == 1 ? "1\u{7}\n" + String(repeating: "9", count: 500) : "\(page)", at: text.utf8.count))
+            text += "w\(page)"
+        }
+        let chunks = MarkdownChunker(targetSize: 50_000, overlap: 0).chunk(text, places: places)
+        #expect(chunks.count == 1)
+        let named = chunks[0].location.places
+        #expect(named.count == ChunkLocation.maxPlaces && named.last?.label == "100", "the first hundred, in order")
+        #expect(named[0].label == "1 " + String(repeating: "9", count: 97) + "…", "controls become a blank, at most 100 characters")
+    }
 }
 

@@ -56,11 +56,9 @@ extension MarkdownChunker {
         mutating func add(_ range: Range<Int>, to list: inout [Int]) {
             guard !offsets.isEmpty, !range.isEmpty else { return }
             var index = self.index(at: range.lowerBound) ?? 0
-            while index < offsets.count && offsets[index] < range.upperBound {
+            while index < offsets.count && offsets[index] < range.upperBound && list.count < ChunkLocation.maxPlaces {
                 let end = index + 1 < offsets.count ? offsets[index + 1] : Int.max
-                if max(range.lowerBound, offsets[index]) < min(range.upperBound, end), list.last != index,
-                    list.count < ChunkLocation.maxPlaces
-                {
+                if max(range.lowerBound, offsets[index]) < min(range.upperBound, end), list.last != index {
                     list.append(index)
                 }
                 index += 1

@@ -54,7 +54,8 @@ public struct ChunkLocation: Sendable, Equatable, Hashable {
         // Most titles are printable ASCII with single spaces inside: nothing to do.
         var plain = text.utf8.count <= maxScalars
         var previous: UInt8 = 0x20
-        for byte in text.utf8 where plain {
+        for byte in text.utf8 {
+            guard plain else { break }
             plain = byte > 0x20 && byte < 0x7F || byte == 0x20 && previous != 0x20
             previous = byte
         }
