@@ -37,19 +37,14 @@ final class Child: @unchecked Sendable {
         if let process, process.isRunning { Foundation.kill(process.processIdentifier, signal) }
     }
 
-    /// SIGKILL, waiting for the end on this thread (for a `defer`; the run itself uses `killed()`).
-    func kill() {
-        guard let process, process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    /// SIGKILL, not waiting (a `defer` only needs it gone).
+    func kill() { signal(SIGKILL) }
 
     /// SIGKILL, and the end awaited without holding one of the cooperative pool's threads
     /// (two on two cores: a blocked one stalls the tests running beside the chaos test).
     func killed() async throws {
-        guard let process, process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+        kill()
+        while process?.isRunning == true { try await Task.sleep(for: .milliseconds(5)) }
     }
 
     /// SIGTERM, and the exit status (waited for off the cooperative pool's threads).
@@ -58,7 +53,7 @@ final class Child: @unchecked Sendable {
         process.terminate()
         let deadline = ContinuousClock.now + .seconds(60)
         while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { kill(); return -1 }
+        if process.isRunning { try await killed(); return -1 }
         return process.terminationStatus
     }
 
