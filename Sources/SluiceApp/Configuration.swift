@@ -1,7 +1,6 @@
 import Foundation
 import SluiceConnectors
 import SluiceCore
-import SluiceSQLite
 import SluiceWatch
 
 /// Every setting, resolved from flags, then SLUICE_* environment variables,
@@ -63,7 +62,7 @@ public struct Configuration: Sendable, Equatable {
     /// Characters shared by consecutive chunks (SLUICE_CHUNK_OVERLAP).
     public var chunkOverlap: Int = 100
     /// SQLite `synchronous` setting (SLUICE_DURABILITY: full or normal).
-    public var durability: SQLiteStore.Durability = .full
+    public var durability: Durability = .full
     /// How often a live session (`run --watch`, `serve`) removes the vectors no
     /// chunk uses any more; `sluice run` does it once at the end.
     public var vectorCollectionInterval: Duration = .seconds(600)
@@ -294,7 +293,7 @@ public struct Configuration: Sendable, Equatable {
             }
         }
         if let raw = environment["SLUICE_DURABILITY"], !raw.isEmpty {
-            guard let value = SQLiteStore.Durability(rawValue: raw.lowercased()) else {
+            guard let value = Durability(rawValue: raw.lowercased()) else {
                 throw SluiceError(.configuration, "SLUICE_DURABILITY=\(raw) is not one of: full, normal")
             }
             durability = value
@@ -344,12 +343,5 @@ public struct Configuration: Sendable, Equatable {
     /// The delivery controls each remote destination gets.
     public var remoteGateSettings: DeliveryGate.Settings {
         DeliveryGate.Settings(maxRequestsPerMinute: remoteMaxRequestsPerMinute, maxConcurrency: remoteMaxConcurrency)
-    }
-
-    public var storeOptions: SQLiteStore.Options {
-        SQLiteStore.Options(
-            settle: SettlePolicy(window: settleWindow, maximum: settleMaximum),
-            retry: RetryPolicy(maxAttempts: maxRetries, baseDelay: retryDelay),
-            durability: durability)
     }
 }

@@ -50,10 +50,10 @@ public struct SinkAudit: Sendable {
         enum CodingKeys: String, CodingKey { case tenant, docId, missing, orphans, outdated }
     }
 
-    let store: any IndexStore & JobQueue
+    let store: any DocumentStateStore & JobQueue & QueueRepair
     let sink: any Sink
 
-    public init(store: any IndexStore & JobQueue, sink: any Sink) {
+    public init(store: any DocumentStateStore & JobQueue & QueueRepair, sink: any Sink) {
         self.store = store
         self.sink = sink
     }

@@ -11,7 +11,8 @@ import Synchronization
 /// chunker and extractors that every command and test uses.
 public final class SluiceRuntime: Sendable {
     public let configuration: Configuration
-    public let store: SQLiteStore
+    /// The storage backend, which every other part sees only through its roles' seams.
+    public let store: any SluiceStore
     public let embedder: any Embedder
     /// Where indexed documents go.
     public let sink: any Sink
@@ -43,12 +44,30 @@ public final class SluiceRuntime: Sendable {
         self.health = HealthMonitor(thresholds: configuration.alertThresholds)
         self.metrics = configuration.metricsEnabled ? SluiceMetrics(factory: SluiceRuntime.metricsFactory(registry)) : .disabled
         let metrics = self.metrics
-        self.store = try SQLiteStore(path: configuration.storePath, clock: clock, options: configuration.storeOptions)
+        let store = try SluiceRuntime.openStore(configuration, clock: clock)
+        self.store = store
         self.embedder = try embedder ?? SluiceRuntime.makeEmbedder(configuration, clock: clock, logger: logger, metrics: metrics)
         self.sink = try SluiceRuntime.makeSink(configuration, store: store, embedder: self.embedder, clock: clock, logger: logger, metrics: metrics)
         metrics.declare(destinations: [self.embedder.deliveryGate, sink.deliveryGate].compactMap { $0?.destination })
         self.chunker = MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap)
         self.extractors = extractors ?? .standard(limits: configuration.extractionLimits)
+    }
+
+    /// The configured store: the SQLite file in the data directory, with the
+    /// queue's settle and retry policies.
+    static func openStore(_ configuration: Configuration, clock: any SluiceClock) throws -> SQLiteStore {
+        try SQLiteStore(
+            path: configuration.storePath, clock: clock,
+            options: SQLiteStore.Options(
+                settle: SettlePolicy(window: configuration.settleWindow, maximum: configuration.settleMaximum),
+                retry: RetryPolicy(maxAttempts: configuration.maxRetries, baseDelay: configuration.retryDelay),
+                durability: configuration.durability))
+    }
+
+    /// Opens the store at `path` for reading what another process writes
+    /// (the benchmarks' probes), with default policies.
+    public static func openStore(path: String) throws -> any SluiceStore {
+        try SQLiteStore(path: path)
     }
 
     /// This data directory's record of what the workers are extracting (`InflightRecord`).
@@ -164,7 +183,7 @@ public final class SluiceRuntime: Sendable {
 
     /// The configured sink; a remote one gets the delivery controls of its destination.
     static func makeSink(
-        _ configuration: Configuration, store: SQLiteStore, embedder: any Embedder, clock: any SluiceClock, logger: Logger,
+        _ configuration: Configuration, store: any VectorIndex & DocumentStateStore, embedder: any Embedder, clock: any SluiceClock, logger: Logger,
         metrics: SluiceMetrics
     ) throws -> any Sink {
         switch configuration.sink {

@@ -57,10 +57,10 @@ extension API {
             throw APIError(.forbidden, "forbidden", "stats cover every tenant and need an admin key; use /v1/tenants/{tenant}/progress")
         }
         let depth = try await backend.queue.depth()
-        let progress = try await backend.index.onboardingReport(window: .seconds(60))
+        let progress = try await backend.reports.onboardingReport(window: .seconds(60))
         let onboardings = Dictionary(progress.tenants.map { ($0.tenant, $0) }, uniquingKeysWith: { $1 })
         let problems = Dictionary(grouping: try await backend.scanProblems(nil), by: { (problem: ScanProblem) in problem.tenant })
-        var summaries = try await backend.index.tenantSummaries()
+        var summaries = try await backend.reports.tenantSummaries()
         // A tenant whose folder holds nothing indexable yet (only bad names, say) is listed for its problems.
         let known = Set(summaries.map(\.tenant))
         summaries += problems.keys.compactMap { $0 }.filter { !known.contains($0) }.sorted().map { TenantSummary(tenant: $0) }

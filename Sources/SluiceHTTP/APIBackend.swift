@@ -4,9 +4,10 @@ import SluiceCore
 /// What the HTTP API needs from the rest of Sluice, built by the composition root.
 public struct APIBackend: Sendable {
     public var publisher: any DocumentPublisher
-    public var index: any IndexStore
+    public var documents: any DocumentStateStore
+    public var reports: any ReportingStore
     public var keys: any APIKeyStore
-    public var queue: any JobQueue
+    public var queue: any JobQueue & DeadLetterAdministration
     public var access: AccessPolicy
     /// Embeds a query and searches one tenant (query, k, attribute filter).
     public var search: @Sendable (TenantID, String, Int, [String: String]) async throws -> [SearchHit]
@@ -55,11 +56,11 @@ public struct APIBackend: Sendable {
     }
 
     public init(
-        publisher: any DocumentPublisher, index: any IndexStore, keys: any APIKeyStore, queue: any JobQueue,
-        access: AccessPolicy,
+        publisher: any DocumentPublisher, documents: any DocumentStateStore, reports: any ReportingStore,
+        keys: any APIKeyStore, queue: any JobQueue & DeadLetterAdministration, access: AccessPolicy,
         search: @escaping @Sendable (TenantID, String, Int, [String: String]) async throws -> [SearchHit],
         preview: @escaping @Sendable (Publication) async throws -> Preview,
-        purge: (@Sendable (TenantID) async throws -> Int)? = nil,
+        purge: @escaping @Sendable (TenantID) async throws -> Int,
         scanProblems: @escaping @Sendable (TenantID?) async throws -> [ScanProblem] = { _ in [] },
         metricsExposition: (@Sendable () async throws -> [UInt8])? = nil, metrics: SluiceMetrics = .disabled,
         health: (@Sendable () -> HealthReport)? = nil,
@@ -69,13 +70,14 @@ public struct APIBackend: Sendable {
         self.budget = budget
         self.intake = intake
         self.publisher = publisher
-        self.index = index
+        self.documents = documents
+        self.reports = reports
         self.keys = keys
         self.queue = queue
         self.access = access
         self.search = search
         self.preview = preview
-        self.purge = purge ?? { [index] tenant in try await index.purge(tenant: tenant) }
+        self.purge = purge
         self.scanProblems = scanProblems
         self.metricsExposition = metricsExposition
         self.metrics = metrics

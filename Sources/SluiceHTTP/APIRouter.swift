@@ -212,7 +212,7 @@ struct API: Sendable {
         let doorbell = backend.queue.completions
         while true {
             let ticket = doorbell.ticket()
-            let state = try await backend.index.documentState(key)
+            let state = try await backend.documents.documentState(key)
             if let state, state.revision >= revision { return DocumentView(state) }
             if clock.now() >= deadline || Task.isCancelled {
                 return DocumentView.of(state, pending: try await backend.queue.entry(key), now: clock.now())
@@ -373,7 +373,7 @@ struct API: Sendable {
     func document(_ context: SluiceRequestContext, _ principal: Principal) async throws -> Response {
         let key = try documentKey(context)
         try principal.require(key.tenant)
-        async let state = backend.index.documentState(key)
+        async let state = backend.documents.documentState(key)
         async let entry = backend.queue.entry(key)
         guard let view = DocumentView.of(try await state, pending: try await entry, now: access.clock.now()) else {
             throw APIError(.notFound, "not_found", "tenant \(key.tenant) has no document \(key.docId)")
@@ -457,8 +457,8 @@ struct API: Sendable {
     func progress(_ context: SluiceRequestContext, _ principal: Principal) async throws -> Response {
         let tenant = try TenantID(context.parameters.get("tenant") ?? "")
         try principal.require(tenant)
-        let summary = try await backend.index.tenantSummary(tenant)
-        let onboarding = try await backend.index.onboardings(tenant: tenant, window: .seconds(60)).first
+        let summary = try await backend.reports.tenantSummary(tenant)
+        let onboarding = try await backend.reports.onboardings(tenant: tenant, window: .seconds(60)).first
         let problems = try await backend.scanProblems(tenant).map(\.message)
         return json(TenantProgress(summary, onboarding: onboarding, scanProblems: problems))
     }

@@ -16,11 +16,6 @@ import Synchronization
 /// before acknowledged" promises API clients. Commits are batched (a scan
 /// step, a leased batch), so the fsync per commit costs little.
 public final class SQLiteStore: Sendable {
-    public enum Durability: String, Sendable {
-        case full
-        case normal
-    }
-
     public struct Options: Sendable {
         public var settle: SettlePolicy
         public var retry: RetryPolicy
@@ -144,32 +139,6 @@ public final class SQLiteStore: Sendable {
             return try await pool.read(body)
         } catch {
             throw SQLiteStore.wrap(error, doing, store: path)
-        }
-    }
-
-    /// Reads a value from the `meta` table.
-    public func metaValue(_ key: String) async throws -> String? {
-        try await read("reading \(key)") { db in
-            try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key])
-        }
-    }
-
-    public func setMetaValue(_ key: String, _ value: String) async throws {
-        try await write("saving \(key)") { db in
-            try db.execute(
-                sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                arguments: [key, value])
-        }
-    }
-
-    /// Checkpoints the WAL into the main file, so it does not keep growing.
-    public func checkpoint() async throws {
-        do {
-            try await pool.writeWithoutTransaction { db in
-                _ = try db.checkpoint(.truncate)
-            }
-        } catch {
-            throw SQLiteStore.wrap(error, "checkpointing", store: path)
         }
     }
 

@@ -23,7 +23,7 @@ public struct ChunkSignature: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(tenant)/\(docId)#\(ordinal)" }
 }
 
-extension IndexStore {
+extension DocumentStateStore {
     /// Every stored chunk's signature, and how many rows there were (to catch duplicates).
     public func storedChunkSignatures(tenant: TenantID? = nil) async throws -> (signatures: Set<ChunkSignature>, rows: Int) {
         var signatures = Set<ChunkSignature>()

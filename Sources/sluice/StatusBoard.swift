@@ -9,7 +9,7 @@ import SluiceCore
 struct StatusBoard {
     var depth: QueueDepth
     var onboardings: [OnboardingProgress]
-    /// The wave taken together (`IndexStore.onboardingReport`).
+    /// The wave taken together (`ReportingStore.onboardingReport`).
     var wave: OnboardingProgress?
     var now: Timestamp
     /// Most tenant lines in one frame; the rest are summed up in one line.

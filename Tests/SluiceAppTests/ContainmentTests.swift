@@ -150,7 +150,7 @@ import Testing
         let roots = try TenantRoot.discover(root: files.path, singleTenant: nil).roots
         _ = try await Reconciler(store: runtime.store, scanner: DirectoryScanner(rules: IgnoreRules()), clock: runtime.clock)
             .reconcile(roots, scanRoot: roots[0].scanRoot)
-        try await runtime.store.write("refusing completions") { db in
+        try await #require(runtime.store as? SQLiteStore).write("refusing completions") { db in
             try db.execute(sql: "CREATE TRIGGER refuse BEFORE DELETE ON queue BEGIN SELECT RAISE(FAIL, 'the disk is full'); END")
         }
         // Room for one document at a time: the second makes the worker complete the first before it reads on.

@@ -341,7 +341,7 @@ import Testing
     @Test func keysChangedByAnotherProcessCountFromTheNextRequest() async throws {
         try await serving { base, runtime in
             // Another store on the same file is what `sluice keys` in another process opens.
-            let cli = try SQLiteStore(path: runtime.store.path)
+            let cli = try SQLiteStore(path: runtime.configuration.storePath)
             #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a.md", "x")).status == 202)
             let (record, key) = try await cli.createKey(tenant: try TenantID("acme"), label: nil)
             #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a.md", "y")).status == 401, "keyless mode ends")

@@ -17,8 +17,9 @@ import Testing
         let runtime = try SluiceRuntime(configuration: configuration)
         let budget = ByteBudget(capacity: 100_000)
         let backend = APIBackend(
-            publisher: runtime.store, index: runtime.store, keys: runtime.store, queue: runtime.store,
+            publisher: runtime.store, documents: runtime.store, reports: runtime.store, keys: runtime.store, queue: runtime.store,
             access: AccessPolicy(), search: { _, _, _, _ in [] }, preview: { try await runtime.preview($0) },
+            purge: { try await runtime.purge(tenant: $0) },
             budget: budget, isReady: { true }, limits: APIBackend.Limits())
         let (port, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(

@@ -1,6 +1,5 @@
 import Foundation
 import SluiceCore
-import SluiceSQLite
 
 /// `sluice bench`: cold onboarding, a no-op re-sync and an incremental
 /// re-sync of a generated corpus, each a real `sluice run` child process, so
@@ -85,7 +84,7 @@ public struct Benchmark: Sendable {
         phases.append(try await runPhase("cold onboarding", corpus: corpus, data: data, probeETA: true))
         // Fair leasing: how long after the first tenant's first indexed document the last tenant got its first
         // (the whole corpus is queued before any is processed, tenant after tenant).
-        let firsts = try await SQLiteStore(path: data + "/sluice.sqlite").firstDocumentWritten()
+        let firsts = try await SluiceRuntime.openStore(path: data + "/sluice.sqlite").firstDocumentWritten()
         let lastTenantStart = firsts.values.max().flatMap { last in firsts.values.min().map { (last - $0).seconds } } ?? .infinity
         log("no-op re-sync ...")
         phases.append(try await runPhase("no-op re-sync", corpus: corpus, data: data))

@@ -1,6 +1,5 @@
 import Foundation
 import SluiceCore
-import SluiceSQLite
 import Synchronization
 
 /// Watches an onboarding from outside the process doing it, as an operator
@@ -30,14 +29,14 @@ public final class EtaProbe: Sendable {
 
     /// Reads until `stop()`; returns the checks at 25%, 50% and 75%.
     func run() async -> [Check] {
-        var store: SQLiteStore?
+        var store: (any SluiceStore)?
         var marks: [(percent: Double, at: ContinuousClock.Instant, eta: Double?)] = []
         var targets: [Double] = [25, 50, 75]
         var emptiedAt: ContinuousClock.Instant?
         var sawBacklog = false
         while !stopped.withLock({ $0 }) {
             if store == nil, FileManager.default.fileExists(atPath: storePath) {
-                store = try? SQLiteStore(path: storePath)
+                store = try? SluiceRuntime.openStore(path: storePath)
             }
             if let store {
                 do {

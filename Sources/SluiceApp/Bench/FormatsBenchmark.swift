@@ -1,6 +1,5 @@
 import Foundation
 import SluiceCore
-import SluiceSQLite
 
 /// `sluice bench --formats`: cold onboarding of a mixed corpus of PDF and
 /// Office documents made by their real producers (`bench/formats-corpus.py`:

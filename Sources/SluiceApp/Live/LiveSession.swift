@@ -4,7 +4,6 @@ import ServiceLifecycle
 import Hummingbird
 import SluiceCore
 import SluiceHTTP
-import SluiceSQLite
 import SluiceWatch
 import Synchronization
 
@@ -151,8 +150,8 @@ public final class LiveSession: Sendable {
         let runtime = self.runtime
         let configuration = runtime.configuration
         let backend = APIBackend(
-            publisher: MeteredPublisher(base: runtime.store, metrics: runtime.metrics), index: runtime.store, keys: runtime.store,
-            queue: runtime.store,
+            publisher: MeteredPublisher(base: runtime.store, metrics: runtime.metrics), documents: runtime.store,
+            reports: runtime.store, keys: runtime.store, queue: runtime.store,
             access: AccessPolicy(
                 ratePerMinute: configuration.apiRateLimitPerMinute, exempt: configuration.apiRateLimitExempt,
                 trustedProxies: configuration.trustedProxies),

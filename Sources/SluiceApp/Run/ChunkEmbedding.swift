@@ -4,7 +4,7 @@ import SluiceCore
 /// reused, the others embedded, `batchSize` texts per call.
 struct ChunkEmbedding: Sendable {
     let embedder: any Embedder
-    let index: any IndexStore
+    let cache: any EmbeddingCache
     let batchSize: Int
     /// A remote sink needs every chunk's vector; the embedded index refers to cached ones by id.
     let needsCachedVectors: Bool
@@ -27,10 +27,10 @@ struct ChunkEmbedding: Sendable {
         guard !texts.isEmpty else { return result }
         let cached: Set<ContentHash>
         if needsCachedVectors {
-            result.cachedVectors = try await index.embeddings(modelKey: embedder.modelKey, textHashes: Array(texts.keys))
+            result.cachedVectors = try await cache.embeddings(modelKey: embedder.modelKey, textHashes: Array(texts.keys))
             cached = Set(result.cachedVectors.keys)
         } else {
-            cached = try await index.cachedEmbeddings(modelKey: embedder.modelKey, textHashes: Array(texts.keys))
+            cached = try await cache.cachedEmbeddings(modelKey: embedder.modelKey, textHashes: Array(texts.keys))
         }
         result.reused = cached.count
         let missing = Array(texts.filter { !cached.contains($0.key) })

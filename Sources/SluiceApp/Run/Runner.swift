@@ -116,7 +116,8 @@ public struct Runner: Sendable {
         let inflight = try? runtime.inflight()
         return (0..<configuration.concurrency).map { slot in
             Worker(
-                queue: runtime.store, index: runtime.store, publisher: runtime.store, embedder: runtime.embedder, sink: runtime.sink,
+                queue: runtime.store, documents: runtime.store, cache: runtime.store, publisher: runtime.store,
+                embedder: runtime.embedder, sink: runtime.sink,
                 processor: processor,
                 budget: budget, batchSize: configuration.batchSize, embedBatchSize: configuration.embedBatchSize,
                 leaseDuration: configuration.leaseDuration, clock: runtime.clock, progress: progress,

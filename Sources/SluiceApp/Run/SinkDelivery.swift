@@ -9,7 +9,7 @@ import SluiceCore
 struct SinkDelivery: Sendable {
     let sink: any Sink
     let queue: any JobQueue
-    let index: any IndexStore
+    let documents: any DocumentStateStore
     let leaseDuration: Duration
     let clock: any SluiceClock
     let metrics: SluiceMetrics
@@ -44,7 +44,7 @@ struct SinkDelivery: Sendable {
                 growing[completion.lease.key] = document.chunks.count
             }
         }
-        let extents = try await index.raiseSinkExtents(growing, reading: completions.map(\.lease.key))
+        let extents = try await documents.raiseSinkExtents(growing, reading: completions.map(\.lease.key))
         for var completion in completions {
             let lease = completion.lease
             let previous = max(states[lease.key]?.chunkCount ?? 0, extents[lease.key] ?? 0)

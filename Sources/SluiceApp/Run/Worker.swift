@@ -10,8 +10,9 @@ import Synchronization
 /// records the chunks, and on the embedded index is the write). A heartbeat
 /// renews the leases while the batch is in hand.
 struct Worker: Sendable {
-    let queue: any JobQueue
-    let index: any IndexStore
+    let queue: any JobQueue & QueueRepair
+    let documents: any DocumentStateStore
+    let cache: any EmbeddingCache
     let publisher: any DocumentPublisher
     let embedder: any Embedder
     let sink: any Sink
@@ -87,7 +88,7 @@ struct Worker: Sendable {
 
     /// Processes one leased batch.
     func process(_ leases: [Lease]) async throws {
-        let states = try await index.documentStates(leases.map(\.key))
+        let states = try await documents.documentStates(leases.map(\.key))
         working.begin(leases)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await heartbeat(working) }
@@ -160,7 +161,7 @@ struct Worker: Sendable {
             for chunk in chunks { texts[chunk.textHash] = chunk.text }
         }
         let embedded = try await ChunkEmbedding(
-            embedder: embedder, index: index, batchSize: embedBatchSize, needsCachedVectors: sink.isRemote, metrics: metrics
+            embedder: embedder, cache: cache, batchSize: embedBatchSize, needsCachedVectors: sink.isRemote, metrics: metrics
         ).vectors(for: texts)
         if !texts.isEmpty { progress.recordChunks(embedded: embedded.vectors.count, reused: embedded.reused) }
         let (vectors, cachedVectors, embedError) = (embedded.vectors, embedded.cachedVectors, embedded.error)
@@ -201,7 +202,7 @@ struct Worker: Sendable {
         }
         if sink.isRemote {
             let delivered = try await SinkDelivery(
-                sink: sink, queue: queue, index: index, leaseDuration: leaseDuration, clock: clock, metrics: metrics, logger: logger
+                sink: sink, queue: queue, documents: documents, leaseDuration: leaseDuration, clock: clock, metrics: metrics, logger: logger
             ).deliver(completions, states: states, cachedVectors: cachedVectors, contents: contents)
             for (lease, time) in delivered.postponed { try await postpone(lease, until: time) }
             for (lease, error) in delivered.failed { try await fail(lease, error, code: .delivery) }
@@ -228,7 +229,7 @@ struct Worker: Sendable {
         }
         if !rewrite.isEmpty {
             // This worker's write may have landed after a newer one: queue the document to be written again.
-            try await index.requeueForRewrite(rewrite, extent: [:], priority: .high)
+            try await queue.requeueForRewrite(rewrite, extent: [:], priority: .high)
         }
     }
 

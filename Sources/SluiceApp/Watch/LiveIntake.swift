@@ -13,7 +13,7 @@ import Synchronization
 /// one that goes away tombstones every document under it; an overflow of the
 /// kernel queue asks for a full rescan.
 final class LiveIntake: Sendable {
-    let store: any FileStateStore & IndexStore
+    let store: any FileStateStore & DocumentStateStore
     let metrics: SluiceMetrics
     let layout: WatchLayout
     let scanner: DirectoryScanner
@@ -32,7 +32,7 @@ final class LiveIntake: Sendable {
     }
 
     init(
-        store: any FileStateStore & IndexStore, layout: WatchLayout, clock: any SluiceClock, rescans: RescanRequests,
+        store: any FileStateStore & DocumentStateStore, layout: WatchLayout, clock: any SluiceClock, rescans: RescanRequests,
         logger: Logger, metrics: SluiceMetrics = .disabled
     ) {
         self.metrics = metrics

@@ -64,30 +64,4 @@ public protocol JobQueue: Sendable {
     func nextWakeTime() async throws -> Timestamp?
 
     func depth() async throws -> QueueDepth
-
-    /// Dead letters (of one tenant, or all): every one by tenant and
-    /// document, or with `newest`, that many of the most recent, newest first.
-    func deadLetters(tenant: TenantID?, newest: Int?) async throws -> [DeadLetter]
-
-    /// Revives dead letters (one document's, all of a tenant's, or all) with a
-    /// fresh attempt count; returns how many.
-    @discardableResult
-    func retryDeadLetters(tenant: TenantID?, key: DocumentKey?) async throws -> Int
-
-    /// Gives up on dead letters (one document's, a tenant's, or all): the
-    /// failed changes are removed and the documents keep what is indexed.
-    @discardableResult
-    func dropDeadLetters(tenant: TenantID?, key: DocumentKey?) async throws -> Int
-}
-
-extension JobQueue {
-    /// Every dead letter (of one tenant, or all), by tenant and document.
-    public func deadLetters(tenant: TenantID?) async throws -> [DeadLetter] {
-        try await deadLetters(tenant: tenant, newest: nil)
-    }
-
-    @discardableResult
-    public func retryDeadLetters(tenant: TenantID?) async throws -> Int {
-        try await retryDeadLetters(tenant: tenant, key: nil)
-    }
 }

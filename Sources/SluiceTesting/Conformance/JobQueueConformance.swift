@@ -9,7 +9,7 @@ import Testing
 /// settle window of 50 ms (maximum 2 s), retries with a base delay of 1 s and
 /// at most 3 attempts.
 public struct JobQueueConformance: Sendable {
-    public typealias Backend = any JobQueue & IndexStore
+    public typealias Backend = any JobQueue & DeadLetterAdministration & DocumentStateStore
     public let make: @Sendable (ManualClock) async throws -> Backend
 
     public static let settle = SettlePolicy(window: .milliseconds(50), maximum: .milliseconds(2000))

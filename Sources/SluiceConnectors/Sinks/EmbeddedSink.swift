@@ -1,14 +1,14 @@
 import SluiceCore
 
 /// The embedded index as a sink: the state store's own chunks and vectors.
-/// `write` has nothing to do, because `complete` writes the chunks in the
-/// same transaction that records the document indexed.
+/// `write` has nothing to do, because the backend's `complete` writes the
+/// chunks in the same transaction that records the document indexed.
 public struct EmbeddedSink: Sink, SinkReader {
-    public let store: SQLiteStore
+    public let store: any VectorIndex & DocumentStateStore
     /// The embedder's model key; search looks only at vectors of this model.
     public let modelKey: String
 
-    public init(store: SQLiteStore, modelKey: String) {
+    public init(store: any VectorIndex & DocumentStateStore, modelKey: String) {
         self.store = store
         self.modelKey = modelKey
     }
