@@ -1,42 +1,30 @@
 import SluiceCore
-import SluiceSQLite
-import SluiceTesting
 import Testing
 
-/// `requeueForRewrite`: what `verify --repair` and a lost lease after a
-/// remote write use to have a document written to the sink again.
-@Suite struct RewriteTests {
-    let directory: TemporaryDirectory
-    let clock = ManualClock()
-    let store: SQLiteStore
+/// `QueueRepair.requeueForRewrite` and `DocumentStateStore.raiseSinkExtents`:
+/// what `verify --repair` and a lost lease after a remote write use to have a
+/// document written to the sink again. Run by every backend's tests.
+public struct RewriteConformance: Sendable {
+    let fixture: StoreFixture
+    var store: ConformingStore { fixture.store }
 
-    init() throws {
-        directory = try TemporaryDirectory("sluice-rewrite")
-        store = try SQLiteStore(path: directory.path + "/sluice.sqlite", clock: clock)
+    public init(_ factory: StoreFactory) async throws {
+        fixture = try await StoreFixture(factory)
     }
 
-    func key(_ docId: String) throws -> DocumentKey { DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID(docId)) }
+    func key(_ docId: String) throws -> DocumentKey { try fixture.key(docId) }
 
     func publish(_ docId: String, _ content: String?) async throws {
-        _ = try await store.publish([try Publication(
-            IncomingDocument(meta: DocumentMeta(tenant: "acme", docId: docId, deleted: content == nil ? true : nil), content: content),
-            priority: .normal, maxContentBytes: 1 << 20)])
+        _ = try await store.publish([try fixture.publication(docId, content)])
     }
 
     /// Leases what is ready and completes it (two chunks for an upsert).
     func indexReady() async throws {
-        clock.advance(by: .seconds(3))
-        let leases = try await store.lease(limit: 100, duration: .seconds(30))
-        _ = try await store.complete(leases.map { lease in
-            let result: DocumentResult = lease.kind == .delete ? .deleted : .indexed(IndexedDocument(
-                contentHash: lease.contentHash!, title: nil,
-                chunks: (0..<2).map { IndexedChunk(ordinal: $0, text: "x\($0)", textHash: ContentHash.of("x\($0)"), vector: [1, 0, 0]) },
-                modelKey: "test/3", dimension: 3, settingsFingerprint: "fp"))
-            return Completion(lease: lease, result: result)
-        })
+        fixture.clock.advance(by: .seconds(3))
+        try await fixture.completeReady(texts: ["x0", "x1"])
     }
 
-    @Test func anIndexedDocumentIsQueuedAgainAndNoLongerLooksUnchanged() async throws {
+    public func anIndexedDocumentIsQueuedAgainAndNoLongerLooksUnchanged() async throws {
         try await publish("a.md", "alpha")
         try await indexReady()
         #expect(try await store.entry(try key("a.md")) == nil)
@@ -47,7 +35,7 @@ import Testing
         #expect(state.settingsFingerprint.isEmpty, "cleared, so processing writes it even though its content is unchanged")
         #expect(state.chunkCount == 2, "the store's own count is left as it is")
         #expect(try await store.raiseSinkExtents([:], reading: [try key("a.md")]) == [try key("a.md"): 5], "the sink's extent, so the rewrite removes ordinals 2 to 4")
-        clock.advance(by: .seconds(3))
+        fixture.clock.advance(by: .seconds(3))
         let lease = try #require(try await store.lease(limit: 10, duration: .seconds(30)).first)
         #expect(lease.kind == .upsert && lease.contentHash == ContentHash.of("alpha") && lease.priority == .high)
     }
@@ -57,7 +45,7 @@ import Testing
     /// recorded before it, read by the next write of the document (which
     /// clears up to there), and forgotten only when a completion whose
     /// confirmed write cleared that far is recorded.
-    @Test func sinkExtentsOutliveFailedWritesAndGoWithTheWriteThatClearedThem() async throws {
+    public func sinkExtentsOutliveFailedWritesAndGoWithTheWriteThatClearedThem() async throws {
         let a = try key("a.md")
         let b = try key("b.md")
         try await publish("a.md", "alpha")
@@ -70,7 +58,7 @@ import Testing
         // A completion whose write cleared less than the extent keeps it; one that covered it forgets it.
         try await publish("a.md", "alpha two")
         try await publish("b.md", "beta")
-        clock.advance(by: .seconds(3))
+        fixture.clock.advance(by: .seconds(3))
         let leases = try await store.lease(limit: 10, duration: .seconds(30))
         #expect(leases.count == 2)
         let outcomes = try await store.complete(leases.map { lease in
@@ -86,19 +74,19 @@ import Testing
         #expect(try await store.raiseSinkExtents([:], reading: [a, b]) == [b: 3], "a's write cleared to 7 and was recorded; b's only to 2")
     }
 
-    @Test func anUnknownOrDeletedDocumentGetsATombstone() async throws {
+    public func anUnknownOrDeletedDocumentGetsATombstone() async throws {
         try await publish("gone.md", "beta")
         try await indexReady()
         try await publish("gone.md", nil)
         try await indexReady()
         #expect(try await store.requeueForRewrite([try key("gone.md"), try key("never.md")], extent: [:], priority: .normal) == 2)
-        clock.advance(by: .seconds(3))
+        fixture.clock.advance(by: .seconds(3))
         let leases = try await store.lease(limit: 10, duration: .seconds(30))
         #expect(Set(leases.map(\.key.docId.rawValue)) == ["gone.md", "never.md"])
         #expect(leases.allSatisfy { $0.kind == .delete })
     }
 
-    @Test func aDocumentWithAPendingChangeIsOnlyMarked() async throws {
+    public func aDocumentWithAPendingChangeIsOnlyMarked() async throws {
         try await publish("a.md", "alpha")
         try await indexReady()
         try await publish("a.md", "alpha, edited")

@@ -1,0 +1,137 @@
+import SluiceCore
+import Testing
+
+/// Document state, the embedded index and the embedding cache: chunk writes
+/// fenced by lease and revision, stale chunks removed, search scoped to tenant
+/// and model, export, purge, collection, summaries, scan steps, and another
+/// handle on the same storage. Run by every backend's tests.
+public struct IndexConformance: Sendable {
+    let fixture: StoreFixture
+    var store: ConformingStore { fixture.store }
+
+    public init(_ factory: StoreFactory) async throws {
+        fixture = try await StoreFixture(factory)
+    }
+
+    func vector(_ values: [Float]) -> [Float] {
+        var vector = values
+        VectorMath.normalize(&vector)
+        return vector
+    }
+
+    func indexed(_ texts: [String], vectors: [[Float]?], model: String = "test/3") -> DocumentResult {
+        let chunks = texts.enumerated().map { ordinal, text in
+            IndexedChunk(ordinal: ordinal, text: text, textHash: ContentHash.of(text), vector: vectors[ordinal])
+        }
+        return .indexed(IndexedDocument(
+            contentHash: ContentHash.of(texts.joined()), title: nil, chunks: chunks, modelKey: model, dimension: 3,
+            settingsFingerprint: "fp"))
+    }
+
+    /// Enqueues, leases and completes one document with `result`.
+    func process(_ doc: String, tenant: String = "acme", _ result: DocumentResult) async throws -> CompletionOutcome {
+        try await store.enqueue([JobQueueConformance.change(doc, tenant: tenant)])
+        fixture.clock.advance(by: .seconds(3))
+        let lease = try #require(try await store.lease(limit: 1, duration: .seconds(30)).first)
+        return try await store.complete([Completion(lease: lease, result: result)])[0]
+    }
+
+    func storedChunks(_ tenant: String? = nil) async throws -> [ExportedChunk] {
+        var all: [ExportedChunk] = []
+        try await store.exportChunks(tenant: tenant.map { try TenantID($0) }, batchSize: 2) { all += $0 }
+        return all
+    }
+
+    public func writesChunksWithDeterministicIdsAndRemovesStaleOnes() async throws {
+        #expect(try await process("a.md", indexed(["one", "two", "three"], vectors: [vector([1, 0, 0]), vector([0, 1, 0]), vector([0, 0, 1])])) == .applied)
+        #expect(try await process("a.md", indexed(["one", "two!"], vectors: [nil, vector([0, 1, 1])])) == .applied)
+        let chunks = try await storedChunks()
+        let key = JobQueueConformance.key("a.md")
+        #expect(chunks.map(\.text) == ["one", "two!"])
+        #expect(Set(chunks.map(\.chunkId)) == Set((0..<2).map {
+            ChunkID.make(tenant: key.tenant, docId: key.docId, ordinal: $0).uuidString.lowercased()
+        }))
+        #expect(try await store.documentState(key)?.chunkCount == 2)
+    }
+
+    public func searchIsScopedToTenantAndModel() async throws {
+        _ = try await process("a.md", tenant: "acme", indexed(["alpha"], vectors: [vector([1, 0, 0])]))
+        _ = try await process("b.md", tenant: "globex", indexed(["beta"], vectors: [vector([1, 0.1, 0])]))
+        _ = try await process("c.md", tenant: "acme", indexed(["gamma"], vectors: [vector([0, 1, 0])], model: "other/3"))
+        let hits = try await store.search(tenant: try TenantID("acme"), vector: vector([1, 0, 0]), modelKey: "test/3", k: 10, attributes: [:])
+        #expect(hits.map(\.docId) == ["a.md"])
+        #expect(abs(hits[0].score - 1) < 1e-5)
+    }
+
+    public func searchRanksByCosine() async throws {
+        _ = try await process("far.md", indexed(["far"], vectors: [vector([0, 0, 1])]))
+        _ = try await process("near.md", indexed(["near"], vectors: [vector([1, 0.2, 0])]))
+        _ = try await process("mid.md", indexed(["mid"], vectors: [vector([1, 1, 0])]))
+        let hits = try await store.search(tenant: try TenantID("acme"), vector: vector([1, 0, 0]), modelKey: "test/3", k: 2, attributes: [:])
+        #expect(hits.map(\.docId) == ["near.md", "mid.md"])
+    }
+
+    public func tombstoneAndSkipRemoveChunks() async throws {
+        _ = try await process("a.md", indexed(["one"], vectors: [vector([1, 0, 0])]))
+        _ = try await process("b.md", indexed(["two"], vectors: [vector([0, 1, 0])]))
+        _ = try await process("a.md", .deleted)
+        _ = try await process("b.md", .skipped(contentHash: nil, reason: "binary content"))
+        #expect(try await storedChunks().isEmpty)
+        #expect(try await store.documentState(JobQueueConformance.key("b.md"))?.reason == "binary content")
+        #expect(try await store.collectUnusedEmbeddings() == 2, "both vectors are unreferenced now")
+    }
+
+    public func purgeRemovesOnlyThatTenant() async throws {
+        _ = try await process("a.md", tenant: "acme", indexed(["one"], vectors: [vector([1, 0, 0])]))
+        _ = try await process("a.md", tenant: "globex", indexed(["one"], vectors: [nil]))
+        try await store.enqueue([JobQueueConformance.change("pending.md", tenant: "acme")])
+        #expect(try await store.purge(tenant: try TenantID("acme")) == 1)
+        #expect(try await storedChunks().map(\.tenant) == ["globex"])
+        #expect(try await store.depth().pending == 0)
+        #expect(try await store.collectUnusedEmbeddings() == 0, "globex still uses the shared vector")
+    }
+
+    public func oneTenantsSummaryIsItsLineOfTheWholeSummary() async throws {
+        _ = try await process("a.md", tenant: "acme", indexed(["one", "two"], vectors: [vector([1, 0, 0]), vector([0, 1, 0])]))
+        _ = try await process("b.md", tenant: "acme", .skipped(contentHash: nil, reason: "empty"))
+        _ = try await process("a.md", tenant: "globex", indexed(["one"], vectors: [nil]))
+        try await store.enqueue([JobQueueConformance.change("pending.md", tenant: "acme")])
+        try await store.enqueue([JobQueueConformance.change("queued.md", tenant: "initech")])
+        let all = try await store.tenantSummaries()
+        #expect(all.map(\.tenant) == ["acme", "globex", "initech"])
+        for summary in all {
+            #expect(try await store.tenantSummaries(tenant: try TenantID(summary.tenant)) == [summary])
+        }
+        let acme = try await store.tenantSummary(try TenantID("acme"))
+        #expect(acme.indexed == 1 && acme.skipped == 1 && acme.chunks == 2 && acme.pending == 1)
+        #expect(try await store.tenantSummary(try TenantID("nobody")) == TenantSummary(tenant: "nobody"))
+    }
+
+    public func embeddingCacheReportsKnownTexts() async throws {
+        _ = try await process("a.md", indexed(["cached"], vectors: [vector([1, 0, 0])]))
+        let found = try await store.cachedEmbeddings(
+            modelKey: "test/3", textHashes: [ContentHash.of("cached"), ContentHash.of("new")])
+        #expect(found == [ContentHash.of("cached")])
+        #expect(try await store.cachedEmbeddings(modelKey: "other/3", textHashes: [ContentHash.of("cached")]).isEmpty)
+    }
+
+    public func scanStateAndChangesCommitTogether() async throws {
+        let key = JobQueueConformance.key("a.md")
+        let state = FileState(
+            key: key, root: "/r", tenantDirectory: "/r/acme", path: "/r/acme/a.md",
+            stat: FileStat(size: 3, mtimeNanos: 10, ctimeNanos: 10, inode: 7), contentHash: ContentHash.of("abc"),
+            recordedAtNanos: 20)
+        try await store.applyScan(ScanBatch(fileStates: [state], changes: [JobQueueConformance.change("a.md")]))
+        #expect(try await store.recordedFiles(root: "/r") == RecordedFiles(states: [key: state]))
+        #expect(try await store.recordedFiles(root: "/other") == RecordedFiles())
+        try await store.applyScan(ScanBatch(removedFiles: [key], changes: [JobQueueConformance.change("a.md", kind: .delete)]))
+        #expect(try await store.recordedFiles(root: "/r").states.isEmpty)
+        #expect(try await store.depth().pending == 1, "the delete coalesced into the document's one row")
+    }
+
+    public func reopensAnExistingStore() async throws {
+        _ = try await process("a.md", indexed(["one"], vectors: [vector([1, 0, 0])]))
+        let reopened = try await fixture.reopened()
+        #expect(try await reopened.tenantSummaries().map(\.indexed) == [1])
+    }
+}
