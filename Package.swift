@@ -87,6 +87,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The benchmarks behind `sluice bench`: corpus generation, the bars and their correctness checks.
+        .target(
+            name: "SluiceBench",
+            dependencies: [
+                "SluiceApp", "SluiceCore", "SluiceConnectors", "SluiceHTTP", "SluiceWatch",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Test support: a manual clock, corpus helpers and the conformance suites.
         .target(
             name: "SluiceTesting",
@@ -96,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "SluiceApp",
+                "SluiceApp", "SluiceBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -111,19 +123,19 @@ let package = Package(
         .testTarget(
             name: "SluiceAppTests",
             dependencies: [
-                "SluiceApp", "SluiceSQLite", "SluiceCore", "SluiceConnectors", "SluiceTesting",
+                "SluiceApp", "SluiceBench", "SluiceSQLite", "SluiceCore", "SluiceConnectors", "SluiceTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SluiceHTTPTests",
             dependencies: [
-                "SluiceApp", "SluiceHTTP", "SluiceCore", "SluiceSQLite", "SluiceConnectors", "SluiceTesting",
+                "SluiceApp", "SluiceBench", "SluiceHTTP", "SluiceCore", "SluiceSQLite", "SluiceConnectors", "SluiceTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SluiceCLITests", dependencies: ["SluiceApp", "SluiceConnectors", "SluiceTesting", "SluiceCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "SluiceCLITests", dependencies: ["SluiceApp", "SluiceBench", "SluiceConnectors", "SluiceTesting", "SluiceCore"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceApp
+import SluiceBench
 
 /// The Qdrant stand-in in Tests/Support/qdrant-test-server.py, run as a
 /// child process: it validates every request with qdrant-client's own models

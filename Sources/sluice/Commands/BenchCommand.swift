@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SluiceApp
+import SluiceBench
 import SluiceCore
 
 struct BenchCommand: AsyncParsableCommand {

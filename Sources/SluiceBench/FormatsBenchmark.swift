@@ -1,4 +1,5 @@
 import Foundation
+import SluiceApp
 import SluiceCore
 
 /// `sluice bench --formats`: cold onboarding of a mixed corpus of PDF and

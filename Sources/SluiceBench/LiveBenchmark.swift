@@ -1,4 +1,5 @@
 import Foundation
+import SluiceApp
 import SluiceCore
 
 /// `sluice bench --live`: a real `sluice run --watch` child process, and the

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceApp
 import SluiceCore
 
 /// Generates a synthetic corpus from a fixed seed: Markdown with headings

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceApp
 import SluiceCore
 
 /// `sluice bench`: cold onboarding, a no-op re-sync and an incremental

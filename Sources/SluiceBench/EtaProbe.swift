@@ -1,4 +1,5 @@
 import Foundation
+import SluiceApp
 import SluiceCore
 import Synchronization
 
