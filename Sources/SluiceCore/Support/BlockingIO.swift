@@ -14,15 +14,22 @@ public enum BlockingIO {
         }
     }
 
-    /// Runs `body` as `run` does, but stops waiting for it after `limit`:
-    /// then `timedOut` is thrown and `body` runs on to its end with its
+    /// Runs `body` as `run` does, but stops waiting for it `limit` after it
+    /// starts: then `timedOut` is thrown and `body` runs on to its end with its
     /// result dropped. For work on untrusted input (extraction) that must
     /// never hold a worker, or graceful shutdown, for longer than the limit.
+    ///
+    /// The limit counts from the moment `body` starts, not from the call: time
+    /// spent waiting for a thread (held by another document's body that timed
+    /// out and is running on to its end) is not this body's. The deadline is
+    /// kept by a task on the cooperative pool, so blocked threads of the queue
+    /// cannot delay it.
     public static func run<T: Sendable>(
         within limit: Duration, orThrow timedOut: @autoclosure @escaping @Sendable () -> any Error,
         _ body: @escaping @Sendable () throws -> T
     ) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
+        let (started, start) = AsyncStream.makeStream(of: Void.self)
+        return try await withCheckedThrowingContinuation { continuation in
             let answered = Mutex(false)
             @Sendable func answer(_ result: Result<T, any Error>) {
                 let first = answered.withLock { answered in
@@ -31,9 +38,18 @@ public enum BlockingIO {
                 }
                 if first { continuation.resume(with: result) }
             }
-            queue.async { answer(Result { try body() }) }
-            let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
-            queue.asyncAfter(deadline: .now() + seconds) { answer(.failure(timedOut())) }
+            let deadline = Task {
+                for await _ in started { break }
+                try await Task.sleep(for: limit)
+                answer(.failure(timedOut()))
+            }
+            queue.async {
+                start.yield()
+                start.finish()
+                let result = Result { try body() }
+                deadline.cancel()
+                answer(result)
+            }
         }
     }
 }
