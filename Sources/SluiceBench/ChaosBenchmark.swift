@@ -171,7 +171,7 @@ public struct ChaosBenchmark: Sendable {
                     world.note("SIGKILL")
                     counts.kills += 1
                     restartAt = now + .milliseconds(Int(random.next() % 3000))
-                case .overflow where restartAt == nil:
+                case .overflow where restartAt == nil && child.isWatching():
                     let seen = child.overflowsLogged()
                     try await overflow(child: child, world: &world, random: &random, counts: &counts)
                     counts.stops += 1

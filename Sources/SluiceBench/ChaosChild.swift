@@ -12,6 +12,8 @@ final class Child: @unchecked Sendable {
     let environment: [String: String]
     let log: String
     private var process: Process?
+    /// How many times it was started.
+    private var starts = 0
 
     init(executable: String, arguments: [String], environment: [String: String], log: String) {
         self.executable = executable
@@ -32,6 +34,15 @@ final class Child: @unchecked Sendable {
         process.standardError = handle
         try process.run()
         self.process = process
+        starts += 1
+    }
+
+    /// Whether the child started last has its watches in place (it logs
+    /// "watching" once they are): an overflow made before then is no overflow
+    /// of its queue, only changes its first scan finds.
+    func isWatching() -> Bool {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return text.components(separatedBy: "[SluiceApp] watching ").count - 1 >= starts
     }
 
     func signal(_ signal: Int32) {
