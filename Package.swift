@@ -72,7 +72,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
-            resources: [.embedInCode("Dashboard/dashboard.html")],
+            resources: [.embedInCode("Dashboard/dashboard.html"), .embedInCode("openapi.json")],
             swiftSettings: swiftSettings
         ),
         // Composition root: Configuration -> services. Used by the CLI and by tests.

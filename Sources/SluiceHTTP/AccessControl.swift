@@ -29,19 +29,19 @@ final class AccessControl: Sendable {
     private func authenticate(_ request: Request, client: IPAddress?) async throws -> Principal {
         if let header = request.headers[.authorization] {
             guard header.lowercased().hasPrefix("bearer ") else {
-                throw APIError(.unauthorized, "unauthorized", "the Authorization header must be \"Bearer <key>\"")
+                throw APIError(.unauthorized, "the Authorization header must be \"Bearer <key>\"")
             }
             let secret = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
             guard let principal = try await keys.principal(forSecret: secret) else {
-                throw APIError(.unauthorized, "unauthorized", "the API key is unknown or revoked; create one with `sluice keys create`")
+                throw APIError(.unauthorized, "the API key is unknown or revoked; create one with `sluice keys create`")
             }
             return principal
         }
         if try await keys.hasActiveKeys() {
-            throw APIError(.unauthorized, "unauthorized", "an API key is required: send Authorization: Bearer <key> (`sluice keys create --tenant NAME`)")
+            throw APIError(.unauthorized, "an API key is required: send Authorization: Bearer <key> (`sluice keys create --tenant NAME`)")
         }
         guard let client, client.isIn(CIDRBlock.loopback) else {
-            throw APIError(.unauthorized, "unauthorized", "no API keys exist, so only loopback clients are served; create a key with `sluice keys create`")
+            throw APIError(.unauthorized, "no API keys exist, so only loopback clients are served; create a key with `sluice keys create`")
         }
         try AccessControl.refuseBrowsers(request)
         return .local
@@ -55,14 +55,14 @@ final class AccessControl: Sendable {
         let host = request.head.authority ?? ""
         guard isLoopbackName(host) else {
             throw APIError(
-                .forbidden, "forbidden_host",
+                .forbiddenHost,
                 "without API keys only requests to localhost or a loopback address are served (Host was \"\(host)\"); create a key with `sluice keys create` to serve other names")
         }
         if let origin = request.headers[.origin] {
             let allowed = ["http://" + host, "https://" + host]
             guard allowed.contains(origin.lowercased()) else {
                 throw APIError(
-                    .forbidden, "forbidden_origin",
+                    .forbiddenOrigin,
                     "without API keys, requests from web pages of other origins are refused (Origin was \"\(origin)\")")
             }
         }
@@ -99,7 +99,7 @@ final class AccessControl: Sendable {
         }
         if let wait {
             var error = APIError(
-                .tooManyRequests, "rate_limited",
+                .rateLimited,
                 "over \(rate) requests per minute for this key (SLUICE_API_RATE_LIMIT_PER_MINUTE); retry after the Retry-After seconds")
             error.headers[.retryAfter] = String(max(1, Int((wait.seconds).rounded(.up))))
             throw error
@@ -114,7 +114,7 @@ extension Principal {
     /// Throws 403 when the principal may not act on `tenant`.
     func require(_ tenant: TenantID) throws {
         guard reaches(tenant) else {
-            throw APIError(.forbidden, "forbidden", "this key belongs to another tenant and cannot reach \(tenant)")
+            throw APIError(.forbidden, "this key belongs to another tenant and cannot reach \(tenant)")
         }
     }
 }

@@ -17,7 +17,8 @@ final class PerKeyLimit: Sendable {
             return true
         }
         guard admitted else {
-            var error = APIError(.tooManyRequests, "rate_limited", "this key already has \(limit) \(what) in progress; retry after the Retry-After seconds")
+            var error = APIError(
+                .rateLimited, "this key already has \(limit) \(what) in progress; retry after the Retry-After seconds")
             error.headers[.retryAfter] = "1"
             throw error
         }

@@ -39,27 +39,6 @@ public struct ForwardSink: Sink {
         self.timeout = timeout
     }
 
-    struct Batch: Encodable {
-        var priority = "normal"
-        var coalesced = true
-        var documents: [IncomingDocument]
-    }
-
-    struct Answer: Decodable {
-        struct Item: Decodable {
-            struct Detail: Decodable {
-                var message: String?
-                var field: String?
-            }
-            var index: Int
-            var docId: String?
-            var status: String
-            var error: Detail?
-        }
-        var rejected: Int
-        var results: [Item]
-    }
-
     public func write(_ operations: [SinkOperation]) async throws {
         let documents = try operations.map { operation -> IncomingDocument in
             switch operation {
@@ -88,9 +67,9 @@ public struct ForwardSink: Sink {
     private var authorization: [(String, String)] { key.map { [("Authorization", "Bearer \($0)")] } ?? [] }
 
     private func send(_ documents: [IncomingDocument]) async throws {
-        let body = Array(try JSONEncoder.stable.encode(Batch(documents: documents)))
+        let body = Array(try JSONEncoder.stable.encode(IngestBatch(priority: "normal", coalesced: true, documents: documents)))
         let answer = try await call(RemoteHTTP.jsonRequest(url + "/v1/ingest/batch", method: .POST, body: body, headers: authorization))
-        guard let decoded = try? JSONDecoder().decode(Answer.self, from: Data(answer.readableBytesView)) else {
+        guard let decoded = try? JSONDecoder().decode(IngestBatchResult.self, from: Data(answer.readableBytesView)) else {
             throw DeliveryError(.rejected, destination: gate.destination, "\(gate.destination) answered with something that is not a batch result", response: String(buffer: answer))
         }
         let refused = decoded.results.filter { $0.status == "rejected" }

@@ -6,7 +6,16 @@ import SluiceCore
 /// `DELETE /v1/dead-letters/{id}`; an id is `tenant:docId`, percent-encoded
 /// as one path segment. A tenant key sees and touches its own tenant's only.
 extension API {
-    func deadLetters(_ request: Request, _ principal: Principal) async throws -> Response {
+    var deadLetterRoutes: RouteCollection<SluiceRequestContext> {
+        let routes = RouteCollection(context: SluiceRequestContext.self)
+        routes.get { request, context in try await deadLetters(request, context) }
+        routes.post(":id/retry") { request, context in try await retryDeadLetter(context) }
+        routes.delete(":id") { request, context in try await dropDeadLetter(context) }
+        return routes
+    }
+
+    func deadLetters(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
+        let principal = try context.caller
         var tenant = try request.uri.queryParameters["tenant"].map { try TenantID(String($0)) }
         if case .tenant(let own, _) = principal {
             if let tenant { try principal.require(tenant) }
@@ -15,7 +24,7 @@ extension API {
         var newest: Int?
         if let raw = request.uri.queryParameters["limit"] {
             guard let limit = Int(String(raw)), (1...10_000).contains(limit) else {
-                throw APIError(.badRequest, "invalid_input", "limit must be a whole number from 1 to 10,000", field: "limit")
+                throw APIError(.invalidInput, "limit must be a whole number from 1 to 10,000", field: "limit")
             }
             newest = limit
         }
@@ -23,28 +32,28 @@ extension API {
         return json(["deadLetters": letters])
     }
 
-    func deadLetterKey(_ context: SluiceRequestContext, _ principal: Principal) throws -> DocumentKey {
+    func deadLetterKey(_ context: SluiceRequestContext) throws -> DocumentKey {
         let raw = context.parameters.get("id") ?? ""
         guard let decoded = raw.removingPercentEncoding else {
-            throw APIError(.badRequest, "invalid_input", "the dead letter id in the path is not valid percent-encoding", field: "id")
+            throw APIError(.invalidInput, "the dead letter id in the path is not valid percent-encoding", field: "id")
         }
         let key = try DocumentKey(deadLetterID: decoded)
-        try principal.require(key.tenant)
+        try context.caller.require(key.tenant)
         return key
     }
 
-    func retryDeadLetter(_ context: SluiceRequestContext, _ principal: Principal) async throws -> Response {
-        let key = try deadLetterKey(context, principal)
+    func retryDeadLetter(_ context: SluiceRequestContext) async throws -> Response {
+        let key = try deadLetterKey(context)
         guard try await backend.queue.retryDeadLetters(tenant: nil, key: key) > 0 else {
-            throw APIError(.notFound, "not_found", "\(key) is not a dead letter")
+            throw APIError(.notFound, "\(key) is not a dead letter")
         }
         return json(["id": key.deadLetterID, "status": "queued"], status: .accepted)
     }
 
-    func dropDeadLetter(_ context: SluiceRequestContext, _ principal: Principal) async throws -> Response {
-        let key = try deadLetterKey(context, principal)
+    func dropDeadLetter(_ context: SluiceRequestContext) async throws -> Response {
+        let key = try deadLetterKey(context)
         guard try await backend.queue.dropDeadLetters(tenant: nil, key: key) > 0 else {
-            throw APIError(.notFound, "not_found", "\(key) is not a dead letter")
+            throw APIError(.notFound, "\(key) is not a dead letter")
         }
         return json(["id": key.deadLetterID, "status": "dropped"])
     }

@@ -3,58 +3,20 @@ import Hummingbird
 import SluiceCore
 
 /// `GET /v1/stats`: everything an operator (or the dashboard) needs at a
-/// glance, for every tenant, so an admin key.
+/// glance, for every tenant, so an admin key; `GET /metrics` in Prometheus's
+/// text format, an admin key too.
 extension API {
-    struct Stats: Encodable {
-        struct AlertView: Encodable {
-            var name: String
-            var destination: String?
-            var since: Timestamp
-            var value: Double
-            var threshold: Double
-            var message: String
-        }
-
-        struct ErrorRate: Encodable {
-            var windowSeconds: Int
-            var attempts: Int
-            var failures: Int
-            var rate: Double
-        }
-
-        struct Destination: Encodable {
-            var destination: String
-            var circuit: String
-            var openSince: Timestamp?
-            var concurrencyLimit: Int
-            var inFlight: Int
-        }
-
-        struct Sample: Encodable {
-            var at: Timestamp
-            var queued: Int
-            var deadLetters: Int
-            var throughput: Double
-            var errorRate: Double
-        }
-
-        var generatedAt: Timestamp
-        var queue: QueueDepth.Summary
-        /// Every onboarding in progress taken together (the whole backlog at the whole rate); absent when none is.
-        var onboarding: TenantProgress.Onboarding?
-        var alerts: [AlertView]
-        var errorRate: ErrorRate
-        var destinations: [Destination]
-        /// Samples every few seconds over the last minutes, oldest first.
-        var history: [Sample]
-        var tenants: [TenantProgress]
-        /// What scans found wrong at the top of the watched folder (entries that are no tenant's).
-        var scanProblems: [String]
+    /// `/v1/stats` and `/metrics`, mounted at the root.
+    var statsRoutes: RouteCollection<SluiceRequestContext> {
+        let routes = RouteCollection(context: SluiceRequestContext.self)
+        routes.get("v1/stats") { request, context in try await stats(context, now: access.clock.now()) }
+        routes.get("metrics") { request, context in try await metrics(context) }
+        return routes
     }
 
-    func stats(_ principal: Principal, now: Timestamp) async throws -> Response {
-        guard principal.isAdmin else {
-            throw APIError(.forbidden, "forbidden", "stats cover every tenant and need an admin key; use /v1/tenants/{tenant}/progress")
+    func stats(_ context: SluiceRequestContext, now: Timestamp) async throws -> Response {
+        guard try context.caller.isAdmin else {
+            throw APIError(.forbidden, "stats cover every tenant and need an admin key; use /v1/tenants/{tenant}/progress")
         }
         let depth = try await backend.queue.depth()
         let progress = try await backend.reports.onboardingReport(window: .seconds(60))
@@ -88,5 +50,18 @@ extension API {
             },
             tenants: tenants,
             scanProblems: problems[String?.none]?.map(\.message) ?? []))
+    }
+
+    /// `GET /metrics`: Prometheus text format; an admin key once keys exist (they cover every tenant).
+    func metrics(_ context: SluiceRequestContext) async throws -> Response {
+        guard try context.caller.isAdmin else {
+            throw APIError(.forbidden, "metrics cover every tenant and need an admin key (`sluice keys create --admin`)")
+        }
+        guard let metrics = backend.metricsExposition else {
+            throw APIError(.notFound, "this server does not collect metrics")
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try await metrics())))
     }
 }
