@@ -3,11 +3,21 @@ import SluiceConnectors
 import SluiceCore
 import SluiceWatch
 
-/// Every setting, resolved from flags, then SLUICE_* environment variables,
-/// then defaults (DESIGN.md's table of knobs).
+/// Every setting's value. Each is declared once in `Setting.all` (variable,
+/// flag, range, help); its default is the initial value here. `resolve` reads
+/// them from a configuration file, the SLUICE_* variables and flags, in that
+/// order of precedence from lowest.
 public struct Configuration: Sendable, Equatable {
     /// Where the store lives (`--data-dir`, SLUICE_DATA_DIR).
     public var dataDirectory: String = ".sluice"
+    /// How log lines are written (`--log-format`, SLUICE_LOG_FORMAT).
+    public var logFormat: LogFormat = .text
+
+    public enum LogFormat: String, Sendable, CaseIterable {
+        case text
+        /// One JSON object per line.
+        case json
+    }
     /// Documents per lease (SLUICE_BATCH_SIZE).
     public var batchSize: Int = 50
     /// Workers (SLUICE_CONCURRENCY).
@@ -95,7 +105,7 @@ public struct Configuration: Sendable, Equatable {
     /// How long one remote request may take before it counts as a timeout (SLUICE_SINK_TIMEOUT_MS).
     public var remoteTimeout: Duration = .seconds(30)
 
-    public enum EmbedderKind: String, Sendable {
+    public enum EmbedderKind: String, Sendable, CaseIterable {
         case hashing
         case openai
     }
@@ -132,171 +142,36 @@ public struct Configuration: Sendable, Equatable {
         case sluice
     }
 
-    /// Sets the sink from `--sink` or SLUICE_SINK: a kind, or `sluice+http(s)://host:port` for another Sluice.
-    public mutating func setSink(_ raw: String, source: String) throws {
-        let lowered = raw.lowercased()
-        if lowered.hasPrefix("sluice+http://") || lowered.hasPrefix("sluice+https://") {
-            sink = .sluice
-            forwardURL = String(raw.dropFirst("sluice+".count))
-            return
-        }
-        guard let value = SinkKind(rawValue: lowered) else {
-            throw SluiceError(
-                .configuration,
-                "\(source) \(raw) is not one of: \(SinkKind.allCases.map(\.rawValue).joined(separator: ", ")), or sluice+http(s)://host:port")
-        }
-        sink = value
-    }
     /// `--exclude` patterns.
     public var exclude: [String] = []
 
     public init() {}
 
-    /// One documented setting: its variable, meaning and default, for `sluice help run`.
-    public struct Knob: Sendable {
-        public var variable: String
-        public var summary: String
-        public var defaultValue: String
-    }
-
-    public static let knobs: [Knob] = [
-        Knob(variable: "SLUICE_DATA_DIR", summary: "data directory holding the SQLite store", defaultValue: ".sluice"),
-        Knob(variable: "SLUICE_BATCH_SIZE", summary: "documents a worker leases at once", defaultValue: "50"),
-        Knob(variable: "SLUICE_CONCURRENCY", summary: "workers processing the queue", defaultValue: "4"),
-        Knob(variable: "SLUICE_MAX_RETRIES", summary: "failed attempts before a document becomes a dead letter", defaultValue: "5"),
-        Knob(variable: "SLUICE_RETRY_DELAY_MS", summary: "base of the exponential, jittered retry delay", defaultValue: "2000"),
-        Knob(variable: "SLUICE_SETTLE_MS", summary: "quiet time after a change before processing it", defaultValue: "50"),
-        Knob(variable: "SLUICE_SETTLE_MAX_MS", summary: "longest a document waits after its first pending change", defaultValue: "2000"),
-        Knob(variable: "SLUICE_EMBED_BATCH_SIZE", summary: "chunks per embedding call", defaultValue: "256"),
-        Knob(variable: "SLUICE_LEASE_SECONDS", summary: "lease length, renewed by heartbeat while working", defaultValue: "60"),
-        Knob(variable: "SLUICE_MAX_INFLIGHT_BYTES", summary: "file and request bytes being worked on at once (a large document costs about 6 to 8 times its size in memory while processed: lower this on a small machine)", defaultValue: "268435456 (256 MiB)"),
-        Knob(variable: "SLUICE_MAX_FILE_BYTES", summary: "larger files are skipped with a reason (text formats are also held to SLUICE_MAX_TEXT_BYTES)", defaultValue: "268435456 (256 MiB)"),
-        Knob(variable: "SLUICE_MAX_TEXT_BYTES", summary: "documents whose extracted text is larger are skipped with a reason", defaultValue: "67108864 (64 MiB)"),
-        Knob(variable: "SLUICE_MAX_INFLATED_BYTES", summary: "bytes one ZIP-based document (.docx, .pptx, .xlsx, OpenDocument, .epub) may inflate to; past it (a ZIP bomb) it is skipped", defaultValue: "268435456 (256 MiB)"),
-        Knob(variable: "SLUICE_EXTRACT_TIMEOUT_SECONDS", summary: "longest reading, extracting and chunking one document may take (past it: a dead letter; a converter such as pdftotext is killed)", defaultValue: "60"),
-        Knob(variable: "SLUICE_EXTRACT_MEMORY_MB", summary: "memory (address space) of a converter child process such as pdftotext", defaultValue: "512"),
-        Knob(variable: "SLUICE_EMBED_DIMENSION", summary: "vector dimension (of the built-in embedder, or the one the service must return)", defaultValue: "384"),
-        Knob(variable: "SLUICE_EMBEDDER", summary: "hashing (built in) or openai (an OpenAI-compatible /v1/embeddings service)", defaultValue: "hashing"),
-        Knob(variable: "SLUICE_EMBEDDER_URL", summary: "the embeddings service's API root, e.g. http://127.0.0.1:11434/v1", defaultValue: "none"),
-        Knob(variable: "SLUICE_EMBEDDER_MODEL", summary: "the model the embeddings service should use", defaultValue: "none"),
-        Knob(variable: "SLUICE_EMBEDDER_API_KEY", summary: "the embeddings service's key (sent as a Bearer token, never printed)", defaultValue: "none"),
-        Knob(variable: "SLUICE_SINK", summary: "where indexed documents go: embedded (the built-in index), qdrant, webhook, or sluice (another Sluice; also sluice+http(s)://host:port)", defaultValue: "embedded"),
-        Knob(variable: "SLUICE_QDRANT_URL", summary: "with the qdrant sink: the server's REST root, e.g. http://127.0.0.1:6333", defaultValue: "none"),
-        Knob(variable: "SLUICE_QDRANT_COLLECTION", summary: "with the qdrant sink: the collection for every tenant (created if missing)", defaultValue: "sluice"),
-        Knob(variable: "SLUICE_QDRANT_API_KEY", summary: "with the qdrant sink: the server's key (sent in the api-key header, never printed)", defaultValue: "none"),
-        Knob(variable: "SLUICE_SINK_BATCH_POINTS", summary: "points (chunks with vectors) per request to Qdrant or a webhook", defaultValue: "128"),
-        Knob(variable: "SLUICE_WEBHOOK_URL", summary: "with the webhook sink: where batches are POSTed", defaultValue: "none"),
-        Knob(variable: "SLUICE_WEBHOOK_SECRET", summary: "with the webhook sink: signs each body (X-Sluice-Signature, HMAC-SHA256; never printed)", defaultValue: "none"),
-        Knob(variable: "SLUICE_FORWARD_URL", summary: "with the sluice sink: the other Sluice's root, e.g. http://central:7700", defaultValue: "none"),
-        Knob(variable: "SLUICE_FORWARD_KEY", summary: "with the sluice sink: the other Sluice's API key (never printed)", defaultValue: "none"),
-        Knob(variable: "SLUICE_SINK_MAX_REQUESTS_PER_MINUTE", summary: "requests per minute to each remote service (0: no cap)", defaultValue: "0"),
-        Knob(variable: "SLUICE_SINK_MAX_CONCURRENCY", summary: "most requests in flight to each remote service (adaptive below it)", defaultValue: "16"),
-        Knob(variable: "SLUICE_SINK_TIMEOUT_MS", summary: "how long one request to a remote service may take before it is a timeout (retried)", defaultValue: "30000"),
-        Knob(variable: "SLUICE_CHUNK_SIZE", summary: "target chunk size in characters", defaultValue: "1000"),
-        Knob(variable: "SLUICE_CHUNK_OVERLAP", summary: "characters shared by consecutive chunks", defaultValue: "100"),
-        Knob(variable: "SLUICE_RESCAN_INTERVAL", summary: "seconds between safety rescans while watching; 0 disables", defaultValue: "600"),
-        Knob(variable: "SLUICE_MAX_BATCH_DOCUMENTS", summary: "documents in one API batch request", defaultValue: "500"),
-        Knob(variable: "SLUICE_MAX_REQUEST_BYTES", summary: "largest API request body", defaultValue: "67108864 (64 MiB)"),
-        Knob(variable: "SLUICE_API_RATE_LIMIT_PER_MINUTE", summary: "API requests per minute per key", defaultValue: "10000"),
-        Knob(variable: "SLUICE_API_RATE_LIMIT_EXEMPT", summary: "comma-separated CIDRs never rate limited", defaultValue: "127.0.0.0/8,::1/128"),
-        Knob(variable: "SLUICE_TRUSTED_PROXIES", summary: "comma-separated CIDRs whose X-Forwarded-For is believed", defaultValue: "none"),
-        Knob(variable: "SLUICE_ALERT_QUEUE_DEPTH", summary: "alert (log, /metrics, /v1/stats) while more changes than this are waiting", defaultValue: "10000"),
-        Knob(variable: "SLUICE_ALERT_ERROR_RATE", summary: "alert while more than this share of attempts failed over 5 minutes (from 10 attempts)", defaultValue: "0.1"),
-        Knob(variable: "SLUICE_METRICS", summary: "on or off: collect the metrics GET /metrics serves (off only to measure their cost)", defaultValue: "on"),
-        Knob(variable: "SLUICE_DURABILITY", summary: "full (every commit survives power loss) or normal (survives a crash of Sluice)", defaultValue: "full"),
-    ]
-
-    /// Defaults overridden by the SLUICE_* variables in `environment`.
-    public static func fromEnvironment(_ environment: [String: String]) throws -> Configuration {
+    /// Defaults, then the configuration file (`configFile`, else
+    /// SLUICE_CONFIG), then the SLUICE_* variables of `environment`, then
+    /// `flags` (each a setting and the flag's text): each layer over the one before.
+    public static func resolve(
+        environment: [String: String], configFile: String? = nil, flags: [(Setting, String)] = []
+    ) throws -> Configuration {
         var configuration = Configuration()
+        if let path = configFile ?? environment["SLUICE_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            try ConfigurationFile.read(path).apply(to: &configuration)
+        }
         try configuration.apply(environment: environment)
+        for (setting, raw) in flags { try setting.apply(raw, to: &configuration, from: .flag) }
         return configuration
     }
 
+    /// Defaults overridden by the SLUICE_* variables in `environment` (and the file SLUICE_CONFIG names).
+    public static func fromEnvironment(_ environment: [String: String]) throws -> Configuration {
+        try resolve(environment: environment)
+    }
+
+    /// Applies every setting whose variable `environment` holds (an empty one is left out).
     public mutating func apply(environment: [String: String]) throws {
-        func int(_ name: String, min: Int, max: Int = .max) throws -> Int? {
-            guard let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
-            guard let value = Int(raw), value >= min, value <= max else {
-                throw SluiceError(.configuration, "\(name)=\(raw) is not a whole number from \(min) to \(max == .max ? "any" : String(max))")
-            }
-            return value
-        }
-        if let value = environment["SLUICE_DATA_DIR"], !value.isEmpty { dataDirectory = value }
-        if let value = try int("SLUICE_BATCH_SIZE", min: 1, max: 10_000) { batchSize = value }
-        if let value = try int("SLUICE_CONCURRENCY", min: 1, max: 1024) { concurrency = value }
-        if let value = try int("SLUICE_MAX_RETRIES", min: 1, max: 1000) { maxRetries = value }
-        if let value = try int("SLUICE_RETRY_DELAY_MS", min: 0, max: 86_400_000) { retryDelay = .milliseconds(value) }
-        if let value = try int("SLUICE_SETTLE_MS", min: 0, max: 3_600_000) { settleWindow = .milliseconds(value) }
-        if let value = try int("SLUICE_SETTLE_MAX_MS", min: 0, max: 86_400_000) { settleMaximum = .milliseconds(value) }
-        if let value = try int("SLUICE_EMBED_BATCH_SIZE", min: 1, max: 100_000) { embedBatchSize = value }
-        if let value = try int("SLUICE_LEASE_SECONDS", min: 1, max: 86_400) { leaseDuration = .seconds(value) }
-        if let value = try int("SLUICE_MAX_INFLIGHT_BYTES", min: 1 << 16, max: 1 << 40) { maxInflightBytes = value }
-        if let value = try int("SLUICE_MAX_FILE_BYTES", min: 1, max: 1 << 40) { maxFileBytes = value }
-        if let value = try int("SLUICE_EXTRACT_TIMEOUT_SECONDS", min: 1, max: 86_400) { extractTimeout = .seconds(value) }
-        if let value = try int("SLUICE_EXTRACT_MEMORY_MB", min: 64, max: 1 << 20) { extractMemoryBytes = value << 20 }
-        if let value = try int("SLUICE_MAX_TEXT_BYTES", min: 1024, max: 1 << 40) { maxTextBytes = value }
-        if let value = try int("SLUICE_MAX_INFLATED_BYTES", min: 1024, max: 1 << 40) { maxInflatedBytes = value }
-        if let value = try int("SLUICE_EMBED_DIMENSION", min: 8, max: 65_536) { embeddingDimension = value }
-        if let value = try int("SLUICE_CHUNK_SIZE", min: 50, max: 1_000_000) { chunkSize = value }
-        if let value = try int("SLUICE_CHUNK_OVERLAP", min: 0, max: 1_000_000) { chunkOverlap = value }
-        if let value = try int("SLUICE_MAX_BATCH_DOCUMENTS", min: 1, max: 100_000) { maxBatchDocuments = value }
-        if let value = try int("SLUICE_MAX_REQUEST_BYTES", min: 1024, max: 1 << 36) { maxRequestBytes = value }
-        if let value = try int("SLUICE_API_RATE_LIMIT_PER_MINUTE", min: 1, max: 100_000_000) { apiRateLimitPerMinute = value }
-        if let value = try int("SLUICE_API_BODY_TIMEOUT_SECONDS", min: 1, max: 3600) { apiBodyTimeout = .seconds(value) }
-        if let value = try int("SLUICE_API_IDLE_TIMEOUT_SECONDS", min: 1, max: 86_400) { apiIdleTimeout = .seconds(value) }
-        if let value = try int("SLUICE_API_MAX_UPLOADS_PER_KEY", min: 1, max: 1_000_000) { apiMaxUploadsPerKey = value }
-        if let value = try int("SLUICE_API_MAX_WAITERS_PER_KEY", min: 1, max: 1_000_000) { apiMaxWaitersPerKey = value }
-        func cidrs(_ name: String) throws -> [CIDRBlock]? {
-            guard let raw = environment[name] else { return nil }
-            do {
-                return try CIDRBlock.list(raw)
-            } catch let error as SluiceError {
-                throw SluiceError(.configuration, "\(name): \(error.message)")
-            }
-        }
-        if let raw = environment["SLUICE_EMBEDDER"], !raw.isEmpty {
-            guard let value = EmbedderKind(rawValue: raw.lowercased()) else {
-                throw SluiceError(.configuration, "SLUICE_EMBEDDER=\(raw) is not one of: hashing, openai")
-            }
-            embedder = value
-        }
-        if let value = environment["SLUICE_EMBEDDER_URL"], !value.isEmpty { embedderURL = value }
-        if let value = environment["SLUICE_EMBEDDER_MODEL"], !value.isEmpty { embedderModel = value }
-        if let value = environment["SLUICE_EMBEDDER_API_KEY"], !value.isEmpty { embedderAPIKey = value }
-        if let raw = environment["SLUICE_SINK"], !raw.isEmpty { try setSink(raw, source: "SLUICE_SINK=") }
-        if let value = environment["SLUICE_WEBHOOK_URL"], !value.isEmpty { webhookURL = value }
-        if let value = environment["SLUICE_WEBHOOK_SECRET"], !value.isEmpty { webhookSecret = value }
-        if let value = environment["SLUICE_FORWARD_URL"], !value.isEmpty { forwardURL = value }
-        if let value = environment["SLUICE_FORWARD_KEY"], !value.isEmpty { forwardKey = value }
-        if let value = environment["SLUICE_QDRANT_URL"], !value.isEmpty { qdrantURL = value }
-        if let value = environment["SLUICE_QDRANT_COLLECTION"], !value.isEmpty { qdrantCollection = value }
-        if let value = environment["SLUICE_QDRANT_API_KEY"], !value.isEmpty { qdrantAPIKey = value }
-        if let value = try int("SLUICE_SINK_BATCH_POINTS", min: 1, max: 10_000) { sinkBatchPoints = value }
-        if let value = try int("SLUICE_SINK_MAX_REQUESTS_PER_MINUTE", min: 0, max: 100_000_000) { remoteMaxRequestsPerMinute = value == 0 ? nil : value }
-        if let value = try int("SLUICE_SINK_MAX_CONCURRENCY", min: 1, max: 10_000) { remoteMaxConcurrency = value }
-        if let value = try int("SLUICE_SINK_TIMEOUT_MS", min: 1, max: 3_600_000) { remoteTimeout = .milliseconds(value) }
-        if let value = try cidrs("SLUICE_API_RATE_LIMIT_EXEMPT") { apiRateLimitExempt = value }
-        if let value = try cidrs("SLUICE_TRUSTED_PROXIES") { trustedProxies = value }
-        if let value = try int("SLUICE_RESCAN_INTERVAL", min: 0, max: 31_536_000) { rescanInterval = value == 0 ? nil : .seconds(value) }
-        if let value = try int("SLUICE_ALERT_QUEUE_DEPTH", min: 1, max: 1_000_000_000) { alertThresholds.queueDepth = value }
-        if let raw = environment["SLUICE_ALERT_ERROR_RATE"]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
-            guard let value = Double(raw), value >= 0, value < 1 else {
-                throw SluiceError(.configuration, "SLUICE_ALERT_ERROR_RATE=\(raw) is not a share from 0 to 1 (below 1), e.g. 0.1 for 10%")
-            }
-            alertThresholds.errorRate = value
-        }
-        if let raw = environment["SLUICE_METRICS"], !raw.isEmpty {
-            switch raw.lowercased() {
-            case "on", "true", "1": metricsEnabled = true
-            case "off", "false", "0": metricsEnabled = false
-            default: throw SluiceError(.configuration, "SLUICE_METRICS=\(raw) is not one of: on, off")
-            }
-        }
-        if let raw = environment["SLUICE_DURABILITY"], !raw.isEmpty {
-            guard let value = Durability(rawValue: raw.lowercased()) else {
-                throw SluiceError(.configuration, "SLUICE_DURABILITY=\(raw) is not one of: full, normal")
-            }
-            durability = value
+        for setting in Setting.all {
+            guard let raw = environment[setting.variable], !raw.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            try setting.apply(raw, to: &self, from: .environment)
         }
     }
 

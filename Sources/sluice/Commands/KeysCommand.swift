@@ -34,8 +34,9 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let tenant = try tenant.map { try TenantID($0) }
-            store.bootstrapLogging()
-            let runtime = try SluiceRuntime(configuration: try store.configuration())
+            let configuration = try store.configuration()
+            store.bootstrapLogging(configuration)
+            let runtime = try SluiceRuntime(configuration: configuration)
             let (record, secret) = try await runtime.store.createKey(tenant: tenant, label: label)
             print(secret)
             Terminal.note("Created \(record.id) (\(record.tenant.map { "tenant \($0)" } ?? "admin")). The key is shown only now; send it as Authorization: Bearer <key>.")

@@ -17,8 +17,10 @@ struct RunCommand: AsyncParsableCommand {
             reason, 1 when some failed (see `sluice dead-letters list`), 2 for a usage or \
             configuration error.
 
-            Settings come from flags, then these environment variables, then defaults:
-            \(Configuration.knobs.map { "  \($0.variable.padding(toLength: 26, withPad: " ", startingAt: 0)) \($0.summary) (default \($0.defaultValue))" }.joined(separator: "\n"))
+            Settings come from flags, then these environment variables, then a \
+            configuration file (--config FILE or SLUICE_CONFIG; TOML, each key the variable \
+            without SLUICE_, lowercased: concurrency = 8), then defaults:
+            \(Setting.all.map { "  \($0.variable.padding(toLength: 26, withPad: " ", startingAt: 0)) \($0.summary) (default \($0.value(in: Configuration())))" }.joined(separator: "\n"))
             """)
 
     @Argument(help: "Folder of tenant folders (or, with --tenant, one tenant's folder).")
@@ -33,20 +35,20 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Skip files and folders matching this glob (repeatable), e.g. 'drafts/'.")
     var exclude: [String] = []
 
-    @Option(name: .long, help: "Workers (SLUICE_CONCURRENCY).")
-    var concurrency: Int?
+    @Option(name: .long, help: .setting("SLUICE_CONCURRENCY"))
+    var concurrency: String?
 
-    @Option(name: .long, help: "Documents per lease (SLUICE_BATCH_SIZE).")
-    var batchSize: Int?
+    @Option(name: .long, help: .setting("SLUICE_BATCH_SIZE"))
+    var batchSize: String?
 
-    @Option(name: .long, help: "Target chunk size in characters (SLUICE_CHUNK_SIZE).")
-    var chunkSize: Int?
+    @Option(name: .long, help: .setting("SLUICE_CHUNK_SIZE"))
+    var chunkSize: String?
 
-    @Option(name: .long, help: "Characters shared by consecutive chunks (SLUICE_CHUNK_OVERLAP).")
-    var chunkOverlap: Int?
+    @Option(name: .long, help: .setting("SLUICE_CHUNK_OVERLAP"))
+    var chunkOverlap: String?
 
-    @Option(name: .long, help: "Dimension of the built-in embedder (SLUICE_EMBED_DIMENSION).")
-    var embedDimension: Int?
+    @Option(name: .long, help: .setting("SLUICE_EMBED_DIMENSION"))
+    var embedDimension: String?
 
     @Flag(name: .long, help: "Keep running: watch DIR and index every change as it happens (stop with Ctrl-C or SIGTERM).")
     var watch = false
@@ -67,25 +69,18 @@ struct RunCommand: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ValidationError("\(directory) is not a folder; give the folder that holds the tenants' folders (or one tenant's folder with --tenant)")
         }
-        if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
-        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if let chunkSize, chunkSize < 50 { throw ValidationError("--chunk-size must be at least 50") }
-        if let chunkOverlap, chunkOverlap < 0 { throw ValidationError("--chunk-overlap cannot be negative") }
-        if let embedDimension, embedDimension < 8 { throw ValidationError("--embed-dimension must be at least 8") }
         if listen != nil && !watch { throw ValidationError("--listen needs --watch (or use `sluice serve`)") }
     }
 
     func run() async throws {
-        var configuration = try store.configuration()
+        var configuration = try store.configuration([
+            ("SLUICE_CONCURRENCY", concurrency), ("SLUICE_BATCH_SIZE", batchSize), ("SLUICE_CHUNK_SIZE", chunkSize),
+            ("SLUICE_CHUNK_OVERLAP", chunkOverlap), ("SLUICE_EMBED_DIMENSION", embedDimension),
+        ])
         configuration.include = include
         configuration.exclude = exclude
-        if let concurrency { configuration.concurrency = concurrency }
-        if let batchSize { configuration.batchSize = batchSize }
-        if let chunkSize { configuration.chunkSize = chunkSize }
-        if let chunkOverlap { configuration.chunkOverlap = chunkOverlap }
-        if let embedDimension { configuration.embeddingDimension = embedDimension }
         let singleTenant = try tenant.map { try TenantID($0) }
-        store.bootstrapLogging()
+        store.bootstrapLogging(configuration)
 
         let runtime = try SluiceRuntime(configuration: configuration)
         if watch {

@@ -21,7 +21,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try store.configuration()
-        store.bootstrapLogging()
+        store.bootstrapLogging(configuration)
         let address = try LiveSession.Listen(parsing: listen)
         let runtime = try SluiceRuntime(configuration: configuration)
         let session = LiveSession(runtime: runtime, watching: nil, listen: address, rescanInterval: nil)

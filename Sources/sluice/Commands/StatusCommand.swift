@@ -57,6 +57,13 @@ struct StatusCommand: AsyncParsableCommand {
         var failed: [Problem]
         /// What the last scans could not cover (an unreadable folder, a name that cannot be a document).
         var scanProblems: [ScanProblem]
+        /// The settings this command runs with that differ from their defaults (a secret only as set).
+        var settings: [SettingValue]
+
+        struct SettingValue: Codable {
+            var variable: String
+            var value: String
+        }
     }
 
     func run() async throws {
@@ -86,7 +93,11 @@ struct StatusCommand: AsyncParsableCommand {
                 .map { Report.ReasonCount(reason: $0.key, count: $0.value.count) }
                 .sorted { ($0.count, $1.reason) > ($1.count, $0.reason) },
             failed: failed,
-            scanProblems: try await runtime.store.problems(tenant: only))
+            scanProblems: try await runtime.store.problems(tenant: only),
+            settings: Setting.all.compactMap { setting in
+                let value = setting.value(in: runtime.configuration)
+                return value == setting.value(in: Configuration()) ? nil : Report.SettingValue(variable: setting.variable, value: value)
+            })
         if json {
             print(try Terminal.json(report))
         } else {
@@ -120,6 +131,7 @@ struct StatusCommand: AsyncParsableCommand {
     func printReport(_ report: Report, listAll: Bool) {
         print("Store: \(report.store)")
         print("Sink: \(report.sink)")
+        print("Settings: " + (report.settings.isEmpty ? "the defaults (`sluice help run` lists them)" : report.settings.map { "\($0.variable)=\($0.value)" }.joined(separator: " ")))
         let ready = report.queue.ready
         print("Queue: \(ready.values.reduce(0, +)) ready (high \(ready["high"] ?? 0), normal \(ready["normal"] ?? 0), low \(ready["low"] ?? 0)), \(report.queue.delayed) waiting to settle or retry, \(report.queue.leased) in progress, \(report.queue.deadLetters) dead letters")
         if report.tenants.isEmpty {
