@@ -175,20 +175,11 @@ public struct Configuration: Sendable, Equatable {
         }
     }
 
-    /// Checks combinations the individual parsers cannot.
+    /// Checks what one setting's parser cannot: the sink and embedder have
+    /// what they need, chunks overlap less than their size, globs parse.
     public func validate() throws {
-        if embedder == .openai && (embedderURL == nil || embedderModel == nil) {
-            throw SluiceError(.configuration, "--embedder openai needs --embedder-url (SLUICE_EMBEDDER_URL) and --embedder-model (SLUICE_EMBEDDER_MODEL)")
-        }
-        if sink == .qdrant && qdrantURL == nil {
-            throw SluiceError(.configuration, "--sink qdrant needs --qdrant-url (SLUICE_QDRANT_URL), e.g. http://127.0.0.1:6333")
-        }
-        if sink == .webhook && webhookURL == nil {
-            throw SluiceError(.configuration, "--sink webhook needs --webhook-url (SLUICE_WEBHOOK_URL)")
-        }
-        if sink == .sluice && forwardURL == nil {
-            throw SluiceError(.configuration, "--sink sluice needs --forward-url (SLUICE_FORWARD_URL), or write --sink sluice+http://host:port")
-        }
+        _ = try sinkTarget
+        _ = try embedderTarget
         if chunkOverlap >= chunkSize {
             throw SluiceError(.configuration, "chunk overlap (\(chunkOverlap)) must be smaller than the chunk size (\(chunkSize))")
         }

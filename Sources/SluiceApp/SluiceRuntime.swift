@@ -82,15 +82,13 @@ public final class SluiceRuntime: Sendable {
 
     /// The configured embedder; a remote one gets the delivery controls of its destination.
     static func makeEmbedder(_ configuration: Configuration, clock: any SluiceClock, logger: Logger, metrics: SluiceMetrics) throws -> any Embedder {
-        switch configuration.embedder {
-        case .hashing:
-            return HashingEmbedder(dimension: configuration.embeddingDimension)
-        case .openai:
-            let url = configuration.embedderURL ?? ""
+        switch try configuration.embedderTarget {
+        case .hashing(let dimension):
+            return HashingEmbedder(dimension: dimension)
+        case .openai(let url, let model, let apiKey, let dimension):
             let gate = gate("the embedder at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics)
             return try OpenAIEmbedder(
-                baseURL: url, model: configuration.embedderModel ?? "", dimension: configuration.embeddingDimension,
-                apiKey: configuration.embedderAPIKey, gate: gate, timeout: configuration.remoteTimeout)
+                baseURL: url, model: model, dimension: dimension, apiKey: apiKey, gate: gate, timeout: configuration.remoteTimeout)
         }
     }
 
@@ -186,26 +184,23 @@ public final class SluiceRuntime: Sendable {
         _ configuration: Configuration, store: any VectorIndex & DocumentStateStore, embedder: any Embedder, clock: any SluiceClock, logger: Logger,
         metrics: SluiceMetrics
     ) throws -> any Sink {
-        switch configuration.sink {
+        switch try configuration.sinkTarget {
         case .embedded:
             return EmbeddedSink(store: store, modelKey: embedder.modelKey)
-        case .qdrant:
-            let url = configuration.qdrantURL ?? ""
+        case .qdrant(let url, let collection, let apiKey):
             return try QdrantSink(
-                url: url, collection: configuration.qdrantCollection, dimension: embedder.dimension,
-                apiKey: configuration.qdrantAPIKey, pointsPerRequest: configuration.sinkBatchPoints,
+                url: url, collection: collection, dimension: embedder.dimension, apiKey: apiKey,
+                pointsPerRequest: configuration.sinkBatchPoints,
                 gate: gate("qdrant at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
                 timeout: configuration.remoteTimeout)
-        case .webhook:
-            let url = configuration.webhookURL ?? ""
+        case .webhook(let url, let secret):
             return try WebhookSink(
-                url: url, secret: configuration.webhookSecret, chunksPerRequest: configuration.sinkBatchPoints,
+                url: url, secret: secret, chunksPerRequest: configuration.sinkBatchPoints,
                 gate: gate("the webhook at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
                 timeout: configuration.remoteTimeout)
-        case .sluice:
-            let url = configuration.forwardURL ?? ""
+        case .sluice(let url, let key):
             return try ForwardSink(
-                url: url, key: configuration.forwardKey,
+                url: url, key: key,
                 gate: gate("the Sluice at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
                 timeout: configuration.remoteTimeout)
         }
