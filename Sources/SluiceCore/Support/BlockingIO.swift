@@ -14,6 +14,12 @@ public enum BlockingIO {
         }
     }
 
+    /// Where deadlines fire: a serial queue, which libdispatch serves with a
+    /// thread of its own when needed (it overcommits), so neither bodies
+    /// filling `queue` (concurrent, as wide as the cores) nor a busy
+    /// cooperative pool can hold a deadline back.
+    private static let deadlines = DispatchQueue(label: "sluice.blocking-io.deadlines", qos: .userInitiated)
+
     /// Runs `body` as `run` does, but stops waiting for it `limit` after it
     /// starts: then `timedOut` is thrown and `body` runs on to its end with its
     /// result dropped. For work on untrusted input (extraction) that must
@@ -21,15 +27,12 @@ public enum BlockingIO {
     ///
     /// The limit counts from the moment `body` starts, not from the call: time
     /// spent waiting for a thread (held by another document's body that timed
-    /// out and is running on to its end) is not this body's. The deadline is
-    /// kept by a task on the cooperative pool, so blocked threads of the queue
-    /// cannot delay it.
+    /// out and is running on to its end) is not this body's.
     public static func run<T: Sendable>(
         within limit: Duration, orThrow timedOut: @autoclosure @escaping @Sendable () -> any Error,
         _ body: @escaping @Sendable () throws -> T
     ) async throws -> T {
-        let (started, start) = AsyncStream.makeStream(of: Void.self)
-        return try await withCheckedThrowingContinuation { continuation in
+        try await withCheckedThrowingContinuation { continuation in
             let answered = Mutex(false)
             @Sendable func answer(_ result: Result<T, any Error>) {
                 let first = answered.withLock { answered in
@@ -38,17 +41,10 @@ public enum BlockingIO {
                 }
                 if first { continuation.resume(with: result) }
             }
-            let deadline = Task {
-                for await _ in started { break }
-                try await Task.sleep(for: limit)
-                answer(.failure(timedOut()))
-            }
+            let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
             queue.async {
-                start.yield()
-                start.finish()
-                let result = Result { try body() }
-                deadline.cancel()
-                answer(result)
+                deadlines.asyncAfter(deadline: .now() + seconds) { answer(.failure(timedOut())) }
+                answer(Result { try body() })
             }
         }
     }
