@@ -21,7 +21,7 @@ struct EnqueueEffects: Sendable {
         // +state keeps the planner on the primary key (tenant first) rather than
         // queue_by_readiness, which would read every pending row of every tenant.
         let others = try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM queue WHERE tenant = ? AND +state = 0 AND doc_id != ?)"),
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM queue WHERE tenant = ? AND +state = \(QueueEntry.State.queued.sql) AND doc_id != ?)"),
             arguments: [tenant, entry.key.docId.rawValue]) ?? false
         if !others {
             try db.cachedStatement(sql: """

@@ -8,7 +8,7 @@ extension SQLiteStore: DeadLetterAdministration {
             let order = newest == nil ? "tenant, doc_id" : "last_change_at DESC, tenant, doc_id LIMIT :limit"
             let rows = try Row.fetchAll(db, sql: """
                 SELECT tenant, doc_id, revision, attempts, last_error, last_change_at FROM queue
-                WHERE state = 1 AND (:tenant IS NULL OR tenant = :tenant) ORDER BY \(order)
+                WHERE state = \(QueueEntry.State.dead.sql) AND (:tenant IS NULL OR tenant = :tenant) ORDER BY \(order)
                 """, arguments: ["tenant": tenant?.rawValue, "limit": newest ?? 0])
             return rows.map { row in
                 DeadLetter(
@@ -43,13 +43,5 @@ extension SQLiteStore: DeadLetterAdministration {
             }
             return entries.count
         }
-    }
-
-    static func deadEntries(_ db: Database, tenant: TenantID?, key: DocumentKey?) throws -> [QueueEntry] {
-        try Row.fetchAll(db, sql: """
-            SELECT \(QueueEntry.columns) FROM queue WHERE state = 1 AND (:tenant IS NULL OR tenant = :tenant)
-              AND (:docId IS NULL OR (tenant = :keyTenant AND doc_id = :docId))
-            """, arguments: ["tenant": tenant?.rawValue, "keyTenant": key?.tenant.rawValue, "docId": key?.docId.rawValue]
-        ).map(QueueEntry.init(row:))
     }
 }

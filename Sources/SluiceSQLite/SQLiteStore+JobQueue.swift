@@ -13,37 +13,6 @@ extension SQLiteStore: JobQueue {
         }
     }
 
-    /// Enqueues inside an open transaction, so callers can join it with other writes.
-    static func enqueue(
-        _ db: Database, _ changes: [Change], now: Timestamp, settle: SettlePolicy, effects: inout EnqueueEffects
-    ) throws -> [EnqueueOutcome] {
-        var revision = try allocateRevisions(db, count: changes.count)
-        var outcomes: [EnqueueOutcome] = []
-        outcomes.reserveCapacity(changes.count)
-        for change in changes {
-            outcomes.append(try enqueue(db, change, revision: revision, now: now, settle: settle, effects: &effects))
-            revision += 1
-        }
-        return outcomes
-    }
-
-    /// Enqueues one change under a revision the caller allocated.
-    static func enqueue(
-        _ db: Database, _ change: Change, revision: Int64, now: Timestamp, settle: SettlePolicy, effects: inout EnqueueEffects
-    ) throws -> EnqueueOutcome {
-        if var entry = try QueueEntry.fetch(db, change.key) {
-            let wasPending = entry.state == .queued
-            entry.coalesce(change, revision: revision, now: now, settle: settle)
-            try entry.save(db)
-            try effects.pending(entry, wasPending: wasPending, at: now, db)
-            return .coalesced(revision: revision)
-        }
-        let entry = QueueEntry(change: change, revision: revision, now: now, settle: settle)
-        try entry.save(db)
-        try effects.pending(entry, wasPending: false, at: now, db)
-        return .queued(revision: revision)
-    }
-
     /// Leases ready rows, highest priority first and, within a priority, fairly
     /// across tenants: it goes round the tenants with ready work from where the
     /// last lease stopped, taking at most a quantum from each per round, so a
@@ -56,13 +25,13 @@ extension SQLiteStore: JobQueue {
             // The next tenant after a cursor with queued rows of a priority: one seek.
             let nextTenant = try db.cachedStatement(sql: """
                 SELECT tenant FROM queue INDEXED BY queue_by_tenant_readiness
-                WHERE state = 0 AND priority = :priority AND tenant > :after
+                WHERE state = \(QueueEntry.State.queued.sql) AND priority = :priority AND tenant > :after
                 ORDER BY tenant LIMIT 1
                 """)
             // That tenant's oldest ready rows: a seek, then past its leased rows only.
             let readyRows = try db.cachedStatement(sql: """
                 SELECT \(QueueEntry.columns) FROM queue INDEXED BY queue_by_tenant_readiness
-                WHERE state = 0 AND priority = :priority AND tenant = :tenant AND ready_at <= :now
+                WHERE state = \(QueueEntry.State.queued.sql) AND priority = :priority AND tenant = :tenant AND ready_at <= :now
                   AND (lease_token IS NULL OR lease_expires_at <= :now)
                 ORDER BY ready_at
                 LIMIT :limit
@@ -216,12 +185,12 @@ extension SQLiteStore: JobQueue {
             // earliest lease expiry (a partial index holds only leased rows).
             let ready = try db.cachedStatement(sql: """
                 SELECT ready_at FROM queue INDEXED BY queue_by_readiness
-                WHERE state = 0 AND priority = ? AND lease_token IS NULL ORDER BY ready_at LIMIT 1
+                WHERE state = \(QueueEntry.State.queued.sql) AND priority = ? AND lease_token IS NULL ORDER BY ready_at LIMIT 1
                 """)
             var times = try Priority.allCases.compactMap { try Int64.fetchOne(ready, arguments: [$0.rawValue]) }
             if let expiry = try Int64.fetchOne(db.cachedStatement(sql: """
                 SELECT lease_expires_at FROM queue INDEXED BY queue_by_lease_expiry
-                WHERE lease_token IS NOT NULL AND state = 0 ORDER BY lease_expires_at LIMIT 1
+                WHERE lease_token IS NOT NULL AND state = \(QueueEntry.State.queued.sql) ORDER BY lease_expires_at LIMIT 1
                 """))
             {
                 times.append(expiry)
@@ -241,10 +210,10 @@ extension SQLiteStore: JobQueue {
         var depth = QueueDepth()
         let rows = try Row.fetchAll(db, sql: """
             SELECT priority,
-                   SUM(state = 1) AS dead,
-                   SUM(state = 0 AND lease_token IS NOT NULL AND lease_expires_at > :now) AS leased,
-                   SUM(state = 0 AND (lease_token IS NULL OR lease_expires_at <= :now) AND ready_at <= :now) AS ready,
-                   SUM(state = 0 AND (lease_token IS NULL OR lease_expires_at <= :now) AND ready_at > :now) AS delayed
+                   SUM(state = \(QueueEntry.State.dead.sql)) AS dead,
+                   SUM(state = \(QueueEntry.State.queued.sql) AND lease_token IS NOT NULL AND lease_expires_at > :now) AS leased,
+                   SUM(state = \(QueueEntry.State.queued.sql) AND (lease_token IS NULL OR lease_expires_at <= :now) AND ready_at <= :now) AS ready,
+                   SUM(state = \(QueueEntry.State.queued.sql) AND (lease_token IS NULL OR lease_expires_at <= :now) AND ready_at > :now) AS delayed
             FROM queue GROUP BY priority
             """, arguments: ["now": now.milliseconds])
         for row in rows {

@@ -43,9 +43,7 @@ extension SQLiteStore: DocumentPublisher {
             {
                 return .unchanged(revision: indexed?["revision"] ?? 0)
             }
-            try db.cachedStatement(sql: """
-                INSERT INTO contents (tenant, doc_id, hash, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (tenant, doc_id, hash) DO NOTHING
-                """).execute(arguments: [key.tenant.rawValue, key.docId.rawValue, Data(hash.bytes), Data(publication.content ?? [])])
+            try storeContent(db, key, hash, publication.content ?? [])
         }
         let change = Change(
             key: key, kind: publication.isTombstone ? .delete : .upsert, origin: .api(publication.meta),
@@ -57,21 +55,6 @@ extension SQLiteStore: DocumentPublisher {
         switch outcome {
         case .queued(let revision): return .queued(revision: revision)
         case .coalesced(let revision): return .coalesced(revision: revision)
-        }
-    }
-
-    /// Deletes a document's stored content once neither its indexed state nor
-    /// its queued change refers to it.
-    static func releaseContent(_ db: Database, _ key: DocumentKey, _ hash: ContentHash) throws {
-        let blob = Data(hash.bytes)
-        let used = try Bool.fetchOne(db.cachedStatement(sql: """
-            SELECT EXISTS (SELECT 1 FROM documents WHERE tenant = :tenant AND doc_id = :docId
-                               AND content_hash = :hex AND source = 'api' AND status != 'deleted')
-                OR EXISTS (SELECT 1 FROM queue WHERE tenant = :tenant AND doc_id = :docId AND content_hash = :blob)
-            """), arguments: ["tenant": key.tenant.rawValue, "docId": key.docId.rawValue, "hex": hash.hex, "blob": blob]) ?? false
-        if !used {
-            try db.cachedStatement(sql: "DELETE FROM contents WHERE tenant = ? AND doc_id = ? AND hash = ?")
-                .execute(arguments: [key.tenant.rawValue, key.docId.rawValue, blob])
         }
     }
 

@@ -18,9 +18,7 @@ extension SQLiteStore: QueueRepair {
                 """, arguments: arguments)
             {
                 let key = DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"]))
-                changes.append(Change(
-                    key: key, kind: .upsert, origin: .api(storedMeta: row["meta"], key: key),
-                    contentHash: (row["content_hash"] as String?).flatMap(ContentHash.init(hex:)), priority: priority))
+                changes.append(Change(reindexing: key, publishedRow: row, priority: priority))
             }
             _ = try SQLiteStore.enqueue(db, changes, now: now, settle: settle, effects: &effects)
             return changes.count
@@ -56,14 +54,11 @@ extension SQLiteStore: QueueRepair {
             WHERE \(condition)
             """, arguments: arguments
         ).map { row in
-            let hash: Data = row["content_hash"]
-            return Change(
-                key: DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"])),
-                kind: .upsert,
-                origin: .file(FileLocation(scanRoot: row["root"], tenantDirectory: row["tenant_dir"], path: row["path"])),
-                contentHash: ContentHash(bytes: Array(hash)), priority: priority)
+            let key = DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"]))
+            return Change(reindexing: key, fileRow: row, priority: priority)
         }
     }
+
     public func requeueForRewrite(_ keys: [DocumentKey], extent: [DocumentKey: Int], priority: Priority) async throws -> Int {
         guard !keys.isEmpty else { return 0 }
         let now = clock.now()
@@ -87,17 +82,11 @@ extension SQLiteStore: QueueRepair {
                 let status = row.flatMap { DocumentState.Status(rawValue: $0["status"]) }
                 if let row, status == .indexed || status == .skipped {
                     if row["source"] == "api" {
-                        changes.append(Change(
-                            key: key, kind: .upsert, origin: .api(storedMeta: row["meta"], key: key),
-                            contentHash: (row["content_hash"] as String?).flatMap(ContentHash.init(hex:)), priority: priority))
+                        changes.append(Change(reindexing: key, publishedRow: row, priority: priority))
                         continue
                     }
                     if let location = try Row.fetchOne(file, arguments: arguments) {
-                        let hash: Data = location["content_hash"]
-                        changes.append(Change(
-                            key: key, kind: .upsert,
-                            origin: .file(FileLocation(scanRoot: location["root"], tenantDirectory: location["tenant_dir"], path: location["path"])),
-                            contentHash: ContentHash(bytes: Array(hash)), priority: priority))
+                        changes.append(Change(reindexing: key, fileRow: location, priority: priority))
                         continue
                     }
                 }
@@ -110,5 +99,25 @@ extension SQLiteStore: QueueRepair {
             _ = try SQLiteStore.enqueue(db, changes, now: now, settle: settle, effects: &effects)
             return changes.count
         }
+    }
+}
+
+extension Change {
+    /// An upsert that reads a file-backed document again from its file: `row`
+    /// holds the `files` columns root, tenant_dir, path and content_hash.
+    init(reindexing key: DocumentKey, fileRow row: Row, priority: Priority) {
+        let hash: Data = row["content_hash"]
+        self.init(
+            key: key, kind: .upsert,
+            origin: .file(FileLocation(scanRoot: row["root"], tenantDirectory: row["tenant_dir"], path: row["path"])),
+            contentHash: ContentHash(bytes: Array(hash)), priority: priority)
+    }
+
+    /// An upsert that processes a published document again from its stored
+    /// content: `row` holds the `documents` columns content_hash and meta.
+    init(reindexing key: DocumentKey, publishedRow row: Row, priority: Priority) {
+        self.init(
+            key: key, kind: .upsert, origin: .api(storedMeta: row["meta"], key: key),
+            contentHash: (row["content_hash"] as String?).flatMap(ContentHash.init(hex:)), priority: priority)
     }
 }

@@ -28,7 +28,7 @@ extension SQLiteStore: ReportingStore {
                 summaries[tenant] = summary
             }
             let queueRows = try Row.fetchAll(db, sql: """
-                SELECT tenant, SUM(state = 0) AS pending, SUM(state = 1) AS failed, MAX(last_change_at) AS last
+                SELECT tenant, SUM(state = \(QueueEntry.State.queued.sql)) AS pending, SUM(state = \(QueueEntry.State.dead.sql)) AS failed, MAX(last_change_at) AS last
                 FROM queue \(only) GROUP BY tenant
                 """, arguments: arguments)
             for row in queueRows {
@@ -71,7 +71,7 @@ extension SQLiteStore: ReportingStore {
             db, sql: "SELECT tenant, started_at FROM onboarding_starts WHERE (:tenant IS NULL OR tenant = :tenant) ORDER BY tenant",
             arguments: ["tenant": tenant?.rawValue])
         let queued = try db.cachedStatement(sql: """
-            SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state = 1 AND last_change_at >= :since)
+            SELECT count(*) FILTER (WHERE state = \(QueueEntry.State.queued.sql)), count(*) FILTER (WHERE state = \(QueueEntry.State.dead.sql) AND last_change_at >= :since)
             FROM queue WHERE tenant = :tenant
             """)
         let last = try db.cachedStatement(sql: "SELECT max(updated_at) FROM documents INDEXED BY documents_by_update WHERE tenant = ?")

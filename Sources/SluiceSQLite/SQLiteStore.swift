@@ -141,26 +141,4 @@ public final class SQLiteStore: Sendable {
             throw SQLiteStore.wrap(error, doing, store: path)
         }
     }
-
-    /// Allocates `count` revisions from the monotonic counter; returns the first.
-    static func allocateRevisions(_ db: Database, count: Int) throws -> Int64 {
-        let current = try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = 'revision'")) ?? 0
-        try db.cachedStatement(
-            sql: "INSERT INTO meta(key, value) VALUES ('revision', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
-        ).execute(arguments: [String(current + Int64(count))])
-        return current + 1
-    }
-
-    /// Runs a write that queues work (recording the onboardings it starts in
-    /// the same transaction), then rings `readiness` with the earliest ready
-    /// time the write recorded in its `EnqueueEffects`.
-    func enqueueing<T: Sendable>(_ doing: String, _ body: @Sendable @escaping (Database, inout EnqueueEffects) throws -> T) async throws -> T {
-        let (value, effects) = try await write(doing) { db in
-            var effects = EnqueueEffects()
-            let value = try body(db, &effects)
-            return (value, effects)
-        }
-        if let earliest = effects.earliest { readiness.ring(readyAt: earliest) }
-        return value
-    }
 }

@@ -91,3 +91,9 @@ extension QueueEntry {
             priority: priority, expiresAt: hold?.expiresAt ?? readyAt, attempts: attempts, enqueuedAt: enqueuedAt)
     }
 }
+
+extension QueueEntry.State {
+    /// The state as the `queue.state` column holds it, for queries:
+    /// `WHERE state = \(QueueEntry.State.queued.sql)` rather than a bare 0.
+    var sql: String { String(rawValue) }
+}

@@ -1,0 +1,28 @@
+import Foundation
+import GRDB
+import SluiceCore
+
+/// Writes to `contents`, the published documents' stored content.
+extension SQLiteStore {
+    /// Keeps a published document's content (once per document and hash).
+    static func storeContent(_ db: Database, _ key: DocumentKey, _ hash: ContentHash, _ bytes: [UInt8]) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO contents (tenant, doc_id, hash, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (tenant, doc_id, hash) DO NOTHING
+            """).execute(arguments: [key.tenant.rawValue, key.docId.rawValue, Data(hash.bytes), Data(bytes)])
+    }
+
+    /// Deletes a document's stored content once neither its indexed state nor
+    /// its queued change refers to it.
+    static func releaseContent(_ db: Database, _ key: DocumentKey, _ hash: ContentHash) throws {
+        let blob = Data(hash.bytes)
+        let used = try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM documents WHERE tenant = :tenant AND doc_id = :docId
+                               AND content_hash = :hex AND source = 'api' AND status != 'deleted')
+                OR EXISTS (SELECT 1 FROM queue WHERE tenant = :tenant AND doc_id = :docId AND content_hash = :blob)
+            """), arguments: ["tenant": key.tenant.rawValue, "docId": key.docId.rawValue, "hex": hash.hex, "blob": blob]) ?? false
+        if !used {
+            try db.cachedStatement(sql: "DELETE FROM contents WHERE tenant = ? AND doc_id = ? AND hash = ?")
+                .execute(arguments: [key.tenant.rawValue, key.docId.rawValue, blob])
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+import SluiceCore
+
+/// Writes to `queue` inside an open transaction, shared by every path that queues work.
+extension SQLiteStore {
+    /// Runs a write that queues work (recording the onboardings it starts in
+    /// the same transaction), then rings `readiness` with the earliest ready
+    /// time the write recorded in its `EnqueueEffects`.
+    func enqueueing<T: Sendable>(_ doing: String, _ body: @Sendable @escaping (Database, inout EnqueueEffects) throws -> T) async throws -> T {
+        let (value, effects) = try await write(doing) { db in
+            var effects = EnqueueEffects()
+            let value = try body(db, &effects)
+            return (value, effects)
+        }
+        if let earliest = effects.earliest { readiness.ring(readyAt: earliest) }
+        return value
+    }
+
+    /// Enqueues inside an open transaction, so callers can join it with other writes.
+    static func enqueue(
+        _ db: Database, _ changes: [Change], now: Timestamp, settle: SettlePolicy, effects: inout EnqueueEffects
+    ) throws -> [EnqueueOutcome] {
+        var revision = try allocateRevisions(db, count: changes.count)
+        var outcomes: [EnqueueOutcome] = []
+        outcomes.reserveCapacity(changes.count)
+        for change in changes {
+            outcomes.append(try enqueue(db, change, revision: revision, now: now, settle: settle, effects: &effects))
+            revision += 1
+        }
+        return outcomes
+    }
+
+    /// Enqueues one change under a revision the caller allocated.
+    static func enqueue(
+        _ db: Database, _ change: Change, revision: Int64, now: Timestamp, settle: SettlePolicy, effects: inout EnqueueEffects
+    ) throws -> EnqueueOutcome {
+        if var entry = try QueueEntry.fetch(db, change.key) {
+            let wasPending = entry.state == .queued
+            entry.coalesce(change, revision: revision, now: now, settle: settle)
+            try entry.save(db)
+            try effects.pending(entry, wasPending: wasPending, at: now, db)
+            return .coalesced(revision: revision)
+        }
+        let entry = QueueEntry(change: change, revision: revision, now: now, settle: settle)
+        try entry.save(db)
+        try effects.pending(entry, wasPending: false, at: now, db)
+        return .queued(revision: revision)
+    }
+
+    /// Allocates `count` revisions from the monotonic counter; returns the first.
+    static func allocateRevisions(_ db: Database, count: Int) throws -> Int64 {
+        let current = try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = 'revision'")) ?? 0
+        try db.cachedStatement(
+            sql: "INSERT INTO meta(key, value) VALUES ('revision', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+        ).execute(arguments: [String(current + Int64(count))])
+        return current + 1
+    }
+
+    static func deadEntries(_ db: Database, tenant: TenantID?, key: DocumentKey?) throws -> [QueueEntry] {
+        try Row.fetchAll(db, sql: """
+            SELECT \(QueueEntry.columns) FROM queue WHERE state = \(QueueEntry.State.dead.sql) AND (:tenant IS NULL OR tenant = :tenant)
+              AND (:docId IS NULL OR (tenant = :keyTenant AND doc_id = :docId))
+            """, arguments: ["tenant": tenant?.rawValue, "keyTenant": key?.tenant.rawValue, "docId": key?.docId.rawValue]
+        ).map(QueueEntry.init(row:))
+    }
+}
