@@ -10,7 +10,7 @@ struct WorkerService: Service {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in workers {
                 // Below the API and the intake: a backlog may wait, a client should not.
-                group.addTask(priority: .background) { try await worker.runUntilShutdown(givingWayTo: intakePressure) }
+                group.addTask(priority: .background) { try await worker.run(.untilShutdown(givingWayTo: intakePressure)) }
             }
             try await group.waitForAll()
         }

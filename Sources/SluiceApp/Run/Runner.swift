@@ -93,7 +93,7 @@ public struct Runner: Sendable {
             }
             try await withThrowingTaskGroup(of: Void.self) { workerGroup in
                 for worker in workers {
-                    workerGroup.addTask { try await worker.runUntilIdle() }
+                    workerGroup.addTask { try await worker.run(.untilIdle) }
                 }
                 try await workerGroup.waitForAll()
             }
@@ -120,8 +120,9 @@ public struct Runner: Sendable {
                 embedder: runtime.embedder, sink: runtime.sink,
                 processor: processor,
                 budget: budget, batchSize: configuration.batchSize, embedBatchSize: configuration.embedBatchSize,
-                leaseDuration: configuration.leaseDuration, clock: runtime.clock, progress: progress,
-                metrics: runtime.metrics, health: runtime.health, logger: runtime.logger,
+                leaseDuration: configuration.leaseDuration, clock: runtime.clock,
+                observer: WorkerObserver(
+                    progress: progress, metrics: runtime.metrics, health: runtime.health, logger: runtime.logger, clock: runtime.clock),
                 inflight: inflight, slot: slot)
         }
     }

@@ -24,45 +24,48 @@ struct Worker: Sendable {
     let embedBatchSize: Int
     let leaseDuration: Duration
     let clock: any SluiceClock
-    let progress: RunProgress
-    let metrics: SluiceMetrics
-    /// Counts every attempt's end, for the error rate.
-    let health: HealthMonitor
-    let logger: Logger
+    /// Progress, metrics, health and log, told of each outcome.
+    let observer: WorkerObserver
+    var metrics: SluiceMetrics { observer.metrics }
+    var logger: Logger { observer.logger }
     /// Where this worker notes the document it is reading and extracting (its `slot`).
     var inflight: InflightRecord?
     var slot = 0
     /// The leases of the batch in hand that the heartbeat renews.
     let working = WorkingLeases()
 
-    /// Processes until nothing is pending (the queue holds only dead letters or nothing).
-    func runUntilIdle() async throws {
-        while !Task.isCancelled {
-            if try await waitForDestinations() { continue }
-            let leases = try await queue.lease(limit: batchSize, duration: leaseDuration)
-            if leases.isEmpty {
-                guard let wake = try await queue.nextWakeTime() else { return }
-                let now = clock.now()
-                try await clock.sleep(until: max(now + .milliseconds(20), min(wake, now + .milliseconds(100))))
-                continue
-            }
-            try await process(leases)
-        }
+    /// When a worker stops.
+    enum Mode: Sendable {
+        /// When nothing is pending (the queue holds only dead letters or nothing): `sluice run`.
+        case untilIdle
+        /// At graceful shutdown or cancellation, sleeping between work until
+        /// the next row is ready, also one queued meanwhile (the queue's
+        /// `readiness` doorbell); before each batch it gives way to a busy
+        /// HTTP intake for up to a second. A batch in hand is finished first.
+        case untilShutdown(givingWayTo: IntakePressure?)
     }
 
-    /// Processes until graceful shutdown or cancellation, sleeping between
-    /// work until the next row is ready, also one queued meanwhile (the
-    /// queue's `readiness` doorbell). A batch in hand is finished before stopping.
-    /// Before each batch it gives way to a busy HTTP intake for up to a second.
-    func runUntilShutdown(givingWayTo intake: IntakePressure? = nil) async throws {
+    /// The worker's one loop: lease a batch and process it, or wait for work.
+    func run(_ mode: Mode) async throws {
         let doorbell = queue.readiness
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await intake?.giveWay(maxDeferral: .seconds(1))
+        while !Task.isCancelled {
+            if case .untilShutdown(let intake) = mode {
+                if Task.isShuttingDownGracefully { return }
+                await intake?.giveWay(maxDeferral: .seconds(1))
+            }
             if try await waitForDestinations() { continue }
             let ticket = doorbell.ticket()
             let leases = try await queue.lease(limit: batchSize, duration: leaseDuration)
-            if leases.isEmpty {
-                let now = clock.now()
+            if !leases.isEmpty {
+                try await process(leases)
+                continue
+            }
+            let now = clock.now()
+            switch mode {
+            case .untilIdle:
+                guard let wake = try await queue.nextWakeTime() else { return }
+                try await clock.sleep(until: max(now + .milliseconds(20), min(wake, now + .milliseconds(100))))
+            case .untilShutdown:
                 let wake = try await queue.nextWakeTime() ?? now + .seconds(5)
                 let deadline = min(max(wake, now + .milliseconds(1)), now + .seconds(5))
                 await withGracefulShutdownHandler {
@@ -70,9 +73,7 @@ struct Worker: Sendable {
                 } onGracefulShutdown: {
                     doorbell.ring()
                 }
-                continue
             }
-            try await process(leases)
         }
     }
 
@@ -163,7 +164,7 @@ struct Worker: Sendable {
         let embedded = try await ChunkEmbedding(
             embedder: embedder, cache: cache, batchSize: embedBatchSize, needsCachedVectors: sink.isRemote, metrics: metrics
         ).vectors(for: texts)
-        if !texts.isEmpty { progress.recordChunks(embedded: embedded.vectors.count, reused: embedded.reused) }
+        if !texts.isEmpty { observer.chunks(embedded: embedded.vectors.count, reused: embedded.reused) }
         let (vectors, cachedVectors, embedError) = (embedded.vectors, embedded.cachedVectors, embedded.error)
         var completions: [Completion] = []
         // What a sink that takes content gets, by lease token.
@@ -214,16 +215,9 @@ struct Worker: Sendable {
         for (completion, outcome) in zip(completions, outcomes) {
             switch outcome {
             case .applied, .appliedNewerPending, .stale:
-                let outcome = Worker.outcome(of: completion.result)
-                progress.record(outcome, for: completion.lease.key)
-                metrics.processed(tenant: completion.lease.key.tenant.rawValue, outcome: outcome.name)
-                health.recordAttempt(failed: false, at: clock.now())
-                switch outcome {
-                case .indexed, .deleted: metrics.changeToIndexed(clock.now() - completion.lease.enqueuedAt)
-                case .unchanged, .skipped, .failed: break
-                }
+                observer.completed(completion)
             case .leaseLost:
-                logger.warning("lease lost before completion; the document stays queued", metadata: ["doc": "\(completion.lease.key)"])
+                observer.leaseLost(completion.lease.key)
                 if sink.isRemote { rewrite.append(completion.lease.key) }
             }
         }
@@ -253,19 +247,7 @@ struct Worker: Sendable {
         } else {
             failure = SluiceError(.internal, "unexpected error: \(error)", isRetryable: true, underlying: nil)
         }
-        let outcome = try await queue.fail(lease, error: failure)
-        switch outcome {
-        case .deadLettered:
-            health.recordAttempt(failed: true, at: clock.now())
-            logger.error("document failed for good", metadata: ["doc": "\(lease.key)", "reason": "\(failure.message)"])
-            progress.record(.failed(reason: failure.message), for: lease.key)
-            metrics.processed(tenant: lease.key.tenant.rawValue, outcome: "failed")
-        case .willRetry(let time):
-            health.recordAttempt(failed: true, at: clock.now())
-            logger.warning("document failed; will retry", metadata: ["doc": "\(lease.key)", "reason": "\(failure.message)", "retryAt": "\(time)"])
-        case .superseded, .leaseLost:
-            break
-        }
+        observer.failed(lease, failure, try await queue.fail(lease, error: failure))
     }
 
     /// Renews the leases still being worked on until none is left (or the batch ends).
@@ -280,7 +262,7 @@ struct Worker: Sendable {
             guard !live.isEmpty else { return }
             let lost = try await queue.renew(live, duration: leaseDuration)
             if !lost.isEmpty {
-                logger.warning("\(lost.count) leases were lost while working; those documents will be processed again")
+                observer.leasesLost(lost.count)
                 working.done(Array(lost))
             }
         }
@@ -294,29 +276,4 @@ struct Worker: Sendable {
         case .skipped(_, let reason): .skipped(reason: reason)
         }
     }
-}
-
-/// The leases of a worker's batch not yet handed back (completed, failed or
-/// postponed): what the heartbeat renews. Each is dropped right before it is
-/// handed back, so a renewal never races its completion (a batch finished in
-/// parts, to stay within the memory budget, and a renewal queued behind a
-/// long completion used to find leases gone and report them lost).
-final class WorkingLeases: Sendable {
-    private let leases = Mutex<[Lease]>([])
-
-    func begin(_ batch: [Lease]) { leases.withLock { $0 = batch } }
-
-    var current: [Lease] { leases.withLock { $0 } }
-
-    func done(_ tokens: [String]) {
-        let tokens = Set(tokens)
-        leases.withLock { $0.removeAll { tokens.contains($0.token) } }
-    }
-}
-
-/// A leased document once read: what the processor made of it, and what it saw of its file.
-struct WorkItem: Sendable {
-    var lease: Lease
-    var prepared: DocumentProcessor.Prepared
-    var file: FileRecord?
 }
