@@ -1,0 +1,123 @@
+import SluiceCore
+import Testing
+
+/// The queue contract, continued: priorities, fairness, expiries, abandoned and released leases, depth.
+extension JobQueueConformance {
+    public func leasesByPriority() async throws {
+        let clock = ManualClock()
+        let queue = try await make(clock)
+        try await queue.enqueue([Self.change("low.md", .low)])
+        clock.advance(by: .milliseconds(10))
+        try await queue.enqueue([Self.change("normal.md", .normal)])
+        clock.advance(by: .milliseconds(10))
+        try await queue.enqueue([Self.change("high.md", .high), Self.change("raised.md", .low)])
+        try await queue.enqueue([Self.change("raised.md", .high)])
+        try await queue.enqueue([Self.change("raised.md", .low)])
+        clock.advance(by: .seconds(3))
+        let order = try await lease(queue).map(\.key.docId.rawValue)
+        #expect(order == ["high.md", "raised.md", "normal.md", "low.md"], "coalesced changes keep the highest priority")
+    }
+
+    /// Within a priority, leasing goes round the tenants: one that queued
+    /// 2,000 documents first does not hold back another's ten, nor a third's one.
+    public func sharesLeasesFairlyAcrossTenants() async throws {
+        let clock = ManualClock()
+        let queue = try await make(clock)
+        for start in stride(from: 0, to: 2000, by: 500) {
+            try await queue.enqueue((start..<(start + 500)).map { Self.change("doc\($0).md", .low, tenant: "big") })
+        }
+        clock.advance(by: .milliseconds(10))
+        try await queue.enqueue((0..<10).map { Self.change("s\($0).md", .low, tenant: "small") })
+        try await queue.enqueue([Self.change("one.md", .low, tenant: "tiny")])
+        clock.advance(by: .seconds(3))
+        let first = try await lease(queue, limit: 20)
+        let byTenant = Dictionary(grouping: first, by: \.key.tenant.rawValue).mapValues(\.count)
+        #expect(first.count == 20)
+        #expect((byTenant["small"] ?? 0) >= 5 && byTenant["tiny"] == 1, "every tenant with ready work gets its share: \(byTenant)")
+        let second = try await lease(queue, limit: 20)
+        let small = (first + second).filter { $0.key.tenant.rawValue == "small" }.count
+        #expect(small == 10, "the small tenant's ten are leased within two batches, not after 2,000 others")
+        // Alone again, a tenant's work fills whole batches.
+        let third = try await lease(queue, limit: 20)
+        #expect(third.count == 20 && third.allSatisfy { $0.key.tenant.rawValue == "big" })
+    }
+
+    public func deadLettersAfterThreeLeaseExpiries() async throws {
+        let clock = ManualClock()
+        let queue = try await make(clock)
+        try await queue.enqueue([Self.change("poison.md")])
+        clock.advance(by: .seconds(1))
+        for _ in 0..<3 {
+            #expect(try await lease(queue).count == 1)
+            clock.advance(by: Self.leaseDuration + .seconds(1))
+        }
+        #expect(try await lease(queue).isEmpty)
+        let letter = try #require(try await queue.deadLetters(tenant: nil).first)
+        #expect(letter.reason.contains("lease expired 3 times"))
+    }
+
+    public func releasesAbandonedLeases() async throws {
+        let clock = ManualClock()
+        let queue = try await make(clock)
+        try await queue.enqueue([Self.change("a.md"), Self.change("b.md")])
+        clock.advance(by: .seconds(1))
+        let held = try await lease(queue, limit: 1)
+        #expect(held.count == 1)
+        #expect(try await queue.releaseAbandonedLeases(blaming: []) == 1)
+        #expect(try await lease(queue).count == 2, "the abandoned document is leasable at once")
+    }
+
+    /// A process that died three times in the middle of a batch: only the
+    /// document it was extracting each time becomes a dead letter, not the
+    /// nine others of its batch.
+    public func blamesOnlyTheDocumentBeingProcessed() async throws {
+        let clock = ManualClock()
+        let queue = try await make(clock)
+        try await queue.enqueue((0..<10).map { Self.change("doc\($0).md") })
+        clock.advance(by: .seconds(1))
+        for _ in 0..<QueueEntry.maxLeaseExpiries {
+            let batch = try await lease(queue, limit: 10)
+            #expect(batch.count == 10)
+            let poison = try #require(batch.first { $0.key.docId.rawValue == "doc3.md" })
+            #expect(try await queue.releaseAbandonedLeases(blaming: [poison.token]) == 10)
+        }
+        #expect(try await queue.deadLetters(tenant: nil).map(\.key.docId.rawValue) == ["doc3.md"])
+        let survivors = try await lease(queue, limit: 10)
+        #expect(survivors.count == 9 && survivors.allSatisfy { $0.attempts == 0 })
+    }
+
+    public func releasedLeaseIsLeasableWithoutAttempt() async throws {
+        let clock = ManualClock()
+        let queue = try await make(clock)
+        try await queue.enqueue([Self.change("a.md")])
+        clock.advance(by: .seconds(1))
+        let held = try #require(try await lease(queue).first)
+        try await queue.release([held])
+        let again = try #require(try await lease(queue).first)
+        #expect(again.attempts == 0 && again.revision == held.revision)
+    }
+
+    public func postponesWithoutCountingAnAttempt() async throws {
+        let clock = ManualClock()
+        let queue = try await make(clock)
+        try await queue.enqueue([Self.change("growing.log.md")])
+        clock.advance(by: .seconds(1))
+        let held = try #require(try await lease(queue).first)
+        try await queue.postpone(held, until: clock.now() + .seconds(1))
+        #expect(try await lease(queue).isEmpty, "not before the postponed time")
+        clock.advance(by: .seconds(1))
+        let again = try #require(try await lease(queue).first)
+        #expect(again.attempts == 0 && again.revision == held.revision)
+    }
+
+    public func countsDepth() async throws {
+        let clock = ManualClock()
+        let queue = try await make(clock)
+        try await queue.enqueue([Self.change("a.md", .high), Self.change("b.md", .low), Self.change("c.md", .low)])
+        #expect(try await queue.depth() == QueueDepth(ready: [:], delayed: 3, leased: 0, dead: 0))
+        clock.advance(by: .seconds(1))
+        _ = try await lease(queue, limit: 1)
+        let depth = try await queue.depth()
+        #expect(depth.ready[.low] == 2 && depth.ready[.high, default: 0] == 0 && depth.leased == 1 && depth.pending == 3)
+    }
+}
