@@ -20,19 +20,19 @@ import Testing
         let threads = ProcessInfo.processInfo.activeProcessorCount
         let stop = Flag()
         defer { stop.set() }
-        // Each spins 600 ms from its own start (a CPU-bound extraction; spinning, not
+        // Each spins 400 ms from its own start (a CPU-bound extraction; spinning, not
         // sleeping, so no extra thread is lent meanwhile) and is given up on after 50 ms,
         // so together they hold every thread of the queue for a while.
         for _ in 0..<threads {
             await #expect(throws: Late.self) {
                 try await BlockingIO.run(within: .milliseconds(50), orThrow: Late()) {
-                    let end = ContinuousClock.now + .milliseconds(600)
+                    let end = ContinuousClock.now + .milliseconds(400)
                     while ContinuousClock.now < end && !stop.isSet {}
                 }
             }
         }
-        // It waits for a thread, then takes no time: its 300 ms had not begun while it waited.
-        let answer = try await BlockingIO.run(within: .milliseconds(300), orThrow: Late()) { 42 }
+        // It waits for a thread, then takes no time: its 200 ms had not begun while it waited.
+        let answer = try await BlockingIO.run(within: .milliseconds(200), orThrow: Late()) { 42 }
         #expect(answer == 42)
     }
 
@@ -68,7 +68,7 @@ import Testing
                     await #expect(throws: Late.self) {
                         try await BlockingIO.run(within: .milliseconds(50), orThrow: probe.fire()) {
                             probe.start()
-                            let end = ContinuousClock.now + .milliseconds(1500)
+                            let end = ContinuousClock.now + .milliseconds(500)
                             while ContinuousClock.now < end {}
                             probe.end()
                         }
@@ -78,7 +78,7 @@ import Testing
                     let started = try #require(probe.started)
                     let fired = try #require(probe.fired)
                     #expect(!probe.endedBeforeFiring, "given up on before it ended")
-                    #expect(fired - started < .milliseconds(900), "the deadline did not wait for the body")
+                    #expect(fired - started < .milliseconds(400), "the deadline did not wait for the body")
                 }
             }
             try await group.waitForAll()
