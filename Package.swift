@@ -136,6 +136,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SluiceCLITests", dependencies: ["SluiceApp", "SluiceBench", "SluiceConnectors", "SluiceTesting", "SluiceCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SluiceCLITests",
+            dependencies: [
+                "SluiceApp", "SluiceBench", "SluiceConnectors", "SluiceTesting", "SluiceCore", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings),
     ]
 )

@@ -43,7 +43,8 @@ import Testing
         #expect(status == 0, "\(said)")
         let summary = try JSONDecoder().decode(RunSummary.self, from: data)
         #expect(summary.indexed == 108 && summary.failed == 0, "\(summary)")
-        #expect(summary.peakRSSBytes < 450 << 20, "peak RSS \(summary.peakRSSBytes >> 20) MB")
+        // Debug builds under CI's parallel load peak at about 420 to 480 MB; holding all eight would cost about 800.
+        #expect(summary.peakRSSBytes < 520 << 20, "peak RSS \(summary.peakRSSBytes >> 20) MB")
         #expect(!said.contains("leases were lost"), "\(said)")
     }
 }
