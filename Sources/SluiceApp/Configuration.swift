@@ -162,11 +162,6 @@ public struct Configuration: Sendable, Equatable {
         return configuration
     }
 
-    /// Defaults overridden by the SLUICE_* variables in `environment` (and the file SLUICE_CONFIG names).
-    public static func fromEnvironment(_ environment: [String: String]) throws -> Configuration {
-        try resolve(environment: environment)
-    }
-
     /// Applies every setting whose variable `environment` holds (an empty one is left out).
     public mutating func apply(environment: [String: String]) throws {
         for setting in Setting.all {

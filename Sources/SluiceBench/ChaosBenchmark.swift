@@ -110,7 +110,7 @@ public struct ChaosBenchmark: Sendable {
             environment["SLUICE_QDRANT_COLLECTION"] = "chaos"
             environment["SLUICE_SINK_BATCH_POINTS"] = "32"
         }
-        var configuration = try Configuration.fromEnvironment(environment)
+        var configuration = try Configuration.resolve(environment: environment)
         configuration.dataDirectory = data
         let runtime = try SluiceRuntime(configuration: configuration)
         var keys: [String: String] = [:]
