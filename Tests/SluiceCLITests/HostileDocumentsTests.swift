@@ -61,15 +61,21 @@ import Testing
     /// whose pdftotext runs for seconds (killed) and a ZIP bomb whose headers
     /// lie (its inflating stops itself). Each is a dead letter with the
     /// reason; the others of the batch are indexed.
+    ///
+    /// The deadline is wall time, and the good DOCX shares two cores with
+    /// both hogs and, in CI, the rest of the suite: at 1 s it once missed it.
+    /// 3 s leaves it room and is still far below either hog's own time
+    /// (pdftotext needs 6 to 10 s for the PDF; the bomb, debug build, about
+    /// 100 s).
     @Test func documentsPastTheDeadlineAreDeadLettersAndTheBatchGoesOn() async throws {
         let work = try TemporaryDirectory("sluice-slow-docs")
         defer { work.remove() }
         try await FormatFixtures.make(["pdf-slow", "docx-bomb-lying", "docx-report"], in: work.path + "/corpus/acme")
         try work.write("corpus/acme/good.md", "# Good\n\nMARKER-GOOD fine text.\n")
         let (status, summary) = try await run(
-            work, environment: ["SLUICE_BATCH_SIZE": "50", "SLUICE_EXTRACT_TIMEOUT_SECONDS": "1", "SLUICE_MAX_INFLATED_BYTES": "4294967296"])
+            work, environment: ["SLUICE_BATCH_SIZE": "50", "SLUICE_EXTRACT_TIMEOUT_SECONDS": "3", "SLUICE_MAX_INFLATED_BYTES": "4294967296"])
         #expect(status == 1, "exit 1: dead letters")
-        let late = "took longer than 1 s (SLUICE_EXTRACT_TIMEOUT_SECONDS); raise the limit or split the document"
+        let late = "took longer than 3 s (SLUICE_EXTRACT_TIMEOUT_SECONDS); raise the limit or split the document"
         #expect(summary["failures"] as? [String] == [
             "acme/bomb-lying.docx: reading, extracting and chunking it \(late)", "acme/slow.pdf: reading, extracting and chunking it \(late)",
         ], "\(summary)")
