@@ -38,7 +38,7 @@ public struct FormatsBenchmark: Sendable {
     /// The hostile set: every fixture that must end skipped or failed with a reason (the slow PDF passes the deadline).
     static let hostileFixtures = [
         "pdf-truncated", "pdf-encrypted-user", "pdf-scanned", "pdf-loop", "pdf-many-pages", "pdf-slow", "not-a-pdf",
-        "docx-bomb", "docx-bomb-lying", "docx-many-parts", "docx-not-zip", "pdf-named-docx", "docx-named-xlsx",
+        "docx-bomb", "docx-bomb-lying", "docx-long-run", "docx-many-parts", "docx-not-zip", "pdf-named-docx", "docx-named-xlsx",
         "epub-missing-chapter",
     ]
     /// Heavy but valid: must be indexed, within the deadline (a million empty rows).

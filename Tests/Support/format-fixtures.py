@@ -141,8 +141,9 @@ def docx_report(path):
     d.save(path)
 
 
-def docx_bomb(path, lying=False):
-    """A DOCX whose document.xml inflates to 512 MB from about 2 MB; `lying`: its headers say 1,000 bytes."""
+def docx_bomb(path, lying=False, megabytes=512):
+    """A DOCX whose document.xml, one run of text, inflates to 512 MB from about 2 MB; `lying`: its headers say
+    1,000 bytes. With `megabytes=200` it is within the default inflating limit (256 MiB) but its text is not."""
     import struct
     import zipfile
 
@@ -153,7 +154,7 @@ def docx_bomb(path, lying=False):
                 with bomb.open("word/document.xml", "w") as out:
                     out.write(b'<?xml version="1.0"?><w:document xmlns:w="x"><w:body><w:p><w:r><w:t>')
                     block = b"A" * (1 << 20)
-                    for _ in range(512):
+                    for _ in range(megabytes):
                         out.write(block)
                     out.write(b"</w:t></w:r></w:p></w:body></w:document>")
             else:
@@ -499,6 +500,7 @@ FIXTURES = {
     "docx-report": ("handbook.docx", docx_report),
     "docx-bomb": ("bomb.docx", docx_bomb),
     "docx-bomb-lying": ("bomb-lying.docx", lambda p: docx_bomb(p, lying=True)),
+    "docx-long-run": ("long-run.docx", lambda p: docx_bomb(p, megabytes=200)),
     "docx-traversal": ("traversal.docx", docx_traversal),
     "docx-not-zip": ("not-a.docx", not_a_pdf),
     "docx-many-parts": ("many-parts.docx", docx_many_parts),

@@ -18,15 +18,22 @@ struct XMLEvents {
     }
 
     /// Parses `data`, calling `handler`; throws `.extraction` naming `part` when the XML is malformed.
-    /// With a deadline, the parse stops past it (checked every few thousand elements).
+    ///
+    /// The parse stops, throwing, once the text it hands over is more than
+    /// `text` has left (SLUICE_MAX_TEXT_BYTES: handlers gather text into
+    /// paragraphs and cells before it reaches the capped output, so without
+    /// this one run of text as long as the part would be held, and worked
+    /// over, whole), or past `deadline` (checked every few thousand elements
+    /// or every 256 KiB of text). Returns what is left of `text`.
+    @discardableResult
     static func parse(
-        _ data: Data, part: String, into handler: some Handler, until deadline: ContinuousClock.Instant? = nil,
-        timeout: Duration = .zero
-    ) throws {
+        _ data: Data, part: String, into handler: some Handler, text: TextBudget = .unlimited,
+        until deadline: ContinuousClock.Instant? = nil, timeout: Duration = .zero
+    ) throws -> TextBudget {
         // From a stream, fed to libxml2 a buffer at a time: given all at once, a part over 10 MB on one line
         // (as Excel writes sheets) passes libxml2's lookup limit and is refused as malformed.
-        let parser = XMLParser(stream: InputStream(data: data))
-        let delegate = Delegate(handler, deadline: deadline, timeout: timeout)
+        let parser = XMLParser(stream: DataStream(data))
+        let delegate = Delegate(handler, text: text, deadline: deadline, timeout: timeout)
         parser.delegate = delegate
         parser.shouldProcessNamespaces = false
         parser.shouldResolveExternalEntities = false
@@ -35,6 +42,51 @@ struct XMLEvents {
             let line = parser.lineNumber
             let code = (parser.parserError as? NSError)?.code ?? 0
             throw SluiceError(.extraction, "its part \(part) is not well-formed XML (line \(line), libxml2 error \(code)); the file is damaged")
+        }
+        return delegate.text
+    }
+
+    /// Text still allowed from one document, all its parts together.
+    struct TextBudget {
+        /// SLUICE_MAX_TEXT_BYTES, for the message.
+        let limit: Int
+        private(set) var remaining: Int
+
+        init(limit: Int) {
+            self.limit = limit
+            remaining = limit
+        }
+
+        static let unlimited = TextBudget(limit: .max)
+
+        mutating func spend(_ bytes: Int) throws {
+            guard bytes <= remaining else { throw ExtractionLimits.textTooLarge(limit) }
+            remaining -= bytes
+        }
+    }
+
+    /// Reads `data` where it is: `InputStream(data:)` copies it first, which
+    /// for a part of hundreds of megabytes doubles what the document costs.
+    private final class DataStream: InputStream {
+        private let data: Data
+        private var offset = 0
+
+        init(_ data: Data) {
+            self.data = data
+            super.init(data: Data())
+        }
+
+        override func open() {}
+        override func close() {}
+        override var hasBytesAvailable: Bool { offset < data.count }
+
+        override func read(_ buffer: UnsafeMutablePointer<UInt8>, maxLength: Int) -> Int {
+            let count = min(maxLength, data.count - offset)
+            guard count > 0 else { return 0 }
+            let start = data.startIndex + offset
+            data.copyBytes(to: buffer, from: start..<start + count)
+            offset += count
+            return count
         }
     }
 
@@ -46,15 +98,28 @@ struct XMLEvents {
 
     private final class Delegate: NSObject, XMLParserDelegate {
         let handler: any Handler
+        private(set) var text: TextBudget
         let deadline: ContinuousClock.Instant?
         let timeout: Duration
         var thrown: (any Error)?
-        var elements = 0
+        /// Work since the clock was last read: one per element, one per 64 bytes of text.
+        private var work = 0
 
-        init(_ handler: any Handler, deadline: ContinuousClock.Instant?, timeout: Duration) {
+        init(_ handler: any Handler, text: TextBudget, deadline: ContinuousClock.Instant?, timeout: Duration) {
             self.handler = handler
+            self.text = text
             self.deadline = deadline
             self.timeout = timeout
+        }
+
+        /// Counts `units` of work; false (and the parse stopped) when the deadline has passed.
+        private func spend(_ units: Int, _ parser: XMLParser) -> Bool {
+            work += units
+            guard work >= 4096 else { return true }
+            work = 0
+            guard let deadline, ContinuousClock.now >= deadline else { return true }
+            run(parser) { throw ExtractionLimits.tooSlow(timeout) }
+            return false
         }
 
         func parser(
@@ -70,11 +135,7 @@ struct XMLEvents {
                 let short = String(XMLEvents.local(name))
                 if local[short] == nil { local[short] = value }
             }
-            elements += 1
-            if elements & 0xFFF == 0, let deadline, ContinuousClock.now >= deadline {
-                run(parser) { throw ExtractionLimits.tooSlow(timeout) }
-                return
-            }
+            guard spend(1, parser) else { return }
             run(parser) { try handler.start(XMLEvents.local(elementName), local) }
         }
 
@@ -83,7 +144,12 @@ struct XMLEvents {
         }
 
         func parser(_ parser: XMLParser, foundCharacters string: String) {
-            run(parser) { try handler.text(string) }
+            let bytes = string.utf8.count
+            guard spend(bytes / 64 + 1, parser) else { return }
+            run(parser) {
+                try text.spend(bytes)
+                try handler.text(string)
+            }
         }
 
         /// A handler's error (a cap reached) stops the parse and is what `parse` throws.

@@ -17,6 +17,8 @@ final class ZipPackage {
     static let maxParts = 65_536
     private var remaining: Int
     let limit: Int
+    /// Text the parts' XML may still hand over: all parts together count against SLUICE_MAX_TEXT_BYTES.
+    private var text: XMLEvents.TextBudget
     /// What the document is, for messages: "DOCX".
     let format: String
     /// Past it, inflating and parsing stop (SLUICE_EXTRACT_TIMEOUT_SECONDS): the worker has given up on
@@ -36,6 +38,7 @@ final class ZipPackage {
         self.format = format
         limit = limits.maxInflatedBytes
         remaining = limits.maxInflatedBytes
+        text = XMLEvents.TextBudget(limit: limits.maxTextBytes)
         timeout = limits.timeout
         deadline = ContinuousClock.now + limits.timeout
         var entries: [String: Entry] = [:]
@@ -53,7 +56,7 @@ final class ZipPackage {
     @discardableResult
     func parse(_ path: String, required: Bool = false, into handler: some XMLEvents.Handler) throws -> Bool {
         guard let data = try required ? requiredPart(path) : part(path) else { return false }
-        try XMLEvents.parse(data, part: path, into: handler, until: deadline, timeout: timeout)
+        text = try XMLEvents.parse(data, part: path, into: handler, text: text, until: deadline, timeout: timeout)
         return true
     }
 
