@@ -39,7 +39,7 @@ public struct FormatsBenchmark: Sendable {
     static let hostileFixtures = [
         "pdf-truncated", "pdf-encrypted-user", "pdf-scanned", "pdf-loop", "pdf-many-pages", "pdf-slow", "not-a-pdf",
         "docx-bomb", "docx-bomb-lying", "docx-long-run", "docx-many-parts", "docx-not-zip", "pdf-named-docx", "docx-named-xlsx",
-        "epub-missing-chapter",
+        "epub-missing-chapter", "epub-long-chapter",
     ]
     /// Heavy but valid: must be indexed, within the deadline (a million empty rows).
     static let heavyFixtures = ["xlsx-empty-rows"]

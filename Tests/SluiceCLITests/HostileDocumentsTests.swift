@@ -15,6 +15,7 @@ import Testing
         let hostile = [
             "pdf-truncated", "pdf-encrypted-user", "pdf-scanned", "pdf-loop", "pdf-many-pages", "not-a-pdf",
             "docx-bomb", "docx-bomb-lying", "docx-long-run", "docx-not-zip", "pdf-named-docx", "docx-named-xlsx", "epub-missing-chapter",
+            "epub-long-chapter",
         ]
         let good = [
             "pdf-report", "pdf-encrypted-owner", "docx-report", "docx-traversal", "pptx-deck", "xlsx-book", "xlsx-empty-rows",
@@ -52,6 +53,7 @@ import Testing
         #expect(skipped["really-a-pdf.docx"]?.hasPrefix("not a DOCX file (it is not a ZIP archive)") == true)
         #expect(skipped["really-a-docx.xlsx"]?.hasPrefix("not a readable XLSX file (it has no xl/workbook.xml)") == true)
         #expect(skipped["missing-chapter.epub"]?.contains("is missing") == true)
+        #expect(skipped["long-chapter.epub"]?.contains("SLUICE_MAX_TEXT_BYTES") == true)
         #expect(skipped.count == hostile.count, "\(skipped)")
         let byReason = report["skippedByReason"] as? [[String: Any]] ?? []
         #expect(byReason.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == hostile.count)

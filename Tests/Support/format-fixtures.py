@@ -482,6 +482,28 @@ def epub_repeated_spine(path):
         z.writestr("OPS/c.xhtml", chapter)
 
 
+def epub_long_chapter(path):
+    """A book of one chapter that inflates to 200 MB (within the default inflating limit) from under 1 MB."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        z.writestr("mimetype", "application/epub+zip")
+        z.writestr("META-INF/container.xml",
+                   '<?xml version="1.0"?><container xmlns="urn:oasis:names:tc:opendocument:xmlns:container" version="1.0">'
+                   '<rootfiles><rootfile full-path="OPS/book.opf" media-type="application/oebps-package+xml"/></rootfiles></container>')
+        z.writestr("OPS/book.opf",
+                   '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0">'
+                   '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Long</dc:title></metadata>'
+                   '<manifest><item id="c" href="c.xhtml" media-type="application/xhtml+xml"/></manifest>'
+                   '<spine><itemref idref="c"/></spine></package>')
+        with z.open("OPS/c.xhtml", "w") as out:
+            out.write(b"<html><body><p>")
+            block = b"A" * (1 << 20)
+            for _ in range(200):
+                out.write(block)
+            out.write(b"</p></body></html>")
+
+
 def not_a_pdf(path):
     with open(path, "w") as f:
         f.write("MARKER-NOT-PDF this is plain text with a .pdf name\n")
@@ -513,6 +535,7 @@ FIXTURES = {
     "odp-deck": ("review.odp", odp_deck),
     "epub-book": ("story.epub", epub_book),
     "epub-repeated-spine": ("repeated-spine.epub", epub_repeated_spine),
+    "epub-long-chapter": ("long-chapter.epub", epub_long_chapter),
     "pdf-named-docx": ("really-a-pdf.docx", pdf_named_docx),
     "docx-named-xlsx": ("really-a-docx.xlsx", docx_named_xlsx),
     "epub-missing-chapter": ("missing-chapter.epub", lambda p: epub_book(p, missing_chapter=True)),

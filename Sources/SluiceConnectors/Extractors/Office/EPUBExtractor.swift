@@ -31,6 +31,9 @@ public struct EPUBExtractor: Extractor {
                 throw SluiceError(.extraction, "not a readable EPUB file (spine item \(index + 1), \(truncatedLabel(path)), is missing); the file is damaged")
             }
             guard item.mediaType.contains("html") else { continue }
+            // As for an HTML file: one larger than the text limit is not read (its copies and passes would cost
+            // several times a chapter that can inflate to SLUICE_MAX_INFLATED_BYTES).
+            guard chapter.count <= limits.maxTextBytes else { throw ExtractionLimits.textTooLarge(limits.maxTextBytes) }
             let extracted = try HTMLExtractor().extract(Array(chapter))
             guard !extracted.text.isEmpty else { continue }
             if !text.isEmpty { try text.append([0x0A, 0x0A]) }
