@@ -25,10 +25,10 @@ struct IndexWriter {
         }
         let effect = entry.complete(token: lease.token, now: now)
         let indexed = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT revision, content_hash FROM documents WHERE tenant = ? AND doc_id = ?"),
+            db.cachedStatement(sql: "SELECT revision, status, content_hash FROM documents WHERE tenant = ? AND doc_id = ?"),
             arguments: [lease.key.tenant.rawValue, lease.key.docId.rawValue])
         let indexedRevision: Int64? = indexed?["revision"]
-        let previousHash = (indexed?["content_hash"] as String?).flatMap(ContentHash.init(hex:))
+        let previousHash = indexed.flatMap { $0["status"] == DocumentState.Status.deleted.rawValue ? nil : SQLiteStore.contentHash($0) }
         let outcome: CompletionOutcome
         if let indexedRevision, indexedRevision >= lease.revision {
             outcome = .stale
@@ -94,7 +94,7 @@ struct IndexWriter {
             }
             try deleteChunks(tenant: tenant, docId: docId, from: completion.chunkCount)
             try saveDocument(
-                lease, status: .indexed, contentHash: document.contentHash.hex, chunkCount: completion.chunkCount,
+                lease, status: .indexed, contentHash: document.contentHash, chunkCount: completion.chunkCount,
                 settings: document.settingsFingerprint, title: document.title, reason: nil,
                 notes: document.notes.isEmpty ? nil : document.notes.joined(separator: "\n"))
         case .unchanged:
@@ -105,12 +105,12 @@ struct IndexWriter {
         case .deleted:
             try deleteChunks(tenant: tenant, docId: docId, from: 0)
             try saveDocument(
-                lease, status: .deleted, contentHash: Tombstone.marker(tenant: lease.key.tenant, docId: lease.key.docId),
+                lease, status: .deleted, contentHash: Tombstone.hash(tenant: lease.key.tenant, docId: lease.key.docId),
                 chunkCount: 0, settings: "", title: nil, reason: nil)
         case .skipped(let hash, let reason):
             try deleteChunks(tenant: tenant, docId: docId, from: 0)
             try saveDocument(
-                lease, status: .skipped, contentHash: hash?.hex ?? "", chunkCount: 0, settings: "", title: nil,
+                lease, status: .skipped, contentHash: hash, chunkCount: 0, settings: "", title: nil,
                 reason: reason)
         }
     }
@@ -133,7 +133,7 @@ struct IndexWriter {
     }
 
     private func saveDocument(
-        _ lease: Lease, status: DocumentState.Status, contentHash: String, chunkCount: Int, settings: String,
+        _ lease: Lease, status: DocumentState.Status, contentHash: ContentHash?, chunkCount: Int, settings: String,
         title: String?, reason: String?, notes: String? = nil
     ) throws {
         try db.cachedStatement(sql: """
@@ -146,7 +146,7 @@ struct IndexWriter {
                 title = excluded.title, reason = excluded.reason, updated_at = excluded.updated_at, meta = excluded.meta,
                 notes = excluded.notes, processings = documents.processings + 1
             """).execute(arguments: [
-                lease.key.tenant.rawValue, lease.key.docId.rawValue, status.rawValue, contentHash, lease.revision,
+                lease.key.tenant.rawValue, lease.key.docId.rawValue, status.rawValue, contentHash.map { Data($0.bytes) }, lease.revision,
                 chunkCount, settings, lease.origin.sourceName, title, reason, now.milliseconds, lease.origin.metaJSON, notes,
             ])
     }

@@ -55,7 +55,7 @@ extension SQLiteStore: DocumentStateStore {
                     let textHash: Data = row["text_hash"]
                     return ExportedChunk(
                         tenant: row["tenant"], docId: row["doc_id"], ordinal: row["ordinal"], chunkId: row["chunk_id"],
-                        text: row["text"], textHash: Array(textHash).hexString, contentHash: row["content_hash"],
+                        text: row["text"], textHash: Array(textHash).hexString, contentHash: SQLiteStore.contentHash(row)?.hex ?? "",
                         revision: row["revision"],
                         location: ChunkLocation(headingPathColumn: row["heading_path"], placesColumn: row["places"]))
                 }

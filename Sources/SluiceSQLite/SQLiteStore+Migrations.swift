@@ -1,8 +1,10 @@
+import Foundation
 import GRDB
+import SluiceCore
 
 extension SQLiteStore {
     /// v5 and later: onboarding, the embedding cache's keys, fair leasing,
-    /// scan problems, sink extents, chunk locations, document notes.
+    /// scan problems, sink extents, chunk locations, document notes, content hashes as BLOB.
     static func registerLater(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v5: onboarding progress") { db in
             try db.execute(sql: """
@@ -184,6 +186,23 @@ extension SQLiteStore {
                 -- What the extractor of an indexed document left out and says so (images without
                 -- text...), one note per line. NULL: nothing.
                 ALTER TABLE documents ADD COLUMN notes TEXT;
+                """)
+        }
+        migrator.registerMigration("v14: document content hashes as BLOB") { db in
+            // documents.content_hash held hex text ("tombstone:" + hex for a deleted document, "" for
+            // none) where files and queue hold the 32 bytes; now it holds them too (the tombstone's own
+            // hash for a deleted document, NULL for none). Debian's SQLite (3.40) has no unhex().
+            db.add(function: DatabaseFunction("sluice_unhex", argumentCount: 1, pure: true) { values in
+                String.fromDatabaseValue(values[0]).flatMap { text in
+                    let hex = text.hasPrefix("tombstone:") ? String(text.dropFirst("tombstone:".count)) : text
+                    return ContentHash(hex: hex).map { Data($0.bytes) }
+                }
+            })
+            try db.execute(sql: """
+                ALTER TABLE documents ADD COLUMN content_sha256 BLOB;
+                UPDATE documents SET content_sha256 = sluice_unhex(content_hash);
+                ALTER TABLE documents DROP COLUMN content_hash;
+                ALTER TABLE documents RENAME COLUMN content_sha256 TO content_hash;
                 """)
         }
     }

@@ -35,10 +35,10 @@ extension SQLiteStore: DocumentPublisher {
             let indexed = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT status, content_hash, revision FROM documents WHERE tenant = ? AND doc_id = ?"),
                 arguments: [key.tenant.rawValue, key.docId.rawValue])
-            let indexedHash: String? = indexed?["content_hash"]
+            let indexedHash = indexed.flatMap(SQLiteStore.contentHash)
             let indexedStatus: String? = indexed?["status"]
             let pendingOther = pending.map { $0.state == .queued && ($0.kind == .delete || $0.contentHash != hash) } ?? false
-            if indexedStatus == DocumentState.Status.indexed.rawValue, indexedHash == hash.hex, !pendingOther,
+            if indexedStatus == DocumentState.Status.indexed.rawValue, indexedHash == hash, !pendingOther,
                 pending?.state != .dead
             {
                 return .unchanged(revision: indexed?["revision"] ?? 0)

@@ -106,11 +106,10 @@ extension Change {
     /// An upsert that reads a file-backed document again from its file: `row`
     /// holds the `files` columns root, tenant_dir, path and content_hash.
     init(reindexing key: DocumentKey, fileRow row: Row, priority: Priority) {
-        let hash: Data = row["content_hash"]
         self.init(
             key: key, kind: .upsert,
             origin: .file(FileLocation(scanRoot: row["root"], tenantDirectory: row["tenant_dir"], path: row["path"])),
-            contentHash: ContentHash(bytes: Array(hash)), priority: priority)
+            contentHash: SQLiteStore.contentHash(row), priority: priority)
     }
 
     /// An upsert that processes a published document again from its stored
@@ -118,6 +117,6 @@ extension Change {
     init(reindexing key: DocumentKey, publishedRow row: Row, priority: Priority) {
         self.init(
             key: key, kind: .upsert, origin: .api(storedMeta: row["meta"], key: key),
-            contentHash: (row["content_hash"] as String?).flatMap(ContentHash.init(hex:)), priority: priority)
+            contentHash: SQLiteStore.contentHash(row), priority: priority)
     }
 }

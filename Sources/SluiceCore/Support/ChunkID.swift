@@ -33,6 +33,11 @@ public enum ChunkID {
 /// never equal to a 64-hex-digit content hash.
 public enum Tombstone {
     public static func marker(tenant: TenantID, docId: DocumentID) -> String {
-        "tombstone:" + ContentHash.of("\(tenant.rawValue)\u{0}\(docId.rawValue)").hex
+        "tombstone:" + hash(tenant: tenant, docId: docId).hex
+    }
+
+    /// The hash behind the marker: SHA-256 of tenant, NUL and document id.
+    public static func hash(tenant: TenantID, docId: DocumentID) -> ContentHash {
+        ContentHash.of("\(tenant.rawValue)\u{0}\(docId.rawValue)")
     }
 }

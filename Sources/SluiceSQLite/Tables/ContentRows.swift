@@ -17,9 +17,9 @@ extension SQLiteStore {
         let blob = Data(hash.bytes)
         let used = try Bool.fetchOne(db.cachedStatement(sql: """
             SELECT EXISTS (SELECT 1 FROM documents WHERE tenant = :tenant AND doc_id = :docId
-                               AND content_hash = :hex AND source = 'api' AND status != 'deleted')
+                               AND content_hash = :blob AND source = 'api' AND status != 'deleted')
                 OR EXISTS (SELECT 1 FROM queue WHERE tenant = :tenant AND doc_id = :docId AND content_hash = :blob)
-            """), arguments: ["tenant": key.tenant.rawValue, "docId": key.docId.rawValue, "hex": hash.hex, "blob": blob]) ?? false
+            """), arguments: ["tenant": key.tenant.rawValue, "docId": key.docId.rawValue, "blob": blob]) ?? false
         if !used {
             try db.cachedStatement(sql: "DELETE FROM contents WHERE tenant = ? AND doc_id = ? AND hash = ?")
                 .execute(arguments: [key.tenant.rawValue, key.docId.rawValue, blob])
