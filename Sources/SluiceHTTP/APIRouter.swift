@@ -14,12 +14,12 @@ public enum APIRouter {
         let api = API(backend: backend, access: access)
 
         router.get("/") { _, _ in Dashboard.response }
-        router.get("/healthz") { _, _ in api.json(["status": "ok"]) }
+        router.get("/healthz") { _, _ in api.json(ServiceStatus(status: "ok")) }
         router.get("/readyz") { _, _ in
             guard await backend.isReady() else {
                 throw APIError(.notReady, "the store is not reachable or the server is shutting down")
             }
-            return api.json(["status": "ready"])
+            return api.json(ServiceStatus(status: "ready"))
         }
         router.get("/openapi.json") { _, _ in OpenAPIDocument.response }
 

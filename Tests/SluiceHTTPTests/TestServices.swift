@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -86,6 +87,11 @@ func call(
     let (data, response) = try await URLSession.shared.data(for: request)
     let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
     let http = response as? HTTPURLResponse
+    for problem in OpenAPIValidation.problems(
+        method: method, path: path, status: http?.statusCode ?? 0, contentType: http?.value(forHTTPHeaderField: "Content-Type"), body: data)
+    {
+        Issue.record("the answer does not match openapi.json: \(problem)")
+    }
     return Reply(
         status: http?.statusCode ?? 0, json: json, retryAfter: http?.value(forHTTPHeaderField: "Retry-After"), body: data,
         contentType: http?.value(forHTTPHeaderField: "Content-Type"))

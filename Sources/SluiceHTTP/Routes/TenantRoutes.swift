@@ -18,7 +18,7 @@ extension API {
         }
         let tenant = try TenantID(context.parameters.get("tenant") ?? "")
         let removed = try await backend.purge(tenant)
-        return json(["tenant": tenant.rawValue, "documentsRemoved": String(removed)])
+        return json(PurgeResult(tenant: tenant.rawValue, documentsRemoved: removed))
     }
 
     func progress(_ context: SluiceRequestContext) async throws -> Response {
