@@ -13,6 +13,17 @@ import Testing
         var isSet: Bool { value.load(ordering: .relaxed) }
     }
 
+    /// A body that ends in time takes its deadline with it: at a thousand
+    /// documents a second, a minute's deadlines would otherwise stay
+    /// scheduled, sixty thousand of them, each holding what it captured.
+    @Test func aBodyThatEndsCancelsItsDeadline() async throws {
+        for index in 0..<1000 {
+            #expect(try await BlockingIO.run(within: .seconds(60), orThrow: Late()) { index } == index)
+        }
+        // Other suites' bodies may be running meanwhile; a thousand left armed would show.
+        #expect(BlockingIO.armedDeadlines < 100, "\(BlockingIO.armedDeadlines) deadlines still armed")
+    }
+
     /// Bodies that timed out run on to their end, and while they fill the
     /// queue's threads the next body waits for one. Its limit counts from its
     /// start: a quick document is not failed for time spent behind another's.

@@ -20,6 +20,10 @@ public enum BlockingIO {
     /// cooperative pool can hold a deadline back.
     private static let deadlines = DispatchQueue(label: "sluice.blocking-io.deadlines", qos: .userInitiated)
 
+    /// Deadlines armed and not yet cancelled: one per body running under `run(within:)`.
+    private static let armed = Atomic<Int>(0)
+    public static var armedDeadlines: Int { armed.load(ordering: .relaxed) }
+
     /// Runs `body` as `run` does, but stops waiting for it `limit` after it
     /// starts: then `timedOut` is thrown and `body` runs on to its end with its
     /// result dropped. For work on untrusted input (extraction) that must
@@ -43,8 +47,17 @@ public enum BlockingIO {
             }
             let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
             queue.async {
-                deadlines.asyncAfter(deadline: .now() + seconds) { answer(.failure(timedOut())) }
-                answer(Result { try body() })
+                // A timer cancelled when the body ends: with `asyncAfter` every document's deadline
+                // (60 s by default) stayed scheduled, with what it holds, until it came round.
+                let deadline = DispatchSource.makeTimerSource(queue: deadlines)
+                deadline.schedule(deadline: .now() + seconds)
+                deadline.setEventHandler { answer(.failure(timedOut())) }
+                deadline.setCancelHandler { armed.subtract(1, ordering: .relaxed) }
+                armed.add(1, ordering: .relaxed)
+                deadline.resume()
+                let result = Result { try body() }
+                deadline.cancel()
+                answer(result)
             }
         }
     }
