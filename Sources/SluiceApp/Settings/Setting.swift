@@ -60,7 +60,7 @@ public struct Setting: Sendable {
 extension Setting {
     /// A whole number in `range`, stored as it is.
     static func int(
-        _ variable: String, flag: String? = nil, _ summary: String, _ keyPath: WritableKeyPath<Configuration, Int> & Sendable,
+        _ variable: String, flag: String? = nil, _ summary: String, _ keyPath: any WritableKeyPath<Configuration, Int> & Sendable,
         _ range: ClosedRange<Int>
     ) -> Setting {
         number(variable, flag: flag, summary, range, set: { $0[keyPath: keyPath] = $1 }, get: { $0[keyPath: keyPath] })
@@ -68,7 +68,7 @@ extension Setting {
 
     /// A whole number of `unit` in `range`, stored as a `Duration`.
     static func duration(
-        _ variable: String, flag: String? = nil, _ summary: String, _ keyPath: WritableKeyPath<Configuration, Duration> & Sendable,
+        _ variable: String, flag: String? = nil, _ summary: String, _ keyPath: any WritableKeyPath<Configuration, Duration> & Sendable,
         _ range: ClosedRange<Int>, unit: Duration
     ) -> Setting {
         number(
@@ -93,7 +93,7 @@ extension Setting {
 
     /// Free text (a URL, a name, a path); empty leaves it as it was.
     static func text(
-        _ variable: String, flag: String? = nil, _ summary: String, _ keyPath: WritableKeyPath<Configuration, String?> & Sendable,
+        _ variable: String, flag: String? = nil, _ summary: String, _ keyPath: any WritableKeyPath<Configuration, String?> & Sendable,
         secret: Bool = false
     ) -> Setting {
         Setting(
@@ -104,7 +104,7 @@ extension Setting {
 
     /// Free text with a default; empty leaves it as it was.
     static func text(
-        _ variable: String, flag: String? = nil, _ summary: String, _ keyPath: WritableKeyPath<Configuration, String> & Sendable
+        _ variable: String, flag: String? = nil, _ summary: String, _ keyPath: any WritableKeyPath<Configuration, String> & Sendable
     ) -> Setting {
         Setting(
             variable: variable, flag: flag, summary: summary, isSecret: false,
@@ -114,7 +114,7 @@ extension Setting {
 
     /// One of an enumeration's names, case-insensitively.
     static func choice<Value: RawRepresentable & CaseIterable & Sendable>(
-        _ variable: String, flag: String? = nil, _ summary: String, _ keyPath: WritableKeyPath<Configuration, Value> & Sendable
+        _ variable: String, flag: String? = nil, _ summary: String, _ keyPath: any WritableKeyPath<Configuration, Value> & Sendable
     ) -> Setting where Value.RawValue == String {
         let expected = "one of: " + Value.allCases.map(\.rawValue).joined(separator: ", ")
         return Setting(
@@ -127,7 +127,7 @@ extension Setting {
     }
 
     /// Comma-separated CIDR blocks (an address alone is its /32 or /128).
-    static func cidrs(_ variable: String, _ summary: String, _ keyPath: WritableKeyPath<Configuration, [CIDRBlock]> & Sendable) -> Setting {
+    static func cidrs(_ variable: String, _ summary: String, _ keyPath: any WritableKeyPath<Configuration, [CIDRBlock]> & Sendable) -> Setting {
         Setting(
             variable: variable, flag: nil, summary: summary, isSecret: false,
             assign: { configuration, raw throws(Refusal) in

@@ -143,6 +143,13 @@ public struct QueueEntry: Sendable, Equatable {
         case deadLettered
     }
 
+    /// The lease handed to a worker once `token` holds this row.
+    public func lease(token: String) -> Lease {
+        Lease(
+            key: key, token: token, revision: revision, kind: kind, origin: origin, contentHash: contentHash,
+            priority: priority, expiresAt: hold?.expiresAt ?? readyAt, attempts: attempts, enqueuedAt: enqueuedAt)
+    }
+
     /// Takes the lease. An expired previous hold counts against the document.
     public mutating func lease(token: String, now: Timestamp, duration: Duration) -> LeaseOutcome {
         if hold != nil {

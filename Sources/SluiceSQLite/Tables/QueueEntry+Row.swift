@@ -84,12 +84,6 @@ extension QueueEntry {
         let statement = try db.cachedStatement(sql: "DELETE FROM queue WHERE tenant = ? AND doc_id = ?")
         try statement.execute(arguments: [key.tenant.rawValue, key.docId.rawValue])
     }
-
-    func lease(token: String) -> Lease {
-        Lease(
-            key: key, token: token, revision: revision, kind: kind, origin: origin, contentHash: contentHash,
-            priority: priority, expiresAt: hold?.expiresAt ?? readyAt, attempts: attempts, enqueuedAt: enqueuedAt)
-    }
 }
 
 extension QueueEntry.State {

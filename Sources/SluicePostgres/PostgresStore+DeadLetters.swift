@@ -1,0 +1,62 @@
+import Foundation
+import PostgresNIO
+import SluiceCore
+
+extension PostgresStore: DeadLetterAdministration {
+    public func deadLetters(tenant: TenantID?, newest: Int?) async throws -> [DeadLetter] {
+        try await reading("reading dead letters") { connection in
+            let order = newest == nil ? "tenant, doc_id" : "last_change_at DESC, tenant, doc_id LIMIT \(newest ?? 0)"
+            let rows = try await connection.query("""
+                SELECT tenant, doc_id, revision, attempts, last_error, last_change_at FROM queue
+                WHERE state = \(QueueEntry.State.dead.rawValue) AND (\(tenant?.rawValue)::text IS NULL OR tenant = \(tenant?.rawValue))
+                ORDER BY \(unescaped: order)
+                """, logger: self.logger)
+            var letters: [DeadLetter] = []
+            for try await (tenant, docId, revision, attempts, reason, since) in rows.decode((String, String, Int64, Int, String?, Int64).self) {
+                letters.append(DeadLetter(
+                    key: DocumentKey(tenant: TenantID(storedRawValue: tenant), docId: DocumentID(storedRawValue: docId)),
+                    revision: revision, attempts: attempts, reason: reason ?? "unknown", since: Timestamp(milliseconds: since)))
+            }
+            return letters
+        }
+    }
+
+    @discardableResult
+    public func retryDeadLetters(tenant: TenantID?, key: DocumentKey?) async throws -> Int {
+        try await enqueueing("retrying dead letters") { connection, now, effects in
+            let entries = try await self.lockDeadEntries(connection, tenant: tenant, key: key)
+            for var entry in entries {
+                entry.revive(now: now)
+                try await entry.save(connection, logger: self.logger)
+                try await effects.pending(entry, wasPending: false, at: now, connection, logger: self.logger)
+            }
+            return entries.count
+        }
+    }
+
+    @discardableResult
+    public func dropDeadLetters(tenant: TenantID?, key: DocumentKey?) async throws -> Int {
+        try await transaction("dropping dead letters") { connection in
+            let entries = try await self.lockDeadEntries(connection, tenant: tenant, key: key)
+            for entry in entries {
+                try await QueueEntry.delete(connection, entry.key, logger: self.logger)
+                if case .api = entry.origin, let hash = entry.contentHash { try await self.releaseContent(connection, entry.key, hash) }
+            }
+            return entries.count
+        }
+    }
+
+    /// The dead letters of one document, a tenant, or all, locked until the transaction ends.
+    private func lockDeadEntries(_ connection: PostgresConnection, tenant: TenantID?, key: DocumentKey?) async throws -> [QueueEntry] {
+        let rows = try await connection.query("""
+            SELECT \(unescaped: QueueEntry.postgresColumns) FROM queue
+            WHERE state = \(QueueEntry.State.dead.rawValue) AND (\(tenant?.rawValue)::text IS NULL OR tenant = \(tenant?.rawValue))
+              AND (\(key?.docId.rawValue)::text IS NULL OR (tenant = \(key?.tenant.rawValue) AND doc_id = \(key?.docId.rawValue)))
+            ORDER BY tenant, doc_id
+            FOR UPDATE
+            """, logger: logger)
+        var entries: [QueueEntry] = []
+        for try await row in rows { entries.append(try QueueEntry(postgres: row)) }
+        return entries
+    }
+}

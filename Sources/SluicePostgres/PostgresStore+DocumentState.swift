@@ -1,0 +1,116 @@
+import Foundation
+import PostgresNIO
+import SluiceCore
+
+extension PostgresStore: DocumentStateStore {
+    static let documentColumns = """
+        tenant, doc_id, status, content_hash, revision, chunk_count, settings, source, title, reason, updated_at, processings, notes
+        """
+
+    public func documentState(_ key: DocumentKey) async throws -> DocumentState? {
+        try await documentStates([key])[key]
+    }
+
+    public func documentStates(_ keys: [DocumentKey]) async throws -> [DocumentKey: DocumentState] {
+        guard !keys.isEmpty else { return [:] }
+        return try await reading("reading document states") { connection in
+            let rows = try await connection.query("""
+                SELECT \(unescaped: PostgresStore.documentColumns) FROM documents d
+                JOIN unnest(\(keys.map(\.tenant.rawValue))::text[], \(keys.map(\.docId.rawValue))::text[]) AS k(tenant, doc_id)
+                  USING (tenant, doc_id)
+                """, logger: self.logger)
+            var states: [DocumentKey: DocumentState] = [:]
+            for try await row in rows {
+                let state = try DocumentState(postgres: row)
+                states[state.key] = state
+            }
+            return states
+        }
+    }
+
+    public func documents(tenant: TenantID, status: DocumentState.Status?) async throws -> [DocumentState] {
+        try await reading("listing documents of \(tenant)") { connection in
+            let rows = try await connection.query("""
+                SELECT \(unescaped: PostgresStore.documentColumns) FROM documents
+                WHERE tenant = \(tenant.rawValue) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue)) ORDER BY doc_id
+                """, logger: self.logger)
+            var states: [DocumentState] = []
+            for try await row in rows { states.append(try DocumentState(postgres: row)) }
+            return states
+        }
+    }
+
+    public func exportChunks(tenant: TenantID?, batchSize: Int, _ body: ([ExportedChunk]) throws -> Void) async throws {
+        // Page by key so no single read holds the whole index in memory.
+        var after = (tenant: "", docId: "", ordinal: -1)
+        while true {
+            let cursor = after
+            let page = try await reading("exporting chunks") { connection in
+                let rows = try await connection.query("""
+                    SELECT c.tenant, c.doc_id, c.ordinal, c.chunk_id, c.text, c.text_hash, c.revision, c.heading_path, c.places,
+                           d.content_hash
+                    FROM chunks c JOIN documents d ON d.tenant = c.tenant AND d.doc_id = c.doc_id
+                    WHERE (\(tenant?.rawValue)::text IS NULL OR c.tenant = \(tenant?.rawValue))
+                      AND (c.tenant, c.doc_id, c.ordinal) > (\(cursor.tenant), \(cursor.docId), \(cursor.ordinal))
+                    ORDER BY c.tenant, c.doc_id, c.ordinal LIMIT \(batchSize)
+                    """, logger: self.logger)
+                var chunks: [ExportedChunk] = []
+                for try await (tenant, docId, ordinal, chunkId, text, textHash, revision, headingPath, places, contentHash)
+                    in rows.decode((String, String, Int, String, String, Data, Int64, String?, String?, Data?).self)
+                {
+                    chunks.append(ExportedChunk(
+                        tenant: tenant, docId: docId, ordinal: ordinal, chunkId: chunkId, text: text,
+                        textHash: Array(textHash).hexString, contentHash: contentHash.map { Array($0).hexString } ?? "",
+                        revision: revision, location: ChunkLocation(headingPathColumn: headingPath, placesColumn: places)))
+                }
+                return chunks
+            }
+            guard let last = page.last else { return }
+            try body(page)
+            after = (last.tenant, last.docId, last.ordinal)
+            if page.count < batchSize { return }
+        }
+    }
+
+    public func raiseSinkExtents(_ extents: [DocumentKey: Int], reading keys: [DocumentKey]) async throws -> [DocumentKey: Int] {
+        guard !keys.isEmpty || !extents.isEmpty else { return [:] }
+        return try await transaction("recording how far documents' points in the sink may reach") { connection in
+            var found: [DocumentKey: Int] = [:]
+            let wanted = Array(Set(keys).union(extents.keys))
+            let rows = try await connection.query("""
+                SELECT tenant, doc_id, extent FROM sink_extents
+                JOIN unnest(\(wanted.map(\.tenant.rawValue))::text[], \(wanted.map(\.docId.rawValue))::text[]) AS k(tenant, doc_id)
+                  USING (tenant, doc_id)
+                FOR UPDATE
+                """, logger: self.logger)
+            var recorded: [DocumentKey: Int] = [:]
+            for try await (tenant, docId, extent) in rows.decode((String, String, Int).self) {
+                recorded[DocumentKey(tenant: TenantID(storedRawValue: tenant), docId: DocumentID(storedRawValue: docId))] = extent
+            }
+            for key in keys { found[key] = recorded[key] }
+            for (key, extent) in extents where extent > (recorded[key] ?? 0) {
+                try await connection.query("""
+                    INSERT INTO sink_extents (tenant, doc_id, extent) VALUES (\(key.tenant.rawValue), \(key.docId.rawValue), \(extent))
+                    ON CONFLICT (tenant, doc_id) DO UPDATE SET extent = greatest(sink_extents.extent, excluded.extent)
+                    """, logger: self.logger)
+            }
+            return found
+        }
+    }
+}
+
+extension DocumentState {
+    /// From a row of `PostgresStore.documentColumns`.
+    init(postgres row: PostgresRow) throws {
+        let (tenant, docId, status, hash, revision, chunkCount, settings, source, title, reason, updatedAt, processings, notes) =
+            try row.decode((String, String, String, Data?, Int64, Int, String, String, String?, String?, Int64, Int, String?).self)
+        let state = DocumentState.Status(rawValue: status) ?? .indexed
+        let hex = hash.map { Array($0).hexString }
+        self.init(
+            key: DocumentKey(tenant: TenantID(storedRawValue: tenant), docId: DocumentID(storedRawValue: docId)), status: state,
+            contentHash: hex.map { state == .deleted ? "tombstone:" + $0 : $0 } ?? "", revision: revision, chunkCount: chunkCount,
+            settingsFingerprint: settings, source: source, title: title, reason: reason, updatedAt: Timestamp(milliseconds: updatedAt))
+        self.processings = processings
+        self.notes = notes?.split(separator: "\n").map(String.init) ?? []
+    }
+}

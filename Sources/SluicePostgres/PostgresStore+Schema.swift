@@ -1,0 +1,139 @@
+import Foundation
+import PostgresNIO
+import SluiceCore
+
+extension PostgresStore {
+    /// The schema's versions, in order; each runs once, in a transaction.
+    /// Integers are `bigint` throughout (Swift's `Int` binds as int8), times
+    /// milliseconds since 1970 of the database's clock, hashes 32 bytes.
+    static let migrations: [(version: Int, name: String, sql: String)] = [
+        (1, "queue and document state", """
+            -- Revisions order every change of every document across processes.
+            CREATE SEQUENCE revisions;
+
+            -- The durable queue: one row per document (DESIGN.md invariant 2), the unit of single flight.
+            CREATE TABLE queue (
+                tenant text NOT NULL,
+                doc_id text NOT NULL,
+                revision bigint NOT NULL,
+                kind text NOT NULL,
+                source text NOT NULL,
+                root text,
+                tenant_dir text,
+                path text,
+                content_hash bytea,
+                priority bigint NOT NULL,
+                state bigint NOT NULL,
+                first_change_at bigint NOT NULL,
+                last_change_at bigint NOT NULL,
+                ready_at bigint NOT NULL,
+                attempts bigint NOT NULL,
+                superseded bigint NOT NULL,
+                lease_expiries bigint NOT NULL,
+                lease_token text,
+                lease_expires_at bigint,
+                lease_revision bigint,
+                last_error text,
+                enqueued_at bigint NOT NULL,
+                meta text,
+                PRIMARY KEY (tenant, doc_id)
+            );
+            -- Leasing goes round the tenants with queued rows of a priority, then takes one tenant's oldest.
+            CREATE INDEX queue_by_tenant_readiness ON queue (priority, tenant, ready_at) WHERE state = 0;
+            CREATE INDEX queue_by_lease_expiry ON queue (lease_expires_at) WHERE lease_token IS NOT NULL;
+
+            -- What is indexed of each document.
+            CREATE TABLE documents (
+                tenant text NOT NULL,
+                doc_id text NOT NULL,
+                status text NOT NULL,
+                -- The content's SHA-256; a deleted document's tombstone hash; NULL when never read.
+                content_hash bytea,
+                revision bigint NOT NULL,
+                chunk_count bigint NOT NULL,
+                settings text NOT NULL,
+                source text NOT NULL,
+                title text,
+                reason text,
+                updated_at bigint NOT NULL,
+                processings bigint NOT NULL DEFAULT 1,
+                meta text,
+                notes text,
+                PRIMARY KEY (tenant, doc_id)
+            );
+            CREATE INDEX documents_by_status ON documents (tenant, status);
+            CREATE INDEX documents_by_update ON documents (tenant, updated_at);
+
+            -- Each document's chunks as written to the sink (the vectors live in the sink).
+            CREATE TABLE chunks (
+                tenant text NOT NULL,
+                doc_id text NOT NULL,
+                ordinal bigint NOT NULL,
+                chunk_id text NOT NULL,
+                text text NOT NULL,
+                text_hash bytea NOT NULL,
+                revision bigint NOT NULL,
+                heading_path text,
+                places text,
+                PRIMARY KEY (tenant, doc_id, ordinal)
+            );
+
+            -- How far a document's points in the sink may reach beyond its chunk count.
+            CREATE TABLE sink_extents (
+                tenant text NOT NULL,
+                doc_id text NOT NULL,
+                extent bigint NOT NULL,
+                PRIMARY KEY (tenant, doc_id)
+            );
+
+            -- Published documents' content, kept while the document or a queued change uses it.
+            CREATE TABLE contents (
+                tenant text NOT NULL,
+                doc_id text NOT NULL,
+                hash bytea NOT NULL,
+                bytes bytea NOT NULL,
+                PRIMARY KEY (tenant, doc_id, hash)
+            );
+
+            -- When each tenant's current onboarding (a backlog from empty) started.
+            CREATE TABLE onboarding_starts (
+                tenant text PRIMARY KEY,
+                started_at bigint NOT NULL
+            );
+            """),
+    ]
+
+    /// Creates the schema or brings it up to date. Under an advisory lock
+    /// (per schema), so processes starting together do not race: the first
+    /// migrates, the others wait and find nothing left to do.
+    func migrate() async throws {
+        try await transaction("migrating the PostgreSQL schema \(location.schema)") { connection in
+            let schema = location.schema
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("sluice-migrate:" + schema)))", logger: logger)
+            try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: "\"\(schema)\"")", logger: logger)
+            try await connection.query("""
+                CREATE TABLE IF NOT EXISTS sluice_migrations (
+                    version bigint PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+                """, logger: logger)
+            var applied = Set<Int>()
+            for try await version in try await connection.query("SELECT version FROM sluice_migrations", logger: logger).decode(Int.self) {
+                applied.insert(version)
+            }
+            if let newest = applied.max(), newest > PostgresStore.migrations.last?.version ?? 0 {
+                throw SluiceError(
+                    .configuration,
+                    "the PostgreSQL schema \(schema) was made by a newer Sluice (version \(newest)); upgrade this one or use another schema")
+            }
+            for migration in PostgresStore.migrations where !applied.contains(migration.version) {
+                // One statement at a time: a prepared statement holds one. Statements end a line with ";".
+                for statement in migration.sql.components(separatedBy: ";\n") {
+                    let code = statement.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--") }
+                    guard code.contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else { continue }
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO sluice_migrations (version, name) VALUES (\(migration.version), \(migration.name))", logger: logger)
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SluiceCore
+import Synchronization
+
+/// The scale-out backend: the queue and the document state in PostgreSQL,
+/// shared by any number of Sluice processes on any number of hosts.
+///
+/// Times (ready, lease expiry, settle) come from the database's clock
+/// (`now()` of each transaction), never from a process's own, so clock skew
+/// between hosts cannot reorder or strand work; tests give a `SluiceClock`
+/// to drive time instead. A document's queue row is the unit of single
+/// flight: every write to it locks it (`FOR UPDATE`), leasing skips rows
+/// another transaction holds (`SKIP LOCKED`), and revisions come from a
+/// sequence. Vectors are not kept here: with PostgreSQL they go to a remote
+/// sink.
+public final class PostgresStore: Sendable {
+    public struct Options: Sendable {
+        public var settle: SettlePolicy
+        public var retry: RetryPolicy
+        /// Connections this process may hold open at once.
+        public var maximumConnections: Int
+        /// Who holds this store's leases, stable across restarts (the host and
+        /// data directory): a restarted process releases the leases its
+        /// predecessor left, and no other process's.
+        public var owner: String
+
+        public init(
+            settle: SettlePolicy = SettlePolicy(), retry: RetryPolicy = RetryPolicy(), maximumConnections: Int = 10,
+            owner: String = UUID().uuidString
+        ) {
+            self.settle = settle
+            self.retry = retry
+            self.maximumConnections = maximumConnections
+            self.owner = owner
+        }
+    }
+
+    public let location: PostgresLocation
+    let client: PostgresClient
+    private let running: Task<Void, Never>
+    /// Set in tests only; nil: the database's clock.
+    let clock: (any SluiceClock)?
+    let options: Options
+    let logger: Logger
+    /// Rung after every commit of this process that queues work, with the time it becomes ready.
+    public let readiness = Doorbell()
+    public let completions = Doorbell()
+    /// Per priority, the tenant this process's last lease stopped at: the next one starts after it.
+    let leaseCursors = Mutex<[Priority: String]>([:])
+
+    /// Connects to `location` (a clear `.configuration` error at once when
+    /// nothing answers, the password is refused or the database is missing),
+    /// then creates or migrates the schema, one process at a time.
+    public static func open(
+        _ location: PostgresLocation, clock: (any SluiceClock)? = nil, options: Options = Options(),
+        logger: Logger = Logger(label: "sluice.postgres")
+    ) async throws -> PostgresStore {
+        try await PostgresStore.probe(location, logger: logger)
+        let store = PostgresStore(location, clock: clock, options: options, logger: logger)
+        do {
+            try await store.migrate()
+        } catch {
+            await store.close()
+            throw error
+        }
+        return store
+    }
+
+    private init(_ location: PostgresLocation, clock: (any SluiceClock)?, options: Options, logger: Logger) {
+        self.location = location
+        self.clock = clock
+        self.options = options
+        self.logger = logger
+        var configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.user, password: location.password,
+            database: location.database, tls: .disable)
+        configuration.options.maximumConnections = options.maximumConnections
+        configuration.options.connectTimeout = .seconds(5)
+        // Every connection of this store works in its schema.
+        configuration.options.additionalStartupParameters = [("search_path", location.schema)]
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        running = Task { await client.run() }
+    }
+
+    /// Stops the connection pool; the store is unusable afterwards.
+    public func close() async {
+        running.cancel()
+        _ = await running.value
+    }
+
+    /// The time of a transaction: the database's (`now()`), or the test clock's.
+    func now(_ connection: PostgresConnection) async throws -> Timestamp {
+        if let clock { return clock.now() }
+        let rows = try await connection.query("SELECT (extract(epoch FROM now()) * 1000)::int8", logger: logger)
+        for try await milliseconds in rows.decode(Int64.self) { return Timestamp(milliseconds: milliseconds) }
+        throw SluiceError(.storage, "PostgreSQL returned no time", isRetryable: true)
+    }
+
+    /// Runs `body` in one transaction; PostgreSQL's errors become `.storage`
+    /// errors naming what was being done (retryable when the server or the
+    /// connection failed, not the statement).
+    func transaction<T: Sendable>(_ doing: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            // What failed first: the body (often a SluiceError of ours), else BEGIN or COMMIT.
+            let cause = error.closureError ?? error.beginError ?? error.commitError ?? error
+            if let cause = cause as? SluiceError { throw cause }
+            throw PostgresStore.storageError(doing, cause)
+        } catch let error as SluiceError {
+            throw error
+        } catch {
+            throw PostgresStore.storageError(doing, error)
+        }
+    }
+
+    /// Runs `body` on a connection, outside a transaction (reads).
+    func reading<T: Sendable>(_ doing: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { connection in try await body(connection) }
+        } catch let error as SluiceError {
+            throw error
+        } catch {
+            throw PostgresStore.storageError(doing, error)
+        }
+    }
+
+    static func storageError(_ doing: String, _ error: any Error) -> SluiceError {
+        guard let error = error as? PSQLError else {
+            return SluiceError(.storage, "\(doing) failed: \(error)", isRetryable: true)
+        }
+        if let message = error.serverInfo?[.message] {
+            let state = error.serverInfo?[.sqlState] ?? ""
+            // Class 40 (serialization, deadlock), 53 (resources), 57 (shutdown) and 08 (connection) pass.
+            let passing = ["40", "53", "57", "08"].contains(String(state.prefix(2)))
+            return SluiceError(.storage, "\(doing) failed: PostgreSQL said \(message) (SQLSTATE \(state))", isRetryable: passing)
+        }
+        return SluiceError(.storage, "\(doing) failed: the connection to PostgreSQL failed (\(error.code)); retrying", isRetryable: true)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import PostgresNIO
+import SluiceCore
+
+/// `queue` rows as `QueueEntry` values: the queue's rules are the domain's
+/// (`QueueEntry`'s transitions); this backend only fetches, locks and saves.
+extension QueueEntry {
+    static let postgresColumns = """
+        tenant, doc_id, revision, kind, source, root, tenant_dir, path, content_hash, priority, state, \
+        first_change_at, last_change_at, ready_at, attempts, superseded, lease_expiries, \
+        lease_token, lease_expires_at, lease_revision, last_error, enqueued_at, meta
+        """
+
+    init(postgres row: PostgresRow) throws {
+        let (tenant, docId, revision, kind, source, root, tenantDirectory, path, hash, priority, state) =
+            try row.decode((String, String, Int64, String, String, String?, String?, String?, Data?, Int, Int).self)
+        let columns = row.makeRandomAccess()
+        let key = DocumentKey(tenant: TenantID(storedRawValue: tenant), docId: DocumentID(storedRawValue: docId))
+        let origin: Origin
+        if source == "file", let root, let tenantDirectory, let path {
+            origin = .file(FileLocation(scanRoot: root, tenantDirectory: tenantDirectory, path: path))
+        } else {
+            origin = .api(storedMeta: try columns["meta"].decode(String?.self), key: key)
+        }
+        var hold: Hold?
+        if let token = try columns["lease_token"].decode(String?.self) {
+            hold = Hold(
+                token: token, expiresAt: Timestamp(milliseconds: try columns["lease_expires_at"].decode(Int64.self)),
+                revision: try columns["lease_revision"].decode(Int64.self))
+        }
+        func time(_ column: String) throws -> Timestamp { Timestamp(milliseconds: try columns[column].decode(Int64.self)) }
+        self.init(
+            key: key, revision: revision, kind: Change.Kind(rawValue: kind) ?? .upsert, origin: origin,
+            contentHash: hash.map { ContentHash(bytes: Array($0)) }, priority: Priority(rawValue: priority) ?? .low,
+            state: QueueEntry.State(rawValue: state) ?? .queued,
+            firstChangeAt: try time("first_change_at"), lastChangeAt: try time("last_change_at"), readyAt: try time("ready_at"),
+            attempts: try columns["attempts"].decode(Int.self), supersededCount: try columns["superseded"].decode(Int.self),
+            leaseExpiries: try columns["lease_expiries"].decode(Int.self), hold: hold,
+            lastError: try columns["last_error"].decode(String?.self), enqueuedAt: try time("enqueued_at"))
+    }
+
+    /// The row of `key`, locked until the transaction ends (`FOR UPDATE`).
+    static func lock(_ connection: PostgresConnection, _ key: DocumentKey, logger: Logger) async throws -> QueueEntry? {
+        let rows = try await connection.query("""
+            SELECT \(unescaped: postgresColumns) FROM queue WHERE tenant = \(key.tenant.rawValue) AND doc_id = \(key.docId.rawValue)
+            FOR UPDATE
+            """, logger: logger)
+        for try await row in rows { return try QueueEntry(postgres: row) }
+        return nil
+    }
+
+    /// Inserts or updates the row.
+    func save(_ connection: PostgresConnection, logger: Logger) async throws {
+        var location: FileLocation?
+        if case .file(let file) = origin { location = file }
+        try await connection.query("""
+            INSERT INTO queue (\(unescaped: QueueEntry.postgresColumns)) VALUES (
+                \(key.tenant.rawValue), \(key.docId.rawValue), \(revision), \(kind.rawValue), \(origin.sourceName),
+                \(location?.scanRoot), \(location?.tenantDirectory), \(location?.path), \(contentHash.map { Data($0.bytes) }),
+                \(priority.rawValue), \(state.rawValue), \(firstChangeAt.milliseconds), \(lastChangeAt.milliseconds),
+                \(readyAt.milliseconds), \(attempts), \(supersededCount), \(leaseExpiries), \(hold?.token),
+                \(hold?.expiresAt.milliseconds), \(hold?.revision), \(lastError), \(enqueuedAt.milliseconds), \(origin.metaJSON))
+            ON CONFLICT (tenant, doc_id) DO UPDATE SET
+                revision = excluded.revision, kind = excluded.kind, source = excluded.source, root = excluded.root,
+                tenant_dir = excluded.tenant_dir, path = excluded.path, content_hash = excluded.content_hash,
+                priority = excluded.priority, state = excluded.state, first_change_at = excluded.first_change_at,
+                last_change_at = excluded.last_change_at, ready_at = excluded.ready_at, attempts = excluded.attempts,
+                superseded = excluded.superseded, lease_expiries = excluded.lease_expiries,
+                lease_token = excluded.lease_token, lease_expires_at = excluded.lease_expires_at,
+                lease_revision = excluded.lease_revision, last_error = excluded.last_error,
+                enqueued_at = excluded.enqueued_at, meta = excluded.meta
+            """, logger: logger)
+    }
+
+    static func delete(_ connection: PostgresConnection, _ key: DocumentKey, logger: Logger) async throws {
+        try await connection.query(
+            "DELETE FROM queue WHERE tenant = \(key.tenant.rawValue) AND doc_id = \(key.docId.rawValue)", logger: logger)
+    }
+}

@@ -1,0 +1,29 @@
+import SluiceCore
+import SluicePostgres
+import SluiceTesting
+import Testing
+
+/// The queue conformance suite against a real PostgreSQL, a schema per test.
+@Suite struct PostgresJobQueueTests {
+    let conformance = JobQueueConformance { clock in
+        try await TestDatabase.freshStore(
+            clock: clock, options: PostgresStore.Options(settle: JobQueueConformance.settle, retry: JobQueueConformance.retry, owner: "test-host"))
+    }
+
+    @Test func coalescesChangesToOneRow() async throws { try await conformance.coalescesChangesToOneRow() }
+    @Test func settleWindowDelaysAndIsBounded() async throws { try await conformance.settleWindowDelaysAndIsBounded() }
+    @Test func holdsOneLeasePerDocument() async throws { try await conformance.holdsOneLeasePerDocument() }
+    @Test func keepsNewerChangeQueuedWhileLeased() async throws { try await conformance.keepsNewerChangeQueuedWhileLeased() }
+    @Test func rejectsLateCompletionAfterLeaseExpired() async throws { try await conformance.rejectsLateCompletionAfterLeaseExpired() }
+    @Test func retriesWithBackoffThenDeadLetters() async throws { try await conformance.retriesWithBackoffThenDeadLetters() }
+    @Test func deadLettersPermanentFailuresAtOnce() async throws { try await conformance.deadLettersPermanentFailuresAtOnce() }
+    @Test func newChangeRevivesDeadLetter() async throws { try await conformance.newChangeRevivesDeadLetter() }
+    @Test func leasesByPriority() async throws { try await conformance.leasesByPriority() }
+    @Test func sharesLeasesFairlyAcrossTenants() async throws { try await conformance.sharesLeasesFairlyAcrossTenants() }
+    @Test func deadLettersAfterThreeLeaseExpiries() async throws { try await conformance.deadLettersAfterThreeLeaseExpiries() }
+    @Test func releasesAbandonedLeases() async throws { try await conformance.releasesAbandonedLeases() }
+    @Test func blamesOnlyTheDocumentBeingProcessed() async throws { try await conformance.blamesOnlyTheDocumentBeingProcessed() }
+    @Test func releasedLeaseIsLeasableWithoutAttempt() async throws { try await conformance.releasedLeaseIsLeasableWithoutAttempt() }
+    @Test func countsDepth() async throws { try await conformance.countsDepth() }
+    @Test func postponesWithoutCountingAnAttempt() async throws { try await conformance.postponesWithoutCountingAnAttempt() }
+}
