@@ -70,8 +70,7 @@ extension PostgresStore: JobQueue {
             SELECT tenant FROM queue WHERE state = \(QueueEntry.State.queued.rawValue) AND priority = \(priority.rawValue)
               AND tenant > \(cursor) ORDER BY tenant LIMIT 1
             """, logger: logger)
-        for try await tenant in rows.decode(String.self) { return tenant }
-        return nil
+        return try await rows.firstRow()?.decode(String.self)
     }
 
     /// A lease token naming this store's owner, so a restarted process can
@@ -179,8 +178,7 @@ extension PostgresStore: JobQueue {
                 SELECT \(unescaped: QueueEntry.postgresColumns) FROM queue
                 WHERE tenant = \(key.tenant.rawValue) AND doc_id = \(key.docId.rawValue)
                 """, logger: self.logger)
-            for try await row in rows { return try QueueEntry(postgres: row) }
-            return nil
+            return try await rows.firstRow().map(QueueEntry.init(postgres:))
         }
     }
 
@@ -190,8 +188,7 @@ extension PostgresStore: JobQueue {
                 SELECT min(CASE WHEN lease_token IS NULL THEN ready_at ELSE lease_expires_at END) FROM queue
                 WHERE state = \(QueueEntry.State.queued.rawValue)
                 """, logger: self.logger)
-            for try await time in rows.decode(Int64?.self) { return time.map { Timestamp(milliseconds: $0) } }
-            return nil
+            return try await rows.firstRow()?.decode(Int64?.self).map { Timestamp(milliseconds: $0) }
         }
     }
 

@@ -95,8 +95,10 @@ public final class PostgresStore: Sendable {
     func now(_ connection: PostgresConnection) async throws -> Timestamp {
         if let clock { return clock.now() }
         let rows = try await connection.query("SELECT (extract(epoch FROM now()) * 1000)::int8", logger: logger)
-        for try await milliseconds in rows.decode(Int64.self) { return Timestamp(milliseconds: milliseconds) }
-        throw SluiceError(.storage, "PostgreSQL returned no time", isRetryable: true)
+        guard let milliseconds = try await rows.firstRow()?.decode(Int64.self) else {
+            throw SluiceError(.storage, "PostgreSQL returned no time", isRetryable: true)
+        }
+        return Timestamp(milliseconds: milliseconds)
     }
 
     /// Runs `body` in one transaction; PostgreSQL's errors become `.storage`
@@ -140,4 +142,10 @@ public final class PostgresStore: Sendable {
         }
         return SluiceError(.storage, "\(doing) failed: the connection to PostgreSQL failed (\(error.code)); retrying", isRetryable: true)
     }
+}
+
+extension PostgresRowSequence {
+    /// The first row, the others read to the end: a sequence left part-read
+    /// leaves its connection busy with the rest.
+    func firstRow() async throws -> PostgresRow? { try await collect().first }
 }

@@ -45,8 +45,7 @@ extension QueueEntry {
             SELECT \(unescaped: postgresColumns) FROM queue WHERE tenant = \(key.tenant.rawValue) AND doc_id = \(key.docId.rawValue)
             FOR UPDATE
             """, logger: logger)
-        for try await row in rows { return try QueueEntry(postgres: row) }
-        return nil
+        return try await rows.firstRow().map(QueueEntry.init(postgres:))
     }
 
     /// Inserts or updates the row.

@@ -1,0 +1,106 @@
+import Foundation
+import SluiceCore
+import SluicePostgres
+import Synchronization
+import Testing
+
+/// Several stores on one schema, each with its own connections and owner, as
+/// processes on different hosts would be, on the database's clock.
+@Suite struct PostgresManyProcessesTests {
+    static let documents = 300
+
+    struct Tally: Sendable {
+        var held: Set<DocumentKey> = []
+        var doubleHeld = 0
+        var leasedBy: [Int] = [0, 0, 0]
+    }
+
+    /// What the worker tasks share.
+    final class Shared: Sendable {
+        let tally = Mutex(Tally())
+        let done = Atomic(false)
+    }
+
+    func change(_ index: Int) throws -> Change {
+        let docId = "doc\(index).md"
+        return Change(
+            key: DocumentKey(tenant: try TenantID("tenant\(index % 5)"), docId: try DocumentID(docId)), kind: .upsert,
+            origin: .file(FileLocation(scanRoot: "/r", tenantDirectory: "/r/t", path: "/r/t/\(docId)")), priority: .normal)
+    }
+
+    /// Three stores lease and complete 300 documents at once while a fourth
+    /// queues a newer revision of every tenth one, often while it is leased:
+    /// no document is held by two at once, and each ends recorded at its
+    /// newest revision with nothing left queued.
+    @Test func threeProcessesShareTheQueueAndEveryDocumentEndsAtItsNewestRevision() async throws {
+        let location = try TestDatabase.freshLocation()
+        func open(_ owner: String) async throws -> PostgresStore {
+            try await PostgresStore.open(
+                location, options: PostgresStore.Options(settle: SettlePolicy(window: .zero, maximum: .zero), maximumConnections: 3, owner: owner))
+        }
+        let producer = try await open("producer")
+        let workers = [try await open("worker-a"), try await open("worker-b"), try await open("worker-c")]
+        defer { Task { for store in workers + [producer] { await store.close() } } }
+        var newest: [DocumentKey: Int64] = [:]
+        for (index, outcome) in try await producer.enqueue((0..<Self.documents).map(change)).enumerated() {
+            newest[try change(index).key] = outcome.revision
+        }
+
+        let shared = Shared()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (number, store) in workers.enumerated() {
+                group.addTask {
+                    var idle = 0
+                    while idle < 20 {
+                        let leases = try await store.lease(limit: 10, duration: .seconds(30))
+                        if leases.isEmpty {
+                            idle += shared.done.load(ordering: .relaxed) ? 1 : 0
+                            try await Task.sleep(for: .milliseconds(20))
+                            continue
+                        }
+                        idle = 0
+                        shared.tally.withLock { tally in
+                            tally.leasedBy[number] += leases.count
+                            for lease in leases where !tally.held.insert(lease.key).inserted { tally.doubleHeld += 1 }
+                        }
+                        try await Task.sleep(for: .milliseconds(5))  // the work, during which newer changes arrive
+                        shared.tally.withLock { tally in for lease in leases { tally.held.remove(lease.key) } }
+                        _ = try await store.complete(leases.map { Completion(lease: $0, result: .skipped(contentHash: nil, reason: "test")) })
+                    }
+                }
+            }
+            // Newer revisions of every tenth document while the workers run.
+            for round in 0..<3 {
+                try await Task.sleep(for: .milliseconds(30))
+                let hot = try stride(from: round, to: Self.documents, by: 10).map(change)
+                for (change, outcome) in zip(hot, try await producer.enqueue(hot)) { newest[change.key] = outcome.revision }
+            }
+            shared.done.store(true, ordering: .relaxed)
+            try await group.waitForAll()
+        }
+
+        let final = shared.tally.withLock { $0 }
+        #expect(final.doubleHeld == 0, "a document was leased by two processes at once")
+        #expect(final.leasedBy.filter { $0 > 0 }.count >= 2, "the work was shared: \(final.leasedBy)")
+        #expect(try await producer.depth() == QueueDepth(), "nothing left queued, leased or dead")
+        let states = try await producer.documentStates(Array(newest.keys))
+        #expect(states.count == Self.documents)
+        let behind = newest.filter { states[$0.key]?.revision != $0.value }
+        #expect(behind.isEmpty, "\(behind.count) documents not at their newest revision")
+    }
+
+    /// Without a test clock, times are the database's: a change is ready at
+    /// the database's now plus the settle window, whatever this process's clock says.
+    @Test func readyTimesComeFromTheDatabaseClock() async throws {
+        let settle = SettlePolicy(window: .seconds(3600), maximum: .seconds(7200))
+        let store = try await PostgresStore.open(try TestDatabase.freshLocation(), options: PostgresStore.Options(settle: settle, maximumConnections: 2))
+        defer { Task { await store.close() } }
+        let before = Timestamp(Date())
+        try await store.enqueue([try change(1)])
+        let entry = try #require(try await store.entry(try change(1).key))
+        let after = Timestamp(Date())
+        // Loopback: the two clocks agree to well within a minute; the hour is the settle window.
+        #expect(entry.readyAt - before > .seconds(3540) && entry.readyAt - after < .seconds(3660), "\(entry.readyAt)")
+        #expect(try await store.lease(limit: 10, duration: .seconds(30)).isEmpty, "not ready for an hour of database time")
+    }
+}
