@@ -5,14 +5,18 @@ import SluiceCore
 extension PostgresStore {
     /// Applies finished work in one transaction: each result is recorded only
     /// while its lease holds (the row is locked, so no other process can take
-    /// it meanwhile) and its revision is newer than what is recorded.
+    /// it meanwhile) and its revision is newer than what is recorded. Rows
+    /// are locked in key order, as `enqueue` locks them, so the two cannot
+    /// deadlock; the outcomes come back in the order of `completions`.
     public func complete(_ completions: [Completion]) async throws -> [CompletionOutcome] {
         guard !completions.isEmpty else { return [] }
         let outcomes = try await transaction("completing \(completions.count) documents") { connection in
             let now = try await self.now(connection)
-            var outcomes: [CompletionOutcome] = []
-            for completion in completions { outcomes.append(try await self.apply(completion, connection, now: now)) }
-            return outcomes
+            var outcomes = [CompletionOutcome?](repeating: nil, count: completions.count)
+            for index in PostgresStore.keyOrder(completions.map(\.lease.key)) {
+                outcomes[index] = try await self.apply(completions[index], connection, now: now)
+            }
+            return outcomes.map { $0! }
         }
         self.completions.ring()
         return outcomes
@@ -20,9 +24,6 @@ extension PostgresStore {
 
     private func apply(_ completion: Completion, _ connection: PostgresConnection, now: Timestamp) async throws -> CompletionOutcome {
         let lease = completion.lease
-        guard completion.file == nil else {
-            throw SluiceError(.internal, "file-backed documents are not kept in PostgreSQL yet (only published ones); use the SQLite store for watched folders")
-        }
         guard var entry = try await QueueEntry.lock(connection, lease.key, logger: logger), entry.isHeld(by: lease.token, at: now) else {
             return .leaseLost
         }
@@ -42,6 +43,11 @@ extension PostgresStore {
             outcome = .stale
         } else {
             try await write(completion, connection, now: now)
+            switch completion.file {
+            case .seen(let state): try await saveFileState(connection, state)
+            case .gone: try await forgetFile(connection, lease.key)
+            case nil: break
+            }
             if let covered = completion.sinkExtent {
                 try await connection.query("""
                     DELETE FROM sink_extents WHERE tenant = \(lease.key.tenant.rawValue) AND doc_id = \(lease.key.docId.rawValue)

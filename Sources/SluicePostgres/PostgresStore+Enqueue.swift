@@ -55,8 +55,7 @@ extension PostgresStore {
     ) async throws -> [EnqueueOutcome] {
         let revisions = try await allocateRevisions(connection, count: changes.count)
         var outcomes = [EnqueueOutcome?](repeating: nil, count: changes.count)
-        let order = changes.indices.sorted { (changes[$0].key.tenant.rawValue, changes[$0].key.docId.rawValue) < (changes[$1].key.tenant.rawValue, changes[$1].key.docId.rawValue) }
-        for index in order {
+        for index in PostgresStore.keyOrder(changes.map(\.key)) {
             outcomes[index] = try await enqueue(connection, changes[index], revision: revisions[index], now: now, effects: &effects)
         }
         return outcomes.map { $0! }
@@ -80,6 +79,12 @@ extension PostgresStore {
         try await entry.save(connection, logger: logger)
         try await effects.pending(entry, wasPending: false, at: now, connection, logger: logger)
         return .queued(revision: revision)
+    }
+
+    /// The indices of `keys` in the order every transaction locks documents
+    /// (tenant, then document id), so two transactions never wait on each other in a ring.
+    static func keyOrder(_ keys: [DocumentKey]) -> [Int] {
+        keys.indices.sorted { (keys[$0].tenant.rawValue, keys[$0].docId.rawValue) < (keys[$1].tenant.rawValue, keys[$1].docId.rawValue) }
     }
 
     /// Holds the document until the transaction ends (its queue row may not exist yet).

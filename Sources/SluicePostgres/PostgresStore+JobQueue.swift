@@ -82,7 +82,7 @@ extension PostgresStore: JobQueue {
         return try await transaction("renewing leases") { connection in
             let now = try await self.now(connection)
             var lost = Set<String>()
-            for lease in leases {
+            for lease in PostgresStore.keyOrder(leases.map(\.key)).map({ leases[$0] }) {
                 guard var entry = try await QueueEntry.lock(connection, lease.key, logger: self.logger),
                     entry.renew(token: lease.token, now: now, duration: duration)
                 else {
@@ -134,7 +134,7 @@ extension PostgresStore: JobQueue {
     public func release(_ leases: [Lease]) async throws {
         guard !leases.isEmpty else { return }
         try await transaction("releasing leases") { connection in
-            for lease in leases {
+            for lease in PostgresStore.keyOrder(leases.map(\.key)).map({ leases[$0] }) {
                 guard var entry = try await QueueEntry.lock(connection, lease.key, logger: self.logger),
                     entry.release(token: lease.token)
                 else { continue }

@@ -101,6 +101,34 @@ extension PostgresStore {
                 started_at bigint NOT NULL
             );
             """),
+        (2, "file state and scan problems", """
+            -- What the scan (or a worker) last recorded about each watched file.
+            CREATE TABLE files (
+                tenant text NOT NULL,
+                doc_id text NOT NULL,
+                root text NOT NULL,
+                tenant_dir text NOT NULL,
+                path text NOT NULL,
+                size bigint NOT NULL,
+                mtime_ns bigint NOT NULL,
+                ctime_ns bigint NOT NULL,
+                -- The inode's 64 bits, as a signed bigint.
+                inode bigint NOT NULL,
+                content_hash bytea NOT NULL,
+                recorded_at_ns bigint NOT NULL,
+                PRIMARY KEY (tenant, doc_id)
+            );
+            CREATE INDEX files_by_root ON files (root);
+            CREATE INDEX queue_by_root ON queue (root) WHERE source = 'file';
+
+            -- What the last scans found wrong, per tenant ('' for the root itself).
+            CREATE TABLE scan_problems (
+                tenant text NOT NULL,
+                message text NOT NULL,
+                seen_at bigint NOT NULL,
+                PRIMARY KEY (tenant, message)
+            );
+            """),
     ]
 
     /// Creates the schema or brings it up to date. Under an advisory lock

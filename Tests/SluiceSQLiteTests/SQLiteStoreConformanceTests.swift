@@ -18,8 +18,19 @@ let sqliteStores: StoreFactory = { clock in
     @Test func purgeRemovesOnlyThatTenant() async throws { try await IndexConformance(sqliteStores).purgeRemovesOnlyThatTenant() }
     @Test func oneTenantsSummaryIsItsLineOfTheWholeSummary() async throws { try await IndexConformance(sqliteStores).oneTenantsSummaryIsItsLineOfTheWholeSummary() }
     @Test func embeddingCacheReportsKnownTexts() async throws { try await IndexConformance(sqliteStores).embeddingCacheReportsKnownTexts() }
-    @Test func scanStateAndChangesCommitTogether() async throws { try await IndexConformance(sqliteStores).scanStateAndChangesCommitTogether() }
     @Test func reopensAnExistingStore() async throws { try await IndexConformance(sqliteStores).reopensAnExistingStore() }
+}
+
+/// The scan's view of the store (`FileStateConformance`).
+@Suite struct SQLiteFileStateTests {
+    let conformance = FileStateConformance { clock in
+        try SQLiteStore(path: try TemporaryDirectory("sluice-files").path + "/sluice.sqlite", clock: clock)
+    }
+
+    @Test func scanStateAndChangesCommitTogether() async throws { try await conformance.scanStateAndChangesCommitTogether() }
+    @Test func aCompletionRecordsTheFileItRead() async throws { try await conformance.aCompletionRecordsTheFileItRead() }
+    @Test func listsTheFileDocumentsUnderAFolder() async throws { try await conformance.listsTheFileDocumentsUnderAFolder() }
+    @Test func scanProblemsAreReplacedPerTenantAndCapped() async throws { try await conformance.scanProblemsAreReplacedPerTenantAndCapped() }
 }
 
 /// Published content kept while used (`PublishingConformance`).

@@ -20,7 +20,8 @@ public enum BlockingIO {
     /// cooperative pool can hold a deadline back.
     private static let deadlines = DispatchQueue(label: "sluice.blocking-io.deadlines", qos: .userInitiated)
 
-    /// Deadlines armed and not yet cancelled: one per body running under `run(within:)`.
+    /// Deadlines armed and not yet cancelled: one per body running under `run(within:)`
+    /// (including bodies that timed out and run on to their end).
     private static let armed = Atomic<Int>(0)
     public static var armedDeadlines: Int { armed.load(ordering: .relaxed) }
 
@@ -52,11 +53,12 @@ public enum BlockingIO {
                 let deadline = DispatchSource.makeTimerSource(queue: deadlines)
                 deadline.schedule(deadline: .now() + seconds)
                 deadline.setEventHandler { answer(.failure(timedOut())) }
-                deadline.setCancelHandler { armed.subtract(1, ordering: .relaxed) }
                 armed.add(1, ordering: .relaxed)
                 deadline.resume()
                 let result = Result { try body() }
                 deadline.cancel()
+                // Counted here, not in a cancel handler: that runs later on `deadlines`, which may lag.
+                armed.subtract(1, ordering: .relaxed)
                 answer(result)
             }
         }

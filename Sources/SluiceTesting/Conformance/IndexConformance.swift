@@ -115,20 +115,6 @@ public struct IndexConformance: Sendable {
         #expect(try await store.cachedEmbeddings(modelKey: "other/3", textHashes: [ContentHash.of("cached")]).isEmpty)
     }
 
-    public func scanStateAndChangesCommitTogether() async throws {
-        let key = JobQueueConformance.key("a.md")
-        let state = FileState(
-            key: key, root: "/r", tenantDirectory: "/r/acme", path: "/r/acme/a.md",
-            stat: FileStat(size: 3, mtimeNanos: 10, ctimeNanos: 10, inode: 7), contentHash: ContentHash.of("abc"),
-            recordedAtNanos: 20)
-        try await store.applyScan(ScanBatch(fileStates: [state], changes: [JobQueueConformance.change("a.md")]))
-        #expect(try await store.recordedFiles(root: "/r") == RecordedFiles(states: [key: state]))
-        #expect(try await store.recordedFiles(root: "/other") == RecordedFiles())
-        try await store.applyScan(ScanBatch(removedFiles: [key], changes: [JobQueueConformance.change("a.md", kind: .delete)]))
-        #expect(try await store.recordedFiles(root: "/r").states.isEmpty)
-        #expect(try await store.depth().pending == 1, "the delete coalesced into the document's one row")
-    }
-
     public func reopensAnExistingStore() async throws {
         _ = try await process("a.md", indexed(["one"], vectors: [vector([1, 0, 0])]))
         let reopened = try await fixture.reopened()
