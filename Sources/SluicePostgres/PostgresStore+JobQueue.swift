@@ -19,26 +19,19 @@ extension PostgresStore: JobQueue {
     /// work instead of queueing behind each other.
     public func lease(limit: Int, duration: Duration) async throws -> [Lease] {
         guard limit > 0 else { return [] }
-        let quantum = max(1, limit / 4)
+        let quantum = TenantRounds.quantum(for: limit)
         return try await transaction("leasing documents") { connection in
             let now = try await self.now(connection)
             var leases: [Lease] = []
             for priority in Priority.allCases.sorted(by: >) where leases.count < limit {
-                var cursor = self.leaseCursors.withLock { $0[priority] } ?? ""
-                var first: String?
-                var leasedThisRound = 0
-                while leases.count < limit {
-                    guard let tenant = try await self.nextTenant(connection, priority: priority, after: cursor) else {
-                        if cursor.isEmpty { break }
-                        cursor = ""
-                        continue
+                var rounds = TenantRounds(from: self.leaseCursors.withLock { $0[priority] } ?? "")
+                walk: while leases.count < limit {
+                    let tenant: String
+                    switch rounds.step(next: try await self.nextTenant(connection, priority: priority, after: rounds.cursor)) {
+                    case .stop: break walk
+                    case .wrap: continue walk
+                    case .lease(let next): tenant = next
                     }
-                    if tenant == first {
-                        if leasedThisRound == 0 { break }
-                        leasedThisRound = 0
-                    }
-                    if first == nil { first = tenant }
-                    cursor = tenant
                     let rows = try await connection.query("""
                         SELECT \(unescaped: QueueEntry.postgresColumns) FROM queue
                         WHERE state = \(QueueEntry.State.queued.rawValue) AND priority = \(priority.rawValue) AND tenant = \(tenant)
@@ -54,11 +47,11 @@ extension PostgresStore: JobQueue {
                         try await entry.save(connection, logger: self.logger)
                         if outcome == .leased {
                             leases.append(entry.lease(token: token))
-                            leasedThisRound += 1
+                            rounds.leased(1)
                         }
                     }
                 }
-                self.leaseCursors.withLock { $0[priority] = cursor }
+                self.leaseCursors.withLock { $0[priority] = rounds.cursor }
             }
             return leases
         }

@@ -20,7 +20,7 @@ extension SQLiteStore: JobQueue {
     public func lease(limit: Int, duration: Duration) async throws -> [Lease] {
         guard limit > 0 else { return [] }
         let now = clock.now()
-        let quantum = max(1, limit / 4)
+        let quantum = TenantRounds.quantum(for: limit)
         return try await write("leasing documents") { db in
             // The next tenant after a cursor with queued rows of a priority: one seek.
             let nextTenant = try db.cachedStatement(sql: """
@@ -38,22 +38,15 @@ extension SQLiteStore: JobQueue {
                 """)
             var leases: [Lease] = []
             for priority in Priority.allCases.sorted(by: >) where leases.count < limit {
-                var cursor = self.leaseCursors.withLock { $0[priority] } ?? ""
-                // Stops at the first tenant of the round once a whole round leased nothing.
-                var first: String?
-                var leasedThisRound = 0
-                while leases.count < limit {
-                    guard let tenant = try String.fetchOne(nextTenant, arguments: ["priority": priority.rawValue, "after": cursor]) else {
-                        if cursor.isEmpty { break }  // no tenant has queued rows of this priority
-                        cursor = ""  // past the last tenant: round again from the first
-                        continue
+                var rounds = TenantRounds(from: self.leaseCursors.withLock { $0[priority] } ?? "")
+                walk: while leases.count < limit {
+                    let next = try String.fetchOne(nextTenant, arguments: ["priority": priority.rawValue, "after": rounds.cursor])
+                    let tenant: String
+                    switch rounds.step(next: next) {
+                    case .stop: break walk
+                    case .wrap: continue walk
+                    case .lease(let next): tenant = next
                     }
-                    if tenant == first {
-                        if leasedThisRound == 0 { break }
-                        leasedThisRound = 0
-                    }
-                    if first == nil { first = tenant }
-                    cursor = tenant
                     let rows = try Row.fetchAll(readyRows, arguments: [
                         "priority": priority.rawValue, "tenant": tenant, "now": now.milliseconds,
                         "limit": min(quantum, limit - leases.count),
@@ -65,11 +58,11 @@ extension SQLiteStore: JobQueue {
                         try entry.save(db)
                         if outcome == .leased {
                             leases.append(entry.lease(token: token))
-                            leasedThisRound += 1
+                            rounds.leased(1)
                         }
                     }
                 }
-                self.leaseCursors.withLock { $0[priority] = cursor }
+                self.leaseCursors.withLock { $0[priority] = rounds.cursor }
             }
             return leases
         }
