@@ -39,33 +39,48 @@ import Testing
         return process
     }
 
+    /// SIGKILLs `process` as soon as `probe` returns a value, polled every
+    /// `interval` from a thread of its own, and returns that value; nil when
+    /// the process ended or `seconds` passed first. A thread, not a task:
+    /// under the full suite's load the test process's cooperative pool can
+    /// leave a task unscheduled for seconds, long enough for the moment to
+    /// pass unseen (CI once missed a whole 27 MB extraction that way).
+    static func killProcess<Value: Sendable>(
+        _ process: Process, within seconds: TimeInterval, every interval: TimeInterval, when probe: @escaping @Sendable () -> Value?
+    ) async -> Value? {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let deadline = Date().addingTimeInterval(seconds)
+                while process.isRunning && Date() < deadline {
+                    if let value = probe() {
+                        Foundation.kill(process.processIdentifier, SIGKILL)
+                        continuation.resume(returning: value)
+                        return
+                    }
+                    Thread.sleep(forTimeInterval: interval)
+                }
+                continuation.resume(returning: nil)
+            }
+        }
+    }
+
     /// SIGKILLs `process` once `threshold` documents are indexed or deleted,
-    /// read from the store by a thread that polls every 20 ms; returns
-    /// whether the process was still running when killed.
-    static func killWhenDone(_ process: Process, threshold: Int, data: String, within seconds: TimeInterval) async throws -> Bool {
-        let outcome = Mutex<Bool?>(nil)
-        let thread = Thread {
-            let deadline = Date().addingTimeInterval(seconds)
-            var store: DatabaseQueue?
-            while process.isRunning && Date() < deadline {
+    /// read from the store every 20 ms (opened once, then only read);
+    /// returns whether the process was still running when killed.
+    static func killWhenDone(_ process: Process, threshold: Int, data: String, within seconds: TimeInterval) async -> Bool {
+        let store = Mutex<DatabaseQueue?>(nil)
+        return await killProcess(process, within: seconds, every: 0.02) { () -> Bool? in
+            store.withLock { store in
                 if store == nil, FileManager.default.fileExists(atPath: data + "/sluice.sqlite") {
                     store = try? DatabaseQueue(path: data + "/sluice.sqlite")
                 }
                 let done = try? store?.read { db in
                     try Int.fetchOne(db, sql: "SELECT count(*) FROM documents WHERE status IN ('indexed', 'deleted')")
                 }
-                if let done = done ?? nil, done >= threshold {
-                    Foundation.kill(process.processIdentifier, SIGKILL)
-                    outcome.withLock { $0 = true }
-                    return
-                }
-                Thread.sleep(forTimeInterval: 0.02)
+                guard let done = done ?? nil, done >= threshold else { return nil }
+                return true
             }
-            outcome.withLock { $0 = false }
-        }
-        thread.start()
-        while outcome.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
-        return outcome.withLock { $0 } ?? false
+        } ?? false
     }
 
     /// Documents done so far, read from the store by another process, as
@@ -114,7 +129,7 @@ import Testing
             let process = try start(binary, corpus: corpus, data: data, environment: ["SLUICE_CONCURRENCY": "1", "SLUICE_BATCH_SIZE": "1"])
             // Watched from a thread of its own: the test process's cooperative pool can stall for
             // seconds while other tests run, long enough for the run to finish unseen.
-            let killed = try await Self.killWhenDone(process, threshold: threshold, data: data, within: 300)
+            let killed = await Self.killWhenDone(process, threshold: threshold, data: data, within: 300)
             #expect(
                 killed,
                 "round \(round): the run must still be working when it is killed; it said: \((try? String(contentsOfFile: corpus + ".stderr", encoding: .utf8)) ?? "")")
@@ -155,10 +170,9 @@ import Testing
         var configuration = Configuration()
         configuration.dataDirectory = data
 
-        // Kill it while the large document is the one being extracted. The poll reads only the
-        // `inflight` file (one pread), so it is fast enough however loaded the machine is (opening
-        // the store on every poll once missed a whole extraction on CI); which document the mark was
-        // for is checked after the kill. A kill that caught a small document blames that one once,
+        // Kill it while the large document is the one being extracted: a thread polls only the
+        // `inflight` file (one pread) and kills the moment a new mark appears; which document the
+        // mark was for is checked after the kill. A kill that caught a small document blames that one once,
         // below the limit, and does not count as a round.
         var previous: Set<String> = []
         var rounds = 0
@@ -170,17 +184,25 @@ import Testing
             process.arguments = ["run", corpus, "--data-dir", data, "--quiet", "--json"]
             process.environment = ["SLUICE_CONCURRENCY": "1", "SLUICE_BATCH_SIZE": "20"]
             process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
+            _ = FileManager.default.createFile(atPath: work.path + "/stderr", contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: work.path + "/stderr")
             try process.run()
-            var marked: Set<String> = []
-            let caught = try await eventually(within: .seconds(120), every: .milliseconds(1)) {
-                guard process.isRunning, FileManager.default.fileExists(atPath: data + "/inflight") else { return false }
-                marked = (try? InflightRecord(dataDirectory: data))?.marked() ?? []
-                return !marked.isEmpty && marked != previous
+            let record = Mutex<InflightRecord?>(nil)
+            let seen = previous
+            let caught = await Self.killProcess(process, within: 120, every: 0.0002) { () -> Set<String>? in
+                record.withLock { record in
+                    if record == nil, FileManager.default.fileExists(atPath: data + "/inflight") {
+                        record = try? InflightRecord(dataDirectory: data)
+                    }
+                    guard let marked = record?.marked(), !marked.isEmpty, marked != seen else { return nil }
+                    return marked
+                }
             }
-            kill(process.processIdentifier, SIGKILL)
-            _ = try await process.exited()
-            #expect(caught, "attempt \(attempts): the run was seen extracting a document")
+            let status = try await process.exited().status
+            #expect(
+                caught != nil,
+                "attempt \(attempts): the run was not seen extracting a document; it ended with \(status) and said: \((try? String(contentsOfFile: work.path + "/stderr", encoding: .utf8)) ?? "")")
+            let marked = caught ?? []
             previous = marked
             let token = try await SluiceRuntime(configuration: configuration).store.entry(key)?.hold?.token
             if let token, marked == [token] { rounds += 1 }
