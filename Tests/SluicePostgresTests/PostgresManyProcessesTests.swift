@@ -41,10 +41,7 @@ import Testing
     /// queues a newer revision of every tenth one, often while it is leased:
     /// no document is held by two at once, and each ends recorded at its
     /// newest revision with nothing left queued.
-    @Test(.disabled("""
-        Hangs now and then under the full suite's load: one lease transaction stays idle in transaction after its \
-        tenant lookup, holding rows the producer waits for. Passes alone; being found (issue 15).
-        """))
+    @Test
     func threeProcessesShareTheQueueAndEveryDocumentEndsAtItsNewestRevision() async throws {
         let location = try TestDatabase.freshLocation()
         func open(_ owner: String) async throws -> PostgresStore {

@@ -15,7 +15,9 @@ public struct TenantRounds: Sendable {
 
     /// The tenant the walk is at; the next lookup starts after it.
     public private(set) var cursor: String
+    /// Where the current round began, and whether the walk has since wrapped past the last tenant.
     private var first: String?
+    private var wrapped = false
     private var leasedThisRound = 0
 
     public init(from cursor: String) { self.cursor = cursor }
@@ -24,15 +26,23 @@ public struct TenantRounds: Sendable {
     public static func quantum(for limit: Int) -> Int { max(1, limit / 4) }
 
     /// Where to go, given the next tenant after `cursor` with queued work (nil: none).
+    ///
+    /// A round ends when the walk, having wrapped, comes back to where it
+    /// began or past it: the tenant it began at may have no queued work left
+    /// by then (another process finished it), and waiting to meet that very
+    /// tenant again would walk forever.
     public mutating func step(next tenant: String?) -> Step {
         guard let tenant else {
             if cursor.isEmpty { return .stop }
             cursor = ""
+            if first != nil { wrapped = true }
             return .wrap
         }
-        if tenant == first {
+        if let start = first, wrapped, tenant >= start {
             if leasedThisRound == 0 { return .stop }
             leasedThisRound = 0
+            wrapped = false
+            first = tenant
         }
         if first == nil { first = tenant }
         cursor = tenant
