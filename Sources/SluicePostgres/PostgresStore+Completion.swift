@@ -86,6 +86,7 @@ extension PostgresStore {
                     """, logger: logger)
             }
             try await deleteChunks(connection, lease.key, from: document.chunks.count)
+            try await cacheEmbeddings(connection, document)
             try await saveDocument(
                 connection, lease, now: now, status: .indexed, contentHash: document.contentHash, chunkCount: document.chunks.count,
                 settings: document.settingsFingerprint, title: document.title, reason: nil,

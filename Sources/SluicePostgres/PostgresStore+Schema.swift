@@ -129,6 +129,32 @@ extension PostgresStore {
                 PRIMARY KEY (tenant, message)
             );
             """),
+        (3, "API keys, the embedding cache and Sluice's own values", """
+            -- API keys: the SHA-256 of each secret, never the secret.
+            CREATE TABLE api_keys (
+                id text PRIMARY KEY,
+                hash bytea NOT NULL UNIQUE,
+                tenant text,
+                label text,
+                created_at bigint NOT NULL,
+                revoked_at bigint
+            );
+
+            -- Vectors already computed, by model and chunk text (little-endian Float32), so an
+            -- unchanged chunk is never embedded twice and a remote sink can be sent every chunk.
+            CREATE TABLE embeddings (
+                model text NOT NULL,
+                text_hash bytea NOT NULL,
+                vector bytea NOT NULL,
+                PRIMARY KEY (model, text_hash)
+            );
+
+            -- Values Sluice keeps for itself (the settings fingerprint, the supported types).
+            CREATE TABLE meta (
+                key text PRIMARY KEY,
+                value text NOT NULL
+            );
+            """),
     ]
 
     /// Creates the schema or brings it up to date. Under an advisory lock

@@ -4,9 +4,7 @@ import SluiceCore
 
 extension SQLiteStore: APIKeyStore {
     public func createKey(tenant: TenantID?, label: String?) async throws -> (record: APIKeyRecord, secret: String) {
-        var generator = SystemRandomNumberGenerator()
-        let secret = "sk_" + (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexString
-        let id = "key_" + (0..<6).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexString
+        let (id, secret) = APIKeyRecord.newSecret()
         let record = APIKeyRecord(id: id, tenant: tenant?.rawValue, label: label, createdAt: clock.now(), revokedAt: nil)
         try await write("creating an API key") { db in
             try db.execute(

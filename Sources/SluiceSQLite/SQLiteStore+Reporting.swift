@@ -59,7 +59,7 @@ extension SQLiteStore: ReportingStore {
             let firstBatch = try wave.compactMap { try SQLiteStore.firstUpdate(db, tenant: $0.tenant, since: start) }.min()
             let since = max(now - window, firstBatch ?? now)
             let finished = try wave.reduce(0) { $0 + (try SQLiteStore.updates(db, tenant: $1.tenant, after: since)) }
-            return (tenants, OnboardingProgress.combined(wave, filesPerMinute: SQLiteStore.perMinute(finished, since: since, now: now)))
+            return (tenants, OnboardingProgress.combined(wave, filesPerMinute: OnboardingProgress.perMinute(finished, since: since, now: now)))
         }
     }
 
@@ -86,7 +86,7 @@ extension SQLiteStore: ReportingStore {
             let finishedAt = pending > 0 ? nil : try Int64.fetchOne(last, arguments: [name]).map { Timestamp(milliseconds: max($0, started.milliseconds)) } ?? started
             return OnboardingProgress(
                 tenant: name, startedAt: started, total: processed + failed + pending, processed: processed, failed: failed,
-                pending: pending, filesPerMinute: perMinute(try updates(db, tenant: name, after: since), since: since, now: now),
+                pending: pending, filesPerMinute: OnboardingProgress.perMinute(try updates(db, tenant: name, after: since), since: since, now: now),
                 finishedAt: finishedAt)
         }
     }
@@ -102,11 +102,6 @@ extension SQLiteStore: ReportingStore {
     static func updates(_ db: Database, tenant: String, after: Timestamp) throws -> Int {
         let statement = try db.cachedStatement(sql: "SELECT count(*) FROM documents INDEXED BY documents_by_update WHERE tenant = ? AND updated_at > ?")
         return try Int.fetchOne(statement, arguments: [tenant, after.milliseconds]) ?? 0
-    }
-
-    static func perMinute(_ count: Int, since: Timestamp, now: Timestamp) -> Double {
-        guard now > since else { return 0 }
-        return Double(count) / max(0.25, (now - since).seconds) * 60
     }
 
     /// When each tenant's first document was written (for the fairness figure of `sluice bench`).

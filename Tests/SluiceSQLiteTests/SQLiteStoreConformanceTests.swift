@@ -53,3 +53,8 @@ let sqliteStores: StoreFactory = { clock in
     @Test func countsRateAndETAFollowTheWork() async throws { try await OnboardingConformance(sqliteStores).countsRateAndETAFollowTheWork() }
     @Test func theWaveCountsEveryTenantAtTheWholeRate() async throws { try await OnboardingConformance(sqliteStores).theWaveCountsEveryTenantAtTheWholeRate() }
 }
+
+/// API keys (`APIKeyConformance`).
+@Suite struct SQLiteAPIKeyTests {
+    @Test func keysResolveAndARevocationReachesEveryHandleAtOnce() async throws { try await APIKeyConformance(sqliteStores).keysResolveAndARevocationReachesEveryHandleAtOnce() }
+}

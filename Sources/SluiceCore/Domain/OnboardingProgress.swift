@@ -46,6 +46,12 @@ public struct OnboardingProgress: Sendable, Equatable {
 }
 
 extension OnboardingProgress {
+    /// `count` documents since `since`, per minute at `now` (over at least a quarter second).
+    public static func perMinute(_ count: Int, since: Timestamp, now: Timestamp) -> Double {
+        guard now > since else { return 0 }
+        return Double(count) / max(0.25, (now - since).seconds) * 60
+    }
+
     /// The onboardings in progress with those that finished while they ran:
     /// one wave of work (a bulk export over many tenants). Empty when none is
     /// in progress.

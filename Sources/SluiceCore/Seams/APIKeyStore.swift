@@ -49,6 +49,16 @@ public struct APIKeyRecord: Sendable, Equatable, Codable {
     }
 }
 
+extension APIKeyRecord {
+    /// A new key's id and secret: 256 random bits, of which stores keep only the SHA-256.
+    public static func newSecret() -> (id: String, secret: String) {
+        var generator = SystemRandomNumberGenerator()
+        let secret = "sk_" + (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexString
+        let id = "key_" + (0..<6).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexString
+        return (id, secret)
+    }
+}
+
 /// API keys, stored as SHA-256 hashes of 256-bit random secrets.
 ///
 /// Lookups hit the store on every request, so a revoked key stops working

@@ -1,9 +1,9 @@
 import SluiceCore
 import Testing
 
-/// A backend as the store conformance suites see it: every storage role and
-/// the embedded vector index.
-public typealias ConformingStore = any SluiceStore & VectorIndex
+/// A backend as the store conformance suites see it: every storage role (the
+/// suites that search ask for the embedded vector index as well).
+public typealias ConformingStore = any SluiceStore
 
 /// Makes a fresh, empty storage driven by `clock` and returns how to open a
 /// handle to it: the first call opens the one a suite uses, a later one opens

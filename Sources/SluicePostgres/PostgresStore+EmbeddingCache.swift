@@ -1,0 +1,58 @@
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import PostgresNIO
+import SluiceCore
+
+extension PostgresStore: EmbeddingCache {
+    public func cachedEmbeddings(modelKey: String, textHashes: [ContentHash]) async throws -> Set<ContentHash> {
+        Set(try await embeddings(modelKey: modelKey, textHashes: textHashes, vectors: false).keys)
+    }
+
+    public func embeddings(modelKey: String, textHashes: [ContentHash]) async throws -> [ContentHash: [Float]] {
+        try await embeddings(modelKey: modelKey, textHashes: textHashes, vectors: true)
+    }
+
+    /// The cached vectors (empty ones unless `vectors`) of those of `textHashes` that have one under `modelKey`.
+    private func embeddings(modelKey: String, textHashes: [ContentHash], vectors: Bool) async throws -> [ContentHash: [Float]] {
+        guard !textHashes.isEmpty else { return [:] }
+        let hashes = Set(textHashes).map { ByteBuffer(bytes: $0.bytes) }
+        return try await reading("reading the embedding cache") { connection in
+            let rows = try await connection.query("""
+                SELECT text_hash, CASE WHEN \(vectors) THEN vector ELSE ''::bytea END FROM embeddings
+                WHERE model = \(modelKey) AND text_hash = ANY(\(hashes))
+                """, logger: self.logger)
+            var found: [ContentHash: [Float]] = [:]
+            for try await (hash, data) in rows.decode((Data, Data).self) {
+                var vector: [Float] = []
+                VectorCoding.decode(data, into: &vector)
+                found[ContentHash(bytes: Array(hash))] = vector
+            }
+            return found
+        }
+    }
+
+    @discardableResult
+    public func collectUnusedEmbeddings() async throws -> Int {
+        try await transaction("collecting unused embeddings") { connection in
+            let rows = try await connection.query("""
+                WITH gone AS (
+                    DELETE FROM embeddings e WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.text_hash = e.text_hash)
+                    RETURNING 1)
+                SELECT count(*) FROM gone
+                """, logger: self.logger)
+            return try await rows.firstRow()?.decode(Int.self) ?? 0
+        }
+    }
+
+    /// Keeps the vectors of an indexed document's chunks (those already kept stay as they are).
+    func cacheEmbeddings(_ connection: PostgresConnection, _ document: IndexedDocument) async throws {
+        let chunks = document.chunks.compactMap { chunk in chunk.vector.map { (hash: chunk.textHash, vector: $0) } }
+        guard !chunks.isEmpty else { return }
+        try await connection.query("""
+            INSERT INTO embeddings (model, text_hash, vector)
+            SELECT \(document.modelKey), * FROM unnest(\(chunks.map { ByteBuffer(bytes: $0.hash.bytes) })::bytea[], \(chunks.map { ByteBuffer(data: VectorCoding.encode($0.vector)) })::bytea[])
+            ON CONFLICT (model, text_hash) DO NOTHING
+            """, logger: logger)
+    }
+}
