@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "SluiceApp",
             dependencies: [
-                "SluiceCore", "SluiceSQLite", "SluiceWatch", "SluiceConnectors", "SluiceHTTP",
+                "SluiceCore", "SluiceSQLite", "SluicePostgres", "SluiceWatch", "SluiceConnectors", "SluiceHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -115,7 +115,7 @@ let package = Package(
         // Test support: a manual clock, corpus helpers and the conformance suites.
         .target(
             name: "SluiceTesting",
-            dependencies: ["SluiceCore", "SluiceConnectors", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SluiceCore", "SluiceConnectors", "SluicePostgres", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "SluiceHTTPTests",
             dependencies: [
-                "SluiceApp", "SluiceBench", "SluiceHTTP", "SluiceCore", "SluiceSQLite", "SluiceConnectors", "SluiceTesting",
+                "SluiceApp", "SluiceBench", "SluiceHTTP", "SluiceCore", "SluiceSQLite", "SluicePostgres", "SluiceConnectors", "SluiceTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

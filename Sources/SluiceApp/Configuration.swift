@@ -114,6 +114,9 @@ public struct Configuration: Sendable, Equatable {
     public var metricsEnabled = true
     /// When alerts are raised (SLUICE_ALERT_QUEUE_DEPTH, SLUICE_ALERT_ERROR_RATE).
     public var alertThresholds = AlertThresholds()
+    /// Where the queue and document state live (`--store`, SLUICE_STORE_URL): nil
+    /// for the SQLite file in the data directory, or a postgres:// URL.
+    public var storeURL: String?
     /// Where indexed documents go (`--sink`, SLUICE_SINK).
     public var sink: SinkKind = .embedded
     /// Qdrant's REST root, e.g. http://127.0.0.1:6333 (`--qdrant-url`, SLUICE_QDRANT_URL).
@@ -173,7 +176,12 @@ public struct Configuration: Sendable, Equatable {
     /// Checks what one setting's parser cannot: the sink and embedder have
     /// what they need, chunks overlap less than their size, globs parse.
     public func validate() throws {
-        _ = try sinkTarget
+        let sink = try sinkTarget
+        if case .postgres = try storeTarget, case .embedded = sink {
+            throw SluiceError(
+                .configuration,
+                "the embedded index lives in the SQLite store, so with a PostgreSQL store (--store, SLUICE_STORE_URL) the vectors need a remote sink: --sink qdrant --qdrant-url URL, --sink webhook --webhook-url URL, or --sink sluice+http://host:port")
+        }
         _ = try embedderTarget
         if chunkOverlap >= chunkSize {
             throw SluiceError(.configuration, "chunk overlap (\(chunkOverlap)) must be smaller than the chunk size (\(chunkSize))")

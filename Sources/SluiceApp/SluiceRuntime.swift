@@ -4,6 +4,7 @@ import Prometheus
 import SluiceConnectors
 import SluiceCore
 import SluiceHTTP
+import SluicePostgres
 import SluiceSQLite
 import Synchronization
 
@@ -29,13 +30,50 @@ public final class SluiceRuntime: Sendable {
     /// The error rate, recent history and alerts (`checkHealth`).
     public let health: HealthMonitor
 
-    /// Opens the store in the configured data directory, creating it if needed.
-    public init(
+    /// Opens the SQLite store in the configured data directory, creating it
+    /// if needed. A PostgreSQL store (`--store`) is opened with `open`, which
+    /// must wait for the server.
+    public convenience init(
         configuration: Configuration, clock: any SluiceClock = SystemClock(), embedder: (any Embedder)? = nil,
         extractors: ExtractorRegistry? = nil, logger: Logger = Logger(label: "sluice")
     ) throws {
         try configuration.validate()
+        guard case .sqlite = try configuration.storeTarget else {
+            throw SluiceError(.configuration, "a PostgreSQL store is opened with SluiceRuntime.open, which waits for the server")
+        }
         try DataDirectory.prepare(configuration.absoluteDataDirectory)
+        try self.init(
+            configuration: configuration, store: SluiceRuntime.openStore(configuration, clock: clock), clock: clock, embedder: embedder,
+            extractors: extractors, logger: logger)
+    }
+
+    /// Opens the configured store, SQLite or PostgreSQL (connecting, and
+    /// migrating its schema under a lock so processes starting together do
+    /// not race), and composes the rest around it.
+    public static func open(
+        configuration: Configuration, clock: any SluiceClock = SystemClock(), embedder: (any Embedder)? = nil,
+        extractors: ExtractorRegistry? = nil, logger: Logger = Logger(label: "sluice")
+    ) async throws -> SluiceRuntime {
+        try configuration.validate()
+        guard case .postgres(let location) = try configuration.storeTarget else {
+            return try SluiceRuntime(configuration: configuration, clock: clock, embedder: embedder, extractors: extractors, logger: logger)
+        }
+        try DataDirectory.prepare(configuration.absoluteDataDirectory)
+        let options = PostgresStore.Options(
+            settle: SettlePolicy(window: configuration.settleWindow, maximum: configuration.settleMaximum),
+            retry: RetryPolicy(maxAttempts: configuration.maxRetries, baseDelay: configuration.retryDelay),
+            maximumConnections: max(4, configuration.concurrency + 2),
+            // Stable across restarts of this process, distinct from every other: a restart frees what its predecessor held.
+            owner: ProcessInfo.processInfo.hostName + ":" + configuration.absoluteDataDirectory)
+        // Times are the database's unless a test drives the clock.
+        let store = try await PostgresStore.open(location, clock: clock is SystemClock ? nil : clock, options: options, logger: logger)
+        return try SluiceRuntime(configuration: configuration, store: store, clock: clock, embedder: embedder, extractors: extractors, logger: logger)
+    }
+
+    private init(
+        configuration: Configuration, store: any SluiceStore, clock: any SluiceClock, embedder: (any Embedder)?,
+        extractors: ExtractorRegistry?, logger: Logger
+    ) throws {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
@@ -44,7 +82,6 @@ public final class SluiceRuntime: Sendable {
         self.health = HealthMonitor(thresholds: configuration.alertThresholds)
         self.metrics = configuration.metricsEnabled ? SluiceMetrics(factory: SluiceRuntime.metricsFactory(registry)) : .disabled
         let metrics = self.metrics
-        let store = try SluiceRuntime.openStore(configuration, clock: clock)
         self.store = store
         self.embedder = try embedder ?? SluiceRuntime.makeEmbedder(configuration, clock: clock, logger: logger, metrics: metrics)
         self.sink = try SluiceRuntime.makeSink(configuration, store: store, embedder: self.embedder, clock: clock, logger: logger, metrics: metrics)
@@ -53,8 +90,7 @@ public final class SluiceRuntime: Sendable {
         self.extractors = extractors ?? .standard(limits: configuration.extractionLimits)
     }
 
-    /// The configured store: the SQLite file in the data directory, with the
-    /// queue's settle and retry policies.
+    /// The SQLite store in the data directory, with the queue's settle and retry policies.
     static func openStore(_ configuration: Configuration, clock: any SluiceClock) throws -> SQLiteStore {
         try SQLiteStore(
             path: configuration.storePath, clock: clock,
@@ -181,12 +217,15 @@ public final class SluiceRuntime: Sendable {
 
     /// The configured sink; a remote one gets the delivery controls of its destination.
     static func makeSink(
-        _ configuration: Configuration, store: any VectorIndex & DocumentStateStore, embedder: any Embedder, clock: any SluiceClock, logger: Logger,
+        _ configuration: Configuration, store: any SluiceStore, embedder: any Embedder, clock: any SluiceClock, logger: Logger,
         metrics: SluiceMetrics
     ) throws -> any Sink {
         switch try configuration.sinkTarget {
         case .embedded:
-            return EmbeddedSink(store: store, modelKey: embedder.modelKey)
+            guard let index = store as? any VectorIndex & DocumentStateStore else {
+                throw SluiceError(.configuration, "this store keeps no vectors; choose a remote sink (--sink qdrant, webhook or sluice)")
+            }
+            return EmbeddedSink(store: index, modelKey: embedder.modelKey)
         case .qdrant(let url, let collection, let apiKey):
             return try QdrantSink(
                 url: url, collection: collection, dimension: embedder.dimension, apiKey: apiKey,

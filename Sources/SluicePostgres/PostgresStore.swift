@@ -59,6 +59,7 @@ public final class PostgresStore: Sendable {
     ) async throws -> PostgresStore {
         try await PostgresStore.probe(location, logger: logger)
         let store = PostgresStore(location, clock: clock, options: options, logger: logger)
+        await store.poolStarted()
         do {
             try await store.migrate()
         } catch {
@@ -82,7 +83,21 @@ public final class PostgresStore: Sendable {
         configuration.options.additionalStartupParameters = [("search_path", location.schema)]
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
-        running = Task { await client.run() }
+        let started = self.started
+        running = Task {
+            started.value.store(true, ordering: .releasing)
+            await client.run()
+        }
+    }
+
+    /// Set by the pool's task as it enters `PostgresClient.run()`; a lease
+    /// before that works but logs a warning, so `open` waits for it.
+    private let started = Flag()
+    private final class Flag: Sendable { let value = Atomic(false) }
+
+    private func poolStarted() async {
+        while !started.value.load(ordering: .acquiring) { await Task.yield() }
+        await Task.yield()
     }
 
     /// Stops the connection pool; the store is unusable afterwards.

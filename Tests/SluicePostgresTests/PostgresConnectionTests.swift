@@ -1,5 +1,6 @@
 import SluiceCore
 import SluicePostgres
+import SluiceTesting
 import Testing
 
 /// A wrong URL, a refused password, a missing database or nothing listening:

@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluicePostgres
+import SluiceTesting
 import Synchronization
 import Testing
 

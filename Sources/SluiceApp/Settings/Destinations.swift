@@ -1,4 +1,23 @@
 import SluiceCore
+import SluicePostgres
+
+/// Where the queue and document state live.
+public enum StoreTarget: Sendable, Equatable {
+    /// The SQLite file in the data directory (the default).
+    case sqlite(path: String)
+    /// A PostgreSQL database shared by any number of processes.
+    case postgres(PostgresLocation)
+}
+
+extension StoreTarget: CustomStringConvertible {
+    /// The SQLite file's path, or the PostgreSQL location without its password.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): path
+        case .postgres(let location): location.description
+        }
+    }
+}
 
 /// Where indexed documents go, with what that destination needs: the one
 /// form of the sink settings the rest of Sluice reads.
@@ -20,6 +39,14 @@ public enum EmbedderTarget: Sendable, Equatable {
 }
 
 extension Configuration {
+    /// The store settings as one target; a URL that is not a good postgres:// one is a configuration error saying why.
+    public var storeTarget: StoreTarget {
+        get throws {
+            guard let url = storeURL, !url.isEmpty else { return .sqlite(path: storePath) }
+            return .postgres(try PostgresLocation(url: url))
+        }
+    }
+
     /// The sink settings as one destination; a kind without what it needs is
     /// a configuration error saying which setting to give.
     public var sinkTarget: SinkTarget {

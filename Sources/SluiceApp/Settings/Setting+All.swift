@@ -4,6 +4,7 @@ extension Setting {
     /// Every setting, in the order `sluice help run` lists them.
     public static let all: [Setting] = [
         .text("SLUICE_DATA_DIR", flag: "--data-dir", "data directory holding the SQLite store", \.dataDirectory),
+        .text("SLUICE_STORE_URL", flag: "--store", "where the queue and document state live: unset, the SQLite file in the data directory; postgres://user:password@host:port/database[?schema=name] to share them among processes and hosts (vectors then go to a remote sink; never printed)", \.storeURL, secret: true),
         .choice("SLUICE_LOG_FORMAT", flag: "--log-format", "text, or json: one JSON object per log line", \.logFormat),
         .int("SLUICE_BATCH_SIZE", flag: "--batch-size", "documents a worker leases at once", \.batchSize, 1...10_000),
         .int("SLUICE_CONCURRENCY", flag: "--concurrency", "workers processing the queue", \.concurrency, 1...1024),

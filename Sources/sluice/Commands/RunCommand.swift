@@ -82,7 +82,7 @@ struct RunCommand: AsyncParsableCommand {
         let singleTenant = try tenant.map { try TenantID($0) }
         store.bootstrapLogging(configuration)
 
-        let runtime = try SluiceRuntime(configuration: configuration)
+        let runtime = try await SluiceRuntime.open(configuration: configuration)
         if watch {
             let session = LiveSession(
                 runtime: runtime, watching: Runner.Options(root: directory, singleTenant: singleTenant),

@@ -31,7 +31,7 @@ struct SearchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let tenant = try TenantID(tenant)
-        let runtime = try store.openExisting()
+        let runtime = try await store.openExisting()
         let hits = try await runtime.search(tenant: tenant, query: query, k: k)
         if json {
             print(try Terminal.json(hits))

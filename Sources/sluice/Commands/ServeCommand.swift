@@ -23,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = try store.configuration()
         store.bootstrapLogging(configuration)
         let address = try LiveSession.Listen(parsing: listen)
-        let runtime = try SluiceRuntime(configuration: configuration)
+        let runtime = try await SluiceRuntime.open(configuration: configuration)
         let session = LiveSession(runtime: runtime, watching: nil, listen: address, rescanInterval: nil)
         let reporter = WatchReporter(enabled: true)
         try await session.run(

@@ -67,7 +67,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try store.openExisting()
+        let runtime = try await store.openExisting()
         let only = try tenant.map { try TenantID($0) }
         if watch {
             try await watch(runtime, only: only)
@@ -85,7 +85,7 @@ struct StatusCommand: AsyncParsableCommand {
             Report.Problem(tenant: $0.key.tenant.rawValue, docId: $0.key.docId.rawValue, reason: $0.reason)
         }
         let report = Report(
-            store: runtime.configuration.storePath,
+            store: try runtime.configuration.storeTarget.description,
             sink: runtime.sink.description,
             queue: depth.summary,
             tenants: tenants, skipped: skipped,

@@ -12,6 +12,9 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: .setting("SLUICE_DATA_DIR"))
     var dataDir: String?
 
+    @Option(name: .customLong("store"), help: .setting("SLUICE_STORE_URL"))
+    var storeURL: String?
+
     @Flag(name: .long, help: "Log more (debug level).")
     var verbose = false
 
@@ -46,7 +49,7 @@ struct StoreOptions: ParsableArguments {
     /// command's own (`more`: each a setting's variable and the flag's text).
     func configuration(_ more: [(variable: String, value: String?)] = []) throws -> Configuration {
         let flags: [(variable: String, value: String?)] = [
-            ("SLUICE_DATA_DIR", dataDir), ("SLUICE_LOG_FORMAT", logFormat), ("SLUICE_EMBEDDER", embedder),
+            ("SLUICE_DATA_DIR", dataDir), ("SLUICE_STORE_URL", storeURL), ("SLUICE_LOG_FORMAT", logFormat), ("SLUICE_EMBEDDER", embedder),
             ("SLUICE_EMBEDDER_URL", embedderURL), ("SLUICE_EMBEDDER_MODEL", embedderModel), ("SLUICE_SINK", sink),
             ("SLUICE_WEBHOOK_URL", webhookURL), ("SLUICE_FORWARD_URL", forwardURL), ("SLUICE_QDRANT_URL", qdrantURL),
             ("SLUICE_QDRANT_COLLECTION", qdrantCollection),
@@ -67,16 +70,17 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
-    /// Opens an existing store for reading commands; says how to create one when there is none.
-    func openExisting() throws -> SluiceRuntime {
+    /// Opens an existing store for reading commands; says how to create one
+    /// when the SQLite file is missing (a PostgreSQL schema is created on first use).
+    func openExisting() async throws -> SluiceRuntime {
         let configuration = try configuration()
-        guard FileManager.default.fileExists(atPath: configuration.storePath) else {
+        if case .sqlite(let path) = try configuration.storeTarget, !FileManager.default.fileExists(atPath: path) {
             throw SluiceError(
                 .notFound,
                 "no Sluice store at \(configuration.absoluteDataDirectory); run `sluice run DIR` first, or point --data-dir (SLUICE_DATA_DIR) at an existing one")
         }
         bootstrapLogging(configuration)
-        return try SluiceRuntime(configuration: configuration)
+        return try await SluiceRuntime.open(configuration: configuration)
     }
 }
 

@@ -18,7 +18,7 @@ struct TenantsCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let runtime = try store.openExisting()
+            let runtime = try await store.openExisting()
             let tenants = try await runtime.store.tenantSummaries()
             if json {
                 print(try Terminal.json(tenants))
@@ -46,7 +46,7 @@ struct TenantsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let tenant = try TenantID(tenant)
-            let runtime = try store.openExisting()
+            let runtime = try await store.openExisting()
             let summary = try await runtime.store.tenantSummaries(tenant: tenant).first
             guard let summary else {
                 throw SluiceError(.notFound, "there is no tenant \"\(tenant)\"; `sluice tenants list` shows the tenants")

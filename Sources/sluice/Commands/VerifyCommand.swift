@@ -28,7 +28,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let tenant = try tenant.map(TenantID.init)
-        let runtime = try store.openExisting()
+        let runtime = try await store.openExisting()
         let report = try await SinkAudit(store: runtime.store, sink: runtime.sink).run(tenant: tenant, repair: repair)
         if json {
             print(try Terminal.json(report))

@@ -1,0 +1,107 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import SluiceApp
+import SluiceConnectors
+import SluiceCore
+import SluicePostgres
+import SluiceTesting
+import Testing
+
+/// The whole of Sluice on a PostgreSQL store (`--store postgres://…`): a
+/// fresh schema per test on the real server `.ci/run` starts, vectors in the
+/// Qdrant test server. The points there must be exactly those the files and
+/// published documents call for.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct PostgresRuntimeTests {
+    let files: TemporaryDirectory
+    let server: QdrantTestServer
+    let storeURL: String
+
+    init() throws {
+        files = try TemporaryDirectory("sluice-pg-files")
+        server = try QdrantTestServer()
+        storeURL = try TestDatabase.freshURL()
+    }
+
+    func configuration() throws -> Configuration {
+        var configuration = Configuration()
+        configuration.dataDirectory = try TemporaryDirectory("sluice-pg-data").path
+        configuration.storeURL = storeURL
+        configuration.sink = .qdrant
+        configuration.qdrantURL = server.url
+        configuration.embeddingDimension = 32
+        configuration.chunkSize = 200
+        configuration.chunkOverlap = 20
+        configuration.concurrency = 2
+        configuration.batchSize = 10
+        configuration.settleWindow = .zero
+        return configuration
+    }
+
+    func expectedPointIDs(_ configuration: Configuration) throws -> Set<String> {
+        let chunker = MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap)
+        return Set(try ExpectedIndex.signatures(of: files.path, chunker: chunker).map { signature in
+            ChunkID.string(
+                DocumentKey(tenant: TenantID(storedRawValue: signature.tenant), docId: DocumentID(storedRawValue: signature.docId)),
+                ordinal: signature.ordinal)
+        })
+    }
+
+    @Test func aRunOnPostgresSendsExactlyTheFilesPointsAndAnotherProcessSeesTheState() async throws {
+        for tenant in ["acme", "globex"] {
+            for index in 0..<12 {
+                _ = try files.write("\(tenant)/doc\(index).md", "# Doc \(index)\n\nabout item\(index) of \(tenant), \(String(repeating: "words ", count: index * 10))")
+            }
+        }
+        let configuration = try configuration()
+        let runtime = try await SluiceRuntime.open(configuration: configuration)
+        #expect(runtime.store is PostgresStore)
+        let summary = try await Runner(runtime: runtime).run(Runner.Options(root: files.path, singleTenant: nil))
+        #expect(summary.indexed == 24 && summary.failed == 0, "\(summary)")
+        #expect(try await server.pointIDs() == (try expectedPointIDs(configuration)))
+
+        // Changes while down: one shorter, one gone. Another process (another data directory, its own connections) runs.
+        _ = try files.write("acme/doc11.md", "short now")
+        try FileManager.default.removeItem(atPath: files.path + "/globex/doc4.md")
+        let other = try await SluiceRuntime.open(configuration: try self.configuration())
+        let second = try await Runner(runtime: other).run(Runner.Options(root: files.path, singleTenant: nil))
+        #expect(second.indexed == 1 && second.deleted == 1 && second.unchanged == 22, "\(second)")
+        #expect(try await server.pointIDs() == (try expectedPointIDs(configuration)))
+        #expect(try await runtime.store.tenantSummaries().map(\.indexed) == [12, 11], "the first process reads what the second wrote")
+        let audit = try await SinkAudit(store: other.store, sink: other.sink).run(tenant: nil, repair: false)
+        #expect(audit.isClean, "\(audit)")
+        let hits = try await other.search(tenant: try TenantID("acme"), query: "item7", k: 1)
+        #expect(hits.first?.docId == "doc7.md", "\(hits)")
+    }
+
+    @Test func documentsPublishedOverTheAPIAreIndexedFromTheStoredContent() async throws {
+        let runtime = try await SluiceRuntime.open(configuration: try configuration())
+        try await servingAPI(runtime) { base in
+            let url = URL(string: base)!
+            let published = try await call(url, "POST", "/v1/ingest/publish?wait=20", body: [
+                "meta": ["tenant": "acme", "docId": "handbook.md"], "content": "# Leave\n\nThirty days of vacation.",
+            ])
+            #expect(published.status == 202 && published.json["status"] as? String == "indexed", "\(published.json)")
+            let again = try await call(url, "POST", "/v1/ingest/publish", body: [
+                "meta": ["tenant": "acme", "docId": "handbook.md"], "content": "# Leave\n\nThirty days of vacation.",
+            ])
+            #expect(again.json["status"] as? String == "unchanged")
+            let search = try await call(url, "POST", "/v1/search", body: ["tenant": "acme", "query": "vacation days", "k": 1])
+            #expect((search.json["results"] as? [[String: Any]])?.first?["docId"] as? String == "handbook.md", "\(search.json)")
+        }
+        #expect(try await server.pointIDs().count == 1)
+    }
+
+    @Test func theEmbeddedIndexNeedsTheSQLiteStore() async throws {
+        var configuration = try configuration()
+        configuration.sink = .embedded
+        let error = await #expect(throws: SluiceError.self) { try await SluiceRuntime.open(configuration: configuration) }
+        #expect(error?.code == .configuration)
+        #expect(error?.message.contains("--sink qdrant") == true, "\(error?.message ?? "")")
+        configuration.storeURL = "postgres://nobody@127.0.0.1:1/none"
+        configuration.sink = .qdrant
+        let refused = await #expect(throws: SluiceError.self) { try await SluiceRuntime.open(configuration: configuration) }
+        #expect(refused?.code == .configuration, "nothing answers there: a one-line configuration error")
+    }
+}
