@@ -62,7 +62,7 @@ public final class SluiceRuntime: Sendable {
         let options = PostgresStore.Options(
             settle: SettlePolicy(window: configuration.settleWindow, maximum: configuration.settleMaximum),
             retry: RetryPolicy(maxAttempts: configuration.maxRetries, baseDelay: configuration.retryDelay),
-            maximumConnections: max(4, configuration.concurrency + 2),
+            maximumConnections: max(4, configuration.concurrency + 3), listens: true,
             // Stable across restarts of this process, distinct from every other: a restart frees what its predecessor held.
             owner: ProcessInfo.processInfo.hostName + ":" + configuration.absoluteDataDirectory)
         // Times are the database's unless a test drives the clock.

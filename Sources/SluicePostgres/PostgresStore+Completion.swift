@@ -16,6 +16,7 @@ extension PostgresStore {
             for index in PostgresStore.keyOrder(completions.map(\.lease.key)) {
                 outcomes[index] = try await self.apply(completions[index], connection, now: now)
             }
+            try await self.notify(connection, .completed)
             return outcomes.map { $0! }
         }
         self.completions.ring()

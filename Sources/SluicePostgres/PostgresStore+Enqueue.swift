@@ -41,6 +41,7 @@ extension PostgresStore {
             var effects = EnqueueEffects()
             let now = try await self.now(connection)
             let value = try await body(connection, now, &effects)
+            if let earliest = effects.earliest { try await self.notify(connection, .ready(after: earliest - now)) }
             return (value, effects)
         }
         if let earliest = effects.earliest { readiness.ring(readyAt: earliest) }

@@ -21,6 +21,10 @@ public final class PostgresStore: Sendable {
         public var retry: RetryPolicy
         /// Connections this process may hold open at once.
         public var maximumConnections: Int
+        /// Whether this store hears other processes' work (`LISTEN`, one
+        /// connection held for it): on for a process that runs workers or
+        /// waits for documents; off, other processes' work is found by polling.
+        public var listens: Bool
         /// Who holds this store's leases, stable across restarts (the host and
         /// data directory): a restarted process releases the leases its
         /// predecessor left, and no other process's.
@@ -28,8 +32,9 @@ public final class PostgresStore: Sendable {
 
         public init(
             settle: SettlePolicy = SettlePolicy(), retry: RetryPolicy = RetryPolicy(), maximumConnections: Int = 10,
-            owner: String = UUID().uuidString
+            listens: Bool = false, owner: String = UUID().uuidString
         ) {
+            self.listens = listens
             self.settle = settle
             self.retry = retry
             self.maximumConnections = maximumConnections
@@ -66,6 +71,9 @@ public final class PostgresStore: Sendable {
             await store.close()
             throw error
         }
+        if options.listens {
+            store.listening.withLock { $0 = Task { await store.listen() } }
+        }
         return store
     }
 
@@ -100,8 +108,15 @@ public final class PostgresStore: Sendable {
         await Task.yield()
     }
 
+    /// Hears other processes' work while the store is open (`Options.listens`).
+    let listening = Mutex<Task<Void, Never>?>(nil)
+
     /// Stops the connection pool; the store is unusable afterwards.
     public func close() async {
+        if let listening = listening.withLock({ $0 }) {
+            listening.cancel()
+            await listening.value
+        }
         running.cancel()
         _ = await running.value
     }

@@ -116,4 +116,40 @@ import Testing
         #expect(entry.readyAt - before > .seconds(3540) && entry.readyAt - after < .seconds(3660), "\(entry.readyAt)")
         #expect(try await store.lease(limit: 10, duration: .seconds(30)).isEmpty, "not ready for an hour of database time")
     }
+
+    /// An idle worker of one process wakes when another process queues work,
+    /// and an API request waiting in one hears that another completed its
+    /// document: within a second, where the workers' poll would take five.
+    @Test func anIdleStoreHearsWorkQueuedAndCompletedByAnother() async throws {
+        let location = try TestDatabase.freshLocation()
+        let quiet = PostgresStore.Options(settle: SettlePolicy(window: .zero, maximum: .zero), maximumConnections: 2)
+        var hearing = quiet
+        hearing.listens = true
+        let producer = try await PostgresStore.open(location, options: quiet)
+        let listener = try await PostgresStore.open(location, options: hearing)
+        defer { Task { await producer.close(); await listener.close() } }
+
+        /// How long `bell` took to ring after `act`, waiting up to 5 s.
+        func heard(_ bell: Doorbell, after act: () async throws -> Void) async throws -> Duration {
+            let ticket = bell.ticket()
+            let start = ContinuousClock.now
+            try await act()
+            await bell.wait(until: SystemClock().now() + .seconds(5), clock: SystemClock(), since: ticket)
+            return ContinuousClock.now - start
+        }
+        // The listener's LISTEN may still be on its way: the first change that is heard counts.
+        var waited: [Duration] = []
+        for index in 0..<3 {
+            let delay = try await heard(listener.readiness) { try await producer.enqueue([try change(index)]) }
+            waited.append(delay)
+            if delay < .seconds(1) { break }
+        }
+        #expect(waited.last.map { $0 < .seconds(1) } == true, "a queued change was heard: \(waited)")
+        let leases = try await producer.lease(limit: 10, duration: .seconds(30))
+        #expect(!leases.isEmpty)
+        let completed = try await heard(listener.completions) {
+            _ = try await producer.complete(leases.map { Completion(lease: $0, result: .skipped(contentHash: nil, reason: "test")) })
+        }
+        #expect(completed < .seconds(1), "a completion was heard after \(completed)")
+    }
 }
