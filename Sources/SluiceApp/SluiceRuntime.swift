@@ -70,6 +70,22 @@ public final class SluiceRuntime: Sendable {
         return try SluiceRuntime(configuration: configuration, store: store, clock: clock, embedder: embedder, extractors: extractors, logger: logger)
     }
 
+    /// Creates the configured store's schema or brings it up to date, and
+    /// says where it stands (`sluice migrate`).
+    public static func migrate(_ configuration: Configuration) async throws -> String {
+        switch try configuration.storeTarget {
+        case .sqlite(let path):
+            try DataDirectory.prepare(configuration.absoluteDataDirectory)
+            _ = try SQLiteStore(path: path)
+            return "The SQLite store \(path) is up to date."
+        case .postgres(let location):
+            let store = try await PostgresStore.open(location, options: PostgresStore.Options(maximumConnections: 1))
+            let version = try await store.schemaVersion()
+            await store.close()
+            return "The PostgreSQL store \(location) is at schema version \(version), this Sluice's newest."
+        }
+    }
+
     private init(
         configuration: Configuration, store: any SluiceStore, clock: any SluiceClock, embedder: (any Embedder)?,
         extractors: ExtractorRegistry?, logger: Logger

@@ -160,6 +160,16 @@ extension PostgresStore {
     /// Creates the schema or brings it up to date. Under an advisory lock
     /// (per schema), so processes starting together do not race: the first
     /// migrates, the others wait and find nothing left to do.
+    /// The newest migration applied to this store's schema.
+    public func schemaVersion() async throws -> Int {
+        try await reading("reading the schema version") { connection in
+            try await connection.query("SELECT coalesce(max(version), 0) FROM sluice_migrations", logger: self.logger).firstRow()?.decode(Int.self) ?? 0
+        }
+    }
+
+    /// The newest schema version this Sluice knows.
+    public static var newestSchemaVersion: Int { migrations.last?.version ?? 0 }
+
     func migrate() async throws {
         try await transaction("migrating the PostgreSQL schema \(location.schema)") { connection in
             let schema = location.schema

@@ -50,6 +50,6 @@ struct Sluice: AsyncParsableCommand {
             """,
         subcommands: [
             RunCommand.self, ServeCommand.self, SearchCommand.self, KeysCommand.self, StatusCommand.self, TenantsCommand.self, ExportCommand.self,
-            DeadLettersCommand.self, VerifyCommand.self, BenchCommand.self,
+            DeadLettersCommand.self, VerifyCommand.self, MigrateCommand.self, BenchCommand.self,
         ])
 }
