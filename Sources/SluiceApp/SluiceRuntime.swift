@@ -29,6 +29,8 @@ public final class SluiceRuntime: Sendable {
     public let metricsRegistry: PrometheusCollectorRegistry
     /// The error rate, recent history and alerts (`checkHealth`).
     public let health: HealthMonitor
+    /// Whether the store answers, as the workers find it (a shared store can be down a while).
+    public let storeOutage: StoreOutage
 
     /// Opens the SQLite store in the configured data directory, creating it
     /// if needed. A PostgreSQL store (`--store`) is opened with `open`, which
@@ -96,6 +98,7 @@ public final class SluiceRuntime: Sendable {
         let registry = PrometheusCollectorRegistry()
         self.metricsRegistry = registry
         self.health = HealthMonitor(thresholds: configuration.alertThresholds)
+        self.storeOutage = StoreOutage(logger: logger, clock: clock)
         self.metrics = configuration.metricsEnabled ? SluiceMetrics(factory: SluiceRuntime.metricsFactory(registry)) : .disabled
         let metrics = self.metrics
         self.store = store

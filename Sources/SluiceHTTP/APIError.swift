@@ -83,7 +83,10 @@ struct APIError: Error, HTTPResponseError {
             self = error
         case let error as SluiceError:
             self.init(Code(error.code), error.message, field: error.field)
-            if code == .storage && error.isRetryable { status = .serviceUnavailable }
+            if code == .storage && error.isRetryable {
+                status = .serviceUnavailable
+                headers[.retryAfter] = String(max(1, Int((error.retryAfter ?? .seconds(2)).seconds.rounded(.up))))
+            }
         case let error as DecodingError:
             self.init(.invalidInput, APIError.describe(error), field: APIError.field(of: error))
         default:

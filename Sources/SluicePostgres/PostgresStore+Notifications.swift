@@ -44,16 +44,25 @@ extension PostgresStore {
     /// Listens until the store closes, reconnecting a second after the
     /// connection fails (new work is still found by the workers' poll meanwhile).
     func listen() async {
+        var failing = false
         while !Task.isCancelled {
             do {
                 try await client.withConnection { connection in
                     try await connection.listen(on: self.channel) { notifications in
+                        if failing {
+                            failing = false
+                            self.logger.notice("hearing other processes' work again")
+                        }
                         for try await notification in notifications { self.heard(notification.payload) }
                     }
                 }
             } catch {
                 if Task.isCancelled { return }
-                logger.warning("not hearing other processes' work (\(error)); listening again in 1 s, idle workers poll meanwhile")
+                // Once per outage: the store's other users say how it goes meanwhile.
+                if !failing {
+                    logger.warning("\(storageError("listening for other processes' work", error).message); idle workers poll until it is back")
+                }
+                failing = true
                 try? await Task.sleep(for: .seconds(1))
             }
         }

@@ -141,11 +141,11 @@ public final class PostgresStore: Sendable {
             // What failed first: the body (often a SluiceError of ours), else BEGIN or COMMIT.
             let cause = error.closureError ?? error.beginError ?? error.commitError ?? error
             if let cause = cause as? SluiceError { throw cause }
-            throw PostgresStore.storageError(doing, cause)
+            throw storageError(doing, cause)
         } catch let error as SluiceError {
             throw error
         } catch {
-            throw PostgresStore.storageError(doing, error)
+            throw storageError(doing, error)
         }
     }
 
@@ -156,21 +156,27 @@ public final class PostgresStore: Sendable {
         } catch let error as SluiceError {
             throw error
         } catch {
-            throw PostgresStore.storageError(doing, error)
+            throw storageError(doing, error)
         }
     }
 
-    static func storageError(_ doing: String, _ error: any Error) -> SluiceError {
-        guard let error = error as? PSQLError else {
-            return SluiceError(.storage, "\(doing) failed: \(error)", isRetryable: true)
-        }
-        if let message = error.serverInfo?[.message] {
+    /// A PostgreSQL failure as a `.storage` error naming what was being done:
+    /// the server's message when it answered, else that it cannot be reached
+    /// (retryable, with a Retry-After for API clients).
+    func storageError(_ doing: String, _ error: any Error) -> SluiceError {
+        if let error = error as? PSQLError, let message = error.serverInfo?[.message] {
             let state = error.serverInfo?[.sqlState] ?? ""
             // Class 40 (serialization, deadlock), 53 (resources), 57 (shutdown) and 08 (connection) pass.
             let passing = ["40", "53", "57", "08"].contains(String(state.prefix(2)))
             return SluiceError(.storage, "\(doing) failed: PostgreSQL said \(message) (SQLSTATE \(state))", isRetryable: passing)
         }
-        return SluiceError(.storage, "\(doing) failed: the connection to PostgreSQL failed (\(error.code)); retrying", isRetryable: true)
+        var reason = error is PSQLError ? "\((error as! PSQLError).code)" : "\(error)"
+        // ConnectionPoolError(base: …Base.connectionCreationCircuitBreakerTripped): the last name says it.
+        if let last = reason.split(separator: ".").last, reason.count > 60 { reason = last.trimmingCharacters(in: CharacterSet(charactersIn: ")")) }
+        var unreachable = SluiceError(
+            .storage, "\(doing) failed: PostgreSQL at \(location.host):\(location.port) cannot be reached (\(reason))", isRetryable: true)
+        unreachable.retryAfter = .seconds(2)
+        return unreachable
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceApp
+import SluiceBench
 import SluiceCore
 import SluiceTesting
 import Testing

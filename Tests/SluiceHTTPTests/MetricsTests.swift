@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import SluiceApp
+import SluiceBench
 import SluiceConnectors
 import SluiceCore
 import SluiceTesting

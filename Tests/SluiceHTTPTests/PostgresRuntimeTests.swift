@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import SluiceApp
+import SluiceBench
 import SluiceConnectors
 import SluiceCore
 import SluicePostgres

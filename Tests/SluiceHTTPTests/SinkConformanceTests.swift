@@ -1,5 +1,6 @@
 import Foundation
 import SluiceApp
+import SluiceBench
 import SluiceConnectors
 import SluiceCore
 import SluiceTesting

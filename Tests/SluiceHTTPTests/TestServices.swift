@@ -5,6 +5,7 @@ import FoundationNetworking
 #endif
 import Hummingbird
 import SluiceApp
+import SluiceBench
 import Synchronization
 
 /// Runs `router` on 127.0.0.1 (`port`, or any free one) around `body`, which gets the port.

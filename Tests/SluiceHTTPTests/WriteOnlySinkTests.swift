@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import SluiceApp
+import SluiceBench
 import SluiceConnectors
 import SluiceCore
 import SluiceTesting

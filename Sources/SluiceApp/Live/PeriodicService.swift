@@ -23,6 +23,9 @@ struct PeriodicService: Service {
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             do {
                 try await work()
+            } catch let error as SluiceError where error.code == .storage && error.isRetryable {
+                // The store is down: said once (and every 30 s) for the whole process, not by every round.
+                _ = runtime.storeOutage.failed(error)
             } catch {
                 runtime.logger.warning("could not \(name): \(error)")
             }

@@ -122,7 +122,8 @@ public struct Runner: Sendable {
                 budget: budget, batchSize: configuration.batchSize, embedBatchSize: configuration.embedBatchSize,
                 leaseDuration: configuration.leaseDuration, clock: runtime.clock,
                 observer: WorkerObserver(
-                    progress: progress, metrics: runtime.metrics, health: runtime.health, logger: runtime.logger, clock: runtime.clock),
+                    progress: progress, metrics: runtime.metrics, health: runtime.health, logger: runtime.logger, clock: runtime.clock,
+                    storeOutage: runtime.storeOutage),
                 inflight: inflight, slot: slot)
         }
     }

@@ -43,38 +43,59 @@ struct Worker: Sendable {
         /// `readiness` doorbell); before each batch it gives way to a busy
         /// HTTP intake for up to a second. A batch in hand is finished first.
         case untilShutdown(givingWayTo: IntakePressure?)
+
+        /// A long-running process (watch, serve) waits out a store that does
+        /// not answer; `sluice run` stops with the error, for its caller to see.
+        var outlivesStoreFailures: Bool {
+            if case .untilShutdown = self { true } else { false }
+        }
     }
 
     /// The worker's one loop: lease a batch and process it, or wait for work.
     func run(_ mode: Mode) async throws {
-        let doorbell = queue.readiness
         while !Task.isCancelled {
             if case .untilShutdown(let intake) = mode {
                 if Task.isShuttingDownGracefully { return }
                 await intake?.giveWay(maxDeferral: .seconds(1))
             }
             if try await waitForDestinations() { continue }
-            let ticket = doorbell.ticket()
-            let leases = try await queue.lease(limit: batchSize, duration: leaseDuration)
-            if !leases.isEmpty {
-                try await process(leases)
-                continue
-            }
-            let now = clock.now()
-            switch mode {
-            case .untilIdle:
-                guard let wake = try await queue.nextWakeTime() else { return }
-                try await clock.sleep(until: max(now + .milliseconds(20), min(wake, now + .milliseconds(100))))
-            case .untilShutdown:
-                let wake = try await queue.nextWakeTime() ?? now + .seconds(5)
-                let deadline = min(max(wake, now + .milliseconds(1)), now + .seconds(5))
-                await withGracefulShutdownHandler {
-                    await doorbell.wait(until: deadline, clock: clock, since: ticket)
-                } onGracefulShutdown: {
-                    doorbell.ring()
-                }
+            do {
+                guard try await step(mode) else { return }
+                observer.storeOutage.answered()
+            } catch let error as SluiceError where error.code == .storage && error.isRetryable && mode.outlivesStoreFailures {
+                // A store that does not answer (PostgreSQL restarting, a full disk): a long-running
+                // process waits, then looks again. A batch in hand whose completion failed is leased
+                // again once its leases expire.
+                try await clock.sleep(until: clock.now() + observer.storeOutage.failed(error))
             }
         }
+    }
+
+    /// Leases a batch and processes it, or waits for work; false when the
+    /// worker is done (`untilIdle` and nothing pending).
+    private func step(_ mode: Mode) async throws -> Bool {
+        let doorbell = queue.readiness
+        let ticket = doorbell.ticket()
+        let leases = try await queue.lease(limit: batchSize, duration: leaseDuration)
+        if !leases.isEmpty {
+            try await process(leases)
+            return true
+        }
+        let now = clock.now()
+        switch mode {
+        case .untilIdle:
+            guard let wake = try await queue.nextWakeTime() else { return false }
+            try await clock.sleep(until: max(now + .milliseconds(20), min(wake, now + .milliseconds(100))))
+        case .untilShutdown:
+            let wake = try await queue.nextWakeTime() ?? now + .seconds(5)
+            let deadline = min(max(wake, now + .milliseconds(1)), now + .seconds(5))
+            await withGracefulShutdownHandler {
+                await doorbell.wait(until: deadline, clock: clock, since: ticket)
+            } onGracefulShutdown: {
+                doorbell.ring()
+            }
+        }
+        return true
     }
 
     /// While a remote service this worker needs is not taking requests (its

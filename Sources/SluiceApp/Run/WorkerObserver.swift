@@ -11,6 +11,8 @@ struct WorkerObserver: Sendable {
     let health: HealthMonitor
     let logger: Logger
     let clock: any SluiceClock
+    /// Whether the store answers; shared by the process's workers.
+    let storeOutage: StoreOutage
 
     /// A completion the store applied (or found stale: a newer revision was already indexed).
     func completed(_ completion: Completion) {

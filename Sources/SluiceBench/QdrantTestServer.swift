@@ -1,12 +1,11 @@
 import Foundation
 import SluiceApp
-import SluiceBench
 
 /// The Qdrant stand-in in Tests/Support/qdrant-test-server.py, run as a
 /// child process: it validates every request with qdrant-client's own models
 /// and applies it with the client's local mode, and can inject faults.
-final class QdrantTestServer: @unchecked Sendable {
-    struct Fault: Encodable {
+public final class QdrantTestServer: @unchecked Sendable {
+    public struct Fault: Encodable, Sendable {
         var mode: String
         var status: Int?
         var probability: Double?
@@ -14,33 +13,33 @@ final class QdrantTestServer: @unchecked Sendable {
         var hang_seconds: Double?
         var pass_first: Int?
 
-        static let none = Fault(mode: "none")
-        static let down = Fault(mode: "down")
+        public static let none = Fault(mode: "none")
+        public static let down = Fault(mode: "down")
         /// - Parameter passFirst: requests served normally before the fault starts.
-        static func status(_ status: Int, probability: Double = 1, retryAfter: Double? = nil, passFirst: Int? = nil) -> Fault {
+        public static func status(_ status: Int, probability: Double = 1, retryAfter: Double? = nil, passFirst: Int? = nil) -> Fault {
             Fault(mode: "status", status: status, probability: probability, retry_after: retryAfter, pass_first: passFirst)
         }
-        static func hang(seconds: Double, probability: Double = 1) -> Fault {
+        public static func hang(seconds: Double, probability: Double = 1) -> Fault {
             Fault(mode: "hang", probability: probability, hang_seconds: seconds)
         }
     }
 
-    struct Stats: Decodable {
+    public struct Stats: Decodable, Sendable {
         /// [unix time, method, path, status]
-        var requests: [[Value]]
-        var invalid: [String]
+        public var requests: [[Value]]
+        public var invalid: [String]
 
-        enum Value: Decodable {
+        public enum Value: Decodable, Sendable {
             case number(Double)
             case text(String)
-            init(from decoder: any Decoder) throws {
+            public init(from decoder: any Decoder) throws {
                 let container = try decoder.singleValueContainer()
                 if let number = try? container.decode(Double.self) { self = .number(number) } else { self = .text(try container.decode(String.self)) }
             }
         }
 
         /// (time, path, status) of each request the data port answered.
-        var answered: [(at: Double, path: String, status: Int)] {
+        public var answered: [(at: Double, path: String, status: Int)] {
             requests.compactMap { row in
                 guard row.count == 4, case .number(let at) = row[0], case .text(let path) = row[2], case .number(let status) = row[3] else { return nil }
                 return (at, path, Int(status))
@@ -48,39 +47,39 @@ final class QdrantTestServer: @unchecked Sendable {
         }
     }
 
-    var url: String { server.url }
+    public var url: String { server.url }
     private let server: FaultServer
 
-    static var repository: String {
+    public static var repository: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
 
     static var script: String { repository + "/Tests/Support/qdrant-test-server.py" }
 
     /// - Parameter apiKey: the key every data request must carry in its `api-key` header.
-    init(apiKey: String? = nil) throws {
+    public init(apiKey: String? = nil) throws {
         server = try FaultServer(
             script: QdrantTestServer.script,
             arguments: ["--payload-schema", QdrantTestServer.repository + "/docs/schemas/qdrant-point.v2.json"]
                 + (apiKey.map { ["--api-key", $0] } ?? []))
     }
 
-    func inject(_ fault: Fault) async throws {
+    public func inject(_ fault: Fault) async throws {
         _ = try await server.control("/faults", body: try JSONEncoder().encode(fault))
     }
 
-    func stats() async throws -> Stats {
+    public func stats() async throws -> Stats {
         try JSONDecoder().decode(Stats.self, from: try await server.control("/stats"))
     }
 
     /// Every point id the collection holds.
-    func pointIDs(collection: String = "sluice") async throws -> Set<String> {
+    public func pointIDs(collection: String = "sluice") async throws -> Set<String> {
         struct Points: Decodable { var ids: [String] }
         return Set(try JSONDecoder().decode(Points.self, from: try await server.control("/points?collection=\(collection)")).ids)
     }
 }
 
-struct TestServerError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct TestServerError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
