@@ -21,6 +21,8 @@ public final class PostgresStore: Sendable {
         public var retry: RetryPolicy
         /// Connections this process may hold open at once.
         public var maximumConnections: Int
+        /// Longest a call waits for a connection before it fails (retryable).
+        public var connectionWait: Duration = .seconds(5)
         /// Whether this store hears other processes' work (`LISTEN`, one
         /// connection held for it): on for a process that runs workers or
         /// waits for documents; off, other processes' work is found by polling.
@@ -135,24 +137,35 @@ public final class PostgresStore: Sendable {
     /// errors naming what was being done (retryable when the server or the
     /// connection failed, not the statement).
     func transaction<T: Sendable>(_ doing: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch let error as PostgresTransactionError {
-            // What failed first: the body (often a SluiceError of ours), else BEGIN or COMMIT.
-            let cause = error.closureError ?? error.beginError ?? error.commitError ?? error
-            if let cause = cause as? SluiceError { throw cause }
-            throw storageError(doing, cause)
-        } catch let error as SluiceError {
-            throw error
-        } catch {
-            throw storageError(doing, error)
+        try await reading(doing) { connection in
+            try await connection.query("BEGIN", logger: self.logger)
+            do {
+                let value = try await body(connection)
+                try await connection.query("COMMIT", logger: self.logger)
+                return value
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: self.logger)
+                throw error
+            }
         }
     }
 
-    /// Runs `body` on a connection, outside a transaction (reads).
+    /// Runs `body` on a connection of the pool. Waits at most
+    /// `Options.connectionWait` for one: past it (the server is down, or every
+    /// connection is busy that long) the call fails at once with a retryable
+    /// error, which the API answers with 503 and Retry-After.
     func reading<T: Sendable>(_ doing: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withConnection { connection in try await body(connection) }
+            let wait = options.connectionWait
+            let (connection, handoff) = try await ConnectionHandoff.connection(from: client, within: wait) { [location] in
+                var error = SluiceError(
+                    .storage, "\(doing) failed: PostgreSQL at \(location.host):\(location.port) gave no connection within \(wait)",
+                    isRetryable: true)
+                error.retryAfter = .seconds(2)
+                return error
+            }
+            defer { handoff.release() }
+            return try await body(connection)
         } catch let error as SluiceError {
             throw error
         } catch {
