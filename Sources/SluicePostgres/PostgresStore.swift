@@ -21,7 +21,8 @@ public final class PostgresStore: Sendable {
         public var retry: RetryPolicy
         /// Connections this process may hold open at once.
         public var maximumConnections: Int
-        /// Longest a call waits for a connection before it fails (retryable).
+        /// While the server is known to be unreachable, the longest a call
+        /// waits for a connection before it fails (retryable).
         public var connectionWait: Duration = .seconds(5)
         /// Whether this store hears other processes' work (`LISTEN`, one
         /// connection held for it): on for a process that runs workers or
@@ -150,28 +151,39 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Runs `body` on a connection of the pool. Waits at most
-    /// `Options.connectionWait` for one: past it (the server is down, or every
-    /// connection is busy that long) the call fails at once with a retryable
-    /// error, which the API answers with 503 and Retry-After.
+    /// Runs `body` on a connection of the pool. While the server is known to
+    /// be unreachable (a call failed to reach it and none has succeeded
+    /// since), waits at most `Options.connectionWait` for a connection
+    /// (`ConnectionHandoff`), so API requests get 503 at once instead of
+    /// waiting on the pool; otherwise waits as long as the pool makes it.
     func reading<T: Sendable>(_ doing: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            let wait = options.connectionWait
-            let (connection, handoff) = try await ConnectionHandoff.connection(from: client, within: wait) { [location] in
-                var error = SluiceError(
-                    .storage, "\(doing) failed: PostgreSQL at \(location.host):\(location.port) gave no connection within \(wait)",
-                    isRetryable: true)
-                error.retryAfter = .seconds(2)
-                return error
+            let value: T
+            if unreachable.withLock({ $0 }) {
+                let wait = options.connectionWait
+                let (connection, handoff) = try await ConnectionHandoff.connection(from: client, within: wait) { [location] in
+                    var error = SluiceError(
+                        .storage, "\(doing) failed: PostgreSQL at \(location.host):\(location.port) cannot be reached (no connection within \(wait))",
+                        isRetryable: true)
+                    error.retryAfter = .seconds(2)
+                    return error
+                }
+                defer { handoff.release() }
+                value = try await body(connection)
+            } else {
+                value = try await client.withConnection { connection in try await body(connection) }
             }
-            defer { handoff.release() }
-            return try await body(connection)
+            unreachable.withLock { $0 = false }
+            return value
         } catch let error as SluiceError {
             throw error
         } catch {
             throw storageError(doing, error)
         }
     }
+
+    /// Set when a call could not reach the server, cleared by the next that did.
+    let unreachable = Mutex(false)
 
     /// A PostgreSQL failure as a `.storage` error naming what was being done:
     /// the server's message when it answered, else that it cannot be reached
@@ -186,6 +198,7 @@ public final class PostgresStore: Sendable {
         var reason = error is PSQLError ? "\((error as! PSQLError).code)" : "\(error)"
         // ConnectionPoolError(base: …Base.connectionCreationCircuitBreakerTripped): the last name says it.
         if let last = reason.split(separator: ".").last, reason.count > 60 { reason = last.trimmingCharacters(in: CharacterSet(charactersIn: ")")) }
+        self.unreachable.withLock { $0 = true }
         var unreachable = SluiceError(
             .storage, "\(doing) failed: PostgreSQL at \(location.host):\(location.port) cannot be reached (\(reason))", isRetryable: true)
         unreachable.retryAfter = .seconds(2)
