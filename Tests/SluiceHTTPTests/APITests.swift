@@ -122,7 +122,7 @@ import Testing
                 body = json.dumps({"meta": {"tenant": "globex", "docId": "a.md"}, "content": "# A\n\nwords"}).encode()
                 request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/ingest/publish", data=body, headers={"Content-Type": "application/json"})
                 try:
-                    status = urllib.request.urlopen(request, timeout=10).status
+                    status = urllib.request.urlopen(request, timeout=60).status
                 except urllib.error.HTTPError as error:
                     status = error.code
                 out = {"publish": status, "slow": []}

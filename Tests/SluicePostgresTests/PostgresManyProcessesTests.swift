@@ -119,7 +119,8 @@ import Testing
 
     /// An idle worker of one process wakes when another process queues work,
     /// and an API request waiting in one hears that another completed its
-    /// document: within a second, where the workers' poll would take five.
+    /// document: the other store's doorbells ring, which nothing else rings
+    /// here (the listening store neither queues nor completes anything).
     @Test func anIdleStoreHearsWorkQueuedAndCompletedByAnother() async throws {
         let location = try TestDatabase.freshLocation()
         let quiet = PostgresStore.Options(settle: SettlePolicy(window: .zero, maximum: .zero), maximumConnections: 2)
@@ -129,27 +130,24 @@ import Testing
         let listener = try await PostgresStore.open(location, options: hearing)
         defer { Task { await producer.close(); await listener.close() } }
 
-        /// How long `bell` took to ring after `act`, waiting up to 5 s.
-        func heard(_ bell: Doorbell, after act: () async throws -> Void) async throws -> Duration {
+        /// Whether `bell` rang after `act`, waiting up to 30 s (a bound for a loaded machine, not a speed).
+        func rings(_ bell: Doorbell, after act: () async throws -> Void) async throws -> Bool {
             let ticket = bell.ticket()
-            let start = ContinuousClock.now
             try await act()
-            await bell.wait(until: SystemClock().now() + .seconds(5), clock: SystemClock(), since: ticket)
-            return ContinuousClock.now - start
+            await bell.wait(until: SystemClock().now() + .seconds(30), clock: SystemClock(), since: ticket)
+            return bell.ticket() != ticket
         }
         // The listener's LISTEN may still be on its way: the first change that is heard counts.
-        var waited: [Duration] = []
-        for index in 0..<3 {
-            let delay = try await heard(listener.readiness) { try await producer.enqueue([try change(index)]) }
-            waited.append(delay)
-            if delay < .seconds(1) { break }
+        var heard = false
+        for index in 0..<3 where !heard {
+            heard = try await rings(listener.readiness) { try await producer.enqueue([try change(index)]) }
         }
-        #expect(waited.last.map { $0 < .seconds(1) } == true, "a queued change was heard: \(waited)")
+        #expect(heard, "a change queued by another store was heard")
         let leases = try await producer.lease(limit: 10, duration: .seconds(30))
         #expect(!leases.isEmpty)
-        let completed = try await heard(listener.completions) {
+        let completed = try await rings(listener.completions) {
             _ = try await producer.complete(leases.map { Completion(lease: $0, result: .skipped(contentHash: nil, reason: "test")) })
         }
-        #expect(completed < .seconds(1), "a completion was heard after \(completed)")
+        #expect(completed, "a completion by another store was heard")
     }
 }

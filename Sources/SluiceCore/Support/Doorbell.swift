@@ -52,7 +52,7 @@ public final class Doorbell: Sendable {
 
     /// Marks a point in time: a later `wait(until:clock:since:)` returns at
     /// once for a ring after it whose time is unknown.
-    public struct Ticket: Sendable {
+    public struct Ticket: Sendable, Equatable {
         fileprivate let generation: UInt64
     }
 
