@@ -94,6 +94,24 @@ import Testing
         #expect(try await server.pointIDs().count == 1)
     }
 
+    /// PostgreSQL's text cannot hold U+0000. A tenant's text file with a NUL
+    /// past the binary sniff (the first 8 KiB), or a JSON file with "\u0000",
+    /// used to make the completion of its whole batch fail, the other
+    /// tenants' documents in it included. Every document is indexed; the NUL
+    /// reaches no store or sink.
+    @Test func aNULInsideATenantsTextSpoilsNobodysBatch() async throws {
+        _ = try files.write("acme/late-nul.md", String(repeating: "plain words here. ", count: 600) + "\u{0}after the nul")
+        _ = try files.write("acme/escaped.json", #"{"title": "a\u0000b", "body": "text with \u0000 inside"}"#)
+        for index in 0..<8 { _ = try files.write("globex/doc\(index).md", "# Doc \(index)\n\nwords of globex \(index)") }
+        var configuration = try configuration()
+        configuration.batchSize = 20
+        configuration.concurrency = 1
+        let runtime = try await SluiceRuntime.open(configuration: configuration)
+        let summary = try await Runner(runtime: runtime).run(Runner.Options(root: files.path, singleTenant: nil))
+        #expect(summary.indexed == 10 && summary.failed == 0, "\(summary)")
+        #expect(try await server.pointIDs() == (try expectedPointIDs(configuration)))
+    }
+
     @Test func theEmbeddedIndexNeedsTheSQLiteStore() async throws {
         var configuration = try configuration()
         configuration.sink = .embedded

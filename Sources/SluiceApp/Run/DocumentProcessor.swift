@@ -138,13 +138,18 @@ struct DocumentProcessor: Sendable {
         if deliversContent {
             return try content(bytes, hash: hash, mimeType: mimeType, settings: fingerprint(of: extractor))
         }
-        let extracted: ExtractedText
+        var extracted: ExtractedText
         let extracting = ContinuousClock.now
         do {
             extracted = try extractor.extract(bytes)
         } catch let error as SluiceError where error.code == .extraction {
             return .finished(.skipped(contentHash: hash, reason: error.message))
         }
+        // U+0000 (a NUL past the binary sniff, a JSON "\u0000") carries no meaning, and PostgreSQL's
+        // text cannot hold it: one would fail the completion of its whole batch, other tenants'
+        // documents included. A space keeps the UTF-8 offsets of the places.
+        extracted.text = DocumentProcessor.withoutNUL(extracted.text)
+        extracted.title = extracted.title.map(DocumentProcessor.withoutNUL)
         if extracted.text.utf8.count > maxTextBytes {
             return .finished(.skipped(contentHash: hash, reason: ExtractionLimits.textTooLarge(maxTextBytes).message))
         }
@@ -154,7 +159,13 @@ struct DocumentProcessor: Sendable {
         let chunks = chunker.chunk(extracted).map { chunk in
             IndexedChunk(ordinal: chunk.ordinal, text: chunk.text, textHash: ContentHash.of(chunk.text), vector: nil, location: chunk.location)
         }
-        return .chunked(contentHash: hash, title: title ?? extracted.title, chunks: chunks, settings: fingerprint(of: extractor), notes: extracted.warnings)
+        return .chunked(contentHash: hash, title: title.map(DocumentProcessor.withoutNUL) ?? extracted.title, chunks: chunks, settings: fingerprint(of: extractor), notes: extracted.warnings)
+    }
+
+    /// `text` with each U+0000 replaced by a space (the same UTF-8 length).
+    static func withoutNUL(_ text: String) -> String {
+        guard text.utf8.contains(0) else { return text }
+        return String(decoding: text.utf8.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
     }
 
     /// The settings fingerprint of a document `extractor` read.
