@@ -68,8 +68,17 @@ extension PostgresStore {
     func enqueue(
         _ connection: PostgresConnection, _ change: Change, revision: Int64, now: Timestamp, effects: inout EnqueueEffects
     ) async throws -> EnqueueOutcome {
-        try await lockDocument(connection, change.key)
-        if var entry = try await QueueEntry.lock(connection, change.key, logger: logger) {
+        let pending = try await lockDocument(connection, change.key)
+        return try await enqueue(connection, change, revision: revision, now: now, effects: &effects, locked: pending)
+    }
+
+    /// Enqueues one change on a document the transaction has locked
+    /// (`lockDocument`), whose queue row, if any, is `pending`.
+    func enqueue(
+        _ connection: PostgresConnection, _ change: Change, revision: Int64, now: Timestamp, effects: inout EnqueueEffects,
+        locked pending: QueueEntry?
+    ) async throws -> EnqueueOutcome {
+        if var entry = pending {
             let wasPending = entry.state == .queued
             entry.coalesce(change, revision: revision, now: now, settle: options.settle)
             try await entry.save(connection, logger: logger)
@@ -88,10 +97,12 @@ extension PostgresStore {
         keys.indices.sorted { (keys[$0].tenant.rawValue, keys[$0].docId.rawValue) < (keys[$1].tenant.rawValue, keys[$1].docId.rawValue) }
     }
 
-    /// Holds the document until the transaction ends (its queue row may not exist yet).
-    func lockDocument(_ connection: PostgresConnection, _ key: DocumentKey) async throws {
+    /// Holds the document until the transaction ends (its queue row may not
+    /// exist yet) and returns its queue row, locked, if it has one.
+    func lockDocument(_ connection: PostgresConnection, _ key: DocumentKey) async throws -> QueueEntry? {
         try await connection.query(
             "SELECT pg_advisory_xact_lock(hashtextextended(\(key.tenant.rawValue + "\u{1F}" + key.docId.rawValue), 0))", logger: logger)
+        return try await QueueEntry.lock(connection, key, logger: logger)
     }
 
     /// `count` revisions from the sequence, in increasing order.

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import PostgresNIO
 import SluiceCore
 
@@ -22,18 +23,17 @@ extension PostgresStore: DocumentPublisher {
         _ publication: Publication, revision: Int64, _ connection: PostgresConnection, now: Timestamp, effects: inout EnqueueEffects
     ) async throws -> PublishOutcome {
         let key = publication.key
-        try await lockDocument(connection, key)
-        let pending = try await QueueEntry.lock(connection, key, logger: logger)
+        let pending = try await lockDocument(connection, key)
         if let hash = publication.contentHash {
             let indexed = try await connection.query("""
                 SELECT status, content_hash, revision FROM documents WHERE tenant = \(key.tenant.rawValue) AND doc_id = \(key.docId.rawValue)
                 """, logger: logger)
             var unchangedAt: Int64?
-            for try await (status, indexedHash, indexedRevision) in indexed.decode((String, Data?, Int64).self) {
-                let pendingOther = pending.map { $0.state == .queued && ($0.kind == .delete || $0.contentHash != hash) } ?? false
-                if status == DocumentState.Status.indexed.rawValue, indexedHash == Data(hash.bytes), !pendingOther, pending?.state != .dead {
-                    unchangedAt = indexedRevision
-                }
+            for try await (status, indexedHash, indexedRevision) in indexed.decode((String, Data?, Int64).self)
+            where publication.leavesUnchanged(
+                indexed: (DocumentState.Status(rawValue: status), indexedHash.map { ContentHash(bytes: Array($0)) }), pending: pending)
+            {
+                unchangedAt = indexedRevision
             }
             if let unchangedAt { return .unchanged(revision: unchangedAt) }
             try await connection.query("""
@@ -46,7 +46,7 @@ extension PostgresStore: DocumentPublisher {
             key: key, kind: publication.isTombstone ? .delete : .upsert, origin: .api(publication.meta),
             contentHash: publication.contentHash, priority: publication.priority,
             activity: publication.isSettled ? .settled : .quiet)
-        let outcome = try await enqueue(connection, change, revision: revision, now: now, effects: &effects)
+        let outcome = try await enqueue(connection, change, revision: revision, now: now, effects: &effects, locked: pending)
         if let superseded = pending?.contentHash, superseded != publication.contentHash {
             try await releaseContent(connection, key, superseded)
         }
@@ -56,26 +56,47 @@ extension PostgresStore: DocumentPublisher {
         }
     }
 
+    /// Two reads whatever the number of documents: the sizes of all of
+    /// `wanted`, then the bytes of those that fit.
     public func contents(_ wanted: [ContentRef], byteLimit: Int) async throws -> [ContentRef: [UInt8]?] {
         guard !wanted.isEmpty else { return [:] }
+        let refs = wanted.reduce(into: [ContentRef]()) { if !$0.contains($1) { $0.append($1) } }
         return try await reading("reading stored content") { connection in
+            let keys = (refs.map(\.key.tenant.rawValue), refs.map(\.key.docId.rawValue), refs.map { ByteBuffer(bytes: $0.hash.bytes) })
+            let sizes = try await connection.query("""
+                SELECT k.tenant, k.doc_id, k.hash, length(c.bytes) FROM contents c
+                JOIN unnest(\(keys.0)::text[], \(keys.1)::text[], \(keys.2)::bytea[]) AS k(tenant, doc_id, hash) USING (tenant, doc_id, hash)
+                """, logger: self.logger)
+            var length: [ContentRef: Int] = [:]
+            for try await (tenant, docId, hash, size) in sizes.decode((String, String, Data, Int).self) {
+                let key = DocumentKey(tenant: TenantID(storedRawValue: tenant), docId: DocumentID(storedRawValue: docId))
+                length[ContentRef(key: key, hash: ContentHash(bytes: Array(hash)))] = size
+            }
+            // The first always; then the following ones while their total stays within the limit.
             var found: [ContentRef: [UInt8]?] = [:]
+            var chosen: [ContentRef] = []
             var total = 0
-            for ref in wanted where found[ref] == nil {
-                let (tenant, docId, hash) = (ref.key.tenant.rawValue, ref.key.docId.rawValue, Data(ref.hash.bytes))
-                let sizes = try await connection.query(
-                    "SELECT length(bytes) FROM contents WHERE tenant = \(tenant) AND doc_id = \(docId) AND hash = \(hash)", logger: self.logger)
-                guard let length = try await sizes.firstRow()?.decode(Int.self) else {
+            for ref in refs {
+                guard let size = length[ref] else {
                     found[ref] = .some(nil)
                     continue
                 }
-                if total > 0 && total + length > byteLimit { break }
-                total += length
-                let bytes = try await connection.query(
-                    "SELECT bytes FROM contents WHERE tenant = \(tenant) AND doc_id = \(docId) AND hash = \(hash)", logger: self.logger)
-                let data = try await bytes.firstRow()?.decode(Data.self)
-                found[ref] = .some(data.map { [UInt8]($0) })
+                if total > 0 && total + size > byteLimit { break }
+                total += size
+                chosen.append(ref)
             }
+            guard !chosen.isEmpty else { return found }
+            let rows = try await connection.query("""
+                SELECT k.tenant, k.doc_id, k.hash, c.bytes FROM contents c
+                JOIN unnest(\(chosen.map(\.key.tenant.rawValue))::text[], \(chosen.map(\.key.docId.rawValue))::text[],
+                            \(chosen.map { ByteBuffer(bytes: $0.hash.bytes) })::bytea[]) AS k(tenant, doc_id, hash) USING (tenant, doc_id, hash)
+                """, logger: self.logger)
+            for try await (tenant, docId, hash, bytes) in rows.decode((String, String, Data, Data).self) {
+                let key = DocumentKey(tenant: TenantID(storedRawValue: tenant), docId: DocumentID(storedRawValue: docId))
+                found[ContentRef(key: key, hash: ContentHash(bytes: Array(hash)))] = .some([UInt8](bytes))
+            }
+            // Removed between the two reads: no longer kept.
+            for ref in chosen where found[ref] == nil { found[ref] = .some(nil) }
             return found
         }
     }

@@ -35,12 +35,8 @@ extension SQLiteStore: DocumentPublisher {
             let indexed = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT status, content_hash, revision FROM documents WHERE tenant = ? AND doc_id = ?"),
                 arguments: [key.tenant.rawValue, key.docId.rawValue])
-            let indexedHash = indexed.flatMap(SQLiteStore.contentHash)
-            let indexedStatus: String? = indexed?["status"]
-            let pendingOther = pending.map { $0.state == .queued && ($0.kind == .delete || $0.contentHash != hash) } ?? false
-            if indexedStatus == DocumentState.Status.indexed.rawValue, indexedHash == hash, !pendingOther,
-                pending?.state != .dead
-            {
+            let status = (indexed?["status"] as String?).flatMap(DocumentState.Status.init(rawValue:))
+            if publication.leavesUnchanged(indexed: (status, indexed.flatMap(SQLiteStore.contentHash)), pending: pending) {
                 return .unchanged(revision: indexed?["revision"] ?? 0)
             }
             try storeContent(db, key, hash, publication.content ?? [])

@@ -37,3 +37,16 @@ public protocol DocumentPublisher: Sendable {
     /// Content no longer kept maps to nil; what is left for a later call is absent.
     func contents(_ wanted: [ContentRef], byteLimit: Int) async throws -> [ContentRef: [UInt8]?]
 }
+
+extension Publication {
+    /// Whether publishing this needs no work (`PublishOutcome.unchanged`):
+    /// its content is what is indexed, and no other change of the document is
+    /// pending or dead. Every backend decides it here, from what it read of
+    /// the document (`indexed`) and its locked queue row (`pending`).
+    public func leavesUnchanged(indexed: (status: DocumentState.Status?, hash: ContentHash?), pending: QueueEntry?) -> Bool {
+        guard let hash = contentHash, indexed.status == .indexed, indexed.hash == hash else { return false }
+        guard let pending else { return true }
+        let otherPending = pending.state == .queued && (pending.kind == .delete || pending.contentHash != hash)
+        return !otherPending && pending.state != .dead
+    }
+}

@@ -56,6 +56,24 @@ public struct PublishingConformance: Sendable {
         #expect(try await stored("b.md", "same") == "same")
     }
 
+    /// One read returns the first wanted document always, then the following
+    /// ones while their total stays within the limit; content not kept maps to
+    /// nil, and what did not fit is left for a later read.
+    public func contentIsReadAheadWithinTheByteLimit() async throws {
+        let body = String(repeating: "x", count: 1000)
+        _ = try await store.publish(try ["a.md", "b.md", "c.md"].map { try fixture.publication($0, body + $0) })
+        func ref(_ docId: String) throws -> ContentRef { ContentRef(key: try fixture.key(docId), hash: ContentHash.of(body + docId)) }
+        let wanted = try [ref("a.md"), ref("gone.md"), ref("b.md"), ref("c.md")]
+        let read = try await store.contents(wanted, byteLimit: 2100)
+        #expect(read[try ref("a.md")] == .some(Array((body + "a.md").utf8)))
+        #expect(read[try ref("gone.md")] == .some(nil), "not kept: nil")
+        #expect(read[try ref("b.md")] == .some(Array((body + "b.md").utf8)))
+        #expect(read[try ref("c.md")] == nil, "over the limit: left for a later read")
+        let first = try await store.contents([try ref("c.md"), try ref("a.md")], byteLimit: 10)
+        #expect(first[try ref("c.md")] == .some(Array((body + "c.md").utf8)), "the first is read whatever its size")
+        #expect(first[try ref("a.md")] == nil)
+    }
+
     public func purgingATenantRemovesItsContent() async throws {
         _ = try await store.publish([try fixture.publication("a.md", "kept", tenant: "other"), try fixture.publication("a.md", "gone")])
         _ = try await store.purge(tenant: try TenantID("acme"))
