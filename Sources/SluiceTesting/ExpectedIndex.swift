@@ -39,6 +39,16 @@ extension DocumentStateStore {
 /// What the index should hold for the files under a root, computed from the
 /// files with the standard extractors and the given chunker.
 public enum ExpectedIndex {
+    /// The point ids a sink must hold for the files under `root`: one per
+    /// chunk, `ChunkID` of tenant, document and ordinal.
+    public static func pointIDs(of root: String, chunker: any Chunker) throws -> Set<String> {
+        Set(try signatures(of: root, chunker: chunker).map { signature in
+            ChunkID.string(
+                DocumentKey(tenant: TenantID(storedRawValue: signature.tenant), docId: DocumentID(storedRawValue: signature.docId)),
+                ordinal: signature.ordinal)
+        })
+    }
+
     /// - Parameter tenant: the single tenant when `root` is one tenant's folder;
     ///   nil when each top-level folder is a tenant.
     /// A file of a supported type that cannot be extracted is an error (a

@@ -121,12 +121,12 @@ import Testing
             #expect(delivered, "\(docId) accepted once the database is back: \(log())")
             if delivered { acknowledged.append(docId) }
         }
-        let expected = Set(try acknowledged.map {
-            ChunkID.string(DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID($0)), ordinal: 0)
-        })
-        let maybe = Set(try unknown.map {
-            ChunkID.string(DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID($0)), ordinal: 0)
-        })
+        /// Each document is one chunk: its one point.
+        func points(_ docIds: [String]) throws -> Set<String> {
+            Set(try docIds.map { ChunkID.string(DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID($0)), ordinal: 0) })
+        }
+        let expected = try points(acknowledged)
+        let maybe = try points(unknown)
         let indexed = try await eventually(within: .seconds(90), every: .milliseconds(500)) {
             guard let points = try? await qdrant.pointIDs() else { return false }
             return points.isSuperset(of: expected) && points.subtracting(expected).isSubset(of: maybe)

@@ -41,12 +41,7 @@ import Testing
     }
 
     func expectedPointIDs(_ configuration: Configuration) throws -> Set<String> {
-        let chunker = MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap)
-        return Set(try ExpectedIndex.signatures(of: files.path, chunker: chunker).map { signature in
-            ChunkID.string(
-                DocumentKey(tenant: TenantID(storedRawValue: signature.tenant), docId: DocumentID(storedRawValue: signature.docId)),
-                ordinal: signature.ordinal)
-        })
+        try ExpectedIndex.pointIDs(of: files.path, chunker: MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap))
     }
 
     @Test func aRunOnPostgresSendsExactlyTheFilesPointsAndAnotherProcessSeesTheState() async throws {

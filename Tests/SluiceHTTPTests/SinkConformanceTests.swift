@@ -43,12 +43,7 @@ struct SinkConformance {
 
     /// The point ids the files call for: one per chunk (UUIDv5 of tenant, docId and ordinal).
     func expected(_ configuration: Configuration) throws -> Set<String> {
-        let chunker = MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap)
-        return Set(try ExpectedIndex.signatures(of: files.path, chunker: chunker).map { signature in
-            ChunkID.string(
-                DocumentKey(tenant: TenantID(storedRawValue: signature.tenant), docId: DocumentID(storedRawValue: signature.docId)),
-                ordinal: signature.ordinal)
-        })
+        try ExpectedIndex.pointIDs(of: files.path, chunker: MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap))
     }
 
     func run(_ sink: SinkUnderTest) async throws {
