@@ -66,33 +66,38 @@ extension PostgresStore: ReportingStore {
 
     /// Each tenant's current or last onboarding, counted from its start (see `SQLiteStore.onboardings`).
     private func onboardings(_ connection: PostgresConnection, tenant: TenantID?, window: Duration, now: Timestamp) async throws -> [OnboardingProgress] {
-        let starts = try await connection.query("""
-            SELECT tenant, started_at FROM onboarding_starts WHERE (\(tenant?.rawValue)::text IS NULL OR tenant = \(tenant?.rawValue))
-            ORDER BY tenant
+        // One statement for every tenant (a dashboard reads this every few seconds): the
+        // rate counts from the later of the window's start and the onboarding's first write.
+        let (queued, dead) = (QueueEntry.State.queued.rawValue, QueueEntry.State.dead.rawValue)
+        let windowStart = (now - window).milliseconds
+        let rows = try await connection.query("""
+            WITH o AS (
+                SELECT o.tenant, o.started_at,
+                       (SELECT count(*) FROM queue q WHERE q.tenant = o.tenant AND q.state = \(queued)) AS pending,
+                       (SELECT count(*) FROM queue q WHERE q.tenant = o.tenant AND q.state = \(dead)
+                          AND q.last_change_at >= o.started_at) AS failed,
+                       (SELECT count(*) FROM documents d WHERE d.tenant = o.tenant AND d.updated_at >= o.started_at) AS processed,
+                       (SELECT min(d.updated_at) FROM documents d WHERE d.tenant = o.tenant AND d.updated_at >= o.started_at) AS first_write,
+                       (SELECT max(d.updated_at) FROM documents d WHERE d.tenant = o.tenant) AS last_write
+                FROM onboarding_starts o
+                WHERE (\(tenant?.rawValue)::text IS NULL OR o.tenant = \(tenant?.rawValue))
+            )
+            SELECT tenant, started_at, pending, failed, processed, last_write,
+                   greatest(\(windowStart)::int8, coalesce(first_write, \(now.milliseconds)::int8)) AS since,
+                   (SELECT count(*) FROM documents d WHERE d.tenant = o.tenant
+                      AND d.updated_at > greatest(\(windowStart)::int8, coalesce(first_write, \(now.milliseconds)::int8))) AS recent
+            FROM o ORDER BY tenant
             """, logger: logger)
-        var started: [(String, Timestamp)] = []
-        for try await (name, at) in starts.decode((String, Int64).self) { started.append((name, Timestamp(milliseconds: at))) }
         var progress: [OnboardingProgress] = []
-        for (name, start) in started {
-            let counts = try await connection.query("""
-                SELECT count(*) FILTER (WHERE state = \(QueueEntry.State.queued.rawValue)),
-                       count(*) FILTER (WHERE state = \(QueueEntry.State.dead.rawValue) AND last_change_at >= \(start.milliseconds))
-                FROM queue WHERE tenant = \(name)
-                """, logger: logger)
-            var (pending, failed) = (0, 0)
-            for try await (queued, dead) in counts.decode((Int, Int).self) { (pending, failed) = (queued, dead) }
-            let processed = try await updates(connection, tenant: name, after: start - .milliseconds(1))
-            let since = max(now - window, try await firstUpdate(connection, tenant: name, since: start) ?? now)
-            var finishedAt: Timestamp?
-            if pending == 0 {
-                let last = try await connection.query("SELECT max(updated_at) FROM documents WHERE tenant = \(name)", logger: logger)
-                finishedAt = try await last.firstRow()?.decode(Int64?.self).map { Timestamp(milliseconds: Swift.max($0, start.milliseconds)) } ?? start
-            }
+        for try await (name, startedAt, pending, failed, processed, lastWrite, since, recent)
+            in rows.decode((String, Int64, Int, Int, Int, Int64?, Int64, Int).self)
+        {
+            let start = Timestamp(milliseconds: startedAt)
             progress.append(OnboardingProgress(
                 tenant: name, startedAt: start, total: processed + failed + pending, processed: processed, failed: failed,
                 pending: pending,
-                filesPerMinute: OnboardingProgress.perMinute(try await updates(connection, tenant: name, after: since), since: since, now: now),
-                finishedAt: finishedAt))
+                filesPerMinute: OnboardingProgress.perMinute(recent, since: Timestamp(milliseconds: since), now: now),
+                finishedAt: pending > 0 ? nil : lastWrite.map { Timestamp(milliseconds: Swift.max($0, startedAt)) } ?? start))
         }
         return progress
     }

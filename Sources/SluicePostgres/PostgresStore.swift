@@ -195,7 +195,7 @@ public final class PostgresStore: Sendable {
             let passing = ["40", "53", "57", "08"].contains(String(state.prefix(2)))
             return SluiceError(.storage, "\(doing) failed: PostgreSQL said \(message) (SQLSTATE \(state))", isRetryable: passing)
         }
-        var reason = error is PSQLError ? "\((error as! PSQLError).code)" : "\(error)"
+        var reason = (error as? PSQLError).map { "\($0.code)" } ?? "\(error)"
         // ConnectionPoolError(base: …Base.connectionCreationCircuitBreakerTripped): the last name says it.
         if let last = reason.split(separator: ".").last, reason.count > 60 { reason = last.trimmingCharacters(in: CharacterSet(charactersIn: ")")) }
         self.unreachable.withLock { $0 = true }
