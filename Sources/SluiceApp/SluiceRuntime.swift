@@ -3,7 +3,6 @@ import Logging
 import Prometheus
 import SluiceConnectors
 import SluiceCore
-import SluiceHTTP
 import SluicePostgres
 import SluiceSQLite
 import Synchronization
@@ -135,135 +134,6 @@ public final class SluiceRuntime: Sendable {
         }
     }
 
-    /// The configured embedder; a remote one gets the delivery controls of its destination.
-    static func makeEmbedder(_ configuration: Configuration, clock: any SluiceClock, logger: Logger, metrics: SluiceMetrics) throws -> any Embedder {
-        switch try configuration.embedderTarget {
-        case .hashing(let dimension):
-            return HashingEmbedder(dimension: dimension)
-        case .openai(let url, let model, let apiKey, let dimension):
-            let gate = gate("the embedder at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics)
-            return try OpenAIEmbedder(
-                baseURL: url, model: model, dimension: dimension, apiKey: apiKey, gate: gate, timeout: configuration.remoteTimeout)
-        }
-    }
-
-    /// A Prometheus factory over `registry`, with histogram buckets fit for Sluice's durations.
-    static func metricsFactory(_ registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = [
-            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30),
-            .seconds(60), .seconds(300),
-        ]
-        return factory
-    }
-
-    /// Samples what is not counted as it happens (queue depth, per-tenant
-    /// backlog, the delivery gates, memory) and renders the Prometheus text format.
-    public func metricsExposition() async throws -> [UInt8] {
-        metrics.queueDepth(try await store.depth())
-        for tenant in try await store.tenantSummaries() {
-            metrics.tenantBacklog(tenant: tenant.tenant, pending: tenant.pending, failed: tenant.failed)
-        }
-        for destination in destinations {
-            let circuit = switch destination.circuit {
-            case .closed: 0
-            case .halfOpen: 1
-            case .open: 2
-            }
-            metrics.gate(destination: destination.destination, circuit: circuit, concurrencyLimit: destination.concurrencyLimit)
-        }
-        metrics.scanProblems(try await store.problems(tenant: nil).count)
-        metrics.residentMemory(bytes: ProcessMemory.residentBytes())
-        let health = self.health.report(at: clock.now())
-        metrics.alerts(health.alerts, errorRate: health.errorRate)
-        return metricsRegistry.emitToBuffer()
-    }
-
-    /// The remote destinations' delivery controls (none with the built-in embedder and index).
-    public var destinations: [DestinationStatus] {
-        [embedder.deliveryGate, sink.deliveryGate].compactMap { $0.map(DestinationStatus.init) }
-    }
-
-    /// Samples the queue and the destinations, checks the alert thresholds,
-    /// logs each alert when it is raised and when it clears (once, not on
-    /// every check), and updates the alert gauges. The live session calls it
-    /// every few seconds.
-    @discardableResult
-    public func checkHealth() async throws -> [HealthMonitor.Change] {
-        let now = clock.now()
-        let changes = health.evaluate(depth: try await store.depth(), destinations: destinations, at: now)
-        for change in changes {
-            switch change {
-            case .raised(let alert):
-                logger.warning("alert \(alert.name) raised: \(alert.message)", metadata: Self.metadata(alert))
-            case .cleared(let alert, let at):
-                var metadata = Self.metadata(alert)
-                metadata["lastedSeconds"] = "\(Int((at - alert.since).seconds))"
-                logger.notice("alert \(alert.name) cleared\(alert.subject.map { " for \($0)" } ?? "")", metadata: metadata)
-            }
-        }
-        let report = health.report(at: now)
-        metrics.alerts(report.alerts, errorRate: report.errorRate)
-        return changes
-    }
-
-    private static func metadata(_ alert: Alert) -> Logger.Metadata {
-        var metadata: Logger.Metadata = [
-            "alert": "\(alert.name)", "value": "\(alert.value)", "threshold": "\(alert.threshold)", "since": "\(alert.since)",
-        ]
-        if let subject = alert.subject { metadata["destination"] = "\(subject)" }
-        return metadata
-    }
-
-    /// The delivery controls of one remote destination, logging when its breaker opens and closes.
-    static func gate(
-        _ destination: String, _ configuration: Configuration, clock: any SluiceClock, logger: Logger, metrics: SluiceMetrics
-    ) -> DeliveryGate {
-        DeliveryGate(destination: destination, settings: configuration.remoteGateSettings, clock: clock) { event in
-            switch event {
-            case .request(let status):
-                metrics.remoteRequest(destination: destination, status: status)
-            case .opened(let until, let reopened):
-                logger.warning(
-                    "\(destination) \(reopened ? "still fails" : "failed repeatedly"): circuit open, nothing is sent until the next probe; work stays queued",
-                    metadata: ["destination": "\(destination)", "probeAt": "\(until)"])
-            case .closed:
-                logger.notice("\(destination) answers again: circuit closed", metadata: ["destination": "\(destination)"])
-            }
-        }
-    }
-
-    /// The configured sink; a remote one gets the delivery controls of its destination.
-    static func makeSink(
-        _ configuration: Configuration, store: any SluiceStore, embedder: any Embedder, clock: any SluiceClock, logger: Logger,
-        metrics: SluiceMetrics
-    ) throws -> any Sink {
-        switch try configuration.sinkTarget {
-        case .embedded:
-            guard let index = store as? any VectorIndex & DocumentStateStore else {
-                throw SluiceError(.configuration, "this store keeps no vectors; choose a remote sink (--sink qdrant, webhook or sluice)")
-            }
-            return EmbeddedSink(store: index, modelKey: embedder.modelKey)
-        case .qdrant(let url, let collection, let apiKey):
-            return try QdrantSink(
-                url: url, collection: collection, dimension: embedder.dimension, apiKey: apiKey,
-                pointsPerRequest: configuration.sinkBatchPoints,
-                gate: gate("qdrant at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
-                timeout: configuration.remoteTimeout)
-        case .webhook(let url, let secret):
-            return try WebhookSink(
-                url: url, secret: secret, chunksPerRequest: configuration.sinkBatchPoints,
-                gate: gate("the webhook at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
-                timeout: configuration.remoteTimeout)
-        case .sluice(let url, let key):
-            return try ForwardSink(
-                url: url, key: key,
-                gate: gate("the Sluice at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
-                timeout: configuration.remoteTimeout)
-        }
-    }
-
     /// Identifies the embedder, chunker and sink settings; documents indexed
     /// under another fingerprint are re-indexed (and written to the new sink)
     /// rather than mixed.
@@ -280,48 +150,5 @@ public final class SluiceRuntime: Sendable {
         }
         guard let vector = try await embedder.embed([query]).first else { return [] }
         return try await reader.search(tenant: tenant, vector: vector, k: k, attributes: attributes)
-    }
-}
-
-extension SluiceRuntime {
-    /// Removes a tenant: its points from the sink first (so a failure leaves
-    /// the store's record, and a retry, intact), then its documents, chunks,
-    /// queue rows and file state from the store. Returns the documents removed.
-    public func purge(tenant: TenantID) async throws -> Int {
-        try await sink.removeTenant(tenant)
-        return try await store.purge(tenant: tenant)
-    }
-
-    /// What publishing `publication` would do: new, changed, unchanged or
-    /// deleted, with its chunk count and extraction warnings. Writes nothing.
-    public func preview(_ publication: Publication) async throws -> Preview {
-        let state = try await store.documentState(publication.key)
-        let exists = state.map { $0.status != .deleted } ?? false
-        guard let content = publication.content, let hash = publication.contentHash else {
-            return Preview(change: exists ? "deleted" : "unchanged", chunks: 0, warnings: exists ? [] : ["there is no such document to delete"], contentHash: nil)
-        }
-        let change: String
-        if let state, state.status == .indexed, state.contentHash == hash.hex {
-            change = "unchanged"
-        } else {
-            change = exists ? "changed" : "new"
-        }
-        let extractor = publication.meta.mimeType.flatMap(extractors.extractor(forMimeType:))
-            ?? extractors.extractor(forPath: publication.key.docId.rawValue) ?? PlainTextExtractor()
-        var warnings: [String] = []
-        if let mime = publication.meta.mimeType, extractors.extractor(forMimeType: mime) == nil {
-            warnings.append("mimeType \(mime) is not one Sluice extracts; the content is read as \(extractor.mimeType)")
-        }
-        let chunker = self.chunker
-        let chunks: Int
-        do {
-            let extracted = try await BlockingIO.run { try extractor.extract(content) }
-            warnings += extracted.warnings
-            chunks = chunker.chunk(extracted.text).count
-        } catch let error as SluiceError where error.code == .extraction {
-            warnings.append("it would be skipped: \(error.message)")
-            chunks = 0
-        }
-        return Preview(change: change, chunks: chunks, warnings: warnings, contentHash: hash.hex)
     }
 }

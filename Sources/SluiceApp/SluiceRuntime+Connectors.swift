@@ -1,0 +1,66 @@
+import Logging
+import SluiceConnectors
+import SluiceCore
+
+/// The embedder and the sink the configuration names, each remote one with the delivery controls of its destination.
+extension SluiceRuntime {
+    /// The configured embedder; a remote one gets the delivery controls of its destination.
+    static func makeEmbedder(_ configuration: Configuration, clock: any SluiceClock, logger: Logger, metrics: SluiceMetrics) throws -> any Embedder {
+        switch try configuration.embedderTarget {
+        case .hashing(let dimension):
+            return HashingEmbedder(dimension: dimension)
+        case .openai(let url, let model, let apiKey, let dimension):
+            let gate = gate("the embedder at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics)
+            return try OpenAIEmbedder(
+                baseURL: url, model: model, dimension: dimension, apiKey: apiKey, gate: gate, timeout: configuration.remoteTimeout)
+        }
+    }
+
+    /// The delivery controls of one remote destination, logging when its breaker opens and closes.
+    static func gate(
+        _ destination: String, _ configuration: Configuration, clock: any SluiceClock, logger: Logger, metrics: SluiceMetrics
+    ) -> DeliveryGate {
+        DeliveryGate(destination: destination, settings: configuration.remoteGateSettings, clock: clock) { event in
+            switch event {
+            case .request(let status):
+                metrics.remoteRequest(destination: destination, status: status)
+            case .opened(let until, let reopened):
+                logger.warning(
+                    "\(destination) \(reopened ? "still fails" : "failed repeatedly"): circuit open, nothing is sent until the next probe; work stays queued",
+                    metadata: ["destination": "\(destination)", "probeAt": "\(until)"])
+            case .closed:
+                logger.notice("\(destination) answers again: circuit closed", metadata: ["destination": "\(destination)"])
+            }
+        }
+    }
+
+    /// The configured sink; a remote one gets the delivery controls of its destination.
+    static func makeSink(
+        _ configuration: Configuration, store: any SluiceStore, embedder: any Embedder, clock: any SluiceClock, logger: Logger,
+        metrics: SluiceMetrics
+    ) throws -> any Sink {
+        switch try configuration.sinkTarget {
+        case .embedded:
+            guard let index = store as? any VectorIndex & DocumentStateStore else {
+                throw SluiceError(.configuration, "this store keeps no vectors; choose a remote sink (--sink qdrant, webhook or sluice)")
+            }
+            return EmbeddedSink(store: index, modelKey: embedder.modelKey)
+        case .qdrant(let url, let collection, let apiKey):
+            return try QdrantSink(
+                url: url, collection: collection, dimension: embedder.dimension, apiKey: apiKey,
+                pointsPerRequest: configuration.sinkBatchPoints,
+                gate: gate("qdrant at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
+                timeout: configuration.remoteTimeout)
+        case .webhook(let url, let secret):
+            return try WebhookSink(
+                url: url, secret: secret, chunksPerRequest: configuration.sinkBatchPoints,
+                gate: gate("the webhook at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
+                timeout: configuration.remoteTimeout)
+        case .sluice(let url, let key):
+            return try ForwardSink(
+                url: url, key: key,
+                gate: gate("the Sluice at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
+                timeout: configuration.remoteTimeout)
+        }
+    }
+}
