@@ -5,8 +5,10 @@ import Synchronization
 /// A pooled connection taken in a task of its own and handed to the caller,
 /// so the caller can stop waiting for it. postgres-nio's pool has no limit on
 /// how long a request waits for a connection: while the server is down, a
-/// request waits until the pool gives up on connecting (20 s and more), and an
-/// API client would wait with it instead of getting 503 at once.
+/// request waits until the pool gives up on connecting (15 s and more), and an
+/// API client would wait with it instead of getting 503 at once. A caller
+/// that waited `patience` asks whether to go on waiting (the server may only
+/// be busy) or to stop with an error.
 final class ConnectionHandoff: Sendable {
     private enum State {
         case waiting(CheckedContinuation<PostgresConnection, any Error>?)
@@ -18,10 +20,11 @@ final class ConnectionHandoff: Sendable {
 
     private let state = Mutex(State.waiting(nil))
 
-    /// Takes a connection from `client` in a task of its own and returns it,
-    /// or throws `timeout()` when none came within `wait` (the request is withdrawn).
+    /// Takes a connection from `client` in a task of its own and returns it.
+    /// Each time `patience` passes without one, calls `giveUp`: when that
+    /// returns an error, throws it (the request is withdrawn).
     static func connection(
-        from client: PostgresClient, within wait: Duration, timeout: @escaping @Sendable () -> any Error
+        from client: PostgresClient, patience: Duration, giveUp: @escaping @Sendable () async -> (any Error)?
     ) async throws -> (PostgresConnection, ConnectionHandoff) {
         let handoff = ConnectionHandoff()
         let holder = Task {
@@ -32,8 +35,14 @@ final class ConnectionHandoff: Sendable {
             }
         }
         let timer = Task {
-            try? await Task.sleep(for: wait)
-            if !Task.isCancelled, handoff.fail(timeout()) { holder.cancel() }
+            while !Task.isCancelled {
+                try? await Task.sleep(for: patience)
+                if Task.isCancelled { return }
+                if let error = await giveUp() {
+                    if handoff.fail(error) { holder.cancel() }
+                    return
+                }
+            }
         }
         defer { timer.cancel() }
         let connection = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PostgresConnection, any Error>) in

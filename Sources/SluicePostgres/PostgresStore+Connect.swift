@@ -8,16 +8,21 @@ extension PostgresStore {
     /// the server: the pool would retry a refused password or a missing
     /// server for about a minute before failing with a circuit breaker error.
     static func probe(_ location: PostgresLocation, logger: Logger) async throws {
+        do {
+            try await connectOnce(location, logger: logger)
+        } catch {
+            throw connectionError(location, error)
+        }
+    }
+
+    /// Makes one connection to `location` and closes it.
+    static func connectOnce(_ location: PostgresLocation, logger: Logger) async throws {
         var configuration = PostgresConnection.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password,
             database: location.database, tls: .disable)
         configuration.options.connectTimeout = .seconds(5)
-        do {
-            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
-            try await connection.close()
-        } catch {
-            throw connectionError(location, error)
-        }
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        try await connection.close()
     }
 
     /// What a failed first connection means, as a `.configuration` error saying what to do.

@@ -21,7 +21,7 @@ extension PostgresStore: StoreMaintenance {
     }
 
     public func setMetaValue(_ key: String, _ value: String) async throws {
-        try await transaction("saving \(key)") { connection in
+        _ = try await transaction("saving \(key)") { connection in
             try await connection.query(
                 "INSERT INTO meta (key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 logger: self.logger)

@@ -46,6 +46,12 @@ extension PostgresStore {
     func listen() async {
         var failing = false
         while !Task.isCancelled {
+            if reachability.silence != nil {
+                // The store's watch says when it is back; the pool is not asked meanwhile.
+                failing = true
+                try? await Task.sleep(for: Self.reachabilityRetry)
+                continue
+            }
             do {
                 try await client.withConnection { connection in
                     try await connection.listen(on: self.channel) { notifications in

@@ -21,9 +21,10 @@ public final class PostgresStore: Sendable {
         public var retry: RetryPolicy
         /// Connections this process may hold open at once.
         public var maximumConnections: Int
-        /// While the server is known to be unreachable, the longest a call
-        /// waits for a connection before it fails (retryable).
-        public var connectionWait: Duration = .seconds(5)
+        /// How long a call waits for a pooled connection before the server is
+        /// asked directly whether it answers (the call fails if not, and goes
+        /// on waiting if so): postgres-nio's pool has no limit on the wait.
+        public var connectionPatience: Duration = .seconds(1)
         /// Whether this store hears other processes' work (`LISTEN`, one
         /// connection held for it): on for a process that runs workers or
         /// waits for documents; off, other processes' work is found by polling.
@@ -46,8 +47,12 @@ public final class PostgresStore: Sendable {
     }
 
     public let location: PostgresLocation
-    let client: PostgresClient
-    private let running: Task<Void, Never>
+    /// The pool calls take connections from; replaced when the server stops answering.
+    private let pool: Mutex<PostgresPool>
+    var client: PostgresClient { pool.withLock { $0.client } }
+    let poolConfiguration: PostgresClient.Configuration
+    /// Whether the server answers, as this process finds it.
+    let reachability = Reachability()
     /// Set in tests only; nil: the database's clock.
     let clock: (any SluiceClock)?
     let options: Options
@@ -66,8 +71,15 @@ public final class PostgresStore: Sendable {
         logger: Logger = Logger(label: "sluice.postgres")
     ) async throws -> PostgresStore {
         try await PostgresStore.probe(location, logger: logger)
-        let store = PostgresStore(location, clock: clock, options: options, logger: logger)
-        await store.poolStarted()
+        var configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.user, password: location.password,
+            database: location.database, tls: .disable)
+        configuration.options.maximumConnections = options.maximumConnections
+        configuration.options.connectTimeout = .seconds(5)
+        // Every connection of this store works in its schema.
+        configuration.options.additionalStartupParameters = [("search_path", location.schema)]
+        let pool = await PostgresPool.start(configuration, logger: logger)
+        let store = PostgresStore(location, pool: pool, configuration: configuration, clock: clock, options: options, logger: logger)
         do {
             try await store.migrate()
         } catch {
@@ -80,35 +92,27 @@ public final class PostgresStore: Sendable {
         return store
     }
 
-    private init(_ location: PostgresLocation, clock: (any SluiceClock)?, options: Options, logger: Logger) {
+    private init(
+        _ location: PostgresLocation, pool: PostgresPool, configuration: PostgresClient.Configuration, clock: (any SluiceClock)?,
+        options: Options, logger: Logger
+    ) {
         self.location = location
+        self.pool = Mutex(pool)
+        self.poolConfiguration = configuration
         self.clock = clock
         self.options = options
         self.logger = logger
-        var configuration = PostgresClient.Configuration(
-            host: location.host, port: location.port, username: location.user, password: location.password,
-            database: location.database, tls: .disable)
-        configuration.options.maximumConnections = options.maximumConnections
-        configuration.options.connectTimeout = .seconds(5)
-        // Every connection of this store works in its schema.
-        configuration.options.additionalStartupParameters = [("search_path", location.schema)]
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.client = client
-        let started = self.started
-        running = Task {
-            started.value.store(true, ordering: .releasing)
-            await client.run()
-        }
     }
 
-    /// Set by the pool's task as it enters `PostgresClient.run()`; a lease
-    /// before that works but logs a warning, so `open` waits for it.
-    private let started = Flag()
-    private final class Flag: Sendable { let value = Atomic(false) }
-
-    private func poolStarted() async {
-        while !started.value.load(ordering: .acquiring) { await Task.yield() }
-        await Task.yield()
+    /// Replaces the pool with a new one and stops the old one (its waiting
+    /// calls fail at once); the new one connects when first asked.
+    func replacePool() async {
+        let fresh = await PostgresPool.start(poolConfiguration, logger: logger)
+        let old = pool.withLock { pool in
+            defer { pool = fresh }
+            return pool
+        }
+        await old.stop()
     }
 
     /// Hears other processes' work while the store is open (`Options.listens`).
@@ -120,8 +124,8 @@ public final class PostgresStore: Sendable {
             listening.cancel()
             await listening.value
         }
-        running.cancel()
-        _ = await running.value
+        await reachability.stopWatching()
+        await pool.withLock { $0 }.stop()
     }
 
     /// The time of a transaction: the database's (`now()`), or the test clock's.
@@ -151,30 +155,19 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Runs `body` on a connection of the pool. While the server is known to
-    /// be unreachable (a call failed to reach it and none has succeeded
-    /// since), waits at most `Options.connectionWait` for a connection
-    /// (`ConnectionHandoff`), so API requests get 503 at once instead of
-    /// waiting on the pool; otherwise waits as long as the pool makes it.
+    /// Runs `body` on a connection of the pool. While the server is known not
+    /// to answer, fails at once (retryable: the API answers 503 with
+    /// Retry-After); when the pool has no connection for the call within
+    /// `Options.connectionPatience`, asks the server directly whether it
+    /// answers, and fails the call if it does not (`ConnectionHandoff`).
     func reading<T: Sendable>(_ doing: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        if let silence = reachability.silence { throw unreachableError(doing, silence) }
         do {
-            let value: T
-            if unreachable.withLock({ $0 }) {
-                let wait = options.connectionWait
-                let (connection, handoff) = try await ConnectionHandoff.connection(from: client, within: wait) { [location] in
-                    var error = SluiceError(
-                        .storage, "\(doing) failed: PostgreSQL at \(location.host):\(location.port) cannot be reached (no connection within \(wait))",
-                        isRetryable: true)
-                    error.retryAfter = .seconds(2)
-                    return error
-                }
-                defer { handoff.release() }
-                value = try await body(connection)
-            } else {
-                value = try await client.withConnection { connection in try await body(connection) }
+            let (connection, handoff) = try await ConnectionHandoff.connection(from: client, patience: options.connectionPatience) {
+                await self.checkServer().map { self.unreachableError(doing, $0) }
             }
-            unreachable.withLock { $0 = false }
-            return value
+            defer { handoff.release() }
+            return try await body(connection)
         } catch let error as SluiceError {
             throw error
         } catch {
@@ -182,27 +175,36 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Set when a call could not reach the server, cleared by the next that did.
-    let unreachable = Mutex(false)
-
     /// A PostgreSQL failure as a `.storage` error naming what was being done:
     /// the server's message when it answered, else that it cannot be reached
-    /// (retryable, with a Retry-After for API clients).
+    /// (retryable, with a Retry-After for API clients). A failure that may
+    /// mean the server went away has it checked (`checkServer`).
     func storageError(_ doing: String, _ error: any Error) -> SluiceError {
         if let error = error as? PSQLError, let message = error.serverInfo?[.message] {
             let state = error.serverInfo?[.sqlState] ?? ""
             // Class 40 (serialization, deadlock), 53 (resources), 57 (shutdown) and 08 (connection) pass.
             let passing = ["40", "53", "57", "08"].contains(String(state.prefix(2)))
+            if state.hasPrefix("57") || state.hasPrefix("08") { Task { await self.checkServer() } }
             return SluiceError(.storage, "\(doing) failed: PostgreSQL said \(message) (SQLSTATE \(state))", isRetryable: passing)
         }
+        Task { await self.checkServer() }
+        return unreachableError(doing, Self.reason(error))
+    }
+
+    /// That the server cannot be reached, for `doing`: retryable, with a Retry-After for API clients.
+    func unreachableError(_ doing: String, _ reason: String) -> SluiceError {
+        var error = SluiceError(
+            .storage, "\(doing) failed: PostgreSQL at \(location.host):\(location.port) cannot be reached (\(reason))", isRetryable: true)
+        error.retryAfter = .seconds(2)
+        return error
+    }
+
+    /// A connection failure in a few words.
+    static func reason(_ error: any Error) -> String {
         var reason = (error as? PSQLError).map { "\($0.code)" } ?? "\(error)"
         // ConnectionPoolError(base: …Base.connectionCreationCircuitBreakerTripped): the last name says it.
         if let last = reason.split(separator: ".").last, reason.count > 60 { reason = last.trimmingCharacters(in: CharacterSet(charactersIn: ")")) }
-        self.unreachable.withLock { $0 = true }
-        var unreachable = SluiceError(
-            .storage, "\(doing) failed: PostgreSQL at \(location.host):\(location.port) cannot be reached (\(reason))", isRetryable: true)
-        unreachable.retryAfter = .seconds(2)
-        return unreachable
+        return reason
     }
 }
 
