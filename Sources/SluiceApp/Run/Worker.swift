@@ -33,6 +33,8 @@ struct Worker: Sendable {
     var slot = 0
     /// The leases of the batch in hand that the heartbeat renews.
     let working = WorkingLeases()
+    /// A batch in hand when the store stopped answering, given back when it answers.
+    let stranded = StrandedLeases()
 
     /// When a worker stops.
     enum Mode: Sendable {
@@ -64,8 +66,8 @@ struct Worker: Sendable {
                 observer.storeOutage.answered()
             } catch let error as SluiceError where error.code == .storage && error.isRetryable && mode.outlivesStoreFailures {
                 // A store that does not answer (PostgreSQL restarting, a full disk): a long-running
-                // process waits, then looks again. A batch in hand whose completion failed is leased
-                // again once its leases expire.
+                // process waits, then looks again. A batch in hand is given back first thing then
+                // (`stranded`), not left until its leases expire.
                 try await clock.sleep(until: clock.now() + observer.storeOutage.failed(error))
             }
         }
@@ -76,9 +78,15 @@ struct Worker: Sendable {
     private func step(_ mode: Mode) async throws -> Bool {
         let doorbell = queue.readiness
         let ticket = doorbell.ticket()
+        try await stranded.giveBack(to: queue)
         let leases = try await queue.lease(limit: batchSize, duration: leaseDuration)
         if !leases.isEmpty {
-            try await process(leases)
+            do {
+                try await process(leases)
+            } catch let error as SluiceError where error.code == .storage && error.isRetryable && mode.outlivesStoreFailures {
+                stranded.keep(leases)
+                throw error
+            }
             return true
         }
         let now = clock.now()
