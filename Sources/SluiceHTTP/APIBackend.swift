@@ -9,6 +9,9 @@ public struct APIBackend: Sendable {
     public var keys: any APIKeyStore
     public var queue: any JobQueue & DeadLetterAdministration
     public var access: AccessPolicy
+    /// Where the per-key rate limits are kept: the store's when many processes
+    /// share it (PostgreSQL), else this process's memory (nil).
+    public var rateLimits: (any RateLimits)?
     /// Embeds a query and searches one tenant (query, k, attribute filter).
     public var search: @Sendable (TenantID, String, Int, [String: String]) async throws -> [SearchHit]
     /// What publishing would do, without writing anything.

@@ -10,7 +10,7 @@ public enum APIRouter {
     public static func make(_ backend: APIBackend, clock: any SluiceClock = SystemClock()) -> Router<SluiceRequestContext> {
         let router = Router(context: SluiceRequestContext.self)
         router.middlewares.add(ErrorMiddleware(metrics: backend.metrics))
-        let access = AccessControl(keys: backend.keys, policy: backend.access, clock: clock)
+        let access = AccessControl(keys: backend.keys, policy: backend.access, rateLimits: backend.rateLimits, clock: clock)
         let api = API(backend: backend, access: access)
 
         router.get("/") { _, _ in Dashboard.response }

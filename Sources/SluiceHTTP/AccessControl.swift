@@ -8,12 +8,14 @@ final class AccessControl: Sendable {
     let keys: any APIKeyStore
     let policy: AccessPolicy
     let clock: any SluiceClock
-    private let buckets = Mutex<[String: TokenBucket]>([:])
+    let rateLimits: any RateLimits
 
-    init(keys: any APIKeyStore, policy: AccessPolicy, clock: any SluiceClock = SystemClock()) {
+    /// - Parameter rateLimits: where the buckets are kept; nil: in this process's memory.
+    init(keys: any APIKeyStore, policy: AccessPolicy, rateLimits: (any RateLimits)?, clock: any SluiceClock = SystemClock()) {
         self.keys = keys
         self.policy = policy
         self.clock = clock
+        self.rateLimits = rateLimits ?? LocalRateLimits(clock: clock)
     }
 
     /// Who the request acts for; throws 401 or 429 as JSON-ready errors.
@@ -22,7 +24,7 @@ final class AccessControl: Sendable {
             peer: context.remoteAddress?.ipAddress, forwardedFor: request.headers[.init("X-Forwarded-For")!]
         ).flatMap(IPAddress.init)
         let principal = try await authenticate(request, client: client)
-        try limit(principal, client: client)
+        try await limit(principal, client: client)
         return principal
     }
 
@@ -86,18 +88,11 @@ final class AccessControl: Sendable {
         return IPAddress(String(host))?.isIn(CIDRBlock.loopback) == true
     }
 
-    private func limit(_ principal: Principal, client: IPAddress?) throws {
+    private func limit(_ principal: Principal, client: IPAddress?) async throws {
         if let client, client.isIn(policy.exempt) { return }
-        let bucketKey = principal.keyID ?? "ip:\(client?.description ?? "unknown")"
-        let now = clock.now()
+        let bucket = principal.keyID ?? "ip:\(client?.description ?? "unknown")"
         let rate = policy.ratePerMinute
-        let wait = buckets.withLock { buckets -> Duration? in
-            var bucket = buckets[bucketKey] ?? TokenBucket(ratePerMinute: rate, burstSeconds: 1, now: now)
-            let wait = bucket.take(now: now)
-            buckets[bucketKey] = bucket
-            return wait
-        }
-        if let wait {
+        if let wait = try await rateLimits.take(bucket, ratePerMinute: rate, burstSeconds: 1) {
             var error = APIError(
                 .rateLimited,
                 "over \(rate) requests per minute for this key (SLUICE_API_RATE_LIMIT_PER_MINUTE); retry after the Retry-After seconds")

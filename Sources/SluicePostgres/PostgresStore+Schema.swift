@@ -155,6 +155,15 @@ extension PostgresStore {
                 value text NOT NULL
             );
             """),
+        (4, "API rate limits shared by every process", """
+            -- One token bucket per API key (or loopback client): tokens left when last
+            -- taken from, and when. Unlogged: a crash only refills the buckets.
+            CREATE UNLOGGED TABLE rate_buckets (
+                bucket text PRIMARY KEY,
+                tokens double precision NOT NULL,
+                updated_ms bigint NOT NULL
+            );
+            """),
     ]
 
     /// Creates the schema or brings it up to date. Under an advisory lock

@@ -89,6 +89,30 @@ import Testing
         #expect(try await server.pointIDs().count == 1)
     }
 
+    /// Two processes serving the API on one store share each caller's rate
+    /// limit (`PostgresStore`'s buckets): six requests spread over both, at a
+    /// limit of six a minute with a one-request burst, get one answer and five
+    /// 429s. Buckets in each process's memory gave one to each.
+    @Test func twoAPIProcessesShareOneRateLimit() async throws {
+        var configuration = try configuration()
+        configuration.apiRateLimitPerMinute = 6
+        configuration.apiRateLimitExempt = []
+        let first = try await SluiceRuntime.open(configuration: configuration)
+        configuration.dataDirectory = try TemporaryDirectory("sluice-pg-data").path
+        let second = try await SluiceRuntime.open(configuration: configuration)
+        try await servingAPI(first) { one in
+            try await servingAPI(second) { two in
+                var statuses: [Int] = []
+                for index in 0..<6 {
+                    let base = URL(string: index % 2 == 0 ? one : two)!
+                    statuses.append(try await call(base, "GET", "/v1/tenants/acme/progress").status)
+                }
+                #expect(statuses.filter { $0 == 429 }.count == 5, "\(statuses)")
+                #expect(statuses.filter { $0 == 200 }.count == 1, "\(statuses)")
+            }
+        }
+    }
+
     /// PostgreSQL's text cannot hold U+0000. A tenant's text file with a NUL
     /// past the binary sniff (the first 8 KiB), or a JSON file with "\u0000",
     /// used to make the completion of its whole batch fail, the other

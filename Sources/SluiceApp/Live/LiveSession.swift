@@ -149,7 +149,7 @@ public final class LiveSession: Sendable {
     func makeAPI(_ listen: Listen, onRunning: @escaping @Sendable () -> Void) -> some Service {
         let runtime = self.runtime
         let configuration = runtime.configuration
-        let backend = APIBackend(
+        var backend = APIBackend(
             publisher: MeteredPublisher(base: runtime.store, metrics: runtime.metrics), documents: runtime.store,
             reports: runtime.store, keys: runtime.store, queue: runtime.store,
             access: AccessPolicy(
@@ -167,6 +167,8 @@ public final class LiveSession: Sendable {
                 maxBatchDocuments: configuration.maxBatchDocuments, maxRequestBytes: configuration.maxRequestBytes,
                 maxContentBytes: configuration.maxFileBytes,
                 maxUploadsPerKey: configuration.apiMaxUploadsPerKey, maxWaitersPerKey: configuration.apiMaxWaitersPerKey))
+        // A store shared by many processes keeps the rate limits, so they hold across them.
+        backend.rateLimits = runtime.store as? any RateLimits
         let boundPort = self.boundPort
         let logger = runtime.logger
         let store = runtime.store

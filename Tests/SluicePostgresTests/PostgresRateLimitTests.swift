@@ -1,0 +1,66 @@
+import SluiceCore
+import SluicePostgres
+import SluiceTesting
+import Testing
+
+/// The API's rate limits kept in PostgreSQL: a key's budget holds across
+/// every process (each store here is one process's), where buckets in each
+/// process's memory would give every process the whole budget.
+@Suite struct PostgresRateLimitTests {
+    @Test func aBucketRefillsAtItsRateAndSaysHowLongToWait() async throws {
+        let clock = ManualClock()
+        let store = try await PostgresStore.open(try TestDatabase.freshLocation(), clock: clock)
+        let local = LocalRateLimits(clock: clock)
+        for limits: any RateLimits in [store, local] {
+            // 120 a minute, a second's burst: 2 at once, then one every 500 ms.
+            #expect(try await limits.take("k", ratePerMinute: 120, burstSeconds: 1) == nil)
+            #expect(try await limits.take("k", ratePerMinute: 120, burstSeconds: 1) == nil)
+            #expect(try await limits.take("k", ratePerMinute: 120, burstSeconds: 1) == .milliseconds(500), "\(limits)")
+            #expect(try await limits.take("other", ratePerMinute: 120, burstSeconds: 1) == nil, "buckets are apart")
+        }
+        clock.advance(by: .milliseconds(200))
+        for limits: any RateLimits in [store, local] {
+            #expect(try await limits.take("k", ratePerMinute: 120, burstSeconds: 1) == .milliseconds(300), "\(limits)")
+        }
+        clock.advance(by: .milliseconds(300))
+        for limits: any RateLimits in [store, local] {
+            #expect(try await limits.take("k", ratePerMinute: 120, burstSeconds: 1) == nil)
+            #expect(try await limits.take("k", ratePerMinute: 120, burstSeconds: 1) != nil)
+        }
+        clock.advance(by: .seconds(60))
+        for limits: any RateLimits in [store, local] {
+            // A long pause fills the bucket to its burst, not beyond.
+            #expect(try await limits.take("k", ratePerMinute: 120, burstSeconds: 1) == nil)
+            #expect(try await limits.take("k", ratePerMinute: 120, burstSeconds: 1) == nil)
+            #expect(try await limits.take("k", ratePerMinute: 120, burstSeconds: 1) != nil)
+        }
+        await store.close()
+    }
+
+    /// Three processes asking five times as often as the limit allows, for a
+    /// minute of (test) time: together they get the limit, not three times it.
+    @Test func threeProcessesTogetherGetOneKeysLimit() async throws {
+        let clock = ManualClock()
+        let location = try TestDatabase.freshLocation()
+        var stores: [PostgresStore] = []
+        for _ in 0..<3 { stores.append(try await PostgresStore.open(location, clock: clock, options: PostgresStore.Options(maximumConnections: 2))) }
+        let locals = stores.map { _ in LocalRateLimits(clock: clock) }
+        let rate = 600  // 10 a second, a burst of 10
+        var shared = 0
+        var apart = 0
+        for _ in 0..<600 {  // 60 s in steps of 100 ms
+            for (store, local) in zip(stores, locals) {
+                for _ in 0..<2 {
+                    if try await store.take("key_1", ratePerMinute: rate, burstSeconds: 1) == nil { shared += 1 }
+                    if local.take("key_1", ratePerMinute: rate, burstSeconds: 1) == nil { apart += 1 }
+                }
+            }
+            clock.advance(by: .milliseconds(100))
+        }
+        // The burst, then 10 a second for the 59.9 s after the first step.
+        let limit = 10 + 599
+        #expect(abs(shared - limit) <= limit / 10, "accepted \(shared) across three processes; the limit allows \(limit)")
+        #expect(apart > 2 * limit, "buckets in each process's memory let each have the whole limit (\(apart))")
+        for store in stores { await store.close() }
+    }
+}
