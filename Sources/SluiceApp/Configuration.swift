@@ -34,6 +34,8 @@ public struct Configuration: Sendable, Equatable {
     public var embedBatchSize: Int = 256
     /// Lease length, renewed by heartbeat (SLUICE_LEASE_SECONDS).
     public var leaseDuration: Duration = .seconds(60)
+    /// With a shared store, how long a process's claim to watch a folder lasts unrenewed (a standby takes over after it).
+    public var watchClaimDuration: Duration = .seconds(15)
     /// File bytes held in memory at once (SLUICE_MAX_INFLIGHT_BYTES).
     public var maxInflightBytes: Int = 256 << 20
     /// Larger files are skipped with a reason (SLUICE_MAX_FILE_BYTES).

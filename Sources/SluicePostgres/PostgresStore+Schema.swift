@@ -164,6 +164,14 @@ extension PostgresStore {
                 updated_ms bigint NOT NULL
             );
             """),
+        (5, "one watching process per folder", """
+            -- Who watches each folder (its process's host and data directory), until when.
+            CREATE TABLE watch_claims (
+                root text PRIMARY KEY,
+                owner text NOT NULL,
+                expires_ms bigint NOT NULL
+            );
+            """),
     ]
 
     /// Creates the schema or brings it up to date. Under an advisory lock

@@ -10,11 +10,13 @@ import Synchronization
 /// A long-running Sluice: `sluice run DIR --watch`, `sluice serve`, or both
 /// (`run DIR --watch --listen HOST:PORT`).
 ///
-/// Start-up: take the worker lock, release abandoned leases; when watching,
-/// add inotify watches on every folder. Then one `ServiceGroup` runs the
-/// workers, an activity reporter, the health check (alerts, every five
-/// seconds) and, as asked, the rescanner (a reconciliation scan at once, then
-/// every SLUICE_RESCAN_INTERVAL and after a kernel queue overflow), the watcher's intake and the HTTP API. SIGTERM and
+/// Start-up: take the worker lock, release abandoned leases. Then one
+/// `ServiceGroup` runs the workers, an activity reporter, the health check
+/// (alerts, every five seconds) and, as asked, the watch (`WatchService`:
+/// inotify watches on every folder, the intake, and the rescanner: a
+/// reconciliation scan at once, then every SLUICE_RESCAN_INTERVAL and after a
+/// kernel queue overflow; with a shared store only in the process holding the
+/// folder's claim) and the HTTP API. SIGTERM and
 /// SIGINT shut down gracefully in reverse order: intake and API first, then
 /// the rescanner, then the workers finish the batch in hand; the store closes last.
 public final class LiveSession: Sendable {
@@ -124,14 +126,7 @@ public final class LiveSession: Sendable {
             }
             let rules = try Runner(runtime: runtime).rules()
             let layout = WatchLayout(scanRoot: scanRoot, singleTenant: options.singleTenant, rules: rules)
-            let watcher = InotifyWatcher(root: scanRoot, shouldWatch: { layout.shouldWatch($0) })
-            try await BlockingIO.run { try watcher.start() }
-            logger.notice("watching \(scanRoot)")
-            let intake = LiveIntake(
-                store: runtime.store, layout: layout, clock: runtime.clock, rescans: rescans, logger: logger,
-                metrics: runtime.metrics)
-            services.append(RescanService(session: self, layout: layout, intake: intake, onFirstScan: { ready.signal() }))
-            services.append(IntakeService(intake: intake, watcher: watcher))
+            services.append(WatchService(session: self, layout: layout, onReady: { ready.signal() }))
         }
         if let listen {
             services.append(makeAPI(listen, onRunning: { ready.signal() }))

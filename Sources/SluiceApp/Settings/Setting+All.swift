@@ -14,6 +14,7 @@ extension Setting {
         .duration("SLUICE_SETTLE_MAX_MS", "longest a document waits after its first pending change, in milliseconds", \.settleMaximum, 0...86_400_000, unit: .milliseconds(1)),
         .int("SLUICE_EMBED_BATCH_SIZE", "chunks per embedding call", \.embedBatchSize, 1...100_000),
         .duration("SLUICE_LEASE_SECONDS", "lease length, renewed by heartbeat while working", \.leaseDuration, 1...86_400, unit: .seconds(1)),
+        .duration("SLUICE_WATCH_CLAIM_SECONDS", "with a PostgreSQL store, how long one process's claim to watch a folder lasts unrenewed: processes watching the same folder take turns, and a standby takes over this long after the active one dies", \.watchClaimDuration, 2...3600, unit: .seconds(1)),
         .int("SLUICE_MAX_INFLIGHT_BYTES", "file and request bytes being worked on at once (a large document costs about 6 to 8 times its size in memory while processed: lower this on a small machine)", \.maxInflightBytes, 1 << 16...1 << 40),
         .int("SLUICE_MAX_FILE_BYTES", "larger files are skipped with a reason (text formats are also held to SLUICE_MAX_TEXT_BYTES)", \.maxFileBytes, 1...1 << 40),
         .int("SLUICE_MAX_TEXT_BYTES", "documents whose extracted text is larger are skipped with a reason", \.maxTextBytes, 1024...1 << 40),
