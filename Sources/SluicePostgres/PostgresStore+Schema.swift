@@ -172,11 +172,17 @@ extension PostgresStore {
                 expires_ms bigint NOT NULL
             );
             """),
+        (6, "the processes that run workers, and their settings", """
+            -- Each process running workers (its host and data directory), the settings fingerprint it
+            -- runs with, and when it last said it was alive.
+            CREATE TABLE processes (
+                owner text PRIMARY KEY,
+                fingerprint text NOT NULL,
+                seen_ms bigint NOT NULL
+            );
+            """),
     ]
 
-    /// Creates the schema or brings it up to date. Under an advisory lock
-    /// (per schema), so processes starting together do not race: the first
-    /// migrates, the others wait and find nothing left to do.
     /// The newest migration applied to this store's schema.
     public func schemaVersion() async throws -> Int {
         try await reading("reading the schema version") { connection in
@@ -187,6 +193,9 @@ extension PostgresStore {
     /// The newest schema version this Sluice knows.
     public static var newestSchemaVersion: Int { migrations.last?.version ?? 0 }
 
+    /// Creates the schema or brings it up to date. Under an advisory lock
+    /// (per schema), so processes starting together do not race: the first
+    /// migrates, the others wait and find nothing left to do.
     func migrate() async throws {
         try await transaction("migrating the PostgreSQL schema \(location.schema)") { connection in
             let schema = location.schema

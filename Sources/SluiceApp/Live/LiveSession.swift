@@ -100,8 +100,19 @@ public final class LiveSession: Sendable {
                 .configuration,
                 "refusing to listen on \(listen.host) without API keys: anyone who can reach it could write to every tenant. Create keys first (`sluice keys create --tenant NAME` or `--admin`), or listen on 127.0.0.1")
         }
-        let (lock, _) = try await Runner(runtime: runtime).becomeWorkerProcess(root: options?.root)
-        defer { lock.release() }
+        let (process, _) = try await Runner(runtime: runtime).becomeWorkerProcess(root: options?.root)
+        do {
+            try await run(onReady: onReady, onActivity: onActivity, logger: logger)
+            await process.end()
+        } catch {
+            await process.end()
+            throw error
+        }
+    }
+
+    private func run(
+        onReady: @escaping @Sendable () -> Void, onActivity: @escaping @Sendable (Activity) -> Void, logger: Logger
+    ) async throws {
 
         let ready = ReadyGate(count: (options == nil ? 0 : 1) + (listen == nil ? 0 : 1), then: onReady)
         let workers = Runner(runtime: runtime).makeWorkers(progress: progress, budget: budget)

@@ -29,13 +29,29 @@ public struct Runner: Sendable {
         _ options: Options, progressInterval: Duration = .milliseconds(500),
         onProgress: @escaping @Sendable (RunProgress.Snapshot) -> Void = { _ in }
     ) async throws -> RunSummary {
-        let store = runtime.store
         let started = ContinuousClock.now
         var summary = RunSummary()
 
-        let (lock, reindexed) = try await becomeWorkerProcess(root: options.root)
-        defer { lock.release() }
-        summary.reindexedForSettings = reindexed
+        let (process, reindexed) = try await becomeWorkerProcess(root: options.root)
+        do {
+            summary.reindexedForSettings = reindexed
+            try await run(options, into: &summary, progressInterval: progressInterval, onProgress: onProgress)
+            await process.end()
+        } catch {
+            await process.end()
+            throw error
+        }
+        summary.wallSeconds = (ContinuousClock.now - started).seconds
+        summary.peakRSSBytes = ProcessStats.peakResidentBytes()
+        return summary
+    }
+
+    /// The run itself, once this is a worker process.
+    private func run(
+        _ options: Options, into summary: inout RunSummary, progressInterval: Duration,
+        onProgress: @escaping @Sendable (RunProgress.Snapshot) -> Void
+    ) async throws {
+        let store = runtime.store
 
         let (roots, problems) = try await BlockingIO.run { [options] in
             try TenantRoot.discover(root: options.root, singleTenant: options.singleTenant)
@@ -73,9 +89,6 @@ public struct Runner: Sendable {
         let deadLetters = try await store.deadLetters(tenant: nil).filter { tenants.contains($0.key.tenant) }
         summary.failed = deadLetters.count
         summary.failures = deadLetters.prefix(20).map { "\($0.key): \($0.reason)" }
-        summary.wallSeconds = (ContinuousClock.now - started).seconds
-        summary.peakRSSBytes = ProcessStats.peakResidentBytes()
-        return summary
     }
 
     /// Runs the workers until the queue has nothing pending, reporting progress meanwhile.
@@ -129,13 +142,14 @@ public struct Runner: Sendable {
     }
 
     /// What every process that runs workers does first: refuse a data directory
-    /// inside the root, take the worker lock, release leases a dead process
-    /// left, and re-index what other embedder or chunker settings produced.
-    /// Returns the lock (hold it while working) and how many documents were requeued.
-    func becomeWorkerProcess(root: String?) async throws -> (WorkerLock, Int) {
+    /// inside the root, take the worker lock and join the store's process group
+    /// (`WorkerProcess`), release leases a dead process left, and re-index what
+    /// other embedder or chunker settings produced. Returns what to hold while
+    /// working (`end()` it when done) and how many documents were requeued.
+    func becomeWorkerProcess(root: String?) async throws -> (WorkerProcess, Int) {
         let configuration = runtime.configuration
         if let root { try DataDirectory.checkOutside(configuration.absoluteDataDirectory, root: root) }
-        let lock = try WorkerLock(dataDirectory: configuration.absoluteDataDirectory)
+        let process = try await WorkerProcess.begin(runtime)
         do {
             let inflight = try runtime.inflight()
             let abandoned = try await runtime.store.releaseAbandonedLeases(blaming: inflight.marked())
@@ -145,9 +159,9 @@ public struct Runner: Sendable {
             }
             let reindexed = try await reconcileSettings()
             try await requeueNewlySupportedTypes()
-            return (lock, reindexed)
+            return (process, reindexed)
         } catch {
-            lock.release()
+            await process.end()
             throw error
         }
     }
