@@ -187,11 +187,8 @@ public struct Benchmark: Sendable {
         let started = ContinuousClock.now
         try process.run()
         async let checks = probeETA ? probe.run() : []
-        let bytes = try await BlockingIO.run {
-            let bytes = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return bytes
-        }
+        let bytes = try await BlockingIO.run { output.fileHandleForReading.readDataToEndOfFile() }
+        _ = await process.exitStatus()
         let wall = (ContinuousClock.now - started).seconds
         probe.stop()
         let eta = await checks

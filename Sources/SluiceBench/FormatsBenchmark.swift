@@ -148,11 +148,8 @@ public struct FormatsBenchmark: Sendable {
         process.standardOutput = output
         let started = ContinuousClock.now
         try process.run()
-        let bytes = try await BlockingIO.run {
-            let bytes = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return bytes
-        }
+        let bytes = try await BlockingIO.run { output.fileHandleForReading.readDataToEndOfFile() }
+        _ = await process.exitStatus()
         let wall = (ContinuousClock.now - started).seconds
         let ending = process.terminationReason == .exit ? "exit \(process.terminationStatus)" : "signal \(process.terminationStatus)"
         let summary = try? JSONDecoder().decode(RunSummary.self, from: bytes)
@@ -178,11 +175,8 @@ public struct FormatsBenchmark: Sendable {
         let output = Pipe()
         process.standardOutput = output
         try process.run()
-        let data = try await BlockingIO.run {
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return data
-        }
+        let data = try await BlockingIO.run { output.fileHandleForReading.readDataToEndOfFile() }
+        _ = await process.exitStatus()
         guard process.terminationStatus == 0 else {
             throw SluiceError(.configuration, "python3 \(arguments.first ?? "") failed (exit \(process.terminationStatus)); it needs Tests/Support/requirements.txt (pip install -r)")
         }

@@ -156,7 +156,7 @@ public struct LiveBenchmark: Sendable {
         try copy.run()
         try await Task.sleep(for: .milliseconds(300))
         let editDuringFlood = try await timeEdit(runtime, corpus: corpus, note: 0, token: "floodedit")
-        copy.waitUntilExit()
+        _ = await copy.exitStatus()
         let copySeconds = (ContinuousClock.now - floodStart).seconds
         let floodTenant = try TenantID("flood")
         var indexed = 0
@@ -169,7 +169,7 @@ public struct LiveBenchmark: Sendable {
         let floodSeconds = (ContinuousClock.now - floodStart).seconds
         let peak = Self.peakResidentBytes(of: child.processIdentifier)
         child.terminate()
-        child.waitUntilExit()
+        _ = await child.exitStatus()
         try logHandle.close()
         let overflows = (try? String(contentsOfFile: logPath, encoding: .utf8))?
             .components(separatedBy: "\n").filter { $0.contains("queue overflowed") }.count ?? 0
