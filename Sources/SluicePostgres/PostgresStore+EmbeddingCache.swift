@@ -44,15 +44,4 @@ extension PostgresStore: EmbeddingCache {
             return try await rows.firstRow()?.decode(Int.self) ?? 0
         }
     }
-
-    /// Keeps the vectors of an indexed document's chunks (those already kept stay as they are).
-    func cacheEmbeddings(_ connection: PostgresConnection, _ document: IndexedDocument) async throws {
-        let chunks = document.chunks.compactMap { chunk in chunk.vector.map { (hash: chunk.textHash, vector: $0) } }
-        guard !chunks.isEmpty else { return }
-        try await connection.query("""
-            INSERT INTO embeddings (model, text_hash, vector)
-            SELECT \(document.modelKey), * FROM unnest(\(chunks.map { ByteBuffer(bytes: $0.hash.bytes) })::bytea[], \(chunks.map { ByteBuffer(data: VectorCoding.encode($0.vector)) })::bytea[])
-            ON CONFLICT (model, text_hash) DO NOTHING
-            """, logger: logger)
-    }
 }

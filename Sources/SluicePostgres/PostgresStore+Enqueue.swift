@@ -31,6 +31,31 @@ extension PostgresStore {
                     """, logger: logger)
             }
         }
+
+        /// `pending` for many rows at once, before they are saved: tenants with
+        /// nothing queued yet start an onboarding. Two statements, whatever the count.
+        mutating func pending(
+            _ entries: [(entry: QueueEntry, wasPending: Bool)], at now: Timestamp, _ connection: PostgresConnection, logger: Logger
+        ) async throws {
+            var candidates: [String] = []
+            for (entry, wasPending) in entries {
+                earliest = min(earliest ?? entry.readyAt, entry.readyAt)
+                let tenant = entry.key.tenant.rawValue
+                if busyTenants.insert(tenant).inserted, !wasPending { candidates.append(tenant) }
+            }
+            guard !candidates.isEmpty else { return }
+            let rows = try await connection.query("""
+                SELECT DISTINCT tenant FROM queue WHERE tenant = ANY(\(candidates)::text[]) AND state = \(QueueEntry.State.queued.rawValue)
+                """, logger: logger)
+            var busy = Set<String>()
+            for try await tenant in rows.decode(String.self) { busy.insert(tenant) }
+            let starting = candidates.filter { !busy.contains($0) }
+            guard !starting.isEmpty else { return }
+            try await connection.query("""
+                INSERT INTO onboarding_starts (tenant, started_at) SELECT tenant, \(now.milliseconds) FROM unnest(\(starting)::text[]) AS t(tenant)
+                ON CONFLICT (tenant) DO UPDATE SET started_at = excluded.started_at
+                """, logger: logger)
+        }
     }
 
     /// Runs a transaction that queues work, then rings `readiness` with the earliest ready time it recorded.
@@ -54,22 +79,49 @@ extension PostgresStore {
     func enqueue(
         _ connection: PostgresConnection, _ changes: [Change], now: Timestamp, effects: inout EnqueueEffects
     ) async throws -> [EnqueueOutcome] {
+        guard !changes.isEmpty else { return [] }
         let revisions = try await allocateRevisions(connection, count: changes.count)
+        let keys = changes.map(\.key)
+        let order = PostgresStore.keyOrder(keys)
+        try await lockDocuments(connection, order.map { keys[$0] })
+        var entries = try await QueueEntry.lockAll(connection, keys, logger: logger)
         var outcomes = [EnqueueOutcome?](repeating: nil, count: changes.count)
-        for index in PostgresStore.keyOrder(changes.map(\.key)) {
-            outcomes[index] = try await enqueue(connection, changes[index], revision: revisions[index], now: now, effects: &effects)
+        // Each document once, as its last change left it, and whether it was pending before this batch.
+        var written: [DocumentKey: (entry: QueueEntry, wasPending: Bool)] = [:]
+        for index in order {
+            let change = changes[index]
+            if var entry = entries[change.key] {
+                let wasPending = written[change.key]?.wasPending ?? (entry.state == .queued)
+                entry.coalesce(change, revision: revisions[index], now: now, settle: options.settle)
+                entries[change.key] = entry
+                written[change.key] = (entry, wasPending)
+                outcomes[index] = .coalesced(revision: revisions[index])
+            } else {
+                let entry = QueueEntry(change: change, revision: revisions[index], now: now, settle: options.settle)
+                entries[change.key] = entry
+                written[change.key] = (entry, false)
+                outcomes[index] = .queued(revision: revisions[index])
+            }
         }
+        let rows = order.compactMap { index -> (entry: QueueEntry, wasPending: Bool)? in
+            // The last of a document's changes in key order carries its final row.
+            let key = keys[index]
+            guard let row = written[key] else { return nil }
+            written[key] = nil
+            return row
+        }
+        try await effects.pending(rows, at: now, connection, logger: logger)
+        try await QueueEntry.saveAll(rows.map(\.entry), connection, logger: logger)
         return outcomes.map { $0! }
     }
 
-    /// Enqueues one change under a revision the caller allocated. A
-    /// transaction-scoped advisory lock on the document makes a first change
-    /// to it wait for a concurrent one, which `FOR UPDATE` alone (no row yet) would not.
-    func enqueue(
-        _ connection: PostgresConnection, _ change: Change, revision: Int64, now: Timestamp, effects: inout EnqueueEffects
-    ) async throws -> EnqueueOutcome {
-        let pending = try await lockDocument(connection, change.key)
-        return try await enqueue(connection, change, revision: revision, now: now, effects: &effects, locked: pending)
+    /// Holds each of `keys` (in key order) until the transaction ends: a first
+    /// change to a document waits for a concurrent one, which `FOR UPDATE`
+    /// alone (no row yet) would not make it do.
+    func lockDocuments(_ connection: PostgresConnection, _ keys: [DocumentKey]) async throws {
+        try await connection.query("""
+            SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest(\(keys.map { $0.tenant.rawValue + "\u{1F}" + $0.docId.rawValue })::text[]) AS k
+            """, logger: logger)
     }
 
     /// Enqueues one change on a document the transaction has locked
@@ -92,16 +144,22 @@ extension PostgresStore {
     }
 
     /// The indices of `keys` in the order every transaction locks documents
-    /// (tenant, then document id), so two transactions never wait on each other in a ring.
+    /// (tenant, then document id, by their UTF-8 bytes: PostgreSQL's `COLLATE "C"`),
+    /// so two transactions never wait on each other in a ring.
     static func keyOrder(_ keys: [DocumentKey]) -> [Int] {
-        keys.indices.sorted { (keys[$0].tenant.rawValue, keys[$0].docId.rawValue) < (keys[$1].tenant.rawValue, keys[$1].docId.rawValue) }
+        // Ties (one document twice) stay in their order: its changes apply in the order given.
+        keys.indices.sorted { keyPrecedes(keys[$0], keys[$1]) || (keys[$0] == keys[$1] && $0 < $1) }
+    }
+
+    static func keyPrecedes(_ a: DocumentKey, _ b: DocumentKey) -> Bool {
+        if a.tenant.rawValue != b.tenant.rawValue { return a.tenant.rawValue.utf8.lexicographicallyPrecedes(b.tenant.rawValue.utf8) }
+        return a.docId.rawValue.utf8.lexicographicallyPrecedes(b.docId.rawValue.utf8)
     }
 
     /// Holds the document until the transaction ends (its queue row may not
     /// exist yet) and returns its queue row, locked, if it has one.
     func lockDocument(_ connection: PostgresConnection, _ key: DocumentKey) async throws -> QueueEntry? {
-        try await connection.query(
-            "SELECT pg_advisory_xact_lock(hashtextextended(\(key.tenant.rawValue + "\u{1F}" + key.docId.rawValue), 0))", logger: logger)
+        try await lockDocuments(connection, [key])
         return try await QueueEntry.lock(connection, key, logger: logger)
     }
 

@@ -49,8 +49,8 @@ extension PostgresStore: FileStateStore {
     public func applyScan(_ batch: ScanBatch) async throws -> [EnqueueOutcome] {
         guard !batch.isEmpty else { return [] }
         return try await enqueueing("recording scan results") { connection, now, effects in
-            for state in batch.fileStates { try await self.saveFileState(connection, state) }
-            for key in batch.removedFiles { try await self.forgetFile(connection, key) }
+            try await self.saveFileStates(connection, batch.fileStates)
+            try await self.forgetFiles(connection, batch.removedFiles)
             return try await self.enqueue(connection, batch.changes, now: now, effects: &effects)
         }
     }
@@ -88,12 +88,21 @@ extension PostgresStore: FileStateStore {
         }
     }
 
-    func saveFileState(_ connection: PostgresConnection, _ state: FileState) async throws {
+    /// Records what was seen of many files in one statement (of a file seen
+    /// twice, the last: one statement may not write a row twice).
+    func saveFileStates(_ connection: PostgresConnection, _ seen: [FileState]) async throws {
+        guard !seen.isEmpty else { return }
+        var last: [DocumentKey: Int] = [:]
+        for (index, state) in seen.enumerated() { last[state.key] = index }
+        let states = seen.indices.filter { last[seen[$0].key] == $0 }.map { seen[$0] }
         try await connection.query("""
             INSERT INTO files (tenant, doc_id, root, tenant_dir, path, size, mtime_ns, ctime_ns, inode, content_hash, recorded_at_ns)
-            VALUES (\(state.key.tenant.rawValue), \(state.key.docId.rawValue), \(state.root), \(state.tenantDirectory), \(state.path),
-                    \(state.stat.size), \(state.stat.mtimeNanos), \(state.stat.ctimeNanos), \(Int64(bitPattern: state.stat.inode)),
-                    \(Data(state.contentHash.bytes)), \(state.recordedAtNanos))
+            SELECT * FROM unnest(
+                \(states.map(\.key.tenant.rawValue))::text[], \(states.map(\.key.docId.rawValue))::text[], \(states.map(\.root))::text[],
+                \(states.map(\.tenantDirectory))::text[], \(states.map(\.path))::text[], \(states.map(\.stat.size))::int8[],
+                \(states.map(\.stat.mtimeNanos))::int8[], \(states.map(\.stat.ctimeNanos))::int8[],
+                \(states.map { Int64(bitPattern: $0.stat.inode) })::int8[], \(states.map { ByteBuffer(bytes: $0.contentHash.bytes) })::bytea[],
+                \(states.map(\.recordedAtNanos))::int8[])
             ON CONFLICT (tenant, doc_id) DO UPDATE SET
                 root = excluded.root, tenant_dir = excluded.tenant_dir, path = excluded.path, size = excluded.size,
                 mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns, inode = excluded.inode,
@@ -101,9 +110,12 @@ extension PostgresStore: FileStateStore {
             """, logger: logger)
     }
 
-    func forgetFile(_ connection: PostgresConnection, _ key: DocumentKey) async throws {
-        try await connection.query(
-            "DELETE FROM files WHERE tenant = \(key.tenant.rawValue) AND doc_id = \(key.docId.rawValue)", logger: logger)
+    func forgetFiles(_ connection: PostgresConnection, _ keys: [DocumentKey]) async throws {
+        guard !keys.isEmpty else { return }
+        try await connection.query("""
+            DELETE FROM files WHERE (tenant, doc_id) IN
+                (SELECT * FROM unnest(\(keys.map(\.tenant.rawValue))::text[], \(keys.map(\.docId.rawValue))::text[]))
+            """, logger: logger)
     }
 }
 

@@ -41,15 +41,15 @@ extension PostgresStore: JobQueue {
                         """, logger: self.logger)
                     var entries: [QueueEntry] = []
                     for try await row in rows { entries.append(try QueueEntry(postgres: row)) }
-                    for var entry in entries {
+                    for index in entries.indices {
                         let token = self.newToken()
-                        let outcome = entry.lease(token: token, now: now, duration: duration)
-                        try await entry.save(connection, logger: self.logger)
-                        if outcome == .leased {
-                            leases.append(entry.lease(token: token))
+                        if entries[index].lease(token: token, now: now, duration: duration) == .leased {
+                            leases.append(entries[index].lease(token: token))
                             rounds.leased(1)
                         }
                     }
+                    // Saved before the walk goes on: this transaction's own locks do not hide the rows from its next select.
+                    try await QueueEntry.saveAll(entries, connection, logger: self.logger)
                 }
                 self.leaseCursors.withLock { $0[priority] = rounds.cursor }
             }

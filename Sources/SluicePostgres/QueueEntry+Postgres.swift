@@ -75,4 +75,72 @@ extension QueueEntry {
         try await connection.query(
             "DELETE FROM queue WHERE tenant = \(key.tenant.rawValue) AND doc_id = \(key.docId.rawValue)", logger: logger)
     }
+
+    /// The rows of `keys` that exist, locked until the transaction ends
+    /// (`FOR UPDATE`), in one statement. Rows are locked in key order (bytes,
+    /// as `PostgresStore.keyOrder`), as every transaction locks them.
+    static func lockAll(_ connection: PostgresConnection, _ keys: [DocumentKey], logger: Logger) async throws -> [DocumentKey: QueueEntry] {
+        guard !keys.isEmpty else { return [:] }
+        let rows = try await connection.query("""
+            SELECT \(unescaped: postgresColumns) FROM queue
+            WHERE (tenant, doc_id) IN (SELECT * FROM unnest(\(keys.map(\.tenant.rawValue))::text[], \(keys.map(\.docId.rawValue))::text[]))
+            ORDER BY tenant COLLATE "C", doc_id COLLATE "C"
+            FOR UPDATE
+            """, logger: logger)
+        var entries: [DocumentKey: QueueEntry] = [:]
+        for try await row in rows {
+            let entry = try QueueEntry(postgres: row)
+            entries[entry.key] = entry
+        }
+        return entries
+    }
+
+    /// Inserts or updates the rows of `entries` in one statement (nullable
+    /// columns travel as arrays with an empty value or -1 for NULL: postgres-nio's
+    /// arrays hold no NULLs).
+    static func saveAll(_ entries: [QueueEntry], _ connection: PostgresConnection, logger: Logger) async throws {
+        guard !entries.isEmpty else { return }
+        func location(_ entry: QueueEntry) -> FileLocation? {
+            if case .file(let file) = entry.origin { return file }
+            return nil
+        }
+        try await connection.query("""
+            INSERT INTO queue (\(unescaped: QueueEntry.postgresColumns))
+            SELECT tenant, doc_id, revision, kind, source, NULLIF(root, ''), NULLIF(tenant_dir, ''), NULLIF(path, ''),
+                   NULLIF(content_hash, ''::bytea), priority, state, first_change_at, last_change_at, ready_at, attempts, superseded,
+                   lease_expiries, NULLIF(lease_token, ''), NULLIF(lease_expires_at, -1), NULLIF(lease_revision, -1),
+                   NULLIF(last_error, ''), enqueued_at, NULLIF(meta, '')
+            FROM unnest(
+                \(entries.map(\.key.tenant.rawValue))::text[], \(entries.map(\.key.docId.rawValue))::text[], \(entries.map(\.revision))::int8[],
+                \(entries.map(\.kind.rawValue))::text[], \(entries.map(\.origin.sourceName))::text[],
+                \(entries.map { location($0)?.scanRoot ?? "" })::text[], \(entries.map { location($0)?.tenantDirectory ?? "" })::text[],
+                \(entries.map { location($0)?.path ?? "" })::text[],
+                \(entries.map { ByteBuffer(bytes: $0.contentHash?.bytes ?? []) })::bytea[], \(entries.map(\.priority.rawValue))::int8[],
+                \(entries.map(\.state.rawValue))::int8[], \(entries.map(\.firstChangeAt.milliseconds))::int8[],
+                \(entries.map(\.lastChangeAt.milliseconds))::int8[], \(entries.map(\.readyAt.milliseconds))::int8[],
+                \(entries.map(\.attempts))::int8[], \(entries.map(\.supersededCount))::int8[], \(entries.map(\.leaseExpiries))::int8[],
+                \(entries.map { $0.hold?.token ?? "" })::text[], \(entries.map { $0.hold?.expiresAt.milliseconds ?? -1 })::int8[],
+                \(entries.map { $0.hold?.revision ?? -1 })::int8[], \(entries.map { $0.lastError ?? "" })::text[],
+                \(entries.map(\.enqueuedAt.milliseconds))::int8[], \(entries.map { $0.origin.metaJSON ?? "" })::text[]
+            ) AS r(tenant, doc_id, revision, kind, source, root, tenant_dir, path, content_hash, priority, state, first_change_at,
+                   last_change_at, ready_at, attempts, superseded, lease_expiries, lease_token, lease_expires_at, lease_revision,
+                   last_error, enqueued_at, meta)
+            ON CONFLICT (tenant, doc_id) DO UPDATE SET
+                revision = excluded.revision, kind = excluded.kind, source = excluded.source, root = excluded.root,
+                tenant_dir = excluded.tenant_dir, path = excluded.path, content_hash = excluded.content_hash,
+                priority = excluded.priority, state = excluded.state, first_change_at = excluded.first_change_at,
+                last_change_at = excluded.last_change_at, ready_at = excluded.ready_at, attempts = excluded.attempts,
+                superseded = excluded.superseded, lease_expiries = excluded.lease_expiries,
+                lease_token = excluded.lease_token, lease_expires_at = excluded.lease_expires_at,
+                lease_revision = excluded.lease_revision, last_error = excluded.last_error,
+                enqueued_at = excluded.enqueued_at, meta = excluded.meta
+            """, logger: logger)
+    }
+
+    static func deleteAll(_ connection: PostgresConnection, _ keys: [DocumentKey], logger: Logger) async throws {
+        guard !keys.isEmpty else { return }
+        try await connection.query("""
+            DELETE FROM queue WHERE (tenant, doc_id) IN (SELECT * FROM unnest(\(keys.map(\.tenant.rawValue))::text[], \(keys.map(\.docId.rawValue))::text[]))
+            """, logger: logger)
+    }
 }

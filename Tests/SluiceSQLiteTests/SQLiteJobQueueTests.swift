@@ -14,6 +14,7 @@ import Testing
     }
 
     @Test func coalescesChangesToOneRow() async throws { try await conformance.coalescesChangesToOneRow() }
+    @Test func appliesTwoChangesOfADocumentInOneCallInTheirOrder() async throws { try await conformance.appliesTwoChangesOfADocumentInOneCallInTheirOrder() }
     @Test func settleWindowDelaysAndIsBounded() async throws { try await conformance.settleWindowDelaysAndIsBounded() }
     @Test func holdsOneLeasePerDocument() async throws { try await conformance.holdsOneLeasePerDocument() }
     @Test func keepsNewerChangeQueuedWhileLeased() async throws { try await conformance.keepsNewerChangeQueuedWhileLeased() }

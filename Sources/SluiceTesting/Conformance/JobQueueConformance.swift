@@ -32,6 +32,7 @@ public struct JobQueueConformance: Sendable {
     /// Runs every check.
     public func runAll() async throws {
         try await coalescesChangesToOneRow()
+        try await appliesTwoChangesOfADocumentInOneCallInTheirOrder()
         try await settleWindowDelaysAndIsBounded()
         try await holdsOneLeasePerDocument()
         try await keepsNewerChangeQueuedWhileLeased()
@@ -69,6 +70,24 @@ public struct JobQueueConformance: Sendable {
         let leases = try await lease(queue)
         #expect(leases.map(\.key) == [Self.key("a.md")], "a document that changed again waits for the busy window")
         #expect(leases.first?.revision == r2, "the row carries the newest revision")
+    }
+
+    /// A batch may hold one document twice (a scan and the watcher agreeing,
+    /// a client's batch): the later change wins, whatever order the backend
+    /// locks documents in.
+    public func appliesTwoChangesOfADocumentInOneCallInTheirOrder() async throws {
+        let clock = ManualClock()
+        let queue = try await make(clock)
+        let outcomes = try await queue.enqueue([Self.change("a.md", .low), Self.change("b.md"), Self.change("a.md", .high, kind: .delete)])
+        guard case .queued(let first) = outcomes[0], case .queued = outcomes[1], case .coalesced(let last) = outcomes[2] else {
+            Issue.record("expected queued, queued, coalesced; got \(outcomes)")
+            return
+        }
+        #expect(first < last)
+        clock.advance(by: Self.settle.maximum)
+        let leases = try await lease(queue)
+        #expect(leases.map(\.key) == [Self.key("a.md"), Self.key("b.md")], "a.md's row has the later change's high priority")
+        #expect(leases.first?.kind == .delete && leases.first?.revision == last, "\(leases)")
     }
 
     public func settleWindowDelaysAndIsBounded() async throws {

@@ -63,7 +63,27 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "With --formats: the fraction of the 1,000 documents to make (for a quick run).")
     var formatsScale = 1.0
 
+    @Option(name: .long, help: "Measure the queue of a shared store instead (postgres://…): documents leased and completed by 1, 2 and 4 worker processes, nothing in between.")
+    var store: String?
+
+    @Option(name: .long, help: "With --store: documents queued in each round.")
+    var documents = 20_000
+
+    @Option(name: .long, help: "With --store: lease-complete loops in each worker process.")
+    var workers = 4
+
+    @Flag(name: .long, help: .hidden)
+    var queueWorker = false
+
     func run() async throws {
+        if let store {
+            if queueWorker {
+                try await StoreBenchmark.queueWorker(storeURL: store, workers: workers)
+                return
+            }
+            try await runStore(store)
+            return
+        }
         guard files >= 10 else { throw ValidationError("--files must be at least 10") }
         guard tenants >= 1 else { throw ValidationError("--tenants must be at least 1") }
         let work = NSTemporaryDirectory() + "sluice-bench-\(ProcessInfo.processInfo.processIdentifier)"
@@ -113,6 +133,30 @@ struct BenchCommand: AsyncParsableCommand {
         for bar in report.bars { print("bar: \(bar.name): \(bar.passed ? "met" : "NOT MET") (\(bar.detail))") }
         if keep { print("kept \(work)") }
         if !report.isCorrect { throw ExitCode(1) }
+    }
+
+    func runStore(_ url: String) async throws {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let benchmark = StoreBenchmark(storeURL: url, executable: executable, documents: documents, workersPerProcess: workers)
+        var rounds: [StoreBenchmark.Round] = []
+        for processes in [1, 2, 4] {
+            rounds.append(try await benchmark.round(processes: processes) { message in if !json { Terminal.note(message) } })
+        }
+        let correct = rounds.allSatisfy(\.correct)
+        defer { if !correct { Terminal.error("a correctness check failed; these figures do not count") } }
+        if json {
+            print(try Terminal.json(rounds))
+        } else {
+            print("queue alone (\(documents) documents, \(workers) workers per process, batches of \(StoreBenchmark.batchSize))")
+            print("processes   queued in (s)   leased+completed in (s)   docs/s   check")
+            for round in rounds {
+                print(String(format: "%9d   %13.2f   %23.2f   %6.0f   ", round.processes, round.enqueueSeconds, round.seconds, round.documentsPerSecond)
+                    + (round.correct ? "ok" : "FAILED") + " (\(round.detail))")
+            }
+            let best = rounds.map(\.documentsPerSecond).max() ?? 0
+            print("bar: the queue sustains 5,000 documents/s leased and completed: \(best >= 5000 ? "met" : "NOT MET") (best \(Int(best))/s)")
+        }
+        if !correct { throw ExitCode(1) }
     }
 
     func runChaos(executable: String, work: String) async throws {
