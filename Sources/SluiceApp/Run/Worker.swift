@@ -279,24 +279,6 @@ struct Worker: Sendable {
         observer.failed(lease, failure, try await queue.fail(lease, error: failure))
     }
 
-    /// Renews the leases still being worked on until none is left (or the batch ends).
-    private func heartbeat(_ working: WorkingLeases) async throws {
-        while true {
-            do {
-                try await clock.sleep(until: clock.now() + leaseDuration / 3)
-            } catch {
-                return
-            }
-            let live = working.current
-            guard !live.isEmpty else { return }
-            let lost = try await queue.renew(live, duration: leaseDuration)
-            if !lost.isEmpty {
-                observer.leasesLost(lost.count)
-                working.done(Array(lost))
-            }
-        }
-    }
-
     static func outcome(of result: DocumentResult) -> RunProgress.Outcome {
         switch result {
         case .indexed: .indexed
