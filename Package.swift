@@ -104,8 +104,9 @@ let package = Package(
         .target(
             name: "SluiceBench",
             dependencies: [
-                "SluiceApp", "SluiceCore", "SluiceConnectors", "SluiceHTTP", "SluiceWatch",
+                "SluiceApp", "SluiceCore", "SluiceConnectors", "SluiceHTTP", "SluiceWatch", "SluicePostgres",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

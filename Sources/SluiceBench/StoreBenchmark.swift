@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import SluiceCore
 import SluicePostgres
 
@@ -16,11 +19,21 @@ public struct StoreBenchmark: Sendable {
     public let workersPerProcess: Int
     public static let batchSize = 100
 
-    public init(storeURL: String, executable: String, documents: Int, workersPerProcess: Int = 4) {
+    public let workDirectory: String
+
+    public init(storeURL: String, executable: String, workDirectory: String, documents: Int, workersPerProcess: Int = 4) {
         self.storeURL = storeURL
         self.executable = executable
+        self.workDirectory = workDirectory
         self.documents = documents
         self.workersPerProcess = workersPerProcess
+    }
+
+    /// A new, empty schema for a round, and its store URL.
+    func freshSchema(_ name: String) throws -> (PostgresLocation, String) {
+        var location = try PostgresLocation(url: storeURL)
+        location.schema = "bench_\(ProcessInfo.processInfo.processIdentifier)_\(name)_\(Int.random(in: 0..<1_000_000))"
+        return (location, storeURL + (storeURL.contains("?") ? "&" : "?") + "schema=" + location.schema)
     }
 
     public struct Round: Sendable, Codable {
@@ -35,15 +48,14 @@ public struct StoreBenchmark: Sendable {
     }
 
     public func round(processes: Int, note: (String) -> Void) async throws -> Round {
-        var location = try PostgresLocation(url: storeURL)
-        location.schema = "bench_\(ProcessInfo.processInfo.processIdentifier)_\(processes)_\(Int.random(in: 0..<1_000_000))"
+        let (location, url) = try freshSchema("queue\(processes)")
         let store = try await PostgresStore.open(location, options: PostgresStore.Options(maximumConnections: 4))
         defer { Task { await store.close() } }
         note("queue alone, \(processes) process(es): queueing \(documents) documents")
         let enqueueStart = ContinuousClock.now
         var changes: [Change] = []
         for index in 0..<documents {
-            let key = DocumentKey(tenant: try TenantID("tenant\(index % 10)"), docId: try DocumentID("doc\(index).md"))
+            let key = try Self.key(index)
             let location = FileLocation(scanRoot: "/bench", tenantDirectory: "/bench/\(key.tenant)", path: "/bench/\(key.tenant)/\(key.docId)")
             changes.append(Change(
                 key: key, kind: .upsert, origin: .file(location), contentHash: ContentHash.of("\(index)"), priority: .normal,
@@ -55,8 +67,6 @@ public struct StoreBenchmark: Sendable {
         }
         let enqueueSeconds = (ContinuousClock.now - enqueueStart).seconds
         note("queue alone, \(processes) process(es): leasing and completing")
-        var url = storeURL
-        url += (url.contains("?") ? "&" : "?") + "schema=" + location.schema
         let start = ContinuousClock.now
         var children: [Process] = []
         for _ in 0..<processes {
@@ -72,21 +82,102 @@ public struct StoreBenchmark: Sendable {
             if await child.exitStatus() != 0 { failedChildren += 1 }
         }
         let seconds = (ContinuousClock.now - start).seconds
-        let summaries = try await store.tenantSummaries()
-        let indexed = summaries.reduce(0) { $0 + $1.indexed }
-        let pending = summaries.reduce(0) { $0 + $1.pending }
-        var processings = 0
-        for first in stride(from: 0, to: documents, by: 1000) {
-            let keys = try (first..<min(documents, first + 1000)).map { index in
-                DocumentKey(tenant: try TenantID("tenant\(index % 10)"), docId: try DocumentID("doc\(index).md"))
-            }
-            processings += try await store.documentStates(keys).values.reduce(0) { $0 + $1.processings }
-        }
+        let (indexed, processings, pending) = try await Self.tally(store, documents: documents)
         let correct = failedChildren == 0 && indexed == documents && pending == 0 && processings == documents
         return Round(
             processes: processes, documents: documents, enqueueSeconds: enqueueSeconds, seconds: seconds,
             documentsPerSecond: Double(documents) / seconds, correct: correct,
             detail: "\(indexed) indexed, \(processings) completions, \(pending) pending, \(failedChildren) processes failed")
+    }
+
+    /// A round of the whole pipeline in `sluice serve` processes (each with
+    /// SLUICE_CONCURRENCY=2 workers leasing 10 documents at a time), with an
+    /// embeddings service that takes 50 ms a request and a webhook sink
+    /// (`SlowServices`): the work waits on the remote service, so it should
+    /// scale with processes, not cores. The processes start idle; the round
+    /// times from publishing `documents` (one transaction per 500) to an empty queue.
+    public func pipelineRound(processes: Int, documents: Int, note: @escaping @Sendable (String) -> Void) async throws -> Round {
+        let (location, url) = try freshSchema("pipeline\(processes)")
+        let store = try await PostgresStore.open(
+            location, options: PostgresStore.Options(settle: SettlePolicy(window: .zero, maximum: .zero), maximumConnections: 4))
+        defer { Task { await store.close() } }
+        let services = SlowServices(delay: .milliseconds(50), dimension: 32)
+        let executable = self.executable
+        let work = workDirectory
+        note("pipeline with a 50 ms embedder, \(processes) process(es): starting them")
+        return try await services.serving { root in
+            var children: [Process] = []
+            defer { for child in children where child.isRunning { child.terminate() } }
+            for index in 0..<processes {
+                let port = Int.random(in: 46_000..<50_000)
+                let child = Process()
+                child.executableURL = URL(fileURLWithPath: executable)
+                child.arguments = [
+                    "serve", "--listen", "127.0.0.1:\(port)", "--store", url, "--data-dir", work + "/pipeline\(processes)-\(index)",
+                    "--embedder", "openai", "--embedder-url", root + "/v1", "--embedder-model", "bench",
+                    "--sink", "webhook", "--webhook-url", root + "/hook",
+                ]
+                child.environment = [
+                    "SLUICE_EMBED_DIMENSION": "32", "SLUICE_BATCH_SIZE": "10", "SLUICE_CONCURRENCY": "2", "SLUICE_SETTLE_MS": "0",
+                    "SLUICE_EMBEDDER_API_KEY": "sk-bench",
+                ]
+                child.standardOutput = FileHandle.nullDevice
+                child.standardError = FileHandle(forWritingAtPath: "/dev/null")
+                try child.run()
+                children.append(child)
+                let health = URL(string: "http://127.0.0.1:\(port)/healthz")!
+                let deadline = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < deadline {
+                    if let (_, response) = try? await URLSession.shared.data(from: health), (response as? HTTPURLResponse)?.statusCode == 200 { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            note("pipeline with a 50 ms embedder, \(processes) process(es): publishing \(documents) documents")
+            let start = ContinuousClock.now
+            var publications: [Publication] = []
+            for index in 0..<documents {
+                let key = try Self.key(index)
+                publications.append(try Publication(
+                    IncomingDocument(
+                        meta: DocumentMeta(tenant: key.tenant.rawValue, docId: key.docId.rawValue),
+                        content: "# Document \(index)\n\nWords about item \(index) of the bench, a paragraph long enough to be a chunk."),
+                    priority: .normal, maxContentBytes: 1 << 20))
+                if publications.count == 500 || index == documents - 1 {
+                    _ = try await store.publish(publications)
+                    publications.removeAll(keepingCapacity: true)
+                }
+            }
+            let deadline = ContinuousClock.now + .seconds(600)
+            while ContinuousClock.now < deadline, try await store.depth().pending > 0 { try await Task.sleep(for: .milliseconds(20)) }
+            let seconds = (ContinuousClock.now - start).seconds
+            var failed = 0
+            for child in children {
+                child.terminate()
+                if await child.exitStatus() != 0 { failed += 1 }
+            }
+            let (indexed, processings, pending) = try await Self.tally(store, documents: documents)
+            let correct = failed == 0 && indexed == documents && pending == 0 && processings == documents
+            return Round(
+                processes: processes, documents: documents, enqueueSeconds: 0, seconds: seconds,
+                documentsPerSecond: Double(documents) / seconds, correct: correct,
+                detail: "\(indexed) indexed, \(processings) completions, \(pending) pending, \(services.embeddingCalls) embedding calls, \(failed) processes failed")
+        }
+    }
+
+    /// The bench's documents, spread over ten tenants.
+    static func key(_ index: Int) throws -> DocumentKey {
+        DocumentKey(tenant: try TenantID("tenant\(index % 10)"), docId: try DocumentID("doc\(index).md"))
+    }
+
+    /// Documents completed once each, and documents still pending, in `store`.
+    static func tally(_ store: PostgresStore, documents: Int) async throws -> (indexed: Int, processings: Int, pending: Int) {
+        let summaries = try await store.tenantSummaries()
+        var processings = 0
+        for first in stride(from: 0, to: documents, by: 1000) {
+            let keys = try (first..<min(documents, first + 1000)).map(Self.key)
+            processings += try await store.documentStates(keys).values.reduce(0) { $0 + $1.processings }
+        }
+        return (summaries.reduce(0) { $0 + $1.indexed }, processings, summaries.reduce(0) { $0 + $1.pending })
     }
 
     /// A worker process of a round: `workers` loops leasing a batch and

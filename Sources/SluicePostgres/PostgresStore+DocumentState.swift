@@ -88,9 +88,11 @@ extension PostgresStore: DocumentStateStore {
                 recorded[DocumentKey(tenant: TenantID(storedRawValue: tenant), docId: DocumentID(storedRawValue: docId))] = extent
             }
             for key in keys { found[key] = recorded[key] }
-            for (key, extent) in extents where extent > (recorded[key] ?? 0) {
+            let raised = extents.filter { $0.value > (recorded[$0.key] ?? 0) }
+            if !raised.isEmpty {
                 try await connection.query("""
-                    INSERT INTO sink_extents (tenant, doc_id, extent) VALUES (\(key.tenant.rawValue), \(key.docId.rawValue), \(extent))
+                    INSERT INTO sink_extents (tenant, doc_id, extent)
+                    SELECT * FROM unnest(\(raised.map(\.key.tenant.rawValue))::text[], \(raised.map(\.key.docId.rawValue))::text[], \(raised.map(\.value))::int8[])
                     ON CONFLICT (tenant, doc_id) DO UPDATE SET extent = greatest(sink_extents.extent, excluded.extent)
                     """, logger: self.logger)
             }

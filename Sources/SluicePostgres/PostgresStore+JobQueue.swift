@@ -74,16 +74,18 @@ extension PostgresStore: JobQueue {
         guard !leases.isEmpty else { return [] }
         return try await transaction("renewing leases") { connection in
             let now = try await self.now(connection)
+            var entries = try await QueueEntry.lockAll(connection, leases.map(\.key), logger: self.logger)
             var lost = Set<String>()
-            for lease in PostgresStore.keyOrder(leases.map(\.key)).map({ leases[$0] }) {
-                guard var entry = try await QueueEntry.lock(connection, lease.key, logger: self.logger),
-                    entry.renew(token: lease.token, now: now, duration: duration)
-                else {
+            var renewed: [DocumentKey] = []
+            for lease in leases {
+                guard var entry = entries[lease.key], entry.renew(token: lease.token, now: now, duration: duration) else {
                     lost.insert(lease.token)
                     continue
                 }
-                try await entry.save(connection, logger: self.logger)
+                entries[lease.key] = entry
+                renewed.append(lease.key)
             }
+            try await QueueEntry.saveAll(renewed.compactMap { entries[$0] }, connection, logger: self.logger)
             return lost
         }
     }

@@ -95,11 +95,15 @@ extension QueueEntry {
         return entries
     }
 
-    /// Inserts or updates the rows of `entries` in one statement (nullable
+    /// Inserts or updates the rows of `given` in one statement (nullable
     /// columns travel as arrays with an empty value or -1 for NULL: postgres-nio's
     /// arrays hold no NULLs).
-    static func saveAll(_ entries: [QueueEntry], _ connection: PostgresConnection, logger: Logger) async throws {
-        guard !entries.isEmpty else { return }
+    static func saveAll(_ given: [QueueEntry], _ connection: PostgresConnection, logger: Logger) async throws {
+        guard !given.isEmpty else { return }
+        // One statement may not write a row twice: of a document given twice, the last.
+        var last: [DocumentKey: Int] = [:]
+        for (index, entry) in given.enumerated() { last[entry.key] = index }
+        let entries = last.count == given.count ? given : given.indices.filter { last[given[$0].key] == $0 }.map { given[$0] }
         func location(_ entry: QueueEntry) -> FileLocation? {
             if case .file(let file) = entry.origin { return file }
             return nil

@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import Logging
+import SluiceConnectors
+import SluiceCore
+import Synchronization
+
+/// The remote services of `sluice bench --store`'s pipeline rounds, on
+/// loopback in the bench's own process: an OpenAI-compatible embeddings
+/// endpoint that takes `delay` for every request (a remote model's latency;
+/// its vectors are the built-in hashing embedder's), and a webhook sink that
+/// confirms every batch at once and counts the documents it was sent.
+final class SlowServices: Sendable {
+    let delay: Duration
+    let dimension: Int
+    private let embedRequests = Mutex(0)
+    private let hookRequests = Mutex(0)
+
+    init(delay: Duration, dimension: Int) {
+        self.delay = delay
+        self.dimension = dimension
+    }
+
+    var embeddingCalls: Int { embedRequests.withLock { $0 } }
+    var webhookCalls: Int { hookRequests.withLock { $0 } }
+
+    private struct EmbeddingRequest: Decodable {
+        var model: String
+        var input: [String]
+    }
+
+    private func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        let embedder = HashingEmbedder(dimension: dimension)
+        router.post("/v1/embeddings") { request, context -> Response in
+            self.embedRequests.withLock { $0 += 1 }
+            let body = try await request.decode(as: EmbeddingRequest.self, context: context)
+            try await Task.sleep(for: self.delay)
+            let vectors = try await embedder.embed(body.input)
+            let data = vectors.enumerated().map { ["object": "embedding", "index": $0.offset, "embedding": $0.element] as [String: Any] }
+            let json = try JSONSerialization.data(withJSONObject: ["object": "list", "model": body.model, "data": data])
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
+        }
+        router.post("/hook") { request, _ -> Response in
+            self.hookRequests.withLock { $0 += 1 }
+            _ = try await request.body.collect(upTo: 64 << 20)
+            return Response(status: .ok)
+        }
+        return router
+    }
+
+    /// Runs the services around `body`, which gets their root URL.
+    func serving<T: Sendable>(_ body: @Sendable (String) async throws -> T) async throws -> T {
+        let port = Mutex<Int?>(nil)
+        var quiet = Logger(label: "sluice.bench.services")
+        quiet.logLevel = .critical
+        let app = Application(
+            router: router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } }, logger: quiet)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await app.runService()
+                return nil
+            }
+            while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(5)) }
+            let value = try await body("http://127.0.0.1:\(port.withLock { $0 }!)")
+            group.cancelAll()
+            return value
+        }
+    }
+}
