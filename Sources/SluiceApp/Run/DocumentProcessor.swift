@@ -1,3 +1,4 @@
+import Foundation
 import SluiceConnectors
 import SluiceCore
 import SluiceWatch
@@ -67,6 +68,14 @@ struct DocumentProcessor: Sendable {
         case .opened(let opened):
             file = opened
         case .missing, .notRegularFile:
+            // A worker on a host where the watched folder is not (with a shared store, any host can
+            // lease a file change) must not take every file for deleted: the change waits for one that has it.
+            if !FileManager.default.fileExists(atPath: location.scanRoot) {
+                throw SluiceError(
+                    .io,
+                    "the folder \(location.scanRoot) is not on this host: workers read a file change where it was seen, so run them where that folder is mounted at the same path",
+                    isRetryable: true)
+            }
             return (.finished(.deleted), .gone)
         case .symbolicLink:
             // The link's own status, for the file state; its target is never looked at, nor named.
