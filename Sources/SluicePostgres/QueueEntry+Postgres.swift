@@ -50,30 +50,11 @@ extension QueueEntry {
 
     /// Inserts or updates the row.
     func save(_ connection: PostgresConnection, logger: Logger) async throws {
-        var location: FileLocation?
-        if case .file(let file) = origin { location = file }
-        try await connection.query("""
-            INSERT INTO queue (\(unescaped: QueueEntry.postgresColumns)) VALUES (
-                \(key.tenant.rawValue), \(key.docId.rawValue), \(revision), \(kind.rawValue), \(origin.sourceName),
-                \(location?.scanRoot), \(location?.tenantDirectory), \(location?.path), \(contentHash.map { Data($0.bytes) }),
-                \(priority.rawValue), \(state.rawValue), \(firstChangeAt.milliseconds), \(lastChangeAt.milliseconds),
-                \(readyAt.milliseconds), \(attempts), \(supersededCount), \(leaseExpiries), \(hold?.token),
-                \(hold?.expiresAt.milliseconds), \(hold?.revision), \(lastError), \(enqueuedAt.milliseconds), \(origin.metaJSON))
-            ON CONFLICT (tenant, doc_id) DO UPDATE SET
-                revision = excluded.revision, kind = excluded.kind, source = excluded.source, root = excluded.root,
-                tenant_dir = excluded.tenant_dir, path = excluded.path, content_hash = excluded.content_hash,
-                priority = excluded.priority, state = excluded.state, first_change_at = excluded.first_change_at,
-                last_change_at = excluded.last_change_at, ready_at = excluded.ready_at, attempts = excluded.attempts,
-                superseded = excluded.superseded, lease_expiries = excluded.lease_expiries,
-                lease_token = excluded.lease_token, lease_expires_at = excluded.lease_expires_at,
-                lease_revision = excluded.lease_revision, last_error = excluded.last_error,
-                enqueued_at = excluded.enqueued_at, meta = excluded.meta
-            """, logger: logger)
+        try await QueueEntry.saveAll([self], connection, logger: logger)
     }
 
     static func delete(_ connection: PostgresConnection, _ key: DocumentKey, logger: Logger) async throws {
-        try await connection.query(
-            "DELETE FROM queue WHERE tenant = \(key.tenant.rawValue) AND doc_id = \(key.docId.rawValue)", logger: logger)
+        try await deleteAll(connection, [key], logger: logger)
     }
 
     /// The rows of `keys` that exist, locked until the transaction ends
