@@ -8,17 +8,33 @@ import SluiceCore
 public struct TestCluster: Sendable {
     public let directory: String
     public let port: Int
-    /// The URL of its database, known once started.
-    public private(set) var url = ""
+    /// The URL of its database (`scripts/test-postgres` makes the role and database).
+    public var url: String { "postgres://sluice:sluice@127.0.0.1:\(port)/sluice" }
 
     public init(directory: String, port: Int = Int.random(in: 41_000..<45_000)) {
         self.directory = directory
         self.port = port
     }
 
+    /// Starts a cluster in `directory`, runs `body` with it, and stops it
+    /// however `body` ends (a server left running would outlive the test).
+    public static func running<T: Sendable>(in directory: String, _ body: (TestCluster) async throws -> T) async throws -> T {
+        let cluster = TestCluster(directory: directory)
+        try await cluster.start()
+        do {
+            let value = try await body(cluster)
+            try? await cluster.stop()
+            return value
+        } catch {
+            try? await cluster.stop()
+            throw error
+        }
+    }
+
     /// Starts the cluster (creating it the first time).
-    public mutating func start() async throws {
-        url = try await run("start")
+    public func start() async throws {
+        let said = try await run("start")
+        guard said == url else { throw SluiceError(.io, "scripts/test-postgres started \(said), not \(url)") }
     }
 
     /// Stops the server (fast shutdown: open connections are ended).

@@ -38,79 +38,78 @@ import Testing
     func serveRidesOutAThirtySecondOutageAndLosesNothingItAcknowledged() async throws {
         let work = try TemporaryDirectory("sluice-pg-outage")
         defer { work.remove() }
-        var cluster = TestCluster(directory: work.path + "/cluster")
-        try await cluster.start()
-        let url = cluster.url
-        defer { Task { [cluster] in try? await cluster.stop() } }
-        let qdrant = try QdrantTestServer()
-        let apiPort = Int.random(in: 45_000..<49_000)
-        let serve = Process()
-        serve.executableURL = URL(fileURLWithPath: try CrashSafetyTests.binary())
-        serve.arguments = [
-            "serve", "--listen", "127.0.0.1:\(apiPort)", "--store", url, "--data-dir", work.path + "/data",
-            "--sink", "qdrant", "--qdrant-url", qdrant.url,
-        ]
-        serve.environment = ["SLUICE_SETTLE_MS": "0", "SLUICE_EMBED_DIMENSION": "32"]
-        _ = FileManager.default.createFile(atPath: work.path + "/stderr", contents: nil)
-        serve.standardError = FileHandle(forWritingAtPath: work.path + "/stderr")
-        serve.standardOutput = FileHandle.nullDevice
-        try serve.run()
-        defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
-        func log() -> String { (try? String(contentsOfFile: work.path + "/stderr", encoding: .utf8)) ?? "" }
+        try await TestCluster.running(in: work.path + "/cluster") { cluster in
+            let url = cluster.url
+            let qdrant = try QdrantTestServer()
+            let apiPort = Int.random(in: 45_000..<49_000)
+            let serve = Process()
+            serve.executableURL = URL(fileURLWithPath: try CrashSafetyTests.binary())
+            serve.arguments = [
+                "serve", "--listen", "127.0.0.1:\(apiPort)", "--store", url, "--data-dir", work.path + "/data",
+                "--sink", "qdrant", "--qdrant-url", qdrant.url,
+            ]
+            serve.environment = ["SLUICE_SETTLE_MS": "0", "SLUICE_EMBED_DIMENSION": "32"]
+            _ = FileManager.default.createFile(atPath: work.path + "/stderr", contents: nil)
+            serve.standardError = FileHandle(forWritingAtPath: work.path + "/stderr")
+            serve.standardOutput = FileHandle.nullDevice
+            try serve.run()
+            defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
+            func log() -> String { (try? String(contentsOfFile: work.path + "/stderr", encoding: .utf8)) ?? "" }
 
-        var acknowledged: [String] = []
-        #expect(try await eventually(within: .seconds(60), every: .milliseconds(100)) {
-            await Self.publish(apiPort, "before0.md").status == 202
-        }, "serving: \(log())")
-        acknowledged.append("before0.md")
-        for index in 1..<10 where await Self.publish(apiPort, "before\(index).md").status == 202 { acknowledged.append("before\(index).md") }
-        #expect(acknowledged.count == 10)
+            var acknowledged: [String] = []
+            #expect(try await eventually(within: .seconds(60), every: .milliseconds(100)) {
+                await Self.publish(apiPort, "before0.md").status == 202
+            }, "serving: \(log())")
+            acknowledged.append("before0.md")
+            for index in 1..<10 where await Self.publish(apiPort, "before\(index).md").status == 202 { acknowledged.append("before\(index).md") }
+            #expect(acknowledged.count == 10)
 
-        // Down for 30 s; clients keep publishing meanwhile.
-        try await cluster.stop()
-        let downSince = ContinuousClock.now
-        var refused: [Reply] = []
-        // Requests whose client gave up: stored or not, the client cannot know; either is right.
-        var unknown: [String] = []
-        var index = 0
-        while ContinuousClock.now - downSince < .seconds(30) {
-            let reply = await Self.publish(apiPort, "during\(index).md")
-            #expect(reply.status != 202, "during\(index).md was acknowledged while the database was down")
-            if reply.status == 0 { unknown.append("during\(index).md") }
-            refused.append(reply)
-            index += 1
-            try await Task.sleep(for: .seconds(1))
-        }
-        #expect(serve.isRunning, "the process keeps running while the database is down: \(log())")
-        #expect(refused.contains { $0.status == 503 && $0.retryAfter != nil }, "503 with Retry-After while down: \(refused.map(\.status))")
-        #expect(refused.allSatisfy { $0.status == 503 || $0.status == 0 }, "\(refused.map(\.status))")
-        // Before, the first requests of an outage waited on the pool until the client gave up.
-        #expect(refused.first?.status == 503, "the first request of the outage is answered 503: \(refused.map(\.status))")
-
-        try await cluster.start()
-        for index in 0..<10 {
-            let docId = "after\(index).md"
-            let delivered = try await eventually(within: .seconds(90), every: .milliseconds(500)) {
-                await Self.publish(apiPort, docId).status == 202
+            // Down for 30 s; clients keep publishing meanwhile.
+            try await cluster.stop()
+            let downSince = ContinuousClock.now
+            var refused: [Reply] = []
+            // Requests whose client gave up: stored or not, the client cannot know; either is right.
+            var unknown: [String] = []
+            var index = 0
+            while ContinuousClock.now - downSince < .seconds(30) {
+                let reply = await Self.publish(apiPort, "during\(index).md")
+                #expect(reply.status != 202, "during\(index).md was acknowledged while the database was down")
+                if reply.status == 0 { unknown.append("during\(index).md") }
+                refused.append(reply)
+                index += 1
+                try await Task.sleep(for: .seconds(1))
             }
-            #expect(delivered, "\(docId) accepted once the database is back: \(log())")
-            if delivered { acknowledged.append(docId) }
+            #expect(serve.isRunning, "the process keeps running while the database is down: \(log())")
+            #expect(refused.contains { $0.status == 503 && $0.retryAfter != nil }, "503 with Retry-After while down: \(refused.map(\.status))")
+            #expect(refused.allSatisfy { $0.status == 503 || $0.status == 0 }, "\(refused.map(\.status))")
+            // Before, the first requests of an outage waited on the pool until the client gave up.
+            #expect(refused.first?.status == 503, "the first request of the outage is answered 503: \(refused.map(\.status))")
+
+            try await cluster.start()
+            for index in 0..<10 {
+                let docId = "after\(index).md"
+                let delivered = try await eventually(within: .seconds(90), every: .milliseconds(500)) {
+                    await Self.publish(apiPort, docId).status == 202
+                }
+                #expect(delivered, "\(docId) accepted once the database is back: \(log())")
+                if delivered { acknowledged.append(docId) }
+            }
+            /// Each document is one chunk: its one point.
+            func points(_ docIds: [String]) throws -> Set<String> {
+                Set(try docIds.map { ChunkID.string(DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID($0)), ordinal: 0) })
+            }
+            let expected = try points(acknowledged)
+            let maybe = try points(unknown)
+            let indexed = try await eventually(within: .seconds(90), every: .milliseconds(500)) {
+                guard let points = try? await qdrant.pointIDs() else { return false }
+                return points.isSuperset(of: expected) && points.subtracting(expected).isSubset(of: maybe)
+            }
+            let points = try await qdrant.pointIDs()
+            #expect(indexed, "every acknowledged document is indexed, and nothing else: \(points.count) points, \(expected.count) expected")
+            #expect(serve.isRunning)
+            let said = log()
+            #expect(said.contains("cannot be reached") || said.contains("does not answer") || said.contains("terminating connection"), "the log says the database went away: \(said)")
+            #expect(said.contains("answers again") || said.contains("hearing other processes' work again"), "the log says it is back: \(said)")
         }
-        /// Each document is one chunk: its one point.
-        func points(_ docIds: [String]) throws -> Set<String> {
-            Set(try docIds.map { ChunkID.string(DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID($0)), ordinal: 0) })
-        }
-        let expected = try points(acknowledged)
-        let maybe = try points(unknown)
-        let indexed = try await eventually(within: .seconds(90), every: .milliseconds(500)) {
-            guard let points = try? await qdrant.pointIDs() else { return false }
-            return points.isSuperset(of: expected) && points.subtracting(expected).isSubset(of: maybe)
-        }
-        let points = try await qdrant.pointIDs()
-        #expect(indexed, "every acknowledged document is indexed, and nothing else: \(points.count) points, \(expected.count) expected")
-        #expect(serve.isRunning)
-        let said = log()
-        #expect(said.contains("cannot be reached") || said.contains("does not answer") || said.contains("terminating connection"), "the log says the database went away: \(said)")
-        #expect(said.contains("answers again") || said.contains("hearing other processes' work again"), "the log says it is back: \(said)")
     }
 }

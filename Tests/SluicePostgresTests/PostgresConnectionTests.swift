@@ -74,35 +74,34 @@ import Testing
     @Test func callsFailAtOnceWhileTheServerIsDownAndGoOnWhenItIsBack() async throws {
         let work = try TemporaryDirectory("sluice-pg-down")
         defer { work.remove() }
-        var cluster = TestCluster(directory: work.path + "/cluster")
-        try await cluster.start()
-        defer { Task { [cluster] in try? await cluster.stop() } }
-        let recorder = LogRecorder()
-        let store = try await PostgresStore.open(try PostgresLocation(url: cluster.url), logger: recorder.logger(label: "sluice.postgres"))
-        _ = try await store.nextWakeTime()
+        try await TestCluster.running(in: work.path + "/cluster") { cluster in
+            let recorder = LogRecorder()
+            let store = try await PostgresStore.open(try PostgresLocation(url: cluster.url), logger: recorder.logger(label: "sluice.postgres"))
+            _ = try await store.nextWakeTime()
 
-        try await cluster.stop()
-        // Before, the first call waited on postgres-nio's pool until its breaker tripped (15 s and more).
-        for attempt in 0..<3 {
-            let began = ContinuousClock.now
-            let error = await #expect(throws: SluiceError.self) { _ = try await store.nextWakeTime() }
-            let waited = ContinuousClock.now - began
-            #expect(error?.code == .storage && error?.isRetryable == true && error?.retryAfter != nil, "\(error?.message ?? "")")
-            #expect(waited < .seconds(10), "call \(attempt) failed after \(waited)")
-        }
-        #expect(!recorder.messages(containing: "does not answer").isEmpty, "\(recorder.all.map(\.message))")
-
-        try await cluster.start()
-        let back = try await eventually(within: .seconds(30), every: .milliseconds(100)) {
-            do {
-                _ = try await store.nextWakeTime()
-                return true
-            } catch {
-                return false
+            try await cluster.stop()
+            // Before, the first call waited on postgres-nio's pool until its breaker tripped (15 s and more).
+            for attempt in 0..<3 {
+                let began = ContinuousClock.now
+                let error = await #expect(throws: SluiceError.self) { _ = try await store.nextWakeTime() }
+                let waited = ContinuousClock.now - began
+                #expect(error?.code == .storage && error?.isRetryable == true && error?.retryAfter != nil, "\(error?.message ?? "")")
+                #expect(waited < .seconds(10), "call \(attempt) failed after \(waited)")
             }
+            #expect(!recorder.messages(containing: "does not answer").isEmpty, "\(recorder.all.map(\.message))")
+
+            try await cluster.start()
+            let back = try await eventually(within: .seconds(30), every: .milliseconds(100)) {
+                do {
+                    _ = try await store.nextWakeTime()
+                    return true
+                } catch {
+                    return false
+                }
+            }
+            #expect(back, "calls go through once the server is back")
+            #expect(!recorder.messages(containing: "answers again").isEmpty, "\(recorder.all.map(\.message))")
+            await store.close()
         }
-        #expect(back, "calls go through once the server is back")
-        #expect(!recorder.messages(containing: "answers again").isEmpty, "\(recorder.all.map(\.message))")
-        await store.close()
     }
 }
