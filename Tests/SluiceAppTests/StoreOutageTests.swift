@@ -13,7 +13,28 @@ import Testing
 /// that went away): they wait and retry, say so once, and when the store
 /// answers again give back the batch they held, so its documents are indexed
 /// at once rather than when its leases expire.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct StoreOutageTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct StoreOutageTests {
+    /// A worker's step that waited for work across the start of an outage
+    /// ends well; that is no news of the store, and the log does not say it
+    /// answers again (it said so 4 s into an outage of 30).
+    @Test func anAnswerToACallMadeBeforeTheOutageDoesNotEndIt() {
+        let clock = ManualClock()
+        let recorder = LogRecorder()
+        let outage = StoreOutage(logger: recorder.logger(), clock: clock)
+        let before = clock.now()
+        clock.advance(by: .seconds(1))
+        _ = outage.failed(SluiceError(.storage, "the server went away", isRetryable: true))
+        clock.advance(by: .seconds(4))
+        outage.answered(askedAt: before)
+        #expect(outage.isDown)
+        #expect(recorder.messages(containing: "answers again").isEmpty, "\(recorder.all.map(\.message))")
+        let after = clock.now()
+        clock.advance(by: .milliseconds(10))
+        outage.answered(askedAt: after)
+        #expect(!outage.isDown)
+        #expect(recorder.messages(containing: "answers again after 4 s").count == 1, "\(recorder.all.map(\.message))")
+    }
+
     @Test func aBatchHeldWhenTheStoreFailedIsIndexedOnceItAnswersNotWhenItsLeasesExpire() async throws {
         let files = try TemporaryDirectory("sluice-outage-files")
         let data = try TemporaryDirectory("sluice-outage-data")

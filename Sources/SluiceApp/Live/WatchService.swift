@@ -31,9 +31,10 @@ struct WatchService: Service {
         var held = false
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let claim: WatchClaim
+            let asked = runtime.clock.now()
             do {
                 claim = try await claims.claimWatch(of: root, for: duration)
-                runtime.storeOutage.answered()
+                runtime.storeOutage.answered(askedAt: asked)
             } catch let error as SluiceError where error.code == .storage && error.isRetryable {
                 _ = runtime.storeOutage.failed(error)
                 await pause(duration / 3)

@@ -46,12 +46,17 @@ public final class StoreOutage: Sendable {
         }
     }
 
-    /// The store answered: logs the end of an outage, if there was one.
-    func answered() {
+    /// The store answered a call made at `asked`: logs the end of an
+    /// outage, if there was one. An answer to a call made before the
+    /// outage began (a worker's step that waited for work across its start)
+    /// says nothing about the store now, and is not taken for its end.
+    func answered(askedAt asked: Timestamp) {
         let now = clock.now()
         let ended: Timestamp? = state.withLock { state in
-            defer { state = State() }
-            return state.since
+            guard let since = state.since else { return nil }
+            guard since <= asked else { return nil }
+            state = State()
+            return since
         }
         if let ended {
             logger.notice("the store answers again after \(Int((now - ended).seconds)) s; workers resume")

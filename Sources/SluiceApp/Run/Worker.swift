@@ -61,9 +61,10 @@ struct Worker: Sendable {
                 await intake?.giveWay(maxDeferral: .seconds(1))
             }
             if try await waitForDestinations() { continue }
+            let asked = clock.now()
             do {
                 guard try await step(mode) else { return }
-                observer.storeOutage.answered()
+                observer.storeOutage.answered(askedAt: asked)
             } catch let error as SluiceError where error.code == .storage && error.isRetryable && mode.outlivesStoreFailures {
                 // A store that does not answer (PostgreSQL restarting, a full disk): a long-running
                 // process waits, then looks again. A batch in hand is given back first thing then
