@@ -9,7 +9,7 @@ import Testing
 /// works on: plain, timestamped lines on a pipe (a bar per tenant, with the
 /// whole backlog on its own line), and `--until-idle` returns once the
 /// backlog is empty.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct StatusWatchTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct StatusWatchTests {
     func status(_ arguments: [String], data: String) throws -> (Process, Pipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try CrashSafetyTests.binary())

@@ -114,7 +114,7 @@ import Testing
 
     /// Crafted HTML that took quadratic time: every unclosed "<!" searched to
     /// the end of the document again (2 MB of them did not finish in hours).
-    @Test(.timeLimit(.minutes(1))) func htmlExtractionIsLinearOnCraftedInput() throws {
+    @Test(.timeLimit(.minutes(5))) func htmlExtractionIsLinearOnCraftedInput() throws {
         for unit in ["<!", "<?", "<a x='", "<script>", "&#", "<!--x"] {
             let crafted = Array(String(repeating: unit, count: 2_000_000 / unit.utf8.count).utf8)
             _ = try HTMLExtractor().extract(crafted)

@@ -6,7 +6,7 @@ import Testing
 
 /// ZIP-of-XML documents made by their real producers (python-docx, ...)
 /// and hostile variants of them.
-@Suite(.timeLimit(.minutes(2))) struct OfficeExtractorTests {
+@Suite(.timeLimit(.minutes(5))) struct OfficeExtractorTests {
     let directory: TemporaryDirectory
 
     init() throws { directory = try TemporaryDirectory("sluice-office") }
@@ -140,12 +140,13 @@ import Testing
         ], "shared strings resolved (without the phonetic guide), formats applied, the formula's cached value, empty rows left out: \(blocks)")
     }
 
+    /// A row-by-row walk would take hours: the suite's time limit catches it.
+    /// Not a clock check here: the tests run side by side and a loaded
+    /// machine took 60 s for what takes seconds alone.
     @Test func aMillionEmptyRowsCostOnlyTheParse() async throws {
-        let started = ContinuousClock.now
         let extracted = try XLSXExtractor().extract(try await bytes("xlsx-empty-rows"))
         #expect(extracted.text.contains("MARKER-XLSX-EMPTY last row"))
         #expect(extracted.text.utf8.count < 1000, "no line for an empty row")
-        #expect(ContinuousClock.now - started < .seconds(60))
     }
 
     @Test func anOpenDocumentTextKeepsItsStructure() async throws {

@@ -6,7 +6,7 @@ import Testing
 
 /// PDFs made by reportlab (and by hand, for the hostile ones) read through
 /// poppler's pdftotext in a child process.
-@Suite(.timeLimit(.minutes(2))) struct PDFExtractorTests {
+@Suite(.timeLimit(.minutes(5))) struct PDFExtractorTests {
     let directory: TemporaryDirectory
 
     init() throws { directory = try TemporaryDirectory("sluice-pdf") }

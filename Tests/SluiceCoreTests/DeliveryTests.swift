@@ -13,7 +13,7 @@ final class Shared<Value: Sendable>: Sendable {
 }
 
 /// The delivery controls every remote call goes through, on a manual clock.
-@Suite(.timeLimit(.minutes(1))) struct DeliveryTests {
+@Suite(.timeLimit(.minutes(5))) struct DeliveryTests {
     let start = Timestamp(milliseconds: 1_800_000_000_000)
 
     @Test func concurrencyRampsUpWithinSecondsWhileTheDestinationIsHealthy() {

@@ -2,7 +2,7 @@ import SluiceCore
 import SluiceTesting
 import Testing
 
-@Suite(.timeLimit(.minutes(1))) struct DoorbellTests {
+@Suite(.timeLimit(.minutes(5))) struct DoorbellTests {
     let clock = ManualClock()
     let bell = Doorbell()
 

@@ -7,7 +7,7 @@ import Testing
 /// Alerts of a live server: raised once when the queue passes
 /// SLUICE_ALERT_QUEUE_DEPTH, listed in `/v1/stats`, a gauge in `/metrics`,
 /// and cleared once when the queue is back under it.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct AlertTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct AlertTests {
     @Test func queueDepthAlertRaisesAndClearsOnce() async throws {
         var configuration = Configuration()
         configuration.dataDirectory = try TemporaryDirectory("sluice-alerts").path

@@ -10,7 +10,7 @@ import Testing
 
 /// `GET /metrics` of a live server after known work, parsed by Prometheus's
 /// own text-format parser (`prometheus_client` from PyPI).
-@Suite(.serialized, .timeLimit(.minutes(2))) struct MetricsTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct MetricsTests {
     /// Every sample, keyed by `name{label="value",...}` with labels sorted.
     func parse(_ exposition: [UInt8]) async throws -> (families: Set<String>, samples: [String: Double]) {
         let directory = try TemporaryDirectory("sluice-metrics")

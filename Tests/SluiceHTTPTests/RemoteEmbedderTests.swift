@@ -76,7 +76,7 @@ final class FakeEmbeddingService: Sendable {
 
 /// `sluice run` with `--embedder openai` against that service: the same
 /// guarantees as the built-in embedder, under the delivery controls.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct RemoteEmbedderTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct RemoteEmbedderTests {
     let files: TemporaryDirectory
     let data: TemporaryDirectory
     let service = FakeEmbeddingService(dimension: 32)

@@ -82,7 +82,7 @@ final class WebhookReceiver: Sendable {
 }
 
 /// The sinks Sluice cannot read back: a webhook, and another Sluice.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct WriteOnlySinkTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct WriteOnlySinkTests {
     let files: TemporaryDirectory
     let data: TemporaryDirectory
 
