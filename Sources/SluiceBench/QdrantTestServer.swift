@@ -79,6 +79,21 @@ public final class QdrantTestServer: @unchecked Sendable {
     }
 }
 
+extension QdrantTestServer {
+    /// What a test reads of a point's payload (the `sluice` layout).
+    public struct StoredPoint: Decodable, Sendable {
+        public var docId: String
+        public var text: String
+        public var revision: Int64
+    }
+
+    /// Every point the collection holds, by id.
+    public func points(collection: String = "sluice") async throws -> [String: StoredPoint] {
+        struct Points: Decodable { var payloads: [String: StoredPoint] }
+        return try JSONDecoder().decode(Points.self, from: try await server.control("/points?collection=\(collection)")).payloads
+    }
+}
+
 public struct TestServerError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }

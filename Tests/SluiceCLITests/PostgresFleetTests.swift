@@ -1,0 +1,144 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import SluiceBench
+import SluiceCore
+import SluiceTesting
+import Testing
+
+/// A fleet on one PostgreSQL store: `sluice serve` processes taking the
+/// publishes and others only working, with the Qdrant test server as their
+/// sink. What each must show: every document's newest version indexed
+/// exactly once, whichever process took it and whichever worked it.
+@Suite(.serialized, .timeLimit(.minutes(6))) struct PostgresFleetTests {
+    let work: TemporaryDirectory
+    let qdrant: QdrantTestServer
+    let store: String
+
+    init() throws {
+        work = try TemporaryDirectory("sluice-pg-fleet")
+        qdrant = try QdrantTestServer()
+        store = try TestDatabase.freshURL()
+    }
+
+    /// `sluice serve` on `port` with the fleet's store and sink, its output in WORK/NAME.log.
+    func serve(_ name: String, port: Int, environment: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try CrashSafetyTests.binary())
+        process.arguments = [
+            "serve", "--listen", "127.0.0.1:\(port)", "--store", store, "--data-dir", work.path + "/" + name,
+            "--sink", "qdrant", "--qdrant-url", qdrant.url,
+        ]
+        process.environment = ["SLUICE_SETTLE_MS": "0", "SLUICE_EMBED_DIMENSION": "32", "SLUICE_CONCURRENCY": "2"].merging(environment) { $1 }
+        _ = FileManager.default.createFile(atPath: work.path + "/\(name).log", contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: work.path + "/\(name).log"))
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        return process
+    }
+
+    func log(_ name: String) -> String { (try? String(contentsOfFile: work.path + "/\(name).log", encoding: .utf8)) ?? "" }
+
+    /// The body of GET `path` when it answered 200.
+    static func get(_ port: Int, _ path: String) async -> String? {
+        let request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!, timeoutInterval: 20)
+        guard let (data, response) = try? await URLSession.shared.data(for: request), (response as? HTTPURLResponse)?.statusCode == 200 else {
+            return nil
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Publishes `content` as `docId` of `tenant` through the API on `port`; the status (0: no answer).
+    static func publish(_ port: Int, tenant: String, docId: String, content: String) async -> Int {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/ingest/publish")!, timeoutInterval: 20)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try? JSONSerialization.data(withJSONObject: ["meta": ["tenant": tenant, "docId": docId], "content": content])
+        guard let (_, response) = try? await URLSession.shared.data(for: request) else { return 0 }
+        return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
+    /// The sum of a Prometheus family's samples in `exposition`.
+    static func sum(_ family: String, in exposition: String, where label: String = "") -> Double {
+        exposition.split(separator: "\n").reduce(0) { total, line in
+            guard line.hasPrefix(family + "{") || line.hasPrefix(family + " "), label.isEmpty || line.contains(label),
+                  let value = line.split(separator: " ").last.flatMap({ Double($0) }) else { return total }
+            return total + value
+        }
+    }
+
+    /// Three `serve` processes take the publishes, round-robin; three more
+    /// take none and only work. 200 documents in 4 tenants, and every tenth
+    /// republished three times while the first versions are in flight. The
+    /// sink ends with exactly one point per document (each is one chunk),
+    /// holding its newest version; each process's /metrics counts its own
+    /// work (the three that took no publishes did some; no version was
+    /// processed twice) and reports the
+    /// shared queue, empty at the end, the same from every process.
+    @Test func threeAPIProcessesAndThreeWorkersIndexTheNewestVersionOfEveryDocumentOnce() async throws {
+        defer { work.remove() }
+        let base = Int.random(in: 40_000..<48_000)
+        let ports = Array(base..<base + 6)
+        let names = ["api0", "api1", "api2", "worker0", "worker1", "worker2"]
+        var processes: [Process] = []
+        defer { for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        for (name, port) in zip(names, ports) { processes.append(try serve(name, port: port)) }
+        for (name, port) in zip(names, ports) {
+            #expect(try await eventually(within: .seconds(90), every: .milliseconds(100)) { await Self.get(port, "/healthz") != nil }, "\(name) serves: \(log(name))")
+        }
+        let api = Array(ports.prefix(3))
+
+        let documents = 200
+        func tenant(_ index: Int) -> String { "tenant\(index % 4)" }
+        func content(_ index: Int, version: Int) -> String { "# doc\(index)\n\nversion \(version) of doc\(index) in \(tenant(index))." }
+        var newest: [Int: Int] = [:]
+        var sent = 0
+        func publish(_ index: Int, version: Int) async {
+            let status = await Self.publish(api[sent % api.count], tenant: tenant(index), docId: "doc\(index).md", content: content(index, version: version))
+            sent += 1
+            #expect(status == 202, "doc\(index) version \(version): \(status)")
+            if status == 202 { newest[index] = version }
+        }
+        for index in 0..<documents { await publish(index, version: 1) }
+        // While the first versions are leased, embedded and written: newer ones of the hot documents.
+        for version in 2...4 {
+            for index in stride(from: 0, to: documents, by: 10) { await publish(index, version: version) }
+        }
+
+        let expected = try Dictionary(uniqueKeysWithValues: newest.map { index, version in
+            (ChunkID.string(DocumentKey(tenant: try TenantID(tenant(index)), docId: try DocumentID("doc\(index).md")), ordinal: 0),
+             "version \(version) of doc\(index)")
+        })
+        let indexed = try await eventually(within: .seconds(180), every: .milliseconds(500)) {
+            guard let points = try? await qdrant.points(), Set(points.keys) == Set(expected.keys) else { return false }
+            return expected.allSatisfy { id, words in points[id]?.text.contains(words) == true }
+        }
+        let points = try await qdrant.points()
+        let stale = expected.filter { id, words in points[id]?.text.contains(words) != true }.map(\.value)
+        #expect(indexed, "one point per document with its newest version: \(points.count) points of \(expected.count); not newest: \(stale.prefix(10)); \(log("api0"))")
+
+        // Each process counts its own work; the queue is the store's, the same from every process.
+        var processed: [String: Double] = [:]
+        let settled = try await eventually(within: .seconds(60), every: .milliseconds(500)) {
+            for (name, port) in zip(names, ports) {
+                guard let exposition = await Self.get(port, "/metrics") else { return false }
+                guard Self.sum("sluice_queue_depth", in: exposition) == 0 else { return false }
+                processed[name] = Self.sum("sluice_documents_processed_total", in: exposition)
+            }
+            return true
+        }
+        #expect(settled, "every process reports the shared queue empty")
+        let total = processed.values.reduce(0, +)
+        #expect(total >= Double(documents), "every document was processed by some process: \(processed)")
+        // Versions may coalesce (one processing for two), never be processed twice.
+        #expect(total <= Double(sent), "no version was processed twice: \(processed), \(sent) published")
+        #expect(names.suffix(3).reduce(0) { $0 + (processed[$1] ?? 0) } > 0, "the processes that took no publishes worked too: \(processed)")
+        for (name, process) in zip(names, processes) {
+            kill(process.processIdentifier, SIGTERM)
+            _ = try await process.exited()
+            #expect(process.terminationStatus == 0, "\(name): \(log(name))")
+        }
+    }
+}
