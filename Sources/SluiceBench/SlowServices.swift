@@ -10,18 +10,23 @@ import Synchronization
 /// endpoint that takes `delay` for every request (a remote model's latency;
 /// its vectors are the built-in hashing embedder's), and a webhook sink that
 /// confirms every batch at once and counts the documents it was sent.
-final class SlowServices: Sendable {
+/// Tests use it too: `firstDelay` holds the first embeddings request that
+/// long (a batch kept in hand while its process is killed).
+public final class SlowServices: Sendable {
     let delay: Duration
+    let firstDelay: Duration
     let dimension: Int
     private let embedRequests = Mutex(0)
     private let hookRequests = Mutex(0)
 
-    init(delay: Duration, dimension: Int) {
+    public init(delay: Duration, dimension: Int, firstDelay: Duration? = nil) {
         self.delay = delay
+        self.firstDelay = firstDelay ?? delay
         self.dimension = dimension
     }
 
-    var embeddingCalls: Int { embedRequests.withLock { $0 } }
+    /// Embeddings requests received so far (those still held included).
+    public var embeddingCalls: Int { embedRequests.withLock { $0 } }
     var webhookCalls: Int { hookRequests.withLock { $0 } }
 
     private struct EmbeddingRequest: Decodable {
@@ -33,9 +38,12 @@ final class SlowServices: Sendable {
         let router = Router()
         let embedder = HashingEmbedder(dimension: dimension)
         router.post("/v1/embeddings") { request, context -> Response in
-            self.embedRequests.withLock { $0 += 1 }
+            let number = self.embedRequests.withLock { calls in
+                calls += 1
+                return calls
+            }
             let body = try await request.decode(as: EmbeddingRequest.self, context: context)
-            try await Task.sleep(for: self.delay)
+            try await Task.sleep(for: number == 1 ? self.firstDelay : self.delay)
             let vectors = try await embedder.embed(body.input)
             let data = vectors.enumerated().map { ["object": "embedding", "index": $0.offset, "embedding": $0.element] as [String: Any] }
             let json = try JSONSerialization.data(withJSONObject: ["object": "list", "model": body.model, "data": data])
@@ -50,7 +58,7 @@ final class SlowServices: Sendable {
     }
 
     /// Runs the services around `body`, which gets their root URL.
-    func serving<T: Sendable>(_ body: @Sendable (String) async throws -> T) async throws -> T {
+    public func serving<T: Sendable>(_ body: @Sendable (String) async throws -> T) async throws -> T {
         let port = Mutex<Int?>(nil)
         var quiet = Logger(label: "sluice.bench.services")
         quiet.logLevel = .critical

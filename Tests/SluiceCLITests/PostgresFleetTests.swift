@@ -23,13 +23,13 @@ import Testing
     }
 
     /// `sluice serve` on `port` with the fleet's store and sink, its output in WORK/NAME.log.
-    func serve(_ name: String, port: Int, environment: [String: String] = [:]) throws -> Process {
+    func serve(_ name: String, port: Int, _ arguments: [String] = [], environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try CrashSafetyTests.binary())
         process.arguments = [
             "serve", "--listen", "127.0.0.1:\(port)", "--store", store, "--data-dir", work.path + "/" + name,
             "--sink", "qdrant", "--qdrant-url", qdrant.url,
-        ]
+        ] + arguments
         process.environment = ["SLUICE_SETTLE_MS": "0", "SLUICE_EMBED_DIMENSION": "32", "SLUICE_CONCURRENCY": "2"].merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: work.path + "/\(name).log", contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: work.path + "/\(name).log"))
@@ -139,6 +139,63 @@ import Testing
             kill(process.processIdentifier, SIGTERM)
             _ = try await process.exited()
             #expect(process.terminationStatus == 0, "\(name): \(log(name))")
+        }
+    }
+
+    /// SIGKILL of a process holding a batch (its embeddings request in
+    /// flight, its leases renewed until then): another process, idle
+    /// meanwhile, leases the batch again once the leases expire and finishes
+    /// it: exactly the documents' points, none lost, none twice.
+    @Test func aBatchOfAKilledWorkerIsFinishedByAnotherProcessWhenItsLeasesExpire() async throws {
+        defer { work.remove() }
+        let lease = Duration.seconds(5)
+        // The first embeddings request (the killed process's) is held; later ones take 10 ms.
+        let services = SlowServices(delay: .milliseconds(10), dimension: 32, firstDelay: .seconds(600))
+        try await services.serving { root in
+            let remote = ["--embedder", "openai", "--embedder-url", root + "/v1", "--embedder-model", "fleet"]
+            let environment = [
+                "SLUICE_EMBEDDER_API_KEY": "sk-test", "SLUICE_LEASE_SECONDS": "\(Int(lease.seconds))", "SLUICE_BATCH_SIZE": "10",
+                "SLUICE_CONCURRENCY": "1",
+            ]
+            let base = Int.random(in: 40_000..<48_000)
+            let first = try serve("first", port: base, remote, environment: environment)
+            defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
+            #expect(try await eventually(within: .seconds(90), every: .milliseconds(100)) { await Self.get(base, "/healthz") != nil }, "\(log("first"))")
+            // One batch, queued in one transaction: the first process's one worker leases it whole.
+            var expected: [String: String] = [:]
+            var batch: [[String: Any]] = []
+            for index in 0..<10 {
+                batch.append(["meta": ["tenant": "acme", "docId": "doc\(index).md"], "content": "# doc\(index)\n\nthe words of doc\(index)."])
+                expected[ChunkID.string(DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID("doc\(index).md")), ordinal: 0)] = "the words of doc\(index)"
+            }
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(base)/v1/ingest/batch")!, timeoutInterval: 20)
+            request.httpMethod = "POST"
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = try JSONSerialization.data(withJSONObject: ["documents": batch])
+            let (_, response) = try await URLSession.shared.data(for: request)
+            #expect((response as? HTTPURLResponse)?.statusCode == 202)
+            #expect(try await eventually(within: .seconds(60)) { services.embeddingCalls >= 1 }, "the first process embeds its batch: \(log("first"))")
+
+            // The other process starts while the batch is in hand, and finds nothing to lease.
+            let second = try serve("second", port: base + 1, remote, environment: environment)
+            defer { if second.isRunning { kill(second.processIdentifier, SIGKILL) } }
+            #expect(try await eventually(within: .seconds(90), every: .milliseconds(100)) { await Self.get(base + 1, "/healthz") != nil }, "\(log("second"))")
+            try await Task.sleep(for: lease)
+            #expect(services.embeddingCalls == 1, "the batch stays with the first process while its heartbeat renews it")
+            #expect(try await qdrant.pointIDs().isEmpty)
+
+            kill(first.processIdentifier, SIGKILL)
+            _ = try await first.exited()
+            let indexed = try await eventually(within: lease + .seconds(60), every: .milliseconds(200)) {
+                guard let points = try? await qdrant.points(), Set(points.keys) == Set(expected.keys) else { return false }
+                return expected.allSatisfy { id, words in points[id]?.text.contains(words) == true }
+            }
+            #expect(indexed, "the second process finished the killed one's batch: \(log("second"))")
+            let exposition = await Self.get(base + 1, "/metrics") ?? ""
+            #expect(Self.sum("sluice_documents_processed_total", in: exposition) == 10, "the second process did it, once each: \(exposition)")
+            kill(second.processIdentifier, SIGTERM)
+            _ = try await second.exited()
+            #expect(second.terminationStatus == 0, "\(log("second"))")
         }
     }
 }
