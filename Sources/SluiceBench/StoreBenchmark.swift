@@ -109,28 +109,13 @@ public struct StoreBenchmark: Sendable {
             var children: [Process] = []
             defer { for child in children where child.isRunning { child.terminate() } }
             for index in 0..<processes {
-                let port = Int.random(in: 46_000..<50_000)
-                let child = Process()
-                child.executableURL = URL(fileURLWithPath: executable)
-                child.arguments = [
-                    "serve", "--listen", "127.0.0.1:\(port)", "--store", url, "--data-dir", work + "/pipeline\(processes)-\(index)",
-                    "--embedder", "openai", "--embedder-url", root + "/v1", "--embedder-model", "bench",
-                    "--sink", "webhook", "--webhook-url", root + "/hook",
-                ]
-                child.environment = [
-                    "SLUICE_EMBED_DIMENSION": "32", "SLUICE_BATCH_SIZE": "10", "SLUICE_CONCURRENCY": "2", "SLUICE_SETTLE_MS": "0",
-                    "SLUICE_EMBEDDER_API_KEY": "sk-bench",
-                ]
-                child.standardOutput = FileHandle.nullDevice
-                child.standardError = FileHandle(forWritingAtPath: "/dev/null")
-                try child.run()
-                children.append(child)
-                let health = URL(string: "http://127.0.0.1:\(port)/healthz")!
-                let deadline = ContinuousClock.now + .seconds(60)
-                while ContinuousClock.now < deadline {
-                    if let (_, response) = try? await URLSession.shared.data(from: health), (response as? HTTPURLResponse)?.statusCode == 200 { break }
-                    try await Task.sleep(for: .milliseconds(50))
-                }
+                children.append(try await Self.serve(
+                    executable: executable, store: url, dataDirectory: work + "/pipeline\(processes)-\(index)",
+                    arguments: [
+                        "--embedder", "openai", "--embedder-url", root + "/v1", "--embedder-model", "bench",
+                        "--sink", "webhook", "--webhook-url", root + "/hook",
+                    ],
+                    environment: ["SLUICE_BATCH_SIZE": "10", "SLUICE_CONCURRENCY": "2", "SLUICE_EMBEDDER_API_KEY": "sk-bench"]).process)
             }
             note("pipeline with a 50 ms embedder, \(processes) process(es): publishing \(documents) documents")
             let start = ContinuousClock.now
@@ -162,6 +147,29 @@ public struct StoreBenchmark: Sendable {
                 documentsPerSecond: Double(documents) / seconds, correct: correct,
                 detail: "\(indexed) indexed, \(processings) completions, \(pending) pending, \(services.embeddingCalls) embedding calls, \(failed) processes failed")
         }
+    }
+
+    /// `sluice serve` on `store` at a port of its own, once its /healthz
+    /// answers (or a minute passed), with `arguments` and `environment` over
+    /// the bench's settings; its output goes nowhere.
+    static func serve(
+        executable: String, store: String, dataDirectory: String, arguments: [String], environment: [String: String]
+    ) async throws -> (process: Process, port: Int) {
+        let port = Int.random(in: 46_000..<50_000)
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: executable)
+        child.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--store", store, "--data-dir", dataDirectory] + arguments
+        child.environment = ["SLUICE_EMBED_DIMENSION": "32", "SLUICE_SETTLE_MS": "0"].merging(environment) { $1 }
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try child.run()
+        let health = URL(string: "http://127.0.0.1:\(port)/healthz")!
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if let (_, response) = try? await URLSession.shared.data(from: health), (response as? HTTPURLResponse)?.statusCode == 200 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return (child, port)
     }
 
     /// The bench's documents, spread over ten tenants.

@@ -83,36 +83,51 @@ extension PostgresStore {
         let revisions = try await allocateRevisions(connection, count: changes.count)
         let keys = changes.map(\.key)
         let order = PostgresStore.keyOrder(keys)
-        try await lockDocuments(connection, order.map { keys[$0] })
-        var entries = try await QueueEntry.lockAll(connection, keys, logger: logger)
+        var writes = try await QueueWrites(locking: order.map { keys[$0] }, in: self, connection)
         var outcomes = [EnqueueOutcome?](repeating: nil, count: changes.count)
-        // Each document once, as its last change left it, and whether it was pending before this batch.
-        var written: [DocumentKey: (entry: QueueEntry, wasPending: Bool)] = [:]
         for index in order {
-            let change = changes[index]
-            if var entry = entries[change.key] {
-                let wasPending = written[change.key]?.wasPending ?? (entry.state == .queued)
-                entry.coalesce(change, revision: revisions[index], now: now, settle: options.settle)
-                entries[change.key] = entry
-                written[change.key] = (entry, wasPending)
-                outcomes[index] = .coalesced(revision: revisions[index])
-            } else {
-                let entry = QueueEntry(change: change, revision: revisions[index], now: now, settle: options.settle)
-                entries[change.key] = entry
-                written[change.key] = (entry, false)
-                outcomes[index] = .queued(revision: revisions[index])
-            }
+            outcomes[index] = writes.apply(changes[index], revision: revisions[index], now: now, settle: options.settle)
         }
-        let rows = order.compactMap { index -> (entry: QueueEntry, wasPending: Bool)? in
-            // The last of a document's changes in key order carries its final row.
-            let key = keys[index]
-            guard let row = written[key] else { return nil }
-            written[key] = nil
-            return row
-        }
-        try await effects.pending(rows, at: now, connection, logger: logger)
-        try await QueueEntry.saveAll(rows.map(\.entry), connection, logger: logger)
+        try await writes.save(at: now, connection, effects: &effects, logger: logger)
         return outcomes.map { $0! }
+    }
+
+    /// A transaction's writes to the queue rows of the documents it locked:
+    /// changes applied in key order in memory, each document's row as the
+    /// last of its changes left it, saved at the end in two statements.
+    struct QueueWrites {
+        /// The documents' rows as read (locked), then as the changes so far leave them.
+        private(set) var entries: [DocumentKey: QueueEntry]
+        /// The rows to save, in key order, and whether each was pending before the transaction.
+        private var written: [(key: DocumentKey, wasPending: Bool)] = []
+        private var writtenKeys: Set<DocumentKey> = []
+
+        /// Locks `keys` (in key order: `lockDocuments`) and reads their rows.
+        init(locking keys: [DocumentKey], in store: PostgresStore, _ connection: PostgresConnection) async throws {
+            try await store.lockDocuments(connection, keys)
+            entries = try await QueueEntry.lockAll(connection, keys, logger: store.logger)
+        }
+
+        /// Applies `change` to its document's row: coalesced into the row it
+        /// has, or a new one. Changes of one document apply in the order given.
+        mutating func apply(_ change: Change, revision: Int64, now: Timestamp, settle: SettlePolicy) -> EnqueueOutcome {
+            let key = change.key
+            if writtenKeys.insert(key).inserted { written.append((key, entries[key]?.state == .queued)) }
+            if var entry = entries[key] {
+                entry.coalesce(change, revision: revision, now: now, settle: settle)
+                entries[key] = entry
+                return .coalesced(revision: revision)
+            }
+            entries[key] = QueueEntry(change: change, revision: revision, now: now, settle: settle)
+            return .queued(revision: revision)
+        }
+
+        /// Saves the rows written, noting the work queued in `effects`.
+        func save(at now: Timestamp, _ connection: PostgresConnection, effects: inout EnqueueEffects, logger: Logger) async throws {
+            let rows = written.compactMap { row in entries[row.key].map { (entry: $0, wasPending: row.wasPending) } }
+            try await effects.pending(rows, at: now, connection, logger: logger)
+            try await QueueEntry.saveAll(rows.map(\.entry), connection, logger: logger)
+        }
     }
 
     /// Holds each of `keys` (in key order) until the transaction ends: a first
@@ -122,25 +137,6 @@ extension PostgresStore {
         try await connection.query("""
             SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest(\(keys.map { $0.tenant.rawValue + "\u{1F}" + $0.docId.rawValue })::text[]) AS k
             """, logger: logger)
-    }
-
-    /// Enqueues one change on a document the transaction has locked
-    /// (`lockDocument`), whose queue row, if any, is `pending`.
-    func enqueue(
-        _ connection: PostgresConnection, _ change: Change, revision: Int64, now: Timestamp, effects: inout EnqueueEffects,
-        locked pending: QueueEntry?
-    ) async throws -> EnqueueOutcome {
-        if var entry = pending {
-            let wasPending = entry.state == .queued
-            entry.coalesce(change, revision: revision, now: now, settle: options.settle)
-            try await entry.save(connection, logger: logger)
-            try await effects.pending(entry, wasPending: wasPending, at: now, connection, logger: logger)
-            return .coalesced(revision: revision)
-        }
-        let entry = QueueEntry(change: change, revision: revision, now: now, settle: options.settle)
-        try await entry.save(connection, logger: logger)
-        try await effects.pending(entry, wasPending: false, at: now, connection, logger: logger)
-        return .queued(revision: revision)
     }
 
     /// The indices of `keys` in the order every transaction locks documents
@@ -154,13 +150,6 @@ extension PostgresStore {
     static func keyPrecedes(_ a: DocumentKey, _ b: DocumentKey) -> Bool {
         if a.tenant.rawValue != b.tenant.rawValue { return a.tenant.rawValue.utf8.lexicographicallyPrecedes(b.tenant.rawValue.utf8) }
         return a.docId.rawValue.utf8.lexicographicallyPrecedes(b.docId.rawValue.utf8)
-    }
-
-    /// Holds the document until the transaction ends (its queue row may not
-    /// exist yet) and returns its queue row, locked, if it has one.
-    func lockDocument(_ connection: PostgresConnection, _ key: DocumentKey) async throws -> QueueEntry? {
-        try await lockDocuments(connection, [key])
-        return try await QueueEntry.lock(connection, key, logger: logger)
     }
 
     /// `count` revisions from the sequence, in increasing order.

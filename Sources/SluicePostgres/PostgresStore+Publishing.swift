@@ -4,56 +4,91 @@ import PostgresNIO
 import SluiceCore
 
 extension PostgresStore: DocumentPublisher {
-    /// Stores each document's content and queues its change in one
-    /// transaction, documents locked in key order (as every queue write
-    /// locks them); the outcomes come back in the order of `publications`.
+    /// Publications of requests made at once go in one transaction
+    /// (`GroupCommit`): a handful of statements and one commit for all.
     public func publish(_ publications: [Publication]) async throws -> [PublishOutcome] {
         guard !publications.isEmpty else { return [] }
-        return try await enqueueing("publishing \(publications.count) documents") { connection, now, effects in
-            let revisions = try await self.allocateRevisions(connection, count: publications.count)
-            var outcomes = [PublishOutcome?](repeating: nil, count: publications.count)
-            for index in PostgresStore.keyOrder(publications.map(\.key)) {
-                outcomes[index] = try await self.publish(publications[index], revision: revisions[index], connection, now: now, effects: &effects)
+        return try await publishCommit.submit(publications) { groups in
+            var outcomes = try await self.applyPublications(groups.flatMap { $0 })[...]
+            return groups.map { group in
+                defer { outcomes = outcomes.dropFirst(group.count) }
+                return Array(outcomes.prefix(group.count))
             }
+        }
+    }
+
+    /// Stores each document's content and queues its change in one
+    /// transaction of a few statements whatever the count, documents locked
+    /// in key order (as every queue write locks them); the outcomes come
+    /// back in the order of `publications`. One document published twice
+    /// is applied in the order given.
+    func applyPublications(_ publications: [Publication]) async throws -> [PublishOutcome] {
+        try await enqueueing("publishing \(publications.count) documents") { connection, now, effects in
+            let revisions = try await self.allocateRevisions(connection, count: publications.count)
+            let keys = publications.map(\.key)
+            let order = PostgresStore.keyOrder(keys)
+            var writes = try await QueueWrites(locking: order.map { keys[$0] }, in: self, connection)
+            let indexed = try await self.indexedContent(connection, publications.filter { $0.contentHash != nil }.map(\.key))
+            var outcomes = [PublishOutcome?](repeating: nil, count: publications.count)
+            var contents: [DocumentKey: [ContentHash: [UInt8]]] = [:]
+            var superseded: [(key: DocumentKey, hash: ContentHash)] = []
+            for index in order {
+                let publication = publications[index]
+                let key = publication.key
+                let pending = writes.entries[key]
+                if let hash = publication.contentHash {
+                    let document = indexed[key]
+                    if publication.leavesUnchanged(indexed: (document?.status, document?.hash), pending: pending) {
+                        outcomes[index] = .unchanged(revision: document?.revision ?? 0)
+                        continue
+                    }
+                    contents[key, default: [:]][hash] = publication.content ?? []
+                }
+                let change = Change(
+                    key: key, kind: publication.isTombstone ? .delete : .upsert, origin: .api(publication.meta),
+                    contentHash: publication.contentHash, priority: publication.priority,
+                    activity: publication.isSettled ? .settled : .quiet)
+                switch writes.apply(change, revision: revisions[index], now: now, settle: self.options.settle) {
+                case .queued(let revision): outcomes[index] = .queued(revision: revision)
+                case .coalesced(let revision): outcomes[index] = .coalesced(revision: revision)
+                }
+                if let old = pending?.contentHash, old != publication.contentHash { superseded.append((key, old)) }
+            }
+            try await self.storeContents(connection, contents)
+            try await writes.save(at: now, connection, effects: &effects, logger: self.logger)
+            // After the rows are saved: content a row still names is kept.
+            try await self.releaseContents(connection, superseded)
             return outcomes.map { $0! }
         }
     }
 
-    private func publish(
-        _ publication: Publication, revision: Int64, _ connection: PostgresConnection, now: Timestamp, effects: inout EnqueueEffects
-    ) async throws -> PublishOutcome {
-        let key = publication.key
-        let pending = try await lockDocument(connection, key)
-        if let hash = publication.contentHash {
-            let indexed = try await connection.query("""
-                SELECT status, content_hash, revision FROM documents WHERE tenant = \(key.tenant.rawValue) AND doc_id = \(key.docId.rawValue)
-                """, logger: logger)
-            var unchangedAt: Int64?
-            for try await (status, indexedHash, indexedRevision) in indexed.decode((String, Data?, Int64).self)
-            where publication.leavesUnchanged(
-                indexed: (DocumentState.Status(rawValue: status), indexedHash.map { ContentHash(bytes: Array($0)) }), pending: pending)
-            {
-                unchangedAt = indexedRevision
-            }
-            if let unchangedAt { return .unchanged(revision: unchangedAt) }
-            try await connection.query("""
-                INSERT INTO contents (tenant, doc_id, hash, bytes)
-                VALUES (\(key.tenant.rawValue), \(key.docId.rawValue), \(Data(hash.bytes)), \(Data(publication.content ?? [])))
-                ON CONFLICT (tenant, doc_id, hash) DO NOTHING
-                """, logger: logger)
+    /// What is recorded of `keys`' documents: status, content hash and revision.
+    private func indexedContent(
+        _ connection: PostgresConnection, _ keys: [DocumentKey]
+    ) async throws -> [DocumentKey: (status: DocumentState.Status?, hash: ContentHash?, revision: Int64)] {
+        guard !keys.isEmpty else { return [:] }
+        let rows = try await connection.query("""
+            SELECT d.tenant, d.doc_id, d.status, d.content_hash, d.revision FROM documents d
+            JOIN unnest(\(keys.map(\.tenant.rawValue))::text[], \(keys.map(\.docId.rawValue))::text[]) AS k(tenant, doc_id) USING (tenant, doc_id)
+            """, logger: logger)
+        var found: [DocumentKey: (status: DocumentState.Status?, hash: ContentHash?, revision: Int64)] = [:]
+        for try await (tenant, docId, status, hash, revision) in rows.decode((String, String, String, Data?, Int64).self) {
+            let key = DocumentKey(tenant: TenantID(storedRawValue: tenant), docId: DocumentID(storedRawValue: docId))
+            found[key] = (DocumentState.Status(rawValue: status), hash.map { ContentHash(bytes: Array($0)) }, revision)
         }
-        let change = Change(
-            key: key, kind: publication.isTombstone ? .delete : .upsert, origin: .api(publication.meta),
-            contentHash: publication.contentHash, priority: publication.priority,
-            activity: publication.isSettled ? .settled : .quiet)
-        let outcome = try await enqueue(connection, change, revision: revision, now: now, effects: &effects, locked: pending)
-        if let superseded = pending?.contentHash, superseded != publication.contentHash {
-            try await releaseContent(connection, key, superseded)
-        }
-        switch outcome {
-        case .queued(let revision): return .queued(revision: revision)
-        case .coalesced(let revision): return .coalesced(revision: revision)
-        }
+        return found
+    }
+
+    /// Stores published content, one row per document and hash (a row already there is kept).
+    private func storeContents(_ connection: PostgresConnection, _ contents: [DocumentKey: [ContentHash: [UInt8]]]) async throws {
+        let rows = contents.flatMap { key, byHash in byHash.map { (key: key, hash: $0.key, bytes: $0.value) } }
+        guard !rows.isEmpty else { return }
+        try await connection.query("""
+            INSERT INTO contents (tenant, doc_id, hash, bytes)
+            SELECT * FROM unnest(\(rows.map(\.key.tenant.rawValue))::text[], \(rows.map(\.key.docId.rawValue))::text[],
+                                 \(rows.map { ByteBuffer(bytes: $0.hash.bytes) })::bytea[], \(rows.map { ByteBuffer(bytes: $0.bytes) })::bytea[])
+            ON CONFLICT (tenant, doc_id, hash) DO NOTHING
+            """, logger: logger)
     }
 
     /// Two reads whatever the number of documents: the sizes of all of

@@ -22,12 +22,12 @@ import Testing
         store = try TestDatabase.freshURL()
     }
 
-    /// `sluice serve` on `port` with the fleet's store and sink, its output in WORK/NAME.log.
-    func serve(_ name: String, port: Int, _ arguments: [String] = [], environment: [String: String] = [:]) throws -> Process {
+    /// `sluice serve` with the fleet's store and sink, on a port of its own (`port(of:)`), its output in WORK/NAME.log.
+    func serve(_ name: String, _ arguments: [String] = [], environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try CrashSafetyTests.binary())
         process.arguments = [
-            "serve", "--listen", "127.0.0.1:\(port)", "--store", store, "--data-dir", work.path + "/" + name,
+            "serve", "--listen", "127.0.0.1:0", "--store", store, "--data-dir", work.path + "/" + name,
             "--sink", "qdrant", "--qdrant-url", qdrant.url,
         ] + arguments
         process.environment = ["SLUICE_SETTLE_MS": "0", "SLUICE_EMBED_DIMENSION": "32", "SLUICE_CONCURRENCY": "2"].merging(environment) { $1 }
@@ -40,6 +40,18 @@ import Testing
     }
 
     func log(_ name: String) -> String { (try? String(contentsOfFile: work.path + "/\(name).log", encoding: .utf8)) ?? "" }
+
+    /// The port the process started as NAME (on port 0) serves on, once it says; nil if it did not within 90 s.
+    func port(of name: String) async throws -> Int? {
+        var port: Int?
+        _ = try await eventually(within: .seconds(90), every: .milliseconds(100)) {
+            guard let line = log(name).split(separator: "\n").first(where: { $0.contains("API listening on 127.0.0.1:") }),
+                  let after = line.split(separator: "API listening on 127.0.0.1:").last else { return false }
+            port = Int(after.prefix { $0.isNumber })
+            return port != nil
+        }
+        return port
+    }
 
     /// The body of GET `path` when it answered 200.
     static func get(_ port: Int, _ path: String) async -> String? {
@@ -79,14 +91,13 @@ import Testing
     /// shared queue, empty at the end, the same from every process.
     @Test func threeAPIProcessesAndThreeWorkersIndexTheNewestVersionOfEveryDocumentOnce() async throws {
         defer { work.remove() }
-        let base = Int.random(in: 40_000..<48_000)
-        let ports = Array(base..<base + 6)
         let names = ["api0", "api1", "api2", "worker0", "worker1", "worker2"]
         var processes: [Process] = []
         defer { for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        for (name, port) in zip(names, ports) { processes.append(try serve(name, port: port)) }
-        for (name, port) in zip(names, ports) {
-            #expect(try await eventually(within: .seconds(90), every: .milliseconds(100)) { await Self.get(port, "/healthz") != nil }, "\(name) serves: \(log(name))")
+        for name in names { processes.append(try serve(name)) }
+        var ports: [Int] = []
+        for name in names {
+            ports.append(try #require(try await port(of: name), "\(name) serves: \(log(name))"))
         }
         let api = Array(ports.prefix(3))
 
@@ -127,9 +138,10 @@ import Testing
                 guard Self.sum("sluice_queue_depth", in: exposition) == 0 else { return false }
                 processed[name] = Self.sum("sluice_documents_processed_total", in: exposition)
             }
-            return true
+            // A document is counted right after its completion commits.
+            return processed.values.reduce(0, +) >= Double(documents)
         }
-        #expect(settled, "every process reports the shared queue empty")
+        #expect(settled, "every process reports the shared queue empty, and their work: \(processed)")
         let total = processed.values.reduce(0, +)
         #expect(total >= Double(documents), "every document was processed by some process: \(processed)")
         // Versions may coalesce (one processing for two), never be processed twice.
@@ -157,10 +169,9 @@ import Testing
                 "SLUICE_EMBEDDER_API_KEY": "sk-test", "SLUICE_LEASE_SECONDS": "\(Int(lease.seconds))", "SLUICE_BATCH_SIZE": "10",
                 "SLUICE_CONCURRENCY": "1",
             ]
-            let base = Int.random(in: 40_000..<48_000)
-            let first = try serve("first", port: base, remote, environment: environment)
+            let first = try serve("first", remote, environment: environment)
             defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
-            #expect(try await eventually(within: .seconds(90), every: .milliseconds(100)) { await Self.get(base, "/healthz") != nil }, "\(log("first"))")
+            let base = try #require(try await port(of: "first"), "\(log("first"))")
             // One batch, queued in one transaction: the first process's one worker leases it whole.
             var expected: [String: String] = [:]
             var batch: [[String: Any]] = []
@@ -177,9 +188,9 @@ import Testing
             #expect(try await eventually(within: .seconds(60)) { services.embeddingCalls >= 1 }, "the first process embeds its batch: \(log("first"))")
 
             // The other process starts while the batch is in hand, and finds nothing to lease.
-            let second = try serve("second", port: base + 1, remote, environment: environment)
+            let second = try serve("second", remote, environment: environment)
             defer { if second.isRunning { kill(second.processIdentifier, SIGKILL) } }
-            #expect(try await eventually(within: .seconds(90), every: .milliseconds(100)) { await Self.get(base + 1, "/healthz") != nil }, "\(log("second"))")
+            let other = try #require(try await port(of: "second"), "\(log("second"))")
             try await Task.sleep(for: lease)
             #expect(services.embeddingCalls == 1, "the batch stays with the first process while its heartbeat renews it")
             #expect(try await qdrant.pointIDs().isEmpty)
@@ -191,7 +202,12 @@ import Testing
                 return expected.allSatisfy { id, words in points[id]?.text.contains(words) == true }
             }
             #expect(indexed, "the second process finished the killed one's batch: \(log("second"))")
-            let exposition = await Self.get(base + 1, "/metrics") ?? ""
+            // Counted when the completion is recorded, right after the points are written.
+            var exposition = ""
+            #expect(try await eventually(within: .seconds(30), every: .milliseconds(200)) {
+                exposition = await Self.get(other, "/metrics") ?? ""
+                return Self.sum("sluice_documents_processed_total", in: exposition) >= 10
+            })
             #expect(Self.sum("sluice_documents_processed_total", in: exposition) == 10, "the second process did it, once each: \(exposition)")
             kill(second.processIdentifier, SIGTERM)
             _ = try await second.exited()

@@ -26,6 +26,8 @@ let postgresStores: StoreFactory = { clock in
     @Test func contentIsKeptWhileUsedAndRemovedWhenSupersededOrDeleted() async throws { try await PublishingConformance(postgresStores).contentIsKeptWhileUsedAndRemovedWhenSupersededOrDeleted() }
     @Test func identicalContentOfTwoDocumentsIsReleasedSeparately() async throws { try await PublishingConformance(postgresStores).identicalContentOfTwoDocumentsIsReleasedSeparately() }
     @Test func purgingATenantRemovesItsContent() async throws { try await PublishingConformance(postgresStores).purgingATenantRemovesItsContent() }
+    @Test func oneCallPublishingADocumentTwiceAppliesThemInOrder() async throws { try await PublishingConformance(postgresStores).oneCallPublishingADocumentTwiceAppliesThemInOrder() }
+    @Test func concurrentPublicationsEachGetTheirOutcome() async throws { try await PublishingConformance(postgresStores).concurrentPublicationsEachGetTheirOutcome() }
     @Test func contentIsReadAheadWithinTheByteLimit() async throws { try await PublishingConformance(postgresStores).contentIsReadAheadWithinTheByteLimit() }
 }
 

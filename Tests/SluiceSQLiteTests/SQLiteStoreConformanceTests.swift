@@ -38,6 +38,8 @@ let sqliteStores: StoreFactory = { clock in
     @Test func contentIsKeptWhileUsedAndRemovedWhenSupersededOrDeleted() async throws { try await PublishingConformance(sqliteStores).contentIsKeptWhileUsedAndRemovedWhenSupersededOrDeleted() }
     @Test func identicalContentOfTwoDocumentsIsReleasedSeparately() async throws { try await PublishingConformance(sqliteStores).identicalContentOfTwoDocumentsIsReleasedSeparately() }
     @Test func purgingATenantRemovesItsContent() async throws { try await PublishingConformance(sqliteStores).purgingATenantRemovesItsContent() }
+    @Test func oneCallPublishingADocumentTwiceAppliesThemInOrder() async throws { try await PublishingConformance(sqliteStores).oneCallPublishingADocumentTwiceAppliesThemInOrder() }
+    @Test func concurrentPublicationsEachGetTheirOutcome() async throws { try await PublishingConformance(sqliteStores).concurrentPublicationsEachGetTheirOutcome() }
     @Test func contentIsReadAheadWithinTheByteLimit() async throws { try await PublishingConformance(sqliteStores).contentIsReadAheadWithinTheByteLimit() }
 }
 

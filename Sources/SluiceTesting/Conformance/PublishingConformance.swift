@@ -74,6 +74,57 @@ public struct PublishingConformance: Sendable {
         #expect(first[try ref("a.md")] == nil)
     }
 
+    /// One call publishing a document more than once applies its
+    /// publications in the order given, as separate calls would: revisions
+    /// rise, the later content supersedes (and releases) the earlier, and a
+    /// publication of what is indexed counts as unchanged only while no
+    /// other change of the document is pending.
+    public func oneCallPublishingADocumentTwiceAppliesThemInOrder() async throws {
+        let first = try await store.publish(try [
+            fixture.publication("a.md", "first"), fixture.publication("b.md", "other"), fixture.publication("a.md", "second"),
+        ])
+        guard case .queued = first[0], case .queued = first[1], case .coalesced = first[2] else {
+            Issue.record("queued, queued, coalesced: \(first)")
+            return
+        }
+        #expect(first[0].revision < first[2].revision)
+        #expect(try await stored("a.md", "first") == nil, "superseded within the call")
+        #expect(try await stored("a.md", "second") == "second")
+        #expect(try await store.entry(try fixture.key("a.md"))?.contentHash == ContentHash.of("second"))
+        try await indexReady()
+
+        let second = try await store.publish(try [
+            fixture.publication("a.md", "second"), fixture.publication("a.md", "third"), fixture.publication("a.md", "second"),
+        ])
+        guard case .unchanged = second[0], case .queued = second[1], case .coalesced = second[2] else {
+            Issue.record("unchanged (it is indexed), queued, coalesced (another change is pending): \(second)")
+            return
+        }
+        #expect(try await stored("a.md", "third") == nil, "superseded within the call")
+        #expect(try await store.entry(try fixture.key("a.md"))?.contentHash == ContentHash.of("second"))
+    }
+
+    /// Publications of many callers at once (the API's concurrent requests)
+    /// each get their own outcome, with distinct revisions, and all are queued.
+    public func concurrentPublicationsEachGetTheirOutcome() async throws {
+        let outcomes = try await withThrowingTaskGroup(of: (Int, PublishOutcome).self) { group in
+            for index in 0..<60 {
+                let publication = try fixture.publication("doc\(index % 40).md", "version of \(index)")
+                group.addTask { (index, try await store.publish([publication])[0]) }
+            }
+            return try await group.reduce(into: [Int: PublishOutcome]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(outcomes.count == 60)
+        #expect(Set(outcomes.values.map(\.revision)).count == 60, "a revision each")
+        #expect(outcomes.values.filter { if case .queued = $0 { true } else { false } }.count == 40, "one new row per document")
+        #expect(try await store.depth().pending == 40)
+        for document in 0..<40 {
+            // The newest publication of each document is what its row holds.
+            let newest = outcomes.filter { $0.key % 40 == document }.max { $0.value.revision < $1.value.revision }!
+            #expect(try await store.entry(try fixture.key("doc\(document).md"))?.contentHash == ContentHash.of("version of \(newest.key)"))
+        }
+    }
+
     public func purgingATenantRemovesItsContent() async throws {
         _ = try await store.publish([try fixture.publication("a.md", "kept", tenant: "other"), try fixture.publication("a.md", "gone")])
         _ = try await store.purge(tenant: try TenantID("acme"))

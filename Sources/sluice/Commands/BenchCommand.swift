@@ -63,7 +63,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "With --formats: the fraction of the 1,000 documents to make (for a quick run).")
     var formatsScale = 1.0
 
-    @Option(name: .long, help: "Measure the queue of a shared store instead (postgres://…): documents leased and completed by 1, 2 and 4 worker processes, nothing in between.")
+    @Option(name: .long, help: "Measure a shared store instead (postgres://…): its queue alone with 1, 2 and 4 worker processes, the pipeline with a slow embedder in 1 and 2 processes, and publishing through 1 and 2 API processes (with wrk, if installed).")
     var store: String?
 
     @Option(name: .long, help: "With --store: documents queued in each round.")
@@ -71,6 +71,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "With --store: documents published in each pipeline round (slow embedder, 1 and 2 processes).")
     var pipelineDocuments = 2_000
+
+    @Option(name: .long, help: "With --store: seconds of wrk in each publish round (0: none).")
+    var publishSeconds = 20
 
     @Option(name: .long, help: "With --store: lease-complete loops in each worker process.")
     var workers = 4
@@ -151,11 +154,26 @@ struct BenchCommand: AsyncParsableCommand {
         for processes in [1, 2] {
             pipeline.append(try await benchmark.pipelineRound(processes: processes, documents: pipelineDocuments, note: note))
         }
-        let correct = (rounds + pipeline).allSatisfy(\.correct)
+        var publish: [StoreBenchmark.PublishRound] = []
+        if publishSeconds > 0 {
+            if let wrk = StoreBenchmark.findWrk() {
+                for processes in [1, 2] {
+                    publish.append(try await benchmark.publishRound(processes: processes, seconds: publishSeconds, wrk: wrk, note: note))
+                }
+            } else {
+                Terminal.error("wrk is not installed (apt-get install -y wrk): no publish rounds")
+            }
+        }
+        let correct = (rounds + pipeline).allSatisfy(\.correct) && publish.allSatisfy(\.correct)
         defer { if !correct { Terminal.error("a correctness check failed; these figures do not count") } }
         let speedup = pipeline.count == 2 ? pipeline[1].documentsPerSecond / pipeline[0].documentsPerSecond : 0
         if json {
-            print(try Terminal.json(["queue": rounds, "pipeline": pipeline]))
+            struct Report: Encodable {
+                var queue: [StoreBenchmark.Round]
+                var pipeline: [StoreBenchmark.Round]
+                var publish: [StoreBenchmark.PublishRound]
+            }
+            print(try Terminal.json(Report(queue: rounds, pipeline: pipeline, publish: publish)))
         } else {
             print("queue alone (\(documents) documents, \(workers) workers per process, batches of \(StoreBenchmark.batchSize))")
             print("processes   queued in (s)   leased+completed in (s)   docs/s   check")
@@ -169,6 +187,14 @@ struct BenchCommand: AsyncParsableCommand {
             for round in pipeline {
                 print(String(format: "%9d   %24.2f   %6.0f   ", round.processes, round.seconds, round.documentsPerSecond)
                     + (round.correct ? "ok" : "FAILED") + " (\(round.detail))")
+            }
+            if !publish.isEmpty {
+                print("publish (small documents, wrk with 64 connections split over the processes, \(publishSeconds) s; the workers index meanwhile)")
+                print("processes   requests/s   p50 (ms)   p99 (ms)   check")
+                for round in publish {
+                    print(String(format: "%9d   %10.0f   %8.1f   %8.1f   ", round.processes, round.requestsPerSecond, round.p50Milliseconds, round.p99Milliseconds)
+                        + (round.correct ? "ok" : "FAILED") + " (\(round.detail))")
+                }
             }
             print("bar: the queue sustains 5,000 documents/s leased and completed: \(best >= 5000 ? "met" : "NOT MET") (best \(Int(best))/s)")
             print(String(format: "bar: 2 processes reach 1.8x the throughput of 1 with the slow embedder: %@ (%.2fx)", speedup >= 1.8 ? "met" : "NOT MET", speedup))

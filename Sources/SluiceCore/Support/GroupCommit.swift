@@ -7,13 +7,15 @@ import Synchronization
 /// WAL; index pages keyed by hashes are dirtied at random, so many small
 /// commits rewrite the same pages over and over. Grouping the completions of
 /// concurrent workers into one transaction writes each page once per group.
-/// There is no timer: an idle store commits a lone request at once.
+/// PostgreSQL pays per statement (a round trip, a parse, a plan) and per
+/// commit (a WAL flush): a group of publications is a few statements for all
+/// of them. There is no timer: an idle store commits a lone request at once.
 ///
 /// The first submitter that finds no write in progress becomes the leader and
 /// writes what is pending, its own request included. When done, it hands the
 /// lead to the oldest waiting submitter instead of writing on, so under a
 /// steady stream no caller waits longer than the group before its own.
-final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable {
+public final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable {
     private enum Signal {
         case done(Result<Response, any Error>)
         /// Write what is pending, then hand on.
@@ -57,11 +59,11 @@ final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable {
 
     private let state = Mutex(State())
 
-    init() {}
+    public init() {}
 
     /// Submits `request`. `write` applies requests in one transaction and
     /// returns one response per request, in order; every caller passes the same.
-    func submit(_ request: Request, write: ([Request]) async throws -> [Response]) async throws -> Response {
+    public func submit(_ request: Request, write: ([Request]) async throws -> [Response]) async throws -> Response {
         let ticket = Ticket()
         let leads = state.withLock { state -> Bool in
             state.pending.append((request, ticket))
