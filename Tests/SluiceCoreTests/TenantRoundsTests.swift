@@ -64,6 +64,25 @@ import Testing
         #expect(walk.visits == ["a", "b", "c"])
     }
 
+    /// The same when the tenant the round began at is the last one: no
+    /// tenant at or after it is left to meet, and the walk went round the
+    /// others forever (two lease transactions for ten minutes, each holding
+    /// rows the other skipped, in `sluice bench --store`).
+    @Test func theWalkEndsWhenTheLastTenantItBeganAtHasNoWorkLeft() {
+        var queue = Queue(queued: ["a": 0, "c": 0]) { queued, step in
+            if step == 0 { queued["c"] = nil }
+        }
+        let walk = queue.walk(from: "b", limit: 8)
+        #expect(walk.stopped, "walked \(walk.visits.count) tenants without end")
+        #expect(walk.visits == ["c", "a"])
+        // A round that leased something goes on from the first tenant.
+        var busy = Queue(queued: ["a": 1, "c": 0]) { queued, step in
+            if step == 0 { queued["c"] = nil }
+        }
+        let more = busy.walk(from: "b", limit: 8)
+        #expect(more.stopped && more.leased == 1 && more.visits == ["c", "a", "a"], "\(more)")
+    }
+
     @Test func aTenantThatAppearsMidWalkIsVisited() {
         var queue = Queue(queued: ["b": 0, "d": 0]) { queued, step in
             if step == 0 { queued["a"] = 1 }

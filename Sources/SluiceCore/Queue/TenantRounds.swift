@@ -30,12 +30,22 @@ public struct TenantRounds: Sendable {
     /// A round ends when the walk, having wrapped, comes back to where it
     /// began or past it: the tenant it began at may have no queued work left
     /// by then (another process finished it), and waiting to meet that very
-    /// tenant again would walk forever.
+    /// tenant again would walk forever. When no tenant at or after it is
+    /// left, the walk comes to the end a second time without meeting one:
+    /// that ends the round too (it did not, and two lease transactions
+    /// walked for minutes, each holding rows the other skipped).
     public mutating func step(next tenant: String?) -> Step {
         guard let tenant else {
             if cursor.isEmpty { return .stop }
             cursor = ""
-            if first != nil { wrapped = true }
+            guard first != nil else { return .wrap }
+            if wrapped {
+                if leasedThisRound == 0 { return .stop }
+                // A new round, from the first tenant.
+                (first, wrapped, leasedThisRound) = (nil, false, 0)
+                return .wrap
+            }
+            wrapped = true
             return .wrap
         }
         if let start = first, wrapped, tenant >= start {
