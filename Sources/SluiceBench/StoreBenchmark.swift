@@ -133,7 +133,7 @@ public struct StoreBenchmark: Sendable {
                 }
             }
             let deadline = ContinuousClock.now + .seconds(600)
-            while ContinuousClock.now < deadline, try await store.depth().pending > 0 { try await Task.sleep(for: .milliseconds(20)) }
+            while ContinuousClock.now < deadline, try await store.depth().pending > 0 { try await Task.sleep(for: .milliseconds(100)) }
             let seconds = (ContinuousClock.now - start).seconds
             var failed = 0
             for child in children {

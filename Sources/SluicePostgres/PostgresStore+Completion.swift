@@ -43,9 +43,9 @@ extension PostgresStore {
                 }
             }
             try await writes.apply(connection, self)
-            try await self.notify(connection, .completed)
             return outcomes
         }
+        announce(.completed)
         self.completions.ring()
         return outcomes
     }

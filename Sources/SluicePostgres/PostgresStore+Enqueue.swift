@@ -62,14 +62,16 @@ extension PostgresStore {
     func enqueueing<T: Sendable>(
         _ doing: String, _ body: (PostgresConnection, Timestamp, inout EnqueueEffects) async throws -> T
     ) async throws -> T {
-        let (value, effects) = try await transaction(doing) { connection in
+        let (value, effects, now) = try await transaction(doing) { connection in
             var effects = EnqueueEffects()
             let now = try await self.now(connection)
             let value = try await body(connection, now, &effects)
-            if let earliest = effects.earliest { try await self.notify(connection, .ready(after: earliest - now)) }
-            return (value, effects)
+            return (value, effects, now)
         }
-        if let earliest = effects.earliest { readiness.ring(readyAt: earliest) }
+        if let earliest = effects.earliest {
+            announce(.ready(after: earliest - now))
+            readiness.ring(readyAt: earliest)
+        }
         return value
     }
 

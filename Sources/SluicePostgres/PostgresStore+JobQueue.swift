@@ -14,9 +14,14 @@ extension PostgresStore: JobQueue {
     /// Leases ready rows, highest priority first and, within a priority,
     /// fairly across tenants (round the tenants with queued rows from where
     /// this process's last lease stopped, at most a quarter of the batch from
-    /// each per round). Rows another transaction holds are skipped, not
-    /// waited for (`SKIP LOCKED`), so processes leasing at once share the
-    /// work instead of queueing behind each other.
+    /// each per round: `TenantRounds`). Rows another transaction holds are
+    /// skipped, not waited for (`SKIP LOCKED`), so processes leasing at once
+    /// share the work instead of queueing behind each other.
+    ///
+    /// The walk goes by as many tenants at once as could fill the batch: one
+    /// statement finds them, one takes up to a quantum of each one's oldest
+    /// ready rows, one saves what was leased. A batch of 10 over 5 tenants
+    /// took 15 statements a tenant at a time.
     public func lease(limit: Int, duration: Duration) async throws -> [Lease] {
         guard limit > 0 else { return [] }
         let quantum = TenantRounds.quantum(for: limit)
@@ -26,30 +31,34 @@ extension PostgresStore: JobQueue {
             for priority in Priority.allCases.sorted(by: >) where leases.count < limit {
                 var rounds = TenantRounds(from: self.leaseCursors.withLock { $0[priority] } ?? "")
                 walk: while leases.count < limit {
-                    let tenant: String
-                    switch rounds.step(next: try await self.nextTenant(connection, priority: priority, after: rounds.cursor)) {
-                    case .stop: break walk
-                    case .wrap: continue walk
-                    case .lease(let next): tenant = next
-                    }
-                    let rows = try await connection.query("""
-                        SELECT \(unescaped: QueueEntry.postgresColumns) FROM queue
-                        WHERE state = \(QueueEntry.State.queued.rawValue) AND priority = \(priority.rawValue) AND tenant = \(tenant)
-                          AND ready_at <= \(now.milliseconds) AND (lease_token IS NULL OR lease_expires_at <= \(now.milliseconds))
-                        ORDER BY ready_at LIMIT \(min(quantum, limit - leases.count))
-                        FOR UPDATE SKIP LOCKED
-                        """, logger: self.logger)
-                    var entries: [QueueEntry] = []
-                    for try await row in rows { entries.append(try QueueEntry(postgres: row)) }
-                    for index in entries.indices {
-                        let token = self.newToken()
-                        if entries[index].lease(token: token, now: now, duration: duration) == .leased {
-                            leases.append(entries[index].lease(token: token))
-                            rounds.leased(1)
+                    let wanted = (limit - leases.count + quantum - 1) / quantum
+                    let tenants = try await self.nextTenants(connection, priority: priority, after: rounds.cursor, count: wanted)
+                    let rows = try await self.readyRows(connection, priority: priority, of: tenants, quantum: quantum, now: now)
+                    // Every row the walk took: leased, or dead-lettered by its lease expiries.
+                    var taken: [QueueEntry] = []
+                    var ended = false
+                    // The walk as if a tenant at a time: it may end (a round leased nothing) partway.
+                    for tenant in tenants.map(Optional.some) + (tenants.count < wanted ? [nil] : []) {
+                        switch rounds.step(next: tenant) {
+                        case .stop: ended = true
+                        case .wrap: break
+                        case .lease(let next):
+                            var count = 0
+                            for var entry in rows[next] ?? [] where leases.count < limit {
+                                let token = self.newToken()
+                                let outcome = entry.lease(token: token, now: now, duration: duration)
+                                taken.append(entry)
+                                guard outcome == .leased else { continue }
+                                leases.append(entry.lease(token: token))
+                                count += 1
+                            }
+                            rounds.leased(count)
                         }
+                        if ended || leases.count >= limit { break }
                     }
                     // Saved before the walk goes on: this transaction's own locks do not hide the rows from its next select.
-                    try await QueueEntry.saveAll(entries, connection, logger: self.logger)
+                    try await QueueEntry.saveAll(taken, connection, logger: self.logger)
+                    if ended { break walk }
                 }
                 self.leaseCursors.withLock { $0[priority] = rounds.cursor }
             }
@@ -57,13 +66,48 @@ extension PostgresStore: JobQueue {
         }
     }
 
-    /// The next tenant after `cursor` with queued rows of `priority`.
-    private func nextTenant(_ connection: PostgresConnection, priority: Priority, after cursor: String) async throws -> String? {
+    /// Up to `count` tenants after `cursor` (in byte order) with queued rows of
+    /// `priority`: one index probe each (a loose index scan), not a scan of their rows.
+    private func nextTenants(_ connection: PostgresConnection, priority: Priority, after cursor: String, count: Int) async throws -> [String] {
+        let state = QueueEntry.State.queued.rawValue
         let rows = try await connection.query("""
-            SELECT tenant FROM queue WHERE state = \(QueueEntry.State.queued.rawValue) AND priority = \(priority.rawValue)
-              AND tenant > \(cursor) ORDER BY tenant LIMIT 1
+            WITH RECURSIVE next(tenant) AS (
+                (SELECT tenant COLLATE "C" FROM queue WHERE state = \(state) AND priority = \(priority.rawValue)
+                   AND tenant COLLATE "C" > \(cursor) ORDER BY tenant COLLATE "C" LIMIT 1)
+                UNION ALL
+                SELECT (SELECT q.tenant COLLATE "C" FROM queue q WHERE q.state = \(state) AND q.priority = \(priority.rawValue)
+                          AND q.tenant COLLATE "C" > next.tenant ORDER BY q.tenant COLLATE "C" LIMIT 1)
+                FROM next WHERE next.tenant IS NOT NULL
+            )
+            SELECT tenant FROM next WHERE tenant IS NOT NULL LIMIT \(count)
             """, logger: logger)
-        return try await rows.firstRow()?.decode(String.self)
+        var tenants: [String] = []
+        for try await tenant in rows.decode(String.self) { tenants.append(tenant) }
+        return tenants
+    }
+
+    /// Up to `quantum` of the oldest ready rows of each of `tenants`, locked, skipping rows another transaction holds.
+    private func readyRows(
+        _ connection: PostgresConnection, priority: Priority, of tenants: [String], quantum: Int, now: Timestamp
+    ) async throws -> [String: [QueueEntry]] {
+        guard !tenants.isEmpty else { return [:] }
+        let rows = try await connection.query("""
+            SELECT q.* FROM unnest(\(tenants)::text[]) WITH ORDINALITY AS t(tenant, place)
+            CROSS JOIN LATERAL (
+                SELECT \(unescaped: QueueEntry.postgresColumns) FROM queue
+                WHERE state = \(QueueEntry.State.queued.rawValue) AND priority = \(priority.rawValue) AND tenant COLLATE "C" = t.tenant
+                  AND ready_at <= \(now.milliseconds) AND (lease_token IS NULL OR lease_expires_at <= \(now.milliseconds))
+                ORDER BY ready_at LIMIT \(quantum)
+                FOR UPDATE SKIP LOCKED
+            ) q
+            ORDER BY t.place, q.ready_at
+            """, logger: logger)
+        var byTenant: [String: [QueueEntry]] = [:]
+        for try await row in rows {
+            let entry = try QueueEntry(postgres: row)
+            byTenant[entry.key.tenant.rawValue, default: []].append(entry)
+        }
+        return byTenant
     }
 
     /// A lease token naming this store's owner, so a restarted process can

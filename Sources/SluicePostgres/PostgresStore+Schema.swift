@@ -181,6 +181,13 @@ extension PostgresStore {
                 seen_ms bigint NOT NULL
             );
             """),
+        (7, "tenants in byte order for leasing", """
+            -- Leasing walks the tenants in byte order (COLLATE "C"), as the walk's code compares them,
+            -- whatever the database's collation (en_US orders "a-b" and "ab" otherwise); the index
+            -- serves that order, the next tenants after a cursor, and one tenant's oldest rows.
+            DROP INDEX queue_by_tenant_readiness;
+            CREATE INDEX queue_by_tenant_readiness ON queue (priority, (tenant COLLATE "C"), ready_at) WHERE state = 0;
+            """),
     ]
 
     /// The newest migration applied to this store's schema.

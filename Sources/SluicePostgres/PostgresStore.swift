@@ -60,6 +60,8 @@ public final class PostgresStore: Sendable {
     /// Rung after every commit of this process that queues work, with the time it becomes ready.
     public let readiness = Doorbell()
     public let completions = Doorbell()
+    /// What this store has yet to tell other processes (`announce`).
+    let announcements = Announcements()
     /// Publications of concurrent requests, applied together (`GroupCommit`).
     let publishCommit = GroupCommit<[Publication], [PublishOutcome]>()
     /// Per priority, the tenant this process's last lease stopped at: the next one starts after it.
