@@ -266,9 +266,10 @@ import Testing
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--data-dir", data]
-            // Held back for 5 s (the ready time is stored with each change): nothing is indexed
-            // before the kill, so every document must come from the store.
-            process.environment = ["SLUICE_SETTLE_MS": "5000", "SLUICE_SETTLE_MAX_MS": "5000"]
+            // Held back for 20 s (the ready time is stored with each change): nothing is indexed
+            // before the kill, so every document must come from the store. (5 s was once too
+            // short for the 40 requests on a loaded machine.)
+            process.environment = ["SLUICE_SETTLE_MS": "20000", "SLUICE_SETTLE_MAX_MS": "20000"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()

@@ -14,44 +14,23 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(6))) struct PostgresFleetTests {
     let work: TemporaryDirectory
     let qdrant: QdrantTestServer
-    let store: String
+    let processes: StoreProcesses
 
     init() throws {
         work = try TemporaryDirectory("sluice-pg-fleet")
         qdrant = try QdrantTestServer()
-        store = try TestDatabase.freshURL()
+        processes = StoreProcesses(work: work, store: try TestDatabase.freshURL(), qdrant: qdrant)
     }
 
     /// `sluice serve` with the fleet's store and sink, on a port of its own (`port(of:)`), its output in WORK/NAME.log.
     func serve(_ name: String, _ arguments: [String] = [], environment: [String: String] = [:]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try CrashSafetyTests.binary())
-        process.arguments = [
-            "serve", "--listen", "127.0.0.1:0", "--store", store, "--data-dir", work.path + "/" + name,
-            "--sink", "qdrant", "--qdrant-url", qdrant.url,
-        ] + arguments
-        process.environment = ["SLUICE_SETTLE_MS": "0", "SLUICE_EMBED_DIMENSION": "32", "SLUICE_CONCURRENCY": "2"].merging(environment) { $1 }
-        _ = FileManager.default.createFile(atPath: work.path + "/\(name).log", contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: work.path + "/\(name).log"))
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-        return process
+        try processes.start(
+            name, ["serve", "--listen", "127.0.0.1:0"] + arguments, environment: ["SLUICE_CONCURRENCY": "2"].merging(environment) { $1 })
     }
 
-    func log(_ name: String) -> String { (try? String(contentsOfFile: work.path + "/\(name).log", encoding: .utf8)) ?? "" }
+    func log(_ name: String) -> String { processes.log(name) }
 
-    /// The port the process started as NAME (on port 0) serves on, once it says; nil if it did not within 90 s.
-    func port(of name: String) async throws -> Int? {
-        var port: Int?
-        _ = try await eventually(within: .seconds(90), every: .milliseconds(100)) {
-            guard let line = log(name).split(separator: "\n").first(where: { $0.contains("API listening on 127.0.0.1:") }),
-                  let after = line.split(separator: "API listening on 127.0.0.1:").last else { return false }
-            port = Int(after.prefix { $0.isNumber })
-            return port != nil
-        }
-        return port
-    }
+    func port(of name: String) async throws -> Int? { try await processes.port(of: name) }
 
     /// The body of GET `path` when it answered 200.
     static func get(_ port: Int, _ path: String) async -> String? {

@@ -10,30 +10,20 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(4))) struct PostgresProcessTests {
     let work: TemporaryDirectory
     let qdrant: QdrantTestServer
-    let store: String
+    let processes: StoreProcesses
     var corpus: String { work.path + "/corpus" }
 
     init() throws {
         work = try TemporaryDirectory("sluice-pg-processes")
         qdrant = try QdrantTestServer()
-        store = try TestDatabase.freshURL()
+        processes = StoreProcesses(work: work, store: try TestDatabase.freshURL(), qdrant: qdrant)
     }
 
-    /// `sluice ARGUMENTS --store … --data-dir WORK/NAME --sink qdrant …`, its output in WORK/NAME.log.
     func start(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try CrashSafetyTests.binary())
-        process.arguments = arguments + ["--store", store, "--data-dir", work.path + "/" + name, "--sink", "qdrant", "--qdrant-url", qdrant.url]
-        process.environment = ["SLUICE_SETTLE_MS": "0", "SLUICE_EMBED_DIMENSION": "32"].merging(environment) { $1 }
-        _ = FileManager.default.createFile(atPath: work.path + "/\(name).log", contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: work.path + "/\(name).log"))
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-        return process
+        try processes.start(name, arguments, environment: environment)
     }
 
-    func log(_ name: String) -> String { (try? String(contentsOfFile: work.path + "/\(name).log", encoding: .utf8)) ?? "" }
+    func log(_ name: String) -> String { processes.log(name) }
 
     /// Whether the sink comes to hold exactly the points of the folder's files.
     func indexed() async throws -> Bool {
