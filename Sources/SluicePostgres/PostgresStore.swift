@@ -62,8 +62,12 @@ public final class PostgresStore: Sendable {
     public let completions = Doorbell()
     /// What this store has yet to tell other processes (`announce`).
     let announcements = Announcements()
-    /// Publications of concurrent requests, applied together (`GroupCommit`).
-    let publishCommit = GroupCommit<[Publication], [PublishOutcome]>()
+    /// Publications of concurrent requests, applied together (`GroupCommit`),
+    /// up to 64 MiB of content a transaction (its parameters travel in one
+    /// message, and PostgreSQL refuses one of a gigabyte).
+    let publishCommit = GroupCommit<[Publication], [PublishOutcome]>(maxWeight: 64 << 20) { publications in
+        publications.reduce(0) { $0 + ($1.content?.count ?? 0) }
+    }
     /// Per priority, the tenant this process's last lease stopped at: the next one starts after it.
     let leaseCursors = Mutex<[Priority: String]>([:])
 

@@ -15,6 +15,11 @@ import Synchronization
 /// writes what is pending, its own request included. When done, it hands the
 /// lead to the oldest waiting submitter instead of writing on, so under a
 /// steady stream no caller waits longer than the group before its own.
+///
+/// A group takes requests, oldest first, up to `maxWeight` (a request that
+/// alone weighs more goes alone): a client sending many large requests at
+/// once cannot make one transaction so large that the database refuses it,
+/// and with it the other tenants' requests grouped with them.
 public final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable {
     private enum Signal {
         case done(Result<Response, any Error>)
@@ -58,8 +63,13 @@ public final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable 
     }
 
     private let state = Mutex(State())
+    private let maxWeight: Int
+    private let weight: @Sendable (Request) -> Int
 
-    public init() {}
+    public init(maxWeight: Int = .max, weight: @escaping @Sendable (Request) -> Int = { _ in 1 }) {
+        self.maxWeight = maxWeight
+        self.weight = weight
+    }
 
     /// Submits `request`. `write` applies requests in one transaction and
     /// returns one response per request, in order; every caller passes the same.
@@ -80,12 +90,19 @@ public final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable 
         return try result.get()
     }
 
-    /// Writes everything pending as one group, then hands the lead to the
-    /// oldest submitter still waiting, or ends the write if there is none.
+    /// Writes what is pending as one group (up to `maxWeight`), then hands the
+    /// lead to the oldest submitter still waiting, or ends the write if there is none.
     private func writePending(_ write: ([Request]) async throws -> [Response]) async {
         let batch = state.withLock { state -> [(request: Request, ticket: Ticket)] in
-            defer { state.pending = [] }
-            return state.pending
+            var total = 0
+            var count = 0
+            for entry in state.pending {
+                total += weight(entry.request)
+                if count > 0 && total > maxWeight { break }
+                count += 1
+            }
+            defer { state.pending.removeFirst(count) }
+            return Array(state.pending.prefix(count))
         }
         do {
             let responses = try await write(batch.map(\.request))
