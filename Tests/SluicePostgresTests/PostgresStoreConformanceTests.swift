@@ -28,6 +28,7 @@ let postgresStores: StoreFactory = { clock in
     @Test func purgingATenantRemovesItsContent() async throws { try await PublishingConformance(postgresStores).purgingATenantRemovesItsContent() }
     @Test func oneCallPublishingADocumentTwiceAppliesThemInOrder() async throws { try await PublishingConformance(postgresStores).oneCallPublishingADocumentTwiceAppliesThemInOrder() }
     @Test func concurrentPublicationsEachGetTheirOutcome() async throws { try await PublishingConformance(postgresStores).concurrentPublicationsEachGetTheirOutcome() }
+    @Test func aHostilePublicationDoesNotFailThoseGroupedWithIt() async throws { try await PublishingConformance(postgresStores).aHostilePublicationDoesNotFailThoseGroupedWithIt() }
     @Test func contentIsReadAheadWithinTheByteLimit() async throws { try await PublishingConformance(postgresStores).contentIsReadAheadWithinTheByteLimit() }
 }
 

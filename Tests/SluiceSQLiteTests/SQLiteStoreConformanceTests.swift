@@ -40,6 +40,7 @@ let sqliteStores: StoreFactory = { clock in
     @Test func purgingATenantRemovesItsContent() async throws { try await PublishingConformance(sqliteStores).purgingATenantRemovesItsContent() }
     @Test func oneCallPublishingADocumentTwiceAppliesThemInOrder() async throws { try await PublishingConformance(sqliteStores).oneCallPublishingADocumentTwiceAppliesThemInOrder() }
     @Test func concurrentPublicationsEachGetTheirOutcome() async throws { try await PublishingConformance(sqliteStores).concurrentPublicationsEachGetTheirOutcome() }
+    @Test func aHostilePublicationDoesNotFailThoseGroupedWithIt() async throws { try await PublishingConformance(sqliteStores).aHostilePublicationDoesNotFailThoseGroupedWithIt() }
     @Test func contentIsReadAheadWithinTheByteLimit() async throws { try await PublishingConformance(sqliteStores).contentIsReadAheadWithinTheByteLimit() }
 }
 

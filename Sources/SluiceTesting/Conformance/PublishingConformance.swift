@@ -125,6 +125,34 @@ public struct PublishingConformance: Sendable {
         }
     }
 
+    /// The worst a tenant can put in a publication that passes validation
+    /// (NULs and control characters in its title, source and attributes, NULs
+    /// in its content) is stored as given, and the publications grouped with
+    /// it in one transaction, other tenants', are not failed by it.
+    public func aHostilePublicationDoesNotFailThoseGroupedWithIt() async throws {
+        let nasty = "\u{0}\u{1}\u{7F}\u{FFFF}\\'\";--\u{0}"
+        let hostile = try Publication(
+            IncomingDocument(
+                meta: DocumentMeta(
+                    tenant: "mallory", docId: "x.md", mimeType: "text/markdown", title: nasty, source: nasty, modifiedAt: nasty,
+                    attributes: [nasty: nasty, "k": nasty]),
+                content: "# x\n\n" + nasty),
+            priority: .normal, maxContentBytes: 1 << 20)
+        let outcomes = try await withThrowingTaskGroup(of: PublishOutcome.self) { group in
+            group.addTask { try await store.publish([hostile])[0] }
+            for index in 0..<20 {
+                let publication = try fixture.publication("doc\(index).md", "words \(index)", tenant: "acme")
+                group.addTask { try await store.publish([publication])[0] }
+            }
+            return try await group.reduce(into: [PublishOutcome]()) { $0.append($1) }
+        }
+        #expect(outcomes.count == 21)
+        let ref = ContentRef(key: try fixture.key("x.md", tenant: "mallory"), hash: ContentHash.of("# x\n\n" + nasty))
+        #expect(try await store.contents([ref], byteLimit: 1 << 20)[ref] == .some(Array(("# x\n\n" + nasty).utf8)))
+        #expect(try await store.entry(try fixture.key("x.md", tenant: "mallory"))?.origin == .api(hostile.meta), "the meta as given")
+        #expect(try await store.depth().pending == 21)
+    }
+
     public func purgingATenantRemovesItsContent() async throws {
         _ = try await store.publish([try fixture.publication("a.md", "kept", tenant: "other"), try fixture.publication("a.md", "gone")])
         _ = try await store.purge(tenant: try TenantID("acme"))
