@@ -23,36 +23,23 @@ extension StoreBenchmark {
         public var detail: String
     }
 
-    /// The wrk script: each request publishes a distinct small document of tenant `bench`.
-    static let publishScript = """
-        local prefix = os.getenv("BENCH_PREFIX") or "p"
-        local counter = 0
-        local thread_id = 0
-        function setup(thread)
-          thread:set("id", thread_id)
-          thread_id = thread_id + 1
-        end
-        request = function()
-          counter = counter + 1
-          local body = string.format(
-            '{"meta":{"tenant":"bench","docId":"%s-t%d/doc-%d.md","mimeType":"text/markdown"},"content":"# Note %d\\\\n\\\\nA short note about item %d and its neighbours."}',
-            prefix, id, counter, counter, counter)
-          return wrk.format("POST", "/v1/ingest/publish", {["Content-Type"] = "application/json"}, body)
-        end
-        """
-
     /// wrk on the PATH, if installed.
     public static func findWrk() -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         return path.split(separator: ":").map { "\($0)/wrk" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    public func publishRound(processes: Int, seconds: Int, wrk: String, note: @escaping @Sendable (String) -> Void) async throws -> PublishRound {
+    /// `script` is `bench/publish.lua` (each request a distinct small document
+    /// of tenant `bench`, its docIds starting with `BENCH_PREFIX`).
+    public func publishRound(
+        processes: Int, seconds: Int, wrk: String, script: String, note: @escaping @Sendable (String) -> Void
+    ) async throws -> PublishRound {
+        guard FileManager.default.fileExists(atPath: script) else {
+            throw SluiceError(.configuration, "the wrk script \(script) is not there: run the bench from the repository, or give --publish-script")
+        }
         let (location, url) = try freshSchema("publish\(processes)")
         let store = try await PostgresStore.open(location, options: PostgresStore.Options(maximumConnections: 2))
         defer { Task { await store.close() } }
-        let script = workDirectory + "/publish.lua"
-        try Self.publishScript.write(toFile: script, atomically: true, encoding: .utf8)
         let services = SlowServices(delay: .zero, dimension: 32)
         let executable = self.executable
         let work = workDirectory
@@ -93,13 +80,8 @@ extension StoreBenchmark {
                 outputs.append(parsed)
             }
             note("publish, \(processes) API process(es): waiting for the documents to be indexed")
-            let deadline = ContinuousClock.now + .seconds(600)
-            while ContinuousClock.now < deadline, try await store.depth().pending > 0 { try await Task.sleep(for: .milliseconds(100)) }
-            var failedProcesses = 0
-            for child in children {
-                child.terminate()
-                if await child.exitStatus() != 0 { failedProcesses += 1 }
-            }
+            try await Self.waitForEmptyQueue(store)
+            let failedProcesses = await Self.stop(children)
             let summaries = try await store.tenantSummaries()
             let indexed = summaries.reduce(0) { $0 + $1.indexed }
             let pending = summaries.reduce(0) { $0 + $1.pending }

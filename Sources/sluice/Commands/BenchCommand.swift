@@ -75,6 +75,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "With --store: seconds of wrk in each publish round (0: none).")
     var publishSeconds = 20
 
+    @Option(name: .long, help: "With --store: the publish rounds' wrk script.")
+    var publishScript = "bench/publish.lua"
+
     @Option(name: .long, help: "With --store: lease-complete loops in each worker process.")
     var workers = 4
 
@@ -158,7 +161,7 @@ struct BenchCommand: AsyncParsableCommand {
         if publishSeconds > 0 {
             if let wrk = StoreBenchmark.findWrk() {
                 for processes in [1, 2] {
-                    publish.append(try await benchmark.publishRound(processes: processes, seconds: publishSeconds, wrk: wrk, note: note))
+                    publish.append(try await benchmark.publishRound(processes: processes, seconds: publishSeconds, wrk: wrk, script: publishScript, note: note))
                 }
             } else {
                 Terminal.error("wrk is not installed (apt-get install -y wrk): no publish rounds")
