@@ -69,21 +69,33 @@ extension PostgresStore: JobQueue {
     /// Up to `count` tenants after `cursor` (in byte order) with queued rows of
     /// `priority`: one index probe each (a loose index scan), not a scan of their rows.
     private func nextTenants(_ connection: PostgresConnection, priority: Priority, after cursor: String, count: Int) async throws -> [String] {
-        let state = QueueEntry.State.queued.rawValue
-        let rows = try await connection.query("""
+        try await connection.run(NextTenants(priority: priority.rawValue, cursor: cursor, count: count), logger: logger)
+            .map { try $0.decode(String.self) }
+    }
+
+    private struct NextTenants: PreparedStatement {
+        static let sql = """
             WITH RECURSIVE next(tenant) AS (
-                (SELECT tenant COLLATE "C" FROM queue WHERE state = \(state) AND priority = \(priority.rawValue)
-                   AND tenant COLLATE "C" > \(cursor) ORDER BY tenant COLLATE "C" LIMIT 1)
+                (SELECT tenant COLLATE "C" FROM queue WHERE state = \(QueueEntry.State.queued.rawValue) AND priority = $1::int8
+                   AND tenant COLLATE "C" > $2::text ORDER BY tenant COLLATE "C" LIMIT 1)
                 UNION ALL
-                SELECT (SELECT q.tenant COLLATE "C" FROM queue q WHERE q.state = \(state) AND q.priority = \(priority.rawValue)
+                SELECT (SELECT q.tenant COLLATE "C" FROM queue q WHERE q.state = \(QueueEntry.State.queued.rawValue) AND q.priority = $1::int8
                           AND q.tenant COLLATE "C" > next.tenant ORDER BY q.tenant COLLATE "C" LIMIT 1)
                 FROM next WHERE next.tenant IS NOT NULL
             )
-            SELECT tenant FROM next WHERE tenant IS NOT NULL LIMIT \(count)
-            """, logger: logger)
-        var tenants: [String] = []
-        for try await tenant in rows.decode(String.self) { tenants.append(tenant) }
-        return tenants
+            SELECT tenant FROM next WHERE tenant IS NOT NULL LIMIT $3::int8
+            """
+        let priority: Int
+        let cursor: String
+        let count: Int
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 3)
+            bindings.append(priority)
+            bindings.append(cursor)
+            bindings.append(count)
+            return bindings
+        }
     }
 
     /// Up to `quantum` of the oldest ready rows of each of `tenants`, locked, skipping rows another transaction holds.
@@ -91,23 +103,41 @@ extension PostgresStore: JobQueue {
         _ connection: PostgresConnection, priority: Priority, of tenants: [String], quantum: Int, now: Timestamp
     ) async throws -> [String: [QueueEntry]] {
         guard !tenants.isEmpty else { return [:] }
-        let rows = try await connection.query("""
-            SELECT q.* FROM unnest(\(tenants)::text[]) WITH ORDINALITY AS t(tenant, place)
-            CROSS JOIN LATERAL (
-                SELECT \(unescaped: QueueEntry.postgresColumns) FROM queue
-                WHERE state = \(QueueEntry.State.queued.rawValue) AND priority = \(priority.rawValue) AND tenant COLLATE "C" = t.tenant
-                  AND ready_at <= \(now.milliseconds) AND (lease_token IS NULL OR lease_expires_at <= \(now.milliseconds))
-                ORDER BY ready_at LIMIT \(quantum)
-                FOR UPDATE SKIP LOCKED
-            ) q
-            ORDER BY t.place, q.ready_at
-            """, logger: logger)
+        let rows = try await connection.run(
+            ReadyRows(tenants: tenants, priority: priority.rawValue, now: now.milliseconds, quantum: quantum), logger: logger)
         var byTenant: [String: [QueueEntry]] = [:]
-        for try await row in rows {
+        for row in rows {
             let entry = try QueueEntry(postgres: row)
             byTenant[entry.key.tenant.rawValue, default: []].append(entry)
         }
         return byTenant
+    }
+
+    private struct ReadyRows: PreparedStatement {
+        static let sql = """
+            SELECT q.* FROM unnest($1::text[]) WITH ORDINALITY AS t(tenant, place)
+            CROSS JOIN LATERAL (
+                SELECT \(QueueEntry.postgresColumns) FROM queue
+                WHERE state = \(QueueEntry.State.queued.rawValue) AND priority = $2::int8 AND tenant COLLATE "C" = t.tenant
+                  AND ready_at <= $3::int8 AND (lease_token IS NULL OR lease_expires_at <= $3::int8)
+                ORDER BY ready_at LIMIT $4::int8
+                FOR UPDATE SKIP LOCKED
+            ) q
+            ORDER BY t.place, q.ready_at
+            """
+        let tenants: [String]
+        let priority: Int
+        let now: Int64
+        let quantum: Int
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 4)
+            bindings.append(tenants)
+            bindings.append(priority)
+            bindings.append(now)
+            bindings.append(quantum)
+            return bindings
+        }
     }
 
     /// A lease token naming this store's owner, so a restarted process can

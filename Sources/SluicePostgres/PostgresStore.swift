@@ -139,11 +139,15 @@ public final class PostgresStore: Sendable {
     /// The time of a transaction: the database's (`now()`), or the test clock's.
     func now(_ connection: PostgresConnection) async throws -> Timestamp {
         if let clock { return clock.now() }
-        let rows = try await connection.query("SELECT (extract(epoch FROM now()) * 1000)::int8", logger: logger)
-        guard let milliseconds = try await rows.firstRow()?.decode(Int64.self) else {
+        guard let milliseconds = try await connection.run(TransactionTime(), logger: logger).first?.decode(Int64.self) else {
             throw SluiceError(.storage, "PostgreSQL returned no time", isRetryable: true)
         }
         return Timestamp(milliseconds: milliseconds)
+    }
+
+    private struct TransactionTime: PreparedStatement {
+        static let sql = "SELECT (extract(epoch FROM now()) * 1000)::int8"
+        func makeBindings() -> PostgresBindings { PostgresBindings() }
     }
 
     /// Runs `body` in one transaction; PostgreSQL's errors become `.storage`

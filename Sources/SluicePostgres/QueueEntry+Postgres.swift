@@ -62,18 +62,32 @@ extension QueueEntry {
     /// as `PostgresStore.keyOrder`), as every transaction locks them.
     static func lockAll(_ connection: PostgresConnection, _ keys: [DocumentKey], logger: Logger) async throws -> [DocumentKey: QueueEntry] {
         guard !keys.isEmpty else { return [:] }
-        let rows = try await connection.query("""
-            SELECT \(unescaped: postgresColumns) FROM queue
-            WHERE (tenant, doc_id) IN (SELECT * FROM unnest(\(keys.map(\.tenant.rawValue))::text[], \(keys.map(\.docId.rawValue))::text[]))
-            ORDER BY tenant COLLATE "C", doc_id COLLATE "C"
-            FOR UPDATE
-            """, logger: logger)
+        let rows = try await connection.run(
+            LockAll(tenants: keys.map(\.tenant.rawValue), docIds: keys.map(\.docId.rawValue)), logger: logger)
         var entries: [DocumentKey: QueueEntry] = [:]
-        for try await row in rows {
+        for row in rows {
             let entry = try QueueEntry(postgres: row)
             entries[entry.key] = entry
         }
         return entries
+    }
+
+    private struct LockAll: PreparedStatement {
+        static let sql = """
+            SELECT \(QueueEntry.postgresColumns) FROM queue
+            WHERE (tenant, doc_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+            ORDER BY tenant COLLATE "C", doc_id COLLATE "C"
+            FOR UPDATE
+            """
+        let tenants: [String]
+        let docIds: [String]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 2)
+            bindings.append(tenants)
+            bindings.append(docIds)
+            return bindings
+        }
     }
 
     /// Inserts or updates the rows of `given` in one statement (nullable
@@ -85,28 +99,20 @@ extension QueueEntry {
         var last: [DocumentKey: Int] = [:]
         for (index, entry) in given.enumerated() { last[entry.key] = index }
         let entries = last.count == given.count ? given : given.indices.filter { last[given[$0].key] == $0 }.map { given[$0] }
-        func location(_ entry: QueueEntry) -> FileLocation? {
-            if case .file(let file) = entry.origin { return file }
-            return nil
-        }
-        try await connection.query("""
-            INSERT INTO queue (\(unescaped: QueueEntry.postgresColumns))
+        try await connection.run(SaveAll(entries), logger: logger)
+    }
+
+    private struct SaveAll: PreparedStatement {
+        static let sql = """
+            INSERT INTO queue (\(QueueEntry.postgresColumns))
             SELECT tenant, doc_id, revision, kind, source, NULLIF(root, ''), NULLIF(tenant_dir, ''), NULLIF(path, ''),
                    NULLIF(content_hash, ''::bytea), priority, state, first_change_at, last_change_at, ready_at, attempts, superseded,
                    lease_expiries, NULLIF(lease_token, ''), NULLIF(lease_expires_at, -1), NULLIF(lease_revision, -1),
                    NULLIF(last_error, ''), enqueued_at, NULLIF(meta, '')
             FROM unnest(
-                \(entries.map(\.key.tenant.rawValue))::text[], \(entries.map(\.key.docId.rawValue))::text[], \(entries.map(\.revision))::int8[],
-                \(entries.map(\.kind.rawValue))::text[], \(entries.map(\.origin.sourceName))::text[],
-                \(entries.map { location($0)?.scanRoot ?? "" })::text[], \(entries.map { location($0)?.tenantDirectory ?? "" })::text[],
-                \(entries.map { location($0)?.path ?? "" })::text[],
-                \(entries.map { ByteBuffer(bytes: $0.contentHash?.bytes ?? []) })::bytea[], \(entries.map(\.priority.rawValue))::int8[],
-                \(entries.map(\.state.rawValue))::int8[], \(entries.map(\.firstChangeAt.milliseconds))::int8[],
-                \(entries.map(\.lastChangeAt.milliseconds))::int8[], \(entries.map(\.readyAt.milliseconds))::int8[],
-                \(entries.map(\.attempts))::int8[], \(entries.map(\.supersededCount))::int8[], \(entries.map(\.leaseExpiries))::int8[],
-                \(entries.map { $0.hold?.token ?? "" })::text[], \(entries.map { $0.hold?.expiresAt.milliseconds ?? -1 })::int8[],
-                \(entries.map { $0.hold?.revision ?? -1 })::int8[], \(entries.map { $0.lastError ?? "" })::text[],
-                \(entries.map(\.enqueuedAt.milliseconds))::int8[], \(entries.map { $0.origin.metaJSON ?? "" })::text[]
+                $1::text[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bytea[],
+                $10::int8[], $11::int8[], $12::int8[], $13::int8[], $14::int8[], $15::int8[], $16::int8[], $17::int8[],
+                $18::text[], $19::int8[], $20::int8[], $21::text[], $22::int8[], $23::text[]
             ) AS r(tenant, doc_id, revision, kind, source, root, tenant_dir, path, content_hash, priority, state, first_change_at,
                    last_change_at, ready_at, attempts, superseded, lease_expiries, lease_token, lease_expires_at, lease_revision,
                    last_error, enqueued_at, meta)
@@ -119,7 +125,42 @@ extension QueueEntry {
                 lease_token = excluded.lease_token, lease_expires_at = excluded.lease_expires_at,
                 lease_revision = excluded.lease_revision, last_error = excluded.last_error,
                 enqueued_at = excluded.enqueued_at, meta = excluded.meta
-            """, logger: logger)
+            """
+        let entries: [QueueEntry]
+
+        init(_ entries: [QueueEntry]) { self.entries = entries }
+
+        func makeBindings() -> PostgresBindings {
+            func location(_ entry: QueueEntry) -> FileLocation? {
+                if case .file(let file) = entry.origin { return file }
+                return nil
+            }
+            var bindings = PostgresBindings(capacity: 23)
+            bindings.append(entries.map(\.key.tenant.rawValue))
+            bindings.append(entries.map(\.key.docId.rawValue))
+            bindings.append(entries.map(\.revision))
+            bindings.append(entries.map(\.kind.rawValue))
+            bindings.append(entries.map(\.origin.sourceName))
+            bindings.append(entries.map { location($0)?.scanRoot ?? "" })
+            bindings.append(entries.map { location($0)?.tenantDirectory ?? "" })
+            bindings.append(entries.map { location($0)?.path ?? "" })
+            bindings.append(entries.map { ByteBuffer(bytes: $0.contentHash?.bytes ?? []) })
+            bindings.append(entries.map(\.priority.rawValue))
+            bindings.append(entries.map(\.state.rawValue))
+            bindings.append(entries.map(\.firstChangeAt.milliseconds))
+            bindings.append(entries.map(\.lastChangeAt.milliseconds))
+            bindings.append(entries.map(\.readyAt.milliseconds))
+            bindings.append(entries.map(\.attempts))
+            bindings.append(entries.map(\.supersededCount))
+            bindings.append(entries.map(\.leaseExpiries))
+            bindings.append(entries.map { $0.hold?.token ?? "" })
+            bindings.append(entries.map { $0.hold?.expiresAt.milliseconds ?? -1 })
+            bindings.append(entries.map { $0.hold?.revision ?? -1 })
+            bindings.append(entries.map { $0.lastError ?? "" })
+            bindings.append(entries.map(\.enqueuedAt.milliseconds))
+            bindings.append(entries.map { $0.origin.metaJSON ?? "" })
+            return bindings
+        }
     }
 
     static func deleteAll(_ connection: PostgresConnection, _ keys: [DocumentKey], logger: Logger) async throws {
