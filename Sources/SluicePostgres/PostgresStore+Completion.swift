@@ -53,18 +53,29 @@ extension PostgresStore {
     /// What is recorded of each of `keys` (its revision, and its content hash
     /// unless deleted), the rows locked until the transaction ends.
     private func lockRecorded(_ connection: PostgresConnection, _ keys: [DocumentKey]) async throws -> [DocumentKey: (revision: Int64, contentHash: ContentHash?)] {
-        let rows = try await connection.query("""
-            SELECT tenant, doc_id, revision, status, content_hash FROM documents
-            WHERE (tenant, doc_id) IN (SELECT * FROM unnest(\(keys.map(\.tenant.rawValue))::text[], \(keys.map(\.docId.rawValue))::text[]))
-            ORDER BY tenant COLLATE "C", doc_id COLLATE "C"
-            FOR UPDATE
-            """, logger: logger)
         var recorded: [DocumentKey: (revision: Int64, contentHash: ContentHash?)] = [:]
-        for try await (tenant, docId, revision, status, hash) in rows.decode((String, String, Int64, String, Data?).self) {
+        for row in try await connection.run(LockRecorded(keys: keys), logger: logger) {
+            let (tenant, docId, revision, status, hash) = try row.decode((String, String, Int64, String, Data?).self)
             let key = DocumentKey(tenant: TenantID(storedRawValue: tenant), docId: DocumentID(storedRawValue: docId))
             recorded[key] = (revision, status == DocumentState.Status.deleted.rawValue ? nil : hash.map { ContentHash(bytes: Array($0)) })
         }
         return recorded
+    }
+
+    private struct LockRecorded: PreparedStatement {
+        static let sql = """
+            SELECT tenant, doc_id, revision, status, content_hash FROM documents
+            WHERE (tenant, doc_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+            ORDER BY tenant COLLATE "C", doc_id COLLATE "C"
+            FOR UPDATE
+            """
+        let keys: [DocumentKey]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 2)
+            bindings.append(keys: keys)
+            return bindings
+        }
     }
 
     /// Deletes a published document's stored content once neither its
@@ -76,14 +87,25 @@ extension PostgresStore {
     /// `releaseContent` for many at once.
     func releaseContents(_ connection: PostgresConnection, _ contents: [(key: DocumentKey, hash: ContentHash)]) async throws {
         guard !contents.isEmpty else { return }
-        try await connection.query("""
+        try await connection.run(ReleaseContents(contents: contents), logger: logger)
+    }
+
+    private struct ReleaseContents: PreparedStatement {
+        static let sql = """
             DELETE FROM contents c
-            USING unnest(\(contents.map(\.key.tenant.rawValue))::text[], \(contents.map(\.key.docId.rawValue))::text[],
-                         \(contents.map { ByteBuffer(bytes: $0.hash.bytes) })::bytea[]) AS r(tenant, doc_id, hash)
+            USING unnest($1::text[], $2::text[], $3::bytea[]) AS r(tenant, doc_id, hash)
             WHERE c.tenant = r.tenant AND c.doc_id = r.doc_id AND c.hash = r.hash
               AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.tenant = c.tenant AND d.doc_id = c.doc_id AND d.content_hash = c.hash
                               AND d.source = 'api' AND d.status <> 'deleted')
               AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.tenant = c.tenant AND q.doc_id = c.doc_id AND q.content_hash = c.hash)
-            """, logger: logger)
+            """
+        let contents: [(key: DocumentKey, hash: ContentHash)]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 3)
+            bindings.append(keys: contents.map(\.key))
+            bindings.append(hashes: contents.map(\.hash))
+            return bindings
+        }
     }
 }

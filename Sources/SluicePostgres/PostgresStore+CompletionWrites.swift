@@ -80,80 +80,145 @@ struct CompletionWrites {
 
     func apply(_ connection: PostgresConnection, _ store: PostgresStore) async throws {
         let logger = store.logger
-        if !chunks.isEmpty {
-            try await connection.query("""
-                INSERT INTO chunks (tenant, doc_id, ordinal, chunk_id, text, text_hash, revision, heading_path, places)
-                SELECT tenant, doc_id, ordinal, chunk_id, text, text_hash, revision, NULLIF(heading_path, ''), NULLIF(places, '')
-                FROM unnest(
-                    \(chunks.map(\.key.tenant.rawValue))::text[], \(chunks.map(\.key.docId.rawValue))::text[],
-                    \(chunks.map(\.chunk.ordinal))::int8[], \(chunks.map { ChunkID.string($0.key, ordinal: $0.chunk.ordinal) })::text[],
-                    \(chunks.map(\.chunk.text))::text[], \(chunks.map { ByteBuffer(bytes: $0.chunk.textHash.bytes) })::bytea[],
-                    \(chunks.map(\.revision))::int8[], \(chunks.map { $0.chunk.location.headingPathColumn ?? "" })::text[],
-                    \(chunks.map { $0.chunk.location.placesColumn ?? "" })::text[]
-                ) AS r(tenant, doc_id, ordinal, chunk_id, text, text_hash, revision, heading_path, places)
-                ON CONFLICT (tenant, doc_id, ordinal) DO UPDATE SET
-                    chunk_id = excluded.chunk_id, text = excluded.text, text_hash = excluded.text_hash,
-                    revision = excluded.revision, heading_path = excluded.heading_path, places = excluded.places
-                """, logger: logger)
-        }
-        if !trims.isEmpty {
-            try await connection.query("""
-                DELETE FROM chunks c
-                USING unnest(\(trims.map(\.key.tenant.rawValue))::text[], \(trims.map(\.key.docId.rawValue))::text[], \(trims.map(\.from))::int8[])
-                    AS r(tenant, doc_id, first)
-                WHERE c.tenant = r.tenant AND c.doc_id = r.doc_id AND c.ordinal >= r.first
-                """, logger: logger)
-        }
-        if !embeddings.isEmpty {
-            try await connection.query("""
-                INSERT INTO embeddings (model, text_hash, vector)
-                SELECT * FROM unnest(
-                    \(embeddings.map(\.model))::text[], \(embeddings.map { ByteBuffer(bytes: $0.hash.bytes) })::bytea[],
-                    \(embeddings.map { ByteBuffer(data: VectorCoding.encode($0.vector)) })::bytea[])
-                ON CONFLICT (model, text_hash) DO NOTHING
-                """, logger: logger)
-        }
-        if !documents.isEmpty {
-            try await connection.query("""
-                INSERT INTO documents
-                    (tenant, doc_id, status, content_hash, revision, chunk_count, settings, source, title, reason, updated_at, meta, notes)
-                SELECT tenant, doc_id, status, NULLIF(content_hash, ''::bytea), revision, chunk_count, settings, source,
-                       NULLIF(title, ''), NULLIF(reason, ''), \(now.milliseconds), NULLIF(meta, ''), NULLIF(notes, '')
-                FROM unnest(
-                    \(documents.map(\.lease.key.tenant.rawValue))::text[], \(documents.map(\.lease.key.docId.rawValue))::text[],
-                    \(documents.map(\.status.rawValue))::text[], \(documents.map { ByteBuffer(bytes: $0.contentHash?.bytes ?? []) })::bytea[],
-                    \(documents.map(\.lease.revision))::int8[], \(documents.map(\.chunkCount))::int8[], \(documents.map(\.settings))::text[],
-                    \(documents.map(\.lease.origin.sourceName))::text[], \(documents.map { $0.title ?? "" })::text[],
-                    \(documents.map { $0.reason ?? "" })::text[], \(documents.map { $0.lease.origin.metaJSON ?? "" })::text[],
-                    \(documents.map { $0.notes ?? "" })::text[]
-                ) AS r(tenant, doc_id, status, content_hash, revision, chunk_count, settings, source, title, reason, meta, notes)
-                ON CONFLICT (tenant, doc_id) DO UPDATE SET
-                    status = excluded.status, content_hash = excluded.content_hash, revision = excluded.revision,
-                    chunk_count = excluded.chunk_count, settings = excluded.settings, source = excluded.source,
-                    title = excluded.title, reason = excluded.reason, updated_at = excluded.updated_at, meta = excluded.meta,
-                    notes = excluded.notes, processings = documents.processings + 1
-                """, logger: logger)
-        }
-        if !unchanged.isEmpty {
-            try await connection.query("""
-                UPDATE documents d SET revision = r.revision, updated_at = \(now.milliseconds), processings = d.processings + 1
-                FROM unnest(\(unchanged.map(\.key.tenant.rawValue))::text[], \(unchanged.map(\.key.docId.rawValue))::text[],
-                            \(unchanged.map(\.revision))::int8[]) AS r(tenant, doc_id, revision)
-                WHERE d.tenant = r.tenant AND d.doc_id = r.doc_id
-                """, logger: logger)
-        }
+        if !chunks.isEmpty { try await connection.run(UpsertChunks(chunks: chunks), logger: logger) }
+        if !trims.isEmpty { try await connection.run(TrimChunks(trims: trims), logger: logger) }
+        if !embeddings.isEmpty { try await connection.run(CacheEmbeddings(embeddings: embeddings), logger: logger) }
+        if !documents.isEmpty { try await connection.run(RecordDocuments(documents: documents, now: now), logger: logger) }
+        if !unchanged.isEmpty { try await connection.run(RecordUnchanged(unchanged: unchanged, now: now), logger: logger) }
         try await store.saveFileStates(connection, filesSeen)
         try await store.forgetFiles(connection, filesGone)
-        if !extents.isEmpty {
-            try await connection.query("""
-                DELETE FROM sink_extents s
-                USING unnest(\(extents.map(\.key.tenant.rawValue))::text[], \(extents.map(\.key.docId.rawValue))::text[],
-                             \(extents.map(\.covered))::int8[]) AS r(tenant, doc_id, covered)
-                WHERE s.tenant = r.tenant AND s.doc_id = r.doc_id AND s.extent <= r.covered
-                """, logger: logger)
-        }
+        if !extents.isEmpty { try await connection.run(ClearSinkExtents(extents: extents), logger: logger) }
         try await QueueEntry.deleteAll(connection, removedRows, logger: logger)
         try await QueueEntry.saveAll(savedRows, connection, logger: logger)
         try await store.releaseContents(connection, released)
+    }
+
+    private struct UpsertChunks: PreparedStatement {
+        static let sql = """
+            INSERT INTO chunks (tenant, doc_id, ordinal, chunk_id, text, text_hash, revision, heading_path, places)
+            SELECT tenant, doc_id, ordinal, chunk_id, text, text_hash, revision, NULLIF(heading_path, ''), NULLIF(places, '')
+            FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::bytea[], $7::int8[], $8::text[], $9::text[])
+                AS r(tenant, doc_id, ordinal, chunk_id, text, text_hash, revision, heading_path, places)
+            ON CONFLICT (tenant, doc_id, ordinal) DO UPDATE SET
+                chunk_id = excluded.chunk_id, text = excluded.text, text_hash = excluded.text_hash,
+                revision = excluded.revision, heading_path = excluded.heading_path, places = excluded.places
+            """
+        let chunks: [ChunkRow]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 9)
+            bindings.append(keys: chunks.map(\.key))
+            bindings.append(chunks.map(\.chunk.ordinal))
+            bindings.append(chunks.map { ChunkID.string($0.key, ordinal: $0.chunk.ordinal) })
+            bindings.append(chunks.map(\.chunk.text))
+            bindings.append(hashes: chunks.map(\.chunk.textHash))
+            bindings.append(chunks.map(\.revision))
+            bindings.append(chunks.map { $0.chunk.location.headingPathColumn ?? "" })
+            bindings.append(chunks.map { $0.chunk.location.placesColumn ?? "" })
+            return bindings
+        }
+    }
+
+    private struct TrimChunks: PreparedStatement {
+        static let sql = """
+            DELETE FROM chunks c
+            USING unnest($1::text[], $2::text[], $3::int8[]) AS r(tenant, doc_id, first)
+            WHERE c.tenant = r.tenant AND c.doc_id = r.doc_id AND c.ordinal >= r.first
+            """
+        let trims: [(key: DocumentKey, from: Int)]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 3)
+            bindings.append(keys: trims.map(\.key))
+            bindings.append(trims.map(\.from))
+            return bindings
+        }
+    }
+
+    private struct CacheEmbeddings: PreparedStatement {
+        static let sql = """
+            INSERT INTO embeddings (model, text_hash, vector)
+            SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[])
+            ON CONFLICT (model, text_hash) DO NOTHING
+            """
+        let embeddings: [(model: String, hash: ContentHash, vector: [Float])]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 3)
+            bindings.append(embeddings.map(\.model))
+            bindings.append(hashes: embeddings.map(\.hash))
+            bindings.append(embeddings.map { ByteBuffer(data: VectorCoding.encode($0.vector)) })
+            return bindings
+        }
+    }
+
+    private struct RecordDocuments: PreparedStatement {
+        static let sql = """
+            INSERT INTO documents
+                (tenant, doc_id, status, content_hash, revision, chunk_count, settings, source, title, reason, updated_at, meta, notes)
+            SELECT tenant, doc_id, status, NULLIF(content_hash, ''::bytea), revision, chunk_count, settings, source,
+                   NULLIF(title, ''), NULLIF(reason, ''), $13::int8, NULLIF(meta, ''), NULLIF(notes, '')
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::int8[], $6::int8[], $7::text[], $8::text[], $9::text[],
+                        $10::text[], $11::text[], $12::text[])
+                AS r(tenant, doc_id, status, content_hash, revision, chunk_count, settings, source, title, reason, meta, notes)
+            ON CONFLICT (tenant, doc_id) DO UPDATE SET
+                status = excluded.status, content_hash = excluded.content_hash, revision = excluded.revision,
+                chunk_count = excluded.chunk_count, settings = excluded.settings, source = excluded.source,
+                title = excluded.title, reason = excluded.reason, updated_at = excluded.updated_at, meta = excluded.meta,
+                notes = excluded.notes, processings = documents.processings + 1
+            """
+        let documents: [DocumentRow]
+        let now: Timestamp
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 13)
+            bindings.append(keys: documents.map(\.lease.key))
+            bindings.append(documents.map(\.status.rawValue))
+            bindings.append(hashes: documents.map(\.contentHash))
+            bindings.append(documents.map(\.lease.revision))
+            bindings.append(documents.map(\.chunkCount))
+            bindings.append(documents.map(\.settings))
+            bindings.append(documents.map(\.lease.origin.sourceName))
+            bindings.append(documents.map { $0.title ?? "" })
+            bindings.append(documents.map { $0.reason ?? "" })
+            bindings.append(documents.map { $0.lease.origin.metaJSON ?? "" })
+            bindings.append(documents.map { $0.notes ?? "" })
+            bindings.append(now.milliseconds)
+            return bindings
+        }
+    }
+
+    private struct RecordUnchanged: PreparedStatement {
+        static let sql = """
+            UPDATE documents d SET revision = r.revision, updated_at = $4::int8, processings = d.processings + 1
+            FROM unnest($1::text[], $2::text[], $3::int8[]) AS r(tenant, doc_id, revision)
+            WHERE d.tenant = r.tenant AND d.doc_id = r.doc_id
+            """
+        let unchanged: [(key: DocumentKey, revision: Int64)]
+        let now: Timestamp
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 4)
+            bindings.append(keys: unchanged.map(\.key))
+            bindings.append(unchanged.map(\.revision))
+            bindings.append(now.milliseconds)
+            return bindings
+        }
+    }
+
+    private struct ClearSinkExtents: PreparedStatement {
+        static let sql = """
+            DELETE FROM sink_extents s
+            USING unnest($1::text[], $2::text[], $3::int8[]) AS r(tenant, doc_id, covered)
+            WHERE s.tenant = r.tenant AND s.doc_id = r.doc_id AND s.extent <= r.covered
+            """
+        let extents: [(key: DocumentKey, covered: Int)]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 3)
+            bindings.append(keys: extents.map(\.key))
+            bindings.append(extents.map(\.covered))
+            return bindings
+        }
     }
 }

@@ -14,17 +14,26 @@ extension PostgresStore: DocumentStateStore {
     public func documentStates(_ keys: [DocumentKey]) async throws -> [DocumentKey: DocumentState] {
         guard !keys.isEmpty else { return [:] }
         return try await reading("reading document states") { connection in
-            let rows = try await connection.query("""
-                SELECT \(unescaped: PostgresStore.documentColumns) FROM documents d
-                JOIN unnest(\(keys.map(\.tenant.rawValue))::text[], \(keys.map(\.docId.rawValue))::text[]) AS k(tenant, doc_id)
-                  USING (tenant, doc_id)
-                """, logger: self.logger)
             var states: [DocumentKey: DocumentState] = [:]
-            for try await row in rows {
+            for row in try await connection.run(DocumentStates(keys: keys), logger: self.logger) {
                 let state = try DocumentState(postgres: row)
                 states[state.key] = state
             }
             return states
+        }
+    }
+
+    private struct DocumentStates: PreparedStatement {
+        static let sql = """
+            SELECT \(PostgresStore.documentColumns) FROM documents d
+            JOIN unnest($1::text[], $2::text[]) AS k(tenant, doc_id) USING (tenant, doc_id)
+            """
+        let keys: [DocumentKey]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 2)
+            bindings.append(keys: keys)
+            return bindings
         }
     }
 
@@ -77,26 +86,48 @@ extension PostgresStore: DocumentStateStore {
         return try await transaction("recording how far documents' points in the sink may reach") { connection in
             var found: [DocumentKey: Int] = [:]
             let wanted = Array(Set(keys).union(extents.keys))
-            let rows = try await connection.query("""
-                SELECT tenant, doc_id, extent FROM sink_extents
-                JOIN unnest(\(wanted.map(\.tenant.rawValue))::text[], \(wanted.map(\.docId.rawValue))::text[]) AS k(tenant, doc_id)
-                  USING (tenant, doc_id)
-                FOR UPDATE
-                """, logger: self.logger)
             var recorded: [DocumentKey: Int] = [:]
-            for try await (tenant, docId, extent) in rows.decode((String, String, Int).self) {
+            for row in try await connection.run(LockSinkExtents(keys: wanted), logger: self.logger) {
+                let (tenant, docId, extent) = try row.decode((String, String, Int).self)
                 recorded[DocumentKey(tenant: TenantID(storedRawValue: tenant), docId: DocumentID(storedRawValue: docId))] = extent
             }
             for key in keys { found[key] = recorded[key] }
             let raised = extents.filter { $0.value > (recorded[$0.key] ?? 0) }
             if !raised.isEmpty {
-                try await connection.query("""
-                    INSERT INTO sink_extents (tenant, doc_id, extent)
-                    SELECT * FROM unnest(\(raised.map(\.key.tenant.rawValue))::text[], \(raised.map(\.key.docId.rawValue))::text[], \(raised.map(\.value))::int8[])
-                    ON CONFLICT (tenant, doc_id) DO UPDATE SET extent = greatest(sink_extents.extent, excluded.extent)
-                    """, logger: self.logger)
+                try await connection.run(RaiseSinkExtents(extents: raised.map { ($0.key, $0.value) }), logger: self.logger)
             }
             return found
+        }
+    }
+
+    private struct LockSinkExtents: PreparedStatement {
+        static let sql = """
+            SELECT tenant, doc_id, extent FROM sink_extents
+            JOIN unnest($1::text[], $2::text[]) AS k(tenant, doc_id) USING (tenant, doc_id)
+            FOR UPDATE
+            """
+        let keys: [DocumentKey]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 2)
+            bindings.append(keys: keys)
+            return bindings
+        }
+    }
+
+    private struct RaiseSinkExtents: PreparedStatement {
+        static let sql = """
+            INSERT INTO sink_extents (tenant, doc_id, extent)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::int8[])
+            ON CONFLICT (tenant, doc_id) DO UPDATE SET extent = greatest(sink_extents.extent, excluded.extent)
+            """
+        let extents: [(key: DocumentKey, extent: Int)]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 3)
+            bindings.append(keys: extents.map(\.key))
+            bindings.append(extents.map(\.extent))
+            return bindings
         }
     }
 }

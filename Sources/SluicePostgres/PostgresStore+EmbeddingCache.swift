@@ -18,17 +18,32 @@ extension PostgresStore: EmbeddingCache {
         guard !textHashes.isEmpty else { return [:] }
         let hashes = Set(textHashes).map { ByteBuffer(bytes: $0.bytes) }
         return try await reading("reading the embedding cache") { connection in
-            let rows = try await connection.query("""
-                SELECT text_hash, CASE WHEN \(vectors) THEN vector ELSE ''::bytea END FROM embeddings
-                WHERE model = \(modelKey) AND text_hash = ANY(\(hashes))
-                """, logger: self.logger)
             var found: [ContentHash: [Float]] = [:]
-            for try await (hash, data) in rows.decode((Data, Data).self) {
+            for row in try await connection.run(CachedEmbeddings(vectors: vectors, model: modelKey, hashes: hashes), logger: self.logger) {
+                let (hash, data) = try row.decode((Data, Data).self)
                 var vector: [Float] = []
                 VectorCoding.decode(data, into: &vector)
                 found[ContentHash(bytes: Array(hash))] = vector
             }
             return found
+        }
+    }
+
+    private struct CachedEmbeddings: PreparedStatement {
+        static let sql = """
+            SELECT text_hash, CASE WHEN $1::bool THEN vector ELSE ''::bytea END FROM embeddings
+            WHERE model = $2::text AND text_hash = ANY($3::bytea[])
+            """
+        let vectors: Bool
+        let model: String
+        let hashes: [ByteBuffer]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 3)
+            bindings.append(vectors)
+            bindings.append(model)
+            bindings.append(hashes)
+            return bindings
         }
     }
 

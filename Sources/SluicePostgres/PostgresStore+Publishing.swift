@@ -97,13 +97,9 @@ extension PostgresStore: DocumentPublisher {
         guard !wanted.isEmpty else { return [:] }
         let refs = wanted.reduce(into: [ContentRef]()) { if !$0.contains($1) { $0.append($1) } }
         return try await reading("reading stored content") { connection in
-            let keys = (refs.map(\.key.tenant.rawValue), refs.map(\.key.docId.rawValue), refs.map { ByteBuffer(bytes: $0.hash.bytes) })
-            let sizes = try await connection.query("""
-                SELECT k.tenant, k.doc_id, k.hash, length(c.bytes) FROM contents c
-                JOIN unnest(\(keys.0)::text[], \(keys.1)::text[], \(keys.2)::bytea[]) AS k(tenant, doc_id, hash) USING (tenant, doc_id, hash)
-                """, logger: self.logger)
             var length: [ContentRef: Int] = [:]
-            for try await (tenant, docId, hash, size) in sizes.decode((String, String, Data, Int).self) {
+            for row in try await connection.run(ContentSizes(refs: refs), logger: self.logger) {
+                let (tenant, docId, hash, size) = try row.decode((String, String, Data, Int).self)
                 let key = DocumentKey(tenant: TenantID(storedRawValue: tenant), docId: DocumentID(storedRawValue: docId))
                 length[ContentRef(key: key, hash: ContentHash(bytes: Array(hash)))] = size
             }
@@ -121,12 +117,8 @@ extension PostgresStore: DocumentPublisher {
                 chosen.append(ref)
             }
             guard !chosen.isEmpty else { return found }
-            let rows = try await connection.query("""
-                SELECT k.tenant, k.doc_id, k.hash, c.bytes FROM contents c
-                JOIN unnest(\(chosen.map(\.key.tenant.rawValue))::text[], \(chosen.map(\.key.docId.rawValue))::text[],
-                            \(chosen.map { ByteBuffer(bytes: $0.hash.bytes) })::bytea[]) AS k(tenant, doc_id, hash) USING (tenant, doc_id, hash)
-                """, logger: self.logger)
-            for try await (tenant, docId, hash, bytes) in rows.decode((String, String, Data, Data).self) {
+            for row in try await connection.run(ContentBytes(refs: chosen), logger: self.logger) {
+                let (tenant, docId, hash, bytes) = try row.decode((String, String, Data, Data).self)
                 let key = DocumentKey(tenant: TenantID(storedRawValue: tenant), docId: DocumentID(storedRawValue: docId))
                 found[ContentRef(key: key, hash: ContentHash(bytes: Array(hash)))] = .some([UInt8](bytes))
             }
@@ -134,5 +126,37 @@ extension PostgresStore: DocumentPublisher {
             for ref in chosen where found[ref] == nil { found[ref] = .some(nil) }
             return found
         }
+    }
+
+    /// The sizes of the stored contents of `refs` that are kept.
+    private struct ContentSizes: PreparedStatement {
+        static let sql = """
+            SELECT k.tenant, k.doc_id, k.hash, length(c.bytes) FROM contents c
+            JOIN unnest($1::text[], $2::text[], $3::bytea[]) AS k(tenant, doc_id, hash) USING (tenant, doc_id, hash)
+            """
+        let refs: [ContentRef]
+
+        func makeBindings() -> PostgresBindings { ContentRef.bindings(refs) }
+    }
+
+    /// The stored contents of `refs` that are kept.
+    private struct ContentBytes: PreparedStatement {
+        static let sql = """
+            SELECT k.tenant, k.doc_id, k.hash, c.bytes FROM contents c
+            JOIN unnest($1::text[], $2::text[], $3::bytea[]) AS k(tenant, doc_id, hash) USING (tenant, doc_id, hash)
+            """
+        let refs: [ContentRef]
+
+        func makeBindings() -> PostgresBindings { ContentRef.bindings(refs) }
+    }
+}
+
+extension ContentRef {
+    /// `refs` as three parameters: their tenants, document ids and hashes.
+    static func bindings(_ refs: [ContentRef]) -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 3)
+        bindings.append(keys: refs.map(\.key))
+        bindings.append(hashes: refs.map(\.hash))
+        return bindings
     }
 }

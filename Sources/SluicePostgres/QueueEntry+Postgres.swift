@@ -165,8 +165,17 @@ extension QueueEntry {
 
     static func deleteAll(_ connection: PostgresConnection, _ keys: [DocumentKey], logger: Logger) async throws {
         guard !keys.isEmpty else { return }
-        try await connection.query("""
-            DELETE FROM queue WHERE (tenant, doc_id) IN (SELECT * FROM unnest(\(keys.map(\.tenant.rawValue))::text[], \(keys.map(\.docId.rawValue))::text[]))
-            """, logger: logger)
+        try await connection.run(DeleteAll(keys: keys), logger: logger)
+    }
+
+    private struct DeleteAll: PreparedStatement {
+        static let sql = "DELETE FROM queue WHERE (tenant, doc_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
+        let keys: [DocumentKey]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 2)
+            bindings.append(keys: keys)
+            return bindings
+        }
     }
 }
