@@ -136,9 +136,18 @@ extension PostgresStore {
     /// change to a document waits for a concurrent one, which `FOR UPDATE`
     /// alone (no row yet) would not make it do.
     func lockDocuments(_ connection: PostgresConnection, _ keys: [DocumentKey]) async throws {
-        try await connection.query("""
-            SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest(\(keys.map { $0.tenant.rawValue + "\u{1F}" + $0.docId.rawValue })::text[]) AS k
-            """, logger: logger)
+        try await connection.run(LockDocuments(keys: keys), logger: logger)
+    }
+
+    private struct LockDocuments: PreparedStatement {
+        static let sql = "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest($1::text[]) AS k"
+        let keys: [DocumentKey]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 1)
+            bindings.append(keys.map { $0.tenant.rawValue + "\u{1F}" + $0.docId.rawValue })
+            return bindings
+        }
     }
 
     /// The indices of `keys` in the order every transaction locks documents
@@ -159,8 +168,18 @@ extension PostgresStore {
         guard count > 0 else { return [] }
         var revisions: [Int64] = []
         revisions.reserveCapacity(count)
-        let rows = try await connection.query("SELECT nextval('revisions') FROM generate_series(1, \(count))", logger: logger)
-        for try await revision in rows.decode(Int64.self) { revisions.append(revision) }
+        for row in try await connection.run(AllocateRevisions(count: count), logger: logger) { revisions.append(try row.decode(Int64.self)) }
         return revisions.sorted()
+    }
+
+    private struct AllocateRevisions: PreparedStatement {
+        static let sql = "SELECT nextval('revisions') FROM generate_series(1, $1::int8)"
+        let count: Int
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 1)
+            bindings.append(count)
+            return bindings
+        }
     }
 }

@@ -67,28 +67,51 @@ extension PostgresStore: DocumentPublisher {
         _ connection: PostgresConnection, _ keys: [DocumentKey]
     ) async throws -> [DocumentKey: (status: DocumentState.Status?, hash: ContentHash?, revision: Int64)] {
         guard !keys.isEmpty else { return [:] }
-        let rows = try await connection.query("""
-            SELECT d.tenant, d.doc_id, d.status, d.content_hash, d.revision FROM documents d
-            JOIN unnest(\(keys.map(\.tenant.rawValue))::text[], \(keys.map(\.docId.rawValue))::text[]) AS k(tenant, doc_id) USING (tenant, doc_id)
-            """, logger: logger)
         var found: [DocumentKey: (status: DocumentState.Status?, hash: ContentHash?, revision: Int64)] = [:]
-        for try await (tenant, docId, status, hash, revision) in rows.decode((String, String, String, Data?, Int64).self) {
+        for row in try await connection.run(IndexedContent(keys: keys), logger: logger) {
+            let (tenant, docId, status, hash, revision) = try row.decode((String, String, String, Data?, Int64).self)
             let key = DocumentKey(tenant: TenantID(storedRawValue: tenant), docId: DocumentID(storedRawValue: docId))
             found[key] = (DocumentState.Status(rawValue: status), hash.map { ContentHash(bytes: Array($0)) }, revision)
         }
         return found
     }
 
+    private struct IndexedContent: PreparedStatement {
+        static let sql = """
+            SELECT d.tenant, d.doc_id, d.status, d.content_hash, d.revision FROM documents d
+            JOIN unnest($1::text[], $2::text[]) AS k(tenant, doc_id) USING (tenant, doc_id)
+            """
+        let keys: [DocumentKey]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 2)
+            bindings.append(keys: keys)
+            return bindings
+        }
+    }
+
     /// Stores published content, one row per document and hash (a row already there is kept).
     private func storeContents(_ connection: PostgresConnection, _ contents: [DocumentKey: [ContentHash: [UInt8]]]) async throws {
         let rows = contents.flatMap { key, byHash in byHash.map { (key: key, hash: $0.key, bytes: $0.value) } }
         guard !rows.isEmpty else { return }
-        try await connection.query("""
+        try await connection.run(StoreContents(rows: rows), logger: logger)
+    }
+
+    private struct StoreContents: PreparedStatement {
+        static let sql = """
             INSERT INTO contents (tenant, doc_id, hash, bytes)
-            SELECT * FROM unnest(\(rows.map(\.key.tenant.rawValue))::text[], \(rows.map(\.key.docId.rawValue))::text[],
-                                 \(rows.map { ByteBuffer(bytes: $0.hash.bytes) })::bytea[], \(rows.map { ByteBuffer(bytes: $0.bytes) })::bytea[])
+            SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bytea[])
             ON CONFLICT (tenant, doc_id, hash) DO NOTHING
-            """, logger: logger)
+            """
+        let rows: [(key: DocumentKey, hash: ContentHash, bytes: [UInt8])]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 4)
+            bindings.append(keys: rows.map(\.key))
+            bindings.append(hashes: rows.map(\.hash))
+            bindings.append(rows.map { ByteBuffer(bytes: $0.bytes) })
+            return bindings
+        }
     }
 
     /// Two reads whatever the number of documents: the sizes of all of
