@@ -142,7 +142,7 @@ let package = Package(
             name: "SluiceAppTests",
             dependencies: [
                 "SluiceApp", "SluiceBench", "SluiceSQLite", "SluiceCore", "SluiceConnectors", "SluiceTesting",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

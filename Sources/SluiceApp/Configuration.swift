@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SluiceConnectors
 import SluiceCore
 import SluiceWatch
@@ -18,6 +19,11 @@ public struct Configuration: Sendable, Equatable {
         /// One JSON object per line.
         case json
     }
+    /// The least severe log lines written (`--log-level`, SLUICE_LOG_LEVEL; `--verbose` is `debug`).
+    public var logLevel: Logger.Level = .notice
+    /// Where `serve` (and `run --watch`) answer HTTP, HOST:PORT (`--listen`, SLUICE_LISTEN;
+    /// unset: `serve` listens on 127.0.0.1:8080 and `run --watch` not at all).
+    public var listen: LiveSession.Listen?
     /// Documents per lease (SLUICE_BATCH_SIZE).
     public var batchSize: Int = 50
     /// Workers (SLUICE_CONCURRENCY).

@@ -56,7 +56,7 @@ extension SluiceRuntime {
                 logger.warning("alert \(alert.name) raised: \(alert.message)", metadata: Self.metadata(alert))
             case .cleared(let alert, let at):
                 var metadata = Self.metadata(alert)
-                metadata["lastedSeconds"] = "\(Int((at - alert.since).seconds))"
+                metadata["lastedSeconds"] = .stringConvertible(Int((at - alert.since).seconds))
                 logger.notice("alert \(alert.name) cleared\(alert.subject.map { " for \($0)" } ?? "")", metadata: metadata)
             }
         }
@@ -67,7 +67,8 @@ extension SluiceRuntime {
 
     private static func metadata(_ alert: Alert) -> Logger.Metadata {
         var metadata: Logger.Metadata = [
-            "alert": "\(alert.name)", "value": "\(alert.value)", "threshold": "\(alert.threshold)", "since": "\(alert.since)",
+            "alert": "\(alert.name)", "value": .stringConvertible(alert.value), "threshold": .stringConvertible(alert.threshold),
+            "since": "\(alert.since)",
         ]
         if let subject = alert.subject { metadata["destination"] = "\(subject)" }
         return metadata

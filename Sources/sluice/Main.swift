@@ -48,6 +48,7 @@ struct Sluice: AsyncParsableCommand {
             Start with `sluice run DIR`: each top-level folder of DIR is a tenant. Then \
             `sluice search --tenant NAME "question"` and `sluice status`.
             """,
+        version: SluiceVersion.current,
         subcommands: [
             RunCommand.self, ServeCommand.self, SearchCommand.self, KeysCommand.self, StatusCommand.self, TenantsCommand.self, ExportCommand.self,
             DeadLettersCommand.self, VerifyCommand.self, MigrateCommand.self, BenchCommand.self,

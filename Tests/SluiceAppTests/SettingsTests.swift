@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Synchronization
 import SluiceApp
 import SluiceCore
 import SluiceTesting
@@ -95,5 +97,71 @@ import Testing
         let setting = Setting.named("SLUICE_QDRANT_API_KEY")!
         #expect(setting.value(in: configuration) == "(set)")
         #expect(setting.value(in: Configuration()) == "none")
+    }
+}
+
+/// What a container or a unit file sets instead of flags: where to listen and how much to log.
+@Suite struct ServerSettingsTests {
+    @Test func listenAndLogLevelComeFromTheEnvironmentOrTheirFlags() throws {
+        let unset = try Configuration.resolve(environment: [:])
+        #expect(unset.listen == nil, "unset: serve picks 127.0.0.1:8080, run --watch does not listen")
+        #expect(unset.logLevel == .notice)
+
+        let set = try Configuration.resolve(environment: ["SLUICE_LISTEN": "0.0.0.0:9090", "SLUICE_LOG_LEVEL": "WARNING"])
+        #expect(set.listen == LiveSession.Listen(host: "0.0.0.0", port: 9090))
+        #expect(set.logLevel == .warning)
+
+        let flagged = try Configuration.resolve(
+            environment: ["SLUICE_LISTEN": "0.0.0.0:9090"], flags: [(Setting.named("SLUICE_LISTEN")!, "[::1]:7700")])
+        #expect(flagged.listen == LiveSession.Listen(host: "::1", port: 7700), "the flag over the environment")
+    }
+
+    @Test func aBadAddressOrLevelSaysWhatItShouldBe() {
+        #expect(throws: SluiceError.self) { try Configuration.resolve(environment: ["SLUICE_LISTEN": "8080"]) }
+        do {
+            _ = try Configuration.resolve(environment: ["SLUICE_LISTEN": "8080"])
+        } catch let error as SluiceError {
+            #expect(error.message == "SLUICE_LISTEN=8080 is not HOST:PORT, for example 0.0.0.0:8080 or [::1]:8080")
+        } catch {}
+        do {
+            _ = try Configuration.resolve(environment: ["SLUICE_LOG_LEVEL": "loud"])
+            Issue.record("a level that does not exist was taken")
+        } catch let error as SluiceError {
+            #expect(error.message.hasPrefix("SLUICE_LOG_LEVEL=loud is not one of: trace, debug, info, notice, warning, error, critical"))
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+}
+
+/// `--log-format json`: log shippers get numbers as numbers.
+@Suite struct JSONLogHandlerTests {
+    @Test func metadataKeepsItsTypes() throws {
+        let lines = Mutex<[Data]>([])
+        var handler = JSONLogHandler(label: "sluice.test", level: .info) { data in lines.withLock { $0.append(data) } }
+        handler[metadataKey: "process"] = "worker-1"
+        var logger = Logger(label: "sluice.test") { _ in handler }
+        logger.logLevel = .info
+        logger.debug("not written: below the level")
+        logger.warning("alert raised", metadata: [
+            "value": .stringConvertible(0.25), "threshold": .stringConvertible(0.2), "lastedSeconds": .stringConvertible(42),
+            "open": .stringConvertible(true), "destination": "qdrant", "doc": "acme/a.md",
+            "detail": .dictionary(["attempts": .stringConvertible(3), "reasons": .array(["timeout", .stringConvertible(503)])]),
+        ])
+        let written = lines.withLock { $0 }
+        #expect(written.count == 1)
+        let line = try #require(written.first)
+        #expect(line.last == UInt8(ascii: "\n") && !line.dropLast().contains(UInt8(ascii: "\n")), "one line")
+        let object = try #require(try JSONSerialization.jsonObject(with: line) as? [String: Any])
+        #expect(object["level"] as? String == "warning")
+        #expect(object["message"] as? String == "alert raised")
+        #expect(object["process"] as? String == "worker-1")
+        #expect(object["destination"] as? String == "qdrant")
+        // JSONSerialization gives NSNumber for numbers and booleans; strings stay strings.
+        #expect((object["value"] as? NSNumber)?.doubleValue == 0.25 && !(object["value"] is String))
+        #expect((object["lastedSeconds"] as? NSNumber)?.intValue == 42 && !(object["lastedSeconds"] is String))
+        let text = String(decoding: line, as: UTF8.self)
+        #expect(text.contains("\"lastedSeconds\":42") && text.contains("\"value\":0.25") && text.contains("\"open\":true"), "\(text)")
+        #expect(text.contains("\"detail\":{\"attempts\":3,\"reasons\":[\"timeout\",503]}"), "\(text)")
     }
 }

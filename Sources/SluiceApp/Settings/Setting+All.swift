@@ -6,6 +6,8 @@ extension Setting {
         .text("SLUICE_DATA_DIR", flag: "--data-dir", "data directory holding the SQLite store", \.dataDirectory),
         .text("SLUICE_STORE_URL", flag: "--store", "where the queue and document state live: unset, the SQLite file in the data directory; postgres://user:password@host:port/database[?schema=name] to share them among processes and hosts (vectors then go to a remote sink; never printed)", \.storeURL, secret: true),
         .choice("SLUICE_LOG_FORMAT", flag: "--log-format", "text, or json: one JSON object per log line", \.logFormat),
+        .choice("SLUICE_LOG_LEVEL", flag: "--log-level", "the least severe log lines written: trace, debug, info, notice, warning, error or critical", \.logLevel),
+        .listen,
         .int("SLUICE_BATCH_SIZE", flag: "--batch-size", "documents a worker leases at once", \.batchSize, 1...10_000),
         .int("SLUICE_CONCURRENCY", flag: "--concurrency", "workers processing the queue", \.concurrency, 1...1024),
         .int("SLUICE_MAX_RETRIES", "failed attempts before a document becomes a dead letter", \.maxRetries, 1...1000),
@@ -91,6 +93,17 @@ extension Setting {
             configuration.alertThresholds.errorRate = value
         },
         describe: { String($0.alertThresholds.errorRate) })
+
+    static let listen = Setting(
+        variable: "SLUICE_LISTEN",
+        flag: "--listen", summary: "where serve (and run --watch) answer HTTP, HOST:PORT; unset, serve listens on 127.0.0.1:8080 and run --watch not at all",
+        isSecret: false,
+        assign: { configuration, raw throws(Refusal) in
+            guard !raw.isEmpty else { return }
+            guard let address = try? LiveSession.Listen(parsing: raw) else { throw Refusal(expected: "HOST:PORT, for example 0.0.0.0:8080 or [::1]:8080") }
+            configuration.listen = address
+        },
+        describe: { $0.listen.map { "\($0.host.contains(":") ? "[\($0.host)]" : $0.host):\($0.port)" } })
 
     static let metrics = Setting(
         variable: "SLUICE_METRICS",

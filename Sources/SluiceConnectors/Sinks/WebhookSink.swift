@@ -137,7 +137,7 @@ public struct WebhookSink: Sink {
     private func post(_ operations: [Operation]) async throws {
         let batchID = WebhookSink.batchID(operations)
         let body = Array(try JSONEncoder.stable.encode(Body(batchId: batchID, operations: operations)))
-        var headers = [("Idempotency-Key", batchID), ("User-Agent", "sluice")]
+        var headers = [("Idempotency-Key", batchID), ("User-Agent", SluiceVersion.userAgent)]
         if let secret { headers.append(("X-Sluice-Signature", WebhookSink.signature(body, secret: secret))) }
         let request = RemoteHTTP.jsonRequest(url, method: .POST, body: body, headers: headers)
         _ = try await RemoteHTTP.send(request, through: gate, client: client, timeout: timeout, maxResponseBytes: 1 << 20)

@@ -53,7 +53,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Keep running: watch DIR and index every change as it happens (stop with Ctrl-C or SIGTERM).")
     var watch = false
 
-    @Option(name: .long, help: "With --watch: also serve the HTTP API on HOST:PORT (for example 127.0.0.1:8080).")
+    @Option(name: .long, help: "With --watch: also serve the HTTP API on HOST:PORT, for example 127.0.0.1:8080 (SLUICE_LISTEN).")
     var listen: String?
 
     @Flag(name: .long, help: "Print the summary as JSON on stdout.")
@@ -75,7 +75,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration = try store.configuration([
             ("SLUICE_CONCURRENCY", concurrency), ("SLUICE_BATCH_SIZE", batchSize), ("SLUICE_CHUNK_SIZE", chunkSize),
-            ("SLUICE_CHUNK_OVERLAP", chunkOverlap), ("SLUICE_EMBED_DIMENSION", embedDimension),
+            ("SLUICE_CHUNK_OVERLAP", chunkOverlap), ("SLUICE_EMBED_DIMENSION", embedDimension), ("SLUICE_LISTEN", listen),
         ])
         configuration.include = include
         configuration.exclude = exclude
@@ -86,7 +86,7 @@ struct RunCommand: AsyncParsableCommand {
         if watch {
             let session = LiveSession(
                 runtime: runtime, watching: Runner.Options(root: directory, singleTenant: singleTenant),
-                listen: try listen.map(LiveSession.Listen.init(parsing:)), rescanInterval: configuration.rescanInterval)
+                listen: configuration.listen, rescanInterval: configuration.rescanInterval)
             let reporter = WatchReporter(enabled: !quiet)
             try await session.run(
                 onReady: { Terminal.note("Watching \(directory); changes are indexed as they happen. Ctrl-C stops.") },

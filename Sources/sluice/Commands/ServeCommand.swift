@@ -14,15 +14,15 @@ struct ServeCommand: AsyncParsableCommand {
             To watch a folder as well: sluice run DIR --watch --listen HOST:PORT.
             """)
 
-    @Option(name: .long, help: "Where to listen, HOST:PORT.")
-    var listen = "127.0.0.1:8080"
+    @Option(name: .long, help: .setting("SLUICE_LISTEN"))
+    var listen: String?
 
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        let configuration = try store.configuration()
+        let configuration = try store.configuration([("SLUICE_LISTEN", listen)])
         store.bootstrapLogging(configuration)
-        let address = try LiveSession.Listen(parsing: listen)
+        let address = configuration.listen ?? LiveSession.Listen(host: "127.0.0.1", port: 8080)
         let runtime = try await SluiceRuntime.open(configuration: configuration)
         let session = LiveSession(runtime: runtime, watching: nil, listen: address, rescanInterval: nil)
         let reporter = WatchReporter(enabled: true)

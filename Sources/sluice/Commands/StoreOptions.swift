@@ -15,8 +15,11 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .customLong("store"), help: .setting("SLUICE_STORE_URL"))
     var storeURL: String?
 
-    @Flag(name: .long, help: "Log more (debug level).")
+    @Flag(name: .long, help: "Log more (debug level, or --log-level if lower).")
     var verbose = false
+
+    @Option(name: .long, help: .setting("SLUICE_LOG_LEVEL"))
+    var logLevel: String?
 
     @Option(name: .long, help: .setting("SLUICE_LOG_FORMAT"))
     var logFormat: String?
@@ -49,7 +52,8 @@ struct StoreOptions: ParsableArguments {
     /// command's own (`more`: each a setting's variable and the flag's text).
     func configuration(_ more: [(variable: String, value: String?)] = []) throws -> Configuration {
         let flags: [(variable: String, value: String?)] = [
-            ("SLUICE_DATA_DIR", dataDir), ("SLUICE_STORE_URL", storeURL), ("SLUICE_LOG_FORMAT", logFormat), ("SLUICE_EMBEDDER", embedder),
+            ("SLUICE_DATA_DIR", dataDir), ("SLUICE_STORE_URL", storeURL), ("SLUICE_LOG_FORMAT", logFormat), ("SLUICE_LOG_LEVEL", logLevel),
+            ("SLUICE_EMBEDDER", embedder),
             ("SLUICE_EMBEDDER_URL", embedderURL), ("SLUICE_EMBEDDER_MODEL", embedderModel), ("SLUICE_SINK", sink),
             ("SLUICE_WEBHOOK_URL", webhookURL), ("SLUICE_FORWARD_URL", forwardURL), ("SLUICE_QDRANT_URL", qdrantURL),
             ("SLUICE_QDRANT_COLLECTION", qdrantCollection),
@@ -60,7 +64,7 @@ struct StoreOptions: ParsableArguments {
     }
 
     func bootstrapLogging(_ configuration: Configuration) {
-        let level: Logger.Level = verbose ? .debug : .notice
+        let level = verbose ? min(configuration.logLevel, .debug) : configuration.logLevel
         let format = configuration.logFormat
         LoggingSystem.bootstrap { label in
             if format == .json { return JSONLogHandler(label: label, level: level) }
