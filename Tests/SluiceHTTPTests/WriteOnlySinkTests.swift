@@ -35,6 +35,17 @@ final class WebhookReceiver: Sendable {
         }.joined()
     }
 
+    /// The Standard Webhooks check docs/SINKS.md gives receivers, from the primitive too:
+    /// `v1,` and the base64 HMAC-SHA256 of "id.timestamp.body", keyed by the secret's UTF-8
+    /// (not of the scheme's `whsec_` form), sent within the last five minutes.
+    static func standardSignatureHolds(_ headers: HTTPFields, body: [UInt8], secret: String) -> Bool {
+        guard let id = headers[.init("webhook-id")!], let sent = headers[.init("webhook-timestamp")!],
+              let timestamp = Int64(sent), let signature = headers[.init("webhook-signature")!] else { return false }
+        guard abs(Int64(Date().timeIntervalSince1970) - timestamp) <= 300 else { return false }
+        let code = HMAC<SHA256>.authenticationCode(for: Array("\(id).\(timestamp).".utf8) + body, using: SymmetricKey(data: Data(secret.utf8)))
+        return signature == "v1," + Data(code).base64EncodedString() && id == headers[.init("Idempotency-Key")!]
+    }
+
     func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.post("/hooks/sluice") { request, _ -> Response in
@@ -43,6 +54,7 @@ final class WebhookReceiver: Sendable {
             let key = request.headers[.init("Idempotency-Key")!] ?? ""
             let signature = request.headers[.init("X-Sluice-Signature")!] ?? ""
             let valid = signature == WebhookReceiver.documentedSignature(bytes, secret: self.secret)
+                && WebhookReceiver.standardSignatureHolds(request.headers, body: bytes, secret: self.secret)
             self.bodies.withLock { $0.append(Data(bytes)) }
             let json = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] ?? [:]
             self.deliveries.withLock { $0.append((key, valid, json["schema"] as? String ?? "")) }

@@ -35,7 +35,7 @@ extension Setting {
         .text("SLUICE_QDRANT_API_KEY", "with the qdrant sink: the server's key (sent in the api-key header, never printed)", \.qdrantAPIKey, secret: true),
         .int("SLUICE_SINK_BATCH_POINTS", "points (chunks with vectors) per request to Qdrant or a webhook", \.sinkBatchPoints, 1...10_000),
         .text("SLUICE_WEBHOOK_URL", flag: "--webhook-url", "with the webhook sink: where batches are POSTed", \.webhookURL),
-        .text("SLUICE_WEBHOOK_SECRET", "with the webhook sink: signs each body (X-Sluice-Signature, HMAC-SHA256; never printed)", \.webhookSecret, secret: true),
+        .text("SLUICE_WEBHOOK_SECRET", "with the webhook sink: signs each request as Standard Webhooks do (webhook-id, webhook-timestamp, webhook-signature; whsec_<base64> or any text; never printed)", \.webhookSecret, secret: true),
         .text("SLUICE_FORWARD_URL", flag: "--forward-url", "with the sluice sink: the other Sluice's root, e.g. http://central:7700", \.forwardURL),
         .text("SLUICE_FORWARD_KEY", "with the sluice sink: the other Sluice's API key (never printed)", \.forwardKey, secret: true),
         .number("SLUICE_SINK_MAX_REQUESTS_PER_MINUTE", "requests per minute to each remote service (0: no cap)", 0...100_000_000,

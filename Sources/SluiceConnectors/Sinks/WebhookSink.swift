@@ -8,9 +8,16 @@ import SluiceCore
 /// and vectors, tombstones, and tenant purges, in the versioned body
 /// documented in docs/schemas/webhook.v2.json.
 ///
-/// - `X-Sluice-Signature: sha256=<hex>` is the HMAC-SHA256 of the raw body
-///   with SLUICE_WEBHOOK_SECRET (absent without a secret); receivers compute
-///   it over the bytes they received and compare in constant time.
+/// - Signed as Standard Webhooks (standardwebhooks.com) sign, with
+///   SLUICE_WEBHOOK_SECRET (unsigned without one): `webhook-id` (the batch
+///   id), `webhook-timestamp` (this attempt's Unix seconds) and
+///   `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`,
+///   so receivers can refuse a replayed request by its age. A secret
+///   `whsec_<base64>` is keyed by its decoded bytes, as the scheme's
+///   libraries expect; any other secret by its UTF-8 bytes.
+/// - `X-Sluice-Signature: sha256=<hex>` (HMAC-SHA256 of the raw body alone)
+///   is still sent, deprecated: it proves nothing about when a request was
+///   made, and goes in the next version.
 /// - `Idempotency-Key` names the batch by its operations (tenant, docId,
 ///   revision, kind): a retried batch carries the same key, so a receiver
 ///   that already applied it can answer 2xx without applying it again.
@@ -129,16 +136,38 @@ public struct WebhookSink: Sink {
         ContentHash.of(operations.map { "\($0.op)\u{0}\($0.tenant)\u{0}\($0.docId ?? "")\u{0}\($0.revision ?? 0)\u{1}" }.joined()).hex
     }
 
-    /// The signature header's value for `body`.
+    /// The deprecated `X-Sluice-Signature` header's value for `body`.
     public static func signature(_ body: [UInt8], secret: String) -> String {
         "sha256=" + Array(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(secret.utf8)))).hexString
+    }
+
+    /// The `webhook-signature` header's value (Standard Webhooks, version 1)
+    /// for the request `id` sent at `timestamp` (Unix seconds) with `body`.
+    public static func standardSignature(id: String, timestamp: Int64, body: [UInt8], secret: String) -> String {
+        let signed = Array("\(id).\(timestamp).".utf8) + body
+        return "v1," + Data(HMAC<SHA256>.authenticationCode(for: signed, using: signingKey(secret))).base64EncodedString()
+    }
+
+    /// `whsec_<base64>` is the scheme's own form of a secret: its decoded bytes are the key.
+    static func signingKey(_ secret: String) -> SymmetricKey {
+        if secret.hasPrefix("whsec_"), let key = Data(base64Encoded: String(secret.dropFirst("whsec_".count))), !key.isEmpty {
+            return SymmetricKey(data: key)
+        }
+        return SymmetricKey(data: Array(secret.utf8))
     }
 
     private func post(_ operations: [Operation]) async throws {
         let batchID = WebhookSink.batchID(operations)
         let body = Array(try JSONEncoder.stable.encode(Body(batchId: batchID, operations: operations)))
         var headers = [("Idempotency-Key", batchID), ("User-Agent", SluiceVersion.userAgent)]
-        if let secret { headers.append(("X-Sluice-Signature", WebhookSink.signature(body, secret: secret))) }
+        if let secret {
+            let timestamp = Int64(Date().timeIntervalSince1970)
+            headers += [
+                ("webhook-id", batchID), ("webhook-timestamp", String(timestamp)),
+                ("webhook-signature", WebhookSink.standardSignature(id: batchID, timestamp: timestamp, body: body, secret: secret)),
+                ("X-Sluice-Signature", WebhookSink.signature(body, secret: secret)),
+            ]
+        }
         let request = RemoteHTTP.jsonRequest(url, method: .POST, body: body, headers: headers)
         _ = try await RemoteHTTP.send(request, through: gate, client: client, timeout: timeout, maxResponseBytes: 1 << 20)
     }
