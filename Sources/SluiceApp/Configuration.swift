@@ -120,6 +120,8 @@ public struct Configuration: Sendable, Equatable {
 
     /// Whether metrics are collected (SLUICE_METRICS: on or off); off only to measure what they cost.
     public var metricsEnabled = true
+    /// Tenants with backlog series of their own in /metrics; the rest are summed as `(other)` (SLUICE_METRICS_TENANT_SERIES).
+    public var metricsTenantSeries: Int = 20
     /// When alerts are raised (SLUICE_ALERT_QUEUE_DEPTH, SLUICE_ALERT_ERROR_RATE).
     public var alertThresholds = AlertThresholds()
     /// Where the queue and document state live (`--store`, SLUICE_STORE_URL): nil

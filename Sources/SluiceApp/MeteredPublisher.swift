@@ -9,7 +9,7 @@ struct MeteredPublisher: DocumentPublisher {
     func publish(_ publications: [Publication]) async throws -> [PublishOutcome] {
         let outcomes = try await base.publish(publications)
         for (publication, outcome) in zip(publications, outcomes) {
-            if case .coalesced = outcome { metrics.superseded(tenant: publication.key.tenant.rawValue) }
+            if case .coalesced = outcome { metrics.superseded() }
         }
         return outcomes
     }

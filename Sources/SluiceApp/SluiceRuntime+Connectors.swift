@@ -10,26 +10,27 @@ extension SluiceRuntime {
         case .hashing(let dimension):
             return HashingEmbedder(dimension: dimension)
         case .openai(let url, let model, let apiKey, let dimension):
-            let gate = gate("the embedder at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics)
+            let gate = gate("embedder", "the embedder at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics)
             return try OpenAIEmbedder(
                 baseURL: url, model: model, dimension: dimension, apiKey: apiKey, gate: gate, timeout: configuration.remoteTimeout)
         }
     }
 
-    /// The delivery controls of one remote destination, logging when its breaker opens and closes.
+    /// The delivery controls of one remote destination, logging when its breaker
+    /// opens and closes: `name` labels its metrics, `destination` says it in messages.
     static func gate(
-        _ destination: String, _ configuration: Configuration, clock: any SluiceClock, logger: Logger, metrics: SluiceMetrics
+        _ name: String, _ destination: String, _ configuration: Configuration, clock: any SluiceClock, logger: Logger, metrics: SluiceMetrics
     ) -> DeliveryGate {
-        DeliveryGate(destination: destination, settings: configuration.remoteGateSettings, clock: clock) { event in
+        DeliveryGate(name: name, destination: destination, settings: configuration.remoteGateSettings, clock: clock) { event in
             switch event {
             case .request(let status):
-                metrics.remoteRequest(destination: destination, status: status)
+                metrics.remoteRequest(destination: name, status: status)
             case .opened(let until, let reopened):
                 logger.warning(
                     "\(destination) \(reopened ? "still fails" : "failed repeatedly"): circuit open, nothing is sent until the next probe; work stays queued",
-                    metadata: ["destination": "\(destination)", "probeAt": "\(until)"])
+                    metadata: ["destination": "\(name)", "probeAt": "\(until)"])
             case .closed:
-                logger.notice("\(destination) answers again: circuit closed", metadata: ["destination": "\(destination)"])
+                logger.notice("\(destination) answers again: circuit closed", metadata: ["destination": "\(name)"])
             }
         }
     }
@@ -49,17 +50,17 @@ extension SluiceRuntime {
             return try QdrantSink(
                 url: url, collection: collection, dimension: embedder.dimension, apiKey: apiKey,
                 pointsPerRequest: configuration.sinkBatchPoints,
-                gate: gate("qdrant at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
+                gate: gate("qdrant", "qdrant at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
                 timeout: configuration.remoteTimeout)
         case .webhook(let url, let secret):
             return try WebhookSink(
                 url: url, secret: secret, chunksPerRequest: configuration.sinkBatchPoints,
-                gate: gate("the webhook at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
+                gate: gate("webhook", "the webhook at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
                 timeout: configuration.remoteTimeout)
         case .sluice(let url, let key):
             return try ForwardSink(
                 url: url, key: key,
-                gate: gate("the Sluice at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
+                gate: gate("sluice", "the Sluice at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
                 timeout: configuration.remoteTimeout)
         }
     }

@@ -19,19 +19,12 @@ extension SluiceRuntime {
     /// backlog, the delivery gates, memory) and renders the Prometheus text format.
     public func metricsExposition() async throws -> [UInt8] {
         metrics.queueDepth(try await store.depth())
-        for tenant in try await store.tenantSummaries() {
-            metrics.tenantBacklog(tenant: tenant.tenant, pending: tenant.pending, failed: tenant.failed)
-        }
+        metrics.tenantBacklogs(try await store.tenantSummaries())
         for destination in destinations {
-            let circuit = switch destination.circuit {
-            case .closed: 0
-            case .halfOpen: 1
-            case .open: 2
-            }
-            metrics.gate(destination: destination.destination, circuit: circuit, concurrencyLimit: destination.concurrencyLimit)
+            metrics.gate(destination: destination.name, circuit: destination.circuit, concurrencyLimit: destination.concurrencyLimit)
         }
         metrics.scanProblems(try await store.problems(tenant: nil).count)
-        metrics.residentMemory(bytes: ProcessMemory.residentBytes())
+        metrics.process(ProcessFigures.sample())
         let health = self.health.report(at: clock.now())
         metrics.alerts(health.alerts, errorRate: health.errorRate)
         return metricsRegistry.emitToBuffer()

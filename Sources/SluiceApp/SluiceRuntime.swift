@@ -98,12 +98,12 @@ public final class SluiceRuntime: Sendable {
         self.metricsRegistry = registry
         self.health = HealthMonitor(thresholds: configuration.alertThresholds)
         self.storeOutage = StoreOutage(logger: logger, clock: clock)
-        self.metrics = configuration.metricsEnabled ? SluiceMetrics(factory: SluiceRuntime.metricsFactory(registry)) : .disabled
+        self.metrics = configuration.metricsEnabled ? SluiceMetrics(factory: SluiceRuntime.metricsFactory(registry), tenantSeries: configuration.metricsTenantSeries) : .disabled
         let metrics = self.metrics
         self.store = store
         self.embedder = try embedder ?? SluiceRuntime.makeEmbedder(configuration, clock: clock, logger: logger, metrics: metrics)
         self.sink = try SluiceRuntime.makeSink(configuration, store: store, embedder: self.embedder, clock: clock, logger: logger, metrics: metrics)
-        metrics.declare(destinations: [self.embedder.deliveryGate, sink.deliveryGate].compactMap { $0?.destination })
+        metrics.declare(destinations: [self.embedder.deliveryGate, sink.deliveryGate].compactMap { $0?.name }, version: SluiceVersion.current)
         self.chunker = MarkdownChunker(targetSize: configuration.chunkSize, overlap: configuration.chunkOverlap)
         self.extractors = extractors ?? .standard(limits: configuration.extractionLimits)
     }

@@ -110,7 +110,7 @@ final class Shared<Value: Sendable>: Sendable {
 
     @Test func theRateCapHoldsAcrossEveryWindow() async throws {
         let clock = ManualClock(start: start)
-        let gate = DeliveryGate(destination: "sink", settings: .init(maxRequestsPerMinute: 600, maxConcurrency: 64), clock: clock)
+        let gate = DeliveryGate(name: "webhook", destination: "sink", settings: .init(maxRequestsPerMinute: 600, maxConcurrency: 64), clock: clock)
         let sent = Shared<[Timestamp]>([])
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<40 {
@@ -139,7 +139,7 @@ final class Shared<Value: Sendable>: Sendable {
     @Test func anOpenBreakerSendsNothingAndSaysUntilWhen() async throws {
         let clock = ManualClock(start: start)
         let gate = DeliveryGate(
-            destination: "sink", settings: .init(maxConcurrency: 4, breaker: CircuitBreaker(failureThreshold: 2, openFor: .seconds(10))),
+            name: "webhook", destination: "sink", settings: .init(maxConcurrency: 4, breaker: CircuitBreaker(failureThreshold: 2, openFor: .seconds(10))),
             clock: clock)
         for _ in 0..<2 {
             await #expect(throws: DeliveryError.self) {
@@ -159,7 +159,7 @@ final class Shared<Value: Sendable>: Sendable {
 
     @Test func aRetryAfterPausesTheDestinationAndARejectionDoesNot() async throws {
         let clock = ManualClock(start: start)
-        let gate = DeliveryGate(destination: "sink", settings: .init(maxConcurrency: 4), clock: clock)
+        let gate = DeliveryGate(name: "webhook", destination: "sink", settings: .init(maxConcurrency: 4), clock: clock)
         await #expect(throws: DeliveryError.self) {
             try await gate.send { throw DeliveryError.status(400, destination: "sink") }
         }

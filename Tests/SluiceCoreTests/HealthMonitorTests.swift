@@ -55,7 +55,7 @@ import Testing
     @Test func circuitOpenLongerThanAMinute() {
         let monitor = HealthMonitor(thresholds: AlertThresholds(circuitOpen: .seconds(60)))
         func qdrant(_ circuit: DestinationStatus.Circuit, since: Timestamp?) -> [DestinationStatus] {
-            [DestinationStatus(destination: "qdrant at http://q:6333", circuit: circuit, openSince: since, concurrencyLimit: 1, inFlight: 0)]
+            [DestinationStatus(name: "qdrant", destination: "qdrant at http://q:6333", circuit: circuit, openSince: since, concurrencyLimit: 1, inFlight: 0)]
         }
         #expect(names(monitor.evaluate(depth: QueueDepth(), destinations: qdrant(.open, since: start), at: start + .seconds(30))) == [])
         // Half-open between failed probes still counts as down.

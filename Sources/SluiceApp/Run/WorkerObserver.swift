@@ -18,7 +18,8 @@ struct WorkerObserver: Sendable {
     func completed(_ completion: Completion) {
         let outcome = Worker.outcome(of: completion.result)
         progress.record(outcome, for: completion.lease.key)
-        metrics.processed(tenant: completion.lease.key.tenant.rawValue, outcome: outcome.name)
+        metrics.processed(outcome: outcome.name)
+        metrics.attempt(failed: false)
         health.recordAttempt(failed: false, at: clock.now())
         switch outcome {
         case .indexed, .deleted: metrics.changeToIndexed(clock.now() - completion.lease.enqueuedAt)
@@ -31,11 +32,13 @@ struct WorkerObserver: Sendable {
         switch outcome {
         case .deadLettered:
             health.recordAttempt(failed: true, at: clock.now())
+            metrics.attempt(failed: true)
             logger.error("document failed for good", metadata: ["doc": "\(lease.key)", "reason": "\(failure.message)"])
             progress.record(.failed(reason: failure.message), for: lease.key)
-            metrics.processed(tenant: lease.key.tenant.rawValue, outcome: "failed")
+            metrics.processed(outcome: "failed")
         case .willRetry(let time):
             health.recordAttempt(failed: true, at: clock.now())
+            metrics.attempt(failed: true)
             logger.warning("document failed; will retry", metadata: ["doc": "\(lease.key)", "reason": "\(failure.message)", "retryAt": "\(time)"])
         case .superseded, .leaseLost:
             break

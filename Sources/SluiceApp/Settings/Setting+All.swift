@@ -58,6 +58,7 @@ extension Setting {
         .int("SLUICE_ALERT_QUEUE_DEPTH", "alert (log, /metrics, /v1/stats) while more changes than this are waiting", \.alertThresholds.queueDepth, 1...1_000_000_000),
         .alertErrorRate,
         .metrics,
+        .int("SLUICE_METRICS_TENANT_SERIES", "tenants with series of their own in /metrics (those with the most documents waiting; the others are summed as tenant=\"(other)\")", \.metricsTenantSeries, 0...100_000),
         .choice("SLUICE_DURABILITY", "full (every commit survives power loss) or normal (survives a crash of Sluice)", \.durability),
     ]
 

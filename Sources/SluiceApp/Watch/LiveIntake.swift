@@ -145,7 +145,7 @@ final class LiveIntake: Sendable {
         try await prioritize(&pending, busy: busy)
         let outcomes = try await store.applyScan(pending)
         for (change, outcome) in zip(pending.changes, outcomes) {
-            if case .coalesced = outcome { metrics.superseded(tenant: change.key.tenant.rawValue) }
+            if case .coalesced = outcome { metrics.superseded() }
         }
         counters.withLock {
             $0.events += batch.count

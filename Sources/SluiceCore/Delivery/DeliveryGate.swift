@@ -53,6 +53,9 @@ public final class DeliveryGate: Sendable {
         case request(status: String)
     }
 
+    /// What the destination is, a short stable name for metrics' labels and
+    /// dashboards: `embedder`, `qdrant`, `webhook`, `sluice`.
+    public let name: String
     /// How the destination is named in messages (never with a secret).
     public let destination: String
     private let clock: any SluiceClock
@@ -60,9 +63,10 @@ public final class DeliveryGate: Sendable {
     private let observer: (@Sendable (Event) -> Void)?
 
     public init(
-        destination: String, settings: Settings, clock: any SluiceClock = SystemClock(),
+        name: String, destination: String, settings: Settings, clock: any SluiceClock = SystemClock(),
         observer: (@Sendable (Event) -> Void)? = nil
     ) {
+        self.name = name
         self.destination = destination
         self.clock = clock
         self.observer = observer

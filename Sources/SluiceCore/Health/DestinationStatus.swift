@@ -1,11 +1,13 @@
 /// Where one remote destination's delivery controls stand.
 public struct DestinationStatus: Sendable, Equatable {
-    public enum Circuit: String, Sendable {
+    public enum Circuit: String, Sendable, CaseIterable {
         case closed
         case halfOpen = "half_open"
         case open
     }
 
+    /// Its short stable name (`qdrant`, `embedder`, …), as metrics label it.
+    public var name: String
     public var destination: String
     public var circuit: Circuit
     /// When the circuit last left the closed state; nil while closed.
@@ -13,7 +15,8 @@ public struct DestinationStatus: Sendable, Equatable {
     public var concurrencyLimit: Int
     public var inFlight: Int
 
-    public init(destination: String, circuit: Circuit, openSince: Timestamp?, concurrencyLimit: Int, inFlight: Int) {
+    public init(name: String, destination: String, circuit: Circuit, openSince: Timestamp?, concurrencyLimit: Int, inFlight: Int) {
+        self.name = name
         self.destination = destination
         self.circuit = circuit
         self.openSince = openSince
@@ -29,7 +32,7 @@ public struct DestinationStatus: Sendable, Equatable {
         case .open: .open
         }
         self.init(
-            destination: gate.destination, circuit: circuit, openSince: snapshot.openSince,
+            name: gate.name, destination: gate.destination, circuit: circuit, openSince: snapshot.openSince,
             concurrencyLimit: snapshot.concurrencyLimit, inFlight: snapshot.inFlight)
     }
 }

@@ -4,9 +4,13 @@ import Synchronization
 /// Every metric Sluice reports, made by a factory injected per instance
 /// (never the process-wide bootstrap), so that two runtimes, or two tests
 /// running side by side, never share a counter. Names are prefixed
-/// `sluice_`; labels are tenant, priority, outcome, stage or destination
-/// where they matter. `SluiceRuntime` gives each runtime a Prometheus
-/// registry, which `/metrics` renders.
+/// `sluice_`, except the standard `process_*`; labels are priority,
+/// outcome, stage, state or destination (a short stable name: `qdrant`,
+/// `webhook`, `sluice`, `embedder`) where they matter. Tenants label only
+/// the backlog gauges, and only the `tenantSeries` tenants with the most
+/// work left, the rest summed as `(other)`: 10,000 tenants must not make
+/// 10,000 series of a family. `SluiceRuntime` gives each runtime a
+/// Prometheus registry, which `/metrics` renders; docs/METRICS.md lists them.
 public final class SluiceMetrics: Sendable {
     public let factory: any MetricsFactory
     /// Handles made once per name and labels: making one goes through the
@@ -15,9 +19,19 @@ public final class SluiceMetrics: Sendable {
     private let counters = HandleCache<Counter>()
     private let timers = HandleCache<Timer>()
     private let gauges = HandleCache<Gauge>()
+    private let floatingCounters = HandleCache<FloatingPointCounter>()
+    /// The CPU seconds already counted: the counter goes up by what was used since.
+    private let countedCPUSeconds = Mutex<Double>(0)
+    /// The tenants that have backlog series now.
+    private let tenantsWithSeries = Mutex<Set<String>>([])
+    /// The tenants with series of their own; the others are summed as `otherTenants`.
+    public let tenantSeries: Int
+    /// The tenant label of the sum of the tenants without series of their own: no tenant's name has parentheses.
+    public static let otherTenants = "(other)"
 
-    public init(factory: any MetricsFactory) {
+    public init(factory: any MetricsFactory, tenantSeries: Int = 20) {
         self.factory = factory
+        self.tenantSeries = tenantSeries
     }
 
     private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
@@ -37,8 +51,14 @@ public final class SluiceMetrics: Sendable {
 
     /// Creates the series that exist before anything happens, at zero, so a
     /// scrape shows every metric from the start (per-tenant series appear with
-    /// their tenant's first document).
-    public func declare(destinations: [String]) {
+    /// their tenant's first document). `destinations` are their short names.
+    public func declare(destinations: [String], version: String) {
+        gauge("sluice_build_info", [("version", version)]).record(1)
+        for outcome in ["indexed", "unchanged", "deleted", "skipped", "failed"] {
+            counter("sluice_documents_processed_total", [("outcome", outcome)]).increment(by: 0)
+        }
+        counter("sluice_changes_superseded_total", []).increment(by: 0)
+        for result in ["ok", "failed"] { counter("sluice_attempts_total", [("result", result)]).increment(by: 0) }
         for name in ["sluice_chunks_embedded_total", "sluice_chunks_reused_total", "sluice_api_rate_limited_total", "sluice_watch_events_total"] {
             counter(name, []).increment(by: 0)
         }
@@ -52,24 +72,29 @@ public final class SluiceMetrics: Sendable {
         for destination in destinations {
             counter("sluice_remote_requests_total", [("destination", destination), ("status", "ok")])
                 .increment(by: 0)
-            gate(destination: destination, circuit: 0, concurrencyLimit: 1)
+            gate(destination: destination, circuit: .closed, concurrencyLimit: 1)
         }
         queueDepth(QueueDepth())
-        residentMemory(bytes: 0)
         alerts([], errorRate: 0)
     }
 
     // MARK: Documents
 
     /// One document finished: indexed, unchanged, deleted, skipped or failed.
-    public func processed(tenant: String, outcome: String) {
-        counter("sluice_documents_processed_total", [("tenant", tenant), ("outcome", outcome)]).increment()
+    public func processed(outcome: String) {
+        counter("sluice_documents_processed_total", [("outcome", outcome)]).increment()
+    }
+
+    /// One processing attempt ended: done (any outcome), or failed (to be
+    /// retried, or a dead letter). The error-rate alert's ratio, as a counter.
+    public func attempt(failed: Bool) {
+        counter("sluice_attempts_total", [("result", failed ? "failed" : "ok")]).increment()
     }
 
     /// Changes folded into a pending change of the same document (coalescing).
-    public func superseded(tenant: String, count: Int = 1) {
+    public func superseded(count: Int = 1) {
         guard count > 0 else { return }
-        counter("sluice_changes_superseded_total", [("tenant", tenant)]).increment(by: count)
+        counter("sluice_changes_superseded_total", []).increment(by: count)
     }
 
     /// From the change being accepted to the document being indexed.
@@ -94,9 +119,12 @@ public final class SluiceMetrics: Sendable {
         counter("sluice_remote_requests_total", [("destination", destination), ("status", status)]).increment()
     }
 
-    /// Where a destination's delivery controls stand: breaker (0 closed, 1 half-open, 2 open) and concurrency limit.
-    public func gate(destination: String, circuit: Int, concurrencyLimit: Int) {
-        gauge("sluice_circuit_state", [("destination", destination)]).record(circuit)
+    /// Where a destination's delivery controls stand: its breaker, as one
+    /// series per state (1 for the state it is in, 0 for the others), and its concurrency limit.
+    public func gate(destination: String, circuit: DestinationStatus.Circuit, concurrencyLimit: Int) {
+        for state in DestinationStatus.Circuit.allCases {
+            gauge("sluice_circuit_state", [("destination", destination), ("state", state.rawValue)]).record(state == circuit ? 1 : 0)
+        }
         gauge("sluice_adaptive_concurrency", [("destination", destination)]).record(concurrencyLimit)
     }
 
@@ -129,9 +157,29 @@ public final class SluiceMetrics: Sendable {
         gauge("sluice_dead_letters", []).record(depth.dead)
     }
 
-    public func tenantBacklog(tenant: String, pending: Int, failed: Int) {
-        gauge("sluice_tenant_pending_documents", [("tenant", tenant)]).record(pending)
-        gauge("sluice_tenant_failed_documents", [("tenant", tenant)]).record(failed)
+    /// Each tenant's documents waiting, failed and indexed: the `tenantSeries`
+    /// tenants with the most waiting (then failed) under their own name, the
+    /// others summed as `(other)`. A tenant that drops out of the top loses its
+    /// series, rather than leaving a stale value behind.
+    public func tenantBacklogs(_ tenants: [TenantSummary]) {
+        let ranked = tenants.sorted { ($0.pending, $0.failed, $1.tenant) > ($1.pending, $1.failed, $0.tenant) }
+        var rows = ranked.prefix(tenantSeries).map { ($0.tenant, $0.pending, $0.failed, $0.indexed) }
+        let rest = ranked.dropFirst(tenantSeries)
+        if !rest.isEmpty || tenantSeries == 0 {
+            rows.append((Self.otherTenants, rest.reduce(0) { $0 + $1.pending }, rest.reduce(0) { $0 + $1.failed }, rest.reduce(0) { $0 + $1.indexed }))
+        }
+        let families = ["sluice_tenant_pending_documents", "sluice_tenant_failed_documents", "sluice_tenant_indexed_documents"]
+        for (tenant, pending, failed, indexed) in rows {
+            for (family, value) in zip(families, [pending, failed, indexed]) { gauge(family, [("tenant", tenant)]).record(value) }
+        }
+        let now = Set(rows.map(\.0))
+        let gone = tenantsWithSeries.withLock { previous in
+            defer { previous = now }
+            return previous.subtracting(now)
+        }
+        for tenant in gone {
+            for family in families { gauges.remove(family, [("tenant", tenant)])?.destroy() }
+        }
     }
 
     /// Active alerts by name (0 when clear; `circuit_open` counts destinations) and the error rate over the alert window.
@@ -148,9 +196,35 @@ public final class SluiceMetrics: Sendable {
         gauge("sluice_scan_problems", []).record(count)
     }
 
-    public func residentMemory(bytes: Int) {
-        gauge("sluice_process_resident_memory_bytes", []).record(bytes)
+    /// The standard `process_*` metrics of Prometheus's client libraries.
+    public func process(_ figures: ProcessFigures) {
+        gauge("process_resident_memory_bytes", []).record(figures.residentMemoryBytes)
+        gauge("process_virtual_memory_bytes", []).record(figures.virtualMemoryBytes)
+        gauge("process_open_fds", []).record(figures.openFileDescriptors)
+        gauge("process_max_fds", []).record(figures.maxFileDescriptors)
+        gauge("process_start_time_seconds", []).record(figures.startTimeSeconds)
+        let used = countedCPUSeconds.withLock { counted in
+            defer { counted = max(counted, figures.cpuSeconds) }
+            return max(0, figures.cpuSeconds - counted)
+        }
+        floatingCounters.handle("process_cpu_seconds_total", []) {
+            FloatingPointCounter(label: "process_cpu_seconds_total", dimensions: [], factory: factory)
+        }.increment(by: used)
     }
+}
+
+/// This process's figures as Prometheus's `process_*` metrics name them.
+public struct ProcessFigures: Sendable, Equatable {
+    /// User and system CPU time used so far.
+    public var cpuSeconds: Double = 0
+    public var residentMemoryBytes: Double = 0
+    public var virtualMemoryBytes: Double = 0
+    public var openFileDescriptors: Double = 0
+    public var maxFileDescriptors: Double = 0
+    /// When the process started, in Unix seconds.
+    public var startTimeSeconds: Double = 0
+
+    public init() {}
 }
 
 /// Metric handles by name and labels.
@@ -161,6 +235,12 @@ private final class HandleCache<Handle: Sendable>: Sendable {
     }
 
     private let handles = Mutex<[Key: Handle]>([:])
+
+    /// Forgets the handle of `label` and `dimensions`, and returns it (to destroy).
+    func remove(_ label: String, _ dimensions: [(String, String)]) -> Handle? {
+        let key = Key(label: label, dimensions: dimensions.flatMap { [$0.0, $0.1] })
+        return handles.withLock { $0.removeValue(forKey: key) }
+    }
 
     func handle(_ label: String, _ dimensions: [(String, String)], make: () -> Handle) -> Handle {
         let key = Key(label: label, dimensions: dimensions.flatMap { [$0.0, $0.1] })
