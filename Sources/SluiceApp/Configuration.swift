@@ -133,6 +133,8 @@ public struct Configuration: Sendable, Equatable {
     public var qdrantURL: String?
     /// The collection holding every tenant's points (`--qdrant-collection`, SLUICE_QDRANT_COLLECTION).
     public var qdrantCollection: String = "sluice"
+    /// How each point's payload is laid out: Sluice's own, or as LangChain and n8n read it (`--qdrant-payload`, SLUICE_QDRANT_PAYLOAD).
+    public var qdrantPayload: PayloadLayout = .sluice
     /// Sent in the `api-key` header; from SLUICE_QDRANT_API_KEY only, never printed.
     public var qdrantAPIKey: String?
     /// Points (chunks with vectors) per request to Qdrant or a webhook (SLUICE_SINK_BATCH_POINTS).

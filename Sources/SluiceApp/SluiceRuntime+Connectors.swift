@@ -46,10 +46,10 @@ extension SluiceRuntime {
                 throw SluiceError(.configuration, "this store keeps no vectors; choose a remote sink (--sink qdrant, webhook or sluice)")
             }
             return EmbeddedSink(store: index, modelKey: embedder.modelKey)
-        case .qdrant(let url, let collection, let apiKey):
+        case .qdrant(let url, let collection, let apiKey, let payload):
             return try QdrantSink(
                 url: url, collection: collection, dimension: embedder.dimension, apiKey: apiKey,
-                pointsPerRequest: configuration.sinkBatchPoints,
+                pointsPerRequest: configuration.sinkBatchPoints, layout: payload,
                 gate: gate("qdrant", "qdrant at \(Configuration.displayURL(url))", configuration, clock: clock, logger: logger, metrics: metrics),
                 timeout: configuration.remoteTimeout)
         case .webhook(let url, let secret):

@@ -56,11 +56,13 @@ public final class QdrantTestServer: @unchecked Sendable {
 
     static var script: String { repository + "/Tests/Support/qdrant-test-server.py" }
 
-    /// - Parameter apiKey: the key every data request must carry in its `api-key` header.
-    public init(apiKey: String? = nil) throws {
+    /// - Parameters:
+    ///   - apiKey: the key every data request must carry in its `api-key` header.
+    ///   - payloadSchema: the schema under docs/schemas every point's payload must match.
+    public init(apiKey: String? = nil, payloadSchema: String = "qdrant-point.v2.json") throws {
         server = try FaultServer(
             script: QdrantTestServer.script,
-            arguments: ["--payload-schema", QdrantTestServer.repository + "/docs/schemas/qdrant-point.v2.json"]
+            arguments: ["--payload-schema", QdrantTestServer.repository + "/docs/schemas/" + payloadSchema]
                 + (apiKey.map { ["--api-key", $0] } ?? []))
     }
 

@@ -227,13 +227,14 @@ def make_handler(state):
                 with state.lock:
                     if name not in state.sizes:
                         raise KeyError(f"Collection `{name}` doesn't exist!")
-                    size = state.sizes[name]
-                    count = client.count(name, exact=True).count
-                return 200, {
-                    "status": "green",
-                    "points_count": count,
-                    "config": {"params": {"vectors": {"size": size, "distance": "Cosine"}}},
-                }
+                    # The whole CollectionInfo, as the real server answers: clients such as
+                    # langchain-qdrant parse it with the client's model and check the vector config.
+                    info = client.get_collection(name).model_dump(mode="json")
+                    info["points_count"] = client.count(name, exact=True).count
+                return 200, info
+            if rest == ["exists"] and method == "GET":
+                with state.lock:
+                    return 200, {"exists": name in state.sizes}
             if rest == [] and method == "PUT":
                 request = validate(models.CreateCollection, body or {})
                 vectors = request.vectors

@@ -1,3 +1,4 @@
+import SluiceConnectors
 import SluiceCore
 import SluicePostgres
 
@@ -24,7 +25,7 @@ extension StoreTarget: CustomStringConvertible {
 public enum SinkTarget: Sendable, Equatable {
     /// The built-in index in the store.
     case embedded
-    case qdrant(url: String, collection: String, apiKey: String?)
+    case qdrant(url: String, collection: String, apiKey: String?, payload: PayloadLayout)
     case webhook(url: String, secret: String?)
     /// Another Sluice's ingestion API.
     case sluice(url: String, key: String?)
@@ -60,7 +61,7 @@ extension Configuration {
                 return .embedded
             case .qdrant:
                 let url = try required(qdrantURL, "--sink qdrant needs --qdrant-url (SLUICE_QDRANT_URL), e.g. http://127.0.0.1:6333")
-                return .qdrant(url: url, collection: qdrantCollection, apiKey: qdrantAPIKey)
+                return .qdrant(url: url, collection: qdrantCollection, apiKey: qdrantAPIKey, payload: qdrantPayload)
             case .webhook:
                 return .webhook(url: try required(webhookURL, "--sink webhook needs --webhook-url (SLUICE_WEBHOOK_URL)"), secret: webhookSecret)
             case .sluice:

@@ -32,6 +32,7 @@ extension Setting {
         .sink,
         .text("SLUICE_QDRANT_URL", flag: "--qdrant-url", "with the qdrant sink: the server's REST root, e.g. http://127.0.0.1:6333", \.qdrantURL),
         .text("SLUICE_QDRANT_COLLECTION", flag: "--qdrant-collection", "with the qdrant sink: the collection for every tenant (created if missing)", \.qdrantCollection),
+        .choice("SLUICE_QDRANT_PAYLOAD", flag: "--qdrant-payload", "with the qdrant sink: each point's payload layout, sluice (docs/schemas/qdrant-point.v2.json) or langchain (the text under page_content and content, the rest under metadata, as LangChain's and n8n's Qdrant vector stores read it)", \.qdrantPayload),
         .text("SLUICE_QDRANT_API_KEY", "with the qdrant sink: the server's key (sent in the api-key header, never printed)", \.qdrantAPIKey, secret: true),
         .int("SLUICE_SINK_BATCH_POINTS", "points (chunks with vectors) per request to Qdrant or a webhook", \.sinkBatchPoints, 1...10_000),
         .text("SLUICE_WEBHOOK_URL", flag: "--webhook-url", "with the webhook sink: where batches are POSTed", \.webhookURL),

@@ -8,7 +8,68 @@ extension QdrantSink {
     struct Point: Encodable {
         var id: String
         var vector: [Float]
-        var payload: WithLocation<Payload>
+        var payload: PointPayload
+    }
+
+    /// A point's payload in the collection's layout.
+    enum PointPayload: Codable {
+        /// docs/schemas/qdrant-point.v2.json: the fields at the top.
+        case sluice(WithLocation<Payload>)
+        /// docs/schemas/qdrant-point-langchain.v1.json: the text under `page_content` (LangChain's
+        /// Python `QdrantVectorStore`) and `content` (LangChain JS, n8n's Qdrant node), the
+        /// other fields under `metadata`.
+        case langchain(LangChain)
+
+        struct LangChain: Codable {
+            var page_content: String?
+            var content: String?
+            var metadata: WithLocation<Payload>
+        }
+
+        init(_ fields: Payload, _ location: ChunkLocation, layout: PayloadLayout) {
+            switch layout {
+            case .sluice:
+                self = .sluice(WithLocation(fields, location))
+            case .langchain:
+                var metadata = fields
+                metadata.text = nil
+                self = .langchain(LangChain(page_content: fields.text, content: fields.text, metadata: WithLocation(metadata, location)))
+            }
+        }
+
+        init(from decoder: any Decoder) throws {
+            let layout = decoder.userInfo[PayloadLayout.userInfoKey] as? PayloadLayout ?? .sluice
+            switch layout {
+            case .sluice: self = .sluice(try WithLocation(from: decoder))
+            case .langchain: self = .langchain(try LangChain(from: decoder))
+            }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .sluice(let payload): try payload.encode(to: encoder)
+            case .langchain(let payload): try payload.encode(to: encoder)
+            }
+        }
+
+        /// The fields, with the chunk's text in `text` whichever the layout.
+        var fields: Payload {
+            switch self {
+            case .sluice(let payload):
+                return payload.fields
+            case .langchain(let payload):
+                var fields = payload.metadata.fields
+                fields.text = payload.page_content ?? payload.content
+                return fields
+            }
+        }
+
+        var location: ChunkLocation {
+            switch self {
+            case .sluice(let payload): payload.location
+            case .langchain(let payload): payload.metadata.location
+            }
+        }
     }
 
     /// The point payload, schema version `payloadVersion` (the chunk's location beside it).
@@ -17,7 +78,8 @@ extension QdrantSink {
         var tenant: String
         var docId: String
         var ordinal: Int
-        var text: String
+        /// The chunk's text; in the `langchain` layout it is `page_content` and `content` instead.
+        var text: String?
         var textHash: String?
         var contentHash: String
         var revision: Int64
@@ -79,3 +141,17 @@ extension QdrantSink {
         }
     }
 }
+
+/// How a Qdrant point's payload is laid out (`--qdrant-payload`, SLUICE_QDRANT_PAYLOAD).
+public enum PayloadLayout: String, Sendable, CaseIterable {
+    /// Sluice's own: docs/schemas/qdrant-point.v2.json.
+    case sluice
+    /// As LangChain's and n8n's Qdrant vector stores read points: docs/schemas/qdrant-point-langchain.v1.json.
+    case langchain
+
+    /// Where the fields Sluice filters and reads by (`tenant`, `docId`, `attributes.NAME`…) are.
+    var fieldPrefix: String { self == .sluice ? "" : "metadata." }
+
+    static let userInfoKey = CodingUserInfoKey(rawValue: "sluice.qdrant.payloadLayout")!
+}
+

@@ -16,7 +16,10 @@ import Synchronization
 ///   delete by filter.
 /// - Upserts go in requests of `pointsPerRequest` points, with `wait=true`:
 ///   a write returns only once Qdrant applied it.
-/// - The payload is documented in docs/schemas/qdrant-point.v2.json.
+/// - The payload is documented in docs/schemas/qdrant-point.v2.json, or in
+///   the `langchain` layout docs/schemas/qdrant-point-langchain.v1.json (the
+///   text under `page_content` and `content`, the rest under `metadata`,
+///   where the tenant index and Sluice's own filters look too).
 /// - The API key travels only in the `api-key` header.
 public final class QdrantSink: Sink, SinkReader {
     /// The payload schema version written into every point.
@@ -26,6 +29,7 @@ public final class QdrantSink: Sink, SinkReader {
     public let collection: String
     public let dimension: Int
     public let pointsPerRequest: Int
+    public let layout: PayloadLayout
     public let gate: DeliveryGate
     private let apiKey: String?
     private let client: HTTPClient
@@ -33,14 +37,15 @@ public final class QdrantSink: Sink, SinkReader {
     private let ready = Mutex(false)
 
     public var description: String { "collection \(collection) of \(gate.destination)" }
-    public var identity: String { "qdrant:\(baseURL)/\(collection)" }
+    /// A new layout rewrites every point, as a new sink would.
+    public var identity: String { "qdrant:\(baseURL)/\(collection)" + (layout == .sluice ? "" : "?payload=\(layout.rawValue)") }
     public var deliveryGate: DeliveryGate? { gate }
     public var needs: SinkInput { .vectors }
     public var reader: (any SinkReader)? { self }
 
     public init(
-        url: String, collection: String, dimension: Int, apiKey: String?, pointsPerRequest: Int = 128, gate: DeliveryGate,
-        client: HTTPClient = RemoteHTTP.client, timeout: Duration = .seconds(60)
+        url: String, collection: String, dimension: Int, apiKey: String?, pointsPerRequest: Int = 128, layout: PayloadLayout = .sluice,
+        gate: DeliveryGate, client: HTTPClient = RemoteHTTP.client, timeout: Duration = .seconds(60)
     ) throws {
         guard !collection.isEmpty, collection.allSatisfy({ $0.isLetter || $0.isNumber || "_-.".contains($0) }) else {
             throw SluiceError(.configuration, "--qdrant-collection \"\(collection)\" is not a collection name; use letters, digits, '_', '-' or '.'")
@@ -49,6 +54,7 @@ public final class QdrantSink: Sink, SinkReader {
         self.collection = collection
         self.dimension = dimension
         self.pointsPerRequest = max(1, pointsPerRequest)
+        self.layout = layout
         self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : $0 }
         self.gate = gate
         self.client = client
@@ -72,7 +78,7 @@ public final class QdrantSink: Sink, SinkReader {
                     }
                     points.append(Point(
                         id: ChunkID.string(document.key, ordinal: chunk.ordinal), vector: vector,
-                        payload: WithLocation(Payload(document: document, chunk: chunk), chunk.location)))
+                        payload: PointPayload(Payload(document: document, chunk: chunk), chunk.location, layout: layout)))
                 }
                 staleIDs += document.staleOrdinals.map { ChunkID.string(document.key, ordinal: $0) }
             case .remove(let key, _):
@@ -90,7 +96,7 @@ public final class QdrantSink: Sink, SinkReader {
         }
         for (tenant, docIds) in removals.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             try await call(.POST, "/collections/\(collection)/points/delete?wait=true", DeleteByFilter(filter: Filter(must: [
-                .match("tenant", tenant.rawValue), .matchAny("docId", docIds),
+                .match(field("tenant"), tenant.rawValue), .matchAny(field("docId"), docIds),
             ])))
         }
     }
@@ -99,9 +105,12 @@ public final class QdrantSink: Sink, SinkReader {
     public func removeTenant(_ tenant: TenantID) async throws {
         try await ensureCollection()
         try await call(.POST, "/collections/\(collection)/points/delete?wait=true", DeleteByFilter(filter: Filter(must: [
-            .match("tenant", tenant.rawValue),
+            .match(field("tenant"), tenant.rawValue),
         ])))
     }
+
+    /// Where a payload field Sluice filters or reads by is in this layout.
+    private func field(_ name: String) -> String { layout.fieldPrefix + name }
 
     /// Creates the collection and its tenant index if missing; checks the vector size of an existing one.
     private func ensureCollection() async throws {
@@ -147,10 +156,10 @@ public final class QdrantSink: Sink, SinkReader {
                 var type = "keyword"
                 var is_tenant = true
             }
-            var field_name = "tenant"
+            var field_name: String
             var field_schema = Schema()
         }
-        try await call(.PUT, "/collections/\(collection)/index?wait=true", FieldIndex())
+        try await call(.PUT, "/collections/\(collection)/index?wait=true", FieldIndex(field_name: field("tenant")))
         ready.withLock { $0 = true }
     }
 
@@ -167,21 +176,21 @@ public final class QdrantSink: Sink, SinkReader {
             struct Result: Decodable {
                 struct Hit: Decodable {
                     var score: Float
-                    var payload: WithLocation<Payload>?
+                    var payload: PointPayload?
                 }
                 var points: [Hit]
             }
             var result: Result
         }
-        var conditions: [Condition] = [.match("tenant", tenant.rawValue)]
-        for (name, value) in attributes.sorted(by: { $0.key < $1.key }) { conditions.append(.match("attributes.\(name)", value)) }
+        var conditions: [Condition] = [.match(field("tenant"), tenant.rawValue)]
+        for (name, value) in attributes.sorted(by: { $0.key < $1.key }) { conditions.append(.match(field("attributes.\(name)"), value)) }
         let body = try await call(.POST, "/collections/\(collection)/points/query", Query(query: vector, filter: Filter(must: conditions), limit: max(1, k)))
         let answer = try decode(Answer.self, body)
         return answer.result.points.compactMap { hit in
             guard let payload = hit.payload else { return nil }
             let fields = payload.fields
             return SearchHit(
-                tenant: fields.tenant, docId: fields.docId, ordinal: fields.ordinal, score: hit.score, text: fields.text,
+                tenant: fields.tenant, docId: fields.docId, ordinal: fields.ordinal, score: hit.score, text: fields.text ?? "",
                 location: payload.location)
         }
     }
@@ -191,7 +200,7 @@ public final class QdrantSink: Sink, SinkReader {
             var filter: Filter?
             var limit = 1000
             var offset: String?
-            var with_payload = ["tenant", "docId", "ordinal", "contentHash"]
+            var with_payload: [String]
             var with_vector = false
         }
         struct Answer: Decodable {
@@ -205,15 +214,30 @@ public final class QdrantSink: Sink, SinkReader {
             }
             var result: Result
         }
+        /// The fields of either layout: at the top, or under `metadata`.
         struct PartialPayload: Decodable {
-            var tenant: String?
-            var docId: String?
-            var ordinal: Int?
-            var contentHash: String?
+            struct Fields: Decodable {
+                var tenant: String?
+                var docId: String?
+                var ordinal: Int?
+                var contentHash: String?
+            }
+            var fields: Fields
+            init(from decoder: any Decoder) throws {
+                struct Nested: Decodable { var metadata: Fields? }
+                let top = try Fields(from: decoder)
+                fields = top.tenant == nil ? try Nested(from: decoder).metadata ?? top : top
+            }
+            var tenant: String? { fields.tenant }
+            var docId: String? { fields.docId }
+            var ordinal: Int? { fields.ordinal }
+            var contentHash: String? { fields.contentHash }
         }
         var offset: String?
         repeat {
-            let request = Scroll(filter: tenant.map { Filter(must: [.match("tenant", $0.rawValue)]) }, offset: offset)
+            let request = Scroll(
+                filter: tenant.map { Filter(must: [.match(field("tenant"), $0.rawValue)]) }, offset: offset,
+                with_payload: ["tenant", "docId", "ordinal", "contentHash"].map(field))
             let answer = try decode(Answer.self, try await call(.POST, "/collections/\(collection)/points/scroll", request))
             try await body(answer.result.points.map { item in
                 let key = item.payload.flatMap { payload -> DocumentKey? in
@@ -234,8 +258,10 @@ public final class QdrantSink: Sink, SinkReader {
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ body: ByteBuffer) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.userInfo[PayloadLayout.userInfoKey] = layout
         do {
-            return try JSONDecoder().decode(type, from: Data(body.readableBytesView))
+            return try decoder.decode(type, from: Data(body.readableBytesView))
         } catch {
             throw DeliveryError(.rejected, destination: gate.destination, "\(gate.destination) answered with something Sluice cannot read", response: String(buffer: body))
         }

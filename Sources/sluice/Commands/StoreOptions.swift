@@ -48,6 +48,9 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: .setting("SLUICE_QDRANT_COLLECTION"))
     var qdrantCollection: String?
 
+    @Option(name: .long, help: .setting("SLUICE_QDRANT_PAYLOAD"))
+    var qdrantPayload: String?
+
     /// The configuration file, the environment, then these flags and a
     /// command's own (`more`: each a setting's variable and the flag's text).
     func configuration(_ more: [(variable: String, value: String?)] = []) throws -> Configuration {
@@ -56,7 +59,7 @@ struct StoreOptions: ParsableArguments {
             ("SLUICE_EMBEDDER", embedder),
             ("SLUICE_EMBEDDER_URL", embedderURL), ("SLUICE_EMBEDDER_MODEL", embedderModel), ("SLUICE_SINK", sink),
             ("SLUICE_WEBHOOK_URL", webhookURL), ("SLUICE_FORWARD_URL", forwardURL), ("SLUICE_QDRANT_URL", qdrantURL),
-            ("SLUICE_QDRANT_COLLECTION", qdrantCollection),
+            ("SLUICE_QDRANT_COLLECTION", qdrantCollection), ("SLUICE_QDRANT_PAYLOAD", qdrantPayload),
         ] + more
         return try Configuration.resolve(
             environment: ProcessInfo.processInfo.environment, configFile: config,
