@@ -62,7 +62,7 @@ extension PostgresStore {
         return recorded
     }
 
-    private struct LockRecorded: PreparedStatement {
+    private struct LockRecorded: KeysStatement {
         static let sql = """
             SELECT tenant, doc_id, revision, status, content_hash FROM documents
             WHERE (tenant, doc_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
@@ -70,12 +70,6 @@ extension PostgresStore {
             FOR UPDATE
             """
         let keys: [DocumentKey]
-
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 2)
-            bindings.append(keys: keys)
-            return bindings
-        }
     }
 
     /// Deletes a published document's stored content once neither its

@@ -23,18 +23,12 @@ extension PostgresStore: DocumentStateStore {
         }
     }
 
-    private struct DocumentStates: PreparedStatement {
+    private struct DocumentStates: KeysStatement {
         static let sql = """
             SELECT \(PostgresStore.documentColumns) FROM documents d
             JOIN unnest($1::text[], $2::text[]) AS k(tenant, doc_id) USING (tenant, doc_id)
             """
         let keys: [DocumentKey]
-
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 2)
-            bindings.append(keys: keys)
-            return bindings
-        }
     }
 
     public func documents(tenant: TenantID, status: DocumentState.Status?) async throws -> [DocumentState] {
@@ -100,19 +94,13 @@ extension PostgresStore: DocumentStateStore {
         }
     }
 
-    private struct LockSinkExtents: PreparedStatement {
+    private struct LockSinkExtents: KeysStatement {
         static let sql = """
             SELECT tenant, doc_id, extent FROM sink_extents
             JOIN unnest($1::text[], $2::text[]) AS k(tenant, doc_id) USING (tenant, doc_id)
             FOR UPDATE
             """
         let keys: [DocumentKey]
-
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 2)
-            bindings.append(keys: keys)
-            return bindings
-        }
     }
 
     private struct RaiseSinkExtents: PreparedStatement {

@@ -76,18 +76,12 @@ extension PostgresStore: DocumentPublisher {
         return found
     }
 
-    private struct IndexedContent: PreparedStatement {
+    private struct IndexedContent: KeysStatement {
         static let sql = """
             SELECT d.tenant, d.doc_id, d.status, d.content_hash, d.revision FROM documents d
             JOIN unnest($1::text[], $2::text[]) AS k(tenant, doc_id) USING (tenant, doc_id)
             """
         let keys: [DocumentKey]
-
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 2)
-            bindings.append(keys: keys)
-            return bindings
-        }
     }
 
     /// Stores published content, one row per document and hash (a row already there is kept).

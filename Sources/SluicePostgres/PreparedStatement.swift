@@ -28,6 +28,19 @@ extension PreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }
 
+/// A statement whose only parameters are the tenants and document ids of `keys` (`$1::text[]`, `$2::text[]`).
+protocol KeysStatement: PreparedStatement {
+    var keys: [DocumentKey] { get }
+}
+
+extension KeysStatement {
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(keys: keys)
+        return bindings
+    }
+}
+
 private let statementNames = Mutex<[ObjectIdentifier: String]>([:])
 
 extension PostgresConnection {

@@ -62,8 +62,7 @@ extension QueueEntry {
     /// as `PostgresStore.keyOrder`), as every transaction locks them.
     static func lockAll(_ connection: PostgresConnection, _ keys: [DocumentKey], logger: Logger) async throws -> [DocumentKey: QueueEntry] {
         guard !keys.isEmpty else { return [:] }
-        let rows = try await connection.run(
-            LockAll(tenants: keys.map(\.tenant.rawValue), docIds: keys.map(\.docId.rawValue)), logger: logger)
+        let rows = try await connection.run(LockAll(keys: keys), logger: logger)
         var entries: [DocumentKey: QueueEntry] = [:]
         for row in rows {
             let entry = try QueueEntry(postgres: row)
@@ -72,22 +71,14 @@ extension QueueEntry {
         return entries
     }
 
-    private struct LockAll: PreparedStatement {
+    private struct LockAll: KeysStatement {
         static let sql = """
             SELECT \(QueueEntry.postgresColumns) FROM queue
             WHERE (tenant, doc_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
             ORDER BY tenant COLLATE "C", doc_id COLLATE "C"
             FOR UPDATE
             """
-        let tenants: [String]
-        let docIds: [String]
-
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 2)
-            bindings.append(tenants)
-            bindings.append(docIds)
-            return bindings
-        }
+        let keys: [DocumentKey]
     }
 
     /// Inserts or updates the rows of `given` in one statement (nullable
@@ -168,14 +159,8 @@ extension QueueEntry {
         try await connection.run(DeleteAll(keys: keys), logger: logger)
     }
 
-    private struct DeleteAll: PreparedStatement {
+    private struct DeleteAll: KeysStatement {
         static let sql = "DELETE FROM queue WHERE (tenant, doc_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
         let keys: [DocumentKey]
-
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 2)
-            bindings.append(keys: keys)
-            return bindings
-        }
     }
 }

@@ -91,23 +91,9 @@ import Testing
 
         let work = try TemporaryDirectory("sluice-n8n")
         defer { work.remove() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try CrashSafetyTests.binary())
-        process.arguments = ["serve"]
-        process.environment = ["SLUICE_DATA_DIR": work.path + "/data", "SLUICE_LISTEN": "127.0.0.1:0", "SLUICE_EMBED_DIMENSION": "32"]
-        let logPath = work.path + "/serve.log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        var port: Int?
-        _ = try await eventually(within: .seconds(90), every: .milliseconds(100)) {
-            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            port = log.components(separatedBy: "API listening on 127.0.0.1:").dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) }
-            return port != nil
-        }
-        let listening = try #require(port, "sluice serve did not say where it listens")
+        let serve = try ServeProcess(in: work, environment: ["SLUICE_EMBED_DIMENSION": "32"])
+        defer { if serve.process.isRunning { serve.process.terminate() } }
+        let listening = try #require(try await serve.port(), "sluice serve did not say where it listens: \(serve.log)")
 
         func post(_ path: String, _ body: Data) async throws -> (Int, [String: Any]) {
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(listening)\(path)")!, timeoutInterval: 20)
@@ -123,7 +109,6 @@ import Testing
         let (published, result) = try await post("/v1/ingest/publish", try Self.fill(try template("Publish to Sluice"), with: document))
         #expect(published == 202, "\(result)")
         #expect(result["status"] as? String == "queued" && (result["revision"] as? Int ?? 0) > 0, "\(result)")
-        process.terminate()
-        #expect(await process.exitStatus() == 0)
+        #expect(await serve.stop() == 0)
     }
 }
