@@ -164,4 +164,24 @@ import Testing
         #expect(text.contains("\"lastedSeconds\":42") && text.contains("\"value\":0.25") && text.contains("\"open\":true"), "\(text)")
         #expect(text.contains("\"detail\":{\"attempts\":3,\"reasons\":[\"timeout\",503]}"), "\(text)")
     }
+
+    /// What a tenant controls reaches log lines (document names, a service's answer in a failure
+    /// reason): a name made to look like a second log line stays inside its one line, as a string.
+    @Test func aTenantsHostileTextStaysInsideItsLine() throws {
+        let lines = Mutex<[Data]>([])
+        let handler = JSONLogHandler(label: "sluice.test", level: .info) { data in lines.withLock { $0.append(data) } }
+        let logger = Logger(label: "sluice.test") { _ in handler }
+        let forged = "a.md\n{\"level\":\"critical\",\"message\":\"forged\"}\r\u{0}\u{1B}[31m\u{2028}\"}"
+        logger.error("document failed for good: \(forged)", metadata: ["doc": "acme/\(forged)", "reason": .stringConvertible(forged)])
+        let written = lines.withLock { $0 }
+        #expect(written.count == 1)
+        let line = try #require(written.first)
+        #expect(line.filter { $0 == UInt8(ascii: "\n") }.count == 1 && line.last == UInt8(ascii: "\n"), "one line")
+        let object = try #require(try JSONSerialization.jsonObject(with: line) as? [String: Any])
+        #expect(object["level"] as? String == "error")
+        #expect(object["doc"] as? String == "acme/" + forged)
+        #expect(object["reason"] as? String == forged, "a string that is no number stays a string")
+        #expect(object["message"] as? String == "document failed for good: " + forged)
+    }
 }
+
