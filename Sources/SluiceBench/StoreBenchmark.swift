@@ -145,26 +145,46 @@ public struct StoreBenchmark: Sendable {
     }
 
     /// `sluice serve` on `store` at a port of its own, once its /healthz
-    /// answers (or a minute passed), with `arguments` and `environment` over
-    /// the bench's settings; its output goes nowhere.
+    /// answers, with `arguments` and `environment` over the bench's settings;
+    /// its log goes to `serve.log` in `dataDirectory`. A process that exits
+    /// before answering (its random port taken, say) is tried again on another
+    /// port, twice; then, or if none answers within a minute, the bench stops
+    /// with the end of its log rather than waiting on a queue nobody works.
     static func serve(
         executable: String, store: String, dataDirectory: String, arguments: [String], environment: [String: String]
     ) async throws -> (process: Process, port: Int) {
-        let port = Int.random(in: 46_000..<50_000)
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: executable)
-        child.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--store", store, "--data-dir", dataDirectory] + arguments
-        child.environment = ["SLUICE_EMBED_DIMENSION": "32", "SLUICE_SETTLE_MS": "0"].merging(environment) { $1 }
-        child.standardOutput = FileHandle.nullDevice
-        child.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try child.run()
-        let health = URL(string: "http://127.0.0.1:\(port)/healthz")!
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if let (_, response) = try? await URLSession.shared.data(from: health), (response as? HTTPURLResponse)?.statusCode == 200 { break }
-            try await Task.sleep(for: .milliseconds(50))
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        let logPath = dataDirectory + "/serve.log"
+        for _ in 0..<3 {
+            let port = Int.random(in: 46_000..<50_000)
+            FileManager.default.createFile(atPath: logPath, contents: nil)
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: executable)
+            child.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--store", store, "--data-dir", dataDirectory] + arguments
+            child.environment = ["SLUICE_EMBED_DIMENSION": "32", "SLUICE_SETTLE_MS": "0"].merging(environment) { $1 }
+            child.standardOutput = FileHandle.nullDevice
+            child.standardError = FileHandle(forWritingAtPath: logPath)
+            try child.run()
+            let health = URL(string: "http://127.0.0.1:\(port)/healthz")!
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline, child.isRunning {
+                if let (_, response) = try? await URLSession.shared.data(from: health), (response as? HTTPURLResponse)?.statusCode == 200 {
+                    return (child, port)
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            if child.isRunning {
+                child.terminate()
+                throw SluiceError(.internal, "sluice serve did not answer /healthz within a minute; its log ends: \(tail(logPath))")
+            }
         }
-        return (child, port)
+        throw SluiceError(.internal, "sluice serve exited before answering, three times; its log ends: \(tail(logPath))")
+    }
+
+    /// The last lines of the file at `path`.
+    private static func tail(_ path: String) -> String {
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(5).joined(separator: "\n")
     }
 
     /// Waits until nothing is pending in `store` (polled every 100 ms: a
