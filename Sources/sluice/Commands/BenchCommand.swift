@@ -72,6 +72,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "With --store: documents published in each pipeline round (slow embedder, 1 and 2 processes).")
     var pipelineDocuments = 2_000
 
+    @Option(name: .long, help: "With --store: pairs of pipeline rounds (1 process, then 2), alternated; the speedup is their median.")
+    var pipelinePairs = 3
+
     @Option(name: .long, help: "With --store: seconds of wrk in each publish round (0: none).")
     var publishSeconds = 20
 
@@ -149,13 +152,19 @@ struct BenchCommand: AsyncParsableCommand {
             storeURL: url, executable: executable, workDirectory: work, documents: documents, workersPerProcess: workers)
         let quiet = json
         let note: @Sendable (String) -> Void = { message in if !quiet { Terminal.note(message) } }
+        guard pipelinePairs >= 1 else { throw ValidationError("--pipeline-pairs must be at least 1") }
+        // The pipeline first, on a quiet database: the queue rounds leave PostgreSQL
+        // vacuuming and checkpointing for a while, which the 2-process round met more than the 1.
+        // One pair of rounds varies from 1.7x to 2.3x on this machine: pairs alternate, and their median counts.
+        var pipeline: [StoreBenchmark.Round] = []
+        for _ in 0..<pipelinePairs {
+            for processes in [1, 2] {
+                pipeline.append(try await benchmark.pipelineRound(processes: processes, documents: pipelineDocuments, note: note))
+            }
+        }
         var rounds: [StoreBenchmark.Round] = []
         for processes in [1, 2, 4] {
             rounds.append(try await benchmark.round(processes: processes, note: note))
-        }
-        var pipeline: [StoreBenchmark.Round] = []
-        for processes in [1, 2] {
-            pipeline.append(try await benchmark.pipelineRound(processes: processes, documents: pipelineDocuments, note: note))
         }
         var publish: [StoreBenchmark.PublishRound] = []
         if publishSeconds > 0 {
@@ -169,14 +178,16 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let correct = (rounds + pipeline).allSatisfy(\.correct) && publish.allSatisfy(\.correct)
         defer { if !correct { Terminal.error("a correctness check failed; these figures do not count") } }
-        let speedup = pipeline.count == 2 ? pipeline[1].documentsPerSecond / pipeline[0].documentsPerSecond : 0
+        let speedups = stride(from: 0, to: pipeline.count - 1, by: 2).map { pipeline[$0 + 1].documentsPerSecond / pipeline[$0].documentsPerSecond }
+        let speedup = speedups.sorted()[speedups.count / 2]
         if json {
             struct Report: Encodable {
                 var queue: [StoreBenchmark.Round]
                 var pipeline: [StoreBenchmark.Round]
+                var pipelineSpeedups: [Double]
                 var publish: [StoreBenchmark.PublishRound]
             }
-            print(try Terminal.json(Report(queue: rounds, pipeline: pipeline, publish: publish)))
+            print(try Terminal.json(Report(queue: rounds, pipeline: pipeline, pipelineSpeedups: speedups, publish: publish)))
         } else {
             print("queue alone (\(documents) documents, \(workers) workers per process, batches of \(StoreBenchmark.batchSize))")
             print("processes   queued in (s)   leased+completed in (s)   docs/s   check")
@@ -185,11 +196,12 @@ struct BenchCommand: AsyncParsableCommand {
                     + (round.correct ? "ok" : "FAILED") + " (\(round.detail))")
             }
             let best = rounds.map(\.documentsPerSecond).max() ?? 0
-            print("pipeline with an embedder taking 50 ms a request (\(pipelineDocuments) documents, 2 workers of 10 per process)")
+            print("pipeline with an embedder taking 50 ms a request (\(pipelineDocuments) documents, 2 workers of 10 per process; rounds of 1 and 2 processes alternate)")
             print("processes   published to indexed (s)   docs/s   check")
-            for round in pipeline {
+            for (index, round) in pipeline.enumerated() {
+                let pair = index % 2 == 1 ? String(format: "   pair %d: %.2fx", index / 2 + 1, speedups[index / 2]) : ""
                 print(String(format: "%9d   %24.2f   %6.0f   ", round.processes, round.seconds, round.documentsPerSecond)
-                    + (round.correct ? "ok" : "FAILED") + " (\(round.detail))")
+                    + (round.correct ? "ok" : "FAILED") + " (\(round.detail))" + pair)
             }
             if !publish.isEmpty {
                 print("publish (small documents, wrk with 64 connections split over the processes, \(publishSeconds) s; the workers index meanwhile)")
@@ -200,7 +212,7 @@ struct BenchCommand: AsyncParsableCommand {
                 }
             }
             print("bar: the queue sustains 5,000 documents/s leased and completed: \(best >= 5000 ? "met" : "NOT MET") (best \(Int(best))/s)")
-            print(String(format: "bar: 2 processes reach 1.8x the throughput of 1 with the slow embedder: %@ (%.2fx)", speedup >= 1.8 ? "met" : "NOT MET", speedup))
+            print(String(format: "bar: 2 processes reach 1.8x the throughput of 1 with the slow embedder: %@ (median of %d pairs %.2fx)", speedup >= 1.8 ? "met" : "NOT MET", speedups.count, speedup))
         }
         if !correct { throw ExitCode(1) }
     }
