@@ -75,39 +75,44 @@ extension PostgresStore: DocumentStateStore {
         }
     }
 
+    /// One statement: what is recorded of every key (as before the raise: a
+    /// statement's parts see one snapshot) and the raise itself. A worker calls
+    /// this before every sink write; as a transaction it took four round trips.
+    /// The rows read are not locked: only the lease holder raises a document's
+    /// extent, but `verify --repair` may record one meanwhile; the read misses
+    /// it then, and the completion leaves it (it forgets only extents its write
+    /// covered), for the next write to clear.
     public func raiseSinkExtents(_ extents: [DocumentKey: Int], reading keys: [DocumentKey]) async throws -> [DocumentKey: Int] {
         guard !keys.isEmpty || !extents.isEmpty else { return [:] }
-        return try await transaction("recording how far documents' points in the sink may reach") { connection in
-            var found: [DocumentKey: Int] = [:]
-            let wanted = Array(Set(keys).union(extents.keys))
-            var recorded: [DocumentKey: Int] = [:]
-            for row in try await connection.run(LockSinkExtents(keys: wanted), logger: self.logger) {
-                let (tenant, docId, extent) = try row.decode((String, String, Int).self)
-                recorded[DocumentKey(tenant: TenantID(storedRawValue: tenant), docId: DocumentID(storedRawValue: docId))] = extent
-            }
-            for key in keys { found[key] = recorded[key] }
-            let raised = extents.filter { $0.value > (recorded[$0.key] ?? 0) }
-            if !raised.isEmpty {
-                try await connection.run(RaiseSinkExtents(extents: raised.map { ($0.key, $0.value) }), logger: self.logger)
-            }
-            return found
+        // Every key once: those only read ask for extent 0, which raises nothing.
+        var wanted: [DocumentKey: Int] = Dictionary(keys.map { ($0, 0) }, uniquingKeysWith: { first, _ in first })
+        for (key, extent) in extents { wanted[key] = max(wanted[key] ?? 0, extent) }
+        let ordered = wanted.sorted { PostgresStore.keyPrecedes($0.key, $1.key) }
+        let rows = try await reading("recording how far documents' points in the sink may reach") { connection in
+            try await connection.run(RaiseSinkExtents(extents: ordered.map { ($0.key, $0.value) }), logger: self.logger)
         }
+        let read = Set(keys)
+        var found: [DocumentKey: Int] = [:]
+        for row in rows {
+            let (tenant, docId, extent) = try row.decode((String, String, Int).self)
+            let key = DocumentKey(tenant: TenantID(storedRawValue: tenant), docId: DocumentID(storedRawValue: docId))
+            if read.contains(key) { found[key] = extent }
+        }
+        return found
     }
 
-    private struct LockSinkExtents: KeysStatement {
-        static let sql = """
-            SELECT tenant, doc_id, extent FROM sink_extents
-            JOIN unnest($1::text[], $2::text[]) AS k(tenant, doc_id) USING (tenant, doc_id)
-            FOR UPDATE
-            """
-        let keys: [DocumentKey]
-    }
-
+    /// Raises in key order (as every transaction locks rows), writing only
+    /// rows that grow; returns the extents recorded before.
     private struct RaiseSinkExtents: PreparedStatement {
         static let sql = """
-            INSERT INTO sink_extents (tenant, doc_id, extent)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::int8[])
-            ON CONFLICT (tenant, doc_id) DO UPDATE SET extent = greatest(sink_extents.extent, excluded.extent)
+            WITH wanted AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int8[]) WITH ORDINALITY AS w(tenant, doc_id, extent, place)),
+            before AS (SELECT s.tenant, s.doc_id, s.extent FROM sink_extents s JOIN wanted USING (tenant, doc_id)),
+            raised AS (
+                INSERT INTO sink_extents (tenant, doc_id, extent)
+                SELECT tenant, doc_id, extent FROM wanted WHERE extent > 0 ORDER BY place
+                ON CONFLICT (tenant, doc_id) DO UPDATE SET extent = excluded.extent WHERE sink_extents.extent < excluded.extent
+            )
+            SELECT tenant, doc_id, extent FROM before
             """
         let extents: [(key: DocumentKey, extent: Int)]
 

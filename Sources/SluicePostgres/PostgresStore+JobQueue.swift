@@ -144,23 +144,46 @@ extension PostgresStore: JobQueue {
     /// find the leases its predecessor left without touching other processes'.
     func newToken() -> String { "\(options.owner)/\(UUID().uuidString)" }
 
+    /// Extends the leases that still hold (their token on the row, not yet
+    /// expired by the database's clock) in one statement, the rows locked in
+    /// key order as every transaction locks them; the rest are lost. As
+    /// `QueueEntry.renew`, in SQL: a worker renews before every sink write and
+    /// from its heartbeat, and a transaction of its own took five round trips.
     public func renew(_ leases: [Lease], duration: Duration) async throws -> Set<String> {
         guard !leases.isEmpty else { return [] }
-        return try await transaction("renewing leases") { connection in
-            let now = try await self.now(connection)
-            var entries = try await QueueEntry.lockAll(connection, leases.map(\.key), logger: self.logger)
-            var lost = Set<String>()
-            var renewed: [DocumentKey] = []
-            for lease in leases {
-                guard var entry = entries[lease.key], entry.renew(token: lease.token, now: now, duration: duration) else {
-                    lost.insert(lease.token)
-                    continue
-                }
-                entries[lease.key] = entry
-                renewed.append(lease.key)
-            }
-            try await QueueEntry.saveAll(renewed.compactMap { entries[$0] }, connection, logger: self.logger)
-            return lost
+        let statement = RenewLeases(leases: leases, milliseconds: duration.milliseconds, now: clock?.now().milliseconds)
+        let renewed = try await reading("renewing leases") { connection in
+            Set(try await connection.run(statement, logger: self.logger).map { try $0.decode(String.self) })
+        }
+        return Set(leases.map(\.token)).subtracting(renewed)
+    }
+
+    private struct RenewLeases: PreparedStatement {
+        static let sql = """
+            WITH t AS (SELECT coalesce($5::int8, (extract(epoch FROM now()) * 1000)::int8) AS now),
+            held AS (
+                SELECT q.tenant, q.doc_id FROM queue q
+                JOIN unnest($1::text[], $2::text[], $3::text[]) AS l(tenant, doc_id, token)
+                  ON q.tenant = l.tenant AND q.doc_id = l.doc_id AND q.lease_token = l.token
+                WHERE q.lease_expires_at > (SELECT now FROM t)
+                ORDER BY q.tenant COLLATE "C", q.doc_id COLLATE "C"
+                FOR UPDATE OF q
+            )
+            UPDATE queue q SET lease_expires_at = (SELECT now FROM t) + $4::int8
+            FROM held WHERE q.tenant = held.tenant AND q.doc_id = held.doc_id
+            RETURNING q.lease_token
+            """
+        let leases: [Lease]
+        let milliseconds: Int64
+        let now: Int64?
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 5)
+            bindings.append(keys: leases.map(\.key))
+            bindings.append(leases.map(\.token))
+            bindings.append(milliseconds)
+            bindings.append(now)
+            return bindings
         }
     }
 

@@ -19,6 +19,7 @@ import Testing
     @Test func holdsOneLeasePerDocument() async throws { try await conformance.holdsOneLeasePerDocument() }
     @Test func keepsNewerChangeQueuedWhileLeased() async throws { try await conformance.keepsNewerChangeQueuedWhileLeased() }
     @Test func rejectsLateCompletionAfterLeaseExpired() async throws { try await conformance.rejectsLateCompletionAfterLeaseExpired() }
+    @Test func renewsOnlyTheLeasesThatStillHold() async throws { try await conformance.renewsOnlyTheLeasesThatStillHold() }
     @Test func retriesWithBackoffThenDeadLetters() async throws { try await conformance.retriesWithBackoffThenDeadLetters() }
     @Test func deadLettersPermanentFailuresAtOnce() async throws { try await conformance.deadLettersPermanentFailuresAtOnce() }
     @Test func newChangeRevivesDeadLetter() async throws { try await conformance.newChangeRevivesDeadLetter() }

@@ -37,6 +37,7 @@ public struct JobQueueConformance: Sendable {
         try await holdsOneLeasePerDocument()
         try await keepsNewerChangeQueuedWhileLeased()
         try await rejectsLateCompletionAfterLeaseExpired()
+        try await renewsOnlyTheLeasesThatStillHold()
         try await retriesWithBackoffThenDeadLetters()
         try await deadLettersPermanentFailuresAtOnce()
         try await newChangeRevivesDeadLetter()
@@ -149,6 +150,30 @@ public struct JobQueueConformance: Sendable {
         #expect(try await queue.complete([Completion(lease: stale, result: .deleted)]) == [.leaseLost])
         #expect(try await queue.documentState(Self.key("a.md")) == nil, "the late completion wrote nothing")
         #expect(try await queue.complete([Completion(lease: fresh, result: .deleted)]) == [.applied])
+    }
+
+    /// `renew` extends each lease that still holds from the store's now, and
+    /// names the ones it could not: expired, taken over, or never held.
+    public func renewsOnlyTheLeasesThatStillHold() async throws {
+        let clock = ManualClock()
+        let queue = try await make(clock)
+        try await queue.enqueue([Self.change("a.md"), Self.change("b.md")])
+        clock.advance(by: .seconds(1))
+        let first = try await lease(queue)
+        let held = try #require(first.first { $0.key == Self.key("a.md") })
+        let expiring = try #require(first.first { $0.key == Self.key("b.md") })
+        clock.advance(by: Self.leaseDuration - .seconds(5))
+        #expect(try await queue.renew([held], duration: Self.leaseDuration) == [], "a holding lease is renewed")
+        clock.advance(by: .seconds(10))
+        let taken = try #require(try await lease(queue).first, "the lease left alone expired and is taken again")
+        #expect(taken.key == Self.key("b.md"))
+        var forged = held
+        forged.token = "someone-else"
+        let lost = try await queue.renew([held, expiring, forged], duration: Self.leaseDuration)
+        #expect(lost == [expiring.token, forged.token], "the expired and the never-held leases are reported lost, the renewed one not")
+        #expect(try await queue.complete([Completion(lease: held, result: .deleted)]) == [.applied], "the renewed lease outlived its first expiry")
+        #expect(try await queue.complete([Completion(lease: expiring, result: .deleted)]) == [.leaseLost])
+        #expect(try await queue.complete([Completion(lease: taken, result: .deleted)]) == [.applied])
     }
 
     public func retriesWithBackoffThenDeadLetters() async throws {
