@@ -157,7 +157,7 @@ public struct StoreBenchmark: Sendable {
         let logPath = dataDirectory + "/serve.log"
         for _ in 0..<3 {
             let port = Int.random(in: 46_000..<50_000)
-            FileManager.default.createFile(atPath: logPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
             let child = Process()
             child.executableURL = URL(fileURLWithPath: executable)
             child.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--store", store, "--data-dir", dataDirectory] + arguments

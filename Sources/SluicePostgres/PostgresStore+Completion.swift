@@ -11,9 +11,11 @@ extension PostgresStore {
     public func complete(_ completions: [Completion]) async throws -> [CompletionOutcome] {
         guard !completions.isEmpty else { return [] }
         let outcomes = try await transaction("completing \(completions.count) documents") { connection in
-            let now = try await self.now(connection)
             let keys = completions.map(\.lease.key)
-            var entries = try await QueueEntry.lockAll(connection, keys, logger: self.logger)
+            let locked = try await QueueEntry.lockAllWithTime(connection, keys, clock: self.clock?.now(), logger: self.logger)
+            var entries = locked.entries
+            // No row: no lease holds, nothing is written.
+            guard let now = locked.now else { return [CompletionOutcome](repeating: .leaseLost, count: completions.count) }
             let recorded = try await self.lockRecorded(connection, keys)
             var writes = CompletionWrites(now: now)
             var outcomes: [CompletionOutcome] = []

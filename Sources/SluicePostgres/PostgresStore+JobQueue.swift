@@ -26,14 +26,16 @@ extension PostgresStore: JobQueue {
         guard limit > 0 else { return [] }
         let quantum = TenantRounds.quantum(for: limit)
         return try await transaction("leasing documents") { connection in
-            let now = try await self.now(connection)
+            // The transaction's time, as the first rows found read it.
+            var now: Timestamp?
             var leases: [Lease] = []
             for priority in Priority.allCases.sorted(by: >) where leases.count < limit {
                 var rounds = TenantRounds(from: self.leaseCursors.withLock { $0[priority] } ?? "")
                 walk: while leases.count < limit {
                     let wanted = (limit - leases.count + quantum - 1) / quantum
                     let tenants = try await self.nextTenants(connection, priority: priority, after: rounds.cursor, count: wanted)
-                    let rows = try await self.readyRows(connection, priority: priority, of: tenants, quantum: quantum, now: now)
+                    let (rows, time) = try await self.readyRows(connection, priority: priority, of: tenants, quantum: quantum, now: now)
+                    now = now ?? time
                     // Every row the walk took: leased, or dead-lettered by its lease expiries.
                     var taken: [QueueEntry] = []
                     var ended = false
@@ -44,13 +46,16 @@ extension PostgresStore: JobQueue {
                         case .wrap: break
                         case .lease(let next):
                             var count = 0
-                            for var entry in rows[next] ?? [] where leases.count < limit {
-                                let token = self.newToken()
-                                let outcome = entry.lease(token: token, now: now, duration: duration)
-                                taken.append(entry)
-                                guard outcome == .leased else { continue }
-                                leases.append(entry.lease(token: token))
-                                count += 1
+                            // Rows found carry the transaction's time (`now` is set once any are).
+                            if let now, let found = rows[next] {
+                                for var entry in found where leases.count < limit {
+                                    let token = self.newToken()
+                                    let outcome = entry.lease(token: token, now: now, duration: duration)
+                                    taken.append(entry)
+                                    guard outcome == .leased else { continue }
+                                    leases.append(entry.lease(token: token))
+                                    count += 1
+                                }
                             }
                             rounds.leased(count)
                         }
@@ -98,28 +103,34 @@ extension PostgresStore: JobQueue {
         }
     }
 
-    /// Up to `quantum` of the oldest ready rows of each of `tenants`, locked, skipping rows another transaction holds.
+    /// Up to `quantum` of the oldest ready rows of each of `tenants`, locked,
+    /// skipping rows another transaction holds, and the time they were ready
+    /// by: `now`, or the transaction's (the clock's, in tests) when nil; nil
+    /// when no row was found.
     private func readyRows(
-        _ connection: PostgresConnection, priority: Priority, of tenants: [String], quantum: Int, now: Timestamp
-    ) async throws -> [String: [QueueEntry]] {
-        guard !tenants.isEmpty else { return [:] }
+        _ connection: PostgresConnection, priority: Priority, of tenants: [String], quantum: Int, now: Timestamp?
+    ) async throws -> (rows: [String: [QueueEntry]], now: Timestamp?) {
+        guard !tenants.isEmpty else { return ([:], nil) }
         let rows = try await connection.run(
-            ReadyRows(tenants: tenants, priority: priority.rawValue, now: now.milliseconds, quantum: quantum), logger: logger)
+            ReadyRows(tenants: tenants, priority: priority.rawValue, now: (now ?? clock?.now())?.milliseconds, quantum: quantum), logger: logger)
         var byTenant: [String: [QueueEntry]] = [:]
+        var time: Timestamp?
         for row in rows {
             let entry = try QueueEntry(postgres: row)
             byTenant[entry.key.tenant.rawValue, default: []].append(entry)
+            time = Timestamp(milliseconds: try row.makeRandomAccess()["transaction_time"].decode(Int64.self))
         }
-        return byTenant
+        return (byTenant, time)
     }
 
     private struct ReadyRows: PreparedStatement {
         static let sql = """
-            SELECT q.* FROM unnest($1::text[]) WITH ORDINALITY AS t(tenant, place)
+            WITH c AS (SELECT coalesce($3::int8, \(PostgresStore.transactionTimeSQL)) AS now)
+            SELECT q.*, c.now AS transaction_time FROM c, unnest($1::text[]) WITH ORDINALITY AS t(tenant, place)
             CROSS JOIN LATERAL (
                 SELECT \(QueueEntry.postgresColumns) FROM queue
                 WHERE state = \(QueueEntry.State.queued.rawValue) AND priority = $2::int8 AND tenant COLLATE "C" = t.tenant
-                  AND ready_at <= $3::int8 AND (lease_token IS NULL OR lease_expires_at <= $3::int8)
+                  AND ready_at <= c.now AND (lease_token IS NULL OR lease_expires_at <= c.now)
                 ORDER BY ready_at LIMIT $4::int8
                 FOR UPDATE SKIP LOCKED
             ) q
@@ -127,7 +138,7 @@ extension PostgresStore: JobQueue {
             """
         let tenants: [String]
         let priority: Int
-        let now: Int64
+        let now: Int64?
         let quantum: Int
 
         func makeBindings() -> PostgresBindings {

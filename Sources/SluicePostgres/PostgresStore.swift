@@ -145,8 +145,13 @@ public final class PostgresStore: Sendable {
         return Timestamp(milliseconds: milliseconds)
     }
 
+    /// The transaction's time in milliseconds, in SQL: `now()` is the time
+    /// the transaction began, the same in each of its statements, so a
+    /// statement that needs it reads it itself instead of a round trip first.
+    static let transactionTimeSQL = "(extract(epoch FROM now()) * 1000)::int8"
+
     private struct TransactionTime: PreparedStatement {
-        static let sql = "SELECT (extract(epoch FROM now()) * 1000)::int8"
+        static let sql = "SELECT \(PostgresStore.transactionTimeSQL)"
         func makeBindings() -> PostgresBindings { PostgresBindings() }
     }
 

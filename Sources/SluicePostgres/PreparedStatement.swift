@@ -45,6 +45,7 @@ private let statementNames = Mutex<[ObjectIdentifier: String]>([:])
 
 extension PostgresConnection {
     /// Runs `statement`, preparing it first on this connection if it is not yet.
+    @discardableResult
     func run<Statement: PreparedStatement>(_ statement: Statement, logger: Logger) async throws -> [PostgresRow] {
         var rows: [PostgresRow] = []
         for try await row in try await execute(statement, logger: logger) { rows.append(row) }

@@ -71,6 +71,40 @@ extension QueueEntry {
         return entries
     }
 
+    /// `lockAll`, with the transaction's time read in the same statement
+    /// (`clock`'s, when a test set one): nil when no row exists.
+    static func lockAllWithTime(
+        _ connection: PostgresConnection, _ keys: [DocumentKey], clock: Timestamp?, logger: Logger
+    ) async throws -> (entries: [DocumentKey: QueueEntry], now: Timestamp?) {
+        guard !keys.isEmpty else { return ([:], nil) }
+        var entries: [DocumentKey: QueueEntry] = [:]
+        var now: Timestamp?
+        for row in try await connection.run(LockAllWithTime(keys: keys, clock: clock?.milliseconds), logger: logger) {
+            let entry = try QueueEntry(postgres: row)
+            entries[entry.key] = entry
+            now = Timestamp(milliseconds: try row.makeRandomAccess()["transaction_time"].decode(Int64.self))
+        }
+        return (entries, now)
+    }
+
+    private struct LockAllWithTime: PreparedStatement {
+        static let sql = """
+            SELECT \(QueueEntry.postgresColumns), coalesce($3::int8, \(PostgresStore.transactionTimeSQL)) AS transaction_time FROM queue
+            WHERE (tenant, doc_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+            ORDER BY tenant COLLATE "C", doc_id COLLATE "C"
+            FOR UPDATE
+            """
+        let keys: [DocumentKey]
+        let clock: Int64?
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 3)
+            bindings.append(keys: keys)
+            bindings.append(clock)
+            return bindings
+        }
+    }
+
     private struct LockAll: KeysStatement {
         static let sql = """
             SELECT \(QueueEntry.postgresColumns) FROM queue
