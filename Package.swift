@@ -106,6 +106,7 @@ let package = Package(
             dependencies: [
                 "SluiceApp", "SluiceCore", "SluiceConnectors", "SluiceHTTP", "SluiceWatch", "SluicePostgres",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

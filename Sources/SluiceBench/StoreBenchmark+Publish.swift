@@ -37,67 +37,68 @@ extension StoreBenchmark {
         guard FileManager.default.fileExists(atPath: script) else {
             throw SluiceError(.configuration, "the wrk script \(script) is not there: run the bench from the repository, or give --publish-script")
         }
-        let (location, url) = try freshSchema("publish\(processes)")
-        let store = try await PostgresStore.open(location, options: PostgresStore.Options(maximumConnections: 2))
-        defer { Task { await store.close() } }
-        let services = SlowServices(delay: .zero, dimension: 32)
-        let executable = self.executable
-        let work = workDirectory
-        note("publish, \(processes) API process(es): starting them")
-        return try await services.serving { root in
-            var children: [Process] = []
-            defer { for child in children where child.isRunning { child.terminate() } }
-            var ports: [Int] = []
-            for index in 0..<processes {
-                let (child, port) = try await Self.serve(
-                    executable: executable, store: url, dataDirectory: work + "/publish\(processes)-\(index)",
-                    arguments: ["--sink", "webhook", "--webhook-url", root + "/hook"], environment: [:])
-                children.append(child)
-                ports.append(port)
-            }
-            note("publish, \(processes) API process(es): wrk for \(seconds) s")
-            let connections = 64 / processes
-            var runs: [(Process, Pipe)] = []
-            for (index, port) in ports.enumerated() {
-                let run = Process()
-                run.executableURL = URL(fileURLWithPath: wrk)
-                run.arguments = [
-                    "-t\(min(2, connections))", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", script, "http://127.0.0.1:\(port)",
-                ]
-                run.environment = ["BENCH_PREFIX": "p\(index)"]
-                let output = Pipe()
-                run.standardOutput = output
-                run.standardError = output
-                try run.run()
-                runs.append((run, output))
-            }
-            var outputs: [WrkOutput] = []
-            for (run, output) in runs {
-                let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                guard await run.exitStatus() == 0, let parsed = WrkOutput(text) else {
-                    throw SluiceError(.internal, "wrk failed: \(text)")
+        return try await withFreshStore(
+            "publish\(processes)", options: PostgresStore.Options(maximumConnections: 2)
+        ) { store, url in
+            let services = SlowServices(delay: .zero, dimension: 32)
+            let executable = self.executable
+            let work = workDirectory
+            note("publish, \(processes) API process(es): starting them")
+            return try await services.serving { root in
+                var children: [Process] = []
+                defer { for child in children where child.isRunning { child.terminate() } }
+                var ports: [Int] = []
+                for index in 0..<processes {
+                    let (child, port) = try await Self.serve(
+                        executable: executable, store: url, dataDirectory: work + "/publish\(processes)-\(index)",
+                        arguments: ["--sink", "webhook", "--webhook-url", root + "/hook"], environment: [:])
+                    children.append(child)
+                    ports.append(port)
                 }
-                outputs.append(parsed)
+                note("publish, \(processes) API process(es): wrk for \(seconds) s")
+                let connections = 64 / processes
+                var runs: [(Process, Pipe)] = []
+                for (index, port) in ports.enumerated() {
+                    let run = Process()
+                    run.executableURL = URL(fileURLWithPath: wrk)
+                    run.arguments = [
+                        "-t\(min(2, connections))", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", script, "http://127.0.0.1:\(port)",
+                    ]
+                    run.environment = ["BENCH_PREFIX": "p\(index)"]
+                    let output = Pipe()
+                    run.standardOutput = output
+                    run.standardError = output
+                    try run.run()
+                    runs.append((run, output))
+                }
+                var outputs: [WrkOutput] = []
+                for (run, output) in runs {
+                    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                    guard await run.exitStatus() == 0, let parsed = WrkOutput(text) else {
+                        throw SluiceError(.internal, "wrk failed: \(text)")
+                    }
+                    outputs.append(parsed)
+                }
+                note("publish, \(processes) API process(es): waiting for the documents to be indexed")
+                try await Self.waitForEmptyQueue(store)
+                let failedProcesses = await Self.stop(children)
+                let summaries = try await store.tenantSummaries()
+                let indexed = summaries.reduce(0) { $0 + $1.indexed }
+                let pending = summaries.reduce(0) { $0 + $1.pending }
+                let failed = summaries.reduce(0) { $0 + $1.failed }
+                let requests = outputs.reduce(0) { $0 + $1.requests }
+                let non2xx = outputs.reduce(0) { $0 + $1.non2xx }
+                let accepted = requests - non2xx
+                // wrk does not count the requests in flight when it stops: those may be indexed too.
+                let correct = failedProcesses == 0 && non2xx == 0 && pending == 0 && failed == 0 && indexed >= accepted
+                    && indexed <= accepted + 64
+                return PublishRound(
+                    processes: processes, seconds: seconds, requests: requests,
+                    requestsPerSecond: outputs.reduce(0) { $0 + $1.requestsPerSecond },
+                    p50Milliseconds: outputs.map(\.p50Milliseconds).max() ?? 0, p99Milliseconds: outputs.map(\.p99Milliseconds).max() ?? 0,
+                    non2xx: non2xx, correct: correct,
+                    detail: "\(accepted) accepted, \(indexed) indexed, \(pending) pending, \(failed) failed, \(non2xx) not 2xx, \(failedProcesses) processes failed")
             }
-            note("publish, \(processes) API process(es): waiting for the documents to be indexed")
-            try await Self.waitForEmptyQueue(store)
-            let failedProcesses = await Self.stop(children)
-            let summaries = try await store.tenantSummaries()
-            let indexed = summaries.reduce(0) { $0 + $1.indexed }
-            let pending = summaries.reduce(0) { $0 + $1.pending }
-            let failed = summaries.reduce(0) { $0 + $1.failed }
-            let requests = outputs.reduce(0) { $0 + $1.requests }
-            let non2xx = outputs.reduce(0) { $0 + $1.non2xx }
-            let accepted = requests - non2xx
-            // wrk does not count the requests in flight when it stops: those may be indexed too.
-            let correct = failedProcesses == 0 && non2xx == 0 && pending == 0 && failed == 0 && indexed >= accepted
-                && indexed <= accepted + 64
-            return PublishRound(
-                processes: processes, seconds: seconds, requests: requests,
-                requestsPerSecond: outputs.reduce(0) { $0 + $1.requestsPerSecond },
-                p50Milliseconds: outputs.map(\.p50Milliseconds).max() ?? 0, p99Milliseconds: outputs.map(\.p99Milliseconds).max() ?? 0,
-                non2xx: non2xx, correct: correct,
-                detail: "\(accepted) accepted, \(indexed) indexed, \(pending) pending, \(failed) failed, \(non2xx) not 2xx, \(failedProcesses) processes failed")
         }
     }
 }

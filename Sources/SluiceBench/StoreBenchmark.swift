@@ -2,6 +2,8 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Logging
+import PostgresNIO
 import SluiceCore
 import SluicePostgres
 
@@ -29,11 +31,37 @@ public struct StoreBenchmark: Sendable {
         self.workersPerProcess = workersPerProcess
     }
 
-    /// A new, empty schema for a round, and its store URL.
-    func freshSchema(_ name: String) throws -> (PostgresLocation, String) {
+    /// Runs a round on a store in a new, empty schema (`body` gets the store
+    /// and its URL), then closes the store and drops the schema with all the
+    /// round wrote: rounds left behind kept autovacuum visiting their tables
+    /// during later rounds (411 schemas had piled up in one database).
+    func withFreshStore<T: Sendable>(
+        _ name: String, options: PostgresStore.Options, _ body: (PostgresStore, String) async throws -> T
+    ) async throws -> T {
         var location = try PostgresLocation(url: storeURL)
         location.schema = "bench_\(ProcessInfo.processInfo.processIdentifier)_\(name)_\(Int.random(in: 0..<1_000_000))"
-        return (location, storeURL + (storeURL.contains("?") ? "&" : "?") + "schema=" + location.schema)
+        let url = storeURL + (storeURL.contains("?") ? "&" : "?") + "schema=" + location.schema
+        let store = try await PostgresStore.open(location, options: options)
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(store, url))
+        } catch {
+            result = .failure(error)
+        }
+        await store.close()
+        try await Self.drop(location)
+        return try result.get()
+    }
+
+    /// Drops `location`'s schema and everything in it.
+    private static func drop(_ location: PostgresLocation) async throws {
+        let configuration = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.user, password: location.password,
+            database: location.database, tls: .disable)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: Logger(label: "sluice.bench"))
+        // The name is the bench's own (letters, digits, underscores), quoted all the same.
+        try await connection.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \"\(location.schema)\" CASCADE"), logger: Logger(label: "sluice.bench"))
+        try await connection.close()
     }
 
     public struct Round: Sendable, Codable {
@@ -48,46 +76,45 @@ public struct StoreBenchmark: Sendable {
     }
 
     public func round(processes: Int, note: (String) -> Void) async throws -> Round {
-        let (location, url) = try freshSchema("queue\(processes)")
-        let store = try await PostgresStore.open(location, options: PostgresStore.Options(maximumConnections: 4))
-        defer { Task { await store.close() } }
-        note("queue alone, \(processes) process(es): queueing \(documents) documents")
-        let enqueueStart = ContinuousClock.now
-        var changes: [Change] = []
-        for index in 0..<documents {
-            let key = try Self.key(index)
-            let location = FileLocation(scanRoot: "/bench", tenantDirectory: "/bench/\(key.tenant)", path: "/bench/\(key.tenant)/\(key.docId)")
-            changes.append(Change(
-                key: key, kind: .upsert, origin: .file(location), contentHash: ContentHash.of("\(index)"), priority: .normal,
-                activity: .settled))
-            if changes.count == 500 || index == documents - 1 {
-                _ = try await store.enqueue(changes)
-                changes.removeAll(keepingCapacity: true)
+        return try await withFreshStore("queue\(processes)", options: PostgresStore.Options(maximumConnections: 4)) { store, url in
+            note("queue alone, \(processes) process(es): queueing \(documents) documents")
+            let enqueueStart = ContinuousClock.now
+            var changes: [Change] = []
+            for index in 0..<documents {
+                let key = try Self.key(index)
+                let location = FileLocation(scanRoot: "/bench", tenantDirectory: "/bench/\(key.tenant)", path: "/bench/\(key.tenant)/\(key.docId)")
+                changes.append(Change(
+                    key: key, kind: .upsert, origin: .file(location), contentHash: ContentHash.of("\(index)"), priority: .normal,
+                    activity: .settled))
+                if changes.count == 500 || index == documents - 1 {
+                    _ = try await store.enqueue(changes)
+                    changes.removeAll(keepingCapacity: true)
+                }
             }
+            let enqueueSeconds = (ContinuousClock.now - enqueueStart).seconds
+            note("queue alone, \(processes) process(es): leasing and completing")
+            let start = ContinuousClock.now
+            var children: [Process] = []
+            for _ in 0..<processes {
+                let child = Process()
+                child.executableURL = URL(fileURLWithPath: executable)
+                child.arguments = ["bench", "--store", url, "--queue-worker", "--workers", String(workersPerProcess)]
+                child.standardOutput = FileHandle.nullDevice
+                try child.run()
+                children.append(child)
+            }
+            var failedChildren = 0
+            for child in children {
+                if await child.exitStatus() != 0 { failedChildren += 1 }
+            }
+            let seconds = (ContinuousClock.now - start).seconds
+            let (indexed, processings, pending) = try await Self.tally(store, documents: documents)
+            let correct = failedChildren == 0 && indexed == documents && pending == 0 && processings == documents
+            return Round(
+                processes: processes, documents: documents, enqueueSeconds: enqueueSeconds, seconds: seconds,
+                documentsPerSecond: Double(documents) / seconds, correct: correct,
+                detail: "\(indexed) indexed, \(processings) completions, \(pending) pending, \(failedChildren) processes failed")
         }
-        let enqueueSeconds = (ContinuousClock.now - enqueueStart).seconds
-        note("queue alone, \(processes) process(es): leasing and completing")
-        let start = ContinuousClock.now
-        var children: [Process] = []
-        for _ in 0..<processes {
-            let child = Process()
-            child.executableURL = URL(fileURLWithPath: executable)
-            child.arguments = ["bench", "--store", url, "--queue-worker", "--workers", String(workersPerProcess)]
-            child.standardOutput = FileHandle.nullDevice
-            try child.run()
-            children.append(child)
-        }
-        var failedChildren = 0
-        for child in children {
-            if await child.exitStatus() != 0 { failedChildren += 1 }
-        }
-        let seconds = (ContinuousClock.now - start).seconds
-        let (indexed, processings, pending) = try await Self.tally(store, documents: documents)
-        let correct = failedChildren == 0 && indexed == documents && pending == 0 && processings == documents
-        return Round(
-            processes: processes, documents: documents, enqueueSeconds: enqueueSeconds, seconds: seconds,
-            documentsPerSecond: Double(documents) / seconds, correct: correct,
-            detail: "\(indexed) indexed, \(processings) completions, \(pending) pending, \(failedChildren) processes failed")
     }
 
     /// A round of the whole pipeline in `sluice serve` processes (each with
@@ -97,50 +124,50 @@ public struct StoreBenchmark: Sendable {
     /// scale with processes, not cores. The processes start idle; the round
     /// times from publishing `documents` (one transaction per 500) to an empty queue.
     public func pipelineRound(processes: Int, documents: Int, note: @escaping @Sendable (String) -> Void) async throws -> Round {
-        let (location, url) = try freshSchema("pipeline\(processes)")
-        let store = try await PostgresStore.open(
-            location, options: PostgresStore.Options(settle: SettlePolicy(window: .zero, maximum: .zero), maximumConnections: 4))
-        defer { Task { await store.close() } }
-        let services = SlowServices(delay: .milliseconds(50), dimension: 32)
-        let executable = self.executable
-        let work = workDirectory
-        note("pipeline with a 50 ms embedder, \(processes) process(es): starting them")
-        return try await services.serving { root in
-            var children: [Process] = []
-            defer { for child in children where child.isRunning { child.terminate() } }
-            for index in 0..<processes {
-                children.append(try await Self.serve(
-                    executable: executable, store: url, dataDirectory: work + "/pipeline\(processes)-\(index)",
-                    arguments: [
-                        "--embedder", "openai", "--embedder-url", root + "/v1", "--embedder-model", "bench",
-                        "--sink", "webhook", "--webhook-url", root + "/hook",
-                    ],
-                    environment: ["SLUICE_BATCH_SIZE": "10", "SLUICE_CONCURRENCY": "2", "SLUICE_EMBEDDER_API_KEY": "sk-bench"]).process)
-            }
-            note("pipeline with a 50 ms embedder, \(processes) process(es): publishing \(documents) documents")
-            let start = ContinuousClock.now
-            var publications: [Publication] = []
-            for index in 0..<documents {
-                let key = try Self.key(index)
-                publications.append(try Publication(
-                    IncomingDocument(
-                        meta: DocumentMeta(tenant: key.tenant.rawValue, docId: key.docId.rawValue),
-                        content: "# Document \(index)\n\nWords about item \(index) of the bench, a paragraph long enough to be a chunk."),
-                    priority: .normal, maxContentBytes: 1 << 20))
-                if publications.count == 500 || index == documents - 1 {
-                    _ = try await store.publish(publications)
-                    publications.removeAll(keepingCapacity: true)
+        return try await withFreshStore(
+            "pipeline\(processes)", options: PostgresStore.Options(settle: SettlePolicy(window: .zero, maximum: .zero), maximumConnections: 4)
+        ) { store, url in
+            let services = SlowServices(delay: .milliseconds(50), dimension: 32)
+            let executable = self.executable
+            let work = workDirectory
+            note("pipeline with a 50 ms embedder, \(processes) process(es): starting them")
+            return try await services.serving { root in
+                var children: [Process] = []
+                defer { for child in children where child.isRunning { child.terminate() } }
+                for index in 0..<processes {
+                    children.append(try await Self.serve(
+                        executable: executable, store: url, dataDirectory: work + "/pipeline\(processes)-\(index)",
+                        arguments: [
+                            "--embedder", "openai", "--embedder-url", root + "/v1", "--embedder-model", "bench",
+                            "--sink", "webhook", "--webhook-url", root + "/hook",
+                        ],
+                        environment: ["SLUICE_BATCH_SIZE": "10", "SLUICE_CONCURRENCY": "2", "SLUICE_EMBEDDER_API_KEY": "sk-bench"]).process)
                 }
+                note("pipeline with a 50 ms embedder, \(processes) process(es): publishing \(documents) documents")
+                let start = ContinuousClock.now
+                var publications: [Publication] = []
+                for index in 0..<documents {
+                    let key = try Self.key(index)
+                    publications.append(try Publication(
+                        IncomingDocument(
+                            meta: DocumentMeta(tenant: key.tenant.rawValue, docId: key.docId.rawValue),
+                            content: "# Document \(index)\n\nWords about item \(index) of the bench, a paragraph long enough to be a chunk."),
+                        priority: .normal, maxContentBytes: 1 << 20))
+                    if publications.count == 500 || index == documents - 1 {
+                        _ = try await store.publish(publications)
+                        publications.removeAll(keepingCapacity: true)
+                    }
+                }
+                try await Self.waitForEmptyQueue(store)
+                let seconds = (ContinuousClock.now - start).seconds
+                let failed = await Self.stop(children)
+                let (indexed, processings, pending) = try await Self.tally(store, documents: documents)
+                let correct = failed == 0 && indexed == documents && pending == 0 && processings == documents
+                return Round(
+                    processes: processes, documents: documents, enqueueSeconds: 0, seconds: seconds,
+                    documentsPerSecond: Double(documents) / seconds, correct: correct,
+                    detail: "\(indexed) indexed, \(processings) completions, \(pending) pending, \(services.embeddingCalls) embedding calls, \(failed) processes failed")
             }
-            try await Self.waitForEmptyQueue(store)
-            let seconds = (ContinuousClock.now - start).seconds
-            let failed = await Self.stop(children)
-            let (indexed, processings, pending) = try await Self.tally(store, documents: documents)
-            let correct = failed == 0 && indexed == documents && pending == 0 && processings == documents
-            return Round(
-                processes: processes, documents: documents, enqueueSeconds: 0, seconds: seconds,
-                documentsPerSecond: Double(documents) / seconds, correct: correct,
-                detail: "\(indexed) indexed, \(processings) completions, \(pending) pending, \(services.embeddingCalls) embedding calls, \(failed) processes failed")
         }
     }
 
