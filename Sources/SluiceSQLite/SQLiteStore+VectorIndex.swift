@@ -6,6 +6,15 @@ extension SQLiteStore: VectorIndex {
     public func search(
         tenant: TenantID, vector: [Float], modelKey: String, k: Int, attributes: [String: String] = [:]
     ) async throws -> [SearchHit] {
+        try await exactSearch(tenant: tenant, vector: vector, modelKey: modelKey, k: k, attributes: attributes)
+    }
+
+    /// The `k` chunks nearest `vector` by an exact scan of every vector of
+    /// the tenant (read from the file, none kept): the reference the search's
+    /// recall is measured against.
+    public func exactSearch(
+        tenant: TenantID, vector: [Float], modelKey: String, k: Int, attributes: [String: String] = [:]
+    ) async throws -> [SearchHit] {
         try await read("searching \(tenant)") { db in
             guard k > 0, let model = try SQLiteStore.modelID(db, key: modelKey, dimension: vector.count, create: false) else {
                 return []

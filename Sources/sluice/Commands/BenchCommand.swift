@@ -63,6 +63,15 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "With --formats: the fraction of the 1,000 documents to make (for a quick run).")
     var formatsScale = 1.0
 
+    @Flag(name: .long, help: "Measure the embedded index's search instead: many queries over --chunks chunks in one tenant, with recall@10 against an exact scan, an attribute filter, and a document written and deleted between searches.")
+    var search = false
+
+    @Option(name: .long, help: "With --search: chunks in the tenant searched.")
+    var chunks = 100_000
+
+    @Option(name: .long, help: "With --search: queries timed.")
+    var queries = 200
+
     @Option(name: .long, help: "Measure a shared store instead (postgres://…): its queue alone with 1, 2 and 4 worker processes, the pipeline with a slow embedder in 1 and 2 processes, and publishing through 1 and 2 API processes (with wrk, if installed).")
     var store: String?
 
@@ -112,6 +121,10 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if formats {
             try await runFormats(executable: executable, work: work)
+            return
+        }
+        if search {
+            try await runSearch(work: work)
             return
         }
         let benchmark = Benchmark(files: files, tenants: tenants, executable: executable, workDirectory: work)
@@ -239,6 +252,39 @@ struct BenchCommand: AsyncParsableCommand {
         print(String(format: "result: %d documents, %d chunks expected; %d lost, %d duplicated, %d cross-tenant, %d left over, %d dead letters; converged %.1f s after the chaos", report.expectedDocuments, report.expectedChunks, report.lost, report.duplicated, report.crossTenant, report.leftOver, report.deadLetters.count, report.quiescenceSeconds))
         for check in report.checks { print("check: \(check.name): \(check.passed ? "ok" : "FAILED") (\(check.detail))") }
         if keep { print("kept \(work)") }
+        if !report.isCorrect { throw ExitCode(1) }
+    }
+
+    func runSearch(work: String) async throws {
+        guard chunks >= 10 else { throw ValidationError("--chunks must be at least 10") }
+        guard queries >= 1 else { throw ValidationError("--queries must be at least 1") }
+        let quiet = json
+        let report = try await SearchBenchmark(chunks: chunks, queries: queries, workDirectory: work + "/search").run { message in
+            if !quiet { Terminal.note(message) }
+        }
+        defer { if !report.isCorrect { Terminal.error("a correctness check failed; these figures do not count") } }
+        if json {
+            print(try Terminal.json(report))
+        } else {
+            print(String(
+                format: "store: %d chunks of %d dimensions in %d documents of one tenant, written in %.1f s, %.0f MB",
+                report.chunks, report.dimension, report.documents, report.writeSeconds, report.storeMegabytes))
+            print(String(
+                format: "search, k = 10: first %.1f ms; %d queries: median %.2f ms, p99 %.2f ms, max %.2f ms; with an attribute filter (1 in 8 documents): median %.2f ms",
+                report.firstMilliseconds, report.queries, report.medianMilliseconds, report.p99Milliseconds, report.maxMilliseconds,
+                report.filteredMedianMilliseconds))
+            print(String(
+                format: "recall@10 against an exact scan: %.3f; memory the searches added: %.1f MB (%.0f MB per million chunks)",
+                report.recallAt10, report.searchMemoryMegabytes, report.searchMemoryMegabytes * 1_000_000 / Double(report.chunks)))
+            for check in report.checks { print("check: \(check.name): \(check.passed ? "ok" : "FAILED") (\(check.detail))") }
+            if report.chunks >= 1_000_000 {
+                print(String(format: "bar: median <= 50 ms at a million chunks: %@ (%.2f ms)", report.medianMilliseconds <= 50 ? "met" : "NOT MET", report.medianMilliseconds))
+            } else if report.chunks >= 100_000 {
+                print(String(
+                    format: "bar: median <= 10 ms and p99 <= 30 ms at 100,000 chunks: %@ (%.2f / %.2f ms)",
+                    report.medianMilliseconds <= 10 && report.p99Milliseconds <= 30 ? "met" : "NOT MET", report.medianMilliseconds, report.p99Milliseconds))
+            }
+        }
         if !report.isCorrect { throw ExitCode(1) }
     }
 
