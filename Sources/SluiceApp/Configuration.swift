@@ -57,6 +57,8 @@ public struct Configuration: Sendable, Equatable {
     /// How long reading one document's text and chunking it may take; past it
     /// the document is a dead letter with the reason, and the worker goes on.
     public var extractTimeout: Duration = .seconds(60)
+    /// Memory for the embedded index's in-memory search vectors (`SQLiteStore.Options.searchMemory`).
+    public var searchMemoryBytes = 1 << 30
     /// Memory of a converter child process such as pdftotext (SLUICE_EXTRACT_MEMORY_MB).
     public var extractMemoryBytes = 512 << 20
     /// Text extracted from one document (SLUICE_MAX_TEXT_BYTES).

@@ -115,7 +115,7 @@ public final class SluiceRuntime: Sendable {
             options: SQLiteStore.Options(
                 settle: SettlePolicy(window: configuration.settleWindow, maximum: configuration.settleMaximum),
                 retry: RetryPolicy(maxAttempts: configuration.maxRetries, baseDelay: configuration.retryDelay),
-                durability: configuration.durability))
+                durability: configuration.durability, searchMemory: configuration.searchMemoryBytes))
     }
 
     /// Opens the store at `path` for reading what another process writes

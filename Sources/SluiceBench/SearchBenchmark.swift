@@ -44,8 +44,10 @@ public struct SearchBenchmark: Sendable {
         public var maxMilliseconds: Double
         public var filteredMedianMilliseconds: Double
         public var recallAt10: Double
-        /// Resident memory the searches added to the process (the index's memory, if it keeps one).
+        /// Resident memory the searches added to the process (the index's memory, if it keeps one, and SQLite's page cache).
         public var searchMemoryMegabytes: Double
+        /// What the store says its in-memory search vectors hold.
+        public var indexMegabytes: Double
         public var checks: [Check]
 
         public var isCorrect: Bool { checks.allSatisfy(\.passed) }
@@ -90,6 +92,7 @@ public struct SearchBenchmark: Sendable {
             if found.count < recallQueries + 1 { found.append(hits) }
         }
         let memoryAfter = Self.residentBytes()
+        let indexBytes = store.searchMemoryBytes
         timings.sort()
 
         var checks: [Check] = []
@@ -124,14 +127,14 @@ public struct SearchBenchmark: Sendable {
         // Freshness: a document written now is the next search's first hit, and gone once deleted.
         note("search: a document written after the queries")
         let fresh = documents
-        try await write([(fresh, [texts[1] + " " + texts[1]])], to: store)
-        let afterWrite = try await store.search(tenant: tenant, vector: vectors[1], modelKey: embedder.modelKey, k: 10)
+        try await write([(fresh, [texts[0] + " " + texts[0]])], to: store)
+        let afterWrite = try await store.search(tenant: tenant, vector: vectors[0], modelKey: embedder.modelKey, k: 10)
         let freshID = Self.docId(fresh)
         checks.append(Check(
             name: "a document written is found by the next search", passed: afterWrite.first?.docId == freshID,
             detail: "first hit \(afterWrite.first.map { "\($0.docId) (\($0.score))" } ?? "none")"))
         try await delete(fresh, from: store)
-        let afterDelete = try await store.search(tenant: tenant, vector: vectors[1], modelKey: embedder.modelKey, k: 10)
+        let afterDelete = try await store.search(tenant: tenant, vector: vectors[0], modelKey: embedder.modelKey, k: 10)
         checks.append(Check(
             name: "a document deleted is gone from the next search", passed: !afterDelete.contains { $0.docId == freshID },
             detail: "\(afterDelete.filter { $0.docId == freshID }.count) hits of it"))
@@ -143,7 +146,8 @@ public struct SearchBenchmark: Sendable {
             storeMegabytes: Double(storeBytes) / 1_048_576, firstMilliseconds: first, queries: timings.count,
             medianMilliseconds: percentile(timings, 0.5), p99Milliseconds: percentile(timings, 0.99), maxMilliseconds: timings.last ?? 0,
             filteredMedianMilliseconds: percentile(filtered, 0.5), recallAt10: recall,
-            searchMemoryMegabytes: Double(max(0, memoryAfter - memoryBefore)) / 1_048_576, checks: checks)
+            searchMemoryMegabytes: Double(max(0, memoryAfter - memoryBefore)) / 1_048_576, indexMegabytes: Double(indexBytes) / 1_048_576,
+            checks: checks)
     }
 
     /// Documents `index` with the texts of their chunks, written as a worker would: queued, leased, completed.

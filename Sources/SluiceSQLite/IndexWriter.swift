@@ -12,6 +12,8 @@ struct IndexWriter {
     private var modelIDs: [String: Int64] = [:]
     /// Whether this transaction staged new embedding-cache keys (then it may have to merge them).
     private(set) var stagedKeys = false
+    /// The tenants whose chunks this transaction changed.
+    private var changedTenants: Set<String> = []
 
     init(db: Database, now: Timestamp) {
         self.db = db
@@ -56,12 +58,23 @@ struct IndexWriter {
         return outcome
     }
 
+    /// Raises the search generation of every tenant whose chunks changed
+    /// (`SearchCache`): once, at the end of the transaction.
+    func raiseSearchGenerations() throws {
+        let raise = try db.cachedStatement(sql: """
+            INSERT INTO search_generations (tenant, generation) VALUES (?, 1)
+            ON CONFLICT (tenant) DO UPDATE SET generation = generation + 1
+            """)
+        for tenant in changedTenants { try raise.execute(arguments: [tenant]) }
+    }
+
     private mutating func write(_ completion: PreparedCompletion) throws {
         let lease = completion.lease
         let tenant = lease.key.tenant.rawValue
         let docId = lease.key.docId.rawValue
         switch completion.result {
         case .indexed(let document):
+            changedTenants.insert(tenant)
             let model = try modelID(document.modelKey, dimension: document.dimension)
             let insertVector = try db.cachedStatement(sql: "INSERT INTO embeddings (model, text_hash, vector) VALUES (?, ?, ?)")
             let upsertChunk = try db.cachedStatement(sql: """
@@ -127,9 +140,10 @@ struct IndexWriter {
         }
     }
 
-    private func deleteChunks(tenant: String, docId: String, from ordinal: Int) throws {
+    private mutating func deleteChunks(tenant: String, docId: String, from ordinal: Int) throws {
         try db.cachedStatement(sql: "DELETE FROM chunks WHERE tenant = ? AND doc_id = ? AND ordinal >= ?")
             .execute(arguments: [tenant, docId, ordinal])
+        if db.changesCount > 0 { changedTenants.insert(tenant) }
     }
 
     private func saveDocument(

@@ -102,6 +102,7 @@ extension SQLiteStore: JobQueue {
             var index = IndexWriter(db: db, now: now)
             let outcomes = try groups.map { completions in try completions.map { try index.apply($0) } }
             if index.stagedKeys { try EmbeddingKeys.mergeIfLarge(db) }
+            try index.raiseSearchGenerations()
             return outcomes
         }
     }

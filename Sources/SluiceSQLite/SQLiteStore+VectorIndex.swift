@@ -3,11 +3,53 @@ import GRDB
 import SluiceCore
 
 extension SQLiteStore: VectorIndex {
+    /// The `k` chunks nearest `vector`: the tenant's vectors scanned in memory
+    /// (`SearchCache`, built by the first search and again after any change
+    /// to the tenant's chunks), the best `max(4k, 40)` of that approximate scan
+    /// scored again with their exact vectors from the file.
     public func search(
         tenant: TenantID, vector: [Float], modelKey: String, k: Int, attributes: [String: String] = [:]
     ) async throws -> [SearchHit] {
-        try await exactSearch(tenant: tenant, vector: vector, modelKey: modelKey, k: k, attributes: attributes)
+        try await read("searching \(tenant)") { db in
+            guard k > 0, let model = try SQLiteStore.modelID(db, key: modelKey, dimension: vector.count, create: false) else {
+                return []
+            }
+            let generation = try Int64.fetchOne(
+                db, sql: "SELECT generation FROM search_generations WHERE tenant = ?", arguments: [tenant.rawValue]) ?? 0
+            let key = SearchCache.Key(tenant: tenant.rawValue, model: model)
+            let index: SearchCache.Index
+            if let kept = self.searchCache.index(key, at: generation) {
+                index = kept
+            } else {
+                index = try SearchCache.Index.build(db, tenant: tenant.rawValue, model: model, dimension: vector.count, generation: generation)
+                self.searchCache.keep(index, for: key)
+            }
+            var include: (@Sendable (Int) -> Bool)?
+            if !attributes.isEmpty {
+                var allowed = [Bool](repeating: false, count: index.documents.count)
+                let documents = SQLiteStore.matchingDocuments(tenant, attributes)
+                for docId in try String.fetchAll(db, sql: documents.sql, arguments: documents.arguments) {
+                    if let number = index.documents[docId] { allowed[Int(number)] = true }
+                }
+                let (documentOf, matching) = (index.documentOf, allowed)
+                include = { matching[Int(documentOf[$0])] }
+            }
+            let candidates = index.vectors.nearest(vector, limit: max(4 * k, 40), include: include)
+            guard !candidates.isEmpty else { return [] }
+            // The candidates' exact vectors, scored again.
+            let ids = candidates.map { index.chunkIDs[$0.index] }
+            let cursor = try Row.fetchCursor(db, sql: """
+                SELECT c.id, e.vector FROM chunks c JOIN embeddings e ON e.id = c.embedding
+                WHERE c.id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ",")))
+                """, arguments: StatementArguments(ids))
+            var best = TopK<Int64>(k: k)
+            try SQLiteStore.score(cursor, against: vector, into: &best)
+            return try SQLiteStore.hits(db, tenant, best.sorted)
+        }
     }
+
+    /// Memory the search's in-memory vectors hold now, in bytes.
+    public var searchMemoryBytes: Int { searchCache.bytes }
 
     /// The `k` chunks nearest `vector` by an exact scan of every vector of
     /// the tenant (read from the file, none kept): the reference the search's
@@ -29,46 +71,60 @@ extension SQLiteStore: VectorIndex {
                     """, arguments: [tenant.rawValue, model])
             } else {
                 // The matching documents first, then their chunks by document.
-                let conditions = Array(
-                    repeating: "EXISTS (SELECT 1 FROM json_each(d.meta, '$.attributes') WHERE key = ? AND value = ?)",
-                    count: attributes.count
-                ).joined(separator: " AND ")
-                var arguments: StatementArguments = [tenant.rawValue, model, tenant.rawValue]
-                for (key, value) in attributes.sorted(by: { $0.key < $1.key }) { arguments += [key, value] }
+                let documents = SQLiteStore.matchingDocuments(tenant, attributes)
                 cursor = try Row.fetchCursor(db, sql: """
                     SELECT c.id, e.vector FROM chunks c INDEXED BY chunks_by_document
                     JOIN embeddings e ON e.id = c.embedding
-                    WHERE c.tenant = ? AND e.model = ? AND c.doc_id IN (
-                        SELECT d.doc_id FROM documents d WHERE d.tenant = ? AND d.status = 'indexed' AND \(conditions))
-                    """, arguments: arguments)
+                    WHERE c.tenant = ? AND e.model = ? AND c.doc_id IN (\(documents.sql))
+                    """, arguments: [tenant.rawValue, model] + documents.arguments)
             }
             var best = TopK<Int64>(k: k)
-            try vector.withUnsafeBufferPointer { query in
-                while let row = try cursor.next() {
-                    let rowid: Int64 = row[0]
-                    let score = try row.withUnsafeData(atIndex: 1) { data -> Float in
-                        guard let data, data.count == query.count * 4 else { return -.infinity }
-                        return data.withUnsafeBytes { raw in
-                            VectorMath.dot(query, raw.bindMemory(to: Float.self))
-                        }
+            try SQLiteStore.score(cursor, against: vector, into: &best)
+            return try SQLiteStore.hits(db, tenant, best.sorted)
+        }
+    }
+
+    /// The indexed documents of `tenant` whose attributes hold every one of `attributes`.
+    static func matchingDocuments(_ tenant: TenantID, _ attributes: [String: String]) -> (sql: String, arguments: StatementArguments) {
+        let conditions = Array(
+            repeating: "EXISTS (SELECT 1 FROM json_each(d.meta, '$.attributes') WHERE key = ? AND value = ?)",
+            count: attributes.count
+        ).joined(separator: " AND ")
+        var arguments: StatementArguments = [tenant.rawValue]
+        for (key, value) in attributes.sorted(by: { $0.key < $1.key }) { arguments += [key, value] }
+        return ("SELECT d.doc_id FROM documents d WHERE d.tenant = ? AND d.status = 'indexed' AND \(conditions)", arguments)
+    }
+
+    /// Offers every (chunk id, vector) row of `cursor` to `best`, scored by its dot product with `query`.
+    static func score(_ cursor: RowCursor, against query: [Float], into best: inout TopK<Int64>) throws {
+        try query.withUnsafeBufferPointer { query in
+            while let row = try cursor.next() {
+                let rowid: Int64 = row[0]
+                let score = try row.withUnsafeData(atIndex: 1) { data -> Float in
+                    guard let data, data.count == query.count * 4 else { return -.infinity }
+                    return data.withUnsafeBytes { raw in
+                        VectorMath.dot(query, raw.bindMemory(to: Float.self))
                     }
-                    best.offer(score, rowid)
                 }
+                best.offer(score, rowid)
             }
-            let ranked = best.sorted
-            guard !ranked.isEmpty else { return [] }
-            let ids = ranked.map(\.item)
-            let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT id, doc_id, ordinal, text, heading_path, places FROM chunks WHERE id IN (\(placeholders))",
-                arguments: StatementArguments(ids))
-            let byID = Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as Int64, $0) })
-            return ranked.compactMap { entry in
-                guard let row = byID[entry.item] else { return nil }
-                return SearchHit(
-                    tenant: tenant.rawValue, docId: row["doc_id"], ordinal: row["ordinal"], score: entry.score,
-                    text: row["text"], location: ChunkLocation(headingPathColumn: row["heading_path"], placesColumn: row["places"]))
-            }
+        }
+    }
+
+    /// The chunks of `ranked` (chunk ids, best first) as search hits.
+    static func hits(_ db: Database, _ tenant: TenantID, _ ranked: [(score: Float, item: Int64)]) throws -> [SearchHit] {
+        guard !ranked.isEmpty else { return [] }
+        let ids = ranked.map(\.item)
+        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT id, doc_id, ordinal, text, heading_path, places FROM chunks WHERE id IN (\(placeholders))",
+            arguments: StatementArguments(ids))
+        let byID = Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as Int64, $0) })
+        return ranked.compactMap { entry in
+            guard let row = byID[entry.item] else { return nil }
+            return SearchHit(
+                tenant: tenant.rawValue, docId: row["doc_id"], ordinal: row["ordinal"], score: entry.score,
+                text: row["text"], location: ChunkLocation(headingPathColumn: row["heading_path"], placesColumn: row["places"]))
         }
     }
 }

@@ -22,11 +22,21 @@ public final class SQLiteStore: Sendable {
         public var durability: Durability
         public var readOnly: Bool
 
-        public init(settle: SettlePolicy = SettlePolicy(), retry: RetryPolicy = RetryPolicy(), durability: Durability = .full, readOnly: Bool = false) {
+        /// The most memory the search's in-memory vectors hold (`SearchCache`), in bytes.
+        public var searchMemory: Int
+
+        /// 1 GiB of search memory holds about 2.5 million chunks of 384 dimensions.
+        public static let defaultSearchMemory = 1 << 30
+
+        public init(
+            settle: SettlePolicy = SettlePolicy(), retry: RetryPolicy = RetryPolicy(), durability: Durability = .full, readOnly: Bool = false,
+            searchMemory: Int = Options.defaultSearchMemory
+        ) {
             self.settle = settle
             self.retry = retry
             self.durability = durability
             self.readOnly = readOnly
+            self.searchMemory = searchMemory
         }
     }
 
@@ -45,6 +55,8 @@ public final class SQLiteStore: Sendable {
     let keyCache: KeyCache
     /// Per priority, the tenant the last lease stopped at: the next one starts after it.
     let leaseCursors = Mutex<[Priority: String]>([:])
+    /// The tenants' vectors in memory for searching.
+    let searchCache: SearchCache
 
     /// Opens (creating and migrating if needed) the store at `path`.
     public init(path: String, clock: any SluiceClock = SystemClock(), options: Options = Options()) throws {
@@ -53,6 +65,7 @@ public final class SQLiteStore: Sendable {
         self.options = options
         self.completionCommit = GroupCommit()
         self.keyCache = KeyCache(storePath: path)
+        self.searchCache = SearchCache(budget: options.searchMemory)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.label = "sluice"
