@@ -1,3 +1,4 @@
+import CSluiceKernels
 import SluiceCore
 import Testing
 
@@ -53,5 +54,33 @@ import Testing
         #expect(found.allSatisfy { $0.index % 2 == 1 } && found.count == 10)
         #expect(codes.nearest(vectors[5], limit: 1).first?.index == 5, "a vector is nearest itself")
         #expect(codes.nearest(vectors[5], limit: 200).count == 103)
+    }
+}
+
+/// Every scan kernel this processor has gives the plain sum of products, at the extremes of the codes too.
+@Suite struct ScanKernelTests {
+    @Test func everyKernelAgreesWithThePlainSum() throws {
+        let stride = 96
+        var state: UInt64 = 11
+        func code() -> Int8 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int8(Int64(state >> 33) % 127 - 63)
+        }
+        let count = 37
+        var codes = (0..<(count * stride)).map { _ in code() }
+        var query = (0..<stride).map { _ in code() }
+        // The largest products, all of one sign, in the first vector.
+        for index in 0..<stride { (codes[index], query[index]) = (-63, -63) }
+        let expected = (0..<count).map { vector in (0..<stride).reduce(Int32(0)) { $0 + Int32(query[$1]) * Int32(codes[vector * stride + $1]) } }
+        #expect(expected[0] == 63 * 63 * Int32(stride))
+        var ran: [String] = []
+        for kernel in ["portable", "sse2", "avx2"] {
+            var out = [Int32](repeating: 0, count: count)
+            let has = kernel.withCString { name in sluice_dot_codes_using(name, query, codes, stride, count, &out) }
+            guard has == 1 else { continue }
+            ran.append(kernel)
+            #expect(out == expected, "\(kernel)")
+        }
+        #expect(ran.contains("portable") && ran.contains(QuantizedVectors.kernel), "ran \(ran), the scan uses \(QuantizedVectors.kernel)")
     }
 }
