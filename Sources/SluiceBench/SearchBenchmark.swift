@@ -43,6 +43,8 @@ public struct SearchBenchmark: Sendable {
         public var p99Milliseconds: Double
         public var maxMilliseconds: Double
         public var filteredMedianMilliseconds: Double
+        /// The searches right after a document was written, and after it was deleted (the slower of the two).
+        public var afterChangeMilliseconds: Double
         public var recallAt10: Double
         /// Resident memory the searches added to the process (the index's memory, if it keeps one, and SQLite's page cache).
         public var searchMemoryMegabytes: Double
@@ -128,13 +130,17 @@ public struct SearchBenchmark: Sendable {
         note("search: a document written after the queries")
         let fresh = documents
         try await write([(fresh, [texts[0] + " " + texts[0]])], to: store)
+        started = ContinuousClock.now
         let afterWrite = try await store.search(tenant: tenant, vector: vectors[0], modelKey: embedder.modelKey, k: 10)
+        var afterChange = (ContinuousClock.now - started).seconds * 1000
         let freshID = Self.docId(fresh)
         checks.append(Check(
             name: "a document written is found by the next search", passed: afterWrite.first?.docId == freshID,
             detail: "first hit \(afterWrite.first.map { "\($0.docId) (\($0.score))" } ?? "none")"))
         try await delete(fresh, from: store)
+        started = ContinuousClock.now
         let afterDelete = try await store.search(tenant: tenant, vector: vectors[0], modelKey: embedder.modelKey, k: 10)
+        afterChange = max(afterChange, (ContinuousClock.now - started).seconds * 1000)
         checks.append(Check(
             name: "a document deleted is gone from the next search", passed: !afterDelete.contains { $0.docId == freshID },
             detail: "\(afterDelete.filter { $0.docId == freshID }.count) hits of it"))
@@ -145,7 +151,7 @@ public struct SearchBenchmark: Sendable {
             chunks: documents * Self.chunksPerDocument, documents: documents, dimension: embedder.dimension, writeSeconds: writeSeconds,
             storeMegabytes: Double(storeBytes) / 1_048_576, firstMilliseconds: first, queries: timings.count,
             medianMilliseconds: percentile(timings, 0.5), p99Milliseconds: percentile(timings, 0.99), maxMilliseconds: timings.last ?? 0,
-            filteredMedianMilliseconds: percentile(filtered, 0.5), recallAt10: recall,
+            filteredMedianMilliseconds: percentile(filtered, 0.5), afterChangeMilliseconds: afterChange, recallAt10: recall,
             searchMemoryMegabytes: Double(max(0, memoryAfter - memoryBefore)) / 1_048_576, indexMegabytes: Double(indexBytes) / 1_048_576,
             checks: checks)
     }

@@ -12,8 +12,8 @@ struct IndexWriter {
     private var modelIDs: [String: Int64] = [:]
     /// Whether this transaction staged new embedding-cache keys (then it may have to merge them).
     private(set) var stagedKeys = false
-    /// The tenants whose chunks this transaction changed.
-    private var changedTenants: Set<String> = []
+    /// The documents whose chunks this transaction changed, by tenant.
+    private var changedDocuments: [String: Set<String>] = [:]
 
     init(db: Database, now: Timestamp) {
         self.db = db
@@ -65,7 +65,33 @@ struct IndexWriter {
             INSERT INTO search_generations (tenant, generation) VALUES (?, 1)
             ON CONFLICT (tenant) DO UPDATE SET generation = generation + 1
             """)
-        for tenant in changedTenants { try raise.execute(arguments: [tenant]) }
+        for tenant in changedDocuments.keys { try raise.execute(arguments: [tenant]) }
+    }
+
+    /// For the search indexes this process keeps (`keys` of a tenant), what
+    /// this transaction did: the changed documents' rows as they are now, and
+    /// the tenant's generation after it (read after `raiseSearchGenerations`).
+    func searchChanges(keys: (String) -> [SearchCache.Key]) throws -> [SearchCache.DocumentsChange] {
+        var changes: [SearchCache.DocumentsChange] = []
+        for (tenant, documents) in changedDocuments {
+            let kept = keys(tenant)
+            guard !kept.isEmpty else { continue }
+            let generation = try Int64.fetchOne(
+                db, sql: "SELECT generation FROM search_generations WHERE tenant = ?", arguments: [tenant]) ?? 0
+            let rows = try db.cachedStatement(sql: """
+                SELECT c.id, e.vector FROM chunks c INDEXED BY chunks_by_document JOIN embeddings e ON e.id = c.embedding
+                WHERE c.tenant = ? AND c.doc_id = ? AND e.model = ? ORDER BY c.ordinal
+                """)
+            for key in kept {
+                let changed = try documents.sorted().map { docId in
+                    SearchCache.DocumentsChange.Document(
+                        docId: docId,
+                        rows: try Row.fetchAll(rows, arguments: [tenant, docId, key.model]).map { ($0[0] as Int64, $0[1] as Data) })
+                }
+                changes.append(SearchCache.DocumentsChange(key: key, generation: generation, documents: changed))
+            }
+        }
+        return changes
     }
 
     private mutating func write(_ completion: PreparedCompletion) throws {
@@ -74,7 +100,7 @@ struct IndexWriter {
         let docId = lease.key.docId.rawValue
         switch completion.result {
         case .indexed(let document):
-            changedTenants.insert(tenant)
+            changedDocuments[tenant, default: []].insert(docId)
             let model = try modelID(document.modelKey, dimension: document.dimension)
             let insertVector = try db.cachedStatement(sql: "INSERT INTO embeddings (model, text_hash, vector) VALUES (?, ?, ?)")
             let upsertChunk = try db.cachedStatement(sql: """
@@ -143,7 +169,7 @@ struct IndexWriter {
     private mutating func deleteChunks(tenant: String, docId: String, from ordinal: Int) throws {
         try db.cachedStatement(sql: "DELETE FROM chunks WHERE tenant = ? AND doc_id = ? AND ordinal >= ?")
             .execute(arguments: [tenant, docId, ordinal])
-        if db.changesCount > 0 { changedTenants.insert(tenant) }
+        if db.changesCount > 0 { changedDocuments[tenant, default: []].insert(docId) }
     }
 
     private func saveDocument(

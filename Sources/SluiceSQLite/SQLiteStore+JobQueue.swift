@@ -98,13 +98,17 @@ extension SQLiteStore: JobQueue {
     func applyCompletions(_ groups: [[PreparedCompletion]]) async throws -> [[CompletionOutcome]] {
         let now = clock.now()
         let count = groups.reduce(0) { $0 + $1.count }
-        return try await write("completing \(count) documents") { db in
+        let cache = searchCache
+        let (outcomes, changes) = try await write("completing \(count) documents") { db in
             var index = IndexWriter(db: db, now: now)
             let outcomes = try groups.map { completions in try completions.map { try index.apply($0) } }
             if index.stagedKeys { try EmbeddingKeys.mergeIfLarge(db) }
             try index.raiseSearchGenerations()
-            return outcomes
+            return (outcomes, try index.searchChanges(keys: cache.keys(of:)))
         }
+        // Committed: the search indexes this process keeps get the change.
+        cache.apply(changes)
+        return outcomes
     }
 
     public func fail(_ lease: Lease, error: SluiceError) async throws -> FailureOutcome {

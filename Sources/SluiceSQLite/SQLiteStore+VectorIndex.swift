@@ -4,9 +4,10 @@ import SluiceCore
 
 extension SQLiteStore: VectorIndex {
     /// The `k` chunks nearest `vector`: the tenant's vectors scanned in memory
-    /// (`SearchCache`, built by the first search and again after any change
-    /// to the tenant's chunks), the best `max(4k, 40)` of that approximate scan
-    /// scored again with their exact vectors from the file.
+    /// (`SearchCache`: built by the first search, kept current with this
+    /// process's changes, built again after another process's), the best
+    /// `max(4k, 40)` of that approximate scan scored again with their exact
+    /// vectors from the file.
     public func search(
         tenant: TenantID, vector: [Float], modelKey: String, k: Int, attributes: [String: String] = [:]
     ) async throws -> [SearchHit] {
@@ -16,28 +17,24 @@ extension SQLiteStore: VectorIndex {
             }
             let generation = try Int64.fetchOne(
                 db, sql: "SELECT generation FROM search_generations WHERE tenant = ?", arguments: [tenant.rawValue]) ?? 0
-            let key = SearchCache.Key(tenant: tenant.rawValue, model: model)
-            let index: SearchCache.Index
-            if let kept = self.searchCache.index(key, at: generation) {
-                index = kept
-            } else {
-                index = try SearchCache.Index.build(db, tenant: tenant.rawValue, model: model, dimension: vector.count, generation: generation)
-                self.searchCache.keep(index, for: key)
-            }
-            var include: (@Sendable (Int) -> Bool)?
+            var matching: Set<String>?
             if !attributes.isEmpty {
-                var allowed = [Bool](repeating: false, count: index.documents.count)
                 let documents = SQLiteStore.matchingDocuments(tenant, attributes)
-                for docId in try String.fetchAll(db, sql: documents.sql, arguments: documents.arguments) {
-                    if let number = index.documents[docId] { allowed[Int(number)] = true }
-                }
-                let (documentOf, matching) = (index.documentOf, allowed)
-                include = { matching[Int(documentOf[$0])] }
+                matching = Set(try String.fetchAll(db, sql: documents.sql, arguments: documents.arguments))
             }
-            let candidates = index.vectors.nearest(vector, limit: max(4 * k, 40), include: include)
-            guard !candidates.isEmpty else { return [] }
+            let key = SearchCache.Key(tenant: tenant.rawValue, model: model)
+            let limit = max(4 * k, 40)
+            let ids: [Int64]
+            if let kept = self.searchCache.index(key), let found = kept.candidates(at: generation, query: vector, limit: limit, matching: matching) {
+                ids = found
+            } else {
+                let built = try SearchCache.Index.build(db, tenant: tenant.rawValue, model: model, dimension: vector.count, generation: generation)
+                self.searchCache.builds.add(1, ordering: .relaxed)
+                self.searchCache.keep(built, for: key)
+                ids = built.candidates(at: generation, query: vector, limit: limit, matching: matching) ?? []
+            }
+            guard !ids.isEmpty else { return [] }
             // The candidates' exact vectors, scored again.
-            let ids = candidates.map { index.chunkIDs[$0.index] }
             let cursor = try Row.fetchCursor(db, sql: """
                 SELECT c.id, e.vector FROM chunks c JOIN embeddings e ON e.id = c.embedding
                 WHERE c.id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ",")))
@@ -50,6 +47,9 @@ extension SQLiteStore: VectorIndex {
 
     /// Memory the search's in-memory vectors hold now, in bytes.
     public var searchMemoryBytes: Int { searchCache.bytes }
+
+    /// How many times a search built a tenant's in-memory vectors from the file.
+    public var searchIndexBuilds: Int { searchCache.builds.load(ordering: .relaxed) }
 
     /// The `k` chunks nearest `vector` by an exact scan of every vector of
     /// the tenant (read from the file, none kept): the reference the search's

@@ -69,9 +69,9 @@ import Testing
         let directory = try TemporaryDirectory("sluice-search")
         defer { directory.remove() }
         let store = try SQLiteStore(path: directory.path + "/sluice.sqlite", options: .init(settle: SettlePolicy(window: .zero, maximum: .zero)))
-        try await write(store, tenant: "acme", Array(0..<300)) { index in (0..<5).map { text(index * 5 + $0) } }
-        try await write(store, tenant: "other", Array(0..<50)) { index in [text(index)] }
-        for seed in [3, 40, 77, 1200] {
+        try await write(store, tenant: "acme", Array(0..<120)) { index in (0..<4).map { text(index * 4 + $0) } }
+        try await write(store, tenant: "other", Array(0..<20)) { index in [text(index)] }
+        for seed in [3, 40, 1200] {
             let query = text(seed, words: 4)
             let (fast, slow) = (try await search(store, "acme", query), try await search(store, "acme", query, exact: true))
             #expect(same(fast, slow), "query \(seed): \(fast.map { "\($0.docId)#\($0.ordinal) \($0.score)" }) against \(slow.map { "\($0.docId)#\($0.ordinal) \($0.score)" })")
@@ -89,7 +89,7 @@ import Testing
         let path = directory.path + "/sluice.sqlite"
         let options = SQLiteStore.Options(settle: SettlePolicy(window: .zero, maximum: .zero))
         let store = try SQLiteStore(path: path, options: options)
-        try await write(store, tenant: "acme", Array(0..<100)) { index in [text(index)] }
+        try await write(store, tenant: "acme", Array(0..<60)) { index in [text(index)] }
         let query = "violet lantern glacier copper"
         _ = try await search(store, "acme", query)  // builds the tenant's vectors in memory
 
@@ -100,11 +100,56 @@ import Testing
         #expect(!(try await search(store, "acme", query)).contains { $0.docId == "doc500.md" })
 
         // Another process (a second store on the same file) writes one: this store's next search finds it too.
+        #expect(store.searchIndexBuilds == 1, "this store's own changes were applied in memory")
         let other = try SQLiteStore(path: path, options: options)
         try await write(other, tenant: "acme", [501]) { _ in [query] }
         #expect(try await search(store, "acme", query).first?.docId == "doc501.md")
+        #expect(store.searchIndexBuilds == 2, "another process's change: built again")
         try await delete(other, tenant: "acme", 501)
         #expect(!(try await search(store, "acme", query)).contains { $0.docId == "doc501.md" })
+    }
+
+    /// This process's changes are applied to the kept vectors (no build from
+    /// the file); through new, changed, shortened and deleted documents the
+    /// search still finds what the exact scan finds.
+    @Test func thisProcesssChangesAreAppliedWithoutReadingTheTenantAgain() async throws {
+        let directory = try TemporaryDirectory("sluice-search")
+        defer { directory.remove() }
+        let store = try SQLiteStore(path: directory.path + "/sluice.sqlite", options: .init(settle: SettlePolicy(window: .zero, maximum: .zero)))
+        try await write(store, tenant: "acme", Array(0..<100)) { index in (0..<3).map { text(index * 3 + $0) } }
+        let queries = [text(5, words: 4), text(301, words: 4), "violet lantern glacier copper"]
+        _ = try await search(store, "acme", queries[0])
+        #expect(store.searchIndexBuilds == 1)
+        for round in 0..<6 {
+            switch round % 3 {
+            case 0:  // new documents, one matching the last query best
+                try await write(store, tenant: "acme", [1000 + round, 2000 + round]) { index in index >= 2000 ? [queries[2]] : [text(index), text(index + 1)] }
+            case 1:  // documents changed, one shorter than before
+                try await write(store, tenant: "acme", [10 + round, 20 + round]) { index in index == 10 + round ? [text(index + 500)] : (0..<5).map { text(index + 700 + $0) } }
+            default:  // deleted
+                try await delete(store, tenant: "acme", 30 + round)
+            }
+            for query in queries {
+                #expect(same(try await search(store, "acme", query), try await search(store, "acme", query, exact: true)), "round \(round)")
+            }
+            #expect(try await search(store, "acme", queries[0], attributes: ["group": "a"]).count == 10)
+        }
+        #expect(Set(try await search(store, "acme", queries[2]).prefix(2).map(\.docId)) == ["doc2000.md", "doc2003.md"])
+        #expect(store.searchIndexBuilds == 1, "every change was applied in memory")
+        try await delete(store, tenant: "acme", 2003)
+        #expect(!(try await search(store, "acme", queries[2])).contains { $0.docId == "doc2003.md" })
+        #expect(store.searchIndexBuilds == 1)
+
+        // Fifty documents that match a query best, deleted: their vectors leave the scan (left in,
+        // they would fill its forty candidates with chunks that are gone, and no hit would come back).
+        let crowd = "crowded harbor ledger copper"
+        try await write(store, tenant: "acme", Array(3000..<3050)) { _ in [crowd] }
+        #expect(try await search(store, "acme", crowd).allSatisfy { $0.docId.hasPrefix("doc30") })
+        for index in 3000..<3050 { try await delete(store, tenant: "acme", index) }
+        let after = try await search(store, "acme", crowd)
+        let exact = try await search(store, "acme", crowd, exact: true)
+        #expect(after.count == 10 && same(after, exact))
+        #expect(store.searchIndexBuilds == 1)
     }
 
     @Test func aTenantLargerThanTheMemoryBudgetIsStillSearched() async throws {

@@ -59,9 +59,10 @@ public struct QuantizedVectors: Sendable {
     }
 
     /// The `limit` vectors with the highest approximate dot product with
-    /// `query`, best first, among those `include` accepts (all when nil). The
-    /// scan is split over `parts` threads.
-    public func nearest(_ query: [Float], limit: Int, parts: Int = 2, include: (@Sendable (Int) -> Bool)? = nil) -> [(score: Float, index: Int)] {
+    /// `query`, best first, leaving out those `excluded` marks (none when nil;
+    /// one flag per vector: a closure called per vector cost the scan more
+    /// than its dot products). The scan is split over `parts` threads.
+    public func nearest(_ query: [Float], limit: Int, parts: Int = 2, excluded: [Bool]? = nil) -> [(score: Float, index: Int)] {
         guard limit > 0, count > 0 else { return [] }
         var queryCodes = [Int8](repeating: 0, count: stride)
         let queryScale = query.withUnsafeBufferPointer { query in queryCodes.withUnsafeMutableBufferPointer { Self.quantize(query, into: $0) } }
@@ -85,7 +86,7 @@ public struct QuantizedVectors: Sendable {
                             }
                             for offset in 0..<block {
                                 let index = first + offset
-                                if let include, !include(index) { continue }
+                                if let excluded, excluded[index] { continue }
                                 best.offer(Float(dots[offset]) * scales.value[index] * queryScale, index)
                             }
                             first += block

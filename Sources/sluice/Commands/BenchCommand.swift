@@ -270,9 +270,9 @@ struct BenchCommand: AsyncParsableCommand {
                 format: "store: %d chunks of %d dimensions in %d documents of one tenant, written in %.1f s, %.0f MB",
                 report.chunks, report.dimension, report.documents, report.writeSeconds, report.storeMegabytes))
             print(String(
-                format: "search, k = 10: first %.1f ms; %d queries: median %.2f ms, p99 %.2f ms, max %.2f ms; with an attribute filter (1 in 8 documents): median %.2f ms",
+                format: "search, k = 10: first %.1f ms; %d queries: median %.2f ms, p99 %.2f ms, max %.2f ms; with an attribute filter (1 in 8 documents): median %.2f ms; right after a document was written or deleted: %.2f ms",
                 report.firstMilliseconds, report.queries, report.medianMilliseconds, report.p99Milliseconds, report.maxMilliseconds,
-                report.filteredMedianMilliseconds))
+                report.filteredMedianMilliseconds, report.afterChangeMilliseconds))
             print(String(
                 format: "recall@10 against an exact scan: %.3f; in-memory index %.1f MB (%.0f MB per million chunks); resident memory the searches added: %.1f MB",
                 report.recallAt10, report.indexMegabytes, report.indexMegabytes * 1_000_000 / Double(report.chunks), report.searchMemoryMegabytes))
