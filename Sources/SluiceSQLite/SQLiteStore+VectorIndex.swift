@@ -28,6 +28,11 @@ extension SQLiteStore: VectorIndex {
             if let kept = self.searchCache.index(key), let found = kept.candidates(at: generation, query: vector, limit: limit, matching: matching) {
                 ids = found
             } else {
+                // Vectors the budget could not keep are not worth building for one query: scan the file.
+                let count = try SearchCache.Index.chunkCount(db, tenant: tenant.rawValue)
+                guard SearchCache.Index.estimatedBytes(count: count, dimension: vector.count) <= self.searchCache.budget else {
+                    return try SQLiteStore.exactScan(db, tenant: tenant, vector: vector, model: model, k: k, attributes: attributes)
+                }
                 let built = try SearchCache.Index.build(db, tenant: tenant.rawValue, model: model, dimension: vector.count, generation: generation)
                 self.searchCache.builds.add(1, ordering: .relaxed)
                 self.searchCache.keep(built, for: key)
@@ -61,27 +66,34 @@ extension SQLiteStore: VectorIndex {
             guard k > 0, let model = try SQLiteStore.modelID(db, key: modelKey, dimension: vector.count, create: false) else {
                 return []
             }
-            let cursor: RowCursor
-            if attributes.isEmpty {
-                // Scan the covering index (tenant, embedding) and read each vector by id, in id order.
-                cursor = try Row.fetchCursor(db, sql: """
-                    SELECT c.id, e.vector FROM chunks c INDEXED BY chunks_for_search
-                    JOIN embeddings e ON e.id = c.embedding
-                    WHERE c.tenant = ? AND e.model = ?
-                    """, arguments: [tenant.rawValue, model])
-            } else {
-                // The matching documents first, then their chunks by document.
-                let documents = SQLiteStore.matchingDocuments(tenant, attributes)
-                cursor = try Row.fetchCursor(db, sql: """
-                    SELECT c.id, e.vector FROM chunks c INDEXED BY chunks_by_document
-                    JOIN embeddings e ON e.id = c.embedding
-                    WHERE c.tenant = ? AND e.model = ? AND c.doc_id IN (\(documents.sql))
-                    """, arguments: [tenant.rawValue, model] + documents.arguments)
-            }
-            var best = TopK<Int64>(k: k)
-            try SQLiteStore.score(cursor, against: vector, into: &best)
-            return try SQLiteStore.hits(db, tenant, best.sorted)
+            return try SQLiteStore.exactScan(db, tenant: tenant, vector: vector, model: model, k: k, attributes: attributes)
         }
+    }
+
+    /// `exactSearch` inside a read.
+    static func exactScan(
+        _ db: Database, tenant: TenantID, vector: [Float], model: Int64, k: Int, attributes: [String: String]
+    ) throws -> [SearchHit] {
+        let cursor: RowCursor
+        if attributes.isEmpty {
+            // Scan the covering index (tenant, embedding) and read each vector by id, in id order.
+            cursor = try Row.fetchCursor(db, sql: """
+                SELECT c.id, e.vector FROM chunks c INDEXED BY chunks_for_search
+                JOIN embeddings e ON e.id = c.embedding
+                WHERE c.tenant = ? AND e.model = ?
+                """, arguments: [tenant.rawValue, model])
+        } else {
+            // The matching documents first, then their chunks by document.
+            let documents = SQLiteStore.matchingDocuments(tenant, attributes)
+            cursor = try Row.fetchCursor(db, sql: """
+                SELECT c.id, e.vector FROM chunks c INDEXED BY chunks_by_document
+                JOIN embeddings e ON e.id = c.embedding
+                WHERE c.tenant = ? AND e.model = ? AND c.doc_id IN (\(documents.sql))
+                """, arguments: [tenant.rawValue, model] + documents.arguments)
+        }
+        var best = TopK<Int64>(k: k)
+        try SQLiteStore.score(cursor, against: vector, into: &best)
+        return try SQLiteStore.hits(db, tenant, best.sorted)
     }
 
     /// The indexed documents of `tenant` whose attributes hold every one of `attributes`.

@@ -210,9 +210,19 @@ extension SearchCache.Index {
         }
     }
 
+    /// The chunks of `tenant`, counted in the search's index.
+    static func chunkCount(_ db: Database, tenant: String) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM chunks INDEXED BY chunks_for_search WHERE tenant = ?", arguments: [tenant]) ?? 0
+    }
+
+    /// About what an index of `count` vectors of `dimension` holds: codes, scale, chunk id, document number, flag.
+    static func estimatedBytes(count: Int, dimension: Int) -> Int {
+        count * ((dimension + 31) / 32 * 32 + 4 + 8 + 4 + 1)
+    }
+
     /// Reads every vector of `tenant` under `model` from the file.
     static func build(_ db: Database, tenant: String, model: Int64, dimension: Int, generation: Int64) throws -> SearchCache.Index {
-        let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM chunks INDEXED BY chunks_for_search WHERE tenant = ?", arguments: [tenant]) ?? 0
+        let count = try chunkCount(db, tenant: tenant)
         var state = State(generation: generation, vectors: QuantizedVectors(dimension: dimension))
         state.vectors.reserve(count)
         state.chunkIDs.reserveCapacity(count)

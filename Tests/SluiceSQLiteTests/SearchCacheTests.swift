@@ -163,5 +163,6 @@ import Testing
             #expect(same(try await search(store, "acme", query), try await search(store, "acme", query, exact: true)))
         }
         #expect(store.searchMemoryBytes == 0, "nothing kept past the budget")
+        #expect(store.searchIndexBuilds == 0, "nor built for one search: the file is scanned")
     }
 }

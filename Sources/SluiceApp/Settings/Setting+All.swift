@@ -24,7 +24,7 @@ extension Setting {
         .duration("SLUICE_EXTRACT_TIMEOUT_SECONDS", "longest reading, extracting and chunking one document may take (past it: a dead letter; a converter such as pdftotext is killed)", \.extractTimeout, 1...86_400, unit: .seconds(1)),
         .number("SLUICE_EXTRACT_MEMORY_MB", "memory (address space) of a converter child process such as pdftotext, in MiB", 64...1 << 20,
                 set: { $0.extractMemoryBytes = $1 << 20 }, get: { $0.extractMemoryBytes >> 20 }),
-        .number("SLUICE_SEARCH_MEMORY_MB", "memory the embedded index's search keeps its tenants' vectors in, in MiB (about 400 MiB per million chunks of 384 dimensions; past it the least recently searched tenants are read from the file again)", 1...1 << 20,
+        .number("SLUICE_SEARCH_MEMORY_MB", "memory the embedded index's search keeps its tenants' vectors in, in MiB (about 400 MiB per million chunks of 384 dimensions; past it the least recently searched tenants go; a tenant larger than it, or 0, is scanned in the file at each search)", 0...1 << 20,
                 set: { $0.searchMemoryBytes = $1 << 20 }, get: { $0.searchMemoryBytes >> 20 }),
         .int("SLUICE_EMBED_DIMENSION", flag: "--embed-dimension", "vector dimension (of the built-in embedder, or the one the service must return)", \.embeddingDimension, 8...65_536),
         .choice("SLUICE_EMBEDDER", flag: "--embedder", "hashing (built in) or openai (an OpenAI-compatible /v1/embeddings service)", \.embedder),

@@ -31,7 +31,8 @@ struct SearchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let tenant = try TenantID(tenant)
-        let runtime = try await store.openExisting()
+        // One query in this process: scanning the file once costs less than building vectors to keep.
+        let runtime = try await store.openExisting { $0.searchMemoryBytes = 0 }
         let hits = try await runtime.search(tenant: tenant, query: query, k: k)
         if json {
             print(try Terminal.json(hits))

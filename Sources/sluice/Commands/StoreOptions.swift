@@ -79,8 +79,9 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens an existing store for reading commands; says how to create one
     /// when the SQLite file is missing (a PostgreSQL schema is created on first use).
-    func openExisting() async throws -> SluiceRuntime {
-        let configuration = try configuration()
+    func openExisting(adjusting adjust: (inout Configuration) -> Void = { _ in }) async throws -> SluiceRuntime {
+        var configuration = try configuration()
+        adjust(&configuration)
         if case .sqlite(let path) = try configuration.storeTarget, !FileManager.default.fileExists(atPath: path) {
             throw SluiceError(
                 .notFound,
