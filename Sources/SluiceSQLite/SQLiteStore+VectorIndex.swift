@@ -33,7 +33,8 @@ extension SQLiteStore: VectorIndex {
                 guard SearchCache.Index.estimatedBytes(count: count, dimension: vector.count) <= self.searchCache.budget else {
                     return try SQLiteStore.exactScan(db, tenant: tenant, vector: vector, model: model, k: k, attributes: attributes)
                 }
-                let built = try SearchCache.Index.build(db, tenant: tenant.rawValue, model: model, dimension: vector.count, generation: generation)
+                let built = try SearchCache.Index.build(
+                    db, tenant: tenant.rawValue, model: model, dimension: vector.count, generation: generation, count: count)
                 self.searchCache.builds.add(1, ordering: .relaxed)
                 self.searchCache.keep(built, for: key)
                 ids = built.candidates(at: generation, query: vector, limit: limit, matching: matching) ?? []

@@ -220,9 +220,8 @@ extension SearchCache.Index {
         count * ((dimension + 31) / 32 * 32 + 4 + 8 + 4 + 1)
     }
 
-    /// Reads every vector of `tenant` under `model` from the file.
-    static func build(_ db: Database, tenant: String, model: Int64, dimension: Int, generation: Int64) throws -> SearchCache.Index {
-        let count = try chunkCount(db, tenant: tenant)
+    /// Reads every vector of `tenant` under `model` from the file (`count`: its chunks, as `chunkCount` says, to reserve for).
+    static func build(_ db: Database, tenant: String, model: Int64, dimension: Int, generation: Int64, count: Int) throws -> SearchCache.Index {
         var state = State(generation: generation, vectors: QuantizedVectors(dimension: dimension))
         state.vectors.reserve(count)
         state.chunkIDs.reserveCapacity(count)
