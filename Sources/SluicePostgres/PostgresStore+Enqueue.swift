@@ -60,7 +60,7 @@ extension PostgresStore {
 
     /// Runs a transaction that queues work, then rings `readiness` with the earliest ready time it recorded.
     func enqueueing<T: Sendable>(
-        _ doing: String, _ body: (PostgresConnection, Timestamp, inout EnqueueEffects) async throws -> T
+        _ doing: String, _ body: @escaping @Sendable (PostgresConnection, Timestamp, inout EnqueueEffects) async throws -> T
     ) async throws -> T {
         let (value, effects, now) = try await transaction(doing) { connection in
             var effects = EnqueueEffects()

@@ -204,7 +204,7 @@ extension PostgresStore {
     /// (per schema), so processes starting together do not race: the first
     /// migrates, the others wait and find nothing left to do.
     func migrate() async throws {
-        try await transaction("migrating the PostgreSQL schema \(location.schema)") { connection in
+        try await transaction("migrating the PostgreSQL schema \(location.schema)") { [self] connection in
             let schema = location.schema
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("sluice-migrate:" + schema)))", logger: logger)
             try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: "\"\(schema)\"")", logger: logger)

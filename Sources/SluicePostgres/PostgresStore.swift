@@ -57,6 +57,8 @@ public final class PostgresStore: Sendable {
     let clock: (any SluiceClock)?
     let options: Options
     let logger: Logger
+    /// Calls whose connection closed under them, given up on.
+    let closedConnections = ClosedConnectionWatch()
     /// Rung after every commit of this process that queues work, with the time it becomes ready.
     public let readiness = Doorbell()
     public let completions = Doorbell()
@@ -158,7 +160,9 @@ public final class PostgresStore: Sendable {
     /// Runs `body` in one transaction; PostgreSQL's errors become `.storage`
     /// errors naming what was being done (retryable when the server or the
     /// connection failed, not the statement).
-    func transaction<T: Sendable>(_ doing: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(
+        _ doing: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
         try await reading(doing) { connection in
             try await connection.query("BEGIN", logger: self.logger)
             do {
@@ -166,7 +170,8 @@ public final class PostgresStore: Sendable {
                 try await connection.query("COMMIT", logger: self.logger)
                 return value
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: self.logger)
+                // A connection the server ended has no transaction left to roll back.
+                if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: self.logger) }
                 throw error
             }
         }
@@ -176,15 +181,24 @@ public final class PostgresStore: Sendable {
     /// to answer, fails at once (retryable: the API answers 503 with
     /// Retry-After); when the pool has no connection for the call within
     /// `Options.connectionPatience`, asks the server directly whether it
-    /// answers, and fails the call if it does not (`ConnectionHandoff`).
-    func reading<T: Sendable>(_ doing: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    /// answers, and fails the call if it does not (`ConnectionHandoff`). A
+    /// call whose connection closes under it fails, retryable, a second later
+    /// at most (`ClosedConnectionWatch`).
+    func reading<T: Sendable>(
+        _ doing: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
         if let silence = reachability.silence { throw unreachableError(doing, silence) }
         do {
             let (connection, handoff) = try await ConnectionHandoff.connection(from: client, patience: options.connectionPatience) {
                 await self.checkServer().map { self.unreachableError(doing, $0) }
             }
             defer { handoff.release() }
-            return try await body(connection)
+            return try await closedConnections.run(on: connection) {
+                Task { await self.checkServer() }
+                return self.unreachableError(doing, "the connection closed under the call")
+            } _: {
+                try await body(connection)
+            }
         } catch let error as SluiceError {
             throw error
         } catch {
