@@ -188,20 +188,28 @@ public struct Configuration: Sendable, Equatable {
     }
 
     /// Checks what one setting's parser cannot: the sink and embedder have
-    /// what they need, chunks overlap less than their size, globs parse.
-    public func validate() throws {
-        let sink = try sinkTarget
-        if case .postgres = try storeTarget, case .embedded = sink {
-            throw SluiceError(
-                .configuration,
-                "the embedded index lives in the SQLite store, so with a PostgreSQL store (--store, SLUICE_STORE_URL) the vectors need a remote sink: --sink qdrant --qdrant-url URL, --sink webhook --webhook-url URL, or --sink sluice+http://host:port")
-        }
+    /// what they need, chunks overlap less than their size, globs parse. A
+    /// command that reads or changes only the store (`status`, `keys`, dead
+    /// letters) needs no sink: `sinkRequired` false.
+    public func validate(sinkRequired: Bool = true) throws {
+        if sinkRequired, let missing = try missingSink { throw missing }
         _ = try embedderTarget
         if chunkOverlap >= chunkSize {
             throw SluiceError(.configuration, "chunk overlap (\(chunkOverlap)) must be smaller than the chunk size (\(chunkSize))")
         }
         for pattern in include + exclude {
             _ = try GlobPattern(pattern)
+        }
+    }
+
+    /// Why the configured sink cannot hold the vectors: a PostgreSQL store
+    /// has no embedded index. Nil when it can.
+    var missingSink: SluiceError? {
+        get throws {
+            guard case .postgres = try storeTarget, case .embedded = try sinkTarget else { return nil }
+            return SluiceError(
+                .configuration,
+                "the embedded index lives in the SQLite store, so with a PostgreSQL store (--store, SLUICE_STORE_URL) the vectors need a remote sink: --sink qdrant --qdrant-url URL, --sink webhook --webhook-url URL, or --sink sluice+http://host:port")
         }
     }
 

@@ -42,6 +42,7 @@ extension SluiceRuntime {
     ) throws -> any Sink {
         switch try configuration.sinkTarget {
         case .embedded:
+            if let missing = try configuration.missingSink { return MissingSink(error: missing) }
             guard let index = store as? any VectorIndex & DocumentStateStore else {
                 throw SluiceError(.configuration, "this store keeps no vectors; choose a remote sink (--sink qdrant, webhook or sluice)")
             }
@@ -64,4 +65,18 @@ extension SluiceRuntime {
                 timeout: configuration.remoteTimeout)
         }
     }
+}
+
+/// No sink, for a command that uses only the store (`status`, `keys`, dead
+/// letters) with a PostgreSQL store and no remote sink configured: whatever
+/// would write or read vectors fails with `error`, which says what to configure.
+struct MissingSink: Sink {
+    let error: SluiceError
+    var description: String { "none configured" }
+    var identity: String { "" }
+    var deliveryGate: DeliveryGate? { nil }
+    var needs: SinkInput { .vectors }
+    var reader: (any SinkReader)? { nil }
+    func write(_ operations: [SinkOperation]) async throws { throw error }
+    func removeTenant(_ tenant: TenantID) async throws { throw error }
 }

@@ -51,11 +51,15 @@ public final class SluiceRuntime: Sendable {
     /// Opens the configured store, SQLite or PostgreSQL (connecting, and
     /// migrating its schema under a lock so processes starting together do
     /// not race), and composes the rest around it.
+    ///
+    /// With `sinkRequired` false (a command that reads or changes only the
+    /// store), a PostgreSQL store opens without a remote sink; anything that
+    /// would write or read vectors then fails saying which sink to configure.
     public static func open(
         configuration: Configuration, clock: any SluiceClock = SystemClock(), embedder: (any Embedder)? = nil,
-        extractors: ExtractorRegistry? = nil, logger: Logger = Logger(label: "sluice")
+        extractors: ExtractorRegistry? = nil, logger: Logger = Logger(label: "sluice"), sinkRequired: Bool = true
     ) async throws -> SluiceRuntime {
-        try configuration.validate()
+        try configuration.validate(sinkRequired: sinkRequired)
         guard case .postgres(let location) = try configuration.storeTarget else {
             return try SluiceRuntime(configuration: configuration, clock: clock, embedder: embedder, extractors: extractors, logger: logger)
         }

@@ -35,6 +35,28 @@ import Testing
         }
     }
 
+    /// An operator with only the store's URL can look at it and manage keys
+    /// and dead letters; what needs the vectors says which sink to configure.
+    @Test func commandsOfTheStoreAloneNeedNoSink() async throws {
+        let url = try TestDatabase.freshURL()
+        let data = try TemporaryDirectory("sluice-store-alone")
+        defer { data.remove() }
+        let created = try await sluice(["keys", "create", "--tenant", "acme", "--store", url, "--data-dir", data.path])
+        #expect(created.status == 0, "\(created.errors)")
+        for command in [["status", "--json"], ["keys", "list"], ["dead-letters", "list"], ["tenants", "list"], ["export"]] {
+            let result = try await sluice(command + ["--store", url, "--data-dir", data.path])
+            #expect(result.status == 0, "\(command): \(result.errors)")
+        }
+        let status = try await sluice(["status", "--store", url, "--data-dir", data.path])
+        #expect(status.output.contains("Sink: none configured"), "\(status.output)")
+        let keys = try await sluice(["keys", "list", "--store", url, "--data-dir", data.path])
+        #expect(keys.output.contains("acme"), "\(keys.output)")
+        for command in [["verify"], ["tenants", "purge", "acme", "--yes"], ["search", "--tenant", "acme", "anything"]] {
+            let result = try await sluice(command + ["--store", url, "--data-dir", data.path])
+            #expect(result.status == 2 && result.errors.contains("need a remote sink: --sink qdrant"), "\(command): \(result.errors)")
+        }
+    }
+
     @Test func aStoreItCannotUseIsAOneLineErrorAndExitCode2() async throws {
         let data = try TemporaryDirectory("sluice-bad-store")
         defer { data.remove() }

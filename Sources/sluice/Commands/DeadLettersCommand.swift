@@ -49,7 +49,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let runtime = try await store.openExisting()
+            let runtime = try await store.openExisting(sinkRequired: false)
             let letters = try await runtime.store.deadLetters(tenant: try tenant.map { try TenantID($0) })
             if json {
                 print(try Terminal.json(letters))
@@ -72,7 +72,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
 
         func run() async throws {
             let key = try DocumentKey(deadLetterID: id)
-            let runtime = try await store.openExisting()
+            let runtime = try await store.openExisting(sinkRequired: false)
             guard let letter = try await runtime.store.deadLetters(tenant: key.tenant).first(where: { $0.key == key }) else {
                 throw SluiceError(.notFound, "\(id) is not a dead letter; `sluice dlq list` shows them")
             }
@@ -89,7 +89,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (tenant, key) = try selection.resolve()
-            let runtime = try await store.openExisting()
+            let runtime = try await store.openExisting(sinkRequired: false)
             let count = try await runtime.store.retryDeadLetters(tenant: tenant, key: key)
             print("Queued \(count) dead letter\(count == 1 ? "" : "s") again.")
         }
@@ -104,7 +104,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (tenant, key) = try selection.resolve()
-            let runtime = try await store.openExisting()
+            let runtime = try await store.openExisting(sinkRequired: false)
             let count = try await runtime.store.dropDeadLetters(tenant: tenant, key: key)
             print("Dropped \(count) dead letter\(count == 1 ? "" : "s").")
         }

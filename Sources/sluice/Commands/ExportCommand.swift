@@ -18,7 +18,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let tenant = try tenant.map { try TenantID($0) }
-        let runtime = try await store.openExisting()
+        let runtime = try await store.openExisting(sinkRequired: false)
         let handle: FileHandle
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: nil) , let file = FileHandle(forWritingAtPath: output) else {

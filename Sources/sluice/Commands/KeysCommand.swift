@@ -36,7 +36,7 @@ struct KeysCommand: AsyncParsableCommand {
             let tenant = try tenant.map { try TenantID($0) }
             let configuration = try store.configuration()
             store.bootstrapLogging(configuration)
-            let runtime = try await SluiceRuntime.open(configuration: configuration)
+            let runtime = try await SluiceRuntime.open(configuration: configuration, sinkRequired: false)
             let (record, secret) = try await runtime.store.createKey(tenant: tenant, label: label)
             print(secret)
             Terminal.note("Created \(record.id) (\(record.tenant.map { "tenant \($0)" } ?? "admin")). The key is shown only now; send it as Authorization: Bearer <key>.")
@@ -52,7 +52,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let runtime = try await store.openExisting()
+            let runtime = try await store.openExisting(sinkRequired: false)
             let keys = try await runtime.store.keys()
             if json {
                 print(try Terminal.json(keys))
@@ -76,7 +76,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let runtime = try await store.openExisting()
+            let runtime = try await store.openExisting(sinkRequired: false)
             guard try await runtime.store.revokeKey(id: id) else {
                 throw SluiceError(.notFound, "there is no active key \(id); `sluice keys list` shows the keys")
             }

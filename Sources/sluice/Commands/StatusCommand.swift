@@ -67,7 +67,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try await store.openExisting()
+        let runtime = try await store.openExisting(sinkRequired: false)
         let only = try tenant.map { try TenantID($0) }
         if watch {
             try await watch(runtime, only: only)

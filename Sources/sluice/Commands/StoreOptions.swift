@@ -78,8 +78,12 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Opens an existing store for reading commands; says how to create one
-    /// when the SQLite file is missing (a PostgreSQL schema is created on first use).
-    func openExisting(adjusting adjust: (inout Configuration) -> Void = { _ in }) async throws -> SluiceRuntime {
+    /// when the SQLite file is missing (a PostgreSQL schema is created on first
+    /// use). A command that uses only the store (`sinkRequired` false) opens a
+    /// PostgreSQL store without a remote sink.
+    func openExisting(
+        sinkRequired: Bool = true, adjusting adjust: (inout Configuration) -> Void = { _ in }
+    ) async throws -> SluiceRuntime {
         var configuration = try configuration()
         adjust(&configuration)
         if case .sqlite(let path) = try configuration.storeTarget, !FileManager.default.fileExists(atPath: path) {
@@ -88,7 +92,7 @@ struct StoreOptions: ParsableArguments {
                 "no Sluice store at \(configuration.absoluteDataDirectory); run `sluice run DIR` first, or point --data-dir (SLUICE_DATA_DIR) at an existing one")
         }
         bootstrapLogging(configuration)
-        return try await SluiceRuntime.open(configuration: configuration)
+        return try await SluiceRuntime.open(configuration: configuration, sinkRequired: sinkRequired)
     }
 }
 

@@ -18,7 +18,7 @@ struct TenantsCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let runtime = try await store.openExisting()
+            let runtime = try await store.openExisting(sinkRequired: false)
             let tenants = try await runtime.store.tenantSummaries()
             if json {
                 print(try Terminal.json(tenants))
