@@ -84,6 +84,7 @@ import Testing
         try await expectIndexEqualsFiles(runtime2, configuration)
         let deleted = try #require(try await runtime2.store.documentState(DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID("docs/doc5.md"))))
         #expect(deleted.status == .deleted && deleted.chunkCount == 0)
+        #expect(try await runtime2.store.collectUnusedEmbeddings() == 0, "the run collected the vectors its changes left unused")
     }
 
     @Test func aSecondRunOverUnchangedFilesEmbedsNothing() async throws {

@@ -72,10 +72,14 @@ public struct Runner: Sendable {
         }
 
         try await process(progress: progress, interval: progressInterval, onProgress: onProgress)
-        try await store.collectUnusedEmbeddings()
+        let snapshot = progress.snapshot()
+        // Only documents indexed, deleted or skipped replace chunks: a run that did none of them (a no-op
+        // re-sync) leaves no vector unused, and collecting would read every chunk's vector for nothing.
+        if snapshot.tenants.values.contains(where: { $0.indexed + $0.deleted + $0.skipped > 0 }) {
+            try await store.collectUnusedEmbeddings()
+        }
         try await store.checkpoint()
 
-        let snapshot = progress.snapshot()
         for counts in snapshot.tenants.values {
             summary.indexed += counts.indexed
             summary.unchanged += counts.unchanged
