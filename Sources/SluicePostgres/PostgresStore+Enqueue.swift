@@ -159,8 +159,8 @@ extension PostgresStore {
     }
 
     static func keyPrecedes(_ a: DocumentKey, _ b: DocumentKey) -> Bool {
-        if a.tenant.rawValue != b.tenant.rawValue { return a.tenant.rawValue.utf8.lexicographicallyPrecedes(b.tenant.rawValue.utf8) }
-        return a.docId.rawValue.utf8.lexicographicallyPrecedes(b.docId.rawValue.utf8)
+        if a.tenant.rawValue != b.tenant.rawValue { return a.tenant.rawValue.precedesInByteOrder(b.tenant.rawValue) }
+        return a.docId.rawValue.precedesInByteOrder(b.docId.rawValue)
     }
 
     /// `count` revisions from the sequence, in increasing order.

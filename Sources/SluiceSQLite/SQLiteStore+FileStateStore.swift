@@ -6,9 +6,9 @@ extension SQLiteStore: FileStateStore {
     public func recordedFiles(root: String) async throws -> RecordedFiles {
         try await read("reading file state under \(root)") { db in
             var recorded = RecordedFiles()
-            let states = try Row.fetchCursor(db, sql: "SELECT * FROM files WHERE root = ?", arguments: [root])
+            let states = try Row.fetchCursor(db, sql: "SELECT \(FileState.columns) FROM files WHERE root = ?", arguments: [root])
             while let row = try states.next() {
-                let state = try FileState(row: row)
+                let state = FileState(row: row)
                 recorded.states[state.key] = state
             }
             let queued = try Row.fetchCursor(db, sql: """

@@ -67,7 +67,7 @@ public struct DirectoryScanner: Sendable {
                 report.problems.append("\(directory)/\(name) is skipped: its name is not valid UTF-8; rename it")
             }
             // In byte order, so which of two colliding names wins does not depend on the listing.
-            let entries = listing.entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+            let entries = listing.entries.sorted { $0.name.precedesInByteOrder($1.name) }
             // Pushed in reverse, so folders are walked in name order too.
             var folders: [(String, [String])] = []
             defer { stack += folders.reversed() }

@@ -45,7 +45,27 @@ import Testing
         for bad in ["", "/abs", "a//b", "../x", "a/./b"] {
             #expect(throws: SluiceError.self, "\(bad)") { try DocumentID(bad) }
         }
+        // Each rule says what is wrong; names next to a rule pass.
+        for (bad, says) in [
+            ("", "is empty"), (String(repeating: "x", count: 1025), "longer than 1024 bytes"), ("/a.md", "starts with '/'"),
+            ("a\u{0}b", "NUL character"), ("next\u{85}line.md", "C1 control character"), ("x\u{9F}", "C1 control character"),
+            ("a/", "empty path segment"), ("a//b", "empty path segment"), (".", "'.' or '..'"), ("a/..", "'.' or '..'"),
+            ("../a", "'.' or '..'"), ("a/./b", "'.' or '..'"),
+        ] {
+            let error = #expect(throws: SluiceError.self, "\(bad.debugDescription)") { try DocumentID(bad) }
+            #expect(error?.message.contains(says) == true, "\(bad.debugDescription): \(error?.message ?? "")")
+        }
+        for good in ["a/.b", "..a", "a..", "x/y/z.md", "\u{e9}t\u{e9}/\u{fc}.md", "no\u{A0}break.md", "\u{1F600}.md", String(repeating: "x", count: 1024)] {
+            #expect(try DocumentID(good).rawValue == good)
+        }
         #expect(try DocumentID("Cafe\u{301}.md") == DocumentID("Caf\u{e9}.md"), "NFC-normalized")
+    }
+
+    @Test func byteOrderIsTheOrderOfUTF8Bytes() {
+        let names = ["b", "a", "", "ab", "a\u{0}", "\u{e9}", "e\u{301}", "Z", "\u{1F600}", "\u{FFFD}", "aa", "a/b", "a0"]
+        let expected = names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        #expect(names.sorted { $0.precedesInByteOrder($1) } == expected)
+        #expect(!"same".precedesInByteOrder("same"))
     }
 
     @Test func timesAreISO8601InJSON() throws {

@@ -41,9 +41,14 @@ public struct Reconciler: Sendable {
     ) async throws -> Result {
         var result = Result()
         result.problems = (rootProblems ?? []).map { ScanProblem(tenant: nil, message: $0) }
-        let known = try await store.recordedFiles(root: scanRoot)
+        // The walks of the first folders and the read of what was recorded go on together.
+        async let recordedRead = store.recordedFiles(root: scanRoot)
+        var walked = try await walk(roots.prefix(Reconciler.walkWidth))
+        // Taken out of the result, not copied: a dictionary still shared is copied whole on its first change.
+        var known = try await recordedRead
         var recorded = known.states
         var queued = known.queued
+        known = RecordedFiles()
         if tenantsOnly {
             let tenants = Set(roots.map(\.tenant))
             recorded = recorded.filter { tenants.contains($0.key.tenant) }
@@ -53,13 +58,9 @@ public struct Reconciler: Sendable {
         let scanStart = clock.now().milliseconds * 1_000_000
         var pending = ScanBatch()
         var unreadable: [String] = []
-        for root in roots {
-            let scanner = self.scanner
-            let (files, report) = try await BlockingIO.run {
-                var files: [ScannedFile] = []
-                let report = scanner.walk(root) { files.append($0) }
-                return (files, report)
-            }
+        for (index, root) in roots.enumerated() {
+            if walked.isEmpty { walked = try await walk(roots[index...].prefix(Reconciler.walkWidth)) }
+            let (files, report) = walked.removeFirst()
             result.problems += report.problems.map { ScanProblem(tenant: root.tenant.rawValue, message: $0) }
             unreadable += report.unreadableDirectories
             result.filesSeen += files.count
@@ -121,6 +122,30 @@ public struct Reconciler: Sendable {
         try await store.applyScan(pending)
         try await store.replaceProblems(result.problems, of: roots.map(\.tenant), includingRoot: rootProblems != nil)
         return result
+    }
+
+    /// Tenant folders walked at once: as many as there are cores (a walk is
+    /// mostly the kernel's work, a `stat` a file), a few at a time so that
+    /// only their files are held at once.
+    static let walkWidth = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Walks `roots` at once, off the cooperative pool; their files and reports in their order.
+    func walk(_ roots: ArraySlice<TenantRoot>) async throws -> [(files: [ScannedFile], report: DirectoryScanner.Report)] {
+        let scanner = self.scanner
+        return try await withThrowingTaskGroup(of: (Int, [ScannedFile], DirectoryScanner.Report).self) { group in
+            for (index, root) in roots.enumerated() {
+                group.addTask {
+                    try await BlockingIO.run {
+                        var files: [ScannedFile] = []
+                        let report = scanner.walk(root) { files.append($0) }
+                        return (index, files, report)
+                    }
+                }
+            }
+            var walked = [(files: [ScannedFile], report: DirectoryScanner.Report)?](repeating: nil, count: roots.count)
+            for try await (index, files, report) in group { walked[index] = (files, report) }
+            return walked.map { $0! }
+        }
     }
 
     struct Hashed: Sendable {

@@ -25,19 +25,36 @@ public struct DocumentID: Hashable, Comparable, Sendable, CustomStringConvertibl
         try self.init(pathComponents.joined(separator: "/"))
     }
 
+    /// Why `id` (NFC-normalized) is not a document id, or nil when it is: one
+    /// pass over its UTF-8 bytes (a scan checks every file's name).
     static func problem(with id: String) -> String? {
-        if id.isEmpty { return "is empty" }
-        if id.utf8.count > 1024 { return "is longer than 1024 bytes" }
-        if id.hasPrefix("/") { return "starts with '/'; use a path relative to the tenant" }
-        if id.utf8.contains(0) { return "contains a NUL character" }
-        if id.unicodeScalars.contains(where: { (0x80...0x9F).contains($0.value) }) {
-            return "contains a C1 control character (U+0080 to U+009F)"
+        let bytes = id.utf8
+        if bytes.isEmpty { return "is empty" }
+        if bytes.count > 1024 { return "is longer than 1024 bytes" }
+        if bytes.first == UInt8(ascii: "/") { return "starts with '/'; use a path relative to the tenant" }
+        var segment = 0  // bytes of the segment so far
+        var dots = 0  // of which '.'
+        var previous: UInt8 = 0
+        var problem: String?
+        func endSegment() -> String? {
+            if segment == 0 { return "has an empty path segment" }
+            if dots == segment && segment <= 2 { return "has a '.' or '..' path segment" }
+            return nil
         }
-        for part in id.split(separator: "/", omittingEmptySubsequences: false) {
-            if part.isEmpty { return "has an empty path segment" }
-            if part == "." || part == ".." { return "has a '.' or '..' path segment" }
+        for byte in bytes {
+            if byte == 0 { return "contains a NUL character" }
+            // U+0080 to U+009F are 0xC2 0x80 to 0xC2 0x9F in UTF-8.
+            if previous == 0xC2 && byte >= 0x80 && byte <= 0x9F { return "contains a C1 control character (U+0080 to U+009F)" }
+            previous = byte
+            if byte == UInt8(ascii: "/") {
+                problem = problem ?? endSegment()
+                (segment, dots) = (0, 0)
+            } else {
+                segment += 1
+                if byte == UInt8(ascii: ".") { dots += 1 }
+            }
         }
-        return nil
+        return problem ?? endSegment()
     }
 
     public init(from decoder: any Decoder) throws {

@@ -18,13 +18,18 @@ extension SQLiteStore {
 }
 
 extension FileState {
-    init(row: Row) throws {
-        let hash: Data = row["content_hash"]
-        let inode: Int64 = row["inode"]
+    /// The columns `init(row:)` reads, in its order.
+    static let columns = "tenant, doc_id, root, tenant_dir, path, size, mtime_ns, ctime_ns, inode, content_hash, recorded_at_ns"
+
+    /// A row of `columns`, read by position (by name, GRDB looks each up:
+    /// a scan reads a row a file).
+    init(row: Row) {
+        let hash: Data = row[9]
+        let inode: Int64 = row[8]
         self.init(
-            key: DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"])),
-            root: row["root"], tenantDirectory: row["tenant_dir"], path: row["path"],
-            stat: FileStat(size: row["size"], mtimeNanos: row["mtime_ns"], ctimeNanos: row["ctime_ns"], inode: UInt64(bitPattern: inode)),
-            contentHash: ContentHash(bytes: Array(hash)), recordedAtNanos: row["recorded_at_ns"])
+            key: DocumentKey(tenant: TenantID(storedRawValue: row[0]), docId: DocumentID(storedRawValue: row[1])),
+            root: row[2], tenantDirectory: row[3], path: row[4],
+            stat: FileStat(size: row[5], mtimeNanos: row[6], ctimeNanos: row[7], inode: UInt64(bitPattern: inode)),
+            contentHash: ContentHash(bytes: Array(hash)), recordedAtNanos: row[10])
     }
 }
