@@ -170,8 +170,13 @@ public struct Runner: Sendable {
         }
     }
 
-    /// When the embedder or chunker changed, re-indexes what they produced
-    /// (and finishes a re-index an earlier run left half done).
+    /// When the embedder, chunker or an extractor changed, re-indexes what
+    /// they produced (and finishes a re-index an earlier run left half done).
+    /// Once every document of other settings has been queued for these, the
+    /// next starts with the same settings skip the search for them (a read of
+    /// every document, a tenth of a no-op re-sync): a document is indexed
+    /// with other settings only by a process that has them, and that process
+    /// records them here first.
     func reconcileSettings() async throws -> Int {
         let store = runtime.store
         let current = runtime.settingsFingerprint
@@ -180,12 +185,15 @@ public struct Runner: Sendable {
         let accepted = Set(runtime.extractors.fingerprints.map {
             DocumentProcessor.fingerprint(current, extractor: $0, deliversContent: deliversContent)
         })
+        let queuedFor = accepted.sorted().joined(separator: " ")
+        guard try await store.metaValue("requeued-for") != queuedFor || previous != current else { return 0 }
         let requeued = try await store.requeueDocuments(notMatching: accepted, priority: .low)
         if requeued > 0 {
             runtime.logger.notice(
                 "embedder, chunking or extractor settings changed (\(previous ?? "unknown") -> \(current)): re-indexing \(requeued) documents so vectors of two models or versions are never mixed")
         }
         if previous != current { try await store.setMetaValue("settings", current) }
+        try await store.setMetaValue("requeued-for", queuedFor)
         return requeued
     }
 
