@@ -6,6 +6,8 @@ extension SQLiteStore: FileStateStore {
     public func recordedFiles(root: String) async throws -> RecordedFiles {
         try await read("reading file state under \(root)") { db in
             var recorded = RecordedFiles()
+            // Sized once: grown a row at a time, the dictionary was copied into larger storage again and again.
+            recorded.states.reserveCapacity(try Int.fetchOne(db, sql: "SELECT count(*) FROM files WHERE root = ?", arguments: [root]) ?? 0)
             let states = try Row.fetchCursor(db, sql: "SELECT \(FileState.columns) FROM files WHERE root = ?", arguments: [root])
             while let row = try states.next() {
                 let state = FileState(row: row)

@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceWatch
+import Synchronization
 
 /// The reconciliation scan: brings the queue in step with the files under a
 /// root. New and changed files are queued, vanished ones tombstoned, and
@@ -42,13 +43,12 @@ public struct Reconciler: Sendable {
         var result = Result()
         result.problems = (rootProblems ?? []).map { ScanProblem(tenant: nil, message: $0) }
         // The walks of the first folders and the read of what was recorded go on together.
-        async let recordedRead = store.recordedFiles(root: scanRoot)
-        var walked = try await walk(roots.prefix(Reconciler.walkWidth))
-        // Taken out of the result, not copied: a dictionary still shared is copied whole on its first change.
-        var known = try await recordedRead
-        var recorded = known.states
-        var queued = known.queued
-        known = RecordedFiles()
+        async let recordedRead = Handover(try await store.recordedFiles(root: scanRoot))
+        var walks = FolderWalks(roots, scanner: scanner, width: Reconciler.walkWidth)
+        defer { walks.cancel() }
+        let handover = try await recordedRead
+        // Out of the result before it is changed, so that nothing else holds the dictionaries.
+        var (recorded, queued) = { let known = handover.take(); return (known.states, known.queued) }()
         if tenantsOnly {
             let tenants = Set(roots.map(\.tenant))
             recorded = recorded.filter { tenants.contains($0.key.tenant) }
@@ -58,9 +58,8 @@ public struct Reconciler: Sendable {
         let scanStart = clock.now().milliseconds * 1_000_000
         var pending = ScanBatch()
         var unreadable: [String] = []
-        for (index, root) in roots.enumerated() {
-            if walked.isEmpty { walked = try await walk(roots[index...].prefix(Reconciler.walkWidth)) }
-            let (files, report) = walked.removeFirst()
+        for root in roots {
+            let (files, report) = try await walks.next()
             result.problems += report.problems.map { ScanProblem(tenant: root.tenant.rawValue, message: $0) }
             unreadable += report.unreadableDirectories
             result.filesSeen += files.count
@@ -125,28 +124,9 @@ public struct Reconciler: Sendable {
     }
 
     /// Tenant folders walked at once: as many as there are cores (a walk is
-    /// mostly the kernel's work, a `stat` a file), a few at a time so that
-    /// only their files are held at once.
+    /// mostly the kernel's work, a `stat` a file), a few ahead of their use so
+    /// that only their files are held at once.
     static let walkWidth = max(1, ProcessInfo.processInfo.activeProcessorCount)
-
-    /// Walks `roots` at once, off the cooperative pool; their files and reports in their order.
-    func walk(_ roots: ArraySlice<TenantRoot>) async throws -> [(files: [ScannedFile], report: DirectoryScanner.Report)] {
-        let scanner = self.scanner
-        return try await withThrowingTaskGroup(of: (Int, [ScannedFile], DirectoryScanner.Report).self) { group in
-            for (index, root) in roots.enumerated() {
-                group.addTask {
-                    try await BlockingIO.run {
-                        var files: [ScannedFile] = []
-                        let report = scanner.walk(root) { files.append($0) }
-                        return (index, files, report)
-                    }
-                }
-            }
-            var walked = [(files: [ScannedFile], report: DirectoryScanner.Report)?](repeating: nil, count: roots.count)
-            for try await (index, files, report) in group { walked[index] = (files, report) }
-            return walked.map { $0! }
-        }
-    }
 
     struct Hashed: Sendable {
         var hash: ContentHash
@@ -183,5 +163,64 @@ public struct Reconciler: Sendable {
 extension Array {
     func chunks(of size: Int) -> [ArraySlice<Element>] {
         stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
+
+/// Walks tenant folders off the cooperative pool, `width` ahead of their
+/// use, and hands them out in their order: the next folder's walk starts as
+/// soon as one is taken, so the cores stay busy with folders of any sizes.
+struct FolderWalks {
+    typealias Walked = (files: [ScannedFile], report: DirectoryScanner.Report)
+    private let roots: [TenantRoot]
+    private let scanner: DirectoryScanner
+    private var started = 0
+    private var running: [Task<Walked, any Error>] = []
+
+    init(_ roots: [TenantRoot], scanner: DirectoryScanner, width: Int) {
+        self.roots = roots
+        self.scanner = scanner
+        for _ in 0..<min(width, roots.count) { startNext() }
+    }
+
+    private mutating func startNext() {
+        guard started < roots.count else { return }
+        let (root, scanner) = (roots[started], scanner)
+        started += 1
+        running.append(Task {
+            try await BlockingIO.run {
+                var files: [ScannedFile] = []
+                let report = scanner.walk(root) { files.append($0) }
+                return (files, report)
+            }
+        })
+    }
+
+    /// The next folder's files and report, in the order of the roots.
+    mutating func next() async throws -> Walked {
+        let walk = running.removeFirst()
+        startNext()
+        return try await walk.value
+    }
+
+    /// Stops waiting for walks not taken (a walk under way runs to its end).
+    func cancel() {
+        for walk in running { walk.cancel() }
+    }
+}
+
+/// A value handed over once, out of an `async let`: a dictionary read from
+/// one stays shared with it, and is copied whole on its first change.
+final class Handover<Value: Sendable>: Sendable {
+    private let value: Mutex<Value?>
+
+    init(_ value: Value) {
+        self.value = Mutex(value)
+    }
+
+    func take() -> Value {
+        value.withLock { value in
+            defer { value = nil }
+            return value!
+        }
     }
 }
