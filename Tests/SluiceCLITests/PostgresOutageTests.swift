@@ -128,4 +128,40 @@ import Testing
             #expect(said.contains("answers again") || said.contains("hearing other processes' work again"), "the log says it is back: \(said)")
         }
     }
+
+    /// Stopped (SIGTERM, as an orchestrator does) while its database is gone:
+    /// `serve` still stops, at once, and says what stays queued.
+    @Test
+    func serveStopsOnSIGTERMWhileTheDatabaseIsGone() async throws {
+        let work = try TemporaryDirectory("sluice-pg-gone")
+        defer { work.remove() }
+        try await TestCluster.running(in: work.path + "/cluster") { cluster in
+            let qdrant = try QdrantTestServer()
+            let apiPort = Int.random(in: 45_000..<49_000)
+            let serve = Process()
+            serve.executableURL = URL(fileURLWithPath: try CrashSafetyTests.binary())
+            serve.arguments = [
+                "serve", "--listen", "127.0.0.1:\(apiPort)", "--store", cluster.url, "--data-dir", work.path + "/data",
+                "--sink", "qdrant", "--qdrant-url", qdrant.url,
+            ]
+            serve.environment = ["SLUICE_SETTLE_MS": "0", "SLUICE_EMBED_DIMENSION": "32"]
+            _ = FileManager.default.createFile(atPath: work.path + "/stderr", contents: nil)
+            serve.standardError = FileHandle(forWritingAtPath: work.path + "/stderr")
+            serve.standardOutput = FileHandle.nullDevice
+            try serve.run()
+            defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
+            func log() -> String { (try? String(contentsOfFile: work.path + "/stderr", encoding: .utf8)) ?? "" }
+            #expect(try await eventually(within: .seconds(60), every: .milliseconds(100)) {
+                await Self.publish(apiPort, "doc0.md").status == 202
+            }, "serving: \(log())")
+            for index in 1..<20 { _ = await Self.publish(apiPort, "doc\(index).md") }
+            try await cluster.stop()
+            try await Task.sleep(for: .seconds(2))
+            kill(serve.processIdentifier, SIGTERM)
+            let stopped = try await eventually(within: .seconds(20), every: .milliseconds(100)) { !serve.isRunning }
+            #expect(stopped, "serve still runs 20 s after SIGTERM with its database gone: \(log())")
+            if stopped { #expect(serve.terminationStatus == 0, "\(log())") }
+            #expect(log().contains("pending changes stay queued"), "\(log())")
+        }
+    }
 }
