@@ -39,6 +39,19 @@ import Testing
         ChunkID.string(DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID(docId)), ordinal: 0)
     }
 
+    /// `sluice serve` on `store`, writing to `qdrant` (`ServeProcess`): the process, its API's port, and its log.
+    static func serve(
+        in work: TemporaryDirectory, store: String, qdrant: QdrantTestServer
+    ) async throws -> (Process, Int, @Sendable () -> String) {
+        let serve = try ServeProcess(in: work, environment: [
+            "SLUICE_STORE_URL": store, "SLUICE_SINK": "qdrant", "SLUICE_QDRANT_URL": qdrant.url,
+            "SLUICE_SETTLE_MS": "0", "SLUICE_EMBED_DIMENSION": "32",
+        ])
+        let port = try await serve.port()
+        if port == nil { kill(serve.process.processIdentifier, SIGKILL) }
+        return (serve.process, try #require(port, "serving: \(serve.log)"), { serve.log })
+    }
+
     @Test
     func serveRidesOutAThirtySecondOutageAndLosesNothingItAcknowledged() async throws {
         let work = try TemporaryDirectory("sluice-pg-outage")
@@ -46,20 +59,8 @@ import Testing
         try await TestCluster.running(in: work.path + "/cluster") { cluster in
             let url = cluster.url
             let qdrant = try QdrantTestServer()
-            let apiPort = Int.random(in: 45_000..<49_000)
-            let serve = Process()
-            serve.executableURL = URL(fileURLWithPath: try CrashSafetyTests.binary())
-            serve.arguments = [
-                "serve", "--listen", "127.0.0.1:\(apiPort)", "--store", url, "--data-dir", work.path + "/data",
-                "--sink", "qdrant", "--qdrant-url", qdrant.url,
-            ]
-            serve.environment = ["SLUICE_SETTLE_MS": "0", "SLUICE_EMBED_DIMENSION": "32"]
-            _ = FileManager.default.createFile(atPath: work.path + "/stderr", contents: nil)
-            serve.standardError = FileHandle(forWritingAtPath: work.path + "/stderr")
-            serve.standardOutput = FileHandle.nullDevice
-            try serve.run()
+            let (serve, apiPort, log) = try await Self.serve(in: work, store: url, qdrant: qdrant)
             defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
-            func log() -> String { (try? String(contentsOfFile: work.path + "/stderr", encoding: .utf8)) ?? "" }
 
             var acknowledged: [String] = []
             #expect(try await eventually(within: .seconds(60), every: .milliseconds(100)) {
@@ -137,20 +138,8 @@ import Testing
         defer { work.remove() }
         try await TestCluster.running(in: work.path + "/cluster") { cluster in
             let qdrant = try QdrantTestServer()
-            let apiPort = Int.random(in: 45_000..<49_000)
-            let serve = Process()
-            serve.executableURL = URL(fileURLWithPath: try CrashSafetyTests.binary())
-            serve.arguments = [
-                "serve", "--listen", "127.0.0.1:\(apiPort)", "--store", cluster.url, "--data-dir", work.path + "/data",
-                "--sink", "qdrant", "--qdrant-url", qdrant.url,
-            ]
-            serve.environment = ["SLUICE_SETTLE_MS": "0", "SLUICE_EMBED_DIMENSION": "32"]
-            _ = FileManager.default.createFile(atPath: work.path + "/stderr", contents: nil)
-            serve.standardError = FileHandle(forWritingAtPath: work.path + "/stderr")
-            serve.standardOutput = FileHandle.nullDevice
-            try serve.run()
+            let (serve, apiPort, log) = try await Self.serve(in: work, store: cluster.url, qdrant: qdrant)
             defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
-            func log() -> String { (try? String(contentsOfFile: work.path + "/stderr", encoding: .utf8)) ?? "" }
             #expect(try await eventually(within: .seconds(60), every: .milliseconds(100)) {
                 await Self.publish(apiPort, "doc0.md").status == 202
             }, "serving: \(log())")
