@@ -26,8 +26,8 @@ final class ClosedConnectionWatch: Sendable {
     private let connections = Mutex<[ObjectIdentifier: Calls]>([:])
     let grace: TimeAmount
 
-    init(grace: TimeAmount = .seconds(1)) {
-        self.grace = grace
+    init(grace: Duration) {
+        self.grace = .nanoseconds(Int64(grace.components.seconds) * 1_000_000_000 + grace.components.attoseconds / 1_000_000_000)
     }
 
     /// Runs `body`, which works on `connection`, and returns what it returns,

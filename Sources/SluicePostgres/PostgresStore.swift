@@ -25,6 +25,10 @@ public final class PostgresStore: Sendable {
         /// asked directly whether it answers (the call fails if not, and goes
         /// on waiting if so): postgres-nio's pool has no limit on the wait.
         public var connectionPatience: Duration = .seconds(1)
+        /// How long after its connection closed a call still running is given
+        /// up on (`ClosedConnectionWatch`): its statement was lost, or its task
+        /// has not been scheduled since; either way it fails, retryable.
+        public var closedConnectionGrace: Duration = .seconds(1)
         /// Whether this store hears other processes' work (`LISTEN`, one
         /// connection held for it): on for a process that runs workers or
         /// waits for documents; off, other processes' work is found by polling.
@@ -58,7 +62,7 @@ public final class PostgresStore: Sendable {
     let options: Options
     let logger: Logger
     /// Calls whose connection closed under them, given up on.
-    let closedConnections = ClosedConnectionWatch()
+    let closedConnections: ClosedConnectionWatch
     /// Rung after every commit of this process that queues work, with the time it becomes ready.
     public let readiness = Doorbell()
     public let completions = Doorbell()
@@ -112,6 +116,7 @@ public final class PostgresStore: Sendable {
         self.clock = clock
         self.options = options
         self.logger = logger
+        self.closedConnections = ClosedConnectionWatch(grace: options.closedConnectionGrace)
     }
 
     /// Replaces the pool with a new one and stops the old one (its waiting
