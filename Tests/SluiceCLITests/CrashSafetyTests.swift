@@ -261,20 +261,12 @@ import Testing
         let work = try TemporaryDirectory("sluice-serve-kill")
         defer { work.remove() }
         let data = work.path + "/data"
-        let port = Int.random(in: 20_000..<40_000)
-        func serve() throws -> Process {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--data-dir", data]
-            // Held back for 20 s (the ready time is stored with each change): nothing is indexed
-            // before the kill, so every document must come from the store. (5 s was once too
-            // short for the 40 requests on a loaded machine.)
-            process.environment = ["SLUICE_SETTLE_MS": "20000", "SLUICE_SETTLE_MAX_MS": "20000"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            return process
-        }
+        // Held back for 20 s (the ready time is stored with each change): nothing is indexed
+        // before the kill, so every document must come from the store. (5 s was once too
+        // short for the 40 requests on a loaded machine.) Port 0: a port picked at random
+        // was once taken, and serve never answered.
+        let first = try ServeProcess(in: work, environment: ["SLUICE_SETTLE_MS": "20000", "SLUICE_SETTLE_MAX_MS": "20000"])
+        let port = try #require(try await first.port(), "serve did not start: \(first.log)")
         func request(_ method: String, _ path: String, _ body: Data? = nil) async throws -> (Int, Data) {
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
             request.httpMethod = method
@@ -283,13 +275,6 @@ import Testing
             let (data, response) = try await URLSession.shared.data(for: request)
             return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
         }
-        func ready() async throws -> Bool {
-            try await eventually(within: .seconds(60), every: .milliseconds(50)) {
-                ((try? await request("GET", "/healthz"))?.0) == 200
-            }
-        }
-        let first = try serve()
-        #expect(try await ready())
         var acknowledged: [String] = []
         for index in 0..<40 {
             let body = try JSONSerialization.data(withJSONObject: [
@@ -298,8 +283,8 @@ import Testing
             let (status, _) = try await request("POST", "/v1/ingest/publish", body)
             if status == 202 { acknowledged.append("doc\(index).md") }
         }
-        kill(first.processIdentifier, SIGKILL)
-        _ = try await first.exited()
+        kill(first.process.processIdentifier, SIGKILL)
+        _ = try await first.process.exited()
         #expect(acknowledged.count == 40)
 
         var configuration = Configuration()
