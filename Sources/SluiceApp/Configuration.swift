@@ -33,7 +33,7 @@ public struct Configuration: Sendable, Equatable {
     /// Base of the exponential, jittered backoff (SLUICE_RETRY_DELAY_MS).
     public var retryDelay: Duration = .milliseconds(2000)
     /// Quiet time after a change before it is processed (SLUICE_SETTLE_MS).
-    public var settleWindow: Duration = .milliseconds(50)
+    public var settleWindow: Duration = .milliseconds(20)
     /// Longest wait after a document's first pending change (SLUICE_SETTLE_MAX_MS).
     public var settleMaximum: Duration = .milliseconds(2000)
     /// Chunks per embedding call (SLUICE_EMBED_BATCH_SIZE).

@@ -51,6 +51,25 @@ public struct LiveBenchmark: Sendable {
 
         /// Correctness: every final version indexed, nothing of the flood lost.
         public var isCorrect: Bool { burst.missing == 0 && flood.lost == 0 }
+
+        /// Issue 17's bars for live watching: an edit at idle searchable
+        /// within 40 ms (p50) and 80 ms (p99), and the burst still folded
+        /// (at least 95% of the superseded writes eliminated, issue 3's
+        /// bar) with every final version indexed within 1 s of the last write.
+        public var bars: [Benchmark.Verdict] {
+            [
+                Benchmark.Verdict(
+                    name: "live edit to searchable p50 <= 40 ms, p99 <= 80 ms at idle (issue 17)",
+                    passed: latency.p50Milliseconds <= 40 && latency.p99Milliseconds <= 80,
+                    detail: String(format: "p50 %.0f ms, p99 %.0f ms", latency.p50Milliseconds, latency.p99Milliseconds)),
+                Benchmark.Verdict(
+                    name: "burst: >= 95% of superseded writes eliminated, final versions within 1 s (issue 17)",
+                    passed: burst.missing == 0 && burst.supersededEliminated >= 0.95 && burst.secondsFromLastWriteToAllIndexed <= 1,
+                    detail: String(
+                        format: "%d processings for %d files, %.1f%%, %.2f s", burst.processings, burst.files,
+                        burst.supersededEliminated * 100, burst.secondsFromLastWriteToAllIndexed)),
+            ]
+        }
     }
 
     public var executable: String

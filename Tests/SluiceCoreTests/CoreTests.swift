@@ -100,6 +100,21 @@ import Testing
         #expect(policy.readyAt(firstChange: first, lastChange: Timestamp(milliseconds: 1990)) == Timestamp(milliseconds: 2000))
     }
 
+    /// The busy window spans the gaps between the rewrites of a burst (a few
+    /// hundred milliseconds) however short the quiet window is made for fast
+    /// edits, and stays within the maximum; no window at all means no settling.
+    @Test func theBusyWindowIsHalfASecondAtLeastWithinAQuarterOfTheMaximum() {
+        let seconds2 = Duration.milliseconds(2000)
+        #expect(SettlePolicy(window: .milliseconds(20), maximum: seconds2).busyWindow == .milliseconds(500))
+        #expect(SettlePolicy(window: .milliseconds(50), maximum: seconds2).busyWindow == .milliseconds(500))
+        #expect(SettlePolicy(window: .milliseconds(20), maximum: .seconds(10)).busyWindow == .milliseconds(500))
+        #expect(SettlePolicy(window: .milliseconds(100), maximum: .seconds(10)).busyWindow == .milliseconds(1000))
+        #expect(SettlePolicy(window: .milliseconds(20), maximum: .milliseconds(400)).busyWindow == .milliseconds(100))
+        #expect(SettlePolicy(window: .seconds(3), maximum: .seconds(3)).busyWindow == .seconds(3))
+        #expect(SettlePolicy(window: .zero, maximum: seconds2).busyWindow == .zero)
+        #expect(SettlePolicy().window == .milliseconds(20), "a quiet edit is searchable within 40 ms (issue 17)")
+    }
+
     @Test func byteBudgetLimitsWhatIsHeldAndLetsAnOversizedRequestThroughAlone() async {
         let budget = ByteBudget(capacity: 100)
         #expect(budget.tryAcquire(60))

@@ -10,15 +10,19 @@
 public struct SettlePolicy: Sendable, Equatable {
     /// The quiet time after the last change (SLUICE_SETTLE_MS).
     public var window: Duration
-    /// The quiet time for a busy document or tree: ten times `window`, at most a quarter of `maximum`.
+    /// The quiet time for a busy document or tree: ten times `window` and at
+    /// least half a second (none when `window` is zero: no settling at all),
+    /// at most a quarter of `maximum`. Half a second spans the gaps between
+    /// the rewrites of a burst however short `window` is.
     public var busyWindow: Duration
     /// The most a document waits after its first pending change (SLUICE_SETTLE_MAX_MS).
     public var maximum: Duration
 
-    public init(window: Duration = .milliseconds(50), maximum: Duration = .milliseconds(2000)) {
+    public init(window: Duration = .milliseconds(20), maximum: Duration = .milliseconds(2000)) {
         self.window = window
         self.maximum = max(window, maximum)
-        self.busyWindow = max(window, min(window * 10, self.maximum / 4))
+        let busy = window == .zero ? .zero : max(window * 10, .milliseconds(500))
+        self.busyWindow = max(window, min(busy, self.maximum / 4))
     }
 
     /// `min(lastChange + window, firstChange + maximum)`, with the busy window when `busy`.

@@ -339,6 +339,7 @@ struct BenchCommand: AsyncParsableCommand {
             format: "flood: %d files copied in %.1f s, all indexed %.1f s after the copy began; %d indexed, %d lost, %d kernel queue overflows; edit during the flood searchable in %.0f ms; peak RSS %.1f MB",
             flood.files, flood.copySeconds, flood.secondsToAllIndexed, flood.indexed, flood.lost, flood.overflows,
             flood.editDuringFloodMilliseconds, Double(flood.peakRSSBytes) / 1_048_576))
+        for bar in report.bars { print("bar: \(bar.name): \(bar.passed ? "met" : "NOT MET") (\(bar.detail))") }
         if keep { print("kept \(work)") }
         if !report.isCorrect { throw ExitCode(1) }
     }
