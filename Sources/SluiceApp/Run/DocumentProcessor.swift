@@ -173,7 +173,11 @@ struct DocumentProcessor: Sendable {
 
     /// `text` with each U+0000 replaced by a space (the same UTF-8 length).
     static func withoutNUL(_ text: String) -> String {
-        guard text.utf8.contains(0) else { return text }
+        // memchr: a byte at a time through `contains` was 1.5% of a cold onboarding.
+        let hasNUL = text.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false
+        } ?? text.utf8.contains(0)
+        guard hasNUL else { return text }
         return String(decoding: text.utf8.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
     }
 

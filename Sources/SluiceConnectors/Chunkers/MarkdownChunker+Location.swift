@@ -12,7 +12,8 @@ extension MarkdownChunker {
         mutating func enter(_ line: ArraySlice<UInt8>) {
             var content = line.drop { $0 == 0x20 || $0 == 0x09 }
             let level = content.prefix { $0 == 0x23 }.count
-            content = content.dropFirst(level)
+            // The blanks after the #s too: a title that starts with one would take `clean`'s slow path.
+            content = content.dropFirst(level).drop { $0 == 0x20 || $0 == 0x09 }
             // A closing sequence of #s (preceded by a blank, or alone) is not part of the title.
             var end = content.endIndex
             while end > content.startIndex && [0x20, 0x09, 0x0D].contains(content[end - 1]) { end -= 1 }
