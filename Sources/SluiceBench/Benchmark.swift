@@ -159,11 +159,39 @@ public struct Benchmark: Sendable {
                 name: "every tenant's first document indexed within 10% of cold onboarding of the first tenant's (issue 12)",
                 passed: lastTenantStart <= cold.wallSeconds / 10,
                 detail: String(format: "the last tenant's first %.2f s after the first tenant's, of %.2f s", lastTenantStart, cold.wallSeconds)),
-        ]
+        ] + [Self.largeCorpusBar(files: files, tenants: tenants, cold: cold)].compactMap { $0 }
         return Report(
             files: files, corpusBytes: bytes, phases: phases, chunksLeftFromDeletedFiles: left,
             modified: modified.count, deletedFiles: deleted.count, added: changeCount, search: search,
             lastTenantStartSeconds: lastTenantStart, checks: checks, bars: bars)
+    }
+
+    /// Issue 17's bar for 100,000 files in 1,000 tenants: cold onboarding
+    /// within 40 s, and the rate of its last quarter no more than 10% below
+    /// that of its first. The quarters are cut where the ETA probe saw 25%,
+    /// 50% and 75% done (the first holds the process's start and the scan's).
+    /// Nil for another corpus.
+    static func largeCorpusBar(files: Int, tenants: Int, cold: Phase) -> Verdict? {
+        let name = "100,000 files in 1,000 tenants <= 40 s, the last quarter's rate within 10% of the first's (issue 17)"
+        guard files >= 100_000 && tenants >= 1_000 else { return nil }
+        guard let eta = cold.eta, eta.count == 3 else { return Verdict(name: name, passed: false, detail: "no quarters read") }
+        // Seconds at which each mark was seen, from the start of the run, then its end.
+        let marks = eta.map { cold.wallSeconds - $0.actualSeconds } + [cold.wallSeconds]
+        let done = eta.map(\.percentDone) + [100]
+        var quarters: [(seconds: Double, percent: Double)] = []
+        var previous = (seconds: 0.0, percent: 0.0)
+        for (at, percent) in zip(marks, done) {
+            quarters.append((at - previous.seconds, percent - previous.percent))
+            previous = (at, percent)
+        }
+        let rates = quarters.map { $0.seconds > 0 ? $0.percent / $0.seconds : 0 }
+        let (first, last) = (rates[0], rates[3])
+        return Verdict(
+            name: name, passed: cold.wallSeconds <= 40 && last >= first * 0.9,
+            detail: String(
+                format: "%.1f s; quarters %@ s; rate of the last %.0f%% of the first's, of the second's %.0f%%", cold.wallSeconds,
+                quarters.map { String(format: "%.1f", $0.seconds) }.joined(separator: ", "), first > 0 ? last / first * 100 : 0,
+                rates[1] > 0 ? last / rates[1] * 100 : 0))
     }
 
     /// No-op re-syncs run; the median is the phase's figure.
