@@ -46,6 +46,8 @@ let package = Package(
             dependencies: [
                 "SluiceCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the writer's per-chunk statements (`RowStepper`).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -111,14 +111,28 @@ struct IndexWriter {
                     embedding = excluded.embedding, revision = excluded.revision,
                     heading_path = excluded.heading_path, places = excluded.places
                 """)
+            let findKey = try EmbeddingKeys.findStatement(db)
+            let addKey = try EmbeddingKeys.addStatement(db)
             for chunk in completion.chunkRows {
                 // A cached vector (or one another document of this transaction inserted
-                // first) is used; a new one is inserted.
-                var embedding = try EmbeddingKeys.find(db, model: model, textHash: chunk.textHash)
+                // first) is used; a new one is inserted. Bound through `RowStepper`: this
+                // loop is most of the single writer's work.
+                let find = RowStepper(findKey, in: db)
+                find.bind(1, model)
+                find.bind(2, chunk.textHash)
+                var embedding = try find.int64()
                 if embedding == nil, let vector = chunk.vector {
-                    try insertVector.execute(arguments: [model, chunk.textHash, vector])
+                    let insert = RowStepper(insertVector, in: db)
+                    insert.bind(1, model)
+                    insert.bind(2, chunk.textHash)
+                    insert.bind(3, vector)
+                    try insert.execute()
                     let id = db.lastInsertedRowID
-                    try EmbeddingKeys.add(db, model: model, textHash: chunk.textHash, embedding: id)
+                    let add = RowStepper(addKey, in: db)
+                    add.bind(1, model)
+                    add.bind(2, chunk.textHash)
+                    add.bind(3, id)
+                    try add.execute()
                     stagedKeys = true
                     embedding = id
                 }
@@ -126,10 +140,18 @@ struct IndexWriter {
                     // Only possible if the cache was collected while a worker ran.
                     throw SluiceError(.storage, "the cached vector of a chunk of \(lease.key) is gone; it will be embedded again", isRetryable: true)
                 }
-                try upsertChunk.execute(arguments: [
-                    tenant, docId, chunk.ordinal, chunk.chunkId, chunk.text, chunk.textHash, embedding, lease.revision,
-                    chunk.headingPath, chunk.places,
-                ])
+                let upsert = RowStepper(upsertChunk, in: db)
+                upsert.bind(1, tenant)
+                upsert.bind(2, docId)
+                upsert.bind(3, chunk.ordinal)
+                upsert.bind(4, chunk.chunkId)
+                upsert.bind(5, chunk.text)
+                upsert.bind(6, chunk.textHash)
+                upsert.bind(7, embedding)
+                upsert.bind(8, lease.revision)
+                upsert.bind(9, chunk.headingPath)
+                upsert.bind(10, chunk.places)
+                try upsert.execute()
             }
             try deleteChunks(tenant: tenant, docId: docId, from: completion.chunkCount)
             try saveDocument(

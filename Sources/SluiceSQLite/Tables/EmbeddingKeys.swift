@@ -18,20 +18,27 @@ enum EmbeddingKeys {
 
     /// The vector row for `textHash` under `model`, if cached.
     static func find(_ db: Database, model: Int64, textHash: Data) throws -> Int64? {
-        try Int64.fetchOne(
-            db.cachedStatement(sql: """
-                SELECT embedding FROM recent_embedding_keys WHERE model = ?1 AND text_hash = ?2
-                UNION ALL
-                SELECT embedding FROM embedding_keys WHERE model = ?1 AND text_hash = ?2
-                LIMIT 1
-                """),
-            arguments: [model, textHash])
+        try Int64.fetchOne(findStatement(db), arguments: [model, textHash])
+    }
+
+    /// `find`'s statement: ?1 the model, ?2 the text hash.
+    static func findStatement(_ db: Database) throws -> Statement {
+        try db.cachedStatement(sql: """
+            SELECT embedding FROM recent_embedding_keys WHERE model = ?1 AND text_hash = ?2
+            UNION ALL
+            SELECT embedding FROM embedding_keys WHERE model = ?1 AND text_hash = ?2
+            LIMIT 1
+            """)
     }
 
     /// Records a new vector row's key (one `find` did not know).
     static func add(_ db: Database, model: Int64, textHash: Data, embedding: Int64) throws {
+        try addStatement(db).execute(arguments: [model, textHash, embedding])
+    }
+
+    /// `add`'s statement: the model, the text hash, the vector row.
+    static func addStatement(_ db: Database) throws -> Statement {
         try db.cachedStatement(sql: "INSERT INTO recent_embedding_keys (model, text_hash, embedding) VALUES (?, ?, ?)")
-            .execute(arguments: [model, textHash, embedding])
     }
 
     /// Merges the staged keys into the large table once there are enough of them

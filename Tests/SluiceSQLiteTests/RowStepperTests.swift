@@ -1,0 +1,80 @@
+import Foundation
+import GRDB
+@testable import SluiceSQLite
+import Testing
+
+/// The writer's per-chunk statements are bound through SQLite's C API
+/// (`RowStepper`): values must land as GRDB would bind them, and a failure
+/// must be GRDB's error, which the store turns into its messages (a full
+/// disk, a damaged file).
+@Suite struct RowStepperTests {
+    @Test func valuesLandAsBoundAndNilIsNullButEmptyIsNot() throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, s TEXT, b BLOB, none TEXT)")
+            let statement = try db.cachedStatement(sql: "INSERT INTO t (n, s, b, none) VALUES (?, ?, ?, ?)")
+            let rows: [(Int64, String, Data)] = [(Int64.max, "héllo\u{0}wörld", Data([0, 1, 255])), (-1, "", Data())]
+            for (n, s, b) in rows {
+                let insert = RowStepper(statement, in: db)
+                insert.bind(1, n)
+                insert.bind(2, s)
+                insert.bind(3, b)
+                insert.bind(4, nil as String?)
+                try insert.execute()
+            }
+            let read = try Row.fetchAll(db, sql: "SELECT n, CAST(s AS BLOB), b, none, typeof(s), typeof(b) FROM t ORDER BY id")
+            #expect(read.map { $0[0] as Int64 } == [Int64.max, -1])
+            #expect(read.map { $0[1] as Data? ?? Data() } == [Data("héllo\u{0}wörld".utf8), Data()], "the text's bytes whole, NUL included")
+            #expect(read.map { $0[2] as Data } == [Data([0, 1, 255]), Data()])
+            #expect(read.map { $0[3] as String? } == [nil, nil])
+            #expect(read.map { $0[4] as String } == ["text", "text"], "an empty string is not NULL")
+            #expect(read.map { $0[5] as String } == ["blob", "blob"], "an empty blob is not NULL")
+        }
+    }
+
+    @Test func aStatementCanBeSteppedAgainAndReadsItsFirstColumn() throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (k BLOB PRIMARY KEY, v INTEGER); INSERT INTO t VALUES (x'01', 7), (x'02', NULL)")
+            let statement = try db.cachedStatement(sql: "SELECT v FROM t WHERE k = ?")
+            func value(_ key: Data) throws -> Int64? {
+                let find = RowStepper(statement, in: db)
+                find.bind(1, key)
+                return try find.int64()
+            }
+            #expect(try value(Data([1])) == 7)
+            #expect(try value(Data([3])) == nil, "no row")
+            #expect(try value(Data([2])) == nil, "NULL")
+            #expect(try value(Data([1])) == 7, "reset after each use")
+            // GRDB goes on using the same cached statement.
+            #expect(try Int64.fetchOne(statement, arguments: [Data([1])]) == 7)
+        }
+    }
+
+    @Test func aFailureIsGRDBsErrorWithSQLitesCodeAndMessage() throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (k TEXT PRIMARY KEY)")
+            let statement = try db.cachedStatement(sql: "INSERT INTO t (k) VALUES (?)")
+            let first = RowStepper(statement, in: db)
+            first.bind(1, "a")
+            try first.execute()
+            let again = RowStepper(statement, in: db)
+            again.bind(1, "a")
+            do {
+                try again.execute()
+                Issue.record("a duplicate key was inserted")
+            } catch let error as DatabaseError {
+                #expect(error.resultCode == .SQLITE_CONSTRAINT)
+                #expect(error.message?.contains("UNIQUE constraint failed: t.k") == true, "\(error)")
+                #expect(error.sql == "INSERT INTO t (k) VALUES (?)")
+                #expect(SQLiteStore.wrap(error, "completing 1 document").message.contains("UNIQUE constraint failed"))
+            }
+            // The statement works again after the failure.
+            let other = RowStepper(statement, in: db)
+            other.bind(1, "b")
+            try other.execute()
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM t") == 2)
+        }
+    }
+}
