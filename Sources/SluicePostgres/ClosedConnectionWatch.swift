@@ -27,7 +27,7 @@ final class ClosedConnectionWatch: Sendable {
     let grace: TimeAmount
 
     init(grace: Duration) {
-        self.grace = .nanoseconds(Int64(grace.components.seconds) * 1_000_000_000 + grace.components.attoseconds / 1_000_000_000)
+        self.grace = TimeAmount(grace)
     }
 
     /// Runs `body`, which works on `connection`, and returns what it returns,
