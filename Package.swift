@@ -138,7 +138,7 @@ let package = Package(
         .testTarget(name: "SluiceWatchTests", dependencies: ["SluiceWatch", "SluiceCore", "SluiceTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SluiceSQLiteTests",
-            dependencies: ["SluiceSQLite", "SluiceCore", "SluiceTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SluiceSQLite", "SluiceCore", "SluiceTesting", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SluicePostgresTests",

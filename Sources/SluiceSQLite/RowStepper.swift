@@ -28,40 +28,43 @@ struct RowStepper {
     /// SQLite copies what it is given (the pointers only live for the call).
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    func bind(_ index: Int32, _ value: Int64) {
-        sqlite3_bind_int64(handle, index, value)
+    func bind(_ index: Int32, _ value: Int64) throws {
+        try check(sqlite3_bind_int64(handle, index, value))
     }
 
-    func bind(_ index: Int32, _ value: Int) {
-        sqlite3_bind_int64(handle, index, Int64(value))
+    func bind(_ index: Int32, _ value: Int) throws {
+        try check(sqlite3_bind_int64(handle, index, Int64(value)))
     }
 
-    /// NULL for nil.
-    func bind(_ index: Int32, _ value: String?) {
+    /// NULL for nil. Lengths go as 64 bits: SQLite itself refuses a value past
+    /// its limit (SQLITE_TOOBIG), with an error, never a silent NULL.
+    func bind(_ index: Int32, _ value: String?) throws {
         guard var value else { return }
-        value.withUTF8 { bytes in
-            if let base = bytes.baseAddress {
-                _ = base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
-                    sqlite3_bind_text(handle, index, $0, Int32(bytes.count), Self.transient)
-                }
-            } else {
+        try value.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else {
                 // An empty string is bound as one, not as NULL.
-                _ = sqlite3_bind_text(handle, index, "", 0, Self.transient)
+                return try check(sqlite3_bind_text64(handle, index, "", 0, Self.transient, UInt8(SQLITE_UTF8)))
+            }
+            try base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                try check(sqlite3_bind_text64(handle, index, $0, UInt64(bytes.count), Self.transient, UInt8(SQLITE_UTF8)))
             }
         }
     }
 
     /// NULL for nil.
-    func bind(_ index: Int32, _ value: Data?) {
+    func bind(_ index: Int32, _ value: Data?) throws {
         guard let value else { return }
-        value.withUnsafeBytes { bytes in
-            if let base = bytes.baseAddress {
-                _ = sqlite3_bind_blob(handle, index, base, Int32(bytes.count), Self.transient)
-            } else {
+        try value.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress else {
                 // An empty blob is bound as one, not as NULL.
-                _ = sqlite3_bind_zeroblob(handle, index, 0)
+                return try check(sqlite3_bind_zeroblob(handle, index, 0))
             }
+            try check(sqlite3_bind_blob64(handle, index, base, UInt64(bytes.count), Self.transient))
         }
+    }
+
+    private func check(_ code: Int32) throws {
+        guard code == SQLITE_OK else { throw error(code) }
     }
 
     /// Runs a statement that returns no row.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 @testable import SluiceSQLite
 import Testing
 
@@ -16,10 +17,10 @@ import Testing
             let rows: [(Int64, String, Data)] = [(Int64.max, "héllo\u{0}wörld", Data([0, 1, 255])), (-1, "", Data())]
             for (n, s, b) in rows {
                 let insert = RowStepper(statement, in: db)
-                insert.bind(1, n)
-                insert.bind(2, s)
-                insert.bind(3, b)
-                insert.bind(4, nil as String?)
+                try insert.bind(1, n)
+                try insert.bind(2, s)
+                try insert.bind(3, b)
+                try insert.bind(4, nil as String?)
                 try insert.execute()
             }
             let read = try Row.fetchAll(db, sql: "SELECT n, CAST(s AS BLOB), b, none, typeof(s), typeof(b) FROM t ORDER BY id")
@@ -39,7 +40,7 @@ import Testing
             let statement = try db.cachedStatement(sql: "SELECT v FROM t WHERE k = ?")
             func value(_ key: Data) throws -> Int64? {
                 let find = RowStepper(statement, in: db)
-                find.bind(1, key)
+                try find.bind(1, key)
                 return try find.int64()
             }
             #expect(try value(Data([1])) == 7)
@@ -57,10 +58,10 @@ import Testing
             try db.execute(sql: "CREATE TABLE t (k TEXT PRIMARY KEY)")
             let statement = try db.cachedStatement(sql: "INSERT INTO t (k) VALUES (?)")
             let first = RowStepper(statement, in: db)
-            first.bind(1, "a")
+            try first.bind(1, "a")
             try first.execute()
             let again = RowStepper(statement, in: db)
-            again.bind(1, "a")
+            try again.bind(1, "a")
             do {
                 try again.execute()
                 Issue.record("a duplicate key was inserted")
@@ -72,9 +73,33 @@ import Testing
             }
             // The statement works again after the failure.
             let other = RowStepper(statement, in: db)
-            other.bind(1, "b")
+            try other.bind(1, "b")
             try other.execute()
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM t") == 2)
+        }
+    }
+
+    /// A value past SQLite's length limit (a huge chunk, a place list of a
+    /// monstrous document) is refused with an error for that completion,
+    /// never stored as a silent NULL.
+    @Test func aValuePastSQLitesLimitIsAnErrorNotANull() throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (s TEXT, b BLOB)")
+            sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_LENGTH, 16)
+            let statement = try db.cachedStatement(sql: "INSERT INTO t (s, b) VALUES (?, ?)")
+            for (text, blob) in [(String(repeating: "x", count: 17), Data()), ("", Data(count: 17))] {
+                let insert = RowStepper(statement, in: db)
+                do {
+                    try insert.bind(1, text)
+                    try insert.bind(2, blob)
+                    try insert.execute()
+                    Issue.record("a value past the limit was stored")
+                } catch let error as DatabaseError {
+                    #expect(error.resultCode == .SQLITE_TOOBIG, "\(error)")
+                }
+            }
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM t") == 0)
         }
     }
 }
