@@ -2,14 +2,16 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// Binds and steps one of GRDB's cached statements through SQLite's C API.
+/// Binds, steps and reads one of GRDB's cached statements through SQLite's C API.
 ///
 /// In the writer's loop over a completion's chunks (four statements a
 /// chunk, a hundred thousand chunks in a cold onboarding) GRDB's arguments,
 /// an array of boxed values converted again for each bind, cost about as
 /// much as SQLite's own work, and the single writer is what a cold
-/// onboarding waits for. Errors are GRDB's `DatabaseError`, as if GRDB had
-/// stepped the statement.
+/// onboarding waits for. The same holds for the queue rows every publish,
+/// lease and completion reads and writes (23 columns each): GRDB's rows
+/// copy every value and find each column by name. Errors are GRDB's
+/// `DatabaseError`, as if GRDB had stepped the statement.
 struct RowStepper {
     private let handle: OpaquePointer
     private let db: Database
@@ -34,6 +36,12 @@ struct RowStepper {
 
     func bind(_ index: Int32, _ value: Int) throws {
         try check(sqlite3_bind_int64(handle, index, Int64(value)))
+    }
+
+    /// NULL for nil.
+    func bind(_ index: Int32, _ value: Int64?) throws {
+        guard let value else { return }
+        try bind(index, value)
     }
 
     /// NULL for nil. Lengths go as 64 bits: SQLite itself refuses a value past
@@ -80,6 +88,61 @@ struct RowStepper {
         let code = sqlite3_step(handle)
         switch code {
         case SQLITE_ROW: return sqlite3_column_type(handle, 0) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, 0)
+        case SQLITE_DONE: return nil
+        default: throw error(code)
+        }
+    }
+
+    /// The columns of the row a statement stands on, read by position: valid
+    /// only inside the closure `rows` or `first` passes it to.
+    struct Columns {
+        fileprivate let handle: OpaquePointer
+
+        func int64(_ index: Int32) -> Int64 { sqlite3_column_int64(handle, index) }
+
+        func int(_ index: Int32) -> Int { Int(sqlite3_column_int64(handle, index)) }
+
+        /// nil for NULL.
+        func optionalInt64(_ index: Int32) -> Int64? {
+            sqlite3_column_type(handle, index) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, index)
+        }
+
+        /// nil for NULL; the text's bytes as stored (a NUL in them included).
+        func string(_ index: Int32) -> String? {
+            guard let text = sqlite3_column_text(handle, index) else { return nil }
+            let count = Int(sqlite3_column_bytes(handle, index))
+            return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
+        }
+
+        /// nil for NULL.
+        func data(_ index: Int32) -> Data? {
+            guard sqlite3_column_type(handle, index) != SQLITE_NULL else { return nil }
+            let count = Int(sqlite3_column_bytes(handle, index))
+            guard count > 0, let bytes = sqlite3_column_blob(handle, index) else { return Data() }
+            return Data(bytes: bytes, count: count)
+        }
+    }
+
+    /// Every row, each read by `read`.
+    func rows<T>(_ read: (Columns) throws -> T) throws -> [T] {
+        defer { sqlite3_reset(handle) }
+        var values: [T] = []
+        while true {
+            let code = sqlite3_step(handle)
+            switch code {
+            case SQLITE_ROW: values.append(try read(Columns(handle: handle)))
+            case SQLITE_DONE: return values
+            default: throw error(code)
+            }
+        }
+    }
+
+    /// The first row read by `read`; nil when there is none.
+    func first<T>(_ read: (Columns) throws -> T) throws -> T? {
+        defer { sqlite3_reset(handle) }
+        let code = sqlite3_step(handle)
+        switch code {
+        case SQLITE_ROW: return try read(Columns(handle: handle))
         case SQLITE_DONE: return nil
         default: throw error(code)
         }

@@ -31,10 +31,10 @@ extension SQLiteStore: JobQueue {
             // That tenant's oldest ready rows: a seek, then past its leased rows only.
             let readyRows = try db.cachedStatement(sql: """
                 SELECT \(QueueEntry.columns) FROM queue INDEXED BY queue_by_tenant_readiness
-                WHERE state = \(QueueEntry.State.queued.sql) AND priority = :priority AND tenant = :tenant AND ready_at <= :now
-                  AND (lease_token IS NULL OR lease_expires_at <= :now)
+                WHERE state = \(QueueEntry.State.queued.sql) AND priority = ?1 AND tenant = ?2 AND ready_at <= ?3
+                  AND (lease_token IS NULL OR lease_expires_at <= ?3)
                 ORDER BY ready_at
-                LIMIT :limit
+                LIMIT ?4
                 """)
             var leases: [Lease] = []
             for priority in Priority.allCases.sorted(by: >) where leases.count < limit {
@@ -47,12 +47,13 @@ extension SQLiteStore: JobQueue {
                     case .wrap: continue walk
                     case .lease(let next): tenant = next
                     }
-                    let rows = try Row.fetchAll(readyRows, arguments: [
-                        "priority": priority.rawValue, "tenant": tenant, "now": now.milliseconds,
-                        "limit": min(quantum, limit - leases.count),
-                    ])
-                    for row in rows {
-                        var entry = try QueueEntry(row: row)
+                    let select = RowStepper(readyRows, in: db)
+                    try select.bind(1, priority.rawValue)
+                    try select.bind(2, tenant)
+                    try select.bind(3, now.milliseconds)
+                    try select.bind(4, min(quantum, limit - leases.count))
+                    // All read before any is written: the writes move rows in the index read.
+                    for var entry in try QueueEntry.fetchAll(select) {
                         let token = UUID().uuidString
                         let outcome = entry.lease(token: token, now: now, duration: duration)
                         try entry.save(db)
@@ -159,9 +160,9 @@ extension SQLiteStore: JobQueue {
     @discardableResult
     public func releaseAbandonedLeases(blaming blamed: Set<String>) async throws -> Int {
         try await write("releasing abandoned leases") { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT \(QueueEntry.columns) FROM queue WHERE lease_token IS NOT NULL")
-            for row in rows {
-                var entry = try QueueEntry(row: row)
+            let entries = try QueueEntry.fetchAll(
+                RowStepper(db.makeStatement(sql: "SELECT \(QueueEntry.columns) FROM queue WHERE lease_token IS NOT NULL"), in: db))
+            for var entry in entries {
                 if let token = entry.hold?.token, !blamed.contains(token) {
                     _ = entry.release(token: token)
                 } else {
@@ -169,7 +170,7 @@ extension SQLiteStore: JobQueue {
                 }
                 try entry.save(db)
             }
-            return rows.count
+            return entries.count
         }
     }
 

@@ -46,7 +46,7 @@ extension SQLiteStore: DocumentPublisher {
             contentHash: publication.contentHash, priority: publication.priority,
             activity: publication.isSettled ? .settled : .quiet)
         let superseded = pending?.contentHash
-        let outcome = try enqueue(db, change, revision: revision, now: now, settle: settle, effects: &effects)
+        let outcome = try enqueue(db, change, pending: pending, revision: revision, now: now, settle: settle, effects: &effects)
         if let superseded, superseded != publication.contentHash { try releaseContent(db, key, superseded) }
         switch outcome {
         case .queued(let revision): return .queued(revision: revision)

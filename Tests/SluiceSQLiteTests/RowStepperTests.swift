@@ -1,7 +1,9 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import SluiceCore
 @testable import SluiceSQLite
+import SluiceTesting
 import Testing
 
 /// The writer's per-chunk statements are bound through SQLite's C API
@@ -100,6 +102,55 @@ import Testing
                 }
             }
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM t") == 0)
+        }
+    }
+}
+
+/// Queue rows are read and written by column position (`QueueEntry.Column`):
+/// every field must come back as it went in, whichever origin.
+@Suite struct QueueEntryRowTests {
+    @Test func columnsReadNullAsNilAndEmptyAsEmpty() throws {
+        let queue = try DatabaseQueue()
+        try queue.read { db in
+            let select = RowStepper(
+                try db.makeStatement(sql: "SELECT 42, NULL, '', x'', CAST(x'61006200' AS TEXT), x'00ff', -7 UNION ALL SELECT 1, 2, 'z', NULL, NULL, NULL, NULL"), in: db)
+            let rows = try select.rows { row in
+                (row.int64(0), row.optionalInt64(1), row.string(2), row.data(3), row.string(4), row.data(5), row.optionalInt64(6))
+            }
+            #expect(rows.count == 2)
+            #expect(rows[0].0 == 42 && rows[0].1 == nil && rows[0].2 == "" && rows[0].3 == Data())
+            #expect(rows[0].4 == "a\u{0}b\u{0}", "the text's bytes whole, NUL included")
+            #expect(rows[0].5 == Data([0, 255]) && rows[0].6 == -7)
+            #expect(rows[1].1 == 2 && rows[1].2 == "z" && rows[1].3 == nil && rows[1].4 == nil && rows[1].5 == nil && rows[1].6 == nil)
+            #expect(try select.first { $0.int64(0) } == 42, "stepped again from the start")
+        }
+    }
+
+    @Test func aSavedEntryIsFetchedBackEqualWhateverItsOrigin() async throws {
+        let directory = try TemporaryDirectory("sluice-queue-row")
+        let store = try SQLiteStore(path: directory.path + "/sluice.sqlite")
+        let now = Timestamp(milliseconds: 1_700_000_000_000)
+        let meta = DocumentMeta(tenant: "acme", docId: "notes/a.md", mimeType: "text/markdown", title: "A", attributes: ["team": "x"])
+        let entries = [
+            QueueEntry(
+                key: DocumentKey(tenant: TenantID(storedRawValue: "acme"), docId: DocumentID(storedRawValue: "files/é.md")),
+                revision: 9, kind: .upsert, origin: .file(FileLocation(scanRoot: "/r", tenantDirectory: "/r/acme", path: "/r/acme/files/é.md")),
+                contentHash: ContentHash.of("content"), priority: .high, state: .queued, firstChangeAt: now,
+                lastChangeAt: now + .milliseconds(5), readyAt: now + .milliseconds(25), attempts: 2, supersededCount: 3,
+                leaseExpiries: 1, hold: QueueEntry.Hold(token: "token", expiresAt: now + .seconds(30), revision: 8),
+                lastError: "timed out", enqueuedAt: Timestamp(milliseconds: now.milliseconds - 1000)),
+            QueueEntry(
+                key: DocumentKey(tenant: TenantID(storedRawValue: "acme"), docId: DocumentID(storedRawValue: "notes/a.md")),
+                revision: 10, kind: .delete, origin: .api(meta), contentHash: nil, priority: .low, state: .dead,
+                firstChangeAt: now, lastChangeAt: now, readyAt: now, attempts: 0, supersededCount: 0, leaseExpiries: 0, hold: nil,
+                lastError: nil, enqueuedAt: now),
+        ]
+        for entry in entries {
+            let fetched = try await store.pool.write { db in
+                try entry.save(db)
+                return try QueueEntry.fetch(db, entry.key)
+            }
+            #expect(fetched == entry)
         }
     }
 }

@@ -3,81 +3,134 @@ import GRDB
 import SluiceCore
 
 extension QueueEntry {
-    static let columns = """
-        tenant, doc_id, revision, kind, source, root, tenant_dir, path, content_hash, priority, state, \
-        first_change_at, last_change_at, ready_at, attempts, superseded, lease_expiries, \
-        lease_token, lease_expires_at, lease_revision, last_error, enqueued_at, meta
-        """
+    /// The queue's columns, in the order every statement here selects and inserts them.
+    enum Column: Int32, CaseIterable {
+        case tenant, docId, revision, kind, source, root, tenantDirectory, path, contentHash, priority, state
+        case firstChangeAt, lastChangeAt, readyAt, attempts, superseded, leaseExpiries
+        case leaseToken, leaseExpiresAt, leaseRevision, lastError, enqueuedAt, meta
 
-    init(row: Row) throws {
-        let key = DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"]))
-        let source: String = row["source"]
+        var name: String {
+            switch self {
+            case .tenant: "tenant"
+            case .docId: "doc_id"
+            case .revision: "revision"
+            case .kind: "kind"
+            case .source: "source"
+            case .root: "root"
+            case .tenantDirectory: "tenant_dir"
+            case .path: "path"
+            case .contentHash: "content_hash"
+            case .priority: "priority"
+            case .state: "state"
+            case .firstChangeAt: "first_change_at"
+            case .lastChangeAt: "last_change_at"
+            case .readyAt: "ready_at"
+            case .attempts: "attempts"
+            case .superseded: "superseded"
+            case .leaseExpiries: "lease_expiries"
+            case .leaseToken: "lease_token"
+            case .leaseExpiresAt: "lease_expires_at"
+            case .leaseRevision: "lease_revision"
+            case .lastError: "last_error"
+            case .enqueuedAt: "enqueued_at"
+            case .meta: "meta"
+            }
+        }
+    }
+
+    /// `SELECT \(columns) FROM queue ...` gives the rows `init(_:)` reads.
+    static let columns = Column.allCases.map(\.name).joined(separator: ", ")
+
+    /// Reads a row selected with `columns`.
+    init(_ row: RowStepper.Columns) {
+        func string(_ column: Column) -> String? { row.string(column.rawValue) }
+        func int64(_ column: Column) -> Int64 { row.int64(column.rawValue) }
+        let key = DocumentKey(
+            tenant: TenantID(storedRawValue: string(.tenant) ?? ""), docId: DocumentID(storedRawValue: string(.docId) ?? ""))
         let origin: Origin
-        if source == "file", let root: String = row["root"], let tenantDirectory: String = row["tenant_dir"],
-            let path: String = row["path"]
+        if string(.source) == "file", let root = string(.root), let tenantDirectory = string(.tenantDirectory),
+            let path = string(.path)
         {
             origin = .file(FileLocation(scanRoot: root, tenantDirectory: tenantDirectory, path: path))
         } else {
-            origin = .api(storedMeta: row["meta"], key: key)
+            origin = .api(storedMeta: string(.meta), key: key)
         }
-        let hashData: Data? = row["content_hash"]
         var hold: Hold?
-        if let token: String = row["lease_token"] {
-            hold = Hold(
-                token: token, expiresAt: Timestamp(milliseconds: row["lease_expires_at"]),
-                revision: row["lease_revision"])
+        if let token = string(.leaseToken) {
+            hold = Hold(token: token, expiresAt: Timestamp(milliseconds: int64(.leaseExpiresAt)), revision: int64(.leaseRevision))
         }
         self.init(
             key: key,
-            revision: row["revision"],
-            kind: Change.Kind(rawValue: row["kind"]) ?? .upsert,
+            revision: int64(.revision),
+            kind: string(.kind).flatMap(Change.Kind.init(rawValue:)) ?? .upsert,
             origin: origin,
-            contentHash: hashData.map { ContentHash(bytes: Array($0)) },
-            priority: Priority(rawValue: row["priority"]) ?? .low,
-            state: QueueEntry.State(rawValue: row["state"]) ?? .queued,
-            firstChangeAt: Timestamp(milliseconds: row["first_change_at"]),
-            lastChangeAt: Timestamp(milliseconds: row["last_change_at"]),
-            readyAt: Timestamp(milliseconds: row["ready_at"]),
-            attempts: row["attempts"],
-            supersededCount: row["superseded"],
-            leaseExpiries: row["lease_expiries"],
+            contentHash: row.data(Column.contentHash.rawValue).map { ContentHash(bytes: Array($0)) },
+            priority: Priority(rawValue: Int(int64(.priority))) ?? .low,
+            state: QueueEntry.State(rawValue: Int(int64(.state))) ?? .queued,
+            firstChangeAt: Timestamp(milliseconds: int64(.firstChangeAt)),
+            lastChangeAt: Timestamp(milliseconds: int64(.lastChangeAt)),
+            readyAt: Timestamp(milliseconds: int64(.readyAt)),
+            attempts: Int(int64(.attempts)),
+            supersededCount: Int(int64(.superseded)),
+            leaseExpiries: Int(int64(.leaseExpiries)),
             hold: hold,
-            lastError: row["last_error"],
-            enqueuedAt: Timestamp(milliseconds: row["enqueued_at"]))
+            lastError: string(.lastError),
+            enqueuedAt: Timestamp(milliseconds: int64(.enqueuedAt)))
     }
 
     static func fetch(_ db: Database, _ key: DocumentKey) throws -> QueueEntry? {
-        let statement = try db.cachedStatement(sql: "SELECT \(columns) FROM queue WHERE tenant = ? AND doc_id = ?")
-        guard let row = try Row.fetchOne(statement, arguments: [key.tenant.rawValue, key.docId.rawValue]) else {
-            return nil
-        }
-        return try QueueEntry(row: row)
+        let select = RowStepper(try db.cachedStatement(sql: "SELECT \(columns) FROM queue WHERE tenant = ? AND doc_id = ?"), in: db)
+        try select.bind(1, key.tenant.rawValue)
+        try select.bind(2, key.docId.rawValue)
+        return try select.first(QueueEntry.init)
     }
 
-    /// Inserts or replaces the row.
-    /// Every column but the key, as an upsert's SET list.
-    static let updates = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        .filter { $0 != "tenant" && $0 != "doc_id" }.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+    /// The rows `statement` (which selects `columns`) returns.
+    static func fetchAll(_ statement: RowStepper) throws -> [QueueEntry] {
+        try statement.rows(QueueEntry.init)
+    }
 
-    /// Inserts or updates the row. An upsert rather than INSERT OR REPLACE, so the
-    /// queue's triggers (onboarding progress) see an insert only for a new row.
+    /// Every column but the key, as an upsert's SET list.
+    static let updates = Column.allCases.filter { $0 != .tenant && $0 != .docId }.map { "\($0.name) = excluded.\($0.name)" }
+        .joined(separator: ", ")
+
+    /// Inserts or updates the row. An upsert rather than INSERT OR REPLACE, so a
+    /// replaced row is never deleted and inserted again.
     func save(_ db: Database) throws {
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO queue (\(QueueEntry.columns))
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (tenant, doc_id) DO UPDATE SET \(QueueEntry.updates)
-            """)
+        let upsert = RowStepper(
+            try db.cachedStatement(sql: """
+                INSERT INTO queue (\(QueueEntry.columns))
+                VALUES (\(Column.allCases.map { _ in "?" }.joined(separator: ", ")))
+                ON CONFLICT (tenant, doc_id) DO UPDATE SET \(QueueEntry.updates)
+                """), in: db)
+        func bind(_ column: Column, _ value: String?) throws { try upsert.bind(column.rawValue + 1, value) }
+        func bind(_ column: Column, _ value: Int64?) throws { try upsert.bind(column.rawValue + 1, value) }
         var location: FileLocation?
         if case .file(let file) = origin { location = file }
-        let meta = origin.metaJSON
-        try statement.execute(arguments: [
-            key.tenant.rawValue, key.docId.rawValue, revision, kind.rawValue, origin.sourceName, location?.scanRoot,
-            location?.tenantDirectory, location?.path,
-            contentHash.map { Data($0.bytes) }, priority.rawValue, state.rawValue,
-            firstChangeAt.milliseconds, lastChangeAt.milliseconds, readyAt.milliseconds,
-            attempts, supersededCount, leaseExpiries,
-            hold?.token, hold?.expiresAt.milliseconds, hold?.revision, lastError, enqueuedAt.milliseconds, meta,
-        ])
+        try bind(.tenant, key.tenant.rawValue)
+        try bind(.docId, key.docId.rawValue)
+        try bind(.revision, revision)
+        try bind(.kind, kind.rawValue)
+        try bind(.source, origin.sourceName)
+        try bind(.root, location?.scanRoot)
+        try bind(.tenantDirectory, location?.tenantDirectory)
+        try bind(.path, location?.path)
+        try upsert.bind(Column.contentHash.rawValue + 1, contentHash.map { Data($0.bytes) })
+        try bind(.priority, Int64(priority.rawValue))
+        try bind(.state, Int64(state.rawValue))
+        try bind(.firstChangeAt, firstChangeAt.milliseconds)
+        try bind(.lastChangeAt, lastChangeAt.milliseconds)
+        try bind(.readyAt, readyAt.milliseconds)
+        try bind(.attempts, Int64(attempts))
+        try bind(.superseded, Int64(supersededCount))
+        try bind(.leaseExpiries, Int64(leaseExpiries))
+        try bind(.leaseToken, hold?.token)
+        try bind(.leaseExpiresAt, hold?.expiresAt.milliseconds)
+        try bind(.leaseRevision, hold?.revision)
+        try bind(.lastError, lastError)
+        try bind(.enqueuedAt, enqueuedAt.milliseconds)
+        try bind(.meta, origin.metaJSON)
+        try upsert.execute()
     }
 
     static func delete(_ db: Database, _ key: DocumentKey) throws {

@@ -35,7 +35,15 @@ extension SQLiteStore {
     static func enqueue(
         _ db: Database, _ change: Change, revision: Int64, now: Timestamp, settle: SettlePolicy, effects: inout EnqueueEffects
     ) throws -> EnqueueOutcome {
-        if var entry = try QueueEntry.fetch(db, change.key) {
+        try enqueue(db, change, pending: QueueEntry.fetch(db, change.key), revision: revision, now: now, settle: settle, effects: &effects)
+    }
+
+    /// Enqueues one change whose queue row the caller has read (`pending`, nil when there is none).
+    static func enqueue(
+        _ db: Database, _ change: Change, pending: QueueEntry?, revision: Int64, now: Timestamp, settle: SettlePolicy,
+        effects: inout EnqueueEffects
+    ) throws -> EnqueueOutcome {
+        if var entry = pending {
             let wasPending = entry.state == .queued
             entry.coalesce(change, revision: revision, now: now, settle: settle)
             try entry.save(db)
@@ -58,10 +66,14 @@ extension SQLiteStore {
     }
 
     static func deadEntries(_ db: Database, tenant: TenantID?, key: DocumentKey?) throws -> [QueueEntry] {
-        try Row.fetchAll(db, sql: """
-            SELECT \(QueueEntry.columns) FROM queue WHERE state = \(QueueEntry.State.dead.sql) AND (:tenant IS NULL OR tenant = :tenant)
-              AND (:docId IS NULL OR (tenant = :keyTenant AND doc_id = :docId))
-            """, arguments: ["tenant": tenant?.rawValue, "keyTenant": key?.tenant.rawValue, "docId": key?.docId.rawValue]
-        ).map(QueueEntry.init(row:))
+        let select = RowStepper(
+            try db.cachedStatement(sql: """
+                SELECT \(QueueEntry.columns) FROM queue WHERE state = \(QueueEntry.State.dead.sql) AND (?1 IS NULL OR tenant = ?1)
+                  AND (?3 IS NULL OR (tenant = ?2 AND doc_id = ?3))
+                """), in: db)
+        try select.bind(1, tenant?.rawValue)
+        try select.bind(2, key?.tenant.rawValue)
+        try select.bind(3, key?.docId.rawValue)
+        return try QueueEntry.fetchAll(select)
     }
 }
