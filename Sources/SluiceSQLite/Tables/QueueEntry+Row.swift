@@ -79,7 +79,7 @@ extension QueueEntry {
     }
 
     static func fetch(_ db: Database, _ key: DocumentKey) throws -> QueueEntry? {
-        let select = RowStepper(try db.cachedStatement(sql: "SELECT \(columns) FROM queue WHERE tenant = ? AND doc_id = ?"), in: db)
+        let select = RowStepper(try db.cachedStatement(sql: selectByKeySQL), in: db)
         try select.bind(1, key.tenant.rawValue)
         try select.bind(2, key.docId.rawValue)
         return try select.first(QueueEntry.init)
@@ -90,19 +90,21 @@ extension QueueEntry {
         try statement.rows(QueueEntry.init)
     }
 
-    /// Every column but the key, as an upsert's SET list.
-    static let updates = Column.allCases.filter { $0 != .tenant && $0 != .docId }.map { "\($0.name) = excluded.\($0.name)" }
-        .joined(separator: ", ")
+    /// Inserts a row, or updates every column but the key of the one there.
+    /// An upsert rather than INSERT OR REPLACE, so a row is never deleted and
+    /// inserted again. Made once: building it cost as much as binding it.
+    private static let upsertSQL = """
+        INSERT INTO queue (\(columns))
+        VALUES (\(Column.allCases.map { _ in "?" }.joined(separator: ", ")))
+        ON CONFLICT (tenant, doc_id) DO UPDATE SET \(
+            Column.allCases.filter { $0 != .tenant && $0 != .docId }.map { "\($0.name) = excluded.\($0.name)" }.joined(separator: ", "))
+        """
 
-    /// Inserts or updates the row. An upsert rather than INSERT OR REPLACE, so a
-    /// replaced row is never deleted and inserted again.
+    private static let selectByKeySQL = "SELECT \(columns) FROM queue WHERE tenant = ? AND doc_id = ?"
+
+    /// Inserts or updates the row.
     func save(_ db: Database) throws {
-        let upsert = RowStepper(
-            try db.cachedStatement(sql: """
-                INSERT INTO queue (\(QueueEntry.columns))
-                VALUES (\(Column.allCases.map { _ in "?" }.joined(separator: ", ")))
-                ON CONFLICT (tenant, doc_id) DO UPDATE SET \(QueueEntry.updates)
-                """), in: db)
+        let upsert = RowStepper(try db.cachedStatement(sql: QueueEntry.upsertSQL), in: db)
         func bind(_ column: Column, _ value: String?) throws { try upsert.bind(column.rawValue + 1, value) }
         func bind(_ column: Column, _ value: Int64?) throws { try upsert.bind(column.rawValue + 1, value) }
         var location: FileLocation?
