@@ -3,8 +3,9 @@ import Synchronization
 /// How busy the HTTP intake is, so indexing can give way to it.
 ///
 /// Accepting a document is cheap and durable; indexing it can wait a little.
-/// The intake counts as busy while `busyAt` or more requests are being
-/// accepted at once, and until it has stayed below that for `calmPeriod`
+/// The intake counts as busy while `busyAt` or more documents are being
+/// accepted at once (many publishes, or one batch), and until it has stayed
+/// below that for `calmPeriod`
 /// (between two groups of a burst the count dips for a moment). Workers hold
 /// back before each batch while it is busy, but never longer than the
 /// deferral they ask for: a burst of publishes gets the CPU and the SQLite
@@ -22,14 +23,15 @@ public final class IntakePressure: Sendable {
         self.clock = clock
     }
 
-    /// Counts `body` as a request being accepted.
-    public func accepting<T>(_ body: () async throws -> T) async rethrows -> T {
+    /// Counts `documents` as being accepted while `body` runs.
+    public func accepting<T>(documents: Int = 1, _ body: () async throws -> T) async rethrows -> T {
         let now = clock.now()
+        let documents = max(0, documents)
         state.withLock { state in
-            state.inFlight += 1
+            state.inFlight += documents
             if state.inFlight >= busyAt { state.lastBusy = now }
         }
-        defer { state.withLock { $0.inFlight -= 1 } }
+        defer { state.withLock { $0.inFlight -= documents } }
         return try await body()
     }
 

@@ -8,9 +8,7 @@ extension API {
         let routes = RouteCollection(context: SluiceRequestContext.self)
         routes.post("preview") { request, context in try await preview(request, context) }
         routes.post("publish") { request, context in try await publish(request, context) }
-        routes.post("batch") { request, context in
-            try await backend.intake.accepting { try await batch(request, context) }
-        }
+        routes.post("batch") { request, context in try await batch(request, context) }
         return routes
     }
 
@@ -106,7 +104,10 @@ extension API {
                 items.append(.init(index: index, status: "rejected", error: detail))
             }
         }
-        let outcomes = try await backend.publisher.publish(valid.map(\.1))
+        // A batch is a bulk intake by itself: indexing gives way while its documents are accepted.
+        let outcomes = try await backend.intake.accepting(documents: valid.count) {
+            try await backend.publisher.publish(valid.map(\.1))
+        }
         for ((index, _), outcome) in zip(valid, outcomes) {
             items[index].revision = outcome.revision
             items[index].status = outcome.name
