@@ -30,17 +30,24 @@ start
 wrk -t2 -c64 -d20s --latency -s bench/publish.lua http://127.0.0.1:$PORT | grep -E "Latency|50%|75%|90%|99%|requests in|Socket|Non-2xx|Requests/sec"
 stop
 
-echo "== batch of 500 documents, one client, 15 s"
+# Waits until nothing is pending, then prints what was indexed against what wrk counted.
+caught_up() {
+    started=$(date +%s)
+    while read -r waiting indexed failed < <(pending) && [ "$waiting" -gt 0 ]; do sleep 2; done
+    read -r waiting indexed failed < <(pending)
+    echo "after the run: $indexed indexed ($1), $waiting pending, $failed failed; caught up in $(( $(date +%s) - started )) s"
+}
+
+echo "== batch of 500 documents, one client, 15 s, then every accepted document indexed"
 start
-wrk -t1 -c1 -d15s --latency -s bench/batch.lua http://127.0.0.1:$PORT | grep -E "50%|75%|90%|99%|requests in|Non-2xx|Requests/sec"
+wrk -t1 -c1 -d15s --latency -s bench/batch.lua http://127.0.0.1:$PORT | tee "$DATA.wrk" | grep -E "50%|75%|90%|99%|requests in|Non-2xx|Requests/sec"
+batches=$(grep "requests in" "$DATA.wrk" | awk '{print $1}')
+caught_up "$((batches * 500)) documents in the $batches batches wrk counted, plus a batch still in flight when it stopped"
 stop
 
 echo "== 100 clients publishing for 60 s, then every accepted document indexed"
 start
 wrk -t2 -c100 -d60s --latency -s bench/publish.lua http://127.0.0.1:$PORT | tee "$DATA.wrk" | grep -E "Latency|50%|99%|requests in|Socket|Non-2xx|Requests/sec"
-started=$(date +%s)
-while read -r waiting indexed failed < <(pending) && [ "$waiting" -gt 0 ]; do sleep 2; done
-read -r waiting indexed failed < <(pending)
 responses=$(grep "requests in" "$DATA.wrk" | awk '{print $1}')
-echo "after the run: $indexed indexed ($responses responses counted by wrk, plus requests still in flight when it stopped), $waiting pending, $failed failed; caught up in $(( $(date +%s) - started )) s"
+caught_up "$responses responses counted by wrk, plus requests still in flight when it stopped"
 stop
