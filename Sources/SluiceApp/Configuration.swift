@@ -36,6 +36,9 @@ public struct Configuration: Sendable, Equatable {
     public var settleWindow: Duration = .milliseconds(20)
     /// Longest wait after a document's first pending change (SLUICE_SETTLE_MAX_MS).
     public var settleMaximum: Duration = .milliseconds(2000)
+
+    /// The settle windows these two make (`SettlePolicy`).
+    public var settlePolicy: SettlePolicy { SettlePolicy(window: settleWindow, maximum: settleMaximum) }
     /// Chunks per embedding call (SLUICE_EMBED_BATCH_SIZE).
     public var embedBatchSize: Int = 256
     /// Lease length, renewed by heartbeat (SLUICE_LEASE_SECONDS).

@@ -65,7 +65,7 @@ public final class SluiceRuntime: Sendable {
         }
         try DataDirectory.prepare(configuration.absoluteDataDirectory)
         let options = PostgresStore.Options(
-            settle: SettlePolicy(window: configuration.settleWindow, maximum: configuration.settleMaximum),
+            settle: configuration.settlePolicy,
             retry: RetryPolicy(maxAttempts: configuration.maxRetries, baseDelay: configuration.retryDelay),
             maximumConnections: max(4, configuration.concurrency + 3), listens: true,
             // Stable across restarts of this process, distinct from every other: a restart frees what its predecessor held.
@@ -117,7 +117,7 @@ public final class SluiceRuntime: Sendable {
         try SQLiteStore(
             path: configuration.storePath, clock: clock,
             options: SQLiteStore.Options(
-                settle: SettlePolicy(window: configuration.settleWindow, maximum: configuration.settleMaximum),
+                settle: configuration.settlePolicy,
                 retry: RetryPolicy(maxAttempts: configuration.maxRetries, baseDelay: configuration.retryDelay),
                 durability: configuration.durability, searchMemory: configuration.searchMemoryBytes))
     }

@@ -21,7 +21,7 @@ import Testing
         runtime = try SluiceRuntime(configuration: configuration, clock: clock)
         let layout = WatchLayout(scanRoot: files.path, singleTenant: nil, rules: IgnoreRules())
         intake = LiveIntake(
-            store: runtime.store, layout: layout, clock: clock, rescans: rescans,
+            store: runtime.store, layout: layout, settle: configuration.settlePolicy, clock: clock, rescans: rescans,
             logger: runtime.logger)
     }
 
@@ -71,7 +71,7 @@ import Testing
             events.append(.changed(path: files.path + "/acme/f\(index).md"))
         }
         try await intake.handle(events)
-        let busyWindow = SettlePolicy(window: runtime.configuration.settleWindow, maximum: runtime.configuration.settleMaximum).busyWindow
+        let busyWindow = runtime.configuration.settlePolicy.busyWindow
         #expect(busyWindow > runtime.configuration.settleWindow)
         clock.advance(by: busyWindow - .milliseconds(1))
         #expect(try await runtime.store.depth().delayed == 80, "all wait for the busy settle window")
@@ -115,5 +115,36 @@ import Testing
             Completion(lease: lease, result: .skipped(contentHash: read.contentHash, reason: "read before the delete"), file: .seen(read))
         ])
         #expect(try await queuedKinds() == ["acme/brief.md": .delete], "the tombstone waits behind the finished upsert")
+    }
+
+    /// A file rewritten just after each processing (a log appended to without
+    /// pause) found no pending row each time and was processed after the
+    /// short quiet window again and again; a change soon after the previous
+    /// one now waits for the busy window, and a change long after it does not.
+    @Test func aFileRewrittenRightAfterItsProcessingWaitsForTheBusyWindow() async throws {
+        let settle = runtime.configuration.settlePolicy
+        let path = files.path + "/acme/app.log"
+        func processOnce() async throws {
+            clock.advance(by: settle.window)
+            let lease = try #require(try await runtime.store.lease(limit: 1, duration: .seconds(30)).first)
+            _ = try await runtime.store.complete([Completion(lease: lease, result: .skipped(contentHash: nil, reason: "test"))])
+        }
+        try files.write("acme/app.log", "line 1\n")
+        try await intake.handle([.changed(path: path)])
+        try await processOnce()
+        clock.advance(by: .milliseconds(5))
+        try files.write("acme/app.log", "line 1\nline 2\n")
+        try await intake.handle([.changed(path: path)])
+        clock.advance(by: settle.window)
+        #expect(try await runtime.store.lease(limit: 1, duration: .seconds(30)).isEmpty, "not ready after the quiet window")
+        clock.advance(by: settle.busyWindow - settle.window)
+        let lease = try #require(try await runtime.store.lease(limit: 1, duration: .seconds(30)).first, "ready after the busy window")
+        _ = try await runtime.store.complete([Completion(lease: lease, result: .skipped(contentHash: nil, reason: "test"))])
+
+        clock.advance(by: settle.busyWindow)
+        try files.write("acme/app.log", "a later edit\n")
+        try await intake.handle([.changed(path: path)])
+        clock.advance(by: settle.window)
+        #expect(try await runtime.store.lease(limit: 1, duration: .seconds(30)).count == 1, "an edit long after the last is quiet again")
     }
 }

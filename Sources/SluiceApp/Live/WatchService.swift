@@ -100,8 +100,8 @@ struct WatchService: Service {
         try await BlockingIO.run { try watcher.start() }
         runtime.logger.notice("watching \(layout.scanRoot)")
         let intake = LiveIntake(
-            store: runtime.store, layout: layout, clock: runtime.clock, rescans: session.rescans, logger: runtime.logger,
-            metrics: runtime.metrics)
+            store: runtime.store, layout: layout, settle: runtime.configuration.settlePolicy, clock: runtime.clock,
+            rescans: session.rescans, logger: runtime.logger, metrics: runtime.metrics)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await RescanService(session: session, layout: layout, intake: intake, onFirstScan: onFirstScan).run() }
             group.addTask { try await IntakeService(intake: intake, watcher: watcher).run() }

@@ -9,7 +9,10 @@ import Synchronization
 /// Live edits enter at high priority. While the tree is busy (a burst or a
 /// flood), changes get the longer settle window, and files Sluice has never
 /// seen enter at normal priority, so a person's edit to a known document
-/// still jumps ahead of a 10,000-file copy. A folder that appears is scanned;
+/// still jumps ahead of a 10,000-file copy. A document changed again soon
+/// after its last change (`RepeatedChanges`) gets the longer window too, so a
+/// file rewritten without pause is processed a couple of times a second, not
+/// after every write. A folder that appears is scanned;
 /// one that goes away tombstones every document under it; an overflow of the
 /// kernel queue asks for a full rescan.
 final class LiveIntake: Sendable {
@@ -21,6 +24,7 @@ final class LiveIntake: Sendable {
     let rescans: RescanRequests
     let logger: Logger
     private let activity = Mutex(ActivityMeter())
+    private let repeated: Mutex<RepeatedChanges>
     private let counters = Mutex(Counters())
 
     struct Counters: Sendable, Equatable {
@@ -32,9 +36,10 @@ final class LiveIntake: Sendable {
     }
 
     init(
-        store: any FileStateStore & DocumentStateStore, layout: WatchLayout, clock: any SluiceClock, rescans: RescanRequests,
-        logger: Logger, metrics: SluiceMetrics = .disabled
+        store: any FileStateStore & DocumentStateStore, layout: WatchLayout, settle: SettlePolicy, clock: any SluiceClock,
+        rescans: RescanRequests, logger: Logger, metrics: SluiceMetrics = .disabled
     ) {
+        self.repeated = Mutex(RepeatedChanges(settle: settle))
         self.metrics = metrics
         self.store = store
         self.layout = layout
@@ -142,6 +147,11 @@ final class LiveIntake: Sendable {
         }
         guard !pending.changes.isEmpty else { return }
         pending.changes = LiveIntake.lastChangePerDocument(pending.changes)
+        repeated.withLock { repeated in
+            for index in pending.changes.indices where repeated.record(pending.changes[index].key, at: now) {
+                pending.changes[index].activity = .busy
+            }
+        }
         try await prioritize(&pending, busy: busy)
         let outcomes = try await store.applyScan(pending)
         for (change, outcome) in zip(pending.changes, outcomes) {
