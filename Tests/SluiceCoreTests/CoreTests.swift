@@ -85,7 +85,7 @@ import Testing
         #expect(policy.ceiling(afterAttempt: 1) == .milliseconds(2000))
         #expect(policy.ceiling(afterAttempt: 3) == .milliseconds(8000))
         #expect(policy.ceiling(afterAttempt: 40) == .seconds(300))
-        var generator = SeededGenerator(seed: 1)
+        var generator = SplitMix64(seed: 1)
         let delays = (0..<200).map { _ in policy.delay(afterAttempt: 2, using: &generator) }
         #expect(delays.allSatisfy { $0 >= .zero && $0 <= .milliseconds(4000) })
         #expect(Set(delays).count > 50, "jittered, not constant")
@@ -160,7 +160,7 @@ import Testing
         var entry = QueueEntry(change: change, revision: 1, now: Timestamp(milliseconds: 0), settle: settle)
         _ = entry.lease(token: "w1", now: Timestamp(milliseconds: 100), duration: .seconds(30))
         entry.coalesce(change, revision: 2, now: Timestamp(milliseconds: 150), settle: settle)
-        var generator = SeededGenerator(seed: 3)
+        var generator = SplitMix64(seed: 3)
         let effect = entry.fail(
             token: "w1", reason: "x", retryable: true, now: Timestamp(milliseconds: 200), policy: RetryPolicy(), using: &generator)
         #expect(effect == .superseded && entry.attempts == 0)
@@ -169,7 +169,7 @@ import Testing
     @Test func aRetryAfterIsHonored() {
         var entry = QueueEntry(change: change, revision: 1, now: Timestamp(milliseconds: 0), settle: settle)
         _ = entry.lease(token: "w1", now: Timestamp(milliseconds: 100), duration: .seconds(30))
-        var generator = SeededGenerator(seed: 3)
+        var generator = SplitMix64(seed: 3)
         let effect = entry.fail(
             token: "w1", reason: "429", retryable: true, now: Timestamp(milliseconds: 200),
             policy: RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(10)), notBefore: .seconds(30), using: &generator)
@@ -193,18 +193,5 @@ import Testing
         changed.contentHash = ContentHash.of("v2")
         entry.coalesce(changed, revision: 9, now: Timestamp(milliseconds: 300), settle: settle)
         #expect(entry.state == .queued && entry.leaseExpiries == 0, "new content is a new change")
-    }
-}
-
-/// A deterministic generator for tests.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -36,7 +36,7 @@ import Testing
         let store = try SQLiteStore(path: directory.path + "/sluice.sqlite")
         let now: Int64 = 1_800_000_000_000
         try await store.pool.write { db in
-            var random = SplitMix(seed: seed)
+            var random = SplitMix64(seed: seed)
             for index in 0..<2_000 {
                 let around = { (spread: Int64) in now + Int64(random.next() % UInt64(2 * spread)) - spread }
                 let hold: QueueEntry.Hold? = random.next() % 4 == 0
@@ -56,18 +56,5 @@ import Testing
         }
         #expect(indexed == counted)
         #expect(counted.leased > 0 && counted.delayed > 0 && counted.dead > 0 && counted.ready.count == Priority.allCases.count)
-    }
-}
-
-/// A small seeded generator, so a failure can be run again.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
