@@ -111,16 +111,11 @@ struct IndexWriter {
                     embedding = excluded.embedding, revision = excluded.revision,
                     heading_path = excluded.heading_path, places = excluded.places
                 """)
-            let findKey = try EmbeddingKeys.findStatement(db)
-            let addKey = try EmbeddingKeys.addStatement(db)
             for chunk in completion.chunkRows {
                 // A cached vector (or one another document of this transaction inserted
                 // first) is used; a new one is inserted. Bound through `RowStepper`: this
                 // loop is most of the single writer's work.
-                let find = RowStepper(findKey, in: db)
-                try find.bind(1, model)
-                try find.bind(2, chunk.textHash)
-                var embedding = try find.int64()
+                var embedding = try EmbeddingKeys.find(db, model: model, textHash: chunk.textHash)
                 if embedding == nil, let vector = chunk.vector {
                     let insert = RowStepper(insertVector, in: db)
                     try insert.bind(1, model)
@@ -128,11 +123,7 @@ struct IndexWriter {
                     try insert.bind(3, vector)
                     try insert.execute()
                     let id = db.lastInsertedRowID
-                    let add = RowStepper(addKey, in: db)
-                    try add.bind(1, model)
-                    try add.bind(2, chunk.textHash)
-                    try add.bind(3, id)
-                    try add.execute()
+                    try EmbeddingKeys.add(db, model: model, textHash: chunk.textHash, embedding: id)
                     stagedKeys = true
                     embedding = id
                 }

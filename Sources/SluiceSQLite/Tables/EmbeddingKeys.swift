@@ -16,29 +16,28 @@ enum EmbeddingKeys {
     /// Staged keys that trigger a merge: about 50 of the small table's leaves.
     static let mergeThreshold = 16_384
 
-    /// The vector row for `textHash` under `model`, if cached.
+    /// The vector row for `textHash` under `model`, if cached. Bound through
+    /// `RowStepper`: the single writer looks up every chunk of a completion.
     static func find(_ db: Database, model: Int64, textHash: Data) throws -> Int64? {
-        try Int64.fetchOne(findStatement(db), arguments: [model, textHash])
-    }
-
-    /// `find`'s statement: ?1 the model, ?2 the text hash.
-    static func findStatement(_ db: Database) throws -> Statement {
-        try db.cachedStatement(sql: """
-            SELECT embedding FROM recent_embedding_keys WHERE model = ?1 AND text_hash = ?2
-            UNION ALL
-            SELECT embedding FROM embedding_keys WHERE model = ?1 AND text_hash = ?2
-            LIMIT 1
-            """)
+        let find = RowStepper(
+            try db.cachedStatement(sql: """
+                SELECT embedding FROM recent_embedding_keys WHERE model = ?1 AND text_hash = ?2
+                UNION ALL
+                SELECT embedding FROM embedding_keys WHERE model = ?1 AND text_hash = ?2
+                LIMIT 1
+                """), in: db)
+        try find.bind(1, model)
+        try find.bind(2, textHash)
+        return try find.int64()
     }
 
     /// Records a new vector row's key (one `find` did not know).
     static func add(_ db: Database, model: Int64, textHash: Data, embedding: Int64) throws {
-        try addStatement(db).execute(arguments: [model, textHash, embedding])
-    }
-
-    /// `add`'s statement: the model, the text hash, the vector row.
-    static func addStatement(_ db: Database) throws -> Statement {
-        try db.cachedStatement(sql: "INSERT INTO recent_embedding_keys (model, text_hash, embedding) VALUES (?, ?, ?)")
+        let add = RowStepper(try db.cachedStatement(sql: "INSERT INTO recent_embedding_keys (model, text_hash, embedding) VALUES (?, ?, ?)"), in: db)
+        try add.bind(1, model)
+        try add.bind(2, textHash)
+        try add.bind(3, embedding)
+        try add.execute()
     }
 
     /// Merges the staged keys into the large table once there are enough of them
