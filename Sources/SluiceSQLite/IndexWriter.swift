@@ -9,15 +9,18 @@ import SluiceCore
 struct IndexWriter {
     let db: Database
     let now: Timestamp
+    /// Prepared for this transaction (`EmbeddingKeyFilter.prepare`).
+    let keys: EmbeddingKeyFilter
     private var modelIDs: [String: Int64] = [:]
     /// Whether this transaction staged new embedding-cache keys (then it may have to merge them).
     private(set) var stagedKeys = false
     /// The documents whose chunks this transaction changed, by tenant.
     private var changedDocuments: [String: Set<String>] = [:]
 
-    init(db: Database, now: Timestamp) {
+    init(db: Database, now: Timestamp, keys: EmbeddingKeyFilter) {
         self.db = db
         self.now = now
+        self.keys = keys
     }
 
     mutating func apply(_ completion: PreparedCompletion) throws -> CompletionOutcome {
@@ -114,8 +117,10 @@ struct IndexWriter {
             for chunk in completion.chunkRows {
                 // A cached vector (or one another document of this transaction inserted
                 // first) is used; a new one is inserted. Bound through `RowStepper`: this
-                // loop is most of the single writer's work.
-                var embedding = try EmbeddingKeys.find(db, model: model, textHash: chunk.textHash)
+                // loop is most of the single writer's work. A key the filter has never
+                // seen is not looked up.
+                var embedding = keys.mayContain(model: model, textHash: chunk.textHash)
+                    ? try EmbeddingKeys.find(db, model: model, textHash: chunk.textHash) : nil
                 if embedding == nil, let vector = chunk.vector {
                     let insert = RowStepper(insertVector, in: db)
                     try insert.bind(1, model)
@@ -124,6 +129,7 @@ struct IndexWriter {
                     try insert.execute()
                     let id = db.lastInsertedRowID
                     try EmbeddingKeys.add(db, model: model, textHash: chunk.textHash, embedding: id)
+                    keys.insert(model: model, textHash: chunk.textHash)
                     stagedKeys = true
                     embedding = id
                 }
@@ -209,6 +215,7 @@ struct IndexWriter {
         guard let id = try SQLiteStore.modelID(db, key: key, dimension: dimension, create: true) else {
             throw SluiceError(.internal, "could not register the embedding model \(key)")
         }
+        keys.noteModel(key, id: id)
         modelIDs[key] = id
         return id
     }

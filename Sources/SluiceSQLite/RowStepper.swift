@@ -121,6 +121,12 @@ struct RowStepper {
             guard count > 0, let bytes = sqlite3_column_blob(handle, index) else { return Data() }
             return Data(bytes: bytes, count: count)
         }
+
+        /// A blob's bytes without a copy (none for NULL), valid only inside `body`.
+        func withBytes<T>(_ index: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+            let bytes = sqlite3_column_blob(handle, index)
+            return try body(UnsafeRawBufferPointer(start: bytes, count: bytes == nil ? 0 : Int(sqlite3_column_bytes(handle, index))))
+        }
     }
 
     /// Every row, each read by `read`.

@@ -99,9 +99,10 @@ extension SQLiteStore: JobQueue {
     func applyCompletions(_ groups: [[PreparedCompletion]]) async throws -> [[CompletionOutcome]] {
         let now = clock.now()
         let count = groups.reduce(0) { $0 + $1.count }
-        let cache = searchCache
+        let (cache, keys) = (searchCache, keyFilter)
         let (outcomes, changes) = try await write("completing \(count) documents") { db in
-            var index = IndexWriter(db: db, now: now)
+            try keys.prepare(db)
+            var index = IndexWriter(db: db, now: now, keys: keys)
             let outcomes = try groups.map { completions in try completions.map { try index.apply($0) } }
             if index.stagedKeys { try EmbeddingKeys.mergeIfLarge(db) }
             try index.raiseSearchGenerations()

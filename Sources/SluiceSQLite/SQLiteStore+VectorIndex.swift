@@ -144,13 +144,14 @@ extension SQLiteStore: VectorIndex {
 
 extension SQLiteStore: EmbeddingCache {
     public func cachedEmbeddings(modelKey: String, textHashes: [ContentHash]) async throws -> Set<ContentHash> {
-        guard !textHashes.isEmpty else { return [] }
+        let candidates = keyFilter.candidates(modelKey: modelKey, Set(textHashes)) ?? Array(Set(textHashes))
+        guard !candidates.isEmpty else { return [] }
         return try await read("reading the embedding cache") { db in
             guard let model = try Int64.fetchOne(db, sql: "SELECT id FROM models WHERE key = ?", arguments: [modelKey]) else {
                 return []
             }
             var found = Set<ContentHash>()
-            for hash in Set(textHashes) where try EmbeddingKeys.find(db, model: model, textHash: Data(hash.bytes)) != nil {
+            for hash in candidates where try EmbeddingKeys.find(db, model: model, textHash: Data(hash.bytes)) != nil {
                 found.insert(hash)
             }
             return found
@@ -158,14 +159,15 @@ extension SQLiteStore: EmbeddingCache {
     }
 
     public func embeddings(modelKey: String, textHashes: [ContentHash]) async throws -> [ContentHash: [Float]] {
-        guard !textHashes.isEmpty else { return [:] }
+        let candidates = keyFilter.candidates(modelKey: modelKey, Set(textHashes)) ?? Array(Set(textHashes))
+        guard !candidates.isEmpty else { return [:] }
         return try await read("reading cached vectors") { db in
             guard let model = try Int64.fetchOne(db, sql: "SELECT id FROM models WHERE key = ?", arguments: [modelKey]) else {
                 return [:]
             }
             let statement = try db.cachedStatement(sql: "SELECT vector FROM embeddings WHERE id = ?")
             var found: [ContentHash: [Float]] = [:]
-            for hash in Set(textHashes) {
+            for hash in candidates {
                 guard let id = try EmbeddingKeys.find(db, model: model, textHash: Data(hash.bytes)),
                     let data = try Data.fetchOne(statement, arguments: [id])
                 else { continue }

@@ -57,6 +57,8 @@ public final class SQLiteStore: Sendable {
     let leaseCursors = Mutex<[Priority: String]>([:])
     /// The tenants' vectors in memory for searching.
     let searchCache: SearchCache
+    /// Which embedding-cache keys may exist, so that new chunks cost no lookup.
+    let keyFilter = EmbeddingKeyFilter()
 
     /// Opens (creating and migrating if needed) the store at `path`.
     public init(path: String, clock: any SluiceClock = SystemClock(), options: Options = Options()) throws {
