@@ -71,8 +71,13 @@ public final class RunProgress: Sendable {
 
     public init() {}
 
+    /// Never below what is already done.
     public func setTotal(_ total: Int, for tenant: TenantID) {
-        state.withLock { $0.tenants[tenant.rawValue, default: TenantCounts()].total = total }
+        state.withLock { state in
+            var counts = state.tenants[tenant.rawValue, default: TenantCounts()]
+            counts.total = max(total, counts.done)
+            state.tenants[tenant.rawValue] = counts
+        }
     }
 
     public func record(_ outcome: Outcome, for key: DocumentKey) {
