@@ -95,4 +95,36 @@ import Testing
             try await group.waitForAll()
         }
     }
+
+    /// One timer serves every deadline: a short limit armed while a long one
+    /// is pending still fires on time, and so does one armed after an earlier
+    /// deadline went with its body (the timer then fires for nothing first).
+    @Test func everyDeadlineFiresOnTimeWhateverWasArmedBefore() async throws {
+        let stop = Flag()
+        defer { stop.set() }
+        // A long limit, pending throughout (its body sleeps, holding one thread).
+        let long = Task {
+            try await BlockingIO.run(within: .seconds(60), orThrow: Late()) { usleep(1_500_000) }
+        }
+        // A body that ends well before its 100 ms: its deadline goes with it, and the timer,
+        // set for it, fires for nothing before the 150 ms limit below (armed later) is due.
+        // The 50 ms limit after it is earlier than every pending one: the timer is set again.
+        #expect(try await BlockingIO.run(within: .milliseconds(100), orThrow: Late()) { 1 } == 1)
+        for limit in [150, 50] {
+            let probe = Probe()
+            await #expect(throws: Late.self) {
+                try await BlockingIO.run(within: .milliseconds(limit), orThrow: probe.fire()) {
+                    probe.start()
+                    let end = ContinuousClock.now + .milliseconds(1_000)
+                    while ContinuousClock.now < end && !stop.isSet {}
+                    probe.end()
+                }
+            }
+            let started = try #require(probe.started)
+            let fired = try #require(probe.fired)
+            #expect(!probe.endedBeforeFiring, "a \(limit) ms limit fired before its body ended")
+            #expect(fired - started < .milliseconds(limit + 400), "a \(limit) ms limit fired after \(fired - started)")
+        }
+        try await long.value
+    }
 }

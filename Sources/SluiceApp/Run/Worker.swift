@@ -140,8 +140,10 @@ struct Worker: Sendable {
                 return ContentRef(key: lease.key, hash: hash)
             }
             var stored: [ContentRef: [UInt8]?] = [:]
-            for lease in leases {
-                let processor = self.processor
+            // The files' sizes, for the budget: one trip off the cooperative pool for the batch.
+            let processor = self.processor
+            let fileEstimates = try await BlockingIO.run { leases.map(processor.memoryEstimate) }
+            for (lease, fileEstimate) in zip(leases, fileEstimates) {
                 var storedContent: [UInt8]?
                 if case .api = lease.origin, lease.kind == .upsert, let hash = lease.contentHash {
                     let ref = ContentRef(key: lease.key, hash: hash)
@@ -151,11 +153,7 @@ struct Worker: Sendable {
                     storedContent = stored[ref] ?? nil
                 }
                 let content = storedContent
-                let estimate = if case .api = lease.origin {
-                    content?.count ?? 0
-                } else {
-                    try await BlockingIO.run { processor.memoryEstimate(lease) }
-                }
+                let estimate = if case .api = lease.origin { content?.count ?? 0 } else { fileEstimate }
                 // Never wait for memory while holding some: flush first, so workers cannot deadlock.
                 if !budget.tryAcquire(estimate) {
                     if !prepared.isEmpty {
