@@ -71,13 +71,8 @@ public final class RunProgress: Sendable {
 
     public init() {}
 
-    /// Never below what is already done.
     public func setTotal(_ total: Int, for tenant: TenantID) {
-        state.withLock { state in
-            var counts = state.tenants[tenant.rawValue, default: TenantCounts()]
-            counts.total = max(total, counts.done)
-            state.tenants[tenant.rawValue] = counts
-        }
+        state.withLock { $0.tenants[tenant.rawValue, default: TenantCounts()].total = total }
     }
 
     public func record(_ outcome: Outcome, for key: DocumentKey) {

@@ -3,7 +3,6 @@ import Logging
 import SluiceConnectors
 import SluiceCore
 import SluiceWatch
-import Synchronization
 
 /// `sluice run DIR`: scan, queue, process until the queue is empty, summarize.
 public struct Runner: Sendable {
@@ -61,23 +60,18 @@ public struct Runner: Sendable {
         let scanRoot = roots.first?.scanRoot ?? FileSystem.realPath(options.root) ?? options.root
         let reconciler = Reconciler(
             store: store, scanner: DirectoryScanner(rules: try rules()), clock: runtime.clock, priority: .low)
-        let progress = RunProgress()
-        let tenants = Set(roots.map(\.tenant))
-        // The workers take what the scan queues while it goes on (a cold onboarding's first
-        // documents are indexed while the last folders are hashed), then what is left.
-        let scan = try await process(progress: progress, interval: progressInterval, onProgress: onProgress) {
-            let scan = try await reconciler.reconcile(
-                roots, scanRoot: scanRoot, rootProblems: options.singleTenant == nil ? problems : nil)
-            // What was done before the pending rows are counted, so that none is counted twice.
-            let done = progress.snapshot().tenants
-            for tenant in try await store.tenantSummaries() {
-                guard let id = try? TenantID(tenant.tenant), tenants.contains(id) || tenant.pending > 0 else { continue }
-                progress.setTotal((done[tenant.tenant]?.done ?? 0) + tenant.pending, for: id)
-            }
-            return scan
-        }
+        let scan = try await reconciler.reconcile(
+            roots, scanRoot: scanRoot, rootProblems: options.singleTenant == nil ? problems : nil)
         summary.problems = scan.problems.map(\.description)
         summary.filesScanned = scan.filesSeen
+        let progress = RunProgress()
+        let tenants = Set(roots.map(\.tenant))
+        for tenant in try await store.tenantSummaries() {
+            guard let id = try? TenantID(tenant.tenant), tenants.contains(id) || tenant.pending > 0 else { continue }
+            progress.setTotal(tenant.pending, for: id)
+        }
+
+        try await process(progress: progress, interval: progressInterval, onProgress: onProgress)
         let snapshot = progress.snapshot()
         // Only documents indexed, deleted or skipped replace chunks: a run that did none of them (a no-op
         // re-sync) leaves no vector unused, and collecting would read every chunk's vector for nothing.
@@ -105,52 +99,24 @@ public struct Runner: Sendable {
     func process(
         progress: RunProgress, interval: Duration, onProgress: @escaping @Sendable (RunProgress.Snapshot) -> Void
     ) async throws {
-        try await process(progress: progress, interval: interval, onProgress: onProgress) {}
-    }
-
-    /// Runs the workers while `scanning` queues work and then until the queue
-    /// has nothing pending; reports progress from the end of `scanning` on
-    /// (it sets the totals). A worker that finds nothing pending while the
-    /// scan goes on waits for the scan to queue some (the store's readiness
-    /// doorbell) instead of ending.
-    func process<Scanned: Sendable>(
-        progress: RunProgress, interval: Duration, onProgress: @escaping @Sendable (RunProgress.Snapshot) -> Void,
-        scanning: () async throws -> Scanned
-    ) async throws -> Scanned {
         let workers = makeWorkers(progress: progress)
         let clock = runtime.clock
-        let scan = ScanUnderWay(doorbell: runtime.store.readiness)
-        let scanned = try await withThrowingTaskGroup(of: Bool.self) { group in
-            // A child returns true when it is a worker that ended.
-            for worker in workers {
-                group.addTask {
-                    try await worker.run(.untilIdle(scanning: scan))
-                    return true
-                }
-            }
-            let scanned: Scanned
-            do {
-                scanned = try await scanning()
-            } catch {
-                group.cancelAll()
-                throw error
-            }
-            scan.end()
+        try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 while true {
-                    do { try await clock.sleep(until: clock.now() + interval) } catch { return false }
+                    do { try await clock.sleep(until: clock.now() + interval) } catch { return }
                     onProgress(progress.snapshot())
                 }
             }
-            var ended = 0
-            while ended < workers.count, let workerEnded = try await group.next() {
-                if workerEnded { ended += 1 }
+            try await withThrowingTaskGroup(of: Void.self) { workerGroup in
+                for worker in workers {
+                    workerGroup.addTask { try await worker.run(.untilIdle) }
+                }
+                try await workerGroup.waitForAll()
             }
             group.cancelAll()
-            return scanned
         }
         onProgress(progress.snapshot())
-        return scanned
     }
 
     /// The workers, sharing `budget` (SLUICE_MAX_INFLIGHT_BYTES) with whatever else holds bytes.
@@ -254,35 +220,5 @@ public struct Runner: Sendable {
         IgnoreRules(
             include: try runtime.configuration.include.map(GlobPattern.init),
             exclude: try runtime.configuration.exclude.map(GlobPattern.init))
-    }
-}
-
-/// Whether the scan that queues a run's work is still going on: until it is
-/// over, a worker that finds nothing pending waits instead of ending.
-final class ScanUnderWay: Sendable {
-    private let over = Atomic(false)
-    private let doorbell: Doorbell
-    private let began: Doorbell.Ticket
-
-    /// `doorbell`: the store's readiness doorbell, which every commit that queues work rings.
-    init(doorbell: Doorbell) {
-        self.doorbell = doorbell
-        began = doorbell.ticket()
-    }
-
-    var isOver: Bool { over.load(ordering: .acquiring) }
-
-    /// Marks the scan over and wakes the workers waiting for it.
-    func end() {
-        over.store(true, ordering: .releasing)
-        doorbell.ring()
-    }
-
-    /// Returns once the scan has queued work or is over: a scan that queues
-    /// nothing (a no-op re-sync) does not share the store with idle workers.
-    func workQueuedOrOver(clock: any SluiceClock) async {
-        while !isOver, doorbell.ticket() == began, !Task.isCancelled {
-            await doorbell.wait(until: clock.now() + .seconds(1), clock: clock, since: began)
-        }
     }
 }

@@ -38,9 +38,8 @@ struct Worker: Sendable {
 
     /// When a worker stops.
     enum Mode: Sendable {
-        /// When nothing is pending (the queue holds only dead letters or nothing)
-        /// and the scan that queues the run's work, if any, is over: `sluice run`.
-        case untilIdle(scanning: ScanUnderWay? = nil)
+        /// When nothing is pending (the queue holds only dead letters or nothing): `sluice run`.
+        case untilIdle
         /// At graceful shutdown or cancellation, sleeping between work until
         /// the next row is ready, also one queued meanwhile (the queue's
         /// `readiness` doorbell); before each batch it gives way to a busy
@@ -56,7 +55,6 @@ struct Worker: Sendable {
 
     /// The worker's one loop: lease a batch and process it, or wait for work.
     func run(_ mode: Mode) async throws {
-        if case .untilIdle(let scan?) = mode { await scan.workQueuedOrOver(clock: clock) }
         while !Task.isCancelled {
             if case .untilShutdown(let intake) = mode {
                 if Task.isShuttingDownGracefully { return }
@@ -94,13 +92,8 @@ struct Worker: Sendable {
         }
         let now = clock.now()
         switch mode {
-        case .untilIdle(let scan):
-            guard let wake = try await queue.nextWakeTime() else {
-                guard let scan, !scan.isOver else { return false }
-                // The scan may queue more: it rings when it does, and when it ends.
-                await doorbell.wait(until: now + .milliseconds(100), clock: clock, since: ticket)
-                return true
-            }
+        case .untilIdle:
+            guard let wake = try await queue.nextWakeTime() else { return false }
             try await clock.sleep(until: max(now + .milliseconds(20), min(wake, now + .milliseconds(100))))
         case .untilShutdown:
             let wake = try await queue.nextWakeTime() ?? now + .seconds(5)
