@@ -144,7 +144,7 @@ extension SQLiteStore: VectorIndex {
 
 extension SQLiteStore: EmbeddingCache {
     public func cachedEmbeddings(modelKey: String, textHashes: [ContentHash]) async throws -> Set<ContentHash> {
-        let candidates = keyFilter.candidates(modelKey: modelKey, Set(textHashes)) ?? Array(Set(textHashes))
+        let candidates = keyFilter.candidates(modelKey: modelKey, textHashes)
         guard !candidates.isEmpty else { return [] }
         return try await read("reading the embedding cache") { db in
             guard let model = try Int64.fetchOne(db, sql: "SELECT id FROM models WHERE key = ?", arguments: [modelKey]) else {
@@ -159,7 +159,7 @@ extension SQLiteStore: EmbeddingCache {
     }
 
     public func embeddings(modelKey: String, textHashes: [ContentHash]) async throws -> [ContentHash: [Float]] {
-        let candidates = keyFilter.candidates(modelKey: modelKey, Set(textHashes)) ?? Array(Set(textHashes))
+        let candidates = keyFilter.candidates(modelKey: modelKey, textHashes)
         guard !candidates.isEmpty else { return [:] }
         return try await read("reading cached vectors") { db in
             guard let model = try Int64.fetchOne(db, sql: "SELECT id FROM models WHERE key = ?", arguments: [modelKey]) else {

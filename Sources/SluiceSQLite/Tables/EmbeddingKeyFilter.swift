@@ -139,11 +139,12 @@ final class EmbeddingKeyFilter: Sendable {
         }
     }
 
-    /// Of `hashes`, those that may be cached under `modelKey`; nil when the
-    /// filter cannot tell (not built yet), and every one must be looked up.
-    func candidates(modelKey: String, _ hashes: some Sequence<ContentHash>) -> [ContentHash]? {
-        state.withLock { bits in
-            guard bits.capacity > 0 else { return nil }
+    /// Of `hashes` (each once), those that may be cached under `modelKey`:
+    /// every one while the filter is not built.
+    func candidates(modelKey: String, _ hashes: [ContentHash]) -> [ContentHash] {
+        let hashes = Set(hashes)
+        return state.withLock { bits in
+            guard bits.capacity > 0 else { return Array(hashes) }
             guard let model = bits.models[modelKey] else { return [] }
             return hashes.filter { hash in hash.bytes.withUnsafeBytes { bits.mayContain(model: model, textHash: $0) } }
         }
