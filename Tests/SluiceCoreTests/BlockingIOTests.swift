@@ -24,6 +24,11 @@ import Testing
         #expect(BlockingIO.armedDeadlines < 100, "\(BlockingIO.armedDeadlines) deadlines still armed")
     }
 
+    /// A limit too long to count in nanoseconds is no limit, not a crash.
+    @Test func aLimitPastCountingNeverComes() async throws {
+        #expect(try await BlockingIO.run(within: .seconds(Int64.max), orThrow: Late()) { 7 } == 7)
+    }
+
     /// Bodies that timed out run on to their end, and while they fill the
     /// queue's threads the next body waits for one. Its limit counts from its
     /// start: a quick document is not failed for time spent behind another's.

@@ -43,7 +43,10 @@ public enum BlockingIO {
                 }
                 if first { continuation.resume(with: result) }
             }
-            let nanoseconds = limit.components.seconds * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000
+            // In nanoseconds; a limit too long to count in them saturates (and never comes).
+            let whole = limit.components.seconds.multipliedReportingOverflow(by: 1_000_000_000)
+            let total = whole.partialValue.addingReportingOverflow(limit.components.attoseconds / 1_000_000_000)
+            let nanoseconds = whole.overflow || total.overflow ? Int64.max : total.partialValue
             queue.async {
                 armed.add(1, ordering: .relaxed)
                 let deadline = deadlines.arm(at: .now() + .nanoseconds(Int(clamping: nanoseconds))) { answer(.failure(timedOut())) }
