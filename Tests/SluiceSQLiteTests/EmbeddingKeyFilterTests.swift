@@ -25,8 +25,7 @@ import Testing
         try queue.write { db in
             try db.execute(sql: "INSERT INTO models (id, key, dimension) VALUES (1, 'test/1', 1), (2, 'other/1', 1)")
             for index in 0..<3_000 {
-                try db.execute(sql: "INSERT INTO embeddings (model, text_hash, vector) VALUES (1, ?, x'00')", arguments: [hash("key \(index)")])
-                try EmbeddingKeys.add(db, model: 1, textHash: hash("key \(index)"), embedding: db.lastInsertedRowID)
+                try EmbeddingKeys.addVector(db, model: 1, textHash: hash("key \(index)"))
                 if index == 1_999 { try EmbeddingKeys.mergeIfLarge(db, threshold: 0) }
             }
             #expect(filter.capacity == 0, "not built: it tells nothing")
@@ -106,8 +105,7 @@ import Testing
             try filter.prepare(db)
             #expect(filter.capacity == 100)
             for index in 0..<150 {
-                try db.execute(sql: "INSERT INTO embeddings (model, text_hash, vector) VALUES (1, ?, x'00')", arguments: [hash("key \(index)")])
-                try EmbeddingKeys.add(db, model: 1, textHash: hash("key \(index)"), embedding: db.lastInsertedRowID)
+                try EmbeddingKeys.addVector(db, model: 1, textHash: hash("key \(index)"))
                 filter.insert(model: 1, textHash: hash("key \(index)"))
             }
             try filter.prepare(db)

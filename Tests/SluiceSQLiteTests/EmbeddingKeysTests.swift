@@ -17,12 +17,8 @@ import Testing
 
     func hash(_ index: Int) -> Data { Data(ContentHash.of("text \(index)").bytes) }
 
-    /// Inserts a vector row and stages its key, as the index writer does.
     func addVector(_ db: Database, model: Int64, _ index: Int) throws -> Int64 {
-        try db.execute(sql: "INSERT INTO embeddings (model, text_hash, vector) VALUES (?, ?, x'00')", arguments: [model, hash(index)])
-        let id = db.lastInsertedRowID
-        try EmbeddingKeys.add(db, model: model, textHash: hash(index), embedding: id)
-        return id
+        try EmbeddingKeys.addVector(db, model: model, textHash: hash(index))
     }
 
     func count(_ db: Database, _ table: String) throws -> Int {
@@ -97,5 +93,16 @@ import Testing
         let store = try SQLiteStore(path: path)
         let hashes = (0..<6).map { ContentHash.of("text \($0)") }
         #expect(try await store.cachedEmbeddings(modelKey: "test/1", textHashes: hashes) == Set(hashes.prefix(5)))
+    }
+}
+
+extension EmbeddingKeys {
+    /// Inserts a vector row (one byte) and stages its key, as the index writer does; the row's id.
+    @discardableResult
+    static func addVector(_ db: Database, model: Int64, textHash: Data) throws -> Int64 {
+        try db.execute(sql: "INSERT INTO embeddings (model, text_hash, vector) VALUES (?, ?, x'00')", arguments: [model, textHash])
+        let id = db.lastInsertedRowID
+        try add(db, model: model, textHash: textHash, embedding: id)
+        return id
     }
 }
