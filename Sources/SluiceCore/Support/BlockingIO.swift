@@ -60,9 +60,9 @@ public enum BlockingIO {
 }
 
 /// Every deadline of `BlockingIO.run(within:)` under one timer, armed at the
-/// earliest. A timer a body (a source made, armed and cancelled for each
-/// document) woke the timer queue twice a document; arming one here is a
-/// lock and a dictionary entry. Bodies of one limit are armed in time order,
+/// earliest. A timer per body (a source made, armed and cancelled for each
+/// document) woke the timer queue twice a document; arming a deadline here is
+/// a lock and a dictionary entry. Bodies of one limit are armed in time order,
 /// so the timer is set again only when the earliest deadline fires, or went
 /// with its body (it then fires for nothing and is set for the next).
 ///

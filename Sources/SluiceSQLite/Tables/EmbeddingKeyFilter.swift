@@ -28,6 +28,8 @@ final class EmbeddingKeyFilter: Sendable {
     /// holds all the keys it was built for.
     static let probes = 7
     /// Keys a new filter is sized for at least: 1,048,576 (2 MiB of bits).
+    /// Past half of that it is sized for twice the keys it holds: 4 to 8 MiB
+    /// per million keys.
     let minimumCapacity: Int
 
     init(minimumCapacity: Int = 1 << 20) {

@@ -17,7 +17,8 @@ enum EmbeddingKeys {
     static let mergeThreshold = 16_384
 
     /// The vector row for `textHash` under `model`, if cached. Bound through
-    /// `RowStepper`: the single writer looks up every chunk of a completion.
+    /// `RowStepper`: the single writer looks up every chunk of a completion that
+    /// `EmbeddingKeyFilter` does not rule out.
     static func find(_ db: Database, model: Int64, textHash: Data) throws -> Int64? {
         let find = RowStepper(
             try db.cachedStatement(sql: """
