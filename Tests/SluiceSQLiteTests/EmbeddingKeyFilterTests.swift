@@ -18,9 +18,15 @@ import Testing
 
     func hash(_ text: String) -> Data { Data(ContentHash.of(text).bytes) }
 
-    @Test func everyKeyInTheTablesMayBeThereAndFewOthersSeemSo() throws {
-        let queue = try DatabaseQueue(path: directory.path + "/keys.sqlite")
+    /// A new store file with every table, opened without `SQLiteStore` (and its own filter).
+    func migratedQueue(_ name: String) throws -> DatabaseQueue {
+        let queue = try DatabaseQueue(path: directory.path + "/" + name)
         try SQLiteStore.migrator.migrate(queue)
+        return queue
+    }
+
+    @Test func everyKeyInTheTablesMayBeThereAndFewOthersSeemSo() throws {
+        let queue = try migratedQueue("keys.sqlite")
         let filter = EmbeddingKeyFilter(minimumCapacity: 10_000)
         try queue.write { db in
             try db.execute(sql: "INSERT INTO models (id, key, dimension) VALUES (1, 'test/1', 1), (2, 'other/1', 1)")
@@ -97,8 +103,7 @@ import Testing
     }
 
     @Test func aFullFilterIsBuiltAgainLargerAndStillKnowsEveryKey() throws {
-        let queue = try DatabaseQueue(path: directory.path + "/full.sqlite")
-        try SQLiteStore.migrator.migrate(queue)
+        let queue = try migratedQueue("full.sqlite")
         let filter = EmbeddingKeyFilter(minimumCapacity: 100)
         try queue.write { db in
             try db.execute(sql: "INSERT INTO models (id, key, dimension) VALUES (1, 'test/1', 1)")
