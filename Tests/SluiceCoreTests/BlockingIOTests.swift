@@ -24,6 +24,15 @@ import Testing
         #expect(BlockingIO.armedDeadlines < 100, "\(BlockingIO.armedDeadlines) deadlines still armed")
     }
 
+    /// A body that ends past its limit timed out, even before the timer came
+    /// round (here at once: a limit of zero). A converter's own deadline, as
+    /// long and started a moment later, used to win that race on a busy machine.
+    @Test func aBodyEndingPastItsLimitTimedOutWhateverTheTimer() async throws {
+        for _ in 0..<20 {
+            await #expect(throws: Late.self) { try await BlockingIO.run(within: .zero, orThrow: Late()) { 1 } }
+        }
+    }
+
     /// A limit too long to count in nanoseconds is no limit, not a crash.
     @Test func aLimitPastCountingNeverComes() async throws {
         #expect(try await BlockingIO.run(within: .seconds(Int64.max), orThrow: Late()) { 7 } == 7)
