@@ -64,20 +64,42 @@ import Testing
     /// When one body started, whether it ended, and when its deadline fired
     /// (the error is made then) with whether the body had ended by that time.
     final class Probe: Sendable {
-        private let state = Mutex<(started: ContinuousClock.Instant?, ended: Bool, fired: ContinuousClock.Instant?, endedBeforeFiring: Bool)>(
-            (nil, false, nil, false))
+        private let state = Mutex<(started: ContinuousClock.Instant?, ended: Bool, fired: ContinuousClock.Instant?, endedBeforeFiring: Bool, fires: Int)>(
+            (nil, false, nil, false, 0))
         func start() { state.withLock { $0.started = .now } }
         func end() { state.withLock { $0.ended = true } }
         func fire() -> Late {
             state.withLock { state in
                 state.fired = .now
                 state.endedBeforeFiring = state.ended
+                state.fires += 1
             }
             return Late()
         }
         var started: ContinuousClock.Instant? { state.withLock { $0.started } }
+        var ended: Bool { state.withLock { $0.ended } }
+        var fires: Int { state.withLock { $0.fires } }
         var fired: ContinuousClock.Instant? { state.withLock { $0.fired } }
         var endedBeforeFiring: Bool { state.withLock { $0.endedBeforeFiring } }
+    }
+
+    /// The error of a deadline is made once: when a body that timed out ends,
+    /// it is not made again. It was, by the rule that a body ending past its
+    /// limit timed out, and an error that records when it was made (these
+    /// tests' probes) then said the deadline came only when the body ended.
+    @Test func theTimeoutIsMadeOnceThoughTheBodyEndsPastItsLimit() async throws {
+        let probe = Probe()
+        await #expect(throws: Late.self) {
+            try await BlockingIO.run(within: .milliseconds(20), orThrow: probe.fire()) {
+                let end = ContinuousClock.now + .milliseconds(200)
+                while ContinuousClock.now < end {}
+                probe.end()
+            }
+        }
+        while !probe.ended { try await Task.sleep(for: .milliseconds(10)) }
+        // The body's thread answers (or not) just after it ends.
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(probe.fires == 1)
     }
 
     /// Every thread of the queue is held by a body past its limit: each
@@ -110,9 +132,8 @@ import Testing
         }
     }
 
-    /// One timer serves every deadline: a short limit armed while a long one
-    /// is pending still fires on time, and so does one armed after an earlier
-    /// deadline went with its body (the timer then fires for nothing first).
+    /// A short limit armed while a long one is pending still fires on time,
+    /// and so does one armed after an earlier deadline went with its body.
     @Test func everyDeadlineFiresOnTimeWhateverWasArmedBefore() async throws {
         let stop = Flag()
         defer { stop.set() }
@@ -120,9 +141,8 @@ import Testing
         let long = Task {
             try await BlockingIO.run(within: .seconds(60), orThrow: Late()) { usleep(1_500_000) }
         }
-        // A body that ends well before its 100 ms: its deadline goes with it, and the timer,
-        // set for it, fires for nothing before the 150 ms limit below (armed later) is due.
-        // The 50 ms limit after it is earlier than every pending one: the timer is set again.
+        // A body that ends well before its 100 ms: its deadline goes with it. The 150 ms and
+        // 50 ms limits after it are each earlier than every pending one.
         #expect(try await BlockingIO.run(within: .milliseconds(100), orThrow: Late()) { 1 } == 1)
         for limit in [150, 50] {
             let probe = Probe()

@@ -39,12 +39,14 @@ public enum BlockingIO {
     ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let answered = Mutex(false)
-            @Sendable func answer(_ result: Result<T, any Error>) {
+            // The result is made only by the first answer: `timedOut` is evaluated once at most,
+            // never again when a body that timed out ends.
+            @Sendable func answer(_ result: @autoclosure () -> Result<T, any Error>) {
                 let first = answered.withLock { answered in
                     defer { answered = true }
                     return !answered
                 }
-                if first { continuation.resume(with: result) }
+                if first { continuation.resume(with: result()) }
             }
             let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
             queue.async {
