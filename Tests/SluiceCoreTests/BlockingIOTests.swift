@@ -132,8 +132,9 @@ import Testing
         }
     }
 
-    /// A short limit armed while a long one is pending still fires on time,
-    /// and so does one armed after an earlier deadline went with its body.
+    /// One timer serves every deadline: a short limit armed while a long one
+    /// is pending still fires on time, and so does one armed after an earlier
+    /// deadline went with its body (the timer then fires for nothing first).
     @Test func everyDeadlineFiresOnTimeWhateverWasArmedBefore() async throws {
         let stop = Flag()
         defer { stop.set() }
@@ -141,8 +142,9 @@ import Testing
         let long = Task {
             try await BlockingIO.run(within: .seconds(60), orThrow: Late()) { usleep(1_500_000) }
         }
-        // A body that ends well before its 100 ms: its deadline goes with it. The 150 ms and
-        // 50 ms limits after it are each earlier than every pending one.
+        // A body that ends well before its 100 ms: its deadline goes with it, and the timer,
+        // set for it, fires for nothing before the 150 ms limit below (armed later) is due.
+        // The 50 ms limit after it is earlier than every pending one: the timer is set again.
         #expect(try await BlockingIO.run(within: .milliseconds(100), orThrow: Late()) { 1 } == 1)
         for limit in [150, 50] {
             let probe = Probe()
