@@ -32,6 +32,7 @@ extension SQLiteStore: StoreMaintenance {
     public func checkpoint() async throws {
         do {
             try await pool.writeWithoutTransaction { db in
+                walCheckpointer.waitUntilIdle()
                 _ = try db.checkpoint(.truncate)
             }
         } catch {

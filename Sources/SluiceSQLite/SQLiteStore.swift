@@ -57,6 +57,8 @@ public final class SQLiteStore: Sendable {
     let leaseCursors = Mutex<[Priority: String]>([:])
     /// The tenants' vectors in memory for searching.
     let searchCache: SearchCache
+    /// Copies the WAL into the database file off the writer.
+    let walCheckpointer: WALCheckpointer
     /// Which embedding-cache keys may exist, so that new chunks cost no lookup.
     let keyFilter = EmbeddingKeyFilter()
 
@@ -68,6 +70,10 @@ public final class SQLiteStore: Sendable {
         self.completionCommit = GroupCommit()
         self.keyCache = KeyCache(storePath: path)
         self.searchCache = SearchCache(budget: options.searchMemory)
+        // From 2,500 frames (40 MiB) rather than SQLite's 1,000: each checkpoint syncs the
+        // database file, and bulk onboarding commits often.
+        let walCheckpointer = WALCheckpointer(path: path, threshold: 2_500, limit: 5_000)
+        self.walCheckpointer = walCheckpointer
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.label = "sluice"
@@ -90,9 +96,7 @@ public final class SQLiteStore: Sendable {
             pool = try DatabasePool(path: path, configuration: configuration)
             try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = \(options.durability == .full ? "FULL" : "NORMAL")")
-                // Checkpoint every 2,500 pages (40 MiB) rather than SQLite's 1,000: each
-                // checkpoint syncs the database file, and bulk onboarding commits often.
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = 2500")
+                try walCheckpointer.install(on: db)
             }
             try SQLiteStore.migrate(pool)
         } catch {
