@@ -22,15 +22,17 @@ import Synchronization
 /// waits for the checkpointer and copies the rest itself (little, the
 /// checkpointer having copied the most), as SQLite's own checkpoint would
 /// have: the WAL stays within `limit` frames and one transaction's.
-final class WALCheckpointer: TransactionObserver, @unchecked Sendable {
+final class WALCheckpointer: TransactionObserver, Sendable {
     /// WAL frames from which the checkpointer copies.
     let threshold: Int
     /// WAL frames from which the writer copies what is left itself.
     let limit: Int
     private let path: String
     private let queue = DispatchQueue(label: "sluice.checkpoint", qos: .utility)
-    /// Whether a copy is under way or asked for, and the connection it copies on (opened when first needed).
-    private let state = Mutex<(running: Bool, connection: DatabaseQueue?)>((false, nil))
+    /// Whether a copy is under way, whether a commit asked for one since it began
+    /// (a commit while it finishes must not go uncopied until the next one), and
+    /// the connection it copies on (opened when first needed).
+    private let state = Mutex<(running: Bool, asked: Bool, connection: DatabaseQueue?)>((false, false, nil))
 
     init(path: String, threshold: Int, limit: Int) {
         self.path = path
@@ -72,21 +74,26 @@ final class WALCheckpointer: TransactionObserver, @unchecked Sendable {
         }
         guard frames >= threshold else { return }
         let start = state.withLock { state in
-            defer { state.running = true }
+            defer { (state.running, state.asked) = (true, true) }
             return !state.running
         }
         if start { queue.async { self.copy() } }
     }
 
-    /// Copies until the WAL is wholly in the database file, a few rounds at most
-    /// (each round copies what was committed during the one before).
+    /// Copies while commits ask for it. Each time, until the WAL is wholly in the
+    /// database file, a few rounds at most (each round copies what was committed
+    /// during the one before).
     private func copy() {
-        defer { state.withLock { $0.running = false } }
-        guard let connection = self.connection() else { return }
-        for _ in 0..<4 {
-            guard let (frames, copied) = try? connection.writeWithoutTransaction({ try $0.checkpoint(.passive) }),
-                copied < frames
-            else { return }
+        while state.withLock({ state in
+            defer { (state.running, state.asked) = (state.asked, false) }
+            return state.asked
+        }) {
+            guard let connection = self.connection() else { continue }
+            for _ in 0..<4 {
+                guard let (frames, copied) = try? connection.writeWithoutTransaction({ try $0.checkpoint(.passive) }),
+                    copied < frames
+                else { break }
+            }
         }
     }
 

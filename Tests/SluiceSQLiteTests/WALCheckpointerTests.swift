@@ -28,14 +28,14 @@ import Testing
     }
 
     /// Commits `count` transactions of about `pages` new pages each, back to back.
-    func commit(_ count: Int, ofPages pages: Int, to pool: DatabasePool, after each: (String) -> Void = { _ in }) throws {
+    func commit(_ count: Int, ofPages pages: Int, to pool: DatabasePool, after each: () -> Void = {}) throws {
         for _ in 0..<count {
             try pool.write { db in
                 for _ in 0..<pages {
                     try db.execute(sql: "INSERT INTO blobs (bytes) VALUES (randomblob(4000))")
                 }
             }
-            each("")
+            each()
         }
     }
 
@@ -68,7 +68,7 @@ import Testing
     @Test func theWALStaysBoundedWhileCommitsComeWithoutPause() throws {
         let (pool, _, path) = try pool("bounded.sqlite", threshold: 40, limit: 120)
         var largest = 0
-        try commit(300, ofPages: 8, to: pool) { _ in largest = max(largest, walFrames(path)) }
+        try commit(300, ofPages: 8, to: pool) { largest = max(largest, walFrames(path)) }
         // 2,400 frames were committed; without a restart the file would hold them all.
         #expect(largest <= 120 + 2 * 10, "the WAL grew to \(largest) frames")
         let count = try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM blobs") }
