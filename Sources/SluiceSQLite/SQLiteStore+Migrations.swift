@@ -219,5 +219,18 @@ extension SQLiteStore {
                 CREATE INDEX chunks_for_search ON chunks(tenant, embedding, doc_id);
                 """)
         }
+        migrator.registerMigration("v16: embedding cache keys merged through a middle table") { db in
+            try db.execute(sql: """
+                -- Staged keys merged straight into embedding_keys rewrote every leaf of it each time
+                -- (1.5 GB of the WAL for a million keys); they go through this table now, merged into
+                -- the big one once it holds half as many keys (see EmbeddingKeys).
+                CREATE TABLE newer_embedding_keys (
+                    model INTEGER NOT NULL,
+                    text_hash BLOB NOT NULL,
+                    embedding INTEGER NOT NULL,
+                    PRIMARY KEY (model, text_hash)
+                ) WITHOUT ROWID;
+                """)
+        }
     }
 }

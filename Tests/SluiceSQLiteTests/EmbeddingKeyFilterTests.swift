@@ -32,7 +32,9 @@ import Testing
             try db.execute(sql: "INSERT INTO models (id, key, dimension) VALUES (1, 'test/1', 1), (2, 'other/1', 1)")
             for index in 0..<3_000 {
                 try EmbeddingKeys.addVector(db, model: 1, textHash: hash("key \(index)"))
-                if index == 1_999 { try EmbeddingKeys.mergeIfLarge(db, threshold: 0) }
+                // A thousand keys in each of the three tables.
+                if index == 999 { try EmbeddingKeys.mergeIfLarge(db, staged: 0, newer: 0) }
+                if index == 1_999 { try EmbeddingKeys.mergeIfLarge(db, staged: 0, newer: .max) }
             }
             #expect(filter.capacity == 0, "not built: it tells nothing")
             #expect(filter.mayContain(model: 1, textHash: hash("never")))

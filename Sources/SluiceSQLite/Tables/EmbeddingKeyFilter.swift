@@ -4,10 +4,10 @@ import SluiceCore
 import Synchronization
 
 /// Which embedding-cache keys may be in the store: a Bloom filter over every
-/// (model, text hash) of `embedding_keys` and `recent_embedding_keys`, kept in
+/// (model, text hash) of the three tables of `EmbeddingKeys`, kept in
 /// step by the single writer. A key it has not seen is certainly not cached,
 /// so a chunk never embedded before (every chunk of a first onboarding) costs
-/// no lookup in the two tables of random keys, neither in the worker's cache
+/// no lookup in the tables of random keys, neither in the worker's cache
 /// read nor in the writer. A key it has seen is looked up as before (of the
 /// absent keys, at most about one in 1,400 passes for one that may be there).
 ///
@@ -100,12 +100,12 @@ final class EmbeddingKeyFilter: Sendable {
         let current = state.withLock { $0.capacity > 0 && $0.dataVersion == version && $0.inserted <= $0.capacity }
         if current { return }
         state.withLock { $0 = Bits(capacity: 0, models: [:], dataVersion: 0) }
-        let count = try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM embedding_keys) + (SELECT count(*) FROM recent_embedding_keys)") ?? 0
+        let count = try Int.fetchOne(db, sql: "SELECT " + EmbeddingKeys.tables.map { "(SELECT count(*) FROM \($0))" }.joined(separator: " + ")) ?? 0
         var models: [String: Int64] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT key, id FROM models") { models[row[0]] = row[1] }
         var bits = Bits(capacity: max(minimumCapacity, 2 * count), models: models, dataVersion: version)
         let keys = RowStepper(
-            try db.makeStatement(sql: "SELECT model, text_hash FROM embedding_keys UNION ALL SELECT model, text_hash FROM recent_embedding_keys"),
+            try db.makeStatement(sql: EmbeddingKeys.tables.map { "SELECT model, text_hash FROM \($0)" }.joined(separator: " UNION ALL ")),
             in: db)
         _ = try keys.rows { columns in
             let model = columns.int64(0)

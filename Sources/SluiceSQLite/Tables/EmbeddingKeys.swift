@@ -2,19 +2,26 @@ import Foundation
 import GRDB
 
 /// The embedding cache's lookup from (model, SHA-256 of a chunk's text) to the
-/// vector's row, kept in two tables: `embedding_keys`, large, and
-/// `recent_embedding_keys`, where new keys go until there are
-/// `mergeThreshold` of them and they are merged into the large one in key order.
+/// vector's row, kept in three tables, each merged into the next in key order:
+/// `recent_embedding_keys`, where new keys go until there are `stagedLimit`
+/// of them; `newer_embedding_keys`, which takes those until it holds half as
+/// many keys as the third (`newerMinimum` at least); and `embedding_keys`.
 ///
 /// The keys are hashes, so they are random: written straight into one big
 /// index, each new chunk lands on a random 16 KiB leaf page, and once the index
 /// has more leaves than a commit has chunks every commit rewrites about a page
 /// per chunk (on 100,000 files, 23 GB written for a 2.6 GB store). The small
 /// table takes a commit's keys on a few leaves, and a merge in key order
-/// touches each leaf of the big one once.
+/// touches each leaf of the table it goes into once. Merged straight into the
+/// big one, every merge rewrote all of it (1.5 GB of the WAL for a million
+/// keys); through the middle table, each key is rewritten a few times (0.4 GB).
 enum EmbeddingKeys {
-    /// Staged keys that trigger a merge: about 50 of the small table's leaves.
-    static let mergeThreshold = 16_384
+    /// The tables, newest first: a lookup tries them in this order.
+    static let tables = ["recent_embedding_keys", "newer_embedding_keys", "embedding_keys"]
+    /// Staged keys that trigger a merge into the middle table: about 50 of the small table's leaves.
+    static let stagedLimit = 16_384
+    /// The middle table goes into the big one once it holds this many keys and half as many as the big one.
+    static let newerMinimum = 131_072
 
     /// The vector row for `textHash` under `model`, if cached. Bound through
     /// `RowStepper`: the single writer looks up every chunk of a completion that
@@ -23,6 +30,8 @@ enum EmbeddingKeys {
         let find = RowStepper(
             try db.cachedStatement(sql: """
                 SELECT embedding FROM recent_embedding_keys WHERE model = ?1 AND text_hash = ?2
+                UNION ALL
+                SELECT embedding FROM newer_embedding_keys WHERE model = ?1 AND text_hash = ?2
                 UNION ALL
                 SELECT embedding FROM embedding_keys WHERE model = ?1 AND text_hash = ?2
                 LIMIT 1
@@ -41,24 +50,42 @@ enum EmbeddingKeys {
         try add.execute()
     }
 
-    /// Merges the staged keys into the large table once there are enough of them
-    /// (or any, with `threshold` 0), in the same transaction as the writes that staged them.
-    static func mergeIfLarge(_ db: Database, threshold: Int = mergeThreshold) throws {
-        let staged = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM recent_embedding_keys")) ?? 0
-        guard staged > 0, staged >= threshold else { return }
-        // The small table is read in key order (it is its primary key), so the inserts walk the big
-        // one's leaves once. A key is staged only when neither table has it; OR IGNORE only makes
+    /// Merges the staged keys into the middle table once there are `staged` of
+    /// them, and then the middle table into the big one once it holds `newer`
+    /// keys and half as many as the big one; in the same transaction as the
+    /// writes that staged them. Thresholds of 0 merge everything.
+    static func mergeIfLarge(_ db: Database, staged: Int = stagedLimit, newer: Int = newerMinimum) throws {
+        let recent = try count(db, tables[0])
+        if recent > 0, recent >= staged {
+            try merge(db, from: tables[0], into: tables[1])
+        } else if newer > 0 {
+            return  // the middle table grows only by a merge
+        }
+        let middle = try count(db, tables[1])
+        guard middle > 0, middle >= newer else { return }
+        if newer > 0, try middle * 2 < count(db, tables[2]) { return }
+        try merge(db, from: tables[1], into: tables[2])
+    }
+
+    /// Moves every key of `source` into `target`.
+    private static func merge(_ db: Database, from source: String, into target: String) throws {
+        // The source is read in key order (it is its primary key), so the inserts walk the
+        // target's leaves once. A key is staged only when no table has it; OR IGNORE only makes
         // sure a broken invariant could never stop every completion from committing.
         try db.execute(sql: """
-            INSERT OR IGNORE INTO embedding_keys (model, text_hash, embedding)
-            SELECT model, text_hash, embedding FROM recent_embedding_keys ORDER BY model, text_hash;
-            DELETE FROM recent_embedding_keys;
+            INSERT OR IGNORE INTO \(target) (model, text_hash, embedding)
+            SELECT model, text_hash, embedding FROM \(source) ORDER BY model, text_hash;
+            DELETE FROM \(source);
             """)
+    }
+
+    private static func count(_ db: Database, _ table: String) throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM \(table)")) ?? 0
     }
 
     /// Removes the vector rows no chunk refers to, with their keys; returns how many.
     static func collectUnused(_ db: Database) throws -> Int {
-        try mergeIfLarge(db, threshold: 0)
+        try mergeIfLarge(db, staged: 0, newer: 0)
         // EXCEPT sorts both id lists once; both come from covering indexes.
         try db.execute(sql: """
             CREATE TEMPORARY TABLE unused_embeddings AS
