@@ -63,14 +63,24 @@ public struct Reconciler: Sendable {
             result.problems += report.problems.map { ScanProblem(tenant: root.tenant.rawValue, message: $0) }
             unreadable += report.unreadableDirectories
             result.filesSeen += files.count
-            // Hash only what may have changed, off the cooperative pool, a slice at a time.
-            var candidates: [(file: ScannedFile, prior: FileState?)] = []
+            // Hash only what may have changed, off the cooperative pool, a slice at a time. A file
+            // never recorded is queued unread, as the watcher queues one: its worker reads and hashes
+            // it anyway, and records its state (hashing it here too cost a cold onboarding a tenth).
+            var candidates: [(file: ScannedFile, prior: FileState)] = []
             for file in files {
                 queued.removeValue(forKey: file.key)
-                let prior = recorded.removeValue(forKey: file.key)
-                if let prior, prior.path == file.path, prior.tenantDirectory == root.directory,
-                    prior.isUnchanged(comparedTo: file.stat)
-                {
+                guard let prior = recorded.removeValue(forKey: file.key) else {
+                    pending.changes.append(Change(
+                        key: file.key, kind: .upsert, origin: .file(FileLocation(scanRoot: scanRoot, tenantDirectory: root.directory, path: file.path)),
+                        priority: priority))
+                    result.queued += 1
+                    if pending.changes.count + pending.fileStates.count >= batchSize {
+                        try await store.applyScan(pending)
+                        pending = ScanBatch()
+                    }
+                    continue
+                }
+                if prior.path == file.path, prior.tenantDirectory == root.directory, prior.isUnchanged(comparedTo: file.stat) {
                     result.unchanged += 1
                 } else {
                     candidates.append((file, prior))
@@ -87,7 +97,7 @@ public struct Reconciler: Sendable {
                         key: file.key, root: scanRoot, tenantDirectory: root.directory, path: file.path, stat: file.stat,
                         contentHash: hash.hash, recordedAtNanos: scanStart)
                     if hash.readable { pending.fileStates.append(state) }
-                    if let prior, prior.contentHash == hash.hash, hash.readable {
+                    if prior.contentHash == hash.hash, hash.readable {
                         result.unchanged += 1
                         continue
                     }
