@@ -21,7 +21,7 @@ extension SQLiteStore: JobQueue {
         guard limit > 0 else { return [] }
         let now = clock.now()
         let quantum = TenantRounds.quantum(for: limit)
-        return try await write("leasing documents") { db in
+        return try await write("leasing documents", recordsProgress: true) { db in
             // The next tenant after a cursor with queued rows of a priority: one seek.
             let nextTenant = try db.cachedStatement(sql: """
                 SELECT tenant FROM queue INDEXED BY queue_by_tenant_readiness
@@ -72,7 +72,7 @@ extension SQLiteStore: JobQueue {
     public func renew(_ leases: [Lease], duration: Duration) async throws -> Set<String> {
         guard !leases.isEmpty else { return [] }
         let now = clock.now()
-        return try await write("renewing leases") { db in
+        return try await write("renewing leases", recordsProgress: true) { db in
             var lost = Set<String>()
             for lease in leases {
                 guard var entry = try QueueEntry.fetch(db, lease.key),
@@ -100,7 +100,7 @@ extension SQLiteStore: JobQueue {
         let now = clock.now()
         let count = groups.reduce(0) { $0 + $1.count }
         let (cache, keys) = (searchCache, keyFilter)
-        let (outcomes, changes) = try await write("completing \(count) documents") { db in
+        let (outcomes, changes) = try await write("completing \(count) documents", recordsProgress: true) { db in
             try keys.prepare(db)
             var index = IndexWriter(db: db, now: now, keys: keys)
             let outcomes = try groups.map { completions in try completions.map { try index.apply($0) } }
@@ -140,7 +140,7 @@ extension SQLiteStore: JobQueue {
 
     public func postpone(_ lease: Lease, until time: Timestamp) async throws {
         let now = clock.now()
-        try await write("postponing \(lease.key)") { db in
+        try await write("postponing \(lease.key)", recordsProgress: true) { db in
             guard var entry = try QueueEntry.fetch(db, lease.key), entry.postpone(token: lease.token, until: time, now: now) else {
                 return
             }
@@ -150,7 +150,7 @@ extension SQLiteStore: JobQueue {
 
     public func release(_ leases: [Lease]) async throws {
         guard !leases.isEmpty else { return }
-        try await write("releasing leases") { db in
+        try await write("releasing leases", recordsProgress: true) { db in
             for lease in leases {
                 guard var entry = try QueueEntry.fetch(db, lease.key), entry.release(token: lease.token) else { continue }
                 try entry.save(db)
@@ -160,7 +160,7 @@ extension SQLiteStore: JobQueue {
 
     @discardableResult
     public func releaseAbandonedLeases(blaming blamed: Set<String>) async throws -> Int {
-        try await write("releasing abandoned leases") { db in
+        try await write("releasing abandoned leases", recordsProgress: true) { db in
             let entries = try QueueEntry.fetchAll(
                 RowStepper(db.makeStatement(sql: "SELECT \(QueueEntry.columns) FROM queue WHERE lease_token IS NOT NULL"), in: db))
             for var entry in entries {

@@ -62,7 +62,7 @@ extension Setting {
         .alertErrorRate,
         .metrics,
         .int("SLUICE_METRICS_TENANT_SERIES", "tenants with series of their own in /metrics (those with the most documents waiting; the others are summed as tenant=\"(other)\")", \.metricsTenantSeries, 0...100_000),
-        .choice("SLUICE_DURABILITY", "full (every commit survives power loss) or normal (survives a crash of Sluice)", \.durability),
+        .choice("SLUICE_DURABILITY", "full (every accepted change survives power loss; the last leases and completions may be redone after one) or normal (survives a crash of Sluice)", \.durability),
     ]
 
     /// The setting read from `variable`, if Sluice has one.
