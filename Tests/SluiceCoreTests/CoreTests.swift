@@ -194,4 +194,26 @@ import Testing
         entry.coalesce(changed, revision: 9, now: Timestamp(milliseconds: 300), settle: settle)
         #expect(entry.state == .queued && entry.leaseExpiries == 0, "new content is a new change")
     }
+
+    /// A new file a scan queued unread (no hash) that kills the process: the
+    /// rescan that reads it gives the row its version and keeps its expiries;
+    /// from then on versions compare as above.
+    @Test func aRowQueuedUnreadTakesTheFirstHashReadAsItsVersion() throws {
+        var entry = QueueEntry(change: change, revision: 1, now: Timestamp(milliseconds: 0), settle: settle)
+        #expect(entry.contentHash == nil)
+        _ = entry.lease(token: "w1", now: Timestamp(milliseconds: 100), duration: .seconds(30))
+        entry.expireHold()
+        var read = change
+        read.contentHash = ContentHash.of("v1")
+        entry.coalesce(read, revision: 2, now: Timestamp(milliseconds: 200), settle: settle)
+        #expect(entry.leaseExpiries == 1 && entry.contentHash == ContentHash.of("v1"))
+        _ = entry.lease(token: "w2", now: Timestamp(milliseconds: 300), duration: .seconds(30))
+        entry.expireHold()
+        var changed = change
+        changed.contentHash = ContentHash.of("v2")
+        entry.coalesce(changed, revision: 3, now: Timestamp(milliseconds: 400), settle: settle)
+        #expect(entry.leaseExpiries == 0, "another version starts over")
+        entry.coalesce(change, revision: 4, now: Timestamp(milliseconds: 500), settle: settle)
+        #expect(entry.contentHash == nil, "an unread change (a watched event) leaves the version unknown again")
+    }
 }

@@ -64,12 +64,15 @@ public struct Reconciler: Sendable {
             unreadable += report.unreadableDirectories
             result.filesSeen += files.count
             // Hash only what may have changed, off the cooperative pool, a slice at a time. A file
-            // never recorded is queued unread, as the watcher queues one: its worker reads and hashes
-            // it anyway, and records its state (hashing it here too cost a cold onboarding a tenth).
-            var candidates: [(file: ScannedFile, prior: FileState)] = []
+            // neither recorded nor queued is queued unread, as the watcher queues one: its worker reads
+            // and hashes it anyway, and records its state (hashing it here too cost a cold onboarding a
+            // tenth). A queued one is hashed: the same version queued again keeps its row's lease
+            // expiries (a document that kills the process as it is read must still become a dead letter).
+            var candidates: [(file: ScannedFile, prior: FileState?)] = []
             for file in files {
-                queued.removeValue(forKey: file.key)
-                guard let prior = recorded.removeValue(forKey: file.key) else {
+                let wasQueued = queued.removeValue(forKey: file.key) != nil
+                let prior = recorded.removeValue(forKey: file.key)
+                if prior == nil, !wasQueued {
                     pending.changes.append(Change(
                         key: file.key, kind: .upsert, origin: .file(FileLocation(scanRoot: scanRoot, tenantDirectory: root.directory, path: file.path)),
                         priority: priority))
@@ -80,7 +83,9 @@ public struct Reconciler: Sendable {
                     }
                     continue
                 }
-                if prior.path == file.path, prior.tenantDirectory == root.directory, prior.isUnchanged(comparedTo: file.stat) {
+                if let prior, prior.path == file.path, prior.tenantDirectory == root.directory,
+                    prior.isUnchanged(comparedTo: file.stat)
+                {
                     result.unchanged += 1
                 } else {
                     candidates.append((file, prior))
@@ -97,7 +102,7 @@ public struct Reconciler: Sendable {
                         key: file.key, root: scanRoot, tenantDirectory: root.directory, path: file.path, stat: file.stat,
                         contentHash: hash.hash, recordedAtNanos: scanStart)
                     if hash.readable { pending.fileStates.append(state) }
-                    if prior.contentHash == hash.hash, hash.readable {
+                    if let prior, prior.contentHash == hash.hash, hash.readable {
                         result.unchanged += 1
                         continue
                     }

@@ -105,6 +105,10 @@ public struct QueueEntry: Sendable, Equatable {
         // until its content changes or `dlq retry` revives it.
         let sameVersion = change.kind == kind && change.contentHash != nil && change.contentHash == contentHash
         if sameVersion && state == .dead && leaseExpiries >= QueueEntry.maxLeaseExpiries { return }
+        // A row queued without its content's hash (a new file a scan queued unread) takes the first
+        // hash a rescan reads as its own version: its expiries stand too (a dead letter is revived
+        // once, to learn it).
+        let firstHash = change.kind == kind && contentHash == nil && change.contentHash != nil
         // A document that changes again while a change is pending is busy.
         let busy = change.activity == .busy || (state == .queued && hasPendingChange)
         if !hasPendingChange || state == .dead {
@@ -125,7 +129,7 @@ public struct QueueEntry: Sendable, Equatable {
         lastChangeAt = now
         readyAt = change.activity == .settled ? now : settle.readyAt(firstChange: firstChangeAt, lastChange: now, busy: busy)
         attempts = 0
-        if !sameVersion { leaseExpiries = 0 }
+        if !sameVersion && !firstHash { leaseExpiries = 0 }
         lastError = nil
         supersededCount += 1
     }
