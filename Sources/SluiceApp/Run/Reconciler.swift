@@ -58,6 +58,11 @@ public struct Reconciler: Sendable {
         let scanStart = clock.now().milliseconds * 1_000_000
         var pending = ScanBatch()
         var unreadable: [String] = []
+        func applyIfFull() async throws {
+            guard pending.changes.count + pending.fileStates.count >= batchSize else { return }
+            try await store.applyScan(pending)
+            pending = ScanBatch()
+        }
         for root in roots {
             let (files, report) = try await walks.next()
             result.problems += report.problems.map { ScanProblem(tenant: root.tenant.rawValue, message: $0) }
@@ -68,19 +73,19 @@ public struct Reconciler: Sendable {
             // and hashes it anyway, and records its state (hashing it here too cost a cold onboarding a
             // tenth). A queued one is hashed: the same version queued again keeps its row's lease
             // expiries (a document that kills the process as it is read must still become a dead letter).
+            func queue(_ file: ScannedFile, contentHash: ContentHash?) {
+                pending.changes.append(Change(
+                    key: file.key, kind: .upsert, origin: .file(FileLocation(scanRoot: scanRoot, tenantDirectory: root.directory, path: file.path)),
+                    contentHash: contentHash, priority: priority))
+                result.queued += 1
+            }
             var candidates: [(file: ScannedFile, prior: FileState?)] = []
             for file in files {
                 let wasQueued = queued.removeValue(forKey: file.key) != nil
                 let prior = recorded.removeValue(forKey: file.key)
                 if prior == nil, !wasQueued {
-                    pending.changes.append(Change(
-                        key: file.key, kind: .upsert, origin: .file(FileLocation(scanRoot: scanRoot, tenantDirectory: root.directory, path: file.path)),
-                        priority: priority))
-                    result.queued += 1
-                    if pending.changes.count + pending.fileStates.count >= batchSize {
-                        try await store.applyScan(pending)
-                        pending = ScanBatch()
-                    }
+                    queue(file, contentHash: nil)
+                    try await applyIfFull()
                     continue
                 }
                 if let prior, prior.path == file.path, prior.tenantDirectory == root.directory,
@@ -106,15 +111,9 @@ public struct Reconciler: Sendable {
                         result.unchanged += 1
                         continue
                     }
-                    pending.changes.append(Change(
-                        key: file.key, kind: .upsert, origin: .file(FileLocation(scanRoot: scanRoot, tenantDirectory: root.directory, path: file.path)),
-                        contentHash: hash.readable ? hash.hash : nil, priority: priority))
-                    result.queued += 1
+                    queue(file, contentHash: hash.readable ? hash.hash : nil)
                 }
-                if pending.changes.count + pending.fileStates.count >= batchSize {
-                    try await store.applyScan(pending)
-                    pending = ScanBatch()
-                }
+                try await applyIfFull()
             }
         }
         // What is left was recorded or queued under this root but not seen now:
