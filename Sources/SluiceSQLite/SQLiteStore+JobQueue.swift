@@ -160,7 +160,9 @@ extension SQLiteStore: JobQueue {
 
     @discardableResult
     public func releaseAbandonedLeases(blaming blamed: Set<String>) async throws -> Int {
-        try await write("releasing abandoned leases", recordsProgress: true) { db in
+        // Synced, unlike other lease writes: the blame it records (a lease expiry, perhaps a dead
+        // letter) is a failure, and the record it comes from is cleared once it returns.
+        try await write("releasing abandoned leases") { db in
             let entries = try QueueEntry.fetchAll(
                 RowStepper(db.makeStatement(sql: "SELECT \(QueueEntry.columns) FROM queue WHERE lease_token IS NOT NULL"), in: db))
             for var entry in entries {
