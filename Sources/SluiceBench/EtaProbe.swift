@@ -6,7 +6,7 @@ import Synchronization
 /// Watches an onboarding from outside the process doing it, as an operator
 /// would: it reads the store's onboarding progress (the figures
 /// `/v1/stats` and `sluice status --watch` show, taken together over the
-/// wave) every 100 ms, notes the ETA reported when 25%, 50% and 75% are
+/// wave) again and again, notes the ETA reported when 25%, 50% and 75% are
 /// done, and compares each with the time the backlog actually took to empty.
 ///
 /// A reading counts the documents and queue rows of every tenant in the
@@ -16,8 +16,8 @@ import Synchronization
 /// readings take a tenth of the run's time at most. Polled every 100 ms,
 /// they took 17.5 s of a 45 s onboarding of 100,000 files (275 readings,
 /// each dearer than the one before), which then took 31 s with a probe
-/// reading 65 times. A mark is what was read when it was passed (25.9%, say), so a
-/// coarser reading moves the quarters' cuts, not their rates.
+/// reading 65 times. A mark is what was read when it was passed (25.9%,
+/// say), so a coarser reading moves the quarters' cuts, not their rates.
 public final class EtaProbe: Sendable {
     /// One prediction and what happened.
     public struct Check: Sendable, Codable {
