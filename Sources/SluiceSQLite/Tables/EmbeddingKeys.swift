@@ -23,19 +23,17 @@ enum EmbeddingKeys {
     /// The middle table goes into the big one once it holds this many keys and half as many as the big one.
     static let newerMinimum = 131_072
 
+    /// Each table in turn, newest first, until one has the key.
+    private static let findSQL = tables.map { "SELECT embedding FROM \($0) WHERE model = ?1 AND text_hash = ?2" }
+        .joined(separator: " UNION ALL ") + " LIMIT 1"
+    /// New keys go into the newest table. (Both statements are built once: every chunk's key goes through them.)
+    private static let addSQL = "INSERT INTO \(tables[0]) (model, text_hash, embedding) VALUES (?, ?, ?)"
+
     /// The vector row for `textHash` under `model`, if cached. Bound through
     /// `RowStepper`: the single writer looks up every chunk of a completion that
     /// `EmbeddingKeyFilter` does not rule out.
     static func find(_ db: Database, model: Int64, textHash: Data) throws -> Int64? {
-        let find = RowStepper(
-            try db.cachedStatement(sql: """
-                SELECT embedding FROM recent_embedding_keys WHERE model = ?1 AND text_hash = ?2
-                UNION ALL
-                SELECT embedding FROM newer_embedding_keys WHERE model = ?1 AND text_hash = ?2
-                UNION ALL
-                SELECT embedding FROM embedding_keys WHERE model = ?1 AND text_hash = ?2
-                LIMIT 1
-                """), in: db)
+        let find = RowStepper(try db.cachedStatement(sql: findSQL), in: db)
         try find.bind(1, model)
         try find.bind(2, textHash)
         return try find.int64()
@@ -43,7 +41,7 @@ enum EmbeddingKeys {
 
     /// Records a new vector row's key (one `find` did not know).
     static func add(_ db: Database, model: Int64, textHash: Data, embedding: Int64) throws {
-        let add = RowStepper(try db.cachedStatement(sql: "INSERT INTO recent_embedding_keys (model, text_hash, embedding) VALUES (?, ?, ?)"), in: db)
+        let add = RowStepper(try db.cachedStatement(sql: addSQL), in: db)
         try add.bind(1, model)
         try add.bind(2, textHash)
         try add.bind(3, embedding)
