@@ -26,7 +26,7 @@ struct EnqueueEffects: Sendable {
         if !others {
             try db.cachedStatement(sql: """
                 INSERT INTO onboarding_starts (tenant, started_at) VALUES (?, ?)
-                ON CONFLICT (tenant) DO UPDATE SET started_at = excluded.started_at
+                ON CONFLICT (tenant) DO UPDATE SET started_at = excluded.started_at, batches = 0
                 """).execute(arguments: [tenant, now.milliseconds])
         }
     }

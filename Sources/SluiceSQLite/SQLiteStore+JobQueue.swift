@@ -13,14 +13,16 @@ extension SQLiteStore: JobQueue {
         }
     }
 
-    /// Leases ready rows, highest priority first and, within a priority, fairly
-    /// across tenants: it goes round the tenants with ready work from where the
-    /// last lease stopped, taking at most a quantum from each per round, so a
-    /// tenant with 100,000 queued documents never holds back another's ten.
+    /// Leases ready rows, highest priority first and, within a priority,
+    /// fairly across tenants: first from tenants whose onboarding has had no
+    /// lease yet, oldest onboarding first; then round the tenants with ready
+    /// work from where the last lease stopped, taking at most a quantum from
+    /// each per round (`TenantRounds.quantum`: a quarter of the batch at
+    /// first, growing with each lease the tenant has had). So a tenant with
+    /// 100,000 queued documents never holds back another's ten.
     public func lease(limit: Int, duration: Duration) async throws -> [Lease] {
         guard limit > 0 else { return [] }
         let now = clock.now()
-        let quantum = TenantRounds.quantum(for: limit)
         return try await write("leasing documents", recordsProgress: true) { db in
             // The next tenant after a cursor with queued rows of a priority: one seek.
             let nextTenant = try db.cachedStatement(sql: """
@@ -36,31 +38,43 @@ extension SQLiteStore: JobQueue {
                 ORDER BY ready_at
                 LIMIT ?4
                 """)
+            let starts = LeaseStarts(db)
             var leases: [Lease] = []
+            /// Leases up to `quantum` of `tenant`'s ready rows of `priority`; how many it leased.
+            func lease(_ tenant: String, _ priority: Priority, quantum: Int) throws -> Int {
+                let select = RowStepper(readyRows, in: db)
+                try select.bind(1, priority.rawValue)
+                try select.bind(2, tenant)
+                try select.bind(3, now.milliseconds)
+                try select.bind(4, min(quantum, limit - leases.count))
+                var count = 0
+                // All read before any is written: the writes move rows in the index read.
+                for var entry in try QueueEntry.fetchAll(select) {
+                    let token = UUID().uuidString
+                    let outcome = entry.lease(token: token, now: now, duration: duration)
+                    try entry.save(db)
+                    if outcome == .leased {
+                        leases.append(entry.lease(token: token))
+                        count += 1
+                    }
+                }
+                if count > 0 { try starts.served(tenant) }
+                return count
+            }
             for priority in Priority.allCases.sorted(by: >) where leases.count < limit {
+                for tenant in try starts.unserved(count: limit) where leases.count < limit {
+                    if try lease(tenant, priority, quantum: TenantRounds.quantum(for: limit)) == 0 {
+                        try starts.forgetIfIdle(tenant)
+                    }
+                }
                 var rounds = TenantRounds(from: self.leaseCursors.withLock { $0[priority] } ?? "")
                 walk: while leases.count < limit {
                     let next = try String.fetchOne(nextTenant, arguments: ["priority": priority.rawValue, "after": rounds.cursor])
-                    let tenant: String
                     switch rounds.step(next: next) {
                     case .stop: break walk
                     case .wrap: continue walk
-                    case .lease(let next): tenant = next
-                    }
-                    let select = RowStepper(readyRows, in: db)
-                    try select.bind(1, priority.rawValue)
-                    try select.bind(2, tenant)
-                    try select.bind(3, now.milliseconds)
-                    try select.bind(4, min(quantum, limit - leases.count))
-                    // All read before any is written: the writes move rows in the index read.
-                    for var entry in try QueueEntry.fetchAll(select) {
-                        let token = UUID().uuidString
-                        let outcome = entry.lease(token: token, now: now, duration: duration)
-                        try entry.save(db)
-                        if outcome == .leased {
-                            leases.append(entry.lease(token: token))
-                            rounds.leased(1)
-                        }
+                    case .lease(let tenant):
+                        rounds.leased(try lease(tenant, priority, quantum: TenantRounds.quantum(for: limit, batches: try starts.batches(tenant))))
                     }
                 }
                 self.leaseCursors.withLock { $0[priority] = rounds.cursor }

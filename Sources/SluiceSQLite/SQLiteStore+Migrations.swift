@@ -242,5 +242,15 @@ extension SQLiteStore {
                 DROP INDEX files_by_root;
                 """)
         }
+        migrator.registerMigration("v18: leases per onboarding") { db in
+            try db.execute(sql: """
+                -- How many leases a tenant's onboarding has had (fair leasing serves tenants at 0 first,
+                -- then grows a tenant's share of a batch with each lease: LeaseStarts). Onboardings under
+                -- way count as served once.
+                ALTER TABLE onboarding_starts ADD COLUMN batches INTEGER NOT NULL DEFAULT 0;
+                UPDATE onboarding_starts SET batches = 1;
+                CREATE INDEX onboarding_starts_unserved ON onboarding_starts(started_at) WHERE batches = 0;
+                """)
+        }
     }
 }

@@ -35,6 +35,13 @@ import Testing
         }
     }
 
+    @Test func aTenantsShareStartsAtAQuarterAndDoublesUpToTheWholeBatch() {
+        #expect((0..<5).map { TenantRounds.quantum(for: 50, batches: $0) } == [12, 24, 48, 50, 50])
+        #expect((0..<3).map { TenantRounds.quantum(for: 3, batches: $0) } == [1, 2, 3])
+        #expect(TenantRounds.quantum(for: 1) == 1)
+        #expect(TenantRounds.quantum(for: 50, batches: Int.max) == 50, "no overflow however many leases")
+    }
+
     @Test func eachRoundTakesAQuantumFromEachTenantFromWhereTheLastLeaseStopped() {
         var queue = Queue(queued: ["a": 10, "b": 1, "c": 10])
         let walk = queue.walk(from: "a", limit: 8)

@@ -42,6 +42,39 @@ extension JobQueueConformance {
         #expect(third.count == 20 && third.allSatisfy { $0.key.tenant.rawValue == "big" })
     }
 
+    /// A tenant's share of a batch grows with each lease its onboarding has
+    /// had (a quarter of the batch, then doubling up to the whole batch), so
+    /// long backlogs are leased in long runs; and a tenant whose backlog just
+    /// filled from empty is leased from first, whatever the others' shares
+    /// have grown to.
+    public func growsSharesButServesNewOnboardingsFirst() async throws {
+        let clock = ManualClock()
+        let queue = try await make(clock)
+        for tenant in ["a", "b"] {
+            try await queue.enqueue((0..<200).map { Self.change("doc\($0).md", .low, tenant: tenant) })
+        }
+        clock.advance(by: .seconds(3))
+        func shares(_ leases: [Lease]) -> [String: Int] { Dictionary(grouping: leases, by: \.key.tenant.rawValue).mapValues(\.count) }
+        // First a quarter (5) from each, then 10 from the first tenant of the round, whose share has doubled.
+        #expect(shares(try await lease(queue, limit: 20)) == ["a": 15, "b": 5])
+        #expect(shares(try await lease(queue, limit: 20)) == ["a": 10, "b": 10])
+        for _ in 0..<2 {
+            let whole = shares(try await lease(queue, limit: 20))
+            #expect(whole.count == 1 && whole.values.first == 20, "grown shares: a whole batch from one tenant: \(whole)")
+        }
+        try await queue.enqueue((0..<3).map { Self.change("new\($0).md", .low, tenant: "late") })
+        clock.advance(by: .seconds(3))
+        let arrived = try await lease(queue, limit: 20)
+        #expect(shares(arrived)["late"] == 3, "a new onboarding goes first: \(shares(arrived))")
+        for held in arrived where held.key.tenant.rawValue == "late" {
+            #expect(try await queue.complete([Completion(lease: held, result: .deleted)]) == [.applied])
+        }
+        // Its backlog emptied; a change that fills it again starts another onboarding, first again.
+        try await queue.enqueue([Self.change("again.md", .low, tenant: "late")])
+        clock.advance(by: .seconds(3))
+        #expect(shares(try await lease(queue, limit: 20))["late"] == 1)
+    }
+
     public func deadLettersAfterThreeLeaseExpiries() async throws {
         let clock = ManualClock()
         let queue = try await make(clock)

@@ -43,6 +43,7 @@ public struct JobQueueConformance: Sendable {
         try await newChangeRevivesDeadLetter()
         try await leasesByPriority()
         try await sharesLeasesFairlyAcrossTenants()
+        try await growsSharesButServesNewOnboardingsFirst()
         try await deadLettersAfterThreeLeaseExpiries()
         try await releasesAbandonedLeases()
         try await blamesOnlyTheDocumentBeingProcessed()
