@@ -15,7 +15,7 @@ extension PostgresStore: JobQueue {
     /// fairly across tenants: first from tenants whose onboarding has had no
     /// lease yet, oldest onboarding first; then round the tenants with queued
     /// rows from where this process's last lease stopped, at most a quantum
-    /// from each per round (`TenantRounds`: a quarter of the batch at first,
+    /// from each per round (`TenantRounds`: an eighth of the batch at first,
     /// growing with each lease the tenant's onboarding has had). Rows another
     /// transaction holds are skipped, not waited for (`SKIP LOCKED`), so
     /// processes leasing at once share the work instead of queueing behind

@@ -17,7 +17,7 @@ extension SQLiteStore: JobQueue {
     /// fairly across tenants: first from tenants whose onboarding has had no
     /// lease yet, oldest onboarding first; then round the tenants with ready
     /// work from where the last lease stopped, taking at most a quantum from
-    /// each per round (`TenantRounds.quantum`: a quarter of the batch at
+    /// each per round (`TenantRounds.quantum`: an eighth of the batch at
     /// first, growing with each lease the tenant has had). So a tenant with
     /// 100,000 queued documents never holds back another's ten.
     public func lease(limit: Int, duration: Duration) async throws -> [Lease] {

@@ -8,6 +8,8 @@ import Testing
     /// held by other processes or not ready yet).
     struct Queue {
         var queued: [String: Int]
+        /// Rows taken from a tenant per visit (its share: `TenantRounds.quantum`).
+        var quantum = 2
         /// Called after each step; another process may change the queue here.
         var between: (inout [String: Int], Int) -> Void = { _, _ in }
 
@@ -24,7 +26,7 @@ import Testing
                 case .wrap: continue
                 case .lease(let tenant):
                     visits.append(tenant)
-                    let taken = min(TenantRounds.quantum(for: limit), queued[tenant] ?? 0, limit - leased)
+                    let taken = min(quantum, queued[tenant] ?? 0, limit - leased)
                     queued[tenant]? -= taken
                     leased += taken
                     rounds.leased(taken)
@@ -35,8 +37,8 @@ import Testing
         }
     }
 
-    @Test func aTenantsShareStartsAtAQuarterAndDoublesUpToTheWholeBatch() {
-        #expect((0..<5).map { TenantRounds.quantum(for: 50, batches: $0) } == [12, 24, 48, 50, 50])
+    @Test func aTenantsShareStartsAtAnEighthAndDoublesUpToTheWholeBatch() {
+        #expect((0..<6).map { TenantRounds.quantum(for: 50, batches: $0) } == [6, 12, 24, 48, 50, 50])
         #expect((0..<3).map { TenantRounds.quantum(for: 3, batches: $0) } == [1, 2, 3])
         #expect(TenantRounds.quantum(for: 1) == 1)
         #expect(TenantRounds.quantum(for: 50, batches: Int.max) == 50, "no overflow however many leases")

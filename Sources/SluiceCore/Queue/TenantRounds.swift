@@ -24,17 +24,20 @@ public struct TenantRounds: Sendable {
 
     /// How many rows to take from one tenant per round for a batch of
     /// `limit`, when the tenant has had `batches` leases since its onboarding
-    /// began (its backlog last filled from empty): a quarter of the batch at
-    /// first, so a thousand tenants starting at once all get their first
-    /// documents soon; then doubling with each lease, up to the whole batch.
-    /// Longer runs from one tenant let a commit write each index keyed by
-    /// tenant in a few long runs rather than many short ones: with a quarter
-    /// of a batch throughout, 1,000 tenants' onboarding wrote 10.5 GB and its
-    /// last quarter ran at 80-85% of its second's rate (BENCHMARKS.md). A
-    /// tenant's first batch does not wait for the others' grown ones: both
-    /// backends lease from tenants that have had none first.
+    /// began (its backlog last filled from empty): an eighth of the batch at
+    /// first, then doubling with each lease, up to the whole batch.
+    ///
+    /// Small at first so that many tenants starting at once all get their
+    /// first documents soon: a first round over 1,000 tenants takes 6,000 of
+    /// their documents, where a quarter of a batch took 12,000, more than a
+    /// tenth of a 100,000-file onboarding (issue 12's bar). Growing after that
+    /// so that a commit writes each index keyed by tenant in a few long runs
+    /// rather than many short ones (a quarter of a batch throughout wrote
+    /// 10.5 GB for those 100,000 files, the shares that grow 9.3-9.4 GB:
+    /// BENCHMARKS.md). A tenant's first batch never waits for the others'
+    /// grown ones: both backends lease from tenants that have had none first.
     public static func quantum(for limit: Int, batches: Int = 0) -> Int {
-        min(limit, max(1, limit / 4) << min(max(batches, 0), 8))
+        min(limit, max(1, limit / 8) << min(max(batches, 0), 8))
     }
 
     /// Where to go, given the next tenant after `cursor` with queued work (nil: none).

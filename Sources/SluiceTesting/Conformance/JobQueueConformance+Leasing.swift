@@ -43,7 +43,7 @@ extension JobQueueConformance {
     }
 
     /// A tenant's share of a batch grows with each lease its onboarding has
-    /// had (a quarter of the batch, then doubling up to the whole batch), so
+    /// had (an eighth of the batch, then doubling up to the whole batch), so
     /// long backlogs are leased in long runs; and a tenant whose backlog just
     /// filled from empty is leased from first, whatever the others' shares
     /// have grown to.
@@ -55,16 +55,16 @@ extension JobQueueConformance {
         }
         clock.advance(by: .seconds(3))
         func shares(_ leases: [Lease]) -> [String: Int] { Dictionary(grouping: leases, by: \.key.tenant.rawValue).mapValues(\.count) }
-        // First a quarter (5) from each, then 10 from the first tenant of the round, whose share has doubled.
-        #expect(shares(try await lease(queue, limit: 20)) == ["a": 15, "b": 5])
-        #expect(shares(try await lease(queue, limit: 20)) == ["a": 10, "b": 10])
+        // An eighth (5) from each as newcomers, then a round of 10 each, then what is left (10) from a, whose share is 20 now.
+        #expect(shares(try await lease(queue, limit: 40)) == ["a": 25, "b": 15])
+        #expect(shares(try await lease(queue, limit: 40)) == ["a": 20, "b": 20])
         for _ in 0..<2 {
-            let whole = shares(try await lease(queue, limit: 20))
-            #expect(whole.count == 1 && whole.values.first == 20, "grown shares: a whole batch from one tenant: \(whole)")
+            let whole = shares(try await lease(queue, limit: 40))
+            #expect(whole.count == 1 && whole.values.first == 40, "grown shares: a whole batch from one tenant: \(whole)")
         }
         try await queue.enqueue((0..<3).map { Self.change("new\($0).md", .low, tenant: "late") })
         clock.advance(by: .seconds(3))
-        let arrived = try await lease(queue, limit: 20)
+        let arrived = try await lease(queue, limit: 40)
         #expect(shares(arrived)["late"] == 3, "a new onboarding goes first: \(shares(arrived))")
         for held in arrived where held.key.tenant.rawValue == "late" {
             #expect(try await queue.complete([Completion(lease: held, result: .deleted)]) == [.applied])
@@ -72,7 +72,7 @@ extension JobQueueConformance {
         // Its backlog emptied; a change that fills it again starts another onboarding, first again.
         try await queue.enqueue([Self.change("again.md", .low, tenant: "late")])
         clock.advance(by: .seconds(3))
-        #expect(shares(try await lease(queue, limit: 20))["late"] == 1)
+        #expect(shares(try await lease(queue, limit: 40))["late"] == 1)
     }
 
     public func deadLettersAfterThreeLeaseExpiries() async throws {
