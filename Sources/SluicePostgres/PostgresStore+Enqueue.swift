@@ -27,7 +27,7 @@ extension PostgresStore {
             if !busy {
                 try await connection.query("""
                     INSERT INTO onboarding_starts (tenant, started_at) VALUES (\(tenant), \(now.milliseconds))
-                    ON CONFLICT (tenant) DO UPDATE SET started_at = excluded.started_at, batches = 0
+                    ON CONFLICT (tenant) DO UPDATE SET started_at = excluded.started_at
                     """, logger: logger)
             }
         }
@@ -53,7 +53,7 @@ extension PostgresStore {
             guard !starting.isEmpty else { return }
             try await connection.query("""
                 INSERT INTO onboarding_starts (tenant, started_at) SELECT tenant, \(now.milliseconds) FROM unnest(\(starting)::text[]) AS t(tenant)
-                ON CONFLICT (tenant) DO UPDATE SET started_at = excluded.started_at, batches = 0
+                ON CONFLICT (tenant) DO UPDATE SET started_at = excluded.started_at
                 """, logger: logger)
         }
     }

@@ -12,145 +12,75 @@ extension PostgresStore: JobQueue {
     }
 
     /// Leases ready rows, highest priority first and, within a priority,
-    /// fairly across tenants: first from tenants whose onboarding has had no
-    /// lease yet, oldest onboarding first; then round the tenants with queued
-    /// rows from where this process's last lease stopped, at most a quantum
-    /// from each per round (`TenantRounds`: an eighth of the batch at first,
-    /// growing with each lease the tenant's onboarding has had). Rows another
-    /// transaction holds are skipped, not waited for (`SKIP LOCKED`), so
-    /// processes leasing at once share the work instead of queueing behind
-    /// each other.
+    /// fairly across tenants (round the tenants with queued rows from where
+    /// this process's last lease stopped, at most an eighth of the batch from
+    /// each per round: `TenantRounds`). Rows another transaction holds are
+    /// skipped, not waited for (`SKIP LOCKED`), so processes leasing at once
+    /// share the work instead of queueing behind each other.
+    ///
+    /// The share does not grow with a tenant's leases as SQLite's does: here
+    /// concurrent leasers each taking a whole batch from one tenant contend
+    /// for its rows, and the queue alone leased and completed 20-30% fewer
+    /// documents a second in one and two processes (BENCHMARKS.md).
     ///
     /// The walk goes by as many tenants at once as could fill the batch: one
-    /// statement finds them (with their onboardings' leases), one takes up to
-    /// a quantum of each one's oldest ready rows, one saves what was leased.
-    /// A batch of 10 over 5 tenants took 15 statements a tenant at a time.
+    /// statement finds them, one takes up to a quantum of each one's oldest
+    /// ready rows, one saves what was leased. A batch of 10 over 5 tenants
+    /// took 15 statements a tenant at a time.
     public func lease(limit: Int, duration: Duration) async throws -> [Lease] {
         guard limit > 0 else { return [] }
+        let quantum = TenantRounds.quantum(for: limit)
         return try await transaction("leasing documents") { connection in
             // The transaction's time, as the first rows found read it.
             var now: Timestamp?
             var leases: [Lease] = []
-            // The tenants leased from, once per lease: their onboardings' counts are raised at the end.
-            var served: [String] = []
-            // Every row taken and not yet saved: leased, or dead-lettered by its lease expiries.
-            var taken: [QueueEntry] = []
-            // Leases `found`'s rows while the batch has room; how many it leased.
-            func take(_ found: [QueueEntry]?) -> Int {
-                guard let now, let found else { return 0 }
-                var count = 0
-                for var entry in found where leases.count < limit {
-                    let token = self.newToken()
-                    let outcome = entry.lease(token: token, now: now, duration: duration)
-                    taken.append(entry)
-                    guard outcome == .leased else { continue }
-                    leases.append(entry.lease(token: token))
-                    count += 1
-                }
-                if count > 0, let tenant = found.first?.key.tenant.rawValue { served.append(tenant) }
-                return count
-            }
-            // Before the walk goes on: this transaction's own locks do not hide the rows from its next select.
-            func save() async throws {
-                try await QueueEntry.saveAll(taken, connection, logger: self.logger)
-                taken = []
-            }
-            let unserved = try await connection.run(UnservedTenants(count: limit), logger: self.logger).map { try $0.decode(String.self) }
             for priority in Priority.allCases.sorted(by: >) where leases.count < limit {
-                if !unserved.isEmpty {
-                    let (rows, time) = try await self.readyRows(
-                        connection, priority: priority, of: unserved.map { ($0, TenantRounds.quantum(for: limit)) }, now: now)
-                    now = now ?? time
-                    for tenant in unserved { _ = take(rows[tenant]) }
-                    try await save()
-                }
                 var rounds = TenantRounds(from: self.leaseCursors.withLock { $0[priority] } ?? "")
-                let quantum = TenantRounds.quantum(for: limit)
                 walk: while leases.count < limit {
                     let wanted = (limit - leases.count + quantum - 1) / quantum
                     let tenants = try await self.nextTenants(connection, priority: priority, after: rounds.cursor, count: wanted)
-                    // A tenant's leases so far, this transaction's (counted at its end) included.
-                    let shares = tenants.map { next in
-                        (next.tenant, TenantRounds.quantum(for: limit, batches: next.batches + served.count { $0 == next.tenant }))
-                    }
-                    let (rows, time) = try await self.readyRows(connection, priority: priority, of: shares, now: now)
+                    let (rows, time) = try await self.readyRows(connection, priority: priority, of: tenants, quantum: quantum, now: now)
                     now = now ?? time
+                    // Every row the walk took: leased, or dead-lettered by its lease expiries.
+                    var taken: [QueueEntry] = []
                     var ended = false
                     // The walk as if a tenant at a time: it may end (a round leased nothing) partway.
-                    for tenant in tenants.map({ Optional.some($0.tenant) }) + (tenants.count < wanted ? [nil] : []) {
+                    for tenant in tenants.map(Optional.some) + (tenants.count < wanted ? [nil] : []) {
                         switch rounds.step(next: tenant) {
                         case .stop: ended = true
                         case .wrap: break
-                        case .lease(let next): rounds.leased(take(rows[next]))
+                        case .lease(let next):
+                            var count = 0
+                            // Rows found carry the transaction's time (`now` is set once any are).
+                            if let now, let found = rows[next] {
+                                for var entry in found where leases.count < limit {
+                                    let token = self.newToken()
+                                    let outcome = entry.lease(token: token, now: now, duration: duration)
+                                    taken.append(entry)
+                                    guard outcome == .leased else { continue }
+                                    leases.append(entry.lease(token: token))
+                                    count += 1
+                                }
+                            }
+                            rounds.leased(count)
                         }
                         if ended || leases.count >= limit { break }
                     }
-                    try await save()
+                    // Saved before the walk goes on: this transaction's own locks do not hide the rows from its next select.
+                    try await QueueEntry.saveAll(taken, connection, logger: self.logger)
                     if ended { break walk }
                 }
                 self.leaseCursors.withLock { $0[priority] = rounds.cursor }
-            }
-            let idle = unserved.filter { !served.contains($0) }
-            if !served.isEmpty || !idle.isEmpty {
-                try await connection.run(CountLeases(served: served, unleased: idle), logger: self.logger)
             }
             return leases
         }
     }
 
-    /// Up to `count` tenants whose onboarding has had no lease yet, oldest onboarding first.
-    private struct UnservedTenants: PreparedStatement {
-        static let sql = "SELECT tenant FROM onboarding_starts WHERE batches = 0 ORDER BY started_at LIMIT $1::int8"
-        let count: Int
-
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 1)
-            bindings.append(count)
-            return bindings
-        }
-    }
-
-    /// Raises the leases counted for each onboarding leased from (once per
-    /// time in `served`); an unserved one that leased nothing and has nothing
-    /// queued at all (its rows left without a lease) counts as served, so it is
-    /// not looked at first again. Rows an enqueue holds are skipped, not
-    /// waited for: an enqueue locks its onboarding's row before its queue
-    /// rows, a lease the other way round, and a count missed only leaves a
-    /// tenant's share smaller.
-    private struct CountLeases: PreparedStatement {
-        static let sql = """
-            WITH counts AS (
-                SELECT tenant, count(*) AS n FROM unnest($1::text[]) AS t(tenant) GROUP BY tenant
-                UNION ALL
-                SELECT t.tenant, 1 FROM unnest($2::text[]) AS t(tenant)
-                WHERE NOT EXISTS (SELECT 1 FROM queue q WHERE q.tenant = t.tenant AND q.state = \(QueueEntry.State.queued.rawValue))
-            ), free AS (
-                SELECT o.tenant FROM onboarding_starts o WHERE o.tenant IN (SELECT tenant FROM counts)
-                ORDER BY o.tenant FOR UPDATE SKIP LOCKED
-            )
-            UPDATE onboarding_starts o SET batches = o.batches + counts.n
-            FROM counts JOIN free ON free.tenant = counts.tenant
-            WHERE o.tenant = counts.tenant
-            """
-        let served: [String]
-        let unleased: [String]
-
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 2)
-            bindings.append(served)
-            bindings.append(unleased)
-            return bindings
-        }
-    }
-
     /// Up to `count` tenants after `cursor` (in byte order) with queued rows of
-    /// `priority`, each with the leases its onboarding has had: one index probe
-    /// each (a loose index scan), not a scan of their rows.
-    private func nextTenants(
-        _ connection: PostgresConnection, priority: Priority, after cursor: String, count: Int
-    ) async throws -> [(tenant: String, batches: Int)] {
+    /// `priority`: one index probe each (a loose index scan), not a scan of their rows.
+    private func nextTenants(_ connection: PostgresConnection, priority: Priority, after cursor: String, count: Int) async throws -> [String] {
         try await connection.run(NextTenants(priority: priority.rawValue, cursor: cursor, count: count), logger: logger)
-            .map { try $0.decode((String, Int).self) }
+            .map { try $0.decode(String.self) }
     }
 
     private struct NextTenants: PreparedStatement {
@@ -162,9 +92,8 @@ extension PostgresStore: JobQueue {
                 SELECT (SELECT q.tenant COLLATE "C" FROM queue q WHERE q.state = \(QueueEntry.State.queued.rawValue) AND q.priority = $1::int8
                           AND q.tenant COLLATE "C" > next.tenant ORDER BY q.tenant COLLATE "C" LIMIT 1)
                 FROM next WHERE next.tenant IS NOT NULL
-            ), found AS (SELECT tenant FROM next WHERE tenant IS NOT NULL LIMIT $3::int8)
-            SELECT found.tenant, coalesce(o.batches, 0) FROM found LEFT JOIN onboarding_starts o ON o.tenant = found.tenant
-            ORDER BY found.tenant COLLATE "C"
+            )
+            SELECT tenant FROM next WHERE tenant IS NOT NULL LIMIT $3::int8
             """
         let priority: Int
         let cursor: String
@@ -179,16 +108,16 @@ extension PostgresStore: JobQueue {
         }
     }
 
-    /// Up to its quantum of the oldest ready rows of each of `tenants`,
-    /// locked, skipping rows another transaction holds, and the time they
-    /// were ready by: `now`, or the transaction's (the clock's, in tests) when
-    /// nil; nil when no row was found.
+    /// Up to `quantum` of the oldest ready rows of each of `tenants`, locked,
+    /// skipping rows another transaction holds, and the time they were ready
+    /// by: `now`, or the transaction's (the clock's, in tests) when nil; nil
+    /// when no row was found.
     private func readyRows(
-        _ connection: PostgresConnection, priority: Priority, of tenants: [(tenant: String, quantum: Int)], now: Timestamp?
+        _ connection: PostgresConnection, priority: Priority, of tenants: [String], quantum: Int, now: Timestamp?
     ) async throws -> (rows: [String: [QueueEntry]], now: Timestamp?) {
         guard !tenants.isEmpty else { return ([:], nil) }
         let rows = try await connection.run(
-            ReadyRows(tenants: tenants, priority: priority.rawValue, now: (now ?? clock?.now())?.milliseconds), logger: logger)
+            ReadyRows(tenants: tenants, priority: priority.rawValue, now: (now ?? clock?.now())?.milliseconds, quantum: quantum), logger: logger)
         var byTenant: [String: [QueueEntry]] = [:]
         var time: Timestamp?
         for row in rows {
@@ -202,26 +131,27 @@ extension PostgresStore: JobQueue {
     private struct ReadyRows: PreparedStatement {
         static let sql = """
             WITH c AS (SELECT coalesce($3::int8, \(PostgresStore.transactionTimeSQL)) AS now)
-            SELECT q.*, c.now AS transaction_time FROM c, unnest($1::text[], $4::int8[]) WITH ORDINALITY AS t(tenant, quantum, place)
+            SELECT q.*, c.now AS transaction_time FROM c, unnest($1::text[]) WITH ORDINALITY AS t(tenant, place)
             CROSS JOIN LATERAL (
                 SELECT \(QueueEntry.postgresColumns) FROM queue
                 WHERE state = \(QueueEntry.State.queued.rawValue) AND priority = $2::int8 AND tenant COLLATE "C" = t.tenant
                   AND ready_at <= c.now AND (lease_token IS NULL OR lease_expires_at <= c.now)
-                ORDER BY ready_at LIMIT t.quantum
+                ORDER BY ready_at LIMIT $4::int8
                 FOR UPDATE SKIP LOCKED
             ) q
             ORDER BY t.place, q.ready_at
             """
-        let tenants: [(tenant: String, quantum: Int)]
+        let tenants: [String]
         let priority: Int
         let now: Int64?
+        let quantum: Int
 
         func makeBindings() -> PostgresBindings {
             var bindings = PostgresBindings(capacity: 4)
-            bindings.append(tenants.map(\.tenant))
+            bindings.append(tenants)
             bindings.append(priority)
             bindings.append(now)
-            bindings.append(tenants.map(\.quantum))
+            bindings.append(quantum)
             return bindings
         }
     }

@@ -188,14 +188,6 @@ extension PostgresStore {
             DROP INDEX queue_by_tenant_readiness;
             CREATE INDEX queue_by_tenant_readiness ON queue (priority, (tenant COLLATE "C"), ready_at) WHERE state = 0;
             """),
-        (8, "leases per onboarding", """
-            -- How many leases a tenant's onboarding has had: leasing serves tenants at 0 first, then
-            -- grows a tenant's share of a batch with each lease (TenantRounds.quantum). Onboardings
-            -- under way count as served once.
-            ALTER TABLE onboarding_starts ADD COLUMN batches bigint NOT NULL DEFAULT 0;
-            UPDATE onboarding_starts SET batches = 1;
-            CREATE INDEX onboarding_starts_unserved ON onboarding_starts (started_at) WHERE batches = 0;
-            """),
     ]
 
     /// The newest migration applied to this store's schema.

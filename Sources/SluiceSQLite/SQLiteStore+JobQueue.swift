@@ -40,13 +40,14 @@ extension SQLiteStore: JobQueue {
                 """)
             let starts = LeaseStarts(db)
             var leases: [Lease] = []
-            /// Leases up to `quantum` of `tenant`'s ready rows of `priority`; how many it leased.
-            func lease(_ tenant: String, _ priority: Priority, quantum: Int) throws -> Int {
+            /// Leases up to its share of `tenant`'s ready rows of `priority`, the tenant having had `batches`
+            /// leases in its onboarding; how many it leased.
+            func lease(_ tenant: String, _ priority: Priority, batches: Int) throws -> Int {
                 let select = RowStepper(readyRows, in: db)
                 try select.bind(1, priority.rawValue)
                 try select.bind(2, tenant)
                 try select.bind(3, now.milliseconds)
-                try select.bind(4, min(quantum, limit - leases.count))
+                try select.bind(4, min(TenantRounds.quantum(for: limit, batches: batches), limit - leases.count))
                 var count = 0
                 // All read before any is written: the writes move rows in the index read.
                 for var entry in try QueueEntry.fetchAll(select) {
@@ -58,12 +59,12 @@ extension SQLiteStore: JobQueue {
                         count += 1
                     }
                 }
-                if count > 0 { try starts.served(tenant) }
+                if count > 0, TenantRounds.counts(batches, for: limit) { try starts.served(tenant) }
                 return count
             }
             for priority in Priority.allCases.sorted(by: >) where leases.count < limit {
                 for tenant in try starts.unserved(count: limit) where leases.count < limit {
-                    if try lease(tenant, priority, quantum: TenantRounds.quantum(for: limit)) == 0 {
+                    if try lease(tenant, priority, batches: 0) == 0 {
                         try starts.forgetIfIdle(tenant)
                     }
                 }
@@ -74,7 +75,7 @@ extension SQLiteStore: JobQueue {
                     case .stop: break walk
                     case .wrap: continue walk
                     case .lease(let tenant):
-                        rounds.leased(try lease(tenant, priority, quantum: TenantRounds.quantum(for: limit, batches: try starts.batches(tenant))))
+                        rounds.leased(try lease(tenant, priority, batches: try starts.batches(tenant)))
                     }
                 }
                 self.leaseCursors.withLock { $0[priority] = rounds.cursor }

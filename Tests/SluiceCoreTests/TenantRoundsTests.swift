@@ -42,6 +42,8 @@ import Testing
         #expect((0..<3).map { TenantRounds.quantum(for: 3, batches: $0) } == [1, 2, 3])
         #expect(TenantRounds.quantum(for: 1) == 1)
         #expect(TenantRounds.quantum(for: 50, batches: Int.max) == 50, "no overflow however many leases")
+        #expect((0..<6).map { TenantRounds.counts($0, for: 50) } == [true, true, true, true, false, false], "counted until the whole batch")
+        #expect(TenantRounds.counts(0, for: 1), "a first lease is counted even when the first share is the whole batch")
     }
 
     @Test func eachRoundTakesAQuantumFromEachTenantFromWhereTheLastLeaseStopped() {

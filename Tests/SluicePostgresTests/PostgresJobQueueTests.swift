@@ -22,7 +22,6 @@ import Testing
     @Test func newChangeRevivesDeadLetter() async throws { try await conformance.newChangeRevivesDeadLetter() }
     @Test func leasesByPriority() async throws { try await conformance.leasesByPriority() }
     @Test func sharesLeasesFairlyAcrossTenants() async throws { try await conformance.sharesLeasesFairlyAcrossTenants() }
-    @Test func growsSharesButServesNewOnboardingsFirst() async throws { try await conformance.growsSharesButServesNewOnboardingsFirst() }
     @Test func deadLettersAfterThreeLeaseExpiries() async throws { try await conformance.deadLettersAfterThreeLeaseExpiries() }
     @Test func releasesAbandonedLeases() async throws { try await conformance.releasesAbandonedLeases() }
     @Test func blamesOnlyTheDocumentBeingProcessed() async throws { try await conformance.blamesOnlyTheDocumentBeingProcessed() }

@@ -30,14 +30,26 @@ public struct TenantRounds: Sendable {
     /// Small at first so that many tenants starting at once all get their
     /// first documents soon: a first round over 1,000 tenants takes 6,000 of
     /// their documents, where a quarter of a batch took 12,000, more than a
-    /// tenth of a 100,000-file onboarding (issue 12's bar). Growing after that
-    /// so that a commit writes each index keyed by tenant in a few long runs
-    /// rather than many short ones (a quarter of a batch throughout wrote
-    /// 10.5 GB for those 100,000 files, the shares that grow 9.3-9.4 GB:
-    /// BENCHMARKS.md). A tenant's first batch never waits for the others'
-    /// grown ones: both backends lease from tenants that have had none first.
+    /// tenth of a 100,000-file onboarding (issue 12's bar). SQLite counts the
+    /// leases and grows the share, so that its single writer's commits write
+    /// each index keyed by tenant in a few long runs rather than many short
+    /// ones (a quarter of a batch throughout wrote 10.5 GB for those 100,000
+    /// files, shares that grow 9.3-9.4 GB: BENCHMARKS.md), and leases from
+    /// tenants that have had none first, so a newcomer never waits for the
+    /// others' grown shares. PostgreSQL keeps the first share (`batches` 0):
+    /// there, processes each taking a whole batch from one tenant contend for
+    /// its rows.
     public static func quantum(for limit: Int, batches: Int = 0) -> Int {
         min(limit, max(1, limit / 8) << min(max(batches, 0), 8))
+    }
+
+    /// Whether a lease from a tenant at `batches` is counted: always its
+    /// first (that takes the tenant off the newcomers), then until its share
+    /// is the whole batch. Counting further would change nothing and cost a
+    /// write of the tenant's row in every lease (with PostgreSQL, a quarter of
+    /// the queue's throughput in four processes).
+    public static func counts(_ batches: Int, for limit: Int) -> Bool {
+        batches <= 0 || quantum(for: limit, batches: batches) < limit
     }
 
     /// Where to go, given the next tenant after `cursor` with queued work (nil: none).

@@ -42,9 +42,10 @@ extension JobQueueConformance {
         #expect(third.count == 20 && third.allSatisfy { $0.key.tenant.rawValue == "big" })
     }
 
-    /// A tenant's share of a batch grows with each lease its onboarding has
-    /// had (an eighth of the batch, then doubling up to the whole batch), so
-    /// long backlogs are leased in long runs; and a tenant whose backlog just
+    /// For a backend whose shares grow (SQLite; not part of `runAll`): a
+    /// tenant's share of a batch grows with each lease its onboarding has had
+    /// (an eighth of the batch, then doubling up to the whole batch), so long
+    /// backlogs are leased in long runs; and a tenant whose backlog just
     /// filled from empty is leased from first, whatever the others' shares
     /// have grown to.
     public func growsSharesButServesNewOnboardingsFirst() async throws {

@@ -43,7 +43,6 @@ public struct JobQueueConformance: Sendable {
         try await newChangeRevivesDeadLetter()
         try await leasesByPriority()
         try await sharesLeasesFairlyAcrossTenants()
-        try await growsSharesButServesNewOnboardingsFirst()
         try await deadLettersAfterThreeLeaseExpiries()
         try await releasesAbandonedLeases()
         try await blamesOnlyTheDocumentBeingProcessed()
