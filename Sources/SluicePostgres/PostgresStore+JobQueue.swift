@@ -13,15 +13,11 @@ extension PostgresStore: JobQueue {
 
     /// Leases ready rows, highest priority first and, within a priority,
     /// fairly across tenants (round the tenants with queued rows from where
-    /// this process's last lease stopped, at most an eighth of the batch from
-    /// each per round: `TenantRounds`). Rows another transaction holds are
-    /// skipped, not waited for (`SKIP LOCKED`), so processes leasing at once
-    /// share the work instead of queueing behind each other.
-    ///
-    /// The share does not grow with a tenant's leases as SQLite's does: here
-    /// concurrent leasers each taking a whole batch from one tenant contend
-    /// for its rows, and the queue alone leased and completed 20-30% fewer
-    /// documents a second in one and two processes (BENCHMARKS.md).
+    /// this process's last lease stopped, at most a quarter of the batch from
+    /// each per round: `TenantRounds`, `fixedQuantum`: a share that does not
+    /// grow as SQLite's does). Rows another transaction holds are skipped,
+    /// not waited for (`SKIP LOCKED`), so processes leasing at once share the
+    /// work instead of queueing behind each other.
     ///
     /// The walk goes by as many tenants at once as could fill the batch: one
     /// statement finds them, one takes up to a quantum of each one's oldest
@@ -29,7 +25,7 @@ extension PostgresStore: JobQueue {
     /// took 15 statements a tenant at a time.
     public func lease(limit: Int, duration: Duration) async throws -> [Lease] {
         guard limit > 0 else { return [] }
-        let quantum = TenantRounds.quantum(for: limit)
+        let quantum = TenantRounds.fixedQuantum(for: limit)
         return try await transaction("leasing documents") { connection in
             // The transaction's time, as the first rows found read it.
             var now: Timestamp?

@@ -44,6 +44,7 @@ import Testing
         #expect(TenantRounds.quantum(for: 50, batches: Int.max) == 50, "no overflow however many leases")
         #expect((0..<6).map { TenantRounds.counts($0, for: 50) } == [true, true, true, true, false, false], "counted until the whole batch")
         #expect(TenantRounds.counts(0, for: 1), "a first lease is counted even when the first share is the whole batch")
+        #expect([1, 3, 10, 50, 100].map(TenantRounds.fixedQuantum(for:)) == [1, 1, 2, 12, 25], "PostgreSQL's: a quarter")
     }
 
     @Test func eachRoundTakesAQuantumFromEachTenantFromWhereTheLastLeaseStopped() {

@@ -36,12 +36,17 @@ public struct TenantRounds: Sendable {
     /// ones (a quarter of a batch throughout wrote 10.5 GB for those 100,000
     /// files, shares that grow 9.3-9.4 GB: BENCHMARKS.md), and leases from
     /// tenants that have had none first, so a newcomer never waits for the
-    /// others' grown shares. PostgreSQL keeps the first share (`batches` 0):
-    /// there, processes each taking a whole batch from one tenant contend for
-    /// its rows.
+    /// others' grown shares. PostgreSQL keeps a fixed share (`fixedQuantum`).
     public static func quantum(for limit: Int, batches: Int = 0) -> Int {
         min(limit, max(1, limit / 8) << min(max(batches, 0), 8))
     }
+
+    /// PostgreSQL's share, the same for every tenant in every round: a
+    /// quarter of the batch. Shares that grow cost it 20-30% of the queue's
+    /// throughput (processes each taking a whole batch from one tenant
+    /// contend for its rows), and a fixed eighth 5-10% against a quarter (more
+    /// tenants for each lease's statements to find and lock): BENCHMARKS.md.
+    public static func fixedQuantum(for limit: Int) -> Int { max(1, limit / 4) }
 
     /// Whether a lease from a tenant at `batches` is counted: always its
     /// first (that takes the tenant off the newcomers), then until its share
