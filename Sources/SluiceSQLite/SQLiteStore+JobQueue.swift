@@ -42,12 +42,12 @@ extension SQLiteStore: JobQueue {
             var leases: [Lease] = []
             /// Leases up to its share of `tenant`'s ready rows of `priority`, the tenant having had `batches`
             /// leases in its onboarding; how many it leased.
-            func lease(_ tenant: String, _ priority: Priority, batches: Int) throws -> Int {
+            func lease(_ tenant: String, _ priority: Priority, batches: Int, upTo room: Int = limit) throws -> Int {
                 let select = RowStepper(readyRows, in: db)
                 try select.bind(1, priority.rawValue)
                 try select.bind(2, tenant)
                 try select.bind(3, now.milliseconds)
-                try select.bind(4, min(TenantRounds.quantum(for: limit, batches: batches), limit - leases.count))
+                try select.bind(4, min(TenantRounds.quantum(for: limit, batches: batches), room - leases.count))
                 var count = 0
                 // All read before any is written: the writes move rows in the index read.
                 for var entry in try QueueEntry.fetchAll(select) {
@@ -62,9 +62,12 @@ extension SQLiteStore: JobQueue {
                 if count > 0, TenantRounds.counts(batches, for: limit) { try starts.served(tenant) }
                 return count
             }
+            // Newcomers take all but a first share of the batch at most: the walk still goes on by at least
+            // that much in every lease, so a stream of newcomers cannot hold back the tenants already served.
+            let newcomersRoom = limit - TenantRounds.quantum(for: limit)
             for priority in Priority.allCases.sorted(by: >) where leases.count < limit {
-                for tenant in try starts.unserved(count: limit) where leases.count < limit {
-                    if try lease(tenant, priority, batches: 0) == 0 {
+                for tenant in try starts.unserved(count: limit) where leases.count < newcomersRoom {
+                    if try lease(tenant, priority, batches: 0, upTo: newcomersRoom) == 0 {
                         try starts.forgetIfIdle(tenant)
                     }
                 }

@@ -26,6 +26,7 @@ import Testing
     @Test func leasesByPriority() async throws { try await conformance.leasesByPriority() }
     @Test func sharesLeasesFairlyAcrossTenants() async throws { try await conformance.sharesLeasesFairlyAcrossTenants() }
     @Test func growsSharesButServesNewOnboardingsFirst() async throws { try await conformance.growsSharesButServesNewOnboardingsFirst() }
+    @Test func newcomersCannotHoldBackATenantAlreadyServed() async throws { try await conformance.newcomersCannotHoldBackATenantAlreadyServed() }
     @Test func deadLettersAfterThreeLeaseExpiries() async throws { try await conformance.deadLettersAfterThreeLeaseExpiries() }
     @Test func releasesAbandonedLeases() async throws { try await conformance.releasesAbandonedLeases() }
     @Test func blamesOnlyTheDocumentBeingProcessed() async throws { try await conformance.blamesOnlyTheDocumentBeingProcessed() }

@@ -76,6 +76,32 @@ extension JobQueueConformance {
         #expect(shares(try await lease(queue, limit: 40))["late"] == 1)
     }
 
+    /// For a backend whose shares grow (SQLite): newcomers go first, but take
+    /// all but a first share of a batch at most, so tenants whose backlogs
+    /// empty and fill again and again cannot hold back one already served.
+    public func newcomersCannotHoldBackATenantAlreadyServed() async throws {
+        let clock = ManualClock()
+        let queue = try await make(clock)
+        try await queue.enqueue((0..<200).map { Self.change("doc\($0).md", .low, tenant: "z-big") })
+        clock.advance(by: .seconds(3))
+        var big = 0
+        for _ in 0..<3 { big += try await lease(queue, limit: 40).count }
+        #expect(big == 120, "alone, the tenant takes whole batches")
+        var served = 0
+        for _ in 0..<3 {
+            // Eight tenants whose backlogs were empty: 40 documents, a whole batch of newcomers.
+            try await queue.enqueue((0..<8).flatMap { tenant in (0..<5).map { Self.change("d\($0).md", .low, tenant: "n\(tenant)") } })
+            clock.advance(by: .seconds(3))
+            let leases = try await lease(queue, limit: 40)
+            #expect(leases.count == 40)
+            served += leases.filter { $0.key.tenant.rawValue == "z-big" }.count
+            for held in leases where held.key.tenant.rawValue != "z-big" {
+                #expect(try await queue.complete([Completion(lease: held, result: .deleted)]) == [.applied])
+            }
+        }
+        #expect(served >= 5, "the walk reached the tenant already served within three batches of newcomers: \(served)")
+    }
+
     public func deadLettersAfterThreeLeaseExpiries() async throws {
         let clock = ManualClock()
         let queue = try await make(clock)
