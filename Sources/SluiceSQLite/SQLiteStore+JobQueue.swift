@@ -40,6 +40,8 @@ extension SQLiteStore: JobQueue {
                 """)
             let starts = LeaseStarts(db)
             var leases: [Lease] = []
+            // The tenants this lease took rows from.
+            var leasedFrom: Set<String> = []
             /// Leases up to its share of `tenant`'s ready rows of `priority`, the tenant having had `batches`
             /// leases in its onboarding; how many it leased.
             func lease(_ tenant: String, _ priority: Priority, batches: Int, upTo room: Int = limit) throws -> Int {
@@ -59,17 +61,22 @@ extension SQLiteStore: JobQueue {
                         count += 1
                     }
                 }
-                if count > 0, TenantRounds.counts(batches, for: limit) { try starts.served(tenant) }
+                if count > 0 {
+                    leasedFrom.insert(tenant)
+                    if TenantRounds.counts(batches, for: limit) { try starts.served(tenant) }
+                }
                 return count
             }
             // Newcomers take all but a first share of the batch at most: the walk still goes on by at least
             // that much in every lease, so a stream of newcomers cannot hold back the tenants already served.
             let newcomersRoom = limit - TenantRounds.quantum(for: limit)
+            // Read once: a newcomer served at one priority is served at the next.
+            let newcomers = try starts.unserved(count: limit)
+            // Newcomers that had nothing ready at a priority.
+            var unready: Set<String> = []
             for priority in Priority.allCases.sorted(by: >) where leases.count < limit {
-                for tenant in try starts.unserved(count: limit) where leases.count < newcomersRoom {
-                    if try lease(tenant, priority, batches: 0, upTo: newcomersRoom) == 0 {
-                        try starts.forgetIfIdle(tenant)
-                    }
+                for tenant in newcomers where leases.count < newcomersRoom && !leasedFrom.contains(tenant) {
+                    if try lease(tenant, priority, batches: 0, upTo: newcomersRoom) == 0 { unready.insert(tenant) }
                 }
                 var rounds = TenantRounds(from: self.leaseCursors.withLock { $0[priority] } ?? "")
                 walk: while leases.count < limit {
@@ -83,6 +90,8 @@ extension SQLiteStore: JobQueue {
                 }
                 self.leaseCursors.withLock { $0[priority] = rounds.cursor }
             }
+            // Once, after every priority: a newcomer with nothing queued at all stops being looked at first.
+            for tenant in unready.subtracting(leasedFrom) { try starts.forgetIfIdle(tenant) }
             return leases
         }
     }

@@ -51,8 +51,7 @@ public struct TenantRounds: Sendable {
     /// Whether a lease from a tenant at `batches` is counted: always its
     /// first (that takes the tenant off the newcomers), then until its share
     /// is the whole batch. Counting further would change nothing and cost a
-    /// write of the tenant's row in every lease (with PostgreSQL, a quarter of
-    /// the queue's throughput in four processes).
+    /// write of the tenant's row in every lease.
     public static func counts(_ batches: Int, for limit: Int) -> Bool {
         batches <= 0 || quantum(for: limit, batches: batches) < limit
     }
