@@ -12,6 +12,9 @@ struct API: Sendable {
     /// Bodies being received, and `?wait` waiters, per key.
     let uploads = PerKeyLimit()
     let waiters = PerKeyLimit()
+    /// Progress per tenant and the stats of all, each read at most a tenth of the time however often it is polled.
+    let progressReadings = SharedReadings<TenantProgress>()
+    let statsReadings = SharedReadings<Stats.StoreReading>()
 
     func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
         let data = (try? JSONEncoder.stable.encode(value)) ?? Data("{}".utf8)

@@ -34,6 +34,14 @@ struct Stats: Encodable {
         var errorRate: Double
     }
 
+    /// What `/v1/stats` reads from the store, shared by the callers of a moment (`API.statsReadings`).
+    struct StoreReading: Sendable {
+        var queue: QueueDepth.Summary
+        var onboarding: TenantProgress.Onboarding?
+        var tenants: [TenantProgress]
+        var scanProblems: [String]
+    }
+
     var generatedAt: Timestamp
     var queue: QueueDepth.Summary
     /// Every onboarding in progress taken together (the whole backlog at the whole rate); absent when none is.

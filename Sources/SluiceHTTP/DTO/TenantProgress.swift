@@ -1,7 +1,7 @@
 import SluiceCore
 
 /// `GET /v1/tenants/{tenant}/progress`, and each tenant in `/v1/stats`.
-struct TenantProgress: Encodable {
+struct TenantProgress: Encodable, Sendable {
     var tenant: String
     var indexed: Int
     var pending: Int
@@ -15,7 +15,7 @@ struct TenantProgress: Encodable {
     /// What the last scan of the tenant's folder found wrong (names skipped, bad ignore lines, unreadable folders).
     var scanProblems: [String]
 
-    struct Onboarding: Encodable {
+    struct Onboarding: Encodable, Sendable {
         var startedAt: Timestamp
         var active: Bool
         var total: Int
