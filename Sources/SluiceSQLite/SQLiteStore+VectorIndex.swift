@@ -7,9 +7,16 @@ extension SQLiteStore: VectorIndex {
     /// (`SearchCache`: built by the first search, kept current with this
     /// process's changes, built again after another process's), the best
     /// `max(4k, 40)` of that approximate scan scored again with their exact
-    /// vectors from the file.
+    /// vectors from the file. A tenant's searches pass `searchGate` two at a
+    /// time, so its many connections cannot hold every reader of the store.
     public func search(
         tenant: TenantID, vector: [Float], modelKey: String, k: Int, attributes: [String: String] = [:]
+    ) async throws -> [SearchHit] {
+        try await searchGate.passing(tenant.rawValue) { try await indexedSearch(tenant: tenant, vector: vector, modelKey: modelKey, k: k, attributes: attributes) }
+    }
+
+    private func indexedSearch(
+        tenant: TenantID, vector: [Float], modelKey: String, k: Int, attributes: [String: String]
     ) async throws -> [SearchHit] {
         try await read("searching \(tenant)") { db in
             guard k > 0, let model = try SQLiteStore.modelID(db, key: modelKey, dimension: vector.count, create: false) else {
