@@ -7,7 +7,7 @@ extension SQLiteStore: VectorIndex {
     /// (`SearchCache`: built by the first search, kept current with this
     /// process's changes, built again after another process's), the best
     /// `max(4k, 40)` of that approximate scan scored again with their exact
-    /// vectors from the file. A tenant's searches pass `searchGate` two at a
+    /// vectors from the file. A tenant's searches pass `searchGate` one at a
     /// time, so its many connections cannot hold every reader of the store.
     public func search(
         tenant: TenantID, vector: [Float], modelKey: String, k: Int, attributes: [String: String] = [:]

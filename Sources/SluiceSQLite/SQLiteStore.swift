@@ -63,8 +63,8 @@ public final class SQLiteStore: Sendable {
     let leaseCursors = Mutex<[Priority: String]>([:])
     /// The tenants' vectors in memory for searching.
     let searchCache: SearchCache
-    /// Two searches of a tenant hold readers at once; its others wait without one (`KeyedGate`).
-    let searchGate = KeyedGate(width: 2)
+    /// One search of a tenant holds a reader at a time; its others wait without one (`KeyedGate`).
+    let searchGate = KeyedGate(width: 1)
     /// Copies the WAL into the database file off the writer.
     let walCheckpointer: WALCheckpointer
     /// Which embedding-cache keys may exist, so that new chunks cost no lookup.

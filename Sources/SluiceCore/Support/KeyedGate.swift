@@ -2,10 +2,11 @@ import Synchronization
 
 /// At most `width` holders per key at once; the others wait their turn, first
 /// come first served, without holding anything meanwhile. The embedded
-/// index's searches pass one per tenant: a tenant's searches scan its one
-/// in-memory index in turn anyway (under the index's lock), so more than two
-/// at once would only hold the store's readers while they wait for it, and a
-/// tenant searching on many connections would leave the other tenants none.
+/// index's searches pass one per tenant, one at a time: a tenant's searches
+/// scan its one in-memory index in turn anyway (under the index's lock, each
+/// scan on two threads), so more at once would only hold the store's readers
+/// while they wait for it, and a tenant searching on many connections would
+/// leave the other tenants none.
 public final class KeyedGate: Sendable {
     private struct Line {
         var holders = 0
