@@ -13,8 +13,15 @@ struct API: Sendable {
     let uploads = PerKeyLimit()
     let waiters = PerKeyLimit()
     /// Progress per tenant and the stats of all, each read at most a tenth of the time however often it is polled.
-    let progressReadings = SharedReadings<TenantProgress>()
-    let statsReadings = SharedReadings<Stats.StoreReading>()
+    let progressReadings: SharedReadings<TenantProgress>
+    let statsReadings: SharedReadings<Stats.StoreReading>
+
+    init(backend: APIBackend, access: AccessControl) {
+        self.backend = backend
+        self.access = access
+        progressReadings = SharedReadings(clock: access.clock)
+        statsReadings = SharedReadings(clock: access.clock)
+    }
 
     func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
         let data = (try? JSONEncoder.stable.encode(value)) ?? Data("{}".utf8)

@@ -1,3 +1,4 @@
+import SluiceCore
 import Synchronization
 
 /// Readings whose cost grows with the store (a tenant's progress, the stats of
@@ -11,33 +12,38 @@ import Synchronization
 ///
 /// A reading is as fresh as its cost allows: one that took 2 ms is reused for
 /// 18 ms at most, one that took 40 ms (a tenant of 100,000 documents) for
-/// 360 ms. A failed reading is not kept.
+/// 360 ms; one under a millisecond of `clock` is not reused. A failed reading
+/// is not kept, nor one the clock has gone back past.
 final class SharedReadings<Value: Sendable>: Sendable {
     private struct Reading {
         let task: Task<Value, any Error>
-        /// When the reading stops being served; nil while it is under way.
-        var freshUntil: ContinuousClock.Instant?
+        /// When the reading was taken and when it stops being served; nil while it is under way.
+        var fresh: Range<Timestamp>?
+
+        func isServed(at now: Timestamp) -> Bool { fresh.map { $0.contains(now) } ?? true }
     }
 
     private let readings = Mutex<[String: Reading]>([:])
+    private let clock: any SluiceClock
     private let share: Int
     /// Scopes kept before the stale ones are dropped (one per tenant polled).
     private let pruneAt: Int
 
-    init(share: Int = 9, pruneAt: Int = 1024) {
+    init(clock: any SluiceClock, share: Int = 9, pruneAt: Int = 1024) {
+        self.clock = clock
         self.share = share
         self.pruneAt = pruneAt
     }
 
     func value(_ scope: String, read: @escaping @Sendable () async throws -> Value) async throws -> Value {
         let task = readings.withLock { readings in
-            let now = ContinuousClock.now
-            if let reading = readings[scope], reading.freshUntil.map({ now < $0 }) ?? true { return reading.task }
+            let now = clock.now()
+            if let reading = readings[scope], reading.isServed(at: now) { return reading.task }
             if readings.count >= pruneAt {
-                readings = readings.filter { $0.value.freshUntil.map { now < $0 } ?? true }
+                readings = readings.filter { $0.value.isServed(at: now) }
             }
             let task = Task { try await self.read(scope, read) }
-            readings[scope] = Reading(task: task, freshUntil: nil)
+            readings[scope] = Reading(task: task, fresh: nil)
             return task
         }
         return try await task.value
@@ -46,11 +52,11 @@ final class SharedReadings<Value: Sendable>: Sendable {
     /// Runs one reading; on the way out, dates it (or forgets it if it failed).
     /// It takes the lock only after `value` has recorded the task.
     private func read(_ scope: String, _ read: @Sendable () async throws -> Value) async throws -> Value {
-        let start = ContinuousClock.now
+        let start = clock.now()
         do {
             let value = try await read()
-            let end = ContinuousClock.now
-            readings.withLock { $0[scope]?.freshUntil = end + (end - start) * share }
+            let end = clock.now()
+            readings.withLock { $0[scope]?.fresh = end..<max(end, end + (end - start) * share) }
             return value
         } catch {
             readings.withLock { $0[scope] = nil }
