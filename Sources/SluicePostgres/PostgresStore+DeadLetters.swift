@@ -5,7 +5,7 @@ import SluiceCore
 extension PostgresStore: DeadLetterAdministration {
     public func deadLetters(tenant: TenantID?, newest: Int?) async throws -> [DeadLetter] {
         try await reading("reading dead letters") { connection in
-            let order = newest == nil ? "tenant, doc_id" : "last_change_at DESC, tenant, doc_id LIMIT \(newest ?? 0)"
+            let order = newest == nil ? "tenant, doc_id" : "last_change_at DESC, tenant DESC, doc_id DESC LIMIT \(newest ?? 0)"
             let rows = try await connection.query("""
                 SELECT tenant, doc_id, revision, attempts, last_error, last_change_at FROM queue
                 WHERE state = \(QueueEntry.State.dead.rawValue) AND (\(tenant?.rawValue)::text IS NULL OR tenant = \(tenant?.rawValue))

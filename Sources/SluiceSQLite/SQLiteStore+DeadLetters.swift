@@ -5,11 +5,9 @@ import SluiceCore
 extension SQLiteStore: DeadLetterAdministration {
     public func deadLetters(tenant: TenantID?, newest: Int?) async throws -> [DeadLetter] {
         try await read("reading dead letters") { db in
-            let order = newest == nil ? "tenant, doc_id" : "last_change_at DESC, tenant, doc_id LIMIT :limit"
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT tenant, doc_id, revision, attempts, last_error, last_change_at FROM queue
-                WHERE state = \(QueueEntry.State.dead.sql) AND (:tenant IS NULL OR tenant = :tenant) ORDER BY \(order)
-                """, arguments: ["tenant": tenant?.rawValue, "limit": newest ?? 0])
+            let rows = try Row.fetchAll(
+                db, sql: SQLiteStore.deadLettersSQL(oneTenant: tenant != nil, newest: newest != nil),
+                arguments: StatementArguments((tenant.map { ["tenant": $0.rawValue] } ?? [:]).merging(newest.map { ["limit": $0] } ?? [:]) { $1 }))
             return rows.map { row in
                 DeadLetter(
                     key: DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"])),
@@ -17,6 +15,21 @@ extension SQLiteStore: DeadLetterAdministration {
                     reason: row["last_error"] ?? "unknown", since: Timestamp(milliseconds: row["last_change_at"]))
             }
         }
+    }
+
+    /// All dead letters by tenant and document, or the newest: these walk `queue_dead_by_time` or
+    /// `queue_dead_by_tenant` backwards (v19), reading no more rows than they return.
+    static func deadLettersSQL(oneTenant: Bool, newest: Bool) -> String {
+        // The planner would rather take the state's range of `queue_by_tenant_readiness` and sort it.
+        let (index, order) = switch (newest, oneTenant) {
+        case (false, _): ("", "tenant, doc_id")
+        case (true, false): ("INDEXED BY queue_dead_by_time", "last_change_at DESC, tenant DESC, doc_id DESC LIMIT :limit")
+        case (true, true): ("INDEXED BY queue_dead_by_tenant", "last_change_at DESC, doc_id DESC LIMIT :limit")
+        }
+        return """
+            SELECT tenant, doc_id, revision, attempts, last_error, last_change_at FROM queue \(index)
+            WHERE state = \(QueueEntry.State.dead.sql) \(oneTenant ? "AND tenant = :tenant" : "") ORDER BY \(order)
+            """
     }
 
     @discardableResult

@@ -252,5 +252,13 @@ extension SQLiteStore {
                 CREATE INDEX onboarding_starts_unserved ON onboarding_starts(started_at) WHERE batches = 0;
                 """)
         }
+        migrator.registerMigration("v19: dead letters by time") { db in
+            try db.execute(sql: """
+                -- The newest dead letters (GET /v1/dead-letters, the dashboard's poll), of every tenant or
+                -- one, without sorting them all: 100,000 took 100 ms a request. Only dead rows are in them.
+                CREATE INDEX queue_dead_by_time ON queue(last_change_at) WHERE state = \(QueueEntry.State.dead.sql);
+                CREATE INDEX queue_dead_by_tenant ON queue(tenant, last_change_at) WHERE state = \(QueueEntry.State.dead.sql);
+                """)
+        }
     }
 }

@@ -295,8 +295,10 @@ import Testing
                 }
                 #expect(letters.compactMap { $0["id"] as? String }.sorted() == ["acme:handbook/a.md", "globex:b.md"])
                 #expect((letters.first?["reason"] as? String)?.contains("is not loaded") == true, "the service's words: \(letters)")
+                #expect(try await call(base, "GET", "/v1/dead-letters").json["more"] as? Bool == false)
                 let newest = try await call(base, "GET", "/v1/dead-letters?limit=1")
                 #expect((newest.json["deadLetters"] as? [[String: Any]])?.count == 1, "?limit=1: the newest one only")
+                #expect(newest.json["more"] as? Bool == true, "an older one is left")
                 #expect(try await call(base, "GET", "/v1/dead-letters?limit=0").status == 400)
                 let (_, acmeKey) = try await runtime.store.createKey(tenant: try TenantID("acme"), label: nil)
                 let own = try await call(base, "GET", "/v1/dead-letters", key: acmeKey)
