@@ -5,7 +5,12 @@ import SluiceCore
 extension PostgresStore: DeadLetterAdministration {
     public func deadLetters(tenant: TenantID?, newest: Int?) async throws -> [DeadLetter] {
         try await reading("reading dead letters") { connection in
-            let order = newest == nil ? "tenant, doc_id" : "last_change_at DESC, tenant DESC, doc_id DESC LIMIT \(newest ?? 0)"
+            // The newest walk queue_dead_by_time or queue_dead_by_tenant backwards (v8).
+            let order = switch (newest, tenant) {
+            case (nil, _): "tenant, doc_id"
+            case (let newest?, nil): "last_change_at DESC, tenant DESC, doc_id DESC LIMIT \(newest)"
+            case (let newest?, _?): "last_change_at DESC, doc_id DESC LIMIT \(newest)"
+            }
             let rows = try await connection.query("""
                 SELECT tenant, doc_id, revision, attempts, last_error, last_change_at FROM queue
                 WHERE state = \(QueueEntry.State.dead.rawValue) AND (\(tenant?.rawValue)::text IS NULL OR tenant = \(tenant?.rawValue))

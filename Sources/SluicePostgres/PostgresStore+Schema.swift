@@ -188,6 +188,12 @@ extension PostgresStore {
             DROP INDEX queue_by_tenant_readiness;
             CREATE INDEX queue_by_tenant_readiness ON queue (priority, (tenant COLLATE "C"), ready_at) WHERE state = 0;
             """),
+        (8, "dead letters by time", """
+            -- The newest dead letters (GET /v1/dead-letters, the dashboard's poll), of every tenant or one,
+            -- read backwards without sorting them all. Only dead rows (state 1) are in them.
+            CREATE INDEX queue_dead_by_time ON queue (last_change_at, tenant, doc_id) WHERE state = 1;
+            CREATE INDEX queue_dead_by_tenant ON queue (tenant, last_change_at, doc_id) WHERE state = 1;
+            """),
     ]
 
     /// The newest migration applied to this store's schema.
