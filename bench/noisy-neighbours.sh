@@ -6,6 +6,8 @@
 # Needs wrk (apt-get install -y wrk). Builds the store with `sluice bench --files FILES --tenants 2 --keep`
 # (tenant-0 and tenant-1, half the files each), then times 40 searches of tenant-0, one at a time: idle,
 # while tenant-1 polls its progress on 16 connections, and while tenant-1 searches on 16 connections.
+# CONNECTIONS=N sets tenant-1's connections; SEARCH_FILTER=1 makes its searches filter by an attribute no document
+# has (each then reads all of its documents' attributes); SLUICE_API_RATE_LIMIT_PER_MINUTE passes to the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/release/sluice}
@@ -33,14 +35,14 @@ summary() { python3 -c 'import sys; v=sorted(float(x)*1000 for x in sys.stdin); 
 searches() { for i in $(seq 40); do search "$i"; sleep 0.05; done | summary; }
 # Runs wrk as tenant-1 in the background for 14 s; `flooded` reports its answers.
 flood() {
-    SLUICE_KEY=$NOISY wrk -t2 -c16 -d14s "$@" > "$KEPT/wrk.txt" &
+    SLUICE_KEY=$NOISY wrk -t2 -c"${CONNECTIONS:-16}" -d14s --latency "$@" > "$KEPT/wrk.txt" &
     WRK=$!
     sleep 2
 }
 flooded() {
     wait $WRK
     refused=$(grep -E 'Non-2xx' "$KEPT/wrk.txt" | awk '{print $NF}' || true)
-    echo "  tenant-1: $(grep -E 'requests in' "$KEPT/wrk.txt" | awk '{print $1}') answers, ${refused:-0} of them refused (429: its rate limit)"
+    echo "  tenant-1: $(grep -E 'requests in' "$KEPT/wrk.txt" | awk '{print $1}') answers, ${refused:-0} of them refused (429: its limits), p99 $(grep -E '^ +99%' "$KEPT/wrk.txt" | awk '{print $2}')"
 }
 
 search warm > /dev/null

@@ -57,8 +57,6 @@ public struct Configuration: Sendable, Equatable {
     public var apiMaxUploadsPerKey = 128
     /// Publishes of one API key that may wait with `?wait` at once.
     public var apiMaxWaitersPerKey = 1024
-    /// Searches of one API key in progress or waiting at once.
-    public var apiMaxSearchesPerKey = 64
     /// How long reading one document's text and chunking it may take; past it
     /// the document is a dead letter with the reason, and the worker goes on.
     public var extractTimeout: Duration = .seconds(60)

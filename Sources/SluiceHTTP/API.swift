@@ -9,11 +9,9 @@ import SluiceCore
 struct API: Sendable {
     let backend: APIBackend
     let access: AccessControl
-    /// Bodies being received, `?wait` waiters and searches, per key.
+    /// Bodies being received, and `?wait` waiters, per key.
     let uploads = PerKeyLimit()
     let waiters = PerKeyLimit()
-    /// Searches in progress or waiting their tenant's turn (`SQLiteStore.searchGate`), per key.
-    let searches = PerKeyLimit()
     /// Progress per tenant and the stats of all, each read at most a tenth of the time however often it is polled.
     let progressReadings: SharedReadings<TenantProgress>
     let statsReadings: SharedReadings<Stats.StoreReading>

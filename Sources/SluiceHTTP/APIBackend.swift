@@ -45,19 +45,16 @@ public struct APIBackend: Sendable {
         public var maxUploadsPerKey: Int
         /// SLUICE_API_MAX_WAITERS_PER_KEY: publishes of one key waiting with `?wait` at once (429 past it).
         public var maxWaitersPerKey: Int
-        /// SLUICE_API_MAX_SEARCHES_PER_KEY: searches of one key in progress or waiting their tenant's turn at once (429 past it).
-        public var maxSearchesPerKey: Int
 
         public init(
             maxBatchDocuments: Int = 500, maxRequestBytes: Int = 64 << 20, maxContentBytes: Int = 50 << 20,
-            maxUploadsPerKey: Int = 128, maxWaitersPerKey: Int = 1024, maxSearchesPerKey: Int = 64
+            maxUploadsPerKey: Int = 128, maxWaitersPerKey: Int = 1024
         ) {
             self.maxBatchDocuments = maxBatchDocuments
             self.maxRequestBytes = maxRequestBytes
             self.maxContentBytes = maxContentBytes
             self.maxUploadsPerKey = maxUploadsPerKey
             self.maxWaitersPerKey = maxWaitersPerKey
-            self.maxSearchesPerKey = maxSearchesPerKey
         }
     }
 

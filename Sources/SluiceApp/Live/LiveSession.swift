@@ -172,8 +172,7 @@ public final class LiveSession: Sendable {
             limits: APIBackend.Limits(
                 maxBatchDocuments: configuration.maxBatchDocuments, maxRequestBytes: configuration.maxRequestBytes,
                 maxContentBytes: configuration.maxFileBytes,
-                maxUploadsPerKey: configuration.apiMaxUploadsPerKey, maxWaitersPerKey: configuration.apiMaxWaitersPerKey,
-                maxSearchesPerKey: configuration.apiMaxSearchesPerKey))
+                maxUploadsPerKey: configuration.apiMaxUploadsPerKey, maxWaitersPerKey: configuration.apiMaxWaitersPerKey))
         // A store shared by many processes keeps the rate limits, so they hold across them.
         backend.rateLimits = runtime.store as? any RateLimits
         let boundPort = self.boundPort

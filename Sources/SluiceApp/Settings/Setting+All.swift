@@ -58,7 +58,6 @@ extension Setting {
         .duration("SLUICE_API_IDLE_TIMEOUT_SECONDS", "how long a connection may stay open with no request in progress", \.apiIdleTimeout, 1...86_400, unit: .seconds(1)),
         .int("SLUICE_API_MAX_UPLOADS_PER_KEY", "request bodies one API key may be sending at once (429 past it)", \.apiMaxUploadsPerKey, 1...1_000_000),
         .int("SLUICE_API_MAX_WAITERS_PER_KEY", "publishes of one API key that may wait with ?wait at once (429 past it)", \.apiMaxWaitersPerKey, 1...1_000_000),
-        .int("SLUICE_API_MAX_SEARCHES_PER_KEY", "searches of one API key in progress or waiting at once (a tenant's embedded searches run one at a time; 429 past it)", \.apiMaxSearchesPerKey, 1...1_000_000),
         .int("SLUICE_ALERT_QUEUE_DEPTH", "alert (log, /metrics, /v1/stats) while more changes than this are waiting", \.alertThresholds.queueDepth, 1...1_000_000_000),
         .alertErrorRate,
         .metrics,
