@@ -80,6 +80,24 @@ import Testing
         #expect(leases.count == 80 && leases.allSatisfy { $0.priority == .normal })
     }
 
+    /// Busy is counted per tenant: while one tenant's folder floods, another
+    /// tenant's edit keeps the quiet window (it once waited for the flood's).
+    @Test func oneTenantsFloodLeavesAnotherTenantsEditItsQuietWindow() async throws {
+        var events: [WatchEvent] = []
+        for index in 0..<80 {
+            try files.write("flood/f\(index).md", "file \(index)")
+            events.append(.changed(path: files.path + "/flood/f\(index).md"))
+        }
+        try files.write("acme/notes.md", "an edit")
+        events.append(.changed(path: files.path + "/acme/notes.md"))
+        try await intake.handle(events)
+        clock.advance(by: runtime.configuration.settleWindow)
+        let leases = try await runtime.store.lease(limit: 100, duration: .seconds(30))
+        #expect(leases.map { "\($0.key)" } == ["acme/notes.md"], "the flood's 80 wait for the busy window, the edit does not")
+        #expect(leases.first?.priority == .high)
+        #expect(try await runtime.store.depth().delayed == 80)
+    }
+
     /// A tenant rewriting its `.sluiceignore` asks for a rescan of its own
     /// folder only; the root's ignore file, which applies to all, for all.
     @Test func anIgnoreFileChangeRescansItsTenantOnly() async throws {

@@ -6,10 +6,11 @@ import Synchronization
 /// Turns watcher events into durable queue changes, one transaction per
 /// kernel read (the store then rings the workers' doorbell).
 ///
-/// Live edits enter at high priority. While the tree is busy (a burst or a
-/// flood), changes get the longer settle window, and files Sluice has never
-/// seen enter at normal priority, so a person's edit to a known document
-/// still jumps ahead of a 10,000-file copy. A document changed again soon
+/// Live edits enter at high priority. While a tenant's folder is busy (a
+/// burst or a flood), its changes get the longer settle window, and files
+/// Sluice has never seen enter at normal priority, so a person's edit to a
+/// known document still jumps ahead of a 10,000-file copy. Busy is counted per
+/// tenant: one tenant's bulk copy leaves the others' edits their short window. A document changed again soon
 /// after its last change (`RepeatedChanges`) gets the longer window too, so a
 /// file rewritten without pause is processed a couple of times a second, not
 /// after every write. A folder that appears is scanned;
@@ -23,7 +24,8 @@ final class LiveIntake: Sendable {
     let clock: any SluiceClock
     let rescans: RescanRequests
     let logger: Logger
-    private let activity = Mutex(ActivityMeter())
+    /// Events per tenant over the last second; a tenant with none is dropped.
+    private let activity = Mutex<[TenantID: ActivityMeter]>([:])
     private let repeated: Mutex<RepeatedChanges>
     private let counters = Mutex(Counters())
 
@@ -71,10 +73,7 @@ final class LiveIntake: Sendable {
     /// Applies one batch of events.
     func handle(_ batch: [WatchEvent]) async throws {
         let now = clock.now()
-        let busy = activity.withLock { meter -> Bool in
-            meter.record(batch.count, at: now)
-            return meter.isBusy(at: now)
-        }
+        let busy = busyTenants(after: batch, at: now)
         // One blocking hop for every path whose type decides what a change means.
         let paths = batch.compactMap { event -> String? in
             switch event {
@@ -222,12 +221,27 @@ final class LiveIntake: Sendable {
         return changes.enumerated().filter { lastIndex[$0.element.key] == $0.offset }.map(\.element)
     }
 
-    /// While busy: the longer settle window for all, and normal priority for
-    /// files that have no document yet (bulk arrivals), so edits stay fast.
-    private func prioritize(_ pending: inout ScanBatch, busy: Bool) async throws {
-        guard busy else { return }
-        let known = try await store.documentStates(pending.changes.map(\.key))
-        for index in pending.changes.indices {
+    /// Counts each event for the tenant whose folder it is in (a move, where it
+    /// went); returns the tenants busy now.
+    private func busyTenants(after batch: [WatchEvent], at now: Timestamp) -> Set<TenantID> {
+        var counts: [TenantID: Int] = [:]
+        for event in batch {
+            if let tenant = event.paths.last.flatMap({ layout.tenantRoot(for: $0)?.tenant }) { counts[tenant, default: 0] += 1 }
+        }
+        return activity.withLock { meters in
+            for (tenant, count) in counts { meters[tenant, default: ActivityMeter()].record(count, at: now) }
+            meters = meters.filter { $0.value.rate(at: now) > 0 }
+            return Set(meters.filter { $0.value.isBusy(at: now) }.keys)
+        }
+    }
+
+    /// For the busy tenants' changes: the longer settle window, and normal
+    /// priority for files that have no document yet (bulk arrivals), so edits stay fast.
+    private func prioritize(_ pending: inout ScanBatch, busy: Set<TenantID>) async throws {
+        let indices = pending.changes.indices.filter { busy.contains(pending.changes[$0].key.tenant) }
+        guard !indices.isEmpty else { return }
+        let known = try await store.documentStates(indices.map { pending.changes[$0].key })
+        for index in indices {
             pending.changes[index].activity = .busy
             if known[pending.changes[index].key] == nil { pending.changes[index].priority = .normal }
         }
