@@ -5,9 +5,10 @@ import SluiceCore
 extension SQLiteStore: DeadLetterAdministration {
     public func deadLetters(tenant: TenantID?, newest: Int?) async throws -> [DeadLetter] {
         try await read("reading dead letters") { db in
-            let rows = try Row.fetchAll(
-                db, sql: SQLiteStore.deadLettersSQL(oneTenant: tenant != nil, newest: newest != nil),
-                arguments: StatementArguments((tenant.map { ["tenant": $0.rawValue] } ?? [:]).merging(newest.map { ["limit": $0] } ?? [:]) { $1 }))
+            var arguments: StatementArguments = [:]
+            if let tenant { arguments += ["tenant": tenant.rawValue] }
+            if let newest { arguments += ["limit": newest] }
+            let rows = try Row.fetchAll(db, sql: SQLiteStore.deadLettersSQL(oneTenant: tenant != nil, newest: newest != nil), arguments: arguments)
             return rows.map { row in
                 DeadLetter(
                     key: DocumentKey(tenant: TenantID(storedRawValue: row["tenant"]), docId: DocumentID(storedRawValue: row["doc_id"])),
