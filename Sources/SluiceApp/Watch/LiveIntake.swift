@@ -230,8 +230,13 @@ final class LiveIntake: Sendable {
         }
         return activity.withLock { meters in
             for (tenant, count) in counts { meters[tenant, default: ActivityMeter()].record(count, at: now) }
-            meters = meters.filter { $0.value.rate(at: now) > 0 }
-            return Set(meters.filter { $0.value.isBusy(at: now) }.keys)
+            // One pass: a tenant quiet for a second is dropped, and each rate is counted once.
+            var busy: Set<TenantID> = []
+            for (tenant, meter) in meters {
+                let rate = meter.rate(at: now)
+                if rate == 0 { meters[tenant] = nil } else if rate > meter.busyThreshold { busy.insert(tenant) }
+            }
+            return busy
         }
     }
 
