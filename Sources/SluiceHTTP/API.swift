@@ -39,9 +39,7 @@ struct API: Sendable {
     ) async throws -> T {
         // A browser sends text/plain and form bodies to any address without asking (no CORS preflight);
         // JSON only, so no web page can post to Sluice behind its user's back.
-        guard let contentType = request.headers[.contentType],
-            contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
-        else {
+        guard let contentType = request.headers[.contentType], API.namesJSON(contentType) else {
             throw APIError(.unsupportedMediaType, "send the body as JSON with the header Content-Type: application/json")
         }
         let limit = backend.limits.maxRequestBytes
@@ -54,6 +52,17 @@ struct API: Sendable {
         defer { backend.budget.release(received.held) }
         try precheck(received.bytes)
         return try JSONDecoder().decode(T.self, from: Data(received.bytes))
+    }
+
+    /// Whether a Content-Type is `application/json`, in any case, with or
+    /// without parameters (`; charset=utf-8`). Checked on every request, so
+    /// on its bytes, not with Foundation's string functions.
+    static func namesJSON(_ contentType: String) -> Bool {
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let media = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }.drop(while: isSpace)
+        let end = media.lastIndex { !isSpace($0) }.map(media.index(after:)) ?? media.startIndex
+        let lowered = media[..<end].lazy.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 + 32 : $0 }
+        return lowered.elementsEqual("application/json".utf8)
     }
 
     /// The body's bytes and the budget they hold (the caller releases it). A

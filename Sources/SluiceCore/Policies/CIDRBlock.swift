@@ -43,13 +43,24 @@ public struct CIDRBlock: Sendable, Equatable, CustomStringConvertible {
         contains(bytes: address.bytes)
     }
 
+    /// Every request's client is checked against a few blocks, so this
+    /// compares in place rather than building masked copies.
     private func contains(bytes: [UInt8]) -> Bool {
-        var bytes = bytes
-        if bytes.count == 16 && network.count == 4 && bytes.prefix(12).elementsEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]) {
-            bytes = Array(bytes.suffix(4))
+        // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is checked as its IPv4 address.
+        let offset: Int
+        if bytes.count == network.count {
+            offset = 0
+        } else if bytes.count == 16, network.count == 4, bytes[..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+            offset = 12
+        } else {
+            return false
         }
-        guard bytes.count == network.count else { return false }
-        return CIDRBlock.mask(bytes, prefixLength) == network
+        for index in network.indices {
+            let keep = min(8, prefixLength - index * 8)
+            guard keep > 0 else { break }
+            if bytes[offset + index] & UInt8(truncatingIfNeeded: 0xFF << (8 - keep)) != network[index] { return false }
+        }
+        return true
     }
 
     static func mask(_ bytes: [UInt8], _ length: Int) -> [UInt8] {
@@ -61,16 +72,7 @@ public struct CIDRBlock: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses an IPv4 dotted quad or an IPv6 address (with `::` and an embedded IPv4 tail).
     static func parseAddress(_ text: String) -> [UInt8]? {
-        if !text.contains(":") {
-            let octets = text.split(separator: ".", omittingEmptySubsequences: false)
-            guard octets.count == 4 else { return nil }
-            var bytes: [UInt8] = []
-            for octet in octets {
-                guard !octet.isEmpty, octet.count <= 3, let value = UInt8(octet) else { return nil }
-                bytes.append(value)
-            }
-            return bytes
-        }
+        if !text.utf8.contains(UInt8(ascii: ":")) { return parseIPv4(text.utf8) }
         var text = Substring(text)
         if let zone = text.firstIndex(of: "%") { text = text[..<zone] }
         let halves = text.components(separatedBy: "::")
@@ -80,7 +82,7 @@ public struct CIDRBlock: Sendable, Equatable, CustomStringConvertible {
             var bytes: [UInt8] = []
             let fields = part.split(separator: ":", omittingEmptySubsequences: false)
             for (index, field) in fields.enumerated() {
-                if index == fields.count - 1, field.contains("."), let tail = parseAddress(String(field)), tail.count == 4 {
+                if index == fields.count - 1, field.utf8.contains(UInt8(ascii: ".")), let tail = parseIPv4(field.utf8) {
                     bytes += tail
                     continue
                 }
@@ -93,6 +95,31 @@ public struct CIDRBlock: Sendable, Equatable, CustomStringConvertible {
         if halves.count == 1 { return head.count == 16 ? head : nil }
         guard let tail = groups(halves[1]), head.count + tail.count < 16 else { return nil }
         return head + Array(repeating: 0, count: 16 - head.count - tail.count) + tail
+    }
+
+    /// Four decimal numbers of at most three digits, each at most 255, joined by dots.
+    static func parseIPv4(_ text: some Collection<UInt8>) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(4)
+        var value = 0
+        var digits = 0
+        for character in text {
+            switch character {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                value = value * 10 + Int(character - UInt8(ascii: "0"))
+                digits += 1
+                guard digits <= 3, value <= 255 else { return nil }
+            case UInt8(ascii: "."):
+                guard digits > 0, bytes.count < 3 else { return nil }
+                bytes.append(UInt8(value))
+                (value, digits) = (0, 0)
+            default:
+                return nil
+            }
+        }
+        guard digits > 0, bytes.count == 3 else { return nil }
+        bytes.append(UInt8(value))
+        return bytes
     }
 
     /// 127.0.0.0/8 and ::1/128.

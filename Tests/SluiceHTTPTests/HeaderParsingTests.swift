@@ -1,0 +1,25 @@
+@testable import SluiceHTTP
+import Testing
+
+/// The checks every request's headers go through, parsed on their bytes.
+@Suite struct HeaderParsingTests {
+    @Test(arguments: [
+        ("application/json", true), ("Application/JSON", true), ("application/json; charset=utf-8", true),
+        ("  application/json  ;charset=utf-8", true), ("\tapplication/json\t", true), ("application/json;", true),
+        ("text/plain", false), ("application/jsonx", false), ("application/json-seq", false), ("application/x-json", false),
+        ("application / json", false), ("", false), (";application/json", false), ("multipart/form-data; boundary=application/json", false),
+    ])
+    func contentTypeNamesJSON(contentType: String, expected: Bool) {
+        #expect(API.namesJSON(contentType) == expected, "\(contentType)")
+    }
+
+    @Test(arguments: [
+        ("localhost", true), ("LOCALHOST:8080", true), ("localhost.", true), ("127.0.0.1", true), ("127.8.9.10:443", true),
+        ("[::1]", true), ("[::1]:8080", true), ("[::ffff:127.0.0.1]:80", true),
+        ("localhost.evil.example", false), ("127.0.0.1.evil.example", false), ("evil.example:8080", false), ("128.0.0.1", false),
+        ("127.0.0.1:80x", false), ("[::1]x", false), ("[::2]", false), ("", false),
+    ])
+    func loopbackNames(authority: String, expected: Bool) {
+        #expect(AccessControl.isLoopbackName(authority) == expected, "\(authority)")
+    }
+}
