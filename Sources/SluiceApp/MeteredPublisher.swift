@@ -8,9 +8,7 @@ struct MeteredPublisher: DocumentPublisher {
 
     func publish(_ publications: [Publication]) async throws -> [PublishOutcome] {
         let outcomes = try await base.publish(publications)
-        for (publication, outcome) in zip(publications, outcomes) {
-            if case .coalesced = outcome { metrics.superseded() }
-        }
+        for case .coalesced in outcomes { metrics.superseded() }
         return outcomes
     }
 

@@ -153,9 +153,7 @@ final class LiveIntake: Sendable {
         }
         try await prioritize(&pending, busy: busy)
         let outcomes = try await store.applyScan(pending)
-        for (change, outcome) in zip(pending.changes, outcomes) {
-            if case .coalesced = outcome { metrics.superseded() }
-        }
+        for case .coalesced in outcomes { metrics.superseded() }
         counters.withLock {
             $0.events += batch.count
             $0.changesQueued += pending.changes.count
@@ -192,7 +190,7 @@ final class LiveIntake: Sendable {
         let scanner = self.scanner
         let files = try await BlockingIO.run {
             var files: [ScannedFile] = []
-            _ = try scanner.walk(root, under: path) { files.append($0) }
+            _ = scanner.walk(root, under: path) { files.append($0) }
             return files
         }
         for file in files {
