@@ -30,10 +30,9 @@ final class AccessControl: Sendable {
 
     private func authenticate(_ request: Request, client: IPAddress?) async throws -> Principal {
         if let header = request.headers[.authorization] {
-            guard header.lowercased().hasPrefix("bearer ") else {
+            guard let secret = AccessControl.bearerToken(header) else {
                 throw APIError(.unauthorized, "the Authorization header must be \"Bearer <key>\"")
             }
-            let secret = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
             guard let principal = try await keys.principal(forSecret: secret) else {
                 throw APIError(.unauthorized, "the API key is unknown or revoked; create one with `sluice keys create`")
             }
@@ -47,6 +46,19 @@ final class AccessControl: Sendable {
         }
         try AccessControl.refuseBrowsers(request)
         return .local
+    }
+
+    /// The key of an `Authorization: Bearer <key>` header (the scheme in any
+    /// case, spaces and tabs around the key dropped); nil for another scheme.
+    /// Read on its bytes: Foundation's trimming was a fortieth of a publish's CPU.
+    static func bearerToken(_ header: String) -> String? {
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let bytes = header.utf8
+        let scheme = bytes.prefix(7).lazy.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 + 32 : $0 }
+        guard scheme.elementsEqual("bearer ".utf8) else { return nil }
+        let key = bytes.dropFirst(7).drop(while: isSpace)
+        let end = key.lastIndex { !isSpace($0) }.map(key.index(after:)) ?? key.startIndex
+        return String(decoding: key[..<end], as: UTF8.self)
     }
 
     /// Keyless loopback mode trusts whoever reaches the loopback address, and

@@ -22,4 +22,12 @@ import Testing
     func loopbackNames(authority: String, expected: Bool) {
         #expect(AccessControl.isLoopbackName(authority) == expected, "\(authority)")
     }
+
+    @Test(arguments: [
+        ("Bearer sk_abc", "sk_abc"), ("bearer sk_abc", "sk_abc"), ("BEARER   sk_abc \t", "sk_abc"), ("Bearer\tsk_abc", nil),
+        ("Bearer ", ""), ("Basic dXNlcjpwYXNz", nil), ("Bearer", nil), ("Bearersk_abc", nil), ("Bearer sk é", "sk é"),
+    ] as [(String, String?)])
+    func bearerTokens(header: String, expected: String?) {
+        #expect(AccessControl.bearerToken(header) == expected, "\(header)")
+    }
 }
