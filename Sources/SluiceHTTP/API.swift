@@ -55,14 +55,9 @@ struct API: Sendable {
     }
 
     /// Whether a Content-Type is `application/json`, in any case, with or
-    /// without parameters (`; charset=utf-8`). Checked on every request, so
-    /// on its bytes, not with Foundation's string functions.
+    /// without parameters (`; charset=utf-8`).
     static func namesJSON(_ contentType: String) -> Bool {
-        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        let media = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }.drop(while: isSpace)
-        let end = media.lastIndex { !isSpace($0) }.map(media.index(after:)) ?? media.startIndex
-        let lowered = media[..<end].lazy.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 + 32 : $0 }
-        return lowered.elementsEqual("application/json".utf8)
+        HeaderBytes.equalIgnoringCase(HeaderBytes.trimmed(contentType.utf8.prefix { $0 != UInt8(ascii: ";") }), "application/json")
     }
 
     /// The body's bytes and the budget they hold (the caller releases it). A

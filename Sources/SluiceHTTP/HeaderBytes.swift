@@ -1,0 +1,16 @@
+/// Header values read on their bytes. Every request's `Content-Type`,
+/// `Authorization` and `Host` are checked, and Foundation's string functions
+/// (trimming, case folding) cost more there than the rest of the checks.
+enum HeaderBytes {
+    /// `bytes` without the spaces and tabs around them.
+    static func trimmed(_ bytes: Substring.UTF8View) -> Substring.UTF8View {
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let start = bytes.drop(while: isSpace)
+        return start[..<(start.lastIndex { !isSpace($0) }.map(start.index(after:)) ?? start.startIndex)]
+    }
+
+    /// Whether `bytes` are `lowercase` with any ASCII letters in either case.
+    static func equalIgnoringCase(_ bytes: Substring.UTF8View, _ lowercase: String) -> Bool {
+        bytes.lazy.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 + 32 : $0 }.elementsEqual(lowercase.utf8)
+    }
+}
