@@ -32,12 +32,17 @@ extension SQLiteStore: DocumentPublisher {
         let key = publication.key
         let pending = try QueueEntry.fetch(db, key)
         if let hash = publication.contentHash {
-            let indexed = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT status, content_hash, revision FROM documents WHERE tenant = ? AND doc_id = ?"),
-                arguments: [key.tenant.rawValue, key.docId.rawValue])
-            let status = (indexed?["status"] as String?).flatMap(DocumentState.Status.init(rawValue:))
-            if publication.leavesUnchanged(indexed: (status, indexed.flatMap(SQLiteStore.contentHash)), pending: pending) {
-                return .unchanged(revision: indexed?["revision"] ?? 0)
+            // Read by position (`RowStepper`), as the queue's row is: every publication does this.
+            let lookup = RowStepper(
+                try db.cachedStatement(sql: "SELECT status, content_hash, revision FROM documents WHERE tenant = ? AND doc_id = ?"), in: db)
+            try lookup.bind(1, key.tenant.rawValue)
+            try lookup.bind(2, key.docId.rawValue)
+            let indexed = try lookup.first { row in
+                (status: row.string(0).flatMap(DocumentState.Status.init(rawValue:)),
+                 hash: row.data(1).map { ContentHash(bytes: Array($0)) }, revision: row.int64(2))
+            }
+            if publication.leavesUnchanged(indexed: (indexed?.status, indexed?.hash), pending: pending) {
+                return .unchanged(revision: indexed?.revision ?? 0)
             }
             try storeContent(db, key, hash, publication.content ?? [])
         }

@@ -6,9 +6,14 @@ import SluiceCore
 extension SQLiteStore {
     /// Keeps a published document's content (once per document and hash).
     static func storeContent(_ db: Database, _ key: DocumentKey, _ hash: ContentHash, _ bytes: [UInt8]) throws {
-        try db.cachedStatement(sql: """
+        let insert = RowStepper(try db.cachedStatement(sql: """
             INSERT INTO contents (tenant, doc_id, hash, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (tenant, doc_id, hash) DO NOTHING
-            """).execute(arguments: [key.tenant.rawValue, key.docId.rawValue, Data(hash.bytes), Data(bytes)])
+            """), in: db)
+        try insert.bind(1, key.tenant.rawValue)
+        try insert.bind(2, key.docId.rawValue)
+        try insert.bind(3, Data(hash.bytes))
+        try insert.bind(4, Data(bytes))
+        try insert.execute()
     }
 
     /// Deletes a document's stored content once neither its indexed state nor
