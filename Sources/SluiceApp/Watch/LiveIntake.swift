@@ -11,11 +11,11 @@ import Synchronization
 /// Sluice has never seen enter at normal priority, so a person's edit to a
 /// known document still jumps ahead of a 10,000-file copy. Busy is counted per
 /// tenant: one tenant's bulk copy leaves the others' edits their short window.
-/// A document changed again soon after its last change (`RepeatedChanges`) gets the longer window too, so a
-/// file rewritten without pause is processed a couple of times a second, not
-/// after every write. A folder that appears is scanned;
-/// one that goes away tombstones every document under it; an overflow of the
-/// kernel queue asks for a full rescan.
+/// A document changed again soon after its last change (`RepeatedChanges`)
+/// gets the longer window too, so a file rewritten without pause is processed
+/// a couple of times a second, not after every write. A folder that appears is
+/// scanned; one that goes away tombstones every document under it; an
+/// overflow of the kernel queue asks for a full rescan.
 final class LiveIntake: Sendable {
     let store: any FileStateStore & DocumentStateStore
     let metrics: SluiceMetrics
