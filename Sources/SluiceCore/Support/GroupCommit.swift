@@ -21,15 +21,22 @@ import Synchronization
 /// once cannot make one transaction so large that the database refuses it,
 /// and with it the other tenants' requests grouped with them.
 public final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable {
-    private enum Signal {
+    @usableFromInline
+    enum Signal: Sendable {
         case done(Result<Response, any Error>)
         /// Write what is pending, then hand on.
         case lead
     }
 
-    private final class Ticket: Sendable {
-        private let state = Mutex<(signal: Signal?, waiter: CheckedContinuation<Signal, Never>?)>((nil, nil))
+    @usableFromInline
+    final class Ticket: Sendable {
+        @usableFromInline
+        let state = Mutex<(signal: Signal?, waiter: CheckedContinuation<Signal, Never>?)>((nil, nil))
 
+        @inlinable
+        init() {}
+
+        @inlinable
         func send(_ signal: Signal) {
             let waiter = state.withLock { state -> CheckedContinuation<Signal, Never>? in
                 guard let waiter = state.waiter else {
@@ -42,6 +49,7 @@ public final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable 
             waiter?.resume(returning: signal)
         }
 
+        @inlinable
         func wait() async -> Signal {
             await withCheckedContinuation { continuation in
                 let ready = state.withLock { state -> Signal? in
@@ -57,14 +65,23 @@ public final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable 
         }
     }
 
-    private struct State {
+    @usableFromInline
+    struct State {
+        @usableFromInline
         var pending: [(request: Request, ticket: Ticket)] = []
+        @usableFromInline
         var writing = false
+
+        @inlinable
+        init() {}
     }
 
-    private let state = Mutex(State())
-    private let maxWeight: Int
-    private let weight: @Sendable (Request) -> Int
+    @usableFromInline
+    let state = Mutex(State())
+    @usableFromInline
+    let maxWeight: Int
+    @usableFromInline
+    let weight: @Sendable (Request) -> Int
 
     public init(maxWeight: Int = .max, weight: @escaping @Sendable (Request) -> Int = { _ in 1 }) {
         self.maxWeight = maxWeight
@@ -73,6 +90,7 @@ public final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable 
 
     /// Submits `request`. `write` applies requests in one transaction and
     /// returns one response per request, in order; every caller passes the same.
+    @inlinable
     public func submit(_ request: Request, write: ([Request]) async throws -> [Response]) async throws -> Response {
         let ticket = Ticket()
         let leads = state.withLock { state -> Bool in
@@ -92,7 +110,8 @@ public final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable 
 
     /// Writes what is pending as one group (up to `maxWeight`), then hands the
     /// lead to the oldest submitter still waiting, or ends the write if there is none.
-    private func writePending(_ write: ([Request]) async throws -> [Response]) async {
+    @inlinable
+    func writePending(_ write: ([Request]) async throws -> [Response]) async {
         let batch = state.withLock { state -> [(request: Request, ticket: Ticket)] in
             var total = 0
             var count = 0
