@@ -20,6 +20,10 @@ import Synchronization
 /// alone weighs more goes alone): a client sending many large requests at
 /// once cannot make one transaction so large that the database refuses it,
 /// and with it the other tenants' requests grouped with them.
+///
+/// Its body is `@inlinable` so that each store compiles its own copy for its
+/// request and response types: unspecialized, every ticket looked up its
+/// generic metadata at run time (about 4% of a publish's CPU).
 public final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable {
     @usableFromInline
     enum Signal: Sendable {
