@@ -33,9 +33,12 @@ struct API: Sendable {
     /// the body and its decoded copy), so a client that declares a large body
     /// and sends nothing holds nothing (and its connection is closed at the
     /// body deadline). `precheck` sees the raw body before the decoder does
-    /// (the batch limit).
+    /// (the batch limit). `read` may read the body first, directly: the
+    /// decoder runs when it gives up (nil), and its errors are the ones a
+    /// client sees.
     func decode<T: Decodable>(
-        _ type: T.Type, from request: Request, for principal: Principal, precheck: ([UInt8]) throws -> Void = { _ in }
+        _ type: T.Type, from request: Request, for principal: Principal, precheck: ([UInt8]) throws -> Void = { _ in },
+        read: ([UInt8]) -> T? = { _ in nil }
     ) async throws -> T {
         // A browser sends text/plain and form bodies to any address without asking (no CORS preflight);
         // JSON only, so no web page can post to Sluice behind its user's back.
@@ -51,6 +54,7 @@ struct API: Sendable {
         }
         defer { backend.budget.release(received.held) }
         try precheck(received.bytes)
+        if let value = read(received.bytes) { return value }
         return try JSONDecoder().decode(T.self, from: Data(received.bytes))
     }
 

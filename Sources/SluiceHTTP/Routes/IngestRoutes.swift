@@ -14,7 +14,7 @@ extension API {
 
     func preview(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
         let principal = try context.caller
-        let document = try await decode(IncomingDocument.self, from: request, for: principal)
+        let document = try await decode(IncomingDocument.self, from: request, for: principal, read: IncomingDocument.init(plainJSON:))
         let publication = try publication(document, priority: .normal)
         try principal.require(publication.key.tenant)
         return json(try await backend.preview(publication))
@@ -24,7 +24,7 @@ extension API {
         let principal = try context.caller
         // Accepting counts as intake pressure; waiting for indexing does not.
         let (publication, outcome) = try await backend.intake.accepting {
-            let document = try await decode(IncomingDocument.self, from: request, for: principal)
+            let document = try await decode(IncomingDocument.self, from: request, for: principal, read: IncomingDocument.init(plainJSON:))
             let accepted = try self.publication(document, priority: .normal)
             try principal.require(accepted.key.tenant)
             return (accepted, try await backend.publisher.publish([accepted])[0])
