@@ -24,8 +24,12 @@ struct API: Sendable {
     }
 
     func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? JSONEncoder.stable.encode(value)) ?? Data("{}".utf8)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        json(bytes: (try? JSONEncoder.stable.encode(value)) ?? Data("{}".utf8), status: status)
+    }
+
+    /// A JSON body written already (`JSONWriter`).
+    func json(bytes: some Sequence<UInt8>, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// Reads and decodes a JSON body within the request size limit and the

@@ -34,7 +34,7 @@ extension DocumentMeta {
         }
         if let deleted {
             json.key("deleted")
-            json.raw(deleted ? "true" : "false")
+            json.raw((deleted ? "true" : "false").utf8)
         }
         json.key("docId")
         json.string(docId)
@@ -47,61 +47,5 @@ extension DocumentMeta {
         if let title { json.key("title"); json.string(title) }
         json.close()
         return json.text
-    }
-}
-
-/// A compact JSON object writer with the encoder's string escaping.
-private struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
-    private var first = true
-
-    var text: String { String(decoding: bytes, as: UTF8.self) }
-
-    mutating func open() {
-        bytes.append(UInt8(ascii: "{"))
-        first = true
-    }
-
-    mutating func close() {
-        bytes.append(UInt8(ascii: "}"))
-        first = false
-    }
-
-    mutating func key(_ name: String) {
-        if !first { bytes.append(UInt8(ascii: ",")) }
-        first = false
-        string(name)
-        bytes.append(UInt8(ascii: ":"))
-    }
-
-    mutating func raw(_ value: String) { bytes.append(contentsOf: value.utf8) }
-
-    mutating func string(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): escape(byte)
-            case 0x08: escape(UInt8(ascii: "b"))
-            case 0x0C: escape(UInt8(ascii: "f"))
-            case 0x0A: escape(UInt8(ascii: "n"))
-            case 0x0D: escape(UInt8(ascii: "r"))
-            case 0x09: escape(UInt8(ascii: "t"))
-            case 0..<0x20:
-                escape(UInt8(ascii: "u"))
-                bytes.append(UInt8(ascii: "0"))
-                bytes.append(UInt8(ascii: "0"))
-                bytes.append(Self.hexDigits[Int(byte >> 4)])
-                bytes.append(Self.hexDigits[Int(byte & 0xF)])
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    private mutating func escape(_ byte: UInt8) {
-        bytes.append(UInt8(ascii: "\\"))
-        bytes.append(byte)
     }
 }

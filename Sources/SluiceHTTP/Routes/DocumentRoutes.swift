@@ -31,6 +31,7 @@ extension API {
         let meta = DocumentMeta(tenant: key.tenant.rawValue, docId: key.docId.rawValue, deleted: true)
         let publication = try publication(IncomingDocument(meta: meta, content: nil), priority: .normal)
         let outcome = try await backend.publisher.publish([publication])[0]
-        return json(PublishResult(tenant: key.tenant.rawValue, docId: key.docId.rawValue, revision: outcome.revision, status: outcome.name), status: .accepted)
+        let result = PublishResult(tenant: key.tenant.rawValue, docId: key.docId.rawValue, revision: outcome.revision, status: outcome.name)
+        return json(bytes: try result.json, status: .accepted)
     }
 }

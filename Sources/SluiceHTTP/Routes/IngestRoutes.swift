@@ -38,7 +38,7 @@ extension API {
             }
             if let state = result.state, state.pending == nil, state.revision >= outcome.revision { result.status = state.status }
         }
-        return json(result, status: .accepted)
+        return json(bytes: try result.json, status: .accepted)
     }
 
     /// Waits until the document's indexed revision reaches `revision`, or time
