@@ -77,22 +77,25 @@ final class AccessControl: Sendable {
         }
     }
 
-    /// `localhost`, a 127.0.0.0/8 address or `[::1]`, with or without a port.
+    /// `localhost`, a 127.0.0.0/8 address or `[::1]`, with or without a port
+    /// (ASCII digits). Read on bytes: every keyless request's Host is checked.
     static func isLoopbackName(_ authority: String) -> Bool {
-        var host = Substring(authority.lowercased())
-        if host.hasPrefix("[") {
-            guard let close = host.firstIndex(of: "]") else { return false }
-            let rest = host[host.index(after: close)...]
-            guard rest.isEmpty || (rest.hasPrefix(":") && rest.dropFirst().allSatisfy(\.isNumber)) else { return false }
-            host = host[host.index(after: host.startIndex)..<close]
-            return IPAddress(String(host))?.isIn(CIDRBlock.loopback) == true
+        func isPort(_ digits: Substring.UTF8View) -> Bool {
+            digits.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
         }
-        if let colon = host.lastIndex(of: ":") {
-            guard host[host.index(after: colon)...].allSatisfy(\.isNumber) else { return false }
+        var host = Substring(authority).utf8
+        if host.first == UInt8(ascii: "[") {
+            guard let close = host.firstIndex(of: UInt8(ascii: "]")) else { return false }
+            let rest = host[host.index(after: close)...]
+            guard rest.isEmpty || (rest.first == UInt8(ascii: ":") && isPort(rest.dropFirst())) else { return false }
+            return IPAddress(String(Substring(host[host.index(after: host.startIndex)..<close])))?.isIn(CIDRBlock.loopback) == true
+        }
+        if let colon = host.lastIndex(of: UInt8(ascii: ":")) {
+            guard isPort(host[host.index(after: colon)...]) else { return false }
             host = host[..<colon]
         }
-        if host == "localhost" || host == "localhost." { return true }
-        return IPAddress(String(host))?.isIn(CIDRBlock.loopback) == true
+        if HeaderBytes.equalIgnoringCase(host, "localhost") || HeaderBytes.equalIgnoringCase(host, "localhost.") { return true }
+        return IPAddress(String(Substring(host)))?.isIn(CIDRBlock.loopback) == true
     }
 
     private func limit(_ principal: Principal, client: IPAddress?) async throws {

@@ -1,6 +1,6 @@
 /// Header values read on their bytes. Every request's `Content-Type` (and,
-/// with keys on, `Authorization`) is checked, and Foundation's string
-/// functions (trimming, case folding) cost more there than the rest of the checks.
+/// with keys on, `Authorization`; without, `Host`) is checked, and Foundation's
+/// string functions (trimming, case folding) cost more there than the rest of the checks.
 enum HeaderBytes {
     /// `bytes` without the spaces and tabs around them.
     static func trimmed(_ bytes: Substring.UTF8View) -> Substring.UTF8View {

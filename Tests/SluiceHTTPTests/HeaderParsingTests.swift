@@ -18,6 +18,8 @@ import Testing
         ("[::1]", true), ("[::1]:8080", true), ("[::ffff:127.0.0.1]:80", true),
         ("localhost.evil.example", false), ("127.0.0.1.evil.example", false), ("evil.example:8080", false), ("128.0.0.1", false),
         ("127.0.0.1:80x", false), ("[::1]x", false), ("[::2]", false), ("", false),
+        ("[::FFFF:127.0.0.1]", true), ("LocalHost.:1", true), ("127.0.0.1:", true), ("127.0.0.1:\u{0668}0", false),
+        ("[::1]:8x", false), ("[::1", false), ("localhost:80:80", false), ("localhos", false), ("127.0.0.1 ", false),
     ])
     func loopbackNames(authority: String, expected: Bool) {
         #expect(AccessControl.isLoopbackName(authority) == expected, "\(authority)")
