@@ -52,6 +52,9 @@ import Testing
         // Each is valid for Foundation or not; either way the reader leaves it to Foundation.
         #"{"meta":{"tenant":"t","docId":"d","docId":"e"},"content":"x"}"#,
         #"{"meta":{"tenant":"t","docId":"d","attributes":{"a":"1","a":"2"}},"content":"x"}"#,
+        #"{"meta":{"tenant":"t","docId":"d","title":null,"title":"x"},"content":"x"}"#,
+        #"{"meta":{"tenant":"t","docId":"d"},"content":null,"content":"x"}"#,
+        #"{"meta":{"tenant":"t","docId":"d"},"meta":{"tenant":"t","docId":"e"}}"#,
         #"{"meta":{"tenant":"t","docId":"d"},"content":"x","extra":1}"#,
         #"{"meta":{"tenant":"t","docId":"d","future":"field"},"content":"x"}"#,
         #"{"meta":{"tenant":"t","docId":"d","deleted":1},"content":null}"#,

@@ -35,8 +35,8 @@ public struct PlainJSONReader: ~Copyable {
     }
 
     /// Reads an object, calling `member` with each key in turn; `member` must
-    /// read exactly one value for the key (or throw). A key met twice gives up:
-    /// which of the two counts is the decoder's call.
+    /// read exactly one value for the key (or throw), and give up on a key it
+    /// has met before: which of the two counts is the decoder's call.
     public mutating func readObject(_ member: (String, inout PlainJSONReader) throws -> Void) throws {
         try expect(UInt8(ascii: "{"))
         skipWhitespace()
@@ -44,13 +44,9 @@ public struct PlainJSONReader: ~Copyable {
             index += 1
             return
         }
-        // A set, not a list: an object of many keys (a hostile body's
-        // attributes) costs a hash per key, not a comparison with each before it.
-        var seen: Set<String> = []
         while true {
             skipWhitespace()
             let key = try readString()
-            guard seen.insert(key).inserted else { throw Unreadable() }
             skipWhitespace()
             try expect(UInt8(ascii: ":"))
             skipWhitespace()
@@ -94,14 +90,18 @@ public struct PlainJSONReader: ~Copyable {
     public mutating func readString() throws -> String {
         try expect(UInt8(ascii: "\""))
         let start = index
+        var allBits: UInt8 = 0
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                let text = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                guard let text else { throw Unreadable() }
-                return text
+                // ASCII (most keys and values) is valid UTF-8 as it is; the rest is validated.
+                if allBits < 0x80 { return String(decoding: text, as: UTF8.self) }
+                guard let string = String(validating: text, as: UTF8.self) else { throw Unreadable() }
+                return string
             }
+            allBits |= byte
             if byte == UInt8(ascii: "\\") { return try readEscapedString(from: start) }
             // Control characters must be escaped in JSON.
             guard byte >= 0x20 else { throw Unreadable() }
@@ -223,16 +223,16 @@ extension IncomingDocument {
 
     private init(reading reader: inout PlainJSONReader) throws {
         var meta: DocumentMeta?
-        var content: String?
+        var content: String??
         try reader.readObject { key, reader in
             switch key {
-            case "meta": meta = try DocumentMeta(reading: &reader)
-            case "content": content = try reader.readOptionalString()
+            case "meta" where meta == nil: meta = try DocumentMeta(reading: &reader)
+            case "content" where content == nil: content = .some(try reader.readOptionalString())
             default: throw PlainJSONReader.Unreadable()
             }
         }
         guard let meta else { throw PlainJSONReader.Unreadable() }
-        self.init(meta: meta, content: content)
+        self.init(meta: meta, content: content ?? nil)
     }
 }
 
@@ -241,20 +241,29 @@ extension DocumentMeta {
         var tenant: String?
         var docId: String?
         var meta = DocumentMeta(tenant: "", docId: "")
+        var seen: UInt16 = 0
+        /// Gives up on a member met before.
+        func once(_ member: UInt16) throws {
+            guard seen & (1 << member) == 0 else { throw PlainJSONReader.Unreadable() }
+            seen |= 1 << member
+        }
         try reader.readObject { key, reader in
             switch key {
-            case "tenant": tenant = try reader.readString()
-            case "docId": docId = try reader.readString()
-            case "sha256": meta.sha256 = try reader.readOptionalString()
-            case "mimeType": meta.mimeType = try reader.readOptionalString()
-            case "title": meta.title = try reader.readOptionalString()
-            case "source": meta.source = try reader.readOptionalString()
-            case "modifiedAt": meta.modifiedAt = try reader.readOptionalString()
-            case "deleted": meta.deleted = try reader.readOptionalBool()
+            case "tenant": try once(0); tenant = try reader.readString()
+            case "docId": try once(1); docId = try reader.readString()
+            case "sha256": try once(2); meta.sha256 = try reader.readOptionalString()
+            case "mimeType": try once(3); meta.mimeType = try reader.readOptionalString()
+            case "title": try once(4); meta.title = try reader.readOptionalString()
+            case "source": try once(5); meta.source = try reader.readOptionalString()
+            case "modifiedAt": try once(6); meta.modifiedAt = try reader.readOptionalString()
+            case "deleted": try once(7); meta.deleted = try reader.readOptionalBool()
             case "attributes":
+                try once(8)
                 if reader.readNull() { break }
                 var attributes: [String: String] = [:]
-                try reader.readObject { name, reader in attributes[name] = try reader.readString() }
+                try reader.readObject { name, reader in
+                    guard attributes.updateValue(try reader.readString(), forKey: name) == nil else { throw PlainJSONReader.Unreadable() }
+                }
                 meta.attributes = attributes
             default: throw PlainJSONReader.Unreadable()
             }
