@@ -29,3 +29,24 @@ import Testing
         }
     }
 }
+
+/// A batch's answer is written by `JSONWriter`; it must be, byte for byte,
+/// what the stable encoder writes for the same value.
+@Suite struct IngestBatchResultJSONTests {
+    @Test(arguments: DocumentMetaJSONTests.awkward)
+    func matchesTheStableEncoder(_ text: String) throws {
+        let results = [
+            IngestBatchResult(accepted: 0, rejected: 0, results: []),
+            IngestBatchResult(accepted: 2, rejected: 2, results: [
+                .init(index: 0, tenant: text, docId: text, revision: 12, status: "queued"),
+                .init(index: 1, tenant: "t", docId: "d", revision: nil, status: text),
+                .init(index: 2, status: "rejected", error: ErrorDetail(code: "invalid_input", message: text, field: "documents[2].\(text)")),
+                .init(index: 3, tenant: text, status: "rejected", error: ErrorDetail(code: text, message: "m")),
+                .init(index: Int.max, tenant: "t", docId: text, revision: .min, status: "unchanged"),
+            ]),
+        ]
+        for result in results {
+            #expect(String(decoding: result.json, as: UTF8.self) == String(decoding: try JSONEncoder.stable.encode(result), as: UTF8.self))
+        }
+    }
+}

@@ -48,6 +48,30 @@ import Testing
         #expect(refusedByBoth > 300)
     }
 
+    /// Batches (`IngestBatch`), whole and mangled, against Foundation's reading.
+    @Test func readsBatchesAsFoundationDoes() {
+        var random = SplitMix64(seed: 41)
+        var whole = 0
+        var mangledRead = 0
+        for round in 0..<1500 {
+            var body = BodyGenerator.batch(&random)
+            let mangles = round % 2 == 1
+            if mangles { body = BodyGenerator.mangled(body, &random) }
+            let decoded = try? JSONDecoder().decode(IngestBatch<IncomingDocument>.self, from: Data(body))
+            let plain = IngestBatch(plainJSON: body) { reader in try IncomingDocument(reading: &reader) }
+            if !mangles {
+                #expect(plain != nil, "gave up on \(String(decoding: body, as: UTF8.self))")
+                whole += 1
+            }
+            guard let plain else { continue }
+            if mangles { mangledRead += 1 }
+            #expect(decoded?.priority == plain.priority && decoded?.coalesced == plain.coalesced && decoded?.documents == plain.documents,
+                    "read differently: \(Array(body))")
+        }
+        #expect(whole == 750)
+        #expect(mangledRead > 50)
+    }
+
     @Test(arguments: [
         // Each is valid for Foundation or not; either way the reader leaves it to Foundation.
         #"{"meta":{"tenant":"t","docId":"d","docId":"e"},"content":"x"}"#,
@@ -65,11 +89,16 @@ import Testing
         #"{"meta":{"tenant":"t"},"content":"x"}"#,
         #"{"meta":{"tenant":"t","docId":null},"content":"x"}"#,
         #"{"content":"x"}"#,
+        #"{"documents":[{"meta":{"tenant":"t","docId":"d"},"content":"x"},]}"#,
+        #"{"documents":[{"meta":{"tenant":"t","docId":"d"},"content":"x"},{"meta":{"tenant":"t"}}]}"#,
+        #"{"documents":{}}"#,
+        #"{"priority":"low"}"#,
         "\u{FEFF}{\"meta\":{\"tenant\":\"t\",\"docId\":\"d\"}}",
         "{\"meta\":{\"tenant\":\"t\",\"docId\":\"d\"},\"content\":\"a\tb\"}",
     ])
     func leavesWhatItDoesNotExpectToFoundation(_ body: String) {
         #expect(IncomingDocument(plainJSON: Array(body.utf8)) == nil)
+        #expect(IngestBatch(plainJSON: Array(body.utf8)) { reader in try IncomingDocument(reading: &reader) } == nil)
     }
 
     @Test func readsEscapesAndNullsAsFoundationDoes() {
@@ -171,6 +200,15 @@ enum BodyGenerator {
         var members = [("meta", object(meta, &random))]
         if chance(85, &random) { members.append(("content", chance(10, &random) ? "null" : string(&random))) }
         return Array((whitespace(&random) + object(members, &random) + whitespace(&random)).utf8)
+    }
+
+    static func batch(_ random: inout SplitMix64) -> [UInt8] {
+        var members: [(String, String)] = []
+        let documents = (0..<Int(random.next() % 5)).map { _ in String(decoding: document(&random), as: UTF8.self) }
+        members.append(("documents", "[" + whitespace(&random) + documents.joined(separator: "," + whitespace(&random)) + "]"))
+        if chance(50, &random) { members.append(("priority", pick(["\"low\"", "\"high\"", "null", "\"normal\""], &random))) }
+        if chance(50, &random) { members.append(("coalesced", pick(["true", "false", "null"], &random))) }
+        return Array(object(members, &random).utf8)
     }
 
     /// `body` with one to three bytes inserted, deleted or replaced.

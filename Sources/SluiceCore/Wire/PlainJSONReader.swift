@@ -60,6 +60,27 @@ public struct PlainJSONReader: ~Copyable {
         }
     }
 
+    /// Reads an array, calling `element` for each element; `element` must
+    /// read exactly one value (or throw).
+    public mutating func readArray(_ element: (inout PlainJSONReader) throws -> Void) throws {
+        try expect(UInt8(ascii: "["))
+        skipWhitespace()
+        if peek() == UInt8(ascii: "]") {
+            index += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            try element(&self)
+            skipWhitespace()
+            switch next() {
+            case UInt8(ascii: ","): continue
+            case UInt8(ascii: "]"): return
+            default: throw Unreadable()
+            }
+        }
+    }
+
     /// Whether the next value is `null`; if so it is read.
     public mutating func readNull() -> Bool {
         guard matches("null") else { return false }
@@ -221,7 +242,8 @@ extension IncomingDocument {
         self = document
     }
 
-    private init(reading reader: inout PlainJSONReader) throws {
+    /// Reads a document's object; gives up (`PlainJSONReader.Unreadable`) as `init(plainJSON:)` does.
+    public init(reading reader: inout PlainJSONReader) throws {
         var meta: DocumentMeta?
         var content: String??
         try reader.readObject { key, reader in

@@ -64,6 +64,10 @@ extension API {
     struct IncomingDocumentOrInvalid: Decodable, Sendable {
         var result: Result<IncomingDocument, APIError>
 
+        init(_ document: IncomingDocument) {
+            result = .success(document)
+        }
+
         init(from decoder: any Decoder) throws {
             do {
                 result = .success(try IncomingDocument(from: decoder))
@@ -85,6 +89,8 @@ extension API {
         // Counted before decoding: refusing an oversized batch costs a scan, not a decode.
         let batch = try await decode(IngestBatch<IncomingDocumentOrInvalid>.self, from: request, for: principal) { body in
             if let count = JSONArrayCount.elements(of: "documents", in: body, stoppingAfter: limit), count > limit { throw tooMany(count) }
+        } read: { body in
+            IngestBatch(plainJSON: body) { reader in IncomingDocumentOrInvalid(try IncomingDocument(reading: &reader)) }
         }
         let priority = try priority(batch.priority)
         guard batch.documents.count <= limit else { throw tooMany(batch.documents.count) }
@@ -112,6 +118,6 @@ extension API {
             items[index].revision = outcome.revision
             items[index].status = outcome.name
         }
-        return json(IngestBatchResult(accepted: valid.count, rejected: items.count - valid.count, results: items), status: .accepted)
+        return json(bytes: IngestBatchResult(accepted: valid.count, rejected: items.count - valid.count, results: items).json, status: .accepted)
     }
 }
