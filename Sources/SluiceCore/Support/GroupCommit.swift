@@ -22,8 +22,10 @@ import Synchronization
 /// and with it the other tenants' requests grouped with them.
 ///
 /// Its body is `@inlinable` so that each store compiles its own copy for its
-/// request and response types: unspecialized, every ticket looked up its
-/// generic metadata at run time (about 4% of a publish's CPU).
+/// request and response types: unspecialized, every request's waiting looked
+/// up its generic metadata at run time (about 4% of a publish's CPU). For the
+/// same reason a waiter is a continuation kept in the queue, not an object:
+/// a generic class's initializer and deinit are never specialized.
 public final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable {
     @usableFromInline
     enum Signal: Sendable {
@@ -33,51 +35,44 @@ public final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable 
     }
 
     @usableFromInline
-    final class Ticket: Sendable {
+    struct Pending: Sendable {
         @usableFromInline
-        let state = Mutex<(signal: Signal?, waiter: CheckedContinuation<Signal, Never>?)>((nil, nil))
+        let request: Request
+        /// nil for the leader's own request: the leader takes its response
+        /// from the write itself.
+        @usableFromInline
+        var waiter: CheckedContinuation<Signal, Never>?
 
         @inlinable
-        init() {}
-
-        @inlinable
-        func send(_ signal: Signal) {
-            let waiter = state.withLock { state -> CheckedContinuation<Signal, Never>? in
-                guard let waiter = state.waiter else {
-                    state.signal = signal
-                    return nil
-                }
-                state.waiter = nil
-                return waiter
-            }
-            waiter?.resume(returning: signal)
-        }
-
-        @inlinable
-        func wait() async -> Signal {
-            await withCheckedContinuation { continuation in
-                let ready = state.withLock { state -> Signal? in
-                    if let signal = state.signal {
-                        state.signal = nil
-                        return signal
-                    }
-                    state.waiter = continuation
-                    return nil
-                }
-                if let ready { continuation.resume(returning: ready) }
-            }
+        init(_ request: Request, _ waiter: CheckedContinuation<Signal, Never>?) {
+            self.request = request
+            self.waiter = waiter
         }
     }
 
     @usableFromInline
     struct State {
+        /// Oldest first. While no write is in progress it is empty.
         @usableFromInline
-        var pending: [(request: Request, ticket: Ticket)] = []
+        var pending: [Pending] = []
         @usableFromInline
         var writing = false
 
         @inlinable
         init() {}
+
+        /// Queues `request` as the leader's if no write is in progress; else,
+        /// with a `waiter`, as one that it waits for (without, not at all).
+        @inlinable
+        mutating func enqueue(_ request: Request, waiter: CheckedContinuation<Signal, Never>?) -> Bool {
+            if writing {
+                if let waiter { pending.append(Pending(request, waiter)) }
+                return false
+            }
+            writing = true
+            pending.append(Pending(request, nil))
+            return true
+        }
     }
 
     @usableFromInline
@@ -96,27 +91,25 @@ public final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable 
     /// returns one response per request, in order; every caller passes the same.
     @inlinable
     public func submit(_ request: Request, write: ([Request]) async throws -> [Response]) async throws -> Response {
-        let ticket = Ticket()
-        let leads = state.withLock { state -> Bool in
-            state.pending.append((request, ticket))
-            if state.writing { return false }
-            state.writing = true
-            return true
+        // A caller that finds no write in progress leads at once, without suspending.
+        if !state.withLock({ $0.enqueue(request, waiter: nil) }) {
+            // The waiter is queued under the lock inside the continuation, so a
+            // write that ends meanwhile either sees it or leaves the lead to it.
+            let signal = await withCheckedContinuation { (waiter: CheckedContinuation<Signal, Never>) in
+                if state.withLock({ $0.enqueue(request, waiter: waiter) }) { waiter.resume(returning: .lead) }
+            }
+            if case .done(let result) = signal { return try result.get() }
         }
-        var signal: Signal = leads ? .lead : await ticket.wait()
-        while case .lead = signal {
-            await writePending(write)
-            signal = await ticket.wait()
-        }
-        guard case .done(let result) = signal else { preconditionFailure("a ticket is led once per group") }
-        return try result.get()
+        return try await writeGroup(write).get()
     }
 
-    /// Writes what is pending as one group (up to `maxWeight`), then hands the
-    /// lead to the oldest submitter still waiting, or ends the write if there is none.
+    /// Writes the group at the head of the queue, whose first request is the
+    /// caller's own (the leader's), as one transaction; answers the others,
+    /// hands the lead to the oldest submitter still waiting, or ends the write
+    /// if there is none; returns the caller's own result.
     @inlinable
-    func writePending(_ write: ([Request]) async throws -> [Response]) async {
-        let batch = state.withLock { state -> [(request: Request, ticket: Ticket)] in
+    func writeGroup(_ write: ([Request]) async throws -> [Response]) async -> Result<Response, any Error> {
+        let batch = state.withLock { state -> [Pending] in
             var total = 0
             var count = 0
             for entry in state.pending {
@@ -127,19 +120,27 @@ public final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable 
             defer { state.pending.removeFirst(count) }
             return Array(state.pending.prefix(count))
         }
+        let own: Result<Response, any Error>
         do {
             let responses = try await write(batch.map(\.request))
-            for (entry, response) in zip(batch, responses) { entry.ticket.send(.done(.success(response))) }
+            guard responses.count == batch.count else {
+                throw SluiceError(.internal, "a group's write answered \(responses.count) of \(batch.count) requests")
+            }
+            for (entry, response) in zip(batch, responses) { entry.waiter?.resume(returning: .done(.success(response))) }
+            own = .success(responses[0])
         } catch {
-            for entry in batch { entry.ticket.send(.done(.failure(error))) }
+            for entry in batch { entry.waiter?.resume(returning: .done(.failure(error))) }
+            own = .failure(error)
         }
-        let next = state.withLock { state -> Ticket? in
-            guard let first = state.pending.first else {
+        let next = state.withLock { state -> CheckedContinuation<Signal, Never>? in
+            guard !state.pending.isEmpty else {
                 state.writing = false
                 return nil
             }
-            return first.ticket
+            defer { state.pending[0].waiter = nil }
+            return state.pending[0].waiter
         }
-        next?.send(.lead)
+        next?.resume(returning: .lead)
+        return own
     }
 }
