@@ -114,6 +114,17 @@ import Testing
         #expect(plain?.content == "cafÉ 日本")
     }
 
+    /// The worst a tenant can put in one body's attributes: 100,000 keys are
+    /// read (the 64-key limit is `Publication`'s), and a key repeated at the
+    /// very end still gives up, each key looked up once, not against all before it.
+    @Test func readsAHugeAttributesObjectAndCatchesARepeatAtItsEnd() {
+        let keys = (0..<100_000).map { "\"k\($0)\":\"v\"" }.joined(separator: ",")
+        let body = #"{"meta":{"tenant":"t","docId":"d","attributes":{"# + keys + #"}},"content":"x"}"#
+        #expect(IncomingDocument(plainJSON: Array(body.utf8))?.meta.attributes?.count == 100_000)
+        let repeated = #"{"meta":{"tenant":"t","docId":"d","attributes":{"# + keys + #","k0":"w"}},"content":"x"}"#
+        #expect(IncomingDocument(plainJSON: Array(repeated.utf8)) == nil)
+    }
+
     @Test func readsInvalidUTF8AsNothing() {
         var body = Array(#"{"meta":{"tenant":"t","docId":"d"},"content":"x"}"#.utf8)
         body.insert(0xFF, at: body.count - 3)
