@@ -50,7 +50,7 @@ extension PostgresStore: JobQueue {
                             // Rows found carry the transaction's time (`now` is set once any are).
                             if let now, let found = rows[next] {
                                 for var entry in found where leases.count < limit {
-                                    let token = self.newToken()
+                                    let token = self.leaseTokens.next()
                                     let outcome = entry.lease(token: token, now: now, duration: duration)
                                     taken.append(entry)
                                     guard outcome == .leased else { continue }
@@ -151,10 +151,6 @@ extension PostgresStore: JobQueue {
             return bindings
         }
     }
-
-    /// A lease token naming this store's owner, so a restarted process can
-    /// find the leases its predecessor left without touching other processes'.
-    func newToken() -> String { "\(options.owner)/\(UUID().uuidString)" }
 
     /// Extends the leases that still hold (their token on the row, not yet
     /// expired by the database's clock) in one statement, the rows locked in

@@ -76,6 +76,9 @@ public final class PostgresStore: Sendable {
     }
     /// Per priority, the tenant this process's last lease stopped at: the next one starts after it.
     let leaseCursors = Mutex<[Priority: String]>([:])
+    /// Tokens naming this store's owner, so a restarted process can find the
+    /// leases its predecessor left without touching other processes'.
+    let leaseTokens: LeaseTokens
 
     /// Connects to `location` (a clear `.configuration` error at once when
     /// nothing answers, the password is refused or the database is missing),
@@ -115,6 +118,7 @@ public final class PostgresStore: Sendable {
         self.poolConfiguration = configuration
         self.clock = clock
         self.options = options
+        self.leaseTokens = LeaseTokens(prefix: options.owner + "/")
         self.logger = logger
         self.closedConnections = ClosedConnectionWatch(grace: options.closedConnectionGrace)
     }

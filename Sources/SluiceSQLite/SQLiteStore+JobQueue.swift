@@ -53,7 +53,7 @@ extension SQLiteStore: JobQueue {
                 var count = 0
                 // All read before any is written: the writes move rows in the index read.
                 for var entry in try QueueEntry.fetchAll(select) {
-                    let token = UUID().uuidString
+                    let token = self.leaseTokens.next()
                     let outcome = entry.lease(token: token, now: now, duration: duration)
                     try entry.save(db)
                     if outcome == .leased {
