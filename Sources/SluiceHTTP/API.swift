@@ -46,11 +46,11 @@ struct API: Sendable {
     ) async throws -> T {
         // A browser sends text/plain and form bodies to any address without asking (no CORS preflight);
         // JSON only, so no web page can post to Sluice behind its user's back.
-        guard let contentType = request.headers[.contentType], API.namesJSON(contentType) else {
+        guard let contentType = request.headers.value(.contentType), API.namesJSON(contentType) else {
             throw APIError(.unsupportedMediaType, "send the body as JSON with the header Content-Type: application/json")
         }
         let limit = backend.limits.maxRequestBytes
-        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+        if let declared = request.headers.value(.contentLength).flatMap({ Int($0) }), declared > limit {
             throw APIError.closing(.tooLarge, "the request body is over the \(limit)-byte limit (SLUICE_MAX_REQUEST_BYTES); split it into smaller requests")
         }
         let received = try await uploads.holding(principal.limitKey, limit: backend.limits.maxUploadsPerKey, what: "uploads") {

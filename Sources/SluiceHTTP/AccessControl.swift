@@ -21,7 +21,7 @@ final class AccessControl: Sendable {
     /// Who the request acts for; throws 401 or 429 as JSON-ready errors.
     func admit(_ request: Request, _ context: SluiceRequestContext) async throws -> Principal {
         let client = policy.clientAddress(
-            peer: context.remoteAddress?.ipAddress, forwardedFor: request.headers[.init("X-Forwarded-For")!]
+            peer: context.remoteAddress?.ipAddress, forwardedFor: request.headers.value(.xForwardedFor)
         ).flatMap(IPAddress.init)
         let principal = try await authenticate(request, client: client)
         try await limit(principal, client: client)
@@ -29,7 +29,7 @@ final class AccessControl: Sendable {
     }
 
     private func authenticate(_ request: Request, client: IPAddress?) async throws -> Principal {
-        if let header = request.headers[.authorization] {
+        if let header = request.headers.value(.authorization) {
             guard let secret = AccessControl.bearerToken(header) else {
                 throw APIError(.unauthorized, "the Authorization header must be \"Bearer <key>\"")
             }
@@ -67,7 +67,7 @@ final class AccessControl: Sendable {
                 .forbiddenHost,
                 "without API keys only requests to localhost or a loopback address are served (Host was \"\(host)\"); create a key with `sluice keys create` to serve other names")
         }
-        if let origin = request.headers[.origin] {
+        if let origin = request.headers.value(.origin) {
             let allowed = ["http://" + host, "https://" + host]
             guard allowed.contains(origin.lowercased()) else {
                 throw APIError(

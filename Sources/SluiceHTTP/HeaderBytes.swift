@@ -1,3 +1,5 @@
+import Hummingbird
+
 /// Header values read on their bytes. Every request's `Content-Type` (and,
 /// with keys on, `Authorization`; without, `Host`) is checked, and Foundation's
 /// string functions (trimming, case folding) cost more there than the rest of the checks.
@@ -13,4 +15,23 @@ enum HeaderBytes {
     static func equalIgnoringCase(_ bytes: Substring.UTF8View, _ lowercase: String) -> Bool {
         bytes.lazy.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 + 32 : $0 }.elementsEqual(lowercase.utf8)
     }
+}
+
+extension HTTPFields {
+    /// The value of the field `name`, as `self[name]` gives it (several
+    /// fields of that name joined), without building that join for the usual
+    /// single field: the subscript joins through a lazy map on every call.
+    func value(_ name: Element.Name) -> String? {
+        var found: String?
+        for field in self where field.name == name {
+            guard found == nil else { return self[name] }
+            found = field.value
+        }
+        return found
+    }
+}
+
+extension HTTPFields.Element.Name {
+    /// Made once: a name built from a string is checked and lowercased each time.
+    static let xForwardedFor = Self("X-Forwarded-For")!
 }

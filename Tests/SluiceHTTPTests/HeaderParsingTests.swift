@@ -1,3 +1,4 @@
+import Hummingbird
 @testable import SluiceHTTP
 import Testing
 
@@ -31,5 +32,18 @@ import Testing
     ] as [(String, String?)])
     func bearerTokens(header: String, expected: String?) {
         #expect(AccessControl.bearerToken(header) == expected, "\(header)")
+    }
+
+    /// `value` reads a field as the subscript does, joined when it is sent more than once.
+    @Test(arguments: [
+        [], [("Content-Type", "application/json")], [("content-type", "application/json"), ("X-Other", "1")],
+        [("Content-Type", "application/json"), ("content-type", "text/plain")], [("X-Other", "1")],
+        [("Authorization", "Bearer a"), ("Content-Type", ""), ("CONTENT-TYPE", "b"), ("Content-Type", "c")],
+    ] as [[(String, String)]])
+    func valueReadsAsTheSubscript(fields: [(String, String)]) throws {
+        var headers = HTTPFields()
+        for (name, value) in fields { headers.append(HTTPFields.Element(name: try #require(.init(name)), value: value)) }
+        #expect(headers.value(.contentType) == headers[.contentType], "\(fields)")
+        #expect(headers.value(.xForwardedFor) == nil)
     }
 }
