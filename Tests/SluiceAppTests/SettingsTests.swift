@@ -185,3 +185,40 @@ import Testing
     }
 }
 
+
+/// The text log format writes what swift-log's `StreamLogHandler` writes.
+@Suite struct TextLogHandlerTests {
+    final class Lines: TextOutputStream, Sendable {
+        let written = Mutex<[String]>([])
+        func write(_ string: String) { written.withLock { $0.append(string) } }
+    }
+
+    @Test func linesAreStreamLogHandlersLines() throws {
+        let ours = Lines()
+        let theirs = Lines()
+        var text = TextLogHandler(label: "sluice.test", level: .info, stream: ours)
+        var stream = StreamLogHandler(label: "sluice.test", stream: theirs)
+        stream.logLevel = .info
+        for handler in [text as any LogHandler, stream] {
+            var logger = Logger(label: "sluice.test") { _ in handler }
+            logger[metadataKey: "hb.request.id"] = "abc"
+            logger[metadataKey: "process"] = "worker-1"
+            logger[metadataKey: "process"] = "worker-2"
+            logger.debug("not written: below the level")
+            logger.warning("alert raised", metadata: ["doc": "acme/a.md", "value": .stringConvertible(0.25)])
+            logger[metadataKey: "hb.request.id"] = nil
+            logger.error("failed")
+        }
+        // Set on the handlers themselves too, as `Logger` does.
+        text[metadataKey: "z"] = "last"
+        stream[metadataKey: "z"] = "last"
+        text.log(event: LogEvent(level: .info, message: "direct", metadata: nil, source: "Sluice", file: #file, function: #function, line: #line))
+        stream.log(event: LogEvent(level: .info, message: "direct", metadata: nil, source: "Sluice", file: #file, function: #function, line: #line))
+        // The first word is the time, which may differ by a second.
+        func withoutTimes(_ lines: Lines) -> [String] { lines.written.withLock { $0 }.map { String($0.drop { $0 != " " }) } }
+        let written = withoutTimes(ours)
+        #expect(written.count == 3)
+        #expect(written == withoutTimes(theirs))
+        #expect(written.first?.contains("doc=acme/a.md hb.request.id=abc process=worker-2 value=0.25") == true, "\(written)")
+    }
+}

@@ -71,9 +71,7 @@ struct StoreOptions: ParsableArguments {
         let format = configuration.logFormat
         LoggingSystem.bootstrap { label in
             if format == .json { return JSONLogHandler(label: label, level: level) }
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            return TextLogHandler(label: label, level: level)
         }
     }
 
