@@ -8,6 +8,7 @@ import SluiceCore
 /// one (DESIGN.md invariant 3).
 struct IndexWriter {
     let db: Database
+    let rows: QueueRows
     let now: Timestamp
     /// Prepared for this transaction (`EmbeddingKeyFilter.prepare`).
     let keys: EmbeddingKeyFilter
@@ -17,15 +18,16 @@ struct IndexWriter {
     /// The documents whose chunks this transaction changed, by tenant.
     private var changedDocuments: [String: Set<String>] = [:]
 
-    init(db: Database, now: Timestamp, keys: EmbeddingKeyFilter) {
+    init(db: Database, now: Timestamp, keys: EmbeddingKeyFilter) throws {
         self.db = db
+        rows = try QueueRows(db)
         self.now = now
         self.keys = keys
     }
 
     mutating func apply(_ completion: PreparedCompletion) throws -> CompletionOutcome {
         let lease = completion.lease
-        guard var entry = try QueueEntry.fetch(db, lease.key), entry.isHeld(by: lease.token, at: now) else {
+        guard var entry = try rows.fetch(lease.key), entry.isHeld(by: lease.token, at: now) else {
             return .leaseLost
         }
         let effect = entry.complete(token: lease.token, now: now)
@@ -50,7 +52,7 @@ struct IndexWriter {
         if effect == .remove {
             try QueueEntry.delete(db, lease.key)
         } else {
-            try entry.save(db)
+            try rows.save(entry)
         }
         if case .api = lease.origin {
             // Content the document no longer uses, and no queued change needs, goes.

@@ -71,6 +71,14 @@ struct RowStepper {
         }
     }
 
+    /// A blob of `bytes`, never NULL, without copying them into a `Data` first.
+    func bind(_ index: Int32, blob bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return try check(sqlite3_bind_zeroblob(handle, index, 0)) }
+            try check(sqlite3_bind_blob64(handle, index, base, UInt64(bytes.count), Self.transient))
+        }
+    }
+
     private func check(_ code: Int32) throws {
         guard code == SQLITE_OK else { throw error(code) }
     }

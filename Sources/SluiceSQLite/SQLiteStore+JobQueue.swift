@@ -39,6 +39,7 @@ extension SQLiteStore: JobQueue {
                 LIMIT ?4
                 """)
             let starts = LeaseStarts(db)
+            let rows = try QueueRows(db)
             var leases: [Lease] = []
             // The tenants this lease took rows from.
             var leasedFrom: Set<String> = []
@@ -55,7 +56,7 @@ extension SQLiteStore: JobQueue {
                 for var entry in try QueueEntry.fetchAll(select) {
                     let token = self.leaseTokens.next()
                     let outcome = entry.lease(token: token, now: now, duration: duration)
-                    try entry.save(db)
+                    try rows.save(entry)
                     if outcome == .leased {
                         leases.append(entry.lease(token: token))
                         count += 1
@@ -129,7 +130,7 @@ extension SQLiteStore: JobQueue {
         let (cache, keys) = (searchCache, keyFilter)
         let (outcomes, changes) = try await write("completing \(count) documents", recordsProgress: true) { db in
             try keys.prepare(db)
-            var index = IndexWriter(db: db, now: now, keys: keys)
+            var index = try IndexWriter(db: db, now: now, keys: keys)
             let outcomes = try groups.map { completions in try completions.map { try index.apply($0) } }
             if index.stagedKeys { try EmbeddingKeys.mergeIfLarge(db) }
             try index.raiseSearchGenerations()

@@ -2,20 +2,9 @@ import Foundation
 import GRDB
 import SluiceCore
 
-/// Writes to `contents`, the published documents' stored content.
+/// Writes to `contents`, the published documents' stored content (a
+/// publication stores it: `publish`).
 extension SQLiteStore {
-    /// Keeps a published document's content (once per document and hash).
-    static func storeContent(_ db: Database, _ key: DocumentKey, _ hash: ContentHash, _ bytes: [UInt8]) throws {
-        let insert = RowStepper(try db.cachedStatement(sql: """
-            INSERT INTO contents (tenant, doc_id, hash, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (tenant, doc_id, hash) DO NOTHING
-            """), in: db)
-        try insert.bind(1, key.tenant.rawValue)
-        try insert.bind(2, key.docId.rawValue)
-        try insert.bind(3, Data(hash.bytes))
-        try insert.bind(4, Data(bytes))
-        try insert.execute()
-    }
-
     /// Deletes a document's stored content once neither its indexed state nor
     /// its queued change refers to it.
     static func releaseContent(_ db: Database, _ key: DocumentKey, _ hash: ContentHash) throws {

@@ -22,37 +22,33 @@ extension SQLiteStore {
         _ db: Database, _ changes: [Change], now: Timestamp, settle: SettlePolicy, effects: inout EnqueueEffects
     ) throws -> [EnqueueOutcome] {
         var revision = try allocateRevisions(db, count: changes.count)
+        let rows = try QueueRows(db)
         var outcomes: [EnqueueOutcome] = []
         outcomes.reserveCapacity(changes.count)
         for change in changes {
-            outcomes.append(try enqueue(db, change, revision: revision, now: now, settle: settle, effects: &effects))
+            outcomes.append(
+                try enqueue(rows, change, pending: rows.fetch(change.key), revision: revision, now: now, settle: settle, effects: &effects))
             revision += 1
         }
         return outcomes
     }
 
-    /// Enqueues one change under a revision the caller allocated.
+    /// Enqueues one change whose queue row the caller has read (`pending`, nil
+    /// when there is none), under a revision the caller allocated.
     static func enqueue(
-        _ db: Database, _ change: Change, revision: Int64, now: Timestamp, settle: SettlePolicy, effects: inout EnqueueEffects
-    ) throws -> EnqueueOutcome {
-        try enqueue(db, change, pending: QueueEntry.fetch(db, change.key), revision: revision, now: now, settle: settle, effects: &effects)
-    }
-
-    /// Enqueues one change whose queue row the caller has read (`pending`, nil when there is none).
-    static func enqueue(
-        _ db: Database, _ change: Change, pending: QueueEntry?, revision: Int64, now: Timestamp, settle: SettlePolicy,
+        _ rows: QueueRows, _ change: Change, pending: QueueEntry?, revision: Int64, now: Timestamp, settle: SettlePolicy,
         effects: inout EnqueueEffects
     ) throws -> EnqueueOutcome {
         if var entry = pending {
             let wasPending = entry.state == .queued
             entry.coalesce(change, revision: revision, now: now, settle: settle)
-            try entry.save(db)
-            try effects.pending(entry, wasPending: wasPending, at: now, db)
+            try rows.save(entry)
+            try effects.pending(entry, wasPending: wasPending, at: now, rows.db)
             return .coalesced(revision: revision)
         }
         let entry = QueueEntry(change: change, revision: revision, now: now, settle: settle)
-        try entry.save(db)
-        try effects.pending(entry, wasPending: false, at: now, db)
+        try rows.save(entry)
+        try effects.pending(entry, wasPending: false, at: now, rows.db)
         return .queued(revision: revision)
     }
 
