@@ -77,7 +77,7 @@ public final class SQLiteStore: Sendable {
         self.clock = clock
         self.options = options
         self.completionCommit = GroupCommit()
-        self.keyCache = KeyCache(storePath: path)
+        self.keyCache = KeyCache(storePath: path, createsStamp: !options.readOnly)
         self.searchCache = SearchCache(budget: options.searchMemory)
         // From 2,500 frames (40 MiB) rather than SQLite's 1,000: each checkpoint syncs the
         // database file, and bulk onboarding commits often.

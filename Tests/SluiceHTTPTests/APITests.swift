@@ -353,6 +353,25 @@ import Testing
         }
     }
 
+    /// The server holds the stamp file open (`KeyCache`): a stamp deleted under
+    /// it, then made again by the next key change, is found again by its path.
+    @Test func keysChangedAfterTheStampWasDeletedCountFromTheNextRequest() async throws {
+        try await serving { base, runtime in
+            let cli = try SQLiteStore(path: runtime.configuration.storePath)
+            let stamp = runtime.configuration.storePath + "-keys-changed"
+            #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a.md", "x")).status == 202)
+            #expect(FileManager.default.fileExists(atPath: stamp), "the server made a stamp to hold")
+            #expect(unlink(stamp) == 0)
+            #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a.md", "y")).status == 202)
+            let (record, key) = try await cli.createKey(tenant: try TenantID("acme"), label: nil)
+            #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a.md", "z")).status == 401, "keyless mode ends")
+            #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a.md", "z"), key: key).status == 202)
+            #expect(unlink(stamp) == 0)
+            #expect(try await cli.revokeKey(id: record.id))
+            #expect(try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "a.md", "w"), key: key).status == 401, "revoked at once")
+        }
+    }
+
     /// What scans found wrong is shown where operators and tenants look: a
     /// tenant's own problems in its progress (its key sees only its own),
     /// every tenant's and the root's in the admin stats.
