@@ -96,7 +96,15 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(name: .long, help: .hidden)
     var queueWorker = false
 
+    @Option(name: .long, help: "Serve the publish bar's reference at HOST:PORT instead, until stopped: a bare Hummingbird server that decodes a published document and answers, with no store (bench/api-bars.sh measures it).")
+    var httpCeiling: String?
+
     func run() async throws {
+        if let httpCeiling {
+            let address = try LiveSession.Listen(parsing: httpCeiling)
+            try await HTTPCeiling.serve(host: address.host, port: address.port)
+            return
+        }
         if let store, queueWorker {
             try await StoreBenchmark.queueWorker(storeURL: store, workers: workers)
             return
