@@ -71,8 +71,9 @@ struct RowStepper {
         }
     }
 
-    /// A blob of `bytes`, never NULL, without copying them into a `Data` first.
-    func bind(_ index: Int32, blob bytes: [UInt8]) throws {
+    /// A blob of `bytes` (an empty one too), NULL for nil: for bytes held as an array, without copying them into a `Data`.
+    func bind(_ index: Int32, blob bytes: [UInt8]?) throws {
+        guard let bytes else { return }
         try bytes.withUnsafeBytes { bytes in
             guard let base = bytes.baseAddress, !bytes.isEmpty else { return try check(sqlite3_bind_zeroblob(handle, index, 0)) }
             try check(sqlite3_bind_blob64(handle, index, base, UInt64(bytes.count), Self.transient))

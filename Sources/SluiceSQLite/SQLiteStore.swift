@@ -61,6 +61,7 @@ public final class SQLiteStore: Sendable {
     let keyCache: KeyCache
     /// Per priority, the tenant the last lease stopped at: the next one starts after it.
     let leaseCursors = Mutex<[Priority: String]>([:])
+    /// The tokens of the rows this store leases.
     let leaseTokens = LeaseTokens()
     /// The tenants' vectors in memory for searching.
     let searchCache: SearchCache

@@ -127,7 +127,7 @@ extension QueueEntry {
         try bind(.root, location?.scanRoot)
         try bind(.tenantDirectory, location?.tenantDirectory)
         try bind(.path, location?.path)
-        try upsert.bind(Column.contentHash.rawValue + 1, contentHash.map { Data($0.bytes) })
+        try upsert.bind(Column.contentHash.rawValue + 1, blob: contentHash?.bytes)
         try bind(.priority, Int64(priority.rawValue))
         try bind(.state, Int64(state.rawValue))
         try bind(.firstChangeAt, firstChangeAt.milliseconds)
