@@ -83,7 +83,7 @@ extension QueueEntry {
     }
 
     /// The row of `key`, read with `select` (prepared from `selectByKeySQL`).
-    fileprivate static func fetch(_ key: DocumentKey, with select: Statement, in db: Database) throws -> QueueEntry? {
+    static func fetch(_ key: DocumentKey, with select: Statement, in db: Database) throws -> QueueEntry? {
         let select = RowStepper(select, in: db)
         try select.bind(1, key.tenant.rawValue)
         try select.bind(2, key.docId.rawValue)
@@ -98,14 +98,14 @@ extension QueueEntry {
     /// Inserts a row, or updates every column but the key of the one there.
     /// An upsert rather than INSERT OR REPLACE, so a row is never deleted and
     /// inserted again. Made once: building it cost as much as binding it.
-    fileprivate static let upsertSQL = """
+    static let upsertSQL = """
         INSERT INTO queue (\(columns))
         VALUES (\(Column.allCases.map { _ in "?" }.joined(separator: ", ")))
         ON CONFLICT (tenant, doc_id) DO UPDATE SET \(
             Column.allCases.filter { $0 != .tenant && $0 != .docId }.map { "\($0.name) = excluded.\($0.name)" }.joined(separator: ", "))
         """
 
-    fileprivate static let selectByKeySQL = "SELECT \(columns) FROM queue WHERE tenant = ? AND doc_id = ?"
+    static let selectByKeySQL = "SELECT \(columns) FROM queue WHERE tenant = ? AND doc_id = ?"
 
     /// Inserts or updates the row.
     func save(_ db: Database) throws {
@@ -113,7 +113,7 @@ extension QueueEntry {
     }
 
     /// Inserts or updates the row with `upsert` (prepared from `upsertSQL`).
-    fileprivate func save(with upsert: Statement, in db: Database) throws {
+    func save(with upsert: Statement, in db: Database) throws {
         let upsert = RowStepper(upsert, in: db)
         func bind(_ column: Column, _ value: String?) throws { try upsert.bind(column.rawValue + 1, value) }
         func bind(_ column: Column, _ value: Int64?) throws { try upsert.bind(column.rawValue + 1, value) }
@@ -148,31 +148,6 @@ extension QueueEntry {
     static func delete(_ db: Database, _ key: DocumentKey) throws {
         let statement = try db.cachedStatement(sql: "DELETE FROM queue WHERE tenant = ? AND doc_id = ?")
         try statement.execute(arguments: [key.tenant.rawValue, key.docId.rawValue])
-    }
-}
-
-/// The queue's rows as one write transaction reads and writes many of them
-/// (a scan's changes, a lease, a group of publications): both statements
-/// looked up in GRDB's cache once. A lookup hashes the whole SQL, and the
-/// upsert's is some 900 characters: 5% of the single writer's time in a
-/// batch of 500 publications.
-struct QueueRows {
-    let db: Database
-    private let selectByKey: Statement
-    private let upsert: Statement
-
-    init(_ db: Database) throws {
-        self.db = db
-        selectByKey = try db.cachedStatement(sql: QueueEntry.selectByKeySQL)
-        upsert = try db.cachedStatement(sql: QueueEntry.upsertSQL)
-    }
-
-    func fetch(_ key: DocumentKey) throws -> QueueEntry? {
-        try QueueEntry.fetch(key, with: selectByKey, in: db)
-    }
-
-    func save(_ entry: QueueEntry) throws {
-        try entry.save(with: upsert, in: db)
     }
 }
 
