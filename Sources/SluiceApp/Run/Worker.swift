@@ -58,7 +58,10 @@ struct Worker: Sendable {
         while !Task.isCancelled {
             if case .untilShutdown(let intake) = mode {
                 if Task.isShuttingDownGracefully { return }
-                await intake?.giveWay(maxDeferral: .seconds(1))
+                if let intake {
+                    // Giving way ends at a graceful shutdown, as waiting for work does.
+                    await cancelWhenGracefulShutdown { await intake.giveWay(maxDeferral: .seconds(1)) }
+                }
             }
             if try await waitForDestinations() { continue }
             let asked = clock.now()
