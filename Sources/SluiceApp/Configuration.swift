@@ -95,7 +95,7 @@ public struct Configuration: Sendable, Equatable {
     public var maxBatchDocuments: Int = 500
     /// Largest HTTP request body (SLUICE_MAX_REQUEST_BYTES).
     public var maxRequestBytes: Int = 64 << 20
-    /// API requests per minute per key (SLUICE_API_RATE_LIMIT_PER_MINUTE).
+    /// API requests per minute per key, each document of a batch counted as one (SLUICE_API_RATE_LIMIT_PER_MINUTE).
     public var apiRateLimitPerMinute: Int = 10_000
     /// Client addresses exempt from the API rate limit (SLUICE_API_RATE_LIMIT_EXEMPT, CIDRs).
     public var apiRateLimitExempt: [CIDRBlock] = CIDRBlock.loopback

@@ -18,14 +18,15 @@ final class AccessControl: Sendable {
         self.rateLimits = rateLimits ?? LocalRateLimits(clock: clock)
     }
 
-    /// Who the request acts for; throws 401 or 429 as JSON-ready errors.
-    func admit(_ request: Request, _ context: SluiceRequestContext) async throws -> Principal {
+    /// Who the request acts for, and the rate limit's bucket it took its
+    /// token from (nil: its client is exempt); throws 401 or 429 as JSON-ready errors.
+    func admit(_ request: Request, _ context: SluiceRequestContext) async throws -> (Principal, String?) {
         let client = policy.clientAddress(
             peer: context.remoteAddress?.ipAddress, forwardedFor: request.headers.value(.xForwardedFor)
         ).flatMap(IPAddress.init)
         let principal = try await authenticate(request, client: client)
-        try await limit(principal, client: client)
-        return principal
+        let bucket = try await limit(principal, client: client)
+        return (principal, bucket)
     }
 
     private func authenticate(_ request: Request, client: IPAddress?) async throws -> Principal {
@@ -98,17 +99,32 @@ final class AccessControl: Sendable {
         return IPAddress(String(Substring(host)))?.isIn(CIDRBlock.loopback) == true
     }
 
-    private func limit(_ principal: Principal, client: IPAddress?) async throws {
-        if let client, client.isIn(policy.exempt) { return }
+    private func limit(_ principal: Principal, client: IPAddress?) async throws -> String? {
+        if let client, client.isIn(policy.exempt) { return nil }
         let bucket = principal.keyID ?? "ip:\(client?.description ?? "unknown")"
-        let rate = policy.ratePerMinute
-        if let wait = try await rateLimits.take(bucket, ratePerMinute: rate, burstSeconds: 1) {
-            var error = APIError(
-                .rateLimited,
-                "over \(rate) requests per minute for this key (SLUICE_API_RATE_LIMIT_PER_MINUTE); retry after the Retry-After seconds")
-            error.headers[.retryAfter] = String(max(1, Int((wait.seconds).rounded(.up))))
-            throw error
+        if let wait = try await rateLimits.take(bucket, ratePerMinute: policy.ratePerMinute, burstSeconds: 1) {
+            throw rateLimited(wait, "over \(policy.ratePerMinute) documents or requests a minute for this key (SLUICE_API_RATE_LIMIT_PER_MINUTE; a batch counts each of its documents)")
         }
+        return bucket
+    }
+
+    /// Charges a batch's documents past the first, which its request's
+    /// token paid for, to the bucket the request was admitted under (see
+    /// `TokenBucket`): refused, with nothing published, while the bucket is
+    /// in debt from another batch.
+    func charge(documents: Int, to bucket: String?) async throws {
+        guard let bucket, documents > 1 else { return }
+        if let wait = try await rateLimits.charge(bucket, count: documents - 1, ratePerMinute: policy.ratePerMinute, burstSeconds: 1) {
+            throw rateLimited(
+                wait,
+                "the batch's \(documents) documents are over \(policy.ratePerMinute) documents a minute for this key, which another batch has spent (SLUICE_API_RATE_LIMIT_PER_MINUTE); none was published")
+        }
+    }
+
+    private func rateLimited(_ wait: Duration, _ message: String) -> APIError {
+        var error = APIError(.rateLimited, "\(message); retry after the Retry-After seconds")
+        error.headers[.retryAfter] = String(max(1, Int((wait.seconds).rounded(.up))))
+        return error
     }
 }
 

@@ -9,6 +9,8 @@ public struct SluiceRequestContext: RequestContext, RemoteAddressRequestContext 
     public let remoteAddress: SocketAddress?
     /// Set by `AdmissionMiddleware` on every route that acts for someone.
     public var principal: Principal?
+    /// The rate limit's bucket the request was admitted under; nil when its client is exempt.
+    var rateBucket: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

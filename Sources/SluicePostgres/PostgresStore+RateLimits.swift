@@ -2,31 +2,32 @@ import PostgresNIO
 import SluiceCore
 
 /// The API's rate limits in the database, so a key's budget holds across
-/// every process serving the API: each request takes a token from its
+/// every process serving the API: each request takes its tokens from its
 /// bucket's row in one statement, which refills it by the time passed (the
-/// database's clock) and takes one only if one is there.
+/// database's clock) and takes them only if the bucket holds enough.
 extension PostgresStore: RateLimits {
-    public func take(_ bucket: String, ratePerMinute: Int, burstSeconds: Double) async throws -> Duration? {
-        let perMillisecond = Double(max(1, ratePerMinute)) / 60_000
-        let capacity = max(1, Double(max(1, ratePerMinute)) / 60 * burstSeconds)
+    public func take(_ bucket: String, count: Int, ifHolding needed: Double, ratePerMinute: Int, burstSeconds: Double) async throws -> Duration? {
+        let rate = Double(max(1, ratePerMinute))
+                let capacity = max(1, rate / 60 * burstSeconds)
+        let taken = Double(max(0, count))
         let testTime = clock?.now().milliseconds
         return try await reading("taking from a rate limit") { connection in
-            let taken = try await connection.query("""
+            let row = try await connection.query("""
                 INSERT INTO rate_buckets AS b (bucket, tokens, updated_ms)
-                VALUES (\(bucket), \(capacity - 1), coalesce(\(testTime)::int8, (extract(epoch FROM clock_timestamp()) * 1000)::int8))
+                VALUES (\(bucket), \(capacity - taken), coalesce(\(testTime)::int8, (extract(epoch FROM clock_timestamp()) * 1000)::int8))
                 ON CONFLICT (bucket) DO UPDATE
-                SET tokens = least(\(capacity), b.tokens + greatest(0, excluded.updated_ms - b.updated_ms) * \(perMillisecond)) - 1,
+                SET tokens = least(\(capacity), b.tokens + greatest(0, excluded.updated_ms - b.updated_ms) * \(rate) / 60000) - \(taken),
                     updated_ms = excluded.updated_ms
-                WHERE least(\(capacity), b.tokens + greatest(0, excluded.updated_ms - b.updated_ms) * \(perMillisecond)) >= 1
+                WHERE least(\(capacity), b.tokens + greatest(0, excluded.updated_ms - b.updated_ms) * \(rate) / 60000) >= \(needed)
                 RETURNING tokens
                 """, logger: self.logger).firstRow()
-            if taken != nil { return nil }
+            if row != nil { return nil }
             let rows = try await connection.query("""
-                SELECT least(\(capacity), tokens + greatest(0, coalesce(\(testTime)::int8, (extract(epoch FROM clock_timestamp()) * 1000)::int8) - updated_ms) * \(perMillisecond))
+                SELECT least(\(capacity), tokens + greatest(0, coalesce(\(testTime)::int8, (extract(epoch FROM clock_timestamp()) * 1000)::int8) - updated_ms) * \(rate) / 60000)
                 FROM rate_buckets WHERE bucket = \(bucket)
                 """, logger: self.logger)
             let tokens = try await rows.firstRow()?.decode(Double.self) ?? 0
-            return .milliseconds(max(1, Int64(((1 - tokens) / perMillisecond).rounded(.up))))
+            return TokenBucket.wait(untilOneFrom: tokens, ratePerMinute: rate)
         }
     }
 }

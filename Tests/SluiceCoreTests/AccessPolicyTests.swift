@@ -34,4 +34,17 @@ import Testing
         #expect(bucket.take(now: Timestamp(milliseconds: 100)) == nil, "one token after 100 ms")
         #expect(bucket.take(now: Timestamp(milliseconds: 100)) != nil)
     }
+
+    @Test func aBatchIsChargedPerDocumentIntoDebtAndNotWhileInDebt() {
+        let start = Timestamp(milliseconds: 0)
+        var bucket = TokenBucket(ratePerMinute: 600, burstSeconds: 1, now: start)  // 10 per second, burst 10
+        // Two requests of 30 documents each took their one token at once; the first is charged its other 29.
+        #expect(bucket.take(now: start) == nil)
+        #expect(bucket.take(now: start) == nil)
+        #expect(bucket.charge(29, now: start) == nil, "8 tokens left: the charge leaves 21 owed")
+        #expect(bucket.charge(29, now: start) == .milliseconds(2_200), "in debt: refused, 22 tokens until a request's")
+        #expect(bucket.take(now: Timestamp(milliseconds: 2_100)) == .milliseconds(100), "21 repaid, a request's token to go")
+        #expect(bucket.take(now: Timestamp(milliseconds: 2_200)) == nil, "the debt is repaid at 10 a second")
+        #expect(bucket.charge(0, now: Timestamp(milliseconds: 2_200)) == nil, "out of debt: a charge is taken again")
+    }
 }

@@ -421,6 +421,47 @@ import Testing
         }
     }
 
+    /// A batch counts each document against the key's limit, as publishing
+    /// them one by one would: its debt is waited out by the key's next
+    /// requests, and batches sent at once cannot all pass on one token each.
+    /// (On a manual clock, the session's stop also shows that the workers'
+    /// giving way to the busy intake ends at a graceful shutdown.)
+    @Test func aBatchCountsEachOfItsDocumentsAgainstTheRateLimit() async throws {
+        let clock = ManualClock()
+        try await serving(adjust: { $0.apiRateLimitPerMinute = 600; $0.apiRateLimitExempt = []; $0.maxBatchDocuments = 30 }, clock: clock) { base, runtime in
+            let (_, key) = try await runtime.store.createKey(tenant: try TenantID("acme"), label: nil)
+            func batch(_ name: String) -> [String: Any] {
+                ["documents": (0..<30).map { document("acme", "\(name)/\($0).md", "# \(name) \($0)\n\nA note.") }]
+            }
+            // 10 a second, a burst of 10: the batch takes a token, then owes 20 for its other 29 documents.
+            let first = try await call(base, "POST", "/v1/ingest/batch", body: batch("first"), key: key)
+            #expect(first.status == 202 && first.json["accepted"] as? Int == 30, "\(first.json)")
+            let waiting = try await call(base, "GET", "/v1/tenants/acme/documents/first%2F0.md", key: key)
+            #expect(waiting.status == 429 && waiting.retryAfter == "3", "21 tokens to go at 10 a second: \(waiting.json)")
+            clock.advance(by: .seconds(2))
+            let owing = try await call(base, "GET", "/v1/tenants/acme/documents/first%2F0.md", key: key)
+            #expect(owing.status == 429 && owing.retryAfter == "1", "one token to go")
+            clock.advance(by: .milliseconds(100))
+            #expect(try await call(base, "GET", "/v1/tenants/acme/documents/first%2F0.md", key: key).status == 200, "repaid after 2.1 s")
+
+            // A full bucket, and eight batches at once: one passes, the others are refused whole.
+            clock.advance(by: .seconds(10))
+            let names = (0..<8).map { "at-once-\($0)" }
+            let statuses = try await withThrowingTaskGroup(of: (String, Int).self) { group in
+                for name in names { group.addTask { (name, try await call(base, "POST", "/v1/ingest/batch", body: batch(name), key: key).status) } }
+                return try await group.reduce(into: [String: Int]()) { $0[$1.0] = $1.1 }
+            }
+            let accepted = names.filter { statuses[$0] == 202 }
+            #expect(accepted.count == 1, "\(names.map { statuses[$0] ?? 0 })")
+            #expect(names.allSatisfy { [202, 429].contains(statuses[$0]) })
+            for name in names where !accepted.contains(name) {
+                let key = DocumentKey(tenant: try TenantID("acme"), docId: try DocumentID("\(name)/0.md"))
+                #expect(try await runtime.store.entry(key) == nil, "a refused batch publishes nothing")
+                #expect(try await runtime.store.documentState(key) == nil)
+            }
+        }
+    }
+
     @Test func aGracefulShutdownAnswersOrRefusesEachRequestAndLosesNoAcceptedOne() async throws {
         var configuration = Configuration()
         configuration.dataDirectory = try TemporaryDirectory("sluice-api-shutdown").path

@@ -37,6 +37,32 @@ import Testing
         await store.close()
     }
 
+    /// A batch's documents past its first are charged into debt, which the
+    /// next requests wait out; no charge is taken while in debt. The same in
+    /// the database as in memory.
+    @Test func aBatchIsChargedPerDocumentAndItsDebtWaitedOut() async throws {
+        let clock = ManualClock()
+        let store = try await PostgresStore.open(try TestDatabase.freshLocation(), clock: clock)
+        let local = LocalRateLimits(clock: clock)
+        for limits: any RateLimits in [store, local] {
+            // 600 a minute, a second's burst: 10 at once. Two batches of 30 admitted at once.
+            #expect(try await limits.take("k", ratePerMinute: 600, burstSeconds: 1) == nil)
+            #expect(try await limits.take("k", ratePerMinute: 600, burstSeconds: 1) == nil)
+            #expect(try await limits.charge("k", count: 29, ratePerMinute: 600, burstSeconds: 1) == nil, "\(limits)")
+            #expect(try await limits.charge("k", count: 29, ratePerMinute: 600, burstSeconds: 1) == .milliseconds(2_200), "\(limits)")
+            #expect(try await limits.take("k", ratePerMinute: 600, burstSeconds: 1) == .milliseconds(2_200), "\(limits)")
+        }
+        clock.advance(by: .milliseconds(2_100))
+        for limits: any RateLimits in [store, local] {
+            #expect(try await limits.take("k", ratePerMinute: 600, burstSeconds: 1) == .milliseconds(100), "the debt repaid, not the token: \(limits)")
+        }
+        clock.advance(by: .milliseconds(100))
+        for limits: any RateLimits in [store, local] {
+            #expect(try await limits.take("k", ratePerMinute: 600, burstSeconds: 1) == nil, "\(limits)")
+        }
+        await store.close()
+    }
+
     /// Three processes asking five times as often as the limit allows, for a
     /// minute of (test) time: together they get the limit, not three times it.
     @Test func threeProcessesTogetherGetOneKeysLimit() async throws {
@@ -52,7 +78,7 @@ import Testing
             for (store, local) in zip(stores, locals) {
                 for _ in 0..<2 {
                     if try await store.take("key_1", ratePerMinute: rate, burstSeconds: 1) == nil { shared += 1 }
-                    if local.take("key_1", ratePerMinute: rate, burstSeconds: 1) == nil { apart += 1 }
+                    if try await local.take("key_1", ratePerMinute: rate, burstSeconds: 1) == nil { apart += 1 }
                 }
             }
             clock.advance(by: .milliseconds(100))

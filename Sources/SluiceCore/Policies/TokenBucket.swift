@@ -1,5 +1,12 @@
 /// A token bucket: `capacity` tokens, refilled continuously at `ratePerMinute`.
 /// Pure; callers keep one per key and pass the time in.
+///
+/// A request takes one token when one is there. A request that carries many
+/// documents (a batch) is then charged one more per document past its first,
+/// which may put the bucket in debt: its next requests wait until the debt is
+/// repaid. A charge is refused while the bucket is in debt, so batches sent at
+/// once cannot all be admitted on one token each: what a key gets in any span
+/// of time is its rate, its burst and one batch.
 public struct TokenBucket: Sendable, Equatable {
     public let ratePerMinute: Double
     public let capacity: Double
@@ -16,14 +23,31 @@ public struct TokenBucket: Sendable, Equatable {
 
     /// Takes a token if one is there; otherwise says how long until one is.
     public mutating func take(now: Timestamp) -> Duration? {
-        let elapsed = Double(max(0, now.milliseconds - updatedAt.milliseconds)) / 60_000
-        tokens = min(capacity, tokens + elapsed * ratePerMinute)
+        take(1, ifHolding: 1, now: now)
+    }
+
+    /// Charges `count` more tokens to a request already admitted, unless the
+    /// bucket is in debt; otherwise says how long until a request would be admitted.
+    public mutating func charge(_ count: Int, now: Timestamp) -> Duration? {
+        take(count, ifHolding: 0, now: now)
+    }
+
+    /// Takes `count` tokens if the bucket holds at least `needed`, which may
+    /// leave it in debt; otherwise says how long until it holds one token.
+    public mutating func take(_ count: Int, ifHolding needed: Double, now: Timestamp) -> Duration? {
+        // Milliseconds times the rate, then divided: 2,100 ms at 600 a minute is 21 tokens, not 20.999….
+        let refill = Double(max(0, now.milliseconds - updatedAt.milliseconds)) * ratePerMinute / 60_000
+        tokens = min(capacity, tokens + refill)
         updatedAt = now
-        if tokens >= 1 {
-            tokens -= 1
+        if tokens >= needed {
+            tokens -= Double(max(0, count))
             return nil
         }
-        let missing = 1 - tokens
-        return .milliseconds(Int64((missing / ratePerMinute * 60_000).rounded(.up)))
+        return TokenBucket.wait(untilOneFrom: tokens, ratePerMinute: ratePerMinute)
+    }
+
+    /// How long a bucket holding `tokens` takes to hold one.
+    public static func wait(untilOneFrom tokens: Double, ratePerMinute: Double) -> Duration {
+        .milliseconds(max(1, Int64(((1 - tokens) / ratePerMinute * 60_000).rounded(.up))))
     }
 }

@@ -10,7 +10,7 @@ struct AdmissionMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        context.principal = try await access.admit(request, context)
+        (context.principal, context.rateBucket) = try await access.admit(request, context)
         return try await next(request, context)
     }
 }

@@ -110,6 +110,8 @@ extension API {
                 items.append(.init(index: index, status: "rejected", error: detail))
             }
         }
+        // Each accepted document counts against the key's rate limit, as a publish of it would.
+        try await access.charge(documents: valid.count, to: context.rateBucket)
         // A batch is a bulk intake by itself: indexing gives way while its documents are accepted.
         let outcomes = try await backend.intake.accepting(documents: valid.count) {
             try await backend.publisher.publish(valid.map(\.1))
