@@ -1,0 +1,35 @@
+#!/bin/bash
+# What one key gets when it sends batches of 500 as fast as it can: the documents
+# accepted against what the rate limit allows (SLUICE_API_RATE_LIMIT_PER_MINUTE counts
+# each document of a batch; a batch may leave the key's bucket in debt, and no batch
+# is admitted while it is). Loopback is not exempt, as for a remote client.
+# Usage: bench/batch-flood.sh [SLUICE_BINARY] [SECONDS]   (defaults .build/release/sluice, 20)
+# Needs wrk (apt-get install -y wrk). RATE=N sets the limit (default 10,000 a minute).
+# Exits 1 when more documents were accepted than the limit allows.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${1:-.build/release/sluice}
+SECONDS_RUN=${2:-20}
+RATE=${RATE:-10000}
+PORT=18083
+DATA=$(mktemp -d)
+trap 'kill -TERM $PID 2>/dev/null || true; rm -rf "$DATA" "$DATA.log"' EXIT
+export SLUICE_API_RATE_LIMIT_PER_MINUTE=$RATE SLUICE_API_RATE_LIMIT_EXEMPT=192.0.2.1/32
+SLUICE_KEY=$("$BIN" keys create --admin --label flood --data-dir "$DATA" 2>/dev/null | tail -n 1)
+export SLUICE_KEY
+"$BIN" serve --listen 127.0.0.1:$PORT --data-dir "$DATA" > "$DATA.log" 2>&1 &
+PID=$!
+for _ in $(seq 100); do curl -sf http://127.0.0.1:$PORT/healthz > /dev/null && break; sleep 0.1; done
+echo "== one key, batches of 500 on 4 connections, $SECONDS_RUN s, limit $RATE documents or requests a minute"
+wrk -t1 -c4 -d${SECONDS_RUN}s -s bench/batch.lua http://127.0.0.1:$PORT | grep -E "requests in|Non-2xx|Requests/sec"
+accepted=$("$BIN" status --json --data-dir "$DATA" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(sum(t["pending"] + t["indexed"] + t["failed"] for t in s["tenants"]))')
+python3 - "$accepted" "$RATE" "$SECONDS_RUN" <<'PY'
+import sys
+accepted, rate, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+# The rate over the run (and a second more: wrk's run overshoots a little), a second's burst,
+# and the one batch that may put the bucket in debt.
+allowed = rate * (seconds + 1) / 60 + rate / 60 + 500
+ok = 0 < accepted <= allowed
+print(f"check: documents accepted within the limit: {'ok' if ok else 'FAILED'} ({accepted:,} accepted; the limit allows {allowed:,.0f})")
+sys.exit(0 if ok else 1)
+PY
