@@ -2,7 +2,9 @@
 # What one key gets when it sends batches of 500 as fast as it can: the documents
 # accepted against what the rate limit allows (SLUICE_API_RATE_LIMIT_PER_MINUTE counts
 # each document of a batch; a batch may leave the key's bucket in debt, and no batch
-# is admitted while it is). Loopback is not exempt, as for a remote client.
+# is admitted while it is), and what the flood does to another tenant publishing 100
+# documents a second (bench/quiet-publisher.py), measured alone and during the flood.
+# Loopback is not exempt, as for a remote client.
 # Usage: bench/batch-flood.sh [SLUICE_BINARY] [SECONDS]   (defaults .build/release/sluice, 20)
 # Needs wrk (apt-get install -y wrk). RATE=N sets the limit (default 10,000 a minute).
 # Exits 1 when more documents were accepted than the limit allows.
@@ -13,16 +15,25 @@ SECONDS_RUN=${2:-20}
 RATE=${RATE:-10000}
 PORT=18083
 DATA=$(mktemp -d)
-trap 'kill -TERM $PID 2>/dev/null || true; rm -rf "$DATA" "$DATA.log"' EXIT
+trap 'kill -TERM $PID 2>/dev/null || true; rm -rf "$DATA" "$DATA.log" "$DATA.wrk"' EXIT
 export SLUICE_API_RATE_LIMIT_PER_MINUTE=$RATE SLUICE_API_RATE_LIMIT_EXEMPT=192.0.2.1/32
-SLUICE_KEY=$("$BIN" keys create --admin --label flood --data-dir "$DATA" 2>/dev/null | tail -n 1)
+SLUICE_KEY=$("$BIN" keys create --tenant batch --label flood --data-dir "$DATA" 2>/dev/null | tail -n 1)
 export SLUICE_KEY
+QUIET=$("$BIN" keys create --tenant quiet --label quiet --data-dir "$DATA" 2>/dev/null | tail -n 1)
 "$BIN" serve --listen 127.0.0.1:$PORT --data-dir "$DATA" > "$DATA.log" 2>&1 &
 PID=$!
 for _ in $(seq 100); do curl -sf http://127.0.0.1:$PORT/healthz > /dev/null && break; sleep 0.1; done
-echo "== one key, batches of 500 on 4 connections, $SECONDS_RUN s, limit $RATE documents or requests a minute"
-wrk -t1 -c4 -d${SECONDS_RUN}s -s bench/batch.lua http://127.0.0.1:$PORT | grep -E "requests in|Non-2xx|Requests/sec"
-accepted=$("$BIN" status --json --data-dir "$DATA" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(sum(t["pending"] + t["indexed"] + t["failed"] for t in s["tenants"]))')
+QUIET_COUNT=$(( (SECONDS_RUN - 4) * 100 ))
+echo "== tenant quiet alone: $QUIET_COUNT publishes at 100 a second"
+python3 bench/quiet-publisher.py "$QUIET" $PORT $QUIET_COUNT
+echo "== tenant batch: batches of 500 on 4 connections, $SECONDS_RUN s, limit $RATE documents or requests a minute; tenant quiet meanwhile"
+wrk -t1 -c4 -d${SECONDS_RUN}s -s bench/batch.lua http://127.0.0.1:$PORT > "$DATA.wrk" &
+WRK=$!
+sleep 2
+python3 bench/quiet-publisher.py "$QUIET" $PORT $QUIET_COUNT
+wait $WRK
+grep -E "requests in|Non-2xx|Requests/sec" "$DATA.wrk"
+accepted=$("$BIN" status --json --data-dir "$DATA" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(sum(t["pending"] + t["indexed"] + t["failed"] for t in s["tenants"] if t["tenant"] == "batch"))')
 python3 - "$accepted" "$RATE" "$SECONDS_RUN" <<'PY'
 import sys
 accepted, rate, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
