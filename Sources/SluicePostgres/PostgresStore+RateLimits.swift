@@ -8,7 +8,7 @@ import SluiceCore
 extension PostgresStore: RateLimits {
     public func take(_ bucket: String, count: Int, ifHolding needed: Double, ratePerMinute: Int, burstSeconds: Double) async throws -> Duration? {
         let rate = Double(max(1, ratePerMinute))
-                let capacity = max(1, rate / 60 * burstSeconds)
+        let capacity = max(1, rate / 60 * burstSeconds)
         let taken = Double(max(0, count))
         let testTime = clock?.now().milliseconds
         return try await reading("taking from a rate limit") { connection in
