@@ -61,18 +61,12 @@ struct RowStepper {
 
     /// NULL for nil.
     func bind(_ index: Int32, _ value: Data?) throws {
-        guard let value else { return }
-        try value.withUnsafeBytes { bytes in
-            guard let base = bytes.baseAddress else {
-                // An empty blob is bound as one, not as NULL.
-                return try check(sqlite3_bind_zeroblob(handle, index, 0))
-            }
-            try check(sqlite3_bind_blob64(handle, index, base, UInt64(bytes.count), Self.transient))
-        }
+        try bind(index, blob: value)
     }
 
-    /// A blob of `bytes` (an empty one too), NULL for nil: for bytes held as an array, without copying them into a `Data`.
-    func bind(_ index: Int32, blob bytes: [UInt8]?) throws {
+    /// A blob of `bytes` (an empty one too, not as NULL), NULL for nil; an
+    /// array's bytes are bound as they are, without a copy into a `Data`.
+    func bind(_ index: Int32, blob bytes: (some ContiguousBytes)?) throws {
         guard let bytes else { return }
         try bytes.withUnsafeBytes { bytes in
             guard let base = bytes.baseAddress, !bytes.isEmpty else { return try check(sqlite3_bind_zeroblob(handle, index, 0)) }
