@@ -40,11 +40,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // SQLite's process-wide settings, applied as the program is loaded.
+        .target(name: "CSluiceSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
         // Embedded backend: queue, state and vector index in one SQLite file.
         .target(
             name: "SluiceSQLite",
             dependencies: [
                 "SluiceCore",
+                "CSluiceSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the writer's per-chunk statements (`RowStepper`).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
