@@ -103,21 +103,37 @@ final class AccessControl: Sendable {
         if let client, client.isIn(policy.exempt) { return nil }
         let bucket = principal.keyID ?? "ip:\(client?.description ?? "unknown")"
         if let wait = try await rateLimits.take(bucket, ratePerMinute: policy.ratePerMinute, burstSeconds: 1) {
-            throw rateLimited(wait, "over \(policy.ratePerMinute) documents or requests a minute for this key (SLUICE_API_RATE_LIMIT_PER_MINUTE; a batch counts each of its documents)")
+            throw rateLimited(
+                wait,
+                "over \(policy.ratePerMinute) documents or requests a minute for this key (SLUICE_API_RATE_LIMIT_PER_MINUTE; a batch counts each of its documents, a document once per 64 KiB of its content)")
         }
         return bucket
     }
 
-    /// Charges a batch's documents past the first, which its request's
-    /// token paid for, to the bucket the request was admitted under (see
+    /// A document counts against the rate limit once per this many bytes of
+    /// its content begun: the limit bounds what a key puts through the single
+    /// writer and the workers, and a document may be up to `SLUICE_MAX_FILE_BYTES`
+    /// (a key publishing 4 MiB documents at the default rate held every other
+    /// tenant's publishes for hundreds of milliseconds at a time).
+    static let bytesPerCount = 64 << 10
+
+    /// How many times `publication` counts against the rate limit: once, and
+    /// once more per `bytesPerCount` of its content past the first.
+    static func count(_ publication: Publication) -> Int {
+        1 + max(0, (publication.content?.count ?? 0) - 1) / bytesPerCount
+    }
+
+    /// Charges what `publications` count past the one their request's token
+    /// paid for to the bucket the request was admitted under (see
     /// `TokenBucket`): refused, with nothing published, while the bucket is
-    /// in debt from another batch.
-    func charge(documents: Int, to bucket: String?) async throws {
-        guard let bucket, documents > 1 else { return }
-        if let wait = try await rateLimits.charge(bucket, count: documents - 1, ratePerMinute: policy.ratePerMinute, burstSeconds: 1) {
+    /// in debt from an earlier request.
+    func charge(_ publications: [Publication], to bucket: String?) async throws {
+        let count = publications.reduce(0) { $0 + AccessControl.count($1) }
+        guard let bucket, count > 1 else { return }
+        if let wait = try await rateLimits.charge(bucket, count: count - 1, ratePerMinute: policy.ratePerMinute, burstSeconds: 1) {
             throw rateLimited(
                 wait,
-                "the batch's \(documents) documents are over \(policy.ratePerMinute) documents a minute for this key, which another batch has spent (SLUICE_API_RATE_LIMIT_PER_MINUTE); none was published")
+                "the request counts as \(count) against this key's \(policy.ratePerMinute) documents a minute (SLUICE_API_RATE_LIMIT_PER_MINUTE: a batch counts each of its documents, a document once per 64 KiB of its content), which an earlier request has spent; nothing was published")
         }
     }
 

@@ -462,6 +462,42 @@ import Testing
         }
     }
 
+    /// A document counts once per 64 KiB of its content begun, published
+    /// alone or in a batch: a key's large documents cannot pass on one token
+    /// each. (Requests charged at once while the bucket is in debt: the batch
+    /// test above, the same charge.)
+    @Test func aLargeDocumentCountsOncePer64KiBOfItsContent() async throws {
+        let clock = ManualClock()
+        try await serving(
+            adjust: { $0.apiRateLimitPerMinute = 600; $0.apiRateLimitExempt = []; $0.maxRequestBytes = 2 << 20; $0.maxFileBytes = 1 << 20 }, clock: clock
+        ) { base, runtime in
+            let (_, key) = try await runtime.store.createKey(tenant: try TenantID("acme"), label: nil)
+            func content(kib: Int, extra: Int = 0) -> String { String(repeating: "a line of sixty-four bytes, of which this is the last one......\n", count: kib * 16) + String(repeating: "x", count: extra) }
+            // 10 a second, a burst of 10. 640 KiB and a byte counts 11: a token, then 10 more, 1 owed.
+            let large = try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "large.md", content(kib: 640, extra: 1)), key: key)
+            #expect(large.status == 202, "\(large.json)")
+            let waiting = try await call(base, "GET", "/v1/tenants/acme/documents/large.md", key: key)
+            #expect(waiting.status == 429 && waiting.retryAfter == "1", "2 tokens to go at 10 a second: \(waiting.json)")
+            clock.advance(by: .milliseconds(200))
+            #expect(try await call(base, "GET", "/v1/tenants/acme/documents/large.md", key: key).status == 200, "repaid after 0.2 s")
+
+            // Exactly 64 KiB counts once: the token refilled in 0.1 s pays for it, and nothing more is charged.
+            clock.advance(by: .milliseconds(100))
+            let small = try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "small.md", content(kib: 64)), key: key)
+            #expect(small.status == 202)
+            let empty = try await call(base, "GET", "/v1/tenants/acme/documents/small.md", key: key)
+            #expect(empty.status == 429 && empty.retryAfter == "1", "empty, not in debt")
+
+            // A batch of two documents of 128 KiB and a byte counts 6: of a full bucket's 10, 4 are left.
+            clock.advance(by: .seconds(2))
+            let batch = ["documents": [document("acme", "b/1.md", content(kib: 128, extra: 1)), document("acme", "b/2.md", content(kib: 128, extra: 1))]]
+            let accepted = try await call(base, "POST", "/v1/ingest/batch", body: batch, key: key)
+            #expect(accepted.status == 202 && accepted.json["accepted"] as? Int == 2, "\(accepted.json)")
+            for _ in 0..<4 { #expect(try await call(base, "GET", "/v1/tenants/acme/documents/b%2F1.md", key: key).status == 200) }
+            #expect(try await call(base, "GET", "/v1/tenants/acme/documents/b%2F1.md", key: key).status == 429, "the fifth request finds the bucket empty")
+        }
+    }
+
     @Test func aGracefulShutdownAnswersOrRefusesEachRequestAndLosesNoAcceptedOne() async throws {
         var configuration = Configuration()
         configuration.dataDirectory = try TemporaryDirectory("sluice-api-shutdown").path

@@ -51,7 +51,7 @@ extension Setting {
                 set: { $0.rescanInterval = $1 == 0 ? nil : .seconds($1) }, get: { $0.rescanInterval.map { Int($0 / .seconds(1)) } ?? 0 }),
         .int("SLUICE_MAX_BATCH_DOCUMENTS", "documents in one API batch request", \.maxBatchDocuments, 1...100_000),
         .int("SLUICE_MAX_REQUEST_BYTES", "largest API request body", \.maxRequestBytes, 1024...1 << 36),
-        .int("SLUICE_API_RATE_LIMIT_PER_MINUTE", "API requests per minute per key, each document of a batch counted as one", \.apiRateLimitPerMinute, 1...100_000_000),
+        .int("SLUICE_API_RATE_LIMIT_PER_MINUTE", "API requests per minute per key, each document of a batch counted as one, and a document once per 64 KiB of its content", \.apiRateLimitPerMinute, 1...100_000_000),
         .cidrs("SLUICE_API_RATE_LIMIT_EXEMPT", "comma-separated CIDRs never rate limited", \.apiRateLimitExempt),
         .cidrs("SLUICE_TRUSTED_PROXIES", "comma-separated CIDRs whose X-Forwarded-For is believed", \.trustedProxies),
         .duration("SLUICE_API_BODY_TIMEOUT_SECONDS", "how long a request body may take to arrive after its head (the connection is closed past it)", \.apiBodyTimeout, 1...3600, unit: .seconds(1)),

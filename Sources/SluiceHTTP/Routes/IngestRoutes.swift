@@ -27,6 +27,8 @@ extension API {
             let document = try await decode(IncomingDocument.self, from: request, for: principal, read: IncomingDocument.init(plainJSON:))
             let accepted = try self.publication(document, priority: .normal)
             try principal.require(accepted.key.tenant)
+            // A large document counts once per 64 KiB of its content against the key's rate limit.
+            try await access.charge([accepted], to: context.rateBucket)
             return (accepted, try await backend.publisher.publish([accepted])[0])
         }
         var result = PublishResult(
@@ -111,7 +113,7 @@ extension API {
             }
         }
         // Each accepted document counts against the key's rate limit, as a publish of it would.
-        try await access.charge(documents: valid.count, to: context.rateBucket)
+        try await access.charge(valid.map(\.1), to: context.rateBucket)
         // A batch is a bulk intake by itself: indexing gives way while its documents are accepted.
         let outcomes = try await backend.intake.accepting(documents: valid.count) {
             try await backend.publisher.publish(valid.map(\.1))
