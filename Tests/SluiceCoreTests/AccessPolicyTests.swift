@@ -35,6 +35,17 @@ import Testing
         #expect(bucket.take(now: Timestamp(milliseconds: 100)) != nil)
     }
 
+    /// Concurrent requests read the time before they take the bucket's lock,
+    /// so a take may come with an earlier time than the last one: it must not
+    /// wind the bucket's clock back, or the next take refills that span again.
+    @Test func aTakeWithAnEarlierTimeRefillsNothingTwice() {
+        var bucket = TokenBucket(ratePerMinute: 600, burstSeconds: 1, now: Timestamp(milliseconds: 0))  // 10 per second, burst 10
+        for _ in 0..<10 { #expect(bucket.take(now: Timestamp(milliseconds: 0)) == nil) }
+        #expect(bucket.take(now: Timestamp(milliseconds: 500)) == nil, "5 refilled by 500 ms, 4 left")
+        for _ in 0..<4 { #expect(bucket.take(now: Timestamp(milliseconds: 100)) == nil, "an earlier time: no refill") }
+        #expect(bucket.take(now: Timestamp(milliseconds: 500)) != nil, "the span to 500 ms was refilled once")
+    }
+
     @Test func aBatchIsChargedPerDocumentIntoDebtAndNotWhileInDebt() {
         let start = Timestamp(milliseconds: 0)
         var bucket = TokenBucket(ratePerMinute: 600, burstSeconds: 1, now: start)  // 10 per second, burst 10

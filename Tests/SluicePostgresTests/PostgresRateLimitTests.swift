@@ -37,6 +37,33 @@ import Testing
         await store.close()
     }
 
+    /// A take whose time was read before another's took the bucket (concurrent
+    /// requests) comes with an earlier time: it refills nothing, and does not
+    /// wind the bucket's time back for the next take to refill that span
+    /// again. The same in the database as in memory.
+    @Test func aTakeWithAnEarlierTimeRefillsNothingTwice() async throws {
+        let clock = ManualClock()
+        let store = try await PostgresStore.open(try TestDatabase.freshLocation(), clock: clock)
+        let local = LocalRateLimits(clock: clock)
+        for limits: any RateLimits in [store, local] {
+            // 600 a minute, a second's burst: 10, all taken.
+            for _ in 0..<10 { #expect(try await limits.take("k", ratePerMinute: 600, burstSeconds: 1) == nil) }
+        }
+        clock.advance(by: .milliseconds(500))
+        for limits: any RateLimits in [store, local] {
+            #expect(try await limits.take("k", ratePerMinute: 600, burstSeconds: 1) == nil, "5 refilled, 4 left")
+        }
+        clock.advance(by: .milliseconds(-400))
+        for limits: any RateLimits in [store, local] {
+            for _ in 0..<4 { #expect(try await limits.take("k", ratePerMinute: 600, burstSeconds: 1) == nil, "an earlier time refills nothing") }
+        }
+        clock.advance(by: .milliseconds(400))
+        for limits: any RateLimits in [store, local] {
+            #expect(try await limits.take("k", ratePerMinute: 600, burstSeconds: 1) != nil, "the span to 500 ms was refilled once: \(limits)")
+        }
+        await store.close()
+    }
+
     /// A batch's documents past its first are charged into debt, which the
     /// next requests wait out; no charge is taken while in debt. The same in
     /// the database as in memory.

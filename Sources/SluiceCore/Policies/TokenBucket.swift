@@ -38,7 +38,9 @@ public struct TokenBucket: Sendable, Equatable {
         // Milliseconds times the rate, then divided: 2,100 ms at 600 a minute is 21 tokens, not 20.999….
         let refill = Double(max(0, now.milliseconds - updatedAt.milliseconds)) * ratePerMinute / 60_000
         tokens = min(capacity, tokens + refill)
-        updatedAt = now
+        // Concurrent callers read the time before they take the bucket: an earlier time than the last
+        // refills nothing, and must not wind the clock back for the next to refill that span again.
+        updatedAt = max(updatedAt, now)
         if tokens >= needed {
             tokens -= Double(max(0, count))
             return nil
