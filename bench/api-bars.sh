@@ -39,6 +39,23 @@ ceiling() {
 milliseconds() { python3 -c 'import re,sys; v,u=re.match(r"([0-9.]+)(us|ms|s)",sys.argv[1]).groups(); print(float(v)*{"us":0.001,"ms":1,"s":1000}[u])' "$1"; }
 CEILING_PORT=18082
 
+# Every accepted publish waits for an fdatasync of the WAL (SLUICE_DURABILITY=full), so the disk's
+# speed at the time moves the publish figure apart from the reference's: say what it is.
+disk() {
+    python3 - "$DATA" <<'PY'
+import os, sys, time
+path = os.path.join(sys.argv[1], "fdatasync-probe")
+fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+times = []
+for _ in range(500):
+    os.write(fd, b"x" * 8192)
+    start = time.perf_counter(); os.fdatasync(fd); times.append((time.perf_counter() - start) * 1000)
+os.close(fd); os.unlink(path)
+times.sort()
+print(f"disk: fdatasync after an 8 KiB write, 500 times: p50 {times[250]:.3f} ms, p99 {times[495]:.3f} ms")
+PY
+}
+disk
 echo "== the reference: a bare Hummingbird POST with no store (sluice bench --http-ceiling), 64 connections, 10 s"
 before=$(ceiling)
 echo "Requests/sec: $before"

@@ -49,6 +49,8 @@ public struct Configuration: Sendable, Equatable {
     public var maxInflightBytes: Int = 256 << 20
     /// Larger files are skipped with a reason (SLUICE_MAX_FILE_BYTES).
     public var maxFileBytes: Int = 256 << 20
+    /// The most chunks one tenant's documents may hold (SLUICE_TENANT_MAX_CHUNKS); nil: no limit.
+    public var tenantMaxChunks: Int?
     /// How long a request body may take to arrive after its head (the connection is closed past it).
     public var apiBodyTimeout: Duration = .seconds(30)
     /// How long a connection may stay open with no request in progress.

@@ -30,7 +30,7 @@ extension PostgresStore {
                 if let revision = record?.revision, revision >= lease.revision {
                     outcomes.append(.stale)
                 } else {
-                    writes.record(completion)
+                    writes.record(completion, recordedChunks: record?.chunks ?? 0)
                     outcomes.append(effect == .remove ? .applied : .appliedNewerPending)
                 }
                 if effect == .remove {
@@ -52,21 +52,21 @@ extension PostgresStore {
         return outcomes
     }
 
-    /// What is recorded of each of `keys` (its revision, and its content hash
-    /// unless deleted), the rows locked until the transaction ends.
-    private func lockRecorded(_ connection: PostgresConnection, _ keys: [DocumentKey]) async throws -> [DocumentKey: (revision: Int64, contentHash: ContentHash?)] {
-        var recorded: [DocumentKey: (revision: Int64, contentHash: ContentHash?)] = [:]
+    /// What is recorded of each of `keys` (its revision, its content hash
+    /// unless deleted, its chunk count), the rows locked until the transaction ends.
+    private func lockRecorded(_ connection: PostgresConnection, _ keys: [DocumentKey]) async throws -> [DocumentKey: (revision: Int64, contentHash: ContentHash?, chunks: Int)] {
+        var recorded: [DocumentKey: (revision: Int64, contentHash: ContentHash?, chunks: Int)] = [:]
         for row in try await connection.run(LockRecorded(keys: keys), logger: logger) {
-            let (tenant, docId, revision, status, hash) = try row.decode((String, String, Int64, String, Data?).self)
+            let (tenant, docId, revision, status, hash, chunks) = try row.decode((String, String, Int64, String, Data?, Int).self)
             let key = DocumentKey(tenant: TenantID(storedRawValue: tenant), docId: DocumentID(storedRawValue: docId))
-            recorded[key] = (revision, status == DocumentState.Status.deleted.rawValue ? nil : hash.map { ContentHash(bytes: Array($0)) })
+            recorded[key] = (revision, status == DocumentState.Status.deleted.rawValue ? nil : hash.map { ContentHash(bytes: Array($0)) }, chunks)
         }
         return recorded
     }
 
     private struct LockRecorded: KeysStatement {
         static let sql = """
-            SELECT tenant, doc_id, revision, status, content_hash FROM documents
+            SELECT tenant, doc_id, revision, status, content_hash, chunk_count FROM documents
             WHERE (tenant, doc_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
             ORDER BY tenant COLLATE "C", doc_id COLLATE "C"
             FOR UPDATE

@@ -36,6 +36,8 @@ struct CompletionWrites {
     private var filesSeen: [FileState] = []
     private var filesGone: [DocumentKey] = []
     private var extents: [(key: DocumentKey, covered: Int)] = []
+    /// How many chunks each tenant's documents gained (or lost).
+    private var chunkDeltas: [String: Int] = [:]
     var savedRows: [QueueEntry] = []
     var removedRows: [DocumentKey] = []
     var released: [(key: DocumentKey, hash: ContentHash)] = []
@@ -44,9 +46,16 @@ struct CompletionWrites {
         self.now = now
     }
 
-    /// Records what `completion` writes (its lease held, its revision newer than what is recorded).
-    mutating func record(_ completion: Completion) {
+    /// Records what `completion` writes (its lease held, its revision newer
+    /// than what is recorded; its document recorded with `recordedChunks`).
+    mutating func record(_ completion: Completion, recordedChunks: Int) {
         let lease = completion.lease
+        let chunksAfter = switch completion.result {
+        case .indexed(let document): document.chunks.count
+        case .unchanged: recordedChunks
+        case .deleted, .skipped: 0
+        }
+        if chunksAfter != recordedChunks { chunkDeltas[lease.key.tenant.rawValue, default: 0] += chunksAfter - recordedChunks }
         switch completion.result {
         case .indexed(let document):
             chunks += document.chunks.map { ChunkRow(key: lease.key, chunk: $0, revision: lease.revision) }
@@ -85,6 +94,8 @@ struct CompletionWrites {
         if !embeddings.isEmpty { try await connection.run(CacheEmbeddings(embeddings: embeddings), logger: logger) }
         if !documents.isEmpty { try await connection.run(RecordDocuments(documents: documents, now: now), logger: logger) }
         if !unchanged.isEmpty { try await connection.run(RecordUnchanged(unchanged: unchanged, now: now), logger: logger) }
+        let deltas = chunkDeltas.filter { $0.value != 0 }
+        if !deltas.isEmpty { try await connection.run(CountTenantChunks(deltas: deltas), logger: logger) }
         try await store.saveFileStates(connection, filesSeen)
         try await store.forgetFiles(connection, filesGone)
         if !extents.isEmpty { try await connection.run(ClearSinkExtents(extents: extents), logger: logger) }
@@ -202,6 +213,23 @@ struct CompletionWrites {
             bindings.append(keys: unchanged.map(\.key))
             bindings.append(unchanged.map(\.revision))
             bindings.append(now.milliseconds)
+            return bindings
+        }
+    }
+
+    /// In the tenants' byte order, so two transactions lock their rows in one order.
+    private struct CountTenantChunks: PreparedStatement {
+        static let sql = """
+            INSERT INTO tenant_chunks (tenant, chunks)
+            SELECT tenant, chunks FROM unnest($1::text[], $2::int8[]) AS d(tenant, chunks) ORDER BY tenant COLLATE "C"
+            ON CONFLICT (tenant) DO UPDATE SET chunks = tenant_chunks.chunks + excluded.chunks
+            """
+        let deltas: [String: Int]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 2)
+            bindings.append(Array(deltas.keys))
+            bindings.append(Array(deltas.values))
             return bindings
         }
     }

@@ -43,6 +43,18 @@ extension PostgresStore: DocumentStateStore {
         }
     }
 
+    public func chunkCounts(_ tenants: Set<TenantID>) async throws -> [TenantID: Int] {
+        guard !tenants.isEmpty else { return [:] }
+        let names = tenants.map(\.rawValue)
+        return try await reading("reading the tenants' chunk counts") { connection in
+            var counts = Dictionary(uniqueKeysWithValues: tenants.map { ($0, 0) })
+            let rows = try await connection.query(
+                "SELECT tenant, chunks FROM tenant_chunks WHERE tenant = ANY(\(names)::text[])", logger: self.logger)
+            for try await (tenant, chunks) in rows.decode((String, Int).self) { counts[TenantID(storedRawValue: tenant)] = chunks }
+            return counts
+        }
+    }
+
     public func exportChunks(tenant: TenantID?, batchSize: Int, _ body: ([ExportedChunk]) throws -> Void) async throws {
         // Page by key so no single read holds the whole index in memory.
         var after = (tenant: "", docId: "", ordinal: -1)

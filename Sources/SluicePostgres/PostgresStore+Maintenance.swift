@@ -7,7 +7,7 @@ extension PostgresStore: StoreMaintenance {
         try await transaction("purging tenant \(tenant)") { connection in
             let rows = try await connection.query("SELECT count(*) FROM documents WHERE tenant = \(tenant.rawValue)", logger: self.logger)
             let documents = try await rows.firstRow()?.decode(Int.self) ?? 0
-            for table in ["chunks", "documents", "queue", "onboarding_starts", "files", "contents", "sink_extents", "scan_problems"] {
+            for table in ["chunks", "documents", "queue", "onboarding_starts", "files", "contents", "sink_extents", "scan_problems", "tenant_chunks"] {
                 try await connection.query("DELETE FROM \(unescaped: table) WHERE tenant = \(tenant.rawValue)", logger: self.logger)
             }
             return documents

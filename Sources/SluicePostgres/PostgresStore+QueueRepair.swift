@@ -15,13 +15,14 @@ extension PostgresStore: QueueRepair {
         }
     }
 
-    public func requeueSkippedFiles(reasonPrefix: String, extensions: Set<String>, priority: Priority) async throws -> Int {
-        try await enqueueing("queueing files of newly supported types") { connection, now, effects in
+    public func requeueSkippedFiles(reasonPrefix: String, extensions: Set<String>?, priority: Priority) async throws -> Int {
+        try await enqueueing("queueing skipped files again") { connection, now, effects in
             let rows = try await connection.query("""
                 SELECT \(unescaped: PostgresStore.repairColumns) FROM documents d JOIN files f USING (tenant, doc_id)
                 WHERE d.status = 'skipped' AND d.source = 'file' AND starts_with(d.reason, \(reasonPrefix))
                 """, logger: self.logger)
             let changes = try await PostgresStore.reindexing(rows, priority: priority).filter { change in
+                guard let extensions else { return true }
                 let docId = change.key.docId.rawValue
                 guard let dot = docId.lastIndex(of: "."), !docId[dot...].contains("/") else { return false }
                 return extensions.contains(docId[docId.index(after: dot)...].lowercased())

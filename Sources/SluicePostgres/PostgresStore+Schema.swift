@@ -194,6 +194,16 @@ extension PostgresStore {
             CREATE INDEX queue_dead_by_time ON queue (last_change_at, tenant, doc_id) WHERE state = 1;
             CREATE INDEX queue_dead_by_tenant ON queue (tenant, last_change_at, doc_id) WHERE state = 1;
             """),
+        (9, "chunks per tenant", """
+            -- How many chunks each tenant's documents hold (the sum of their chunk_count), kept by every
+            -- completion, for the per-tenant quota (SLUICE_TENANT_MAX_CHUNKS) to read in one seek.
+            CREATE TABLE tenant_chunks (
+                tenant text PRIMARY KEY,
+                chunks bigint NOT NULL
+            );
+            INSERT INTO tenant_chunks (tenant, chunks)
+                SELECT tenant, sum(chunk_count) FROM documents GROUP BY tenant HAVING sum(chunk_count) <> 0;
+            """),
     ]
 
     /// The newest migration applied to this store's schema.

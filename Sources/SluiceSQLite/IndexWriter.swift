@@ -17,6 +17,8 @@ struct IndexWriter {
     private(set) var stagedKeys = false
     /// The documents whose chunks this transaction changed, by tenant.
     private var changedDocuments: [String: Set<String>] = [:]
+    /// How many chunks each tenant's documents gained (or lost) in this transaction.
+    private var chunkDeltas: [String: Int] = [:]
 
     init(db: Database, now: Timestamp, keys: EmbeddingKeyFilter) throws {
         self.db = db
@@ -32,15 +34,19 @@ struct IndexWriter {
         }
         let effect = entry.complete(token: lease.token, now: now)
         let indexed = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT revision, status, content_hash FROM documents WHERE tenant = ? AND doc_id = ?"),
+            db.cachedStatement(sql: "SELECT revision, status, content_hash, chunk_count FROM documents WHERE tenant = ? AND doc_id = ?"),
             arguments: [lease.key.tenant.rawValue, lease.key.docId.rawValue])
         let indexedRevision: Int64? = indexed?["revision"]
+        let indexedChunks: Int = indexed?["chunk_count"] ?? 0
         let previousHash = indexed.flatMap { $0["status"] == DocumentState.Status.deleted.rawValue ? nil : SQLiteStore.contentHash($0) }
         let outcome: CompletionOutcome
         if let indexedRevision, indexedRevision >= lease.revision {
             outcome = .stale
         } else {
             try write(completion)
+            if let chunks = completion.chunkCountAfter, chunks != indexedChunks {
+                chunkDeltas[lease.key.tenant.rawValue, default: 0] += chunks - indexedChunks
+            }
             try record(completion.file, for: lease.key)
             if let covered = completion.sinkExtent {
                 // The sink holds exactly what was just recorded: a surplus it cleared is forgotten.
@@ -71,6 +77,16 @@ struct IndexWriter {
             ON CONFLICT (tenant) DO UPDATE SET generation = generation + 1
             """)
         for tenant in changedDocuments.keys { try raise.execute(arguments: [tenant]) }
+    }
+
+    /// Adds what this transaction changed to each tenant's count of chunks
+    /// (`tenant_chunks`, read by the quota): once, at the end of the transaction.
+    func recordTenantChunks() throws {
+        let add = try db.cachedStatement(sql: """
+            INSERT INTO tenant_chunks (tenant, chunks) VALUES (?, ?)
+            ON CONFLICT (tenant) DO UPDATE SET chunks = chunks + excluded.chunks
+            """)
+        for (tenant, delta) in chunkDeltas where delta != 0 { try add.execute(arguments: [tenant, delta]) }
     }
 
     /// For the search indexes this process keeps (`keys` of a tenant), what
@@ -279,4 +295,13 @@ struct PreparedCompletion: Sendable {
     }
 
     var chunkCount: Int
+
+    /// The document's chunk count once this is applied; nil when it keeps the one it has (unchanged).
+    var chunkCountAfter: Int? {
+        switch result {
+        case .indexed: chunkCount
+        case .unchanged: nil
+        case .deleted, .skipped: 0
+        }
+    }
 }

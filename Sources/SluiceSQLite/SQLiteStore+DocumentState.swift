@@ -35,6 +35,18 @@ extension SQLiteStore: DocumentStateStore {
         }
     }
 
+    public func chunkCounts(_ tenants: Set<TenantID>) async throws -> [TenantID: Int] {
+        guard !tenants.isEmpty else { return [:] }
+        return try await read("reading the tenants' chunk counts") { db in
+            let statement = try db.cachedStatement(sql: "SELECT chunks FROM tenant_chunks WHERE tenant = ?")
+            var counts: [TenantID: Int] = [:]
+            for tenant in tenants {
+                counts[tenant] = try Int.fetchOne(statement, arguments: [tenant.rawValue]) ?? 0
+            }
+            return counts
+        }
+    }
+
     public func exportChunks(tenant: TenantID?, batchSize: Int, _ body: ([ExportedChunk]) throws -> Void) async throws {
         // Page by key so no single read holds the whole index in memory.
         var after: (tenant: String, docId: String, ordinal: Int)? = nil

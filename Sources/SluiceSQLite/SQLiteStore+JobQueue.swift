@@ -134,6 +134,7 @@ extension SQLiteStore: JobQueue {
             let outcomes = try groups.map { completions in try completions.map { try index.apply($0) } }
             if index.stagedKeys { try EmbeddingKeys.mergeIfLarge(db) }
             try index.raiseSearchGenerations()
+            try index.recordTenantChunks()
             return (outcomes, try index.searchChanges(keys: cache.keys(of:)))
         }
         // Committed: the search indexes this process keeps get the change.

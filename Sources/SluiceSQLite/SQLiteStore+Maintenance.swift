@@ -6,7 +6,7 @@ extension SQLiteStore: StoreMaintenance {
     public func purge(tenant: TenantID) async throws -> Int {
         try await write("purging tenant \(tenant)") { db in
             let documents = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM documents WHERE tenant = ?", arguments: [tenant.rawValue]) ?? 0
-            for table in ["chunks", "documents", "queue", "onboarding_starts", "files", "contents"] {
+            for table in ["chunks", "documents", "queue", "onboarding_starts", "files", "contents", "sink_extents", "scan_problems", "tenant_chunks"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE tenant = ?", arguments: [tenant.rawValue])
             }
             return documents

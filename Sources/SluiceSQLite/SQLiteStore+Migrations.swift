@@ -260,5 +260,17 @@ extension SQLiteStore {
                 CREATE INDEX queue_dead_by_tenant ON queue(tenant, last_change_at) WHERE state = \(QueueEntry.State.dead.sql);
                 """)
         }
+        migrator.registerMigration("v20: chunks per tenant") { db in
+            try db.execute(sql: """
+                -- How many chunks each tenant's documents hold (the sum of their chunk_count), kept by
+                -- every completion, for the per-tenant quota (SLUICE_TENANT_MAX_CHUNKS) to read in one seek.
+                CREATE TABLE tenant_chunks (
+                    tenant TEXT PRIMARY KEY,
+                    chunks INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                INSERT INTO tenant_chunks (tenant, chunks)
+                    SELECT tenant, SUM(chunk_count) FROM documents GROUP BY tenant HAVING SUM(chunk_count) != 0;
+                """)
+        }
     }
 }

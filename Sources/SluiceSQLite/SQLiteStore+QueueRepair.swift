@@ -25,15 +25,16 @@ extension SQLiteStore: QueueRepair {
         }
     }
 
-    public func requeueSkippedFiles(reasonPrefix: String, extensions: Set<String>, priority: Priority) async throws -> Int {
+    public func requeueSkippedFiles(reasonPrefix: String, extensions: Set<String>?, priority: Priority) async throws -> Int {
         let now = clock.now()
         let settle = options.settle
-        return try await enqueueing("queueing files of newly supported types") { db, effects in
+        return try await enqueueing("queueing skipped files again") { db, effects in
             // A prefix range rather than LIKE, whose % and _ the prefix might hold.
             let changes = try SQLiteStore.fileUpserts(
                 db, where: "d.status = 'skipped' AND d.source = 'file' AND d.reason >= ? AND d.reason < ?",
                 arguments: [reasonPrefix, reasonPrefix + "\u{10FFFF}"], priority: priority
             ).filter { change in
+                guard let extensions else { return true }
                 let docId = change.key.docId.rawValue
                 guard let dot = docId.lastIndex(of: "."), !docId[dot...].contains("/") else { return false }
                 return extensions.contains(docId[docId.index(after: dot)...].lowercased())

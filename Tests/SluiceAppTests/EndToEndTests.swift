@@ -161,6 +161,48 @@ import Testing
         }
     }
 
+    /// A tenant at its quota (SLUICE_TENANT_MAX_CHUNKS) gets its further
+    /// documents skipped with the reason, and another tenant nothing of it;
+    /// once the limit is lifted, the next start reads those files again.
+    @Test func aTenantPastItsQuotaHasDocumentsSkippedAndNoOtherTenant() async throws {
+        // 8 documents of 6 chunks for acme, 3 for globex: the limit of 20 holds back only acme.
+        for seed in 0..<8 { try files.write("acme/doc\(seed).md", paragraphDocument(seed)) }
+        for seed in 0..<3 { try files.write("globex/doc\(seed).md", paragraphDocument(seed)) }
+        // One worker and one batch: each document is checked against what the ones before it took.
+        let limited = configuration { $0.tenantMaxChunks = 20; $0.concurrency = 1; $0.batchSize = 50 }
+        let (summary, runtime) = try await run(limited)
+        #expect(summary.failed == 0 && summary.exitCode == 0)
+        let (acme, globex) = (try TenantID("acme"), try TenantID("globex"))
+        let indexed = try await runtime.store.documents(tenant: acme, status: .indexed)
+        let skipped = try await runtime.store.documents(tenant: acme, status: .skipped)
+        let held = indexed.map(\.chunkCount).reduce(0, +)
+        #expect(!indexed.isEmpty && !skipped.isEmpty && indexed.count + skipped.count == 8, "\(indexed.count) indexed, \(skipped.count) skipped")
+        #expect(held <= 20 && held + indexed[0].chunkCount > 20, "as many as fit: \(held) chunks")
+        #expect(try await runtime.store.chunkCounts([acme, globex]) == [acme: held, globex: try await runtime.store.tenantSummary(globex).chunks])
+        for document in skipped {
+            #expect(document.reason?.hasPrefix(TenantQuota.reasonPrefix) == true && document.reason?.contains("SLUICE_TENANT_MAX_CHUNKS") == true, "\(document.reason ?? "")")
+        }
+        #expect(try await storedChunks(runtime, tenant: acme) == held)
+        // The other tenant's count is its own: every document of it is in.
+        #expect(try await runtime.store.documents(tenant: globex, status: .indexed).count == 3)
+
+        // Still limited: a start reads the skipped files again, and they are skipped again.
+        let (again, _) = try await run(limited)
+        #expect(again.indexed == 0 && again.skipped == skipped.count, "\(again)")
+        // Lifted: the next start reads them again and they fit; the one after it reads nothing.
+        let (lifted, liftedRuntime) = try await run(configuration())
+        #expect(lifted.indexed == skipped.count && lifted.skipped == 0, "\(lifted)")
+        try await expectIndexEqualsFiles(liftedRuntime, configuration())
+        let (after, _) = try await run(configuration())
+        #expect(after.indexed == 0 && after.skipped == 0, "\(after)")
+    }
+
+    func storedChunks(_ runtime: SluiceRuntime, tenant: TenantID) async throws -> Int {
+        var count = 0
+        try await runtime.store.exportChunks(tenant: tenant, batchSize: 100) { count += $0.count }
+        return count
+    }
+
     /// What an extractor leaves out (images without text) is said in the
     /// document's state, not as an error.
     @Test func imagesLeftOutAreNotedOnTheIndexedDocument() async throws {

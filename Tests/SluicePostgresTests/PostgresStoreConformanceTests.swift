@@ -16,6 +16,7 @@ let postgresStores: StoreFactory = { clock in
     @Test func writesChunksWithDeterministicIdsAndRemovesStaleOnes() async throws { try await IndexConformance(postgresStores).writesChunksWithDeterministicIdsAndRemovesStaleOnes() }
     @Test func tombstoneAndSkipRemoveChunks() async throws { try await IndexConformance(postgresStores).tombstoneAndSkipRemoveChunks() }
     @Test func purgeRemovesOnlyThatTenant() async throws { try await IndexConformance(postgresStores).purgeRemovesOnlyThatTenant() }
+    @Test func chunkCountsFollowEveryCompletion() async throws { try await IndexConformance(postgresStores).chunkCountsFollowEveryCompletion() }
     @Test func oneTenantsSummaryIsItsLineOfTheWholeSummary() async throws { try await IndexConformance(postgresStores).oneTenantsSummaryIsItsLineOfTheWholeSummary() }
     @Test func embeddingCacheReportsKnownTexts() async throws { try await IndexConformance(postgresStores).embeddingCacheReportsKnownTexts() }
     @Test func reopensAnExistingStore() async throws { try await IndexConformance(postgresStores).reopensAnExistingStore() }

@@ -16,6 +16,7 @@ let sqliteStores: StoreFactory = { clock in
     @Test func searchRanksByCosine() async throws { try await IndexConformance(sqliteStores).searchRanksByCosine() }
     @Test func tombstoneAndSkipRemoveChunks() async throws { try await IndexConformance(sqliteStores).tombstoneAndSkipRemoveChunks() }
     @Test func purgeRemovesOnlyThatTenant() async throws { try await IndexConformance(sqliteStores).purgeRemovesOnlyThatTenant() }
+    @Test func chunkCountsFollowEveryCompletion() async throws { try await IndexConformance(sqliteStores).chunkCountsFollowEveryCompletion() }
     @Test func oneTenantsSummaryIsItsLineOfTheWholeSummary() async throws { try await IndexConformance(sqliteStores).oneTenantsSummaryIsItsLineOfTheWholeSummary() }
     @Test func embeddingCacheReportsKnownTexts() async throws { try await IndexConformance(sqliteStores).embeddingCacheReportsKnownTexts() }
     @Test func reopensAnExistingStore() async throws { try await IndexConformance(sqliteStores).reopensAnExistingStore() }

@@ -141,7 +141,7 @@ public struct Runner: Sendable {
                 observer: WorkerObserver(
                     progress: progress, metrics: runtime.metrics, health: runtime.health, logger: runtime.logger, clock: runtime.clock,
                     storeOutage: runtime.storeOutage),
-                inflight: inflight, slot: slot)
+                inflight: inflight, slot: slot, quota: configuration.tenantMaxChunks.map(TenantQuota.init(maxChunks:)))
         }
     }
 
@@ -163,6 +163,7 @@ public struct Runner: Sendable {
             }
             let reindexed = try await reconcileSettings()
             try await requeueNewlySupportedTypes()
+            try await requeueSkippedForQuota()
             return (process, reindexed)
         } catch {
             await process.end()
@@ -214,6 +215,22 @@ public struct Runner: Sendable {
             runtime.logger.notice("queued \(queued) files skipped before as of an unsupported type, which this version reads")
         }
         try await store.setMetaValue("supported-types", current)
+    }
+
+    /// Queues the files skipped for the tenant quota, to see whether they
+    /// fit now (documents deleted meanwhile, the limit raised): at each start
+    /// while a quota is set, and once when it is lifted.
+    func requeueSkippedForQuota() async throws {
+        let store = runtime.store
+        let limit = runtime.configuration.tenantMaxChunks
+        let current = limit.map(String.init) ?? "none"
+        let previous = try await store.metaValue("tenant-max-chunks")
+        guard limit != nil || (previous ?? current) != current else { return }
+        let queued = try await store.requeueSkippedFiles(reasonPrefix: TenantQuota.reasonPrefix, extensions: nil, priority: .low)
+        if queued > 0 {
+            runtime.logger.notice("queued \(queued) files skipped before for the tenant quota (SLUICE_TENANT_MAX_CHUNKS), to see whether they fit now")
+        }
+        if previous != current { try await store.setMetaValue("tenant-max-chunks", current) }
     }
 
     func rules() throws -> IgnoreRules {

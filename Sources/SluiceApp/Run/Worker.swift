@@ -31,6 +31,8 @@ struct Worker: Sendable {
     /// Where this worker notes the document it is reading and extracting (its `slot`).
     var inflight: InflightRecord?
     var slot = 0
+    /// The most chunks a tenant's documents may hold (SLUICE_TENANT_MAX_CHUNKS); nil: no limit.
+    var quota: TenantQuota?
     /// The leases of the batch in hand that the heartbeat renews.
     let working = WorkingLeases()
     /// A batch in hand when the store stopped answering, given back when it answers.
@@ -187,6 +189,7 @@ struct Worker: Sendable {
     /// Embeds what the cache lacks, writes to a remote sink, and completes the documents.
     private func finish(_ prepared: [WorkItem], states: [DocumentKey: DocumentState]) async throws {
         guard !prepared.isEmpty else { return }
+        let prepared = try await withinQuota(prepared, states: states)
         var texts: [ContentHash: String] = [:]
         for item in prepared {
             guard case .chunked(_, _, let chunks, _, _) = item.prepared else { continue }
@@ -256,6 +259,34 @@ struct Worker: Sendable {
             // This worker's write may have landed after a newer one: queue the document to be written again.
             try await queue.requeueForRewrite(rewrite, extent: [:], priority: .high)
         }
+    }
+
+    /// The documents that would take their tenant past the quota skipped
+    /// instead, before anything is spent on embedding them.
+    private func withinQuota(_ prepared: [WorkItem], states: [DocumentKey: DocumentState]) async throws -> [WorkItem] {
+        guard let quota else { return prepared }
+        // Each chunked document's index in `prepared`, by tenant, in order.
+        var chunked: [TenantID: [Int]] = [:]
+        for (index, item) in prepared.enumerated() {
+            if case .chunked = item.prepared { chunked[item.lease.key.tenant, default: []].append(index) }
+        }
+        guard !chunked.isEmpty else { return prepared }
+        let held = try await documents.chunkCounts(Set(chunked.keys))
+        var items = prepared
+        for (tenant, indexes) in chunked {
+            let sizes = indexes.map { index -> (before: Int, after: Int) in
+                let item = prepared[index]
+                let before = states[item.lease.key].map { $0.status == .indexed ? $0.chunkCount : 0 } ?? 0
+                guard case .chunked(_, _, let chunks, _, _) = item.prepared else { return (before, before) }
+                return (before, chunks.count)
+            }
+            let tenantHeld = held[tenant] ?? 0
+            for ((index, fits), size) in zip(zip(indexes, quota.admit(held: tenantHeld, sizes)), sizes) where !fits {
+                guard case .chunked(let hash, _, _, _, _) = items[index].prepared else { continue }
+                items[index].prepared = .finished(.skipped(contentHash: hash, reason: quota.reason(chunks: size.after, held: tenantHeld)))
+            }
+        }
+        return items
     }
 
     /// Back to the queue until `time`, no attempt spent.

@@ -7,6 +7,9 @@ public protocol DocumentStateStore: Sendable {
     /// The states of several documents in one read; absent ones are left out.
     func documentStates(_ keys: [DocumentKey]) async throws -> [DocumentKey: DocumentState]
     func documents(tenant: TenantID, status: DocumentState.Status?) async throws -> [DocumentState]
+    /// How many chunks each tenant's documents hold (the sum of their chunk
+    /// counts), kept by every completion: one lookup a tenant, for the quota.
+    func chunkCounts(_ tenants: Set<TenantID>) async throws -> [TenantID: Int]
 
     /// Calls `body` with batches of stored chunks, in (tenant, docId, ordinal) order.
     func exportChunks(tenant: TenantID?, batchSize: Int, _ body: ([ExportedChunk]) throws -> Void) async throws

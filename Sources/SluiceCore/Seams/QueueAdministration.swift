@@ -7,10 +7,11 @@ public protocol QueueRepair: Sendable {
     func requeueDocuments(notMatching accepted: Set<String>, priority: Priority) async throws -> Int
 
     /// Queues the files skipped with a reason starting `reasonPrefix` whose
-    /// extension is now one of `extensions` (lowercased, without the dot):
-    /// the types a newer Sluice reads that an older one skipped. Nothing
-    /// else is re-read. Returns how many.
-    func requeueSkippedFiles(reasonPrefix: String, extensions: Set<String>, priority: Priority) async throws -> Int
+    /// extension is one of `extensions` (lowercased, without the dot; nil:
+    /// any): the types a newer Sluice reads that an older one skipped, or
+    /// the files skipped for the tenant quota. Nothing else is re-read.
+    /// Returns how many.
+    func requeueSkippedFiles(reasonPrefix: String, extensions: Set<String>?, priority: Priority) async throws -> Int
 
     /// Queues documents to be written to the sink again whatever their
     /// content (a repair, or a write whose lease was lost): an indexed or

@@ -90,10 +90,40 @@ public struct IndexConformance: Sendable {
         _ = try await process("a.md", tenant: "acme", indexed(["one"], vectors: [vector([1, 0, 0])]))
         _ = try await process("a.md", tenant: "globex", indexed(["one"], vectors: [nil]))
         try await store.enqueue([JobQueueConformance.change("pending.md", tenant: "acme")])
+        let (acme, globex) = (JobQueueConformance.key("a.md", tenant: "acme"), JobQueueConformance.key("a.md", tenant: "globex"))
+        _ = try await store.raiseSinkExtents([acme: 5, globex: 5], reading: [])
         #expect(try await store.purge(tenant: try TenantID("acme")) == 1)
+        #expect(try await store.raiseSinkExtents([:], reading: [acme, globex]) == [globex: 5], "the purged tenant's sink extents go too")
         #expect(try await storedChunks().map(\.tenant) == ["globex"])
         #expect(try await store.depth().pending == 0)
         #expect(try await store.collectUnusedEmbeddings() == 0, "globex still uses the shared vector")
+    }
+
+    /// Each tenant's chunk count (what the quota reads) follows its documents
+    /// through every kind of completion and a purge, and always equals the
+    /// sum of their chunk counts.
+    public func chunkCountsFollowEveryCompletion() async throws {
+        let (acme, globex) = (try TenantID("acme"), try TenantID("globex"))
+        func counts() async throws -> [TenantID: Int] { try await store.chunkCounts([acme, globex]) }
+        func v(_ count: Int) -> [[Float]?] { (0..<count).map { _ in vector([1, 0, 0]) } }
+        #expect(try await counts() == [acme: 0, globex: 0])
+        _ = try await process("a.md", tenant: "acme", indexed(["1", "2", "3"], vectors: v(3)))
+        _ = try await process("b.md", tenant: "acme", indexed(["4", "5"], vectors: v(2)))
+        _ = try await process("a.md", tenant: "globex", indexed(["1"], vectors: v(1)))
+        #expect(try await counts() == [acme: 5, globex: 1])
+        _ = try await process("a.md", tenant: "acme", indexed(["1"], vectors: v(1)))
+        #expect(try await counts()[acme] == 3, "an edit that shrinks a document gives its chunks back")
+        _ = try await process("a.md", tenant: "acme", .unchanged(contentHash: ContentHash.of("1")))
+        #expect(try await counts()[acme] == 3)
+        _ = try await process("b.md", tenant: "acme", .skipped(contentHash: nil, reason: "binary content"))
+        #expect(try await counts()[acme] == 1)
+        _ = try await process("a.md", tenant: "acme", .deleted)
+        #expect(try await counts() == [acme: 0, globex: 1])
+        _ = try await process("a.md", tenant: "acme", indexed(["6", "7"], vectors: v(2)))
+        let summary = try await store.tenantSummary(acme)
+        #expect(try await counts()[acme] == summary.chunks)
+        _ = try await store.purge(tenant: acme)
+        #expect(try await counts() == [acme: 0, globex: 1])
     }
 
     public func oneTenantsSummaryIsItsLineOfTheWholeSummary() async throws {
