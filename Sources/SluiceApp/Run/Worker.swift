@@ -280,10 +280,9 @@ struct Worker: Sendable {
                 guard case .chunked(_, _, let chunks, _, _) = item.prepared else { return (before, before) }
                 return (before, chunks.count)
             }
-            let tenantHeld = held[tenant] ?? 0
-            for ((index, fits), size) in zip(zip(indexes, quota.admit(held: tenantHeld, sizes)), sizes) where !fits {
+            for (index, fits) in zip(indexes, quota.admit(held: held[tenant] ?? 0, sizes)) where !fits {
                 guard case .chunked(let hash, _, _, _, _) = items[index].prepared else { continue }
-                items[index].prepared = .finished(.skipped(contentHash: hash, reason: quota.reason(chunks: size.after, held: tenantHeld)))
+                items[index].prepared = .finished(.skipped(contentHash: hash, reason: quota.reason))
             }
         }
         return items

@@ -17,9 +17,10 @@ public struct TenantQuota: Sendable, Equatable {
     /// How every reason this quota gives begins (files skipped for it are queued again at a start).
     public static let reasonPrefix = "over the tenant's quota"
 
-    /// Why a document of `chunks` chunks is skipped, its tenant holding `held`.
-    public func reason(chunks: Int, held: Int) -> String {
-        "\(TenantQuota.reasonPrefix) of \(maxChunks) chunks (SLUICE_TENANT_MAX_CHUNKS): the tenant holds \(held) and this document has \(chunks); delete documents or raise the limit (files skipped for it are read again when Sluice starts)"
+    /// Why a document is skipped: one reason for them all, so `sluice status`
+    /// counts them on one line.
+    public var reason: String {
+        "\(TenantQuota.reasonPrefix) of \(maxChunks) chunks (SLUICE_TENANT_MAX_CHUNKS): delete documents or raise the limit; files skipped for it are read again when Sluice starts"
     }
 
     /// Which of a tenant's documents, in order, fit: each has `before` chunks
