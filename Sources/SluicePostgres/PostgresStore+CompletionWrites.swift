@@ -6,7 +6,8 @@ import SluiceCore
 /// in one statement per table, whatever the batch's size (row values travel
 /// as arrays; nullable ones with an empty value for NULL, since postgres-nio's
 /// arrays hold none). Made in the order one document's were: chunks, the
-/// document, its file, the queue, then content no longer referred to.
+/// document, its file, the queue, content no longer referred to, then the
+/// tenants' chunk counts.
 struct CompletionWrites {
     let now: Timestamp
 
@@ -94,14 +95,15 @@ struct CompletionWrites {
         if !embeddings.isEmpty { try await connection.run(CacheEmbeddings(embeddings: embeddings), logger: logger) }
         if !documents.isEmpty { try await connection.run(RecordDocuments(documents: documents, now: now), logger: logger) }
         if !unchanged.isEmpty { try await connection.run(RecordUnchanged(unchanged: unchanged, now: now), logger: logger) }
-        let deltas = chunkDeltas.filter { $0.value != 0 }
-        if !deltas.isEmpty { try await connection.run(CountTenantChunks(deltas: deltas), logger: logger) }
         try await store.saveFileStates(connection, filesSeen)
         try await store.forgetFiles(connection, filesGone)
         if !extents.isEmpty { try await connection.run(ClearSinkExtents(extents: extents), logger: logger) }
         try await QueueEntry.deleteAll(connection, removedRows, logger: logger)
         try await QueueEntry.saveAll(savedRows, connection, logger: logger)
         try await store.releaseContents(connection, released)
+        // Last: concurrent completions of one tenant wait for each other on its row only until the commit.
+        let deltas = chunkDeltas.filter { $0.value != 0 }
+        if !deltas.isEmpty { try await connection.run(CountTenantChunks(deltas: deltas), logger: logger) }
     }
 
     private struct UpsertChunks: PreparedStatement {
