@@ -276,7 +276,7 @@ struct Worker: Sendable {
         for (tenant, indexes) in chunked {
             let sizes = indexes.map { index -> (before: Int, after: Int) in
                 let item = prepared[index]
-                let before = states[item.lease.key].map { $0.status == .indexed ? $0.chunkCount : 0 } ?? 0
+                let before = states[item.lease.key]?.chunkCount ?? 0
                 guard case .chunked(_, _, let chunks, _, _) = item.prepared else { return (before, before) }
                 return (before, chunks.count)
             }
