@@ -74,8 +74,9 @@ extension PostgresStore {
         let keys: [DocumentKey]
     }
 
-    /// Deletes a published document's stored content once neither its
-    /// recorded state nor its queued change refers to it.
+    /// Deletes a published document's stored content once neither the
+    /// document, indexed from it, nor its queued change refers to it (a
+    /// skipped document keeps none, as in SQLite: `releaseContent`).
     func releaseContent(_ connection: PostgresConnection, _ key: DocumentKey, _ hash: ContentHash) async throws {
         try await releaseContents(connection, [(key, hash)])
     }
@@ -92,7 +93,7 @@ extension PostgresStore {
             USING unnest($1::text[], $2::text[], $3::bytea[]) AS r(tenant, doc_id, hash)
             WHERE c.tenant = r.tenant AND c.doc_id = r.doc_id AND c.hash = r.hash
               AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.tenant = c.tenant AND d.doc_id = c.doc_id AND d.content_hash = c.hash
-                              AND d.source = 'api' AND d.status <> 'deleted')
+                              AND d.source = 'api' AND d.status = 'indexed')
               AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.tenant = c.tenant AND q.doc_id = c.doc_id AND q.content_hash = c.hash)
             """
         let contents: [(key: DocumentKey, hash: ContentHash)]

@@ -26,6 +26,7 @@ let postgresStores: StoreFactory = { clock in
 @Suite struct PostgresStoredContentTests {
     @Test func contentIsKeptWhileUsedAndRemovedWhenSupersededOrDeleted() async throws { try await PublishingConformance(postgresStores).contentIsKeptWhileUsedAndRemovedWhenSupersededOrDeleted() }
     @Test func identicalContentOfTwoDocumentsIsReleasedSeparately() async throws { try await PublishingConformance(postgresStores).identicalContentOfTwoDocumentsIsReleasedSeparately() }
+    @Test func aSkippedDocumentKeepsNoContent() async throws { try await PublishingConformance(postgresStores).aSkippedDocumentKeepsNoContent() }
     @Test func purgingATenantRemovesItsContent() async throws { try await PublishingConformance(postgresStores).purgingATenantRemovesItsContent() }
     @Test func oneCallPublishingADocumentTwiceAppliesThemInOrder() async throws { try await PublishingConformance(postgresStores).oneCallPublishingADocumentTwiceAppliesThemInOrder() }
     @Test func concurrentPublicationsEachGetTheirOutcome() async throws { try await PublishingConformance(postgresStores).concurrentPublicationsEachGetTheirOutcome() }

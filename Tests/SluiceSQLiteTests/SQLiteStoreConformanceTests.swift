@@ -38,6 +38,7 @@ let sqliteStores: StoreFactory = { clock in
 @Suite struct StoredContentTests {
     @Test func contentIsKeptWhileUsedAndRemovedWhenSupersededOrDeleted() async throws { try await PublishingConformance(sqliteStores).contentIsKeptWhileUsedAndRemovedWhenSupersededOrDeleted() }
     @Test func identicalContentOfTwoDocumentsIsReleasedSeparately() async throws { try await PublishingConformance(sqliteStores).identicalContentOfTwoDocumentsIsReleasedSeparately() }
+    @Test func aSkippedDocumentKeepsNoContent() async throws { try await PublishingConformance(sqliteStores).aSkippedDocumentKeepsNoContent() }
     @Test func purgingATenantRemovesItsContent() async throws { try await PublishingConformance(sqliteStores).purgingATenantRemovesItsContent() }
     @Test func oneCallPublishingADocumentTwiceAppliesThemInOrder() async throws { try await PublishingConformance(sqliteStores).oneCallPublishingADocumentTwiceAppliesThemInOrder() }
     @Test func concurrentPublicationsEachGetTheirOutcome() async throws { try await PublishingConformance(sqliteStores).concurrentPublicationsEachGetTheirOutcome() }

@@ -123,6 +123,10 @@ struct DocumentProcessor: Sendable {
     /// else from the docId's extension, else it is plain text.
     func prepare(_ lease: Lease, meta: DocumentMeta, content: [UInt8]?, indexed: DocumentState?) throws -> Prepared {
         guard let content else {
+            // A skipped document keeps no content: written again (a sink's repair), it is skipped again.
+            if let indexed, indexed.status == .skipped, let hash = lease.contentHash, indexed.contentHash == hash.hex {
+                return .finished(.skipped(contentHash: hash, reason: indexed.reason ?? ""))
+            }
             throw SluiceError(.storage, "the content of \(lease.key) is no longer stored; publish the document again")
         }
         let extractor = meta.mimeType.flatMap(extractors.extractor(forMimeType:))

@@ -47,6 +47,24 @@ public struct PublishingConformance: Sendable {
         #expect(try await stored("a.md", "third") == nil, "removed with the document")
     }
 
+    /// A skipped document keeps no content (content no chunk counts would
+    /// otherwise pile up past any quota); publishing it again stores it again
+    /// and queues it, not `unchanged`.
+    public func aSkippedDocumentKeepsNoContent() async throws {
+        try await publish("a.md", "indexed")
+        try await indexReady()
+        try await publish("a.md", "binary")
+        fixture.clock.advance(by: .seconds(3))
+        let lease = try #require(try await store.lease(limit: 1, duration: .seconds(30)).first)
+        _ = try await store.complete([Completion(lease: lease, result: .skipped(contentHash: lease.contentHash, reason: "binary content"))])
+        #expect(try await store.documentState(try fixture.key("a.md"))?.status == .skipped)
+        #expect(try await stored("a.md", "binary") == nil, "skipped: not kept")
+        #expect(try await stored("a.md", "indexed") == nil, "superseded")
+        let again = try await store.publish([try fixture.publication("a.md", "binary")])
+        #expect(again.map(\.name) == ["queued"])
+        #expect(try await stored("a.md", "binary") == "binary", "kept for the queued change")
+    }
+
     public func identicalContentOfTwoDocumentsIsReleasedSeparately() async throws {
         _ = try await store.publish([try fixture.publication("a.md", "same"), try fixture.publication("b.md", "same")])
         try await indexReady()
