@@ -51,11 +51,7 @@ struct CompletionWrites {
     /// than what is recorded; its document recorded with `recordedChunks`).
     mutating func record(_ completion: Completion, recordedChunks: Int) {
         let lease = completion.lease
-        let chunksAfter = switch completion.result {
-        case .indexed(let document): document.chunks.count
-        case .unchanged: recordedChunks
-        case .deleted, .skipped: 0
-        }
+        let chunksAfter = completion.result.recordedChunkCount ?? recordedChunks
         if chunksAfter != recordedChunks { chunkDeltas[lease.key.tenant.rawValue, default: 0] += chunksAfter - recordedChunks }
         switch completion.result {
         case .indexed(let document):

@@ -274,6 +274,7 @@ struct PreparedCompletion: Sendable {
         lease = completion.lease
         file = completion.file
         sinkExtent = completion.sinkExtent
+        chunkCountAfter = completion.result.recordedChunkCount
         if case .indexed(var document) = completion.result {
             chunkRows = document.chunks.map { chunk in
                 ChunkRow(
@@ -296,12 +297,7 @@ struct PreparedCompletion: Sendable {
 
     var chunkCount: Int
 
-    /// The document's chunk count once this is applied; nil when it keeps the one it has (unchanged).
-    var chunkCountAfter: Int? {
-        switch result {
-        case .indexed: chunkCount
-        case .unchanged: nil
-        case .deleted, .skipped: 0
-        }
-    }
+    /// The document's chunk count once this is applied (`DocumentResult.recordedChunkCount`, taken before the
+    /// rows took the chunks); nil when it keeps the one it has.
+    var chunkCountAfter: Int?
 }

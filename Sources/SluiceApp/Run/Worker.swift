@@ -265,24 +265,19 @@ struct Worker: Sendable {
     /// instead, before anything is spent on embedding them.
     private func withinQuota(_ prepared: [WorkItem], states: [DocumentKey: DocumentState]) async throws -> [WorkItem] {
         guard let quota else { return prepared }
-        // Each chunked document's index in `prepared`, by tenant, in order.
-        var chunked: [TenantID: [Int]] = [:]
+        // Each chunked document, by tenant, in order: where it is, its content, its chunks recorded and now.
+        var chunked: [TenantID: [(index: Int, hash: ContentHash, size: (before: Int, after: Int))]] = [:]
         for (index, item) in prepared.enumerated() {
-            if case .chunked = item.prepared { chunked[item.lease.key.tenant, default: []].append(index) }
+            guard case .chunked(let hash, _, let chunks, _, _) = item.prepared else { continue }
+            let before = states[item.lease.key]?.chunkCount ?? 0
+            chunked[item.lease.key.tenant, default: []].append((index, hash, (before, chunks.count)))
         }
         guard !chunked.isEmpty else { return prepared }
         let held = try await documents.chunkCounts(Set(chunked.keys))
         var items = prepared
-        for (tenant, indexes) in chunked {
-            let sizes = indexes.map { index -> (before: Int, after: Int) in
-                let item = prepared[index]
-                let before = states[item.lease.key]?.chunkCount ?? 0
-                guard case .chunked(_, _, let chunks, _, _) = item.prepared else { return (before, before) }
-                return (before, chunks.count)
-            }
-            for (index, fits) in zip(indexes, quota.admit(held: held[tenant] ?? 0, sizes)) where !fits {
-                guard case .chunked(let hash, _, _, _, _) = items[index].prepared else { continue }
-                items[index].prepared = .finished(.skipped(contentHash: hash, reason: quota.reason))
+        for (tenant, documents) in chunked {
+            for (document, fits) in zip(documents, quota.admit(held: held[tenant] ?? 0, documents.map(\.size))) where !fits {
+                items[document.index].prepared = .finished(.skipped(contentHash: document.hash, reason: quota.reason))
             }
         }
         return items

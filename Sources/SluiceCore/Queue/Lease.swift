@@ -43,6 +43,18 @@ public enum DocumentResult: Sendable, Equatable {
     case skipped(contentHash: ContentHash?, reason: String)
 }
 
+extension DocumentResult {
+    /// How many chunks the document holds once this is recorded (its
+    /// `chunk_count`, which the tenant's count sums); nil: as many as before.
+    public var recordedChunkCount: Int? {
+        switch self {
+        case .indexed(let document): document.chunks.count
+        case .unchanged: nil
+        case .deleted, .skipped: 0
+        }
+    }
+}
+
 public struct IndexedDocument: Sendable, Equatable {
     public var contentHash: ContentHash
     public var title: String?
