@@ -51,6 +51,8 @@ public struct Configuration: Sendable, Equatable {
     public var maxFileBytes: Int = 256 << 20
     /// The most chunks one tenant's documents may hold (SLUICE_TENANT_MAX_CHUNKS); nil: no limit.
     public var tenantMaxChunks: Int?
+    /// The most folders of one tenant watched with inotify (SLUICE_TENANT_MAX_WATCHED_FOLDERS); nil: no limit but the kernel's.
+    public var tenantMaxWatchedFolders: Int? = 10_000
     /// How long a request body may take to arrive after its head (the connection is closed past it).
     public var apiBodyTimeout: Duration = .seconds(30)
     /// How long a connection may stay open with no request in progress.
@@ -93,6 +95,8 @@ public struct Configuration: Sendable, Equatable {
     public var vectorCollectionInterval: Duration = .seconds(600)
     /// Periodic safety rescan while watching (SLUICE_RESCAN_INTERVAL, seconds; 0 disables).
     public var rescanInterval: Duration? = .seconds(600)
+    /// How often, at most, the tenants with folders left unwatched (SLUICE_TENANT_MAX_WATCHED_FOLDERS) are rescanned.
+    public var unwatchedRescanInterval: Duration = .seconds(60)
     /// Documents per batch request (SLUICE_MAX_BATCH_DOCUMENTS).
     public var maxBatchDocuments: Int = 500
     /// Largest HTTP request body (SLUICE_MAX_REQUEST_BYTES).

@@ -16,16 +16,40 @@ import Synchronization
 ///   after every folder under the root is watched again.
 /// - ENOSPC from `inotify_add_watch` (the fs.inotify.max_user_watches limit)
 ///   is reported as `unwatched`; such folders are only seen by rescans.
+/// - With a `Budget`, the folders of one group (a tenant's folder) hold at
+///   most so many watches: the kernel's limit is shared by every tenant (and
+///   every process of the user), and one tenant's hundred thousand folders
+///   would otherwise leave the others' new folders unwatched. A group's
+///   folders past its budget are reported as `unwatched`, once per group.
 ///
 /// The watch table is touched only by `start` (before the reader thread
 /// exists) and then by the reader thread, so it needs no lock.
 public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
+    /// How many folders of one group may be watched.
+    public struct Budget: Sendable {
+        /// The group a folder belongs to (its tenant's folder); nil: none, no limit.
+        public let group: @Sendable (String) -> String?
+        public let limit: Int
+        /// Why a group's folders past the limit are not watched, and what to do.
+        public let reason: String
+
+        public init(limit: Int, reason: String, group: @escaping @Sendable (String) -> String?) {
+            self.group = group
+            self.limit = limit
+            self.reason = reason
+        }
+    }
+
     public let root: String
     private let shouldWatch: @Sendable (String) -> Bool
+    private let budget: Budget?
     private var descriptor: Int32 = -1
     private var paths: [Int32: String] = [:]
     private var rootDescriptor: Int32 = -1
-    private var limitReported = false
+    /// Watches held per group; read by `watchedFolders()` from other threads.
+    private let watchesPerGroup = Mutex<[String: Int]>([:])
+    /// Groups (or "" for folders in none) already told of a folder left unwatched.
+    private var reportedGroups: Set<String> = []
     private let stopped = Atomic<Bool>(false)
     private var initialProblems: [WatchEvent] = []
 
@@ -35,9 +59,16 @@ public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
 
     /// - Parameter shouldWatch: whether to watch a folder (absolute path); hidden
     ///   and excluded folders are not.
-    public init(root: String, shouldWatch: @escaping @Sendable (String) -> Bool = { _ in true }) {
+    ///   - budget: how many folders of one group may be watched; nil: no limit but the kernel's.
+    public init(root: String, shouldWatch: @escaping @Sendable (String) -> Bool = { _ in true }, budget: Budget? = nil) {
         self.root = root
         self.shouldWatch = shouldWatch
+        self.budget = budget
+    }
+
+    /// The folders watched now in each group of the budget.
+    public func watchedFolders() -> [String: Int] {
+        watchesPerGroup.withLock { $0 }
     }
 
     /// Adds watches on every folder under the root. Blocking; returns once they
@@ -152,7 +183,7 @@ public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
             return
         }
         if mask & UInt32(IN_IGNORED) != 0 {
-            paths.removeValue(forKey: wd)
+            if let path = paths.removeValue(forKey: wd) { count(path, by: -1) }
             return
         }
         guard let directory = paths[wd] else { return }
@@ -205,22 +236,27 @@ public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
         var stack = [path]
         while let directory = stack.popLast() {
             guard directory == root || shouldWatch(directory) else { continue }
+            let group = budget?.group(directory)
+            if let budget, let group, watchesPerGroup.withLock({ $0[group, default: 0] }) >= budget.limit {
+                // Its folders under it are past the budget too (those watched before keep their watches).
+                report(directory, group: group, reason: budget.reason, into: &problems)
+                continue
+            }
             let wd = inotify_add_watch(descriptor, directory, InotifyWatcher.mask)
             if wd < 0 {
                 let code = errno
                 if code == ENOSPC {
-                    if !limitReported {
-                        limitReported = true
-                        problems.append(.unwatched(
-                            path: directory,
-                            reason: "the inotify watch limit is reached; raise it with `sysctl fs.inotify.max_user_watches=524288` (and in /etc/sysctl.conf); until then folders past the limit are only seen by periodic rescans"))
-                    }
+                    report(
+                        directory, group: group,
+                        reason: "the inotify watch limit is reached; raise it with `sysctl fs.inotify.max_user_watches=524288` (and in /etc/sysctl.conf); until then folders past the limit are only seen by periodic rescans",
+                        into: &problems)
                 } else if code != ENOENT && code != ENOTDIR {
                     problems.append(.unwatched(path: directory, reason: String(cString: strerror(code))))
                 }
                 continue
             }
-            paths[wd] = directory
+            // A folder watched already (a rescan of the tree) keeps its descriptor and counts once.
+            if paths.updateValue(directory, forKey: wd) == nil { count(directory, by: 1) }
             if directory == root { rootDescriptor = wd }
             guard let listing = try? FileSystem.listDirectory(directory) else { continue }
             for name in listing.names where !IgnoreRules.isIgnoredName(name) {
@@ -231,9 +267,28 @@ public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
         return problems
     }
 
+    /// Reports a folder left unwatched, once per group: every folder of a
+    /// group reported is seen by rescans of that group.
+    private func report(_ directory: String, group: String?, reason: String, into problems: inout [WatchEvent]) {
+        guard reportedGroups.insert(group ?? "").inserted else { return }
+        problems.append(.unwatched(path: directory, reason: reason))
+    }
+
+    private func count(_ path: String, by change: Int) {
+        guard let group = budget?.group(path) else { return }
+        watchesPerGroup.withLock { counts in
+            let total = counts[group, default: 0] + change
+            counts[group] = total > 0 ? total : nil
+        }
+    }
+
     private func renameTree(from old: String, to new: String) {
         for (wd, path) in paths where path == old || path.hasPrefix(old + "/") {
-            paths[wd] = new + path.dropFirst(old.count)
+            let renamed = new + path.dropFirst(old.count)
+            paths[wd] = renamed
+            // A folder moved to another tenant's folder counts against that tenant now.
+            count(path, by: -1)
+            count(renamed, by: 1)
         }
     }
 
@@ -241,6 +296,7 @@ public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
         for (wd, watched) in paths where watched == path || watched.hasPrefix(path + "/") {
             inotify_rm_watch(descriptor, wd)
             paths.removeValue(forKey: wd)
+            count(watched, by: -1)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SluiceApp
 import SluiceBench
 import SluiceConnectors
@@ -28,10 +29,10 @@ import Testing
 
     /// Runs a watch session around `body`, then stops it gracefully.
     func watching(
-        _ configuration: Configuration? = nil, tenant: String? = nil,
+        _ configuration: Configuration? = nil, tenant: String? = nil, logger: Logger = Logger(label: "sluice"),
         _ body: (SluiceRuntime, LiveSession) async throws -> Void
     ) async throws {
-        let runtime = try SluiceRuntime(configuration: configuration ?? self.configuration())
+        let runtime = try SluiceRuntime(configuration: configuration ?? self.configuration(), logger: logger)
         let session = LiveSession(
             runtime: runtime, watching: Runner.Options(root: files.path, singleTenant: try tenant.map { try TenantID($0) }),
             rescanInterval: nil, handleSignals: false)
@@ -341,6 +342,28 @@ import Testing
             #expect(try await state(runtime, "acme", "incoming/fine.md") { $0?.status == .indexed })
             try files.write("globex/after.md", document("after"))
             #expect(try await state(runtime, "globex", "after.md") { $0?.status == .indexed }, "the intake goes on for everyone")
+        }
+    }
+
+    /// A tenant with more folders than it may have watched
+    /// (SLUICE_TENANT_MAX_WATCHED_FOLDERS): the files in its unwatched folders
+    /// are found by rescans of its folder alone, and another tenant's new
+    /// folders are watched and indexed as they change.
+    @Test func aTenantPastItsWatchBudgetIsRescannedAndTheOthersStayLive() async throws {
+        for index in 0..<12 { try files.write("hog/f\(index)/a.md", document("hog \(index)")) }
+        try files.write("quiet/start.md", document("start"))
+        var configuration = configuration()
+        configuration.tenantMaxWatchedFolders = 5
+        configuration.unwatchedRescanInterval = .milliseconds(500)
+        let log = LogRecorder()
+        try await watching(configuration, logger: log.logger()) { runtime, _ in
+            try await converges(runtime)
+            #expect(log.messages(containing: "SLUICE_TENANT_MAX_WATCHED_FOLDERS").count == 1, "\(log.all.map(\.message))")
+            #expect(log.messages(containing: "rescanning tenant hog").count == 1)
+            // Every folder of the tenant, watched or not: those past the budget by its rescans.
+            for index in 0..<12 { try files.write("hog/f\(index)/b.md", document("later \(index)")) }
+            try files.write("quiet/new/b.md", document("new"))
+            try await converges(runtime)
         }
     }
 }

@@ -96,7 +96,8 @@ struct WatchService: Service {
     /// Watches until graceful shutdown or cancellation.
     private func watch(onFirstScan: @escaping @Sendable () -> Void) async throws {
         let runtime = session.runtime
-        let watcher = InotifyWatcher(root: layout.scanRoot, shouldWatch: { [layout] in layout.shouldWatch($0) })
+        let watcher = InotifyWatcher(
+            root: layout.scanRoot, shouldWatch: { [layout] in layout.shouldWatch($0) }, budget: layout.watchBudget(runtime.configuration.tenantMaxWatchedFolders))
         try await BlockingIO.run { try watcher.start() }
         runtime.logger.notice("watching \(layout.scanRoot)")
         let intake = LiveIntake(

@@ -21,6 +21,8 @@ extension Setting {
         .int("SLUICE_MAX_FILE_BYTES", "larger files are skipped with a reason (text formats are also held to SLUICE_MAX_TEXT_BYTES)", \.maxFileBytes, 1...1 << 40),
         .number("SLUICE_TENANT_MAX_CHUNKS", "the most chunks one tenant's documents may hold, so one tenant cannot fill the disk or the sink every tenant shares (0: no limit); a document that would take its tenant past it is skipped with the reason, and files skipped for it are read again when Sluice starts", 0...1 << 40,
                 set: { $0.tenantMaxChunks = $1 == 0 ? nil : $1 }, get: { $0.tenantMaxChunks ?? 0 }),
+        .number("SLUICE_TENANT_MAX_WATCHED_FOLDERS", "while watching, the most folders of one tenant watched with inotify, so one tenant's folders cannot use up the kernel's watches (fs.inotify.max_user_watches) that every tenant shares (0: no limit but the kernel's); that tenant's further folders are seen by rescans of its folder every minute", 0...1 << 30,
+                set: { $0.tenantMaxWatchedFolders = $1 == 0 ? nil : $1 }, get: { $0.tenantMaxWatchedFolders ?? 0 }),
         .int("SLUICE_MAX_TEXT_BYTES", "documents whose extracted text is larger are skipped with a reason", \.maxTextBytes, 1024...1 << 40),
         .int("SLUICE_MAX_INFLATED_BYTES", "bytes one ZIP-based document (.docx, .pptx, .xlsx, OpenDocument, .epub) may inflate to; past it (a ZIP bomb) it is skipped", \.maxInflatedBytes, 1024...1 << 40),
         .duration("SLUICE_EXTRACT_TIMEOUT_SECONDS", "longest reading, extracting and chunking one document may take (past it: a dead letter; a converter such as pdftotext is killed)", \.extractTimeout, 1...86_400, unit: .seconds(1)),

@@ -33,8 +33,9 @@ final class LiveIntake: Sendable {
         var events = 0
         var overflows = 0
         var changesQueued = 0
-        /// Some folder could not be watched: rescans must cover it.
-        var unwatchedFolders = false
+        /// Whose folders could not all be watched (past the tenant's budget or the
+        /// kernel's limit): rescans must cover them.
+        var unwatched = RescanRequests.Scope()
     }
 
     init(
@@ -135,8 +136,13 @@ final class LiveIntake: Sendable {
             case .rootGone(let path):
                 logger.error("the watched folder \(path) was deleted, moved or unmounted; its documents stay indexed until it is back and rescanned")
             case .unwatched(let path, let reason):
-                counters.withLock { $0.unwatchedFolders = true }
-                logger.warning("cannot watch \(path): \(reason); rescanning every minute instead")
+                // A folder in no tenant's folder (the root's own) leaves everything to rescans.
+                let tenant = layout.tenantRoot(for: path)?.tenant
+                counters.withLock { counters in
+                    if let tenant { counters.unwatched.tenants.insert(tenant) } else { counters.unwatched.everything = true }
+                }
+                rescans.doorbell.ring()  // the rescan service plans its next wake with them
+                logger.warning("cannot watch \(path): \(reason); rescanning \(tenant.map { "tenant \($0)" } ?? "every tenant") every minute instead")
             }
         }
         metrics.watchEvents(batch.count)

@@ -9,6 +9,13 @@ final class RescanRequests: Sendable {
     struct Scope: Sendable, Equatable {
         var everything = false
         var tenants: Set<TenantID> = []
+
+        var isEmpty: Bool { !everything && tenants.isEmpty }
+
+        mutating func formUnion(_ other: Scope) {
+            everything = everything || other.everything
+            tenants.formUnion(other.tenants)
+        }
     }
 
     private let scope = Mutex(Scope())

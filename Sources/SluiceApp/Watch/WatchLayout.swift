@@ -32,6 +32,17 @@ struct WatchLayout: Sendable {
         return TenantRoot(tenant: tenant, directory: scanRoot + "/" + name, scanRoot: scanRoot)
     }
 
+    /// Each tenant's folders may hold at most `limit` inotify watches, when
+    /// the root holds tenants' folders (`--tenant` watches one tenant, which
+    /// shares the kernel's watches with nobody here).
+    func watchBudget(_ limit: Int?) -> InotifyWatcher.Budget? {
+        guard let limit, singleTenant == nil else { return nil }
+        return InotifyWatcher.Budget(
+            limit: limit,
+            reason: "this tenant's folder holds more than \(limit) folders, the most one tenant may have watched (SLUICE_TENANT_MAX_WATCHED_FOLDERS), so that one tenant cannot use up the kernel's inotify watches every tenant shares; its folders past the limit are seen by rescans of its folder, or raise the setting"
+        ) { [self] path in tenantRoot(for: path)?.directory }
+    }
+
     /// The path's components relative to its tenant folder.
     func relativeComponents(of path: String, in root: TenantRoot) -> [String] {
         guard path != root.directory else { return [] }

@@ -62,7 +62,7 @@ public final class SluiceMetrics: Sendable {
         for name in ["sluice_chunks_embedded_total", "sluice_chunks_reused_total", "sluice_api_rate_limited_total", "sluice_watch_events_total"] {
             counter(name, []).increment(by: 0)
         }
-        for reason in ["start", "periodic", "overflow"] {
+        for reason in ["start", "periodic", "overflow", "ignore_file", "unwatched"] {
             counter("sluice_rescans_total", [("reason", reason)]).increment(by: 0)
         }
         _ = timer("sluice_change_to_indexed_seconds", [])
