@@ -66,6 +66,16 @@ public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
         self.budget = budget
     }
 
+    /// The most watches this user may hold, as the kernel says (the user
+    /// namespace's `max_inotify_watches` and `fs.inotify.max_user_watches`,
+    /// whichever is lower); nil when neither can be read.
+    public static func kernelLimit() -> Int? {
+        ["/proc/sys/user/max_inotify_watches", "/proc/sys/fs/inotify/max_user_watches"]
+            .compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
+            .compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            .min()
+    }
+
     /// The folders watched now in each group of the budget.
     public func watchedFolders() -> [String: Int] {
         watchesPerGroup.withLock { $0 }

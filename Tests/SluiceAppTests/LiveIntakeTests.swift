@@ -47,6 +47,22 @@ import Testing
         #expect(rescans.take().everything, "events were lost: everything is scanned again")
     }
 
+    /// The watch budget per tenant is the setting, and at most half of what
+    /// the kernel allows, so on a machine with a low limit one tenant still
+    /// cannot take it all; one tenant's folder (`--tenant`) has no budget.
+    @Test func aTenantsWatchBudgetIsAtMostHalfTheKernelsLimit() throws {
+        let layout = WatchLayout(scanRoot: files.path, singleTenant: nil, rules: IgnoreRules())
+        let lowered = try #require(layout.watchBudget(10_000, kernelLimit: 8_192))
+        #expect(lowered.limit == 4_096 && lowered.reason.contains("half the kernel's fs.inotify.max_user_watches of 8192"))
+        let set = try #require(layout.watchBudget(1_000, kernelLimit: 8_192))
+        #expect(set.limit == 1_000 && set.reason.contains("(SLUICE_TENANT_MAX_WATCHED_FOLDERS)"))
+        #expect(layout.watchBudget(1_000, kernelLimit: nil)?.limit == 1_000)
+        #expect(layout.watchBudget(nil, kernelLimit: 8_192) == nil, "0: no budget")
+        #expect(set.group(files.path + "/acme/docs/deep") == files.path + "/acme" && set.group(files.path) == nil)
+        let single = WatchLayout(scanRoot: files.path + "/acme", singleTenant: try TenantID("acme"), rules: IgnoreRules())
+        #expect(single.watchBudget(1_000, kernelLimit: 8_192) == nil)
+    }
+
     @Test func anAtomicSaveIsOneUpdateNeverADelete() async throws {
         try files.write("acme/notes.md", "new content")
         try await intake.handle([.moved(from: files.path + "/acme/.notes.md.swp", to: files.path + "/acme/notes.md", isDirectory: false)])
