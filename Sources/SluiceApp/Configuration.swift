@@ -95,7 +95,7 @@ public struct Configuration: Sendable, Equatable {
     public var vectorCollectionInterval: Duration = .seconds(600)
     /// Periodic safety rescan while watching (SLUICE_RESCAN_INTERVAL, seconds; 0 disables).
     public var rescanInterval: Duration? = .seconds(600)
-    /// How often, at most, the tenants with folders left unwatched (SLUICE_TENANT_MAX_WATCHED_FOLDERS) are rescanned.
+    /// How often, at most, the tenants with folders left unwatched are rescanned (SLUICE_UNWATCHED_RESCAN_SECONDS).
     public var unwatchedRescanInterval: Duration = .seconds(60)
     /// Documents per batch request (SLUICE_MAX_BATCH_DOCUMENTS).
     public var maxBatchDocuments: Int = 500

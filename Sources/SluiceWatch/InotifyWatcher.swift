@@ -25,15 +25,17 @@ import Synchronization
 /// The watch table is touched only by `start` (before the reader thread
 /// exists) and then by the reader thread, so it needs no lock.
 public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
-    /// How many folders of one group may be watched.
+    /// How many folders of one group may be watched. Groups are also what
+    /// folders left unwatched for the kernel's limit are reported by.
     public struct Budget: Sendable {
         /// The group a folder belongs to (its tenant's folder); nil: none, no limit.
         public let group: @Sendable (String) -> String?
-        public let limit: Int
+        /// nil: no limit but the kernel's.
+        public let limit: Int?
         /// Why a group's folders past the limit are not watched, and what to do.
         public let reason: String
 
-        public init(limit: Int, reason: String, group: @escaping @Sendable (String) -> String?) {
+        public init(limit: Int?, reason: String, group: @escaping @Sendable (String) -> String?) {
             self.group = group
             self.limit = limit
             self.reason = reason
@@ -59,7 +61,7 @@ public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
 
     /// - Parameter shouldWatch: whether to watch a folder (absolute path); hidden
     ///   and excluded folders are not.
-    ///   - budget: how many folders of one group may be watched; nil: no limit but the kernel's.
+    ///   - budget: the groups, and how many folders of one may be watched; nil: one group, no limit but the kernel's.
     public init(root: String, shouldWatch: @escaping @Sendable (String) -> Bool = { _ in true }, budget: Budget? = nil) {
         self.root = root
         self.shouldWatch = shouldWatch
@@ -247,7 +249,7 @@ public final class InotifyWatcher: WatchEventSource, @unchecked Sendable {
         while let directory = stack.popLast() {
             guard directory == root || shouldWatch(directory) else { continue }
             let group = budget?.group(directory)
-            if let budget, let group, watchesPerGroup.withLock({ $0[group, default: 0] }) >= budget.limit {
+            if let budget, let group, let limit = budget.limit, watchesPerGroup.withLock({ $0[group, default: 0] }) >= limit {
                 // Its folders under it are past the budget too (those watched before keep their watches).
                 report(directory, group: group, reason: budget.reason, into: &problems)
                 continue

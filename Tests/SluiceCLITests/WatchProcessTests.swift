@@ -142,16 +142,18 @@ import Testing
 
     /// The inotify watch limit, for real: the process runs in its own user
     /// namespace with `max_inotify_watches` at 4 (`unshare -r`, nothing
-    /// changes outside it), under a tree of eight folders. It says which
-    /// sysctl to raise, and the folders past the limit are still indexed,
-    /// by the periodic safety rescan (SLUICE_RESCAN_INTERVAL, 2 s here).
-    @Test func pastTheWatchLimitTheSafetyRescanStillIndexesEveryFolder() async throws {
+    /// changes outside it), under two tenants' trees of eight folders, with no
+    /// watch budget per tenant and no periodic safety rescan. It says which
+    /// sysctl to raise, and the folders past the limit, in either tenant, are
+    /// still indexed by the rescans of the tenants with unwatched folders
+    /// (SLUICE_UNWATCHED_RESCAN_SECONDS, 1 s here).
+    @Test func pastTheWatchLimitEveryTenantWithUnwatchedFoldersIsRescanned() async throws {
         let work = try TemporaryDirectory("sluice-watch-limit")
         defer { work.remove() }
         let corpus = work.path + "/corpus"
         let data = work.path + "/data"
-        let folders = ["a", "b", "c", "d", "e", "f"]
-        for folder in folders { try work.write("corpus/acme/\(folder)/first.md", "# First in \(folder)\n\nwords of \(folder)") }
+        let folders = ["acme/a", "acme/b", "acme/c", "acme/d", "globex/e", "globex/f"]
+        for folder in folders { try work.write("corpus/\(folder)/first.md", "# First in \(folder)\n\nwords of \(folder)") }
         let log = work.path + "/watch.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
@@ -160,7 +162,7 @@ import Testing
             "-r", "sh", "-c", "echo 4 > /proc/sys/user/max_inotify_watches && exec \"$0\" run \"$1\" --watch --data-dir \"$2\"",
             try CrashSafetyTests.binary(), corpus, data,
         ]
-        process.environment = ["SLUICE_RESCAN_INTERVAL": "2"]
+        process.environment = ["SLUICE_RESCAN_INTERVAL": "0", "SLUICE_TENANT_MAX_WATCHED_FOLDERS": "0", "SLUICE_UNWATCHED_RESCAN_SECONDS": "1"]
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle
         process.standardError = handle
@@ -170,10 +172,19 @@ import Testing
         let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(said.contains("the inotify watch limit is reached; raise it with `sysctl fs.inotify.max_user_watches=524288`"), "\(said)")
 
-        // New files in every folder, watched or not: all indexed.
-        for folder in folders { try work.write("corpus/acme/\(folder)/second.md", "# Second in \(folder)\n\nmore words of \(folder)") }
-        #expect(try await waitForIndex(data, toEqual: try expected(corpus)), "folders past the limit are found by the rescan")
-        #expect(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("rescan found"), "the safety rescan found them")
+        // New files in every folder, watched or not, and in a new folder of each tenant: all indexed.
+        for folder in folders + ["acme/new", "globex/new"] {
+            try work.write("corpus/\(folder)/second.md", "# Second in \(folder)\n\nmore words of \(folder)")
+        }
+        #expect(try await waitForIndex(data, toEqual: try expected(corpus)), "folders past the limit are found by the rescans")
+        // Once more, now that the new folders exist (a new folder is scanned when it appears, watched or not).
+        for folder in folders + ["acme/new", "globex/new"] {
+            try work.write("corpus/\(folder)/third.md", "# Third in \(folder)\n\nstill more words of \(folder)")
+        }
+        #expect(try await waitForIndex(data, toEqual: try expected(corpus)), "and what lands in them later")
+        let after = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(after.contains("rescan found"), "the rescans found them")
+        #expect(after.contains("rescanning tenant globex") && after.contains("rescanning tenant acme"), "\(after)")
         kill(process.processIdentifier, SIGTERM)
         #expect(try await process.exited().status == 0)
     }

@@ -53,6 +53,7 @@ extension Setting {
         .int("SLUICE_CHUNK_OVERLAP", flag: "--chunk-overlap", "characters shared by consecutive chunks", \.chunkOverlap, 0...1_000_000),
         .number("SLUICE_RESCAN_INTERVAL", "seconds between safety rescans while watching; 0 disables", 0...31_536_000,
                 set: { $0.rescanInterval = $1 == 0 ? nil : .seconds($1) }, get: { $0.rescanInterval.map { Int($0 / .seconds(1)) } ?? 0 }),
+        .duration("SLUICE_UNWATCHED_RESCAN_SECONDS", "while watching, seconds between rescans of the tenants with folders left unwatched (past SLUICE_TENANT_MAX_WATCHED_FOLDERS or the kernel's limit), at least twenty times as long as the last such rescan took", \.unwatchedRescanInterval, 1...86_400, unit: .seconds(1)),
         .int("SLUICE_MAX_BATCH_DOCUMENTS", "documents in one API batch request", \.maxBatchDocuments, 1...100_000),
         .int("SLUICE_MAX_REQUEST_BYTES", "largest API request body", \.maxRequestBytes, 1024...1 << 36),
         .int("SLUICE_API_RATE_LIMIT_PER_MINUTE", "API requests per minute per key, each document of a batch counted as one, and a document once per 64 KiB of its content", \.apiRateLimitPerMinute, 1...100_000_000),

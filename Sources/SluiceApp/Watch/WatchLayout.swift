@@ -32,19 +32,20 @@ struct WatchLayout: Sendable {
         return TenantRoot(tenant: tenant, directory: scanRoot + "/" + name, scanRoot: scanRoot)
     }
 
-    /// Each tenant's folders may hold at most `limit` inotify watches, and at
-    /// most half of what the kernel allows (`kernelLimit`), when the root
-    /// holds tenants' folders (`--tenant` watches one tenant, which shares the
-    /// kernel's watches with nobody here).
+    /// Each tenant's folders may hold at most `limit` inotify watches (nil:
+    /// no limit but the kernel's), and at most half of what the kernel allows
+    /// (`kernelLimit`), when the root holds tenants' folders; folders left
+    /// unwatched are reported per tenant either way. `--tenant` watches one
+    /// tenant, which shares the kernel's watches with nobody here.
     func watchBudget(_ limit: Int?, kernelLimit: Int? = InotifyWatcher.kernelLimit()) -> InotifyWatcher.Budget? {
-        guard let limit, singleTenant == nil else { return nil }
-        let budget = min(limit, kernelLimit.map { max(1, $0 / 2) } ?? limit)
-        let setting = budget < limit
+        guard singleTenant == nil else { return nil }
+        let budget = limit.map { limit in min(limit, kernelLimit.map { max(1, $0 / 2) } ?? limit) }
+        let setting = budget != limit
             ? "half the kernel's fs.inotify.max_user_watches of \(kernelLimit ?? 0), below SLUICE_TENANT_MAX_WATCHED_FOLDERS"
             : "SLUICE_TENANT_MAX_WATCHED_FOLDERS"
         return InotifyWatcher.Budget(
             limit: budget,
-            reason: "this tenant's folder holds more than \(budget) folders, the most one tenant may have watched (\(setting)), so that one tenant cannot use up the kernel's inotify watches every tenant shares; its folders past the limit are seen by rescans of its folder, or raise the limit"
+            reason: "this tenant's folder holds more than \(budget ?? 0) folders, the most one tenant may have watched (\(setting)), so that one tenant cannot use up the kernel's inotify watches every tenant shares; its folders past the limit are seen by rescans of its folder, or raise the limit"
         ) { [self] path in tenantRoot(for: path)?.directory }
     }
 
