@@ -41,9 +41,12 @@ import Testing
 
     func errorField(_ reply: Reply) -> String? { (reply.json["error"] as? [String: Any])?["field"] as? String }
 
+    /// `?wait=45` in these tests: a wait ends as soon as the document is
+    /// indexed, and a suite starting a hundred tests at once on two cores
+    /// once took more than 10 s to index one document (the wait used before).
     @Test func publishWaitSearchAndRepublish() async throws {
         try await serving { base in
-            let published = try await call(base, "POST", "/v1/ingest/publish?wait=10", body: document("acme", "handbook/intro.md", "# Intro\n\nThirty days of vacation."))
+            let published = try await call(base, "POST", "/v1/ingest/publish?wait=45", body: document("acme", "handbook/intro.md", "# Intro\n\nThirty days of vacation."))
             #expect(published.status == 202)
             #expect(published.json["status"] as? String == "indexed", "\(published.json)")
             let again = try await call(base, "POST", "/v1/ingest/publish", body: document("acme", "handbook/intro.md", "# Intro\n\nThirty days of vacation."))
@@ -167,10 +170,10 @@ import Testing
 
     @Test func tombstonesRemoveTheDocument() async throws {
         try await serving { base in
-            _ = try await call(base, "POST", "/v1/ingest/publish?wait=10", body: document("acme", "a.md", "alpha text"))
+            _ = try await call(base, "POST", "/v1/ingest/publish?wait=45", body: document("acme", "a.md", "alpha text"))
             let deleted = try await call(base, "DELETE", "/v1/tenants/acme/documents/a.md")
             #expect(deleted.status == 202)
-            _ = try await call(base, "POST", "/v1/ingest/publish?wait=10", body: document("acme", "b.md", nil, deleted: true))
+            _ = try await call(base, "POST", "/v1/ingest/publish?wait=45", body: document("acme", "b.md", nil, deleted: true))
             var state = try await call(base, "GET", "/v1/tenants/acme/documents/a.md")
             for _ in 0..<200 where state.json["status"] as? String != "deleted" {
                 try await Task.sleep(for: .milliseconds(20))
@@ -229,7 +232,7 @@ import Testing
             let preview = try await call(base, "POST", "/v1/ingest/preview", body: document("acme", "p.md", "# P\n\nparagraph"))
             #expect(preview.status == 200 && preview.json["change"] as? String == "new" && preview.json["chunks"] as? Int == 1)
             #expect(try await call(base, "GET", "/v1/tenants/acme/documents/p.md").status == 404, "preview wrote nothing")
-            _ = try await call(base, "POST", "/v1/ingest/publish?wait=10", body: document("acme", "p.md", "# P\n\nparagraph"))
+            _ = try await call(base, "POST", "/v1/ingest/publish?wait=45", body: document("acme", "p.md", "# P\n\nparagraph"))
             let same = try await call(base, "POST", "/v1/ingest/preview", body: document("acme", "p.md", "# P\n\nparagraph"))
             #expect(same.json["change"] as? String == "unchanged")
             let changed = try await call(base, "POST", "/v1/ingest/preview", body: document("acme", "p.md", "# P\n\nother"))
@@ -242,7 +245,7 @@ import Testing
             for (docId, team) in [("hr.md", "hr"), ("eng.md", "eng")] {
                 var doc = document("acme", docId, "# Leave\n\nThirty days of vacation for the \(team) team.")
                 doc["meta"] = ["tenant": "acme", "docId": docId, "attributes": ["team": team, "region": "eu"]]
-                let reply = try await call(base, "POST", "/v1/ingest/publish?wait=10", body: doc)
+                let reply = try await call(base, "POST", "/v1/ingest/publish?wait=45", body: doc)
                 #expect(reply.json["status"] as? String == "indexed", "\(reply.json)")
             }
             func docIds(_ filter: [String: Any]?) async throws -> [String] {
