@@ -13,8 +13,9 @@ import Testing
 /// The whole of Sluice on a PostgreSQL store (`--store postgres://…`): a
 /// fresh schema per test on the real server `.ci/run` starts, vectors in the
 /// Qdrant test server. The points there must be exactly those the files and
-/// published documents call for.
-@Suite(.serialized, .timeLimit(.minutes(3))) struct PostgresRuntimeTests {
+/// published documents call for. A test takes seconds alone; in a full
+/// suite on two cores one took more than 3 minutes, the limit before.
+@Suite(.serialized, .timeLimit(.minutes(6))) struct PostgresRuntimeTests {
     let files: TemporaryDirectory
     let server: QdrantTestServer
     let storeURL: String
